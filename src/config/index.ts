@@ -1,0 +1,252 @@
+/**
+ * The only module that reads the environment. Everything else receives a typed `Config`.
+ */
+import { config as loadDotenv } from 'dotenv';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** A user-caused configuration problem; its message is one line naming the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'].includes(v), 'expected true or false')
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const num = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => v !== '' && Number.isFinite(Number(v)), 'expected a number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+
+const idList = z
+  .string()
+  .trim()
+  .refine((v) => v === '' || v.split(',').every((s) => /^-?\d+$/.test(s.trim())), 'expected comma-separated numeric ids (not usernames)')
+  .transform((v) => (v === '' ? [] : v.split(',').map((s) => Number(s.trim()))));
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v));
+
+const url = z.string().trim().url('expected a URL like https://example.com');
+
+/** Every variable, its parser and default (as a string, parsed like user input). */
+const schema = {
+  ARTICLES_DIR: [z.string().trim().min(1), 'seeds'],
+  INDEX_DIR: [z.string().trim().min(1), 'index-data'],
+  LOG_LEVEL: [z.enum(['debug', 'info', 'warn', 'error', 'silent']), 'info'],
+
+  EMBEDDING_PROVIDER: [z.enum(['transformers', 'openai', 'none']), 'transformers'],
+  EMBEDDING_MODEL: [z.string().trim().min(1), 'Xenova/bge-small-en-v1.5'],
+  EMBEDDING_POOLING: [z.enum(['auto', 'cls', 'mean']), 'auto'],
+  EMBEDDING_QUERY_PREFIX: [optionalString, ''],
+  EMBEDDING_BATCH_SIZE: [int(1, 1024), '16'],
+  MODEL_CACHE_DIR: [z.string().trim().min(1), '.cache/models'],
+  LOCAL_MODEL_DIR: [optionalString, ''],
+  ALLOW_REMOTE_MODELS: [bool, 'true'],
+  OPENAI_EMBEDDING_MODEL: [z.string().trim().min(1), 'text-embedding-3-small'],
+
+  CHUNK_MAX_TOKENS: [int(32, 8192), '256'],
+  CHUNK_OVERLAP_SENTENCES: [int(0, 10), '1'],
+
+  HNSW_M: [int(4, 128), '16'],
+  HNSW_EF_CONSTRUCTION: [int(10, 2000), '200'],
+  HNSW_EF_SEARCH: [int(10, 2000), '100'],
+
+  RETRIEVAL_K: [int(1, 50), '6'],
+  RRF_K: [int(1, 1000), '60'],
+  DENSE_WEIGHT: [num(0, 10), '1'],
+  LEXICAL_WEIGHT: [num(0, 10), '1'],
+  MAX_CHUNKS_PER_ARTICLE: [int(1, 50), '3'],
+  RERANK_MODEL: [optionalString, ''],
+
+  OPENAI_API_KEY: [optionalString, ''],
+  OPENAI_BASE_URL: [optionalString.pipe(url.optional()), ''],
+  OPENAI_MODEL: [z.string().trim().min(1), 'gpt-4o-mini'],
+  LLM_TIMEOUT_MS: [int(1000, 600000), '60000'],
+  LLM_MAX_RETRIES: [int(0, 10), '2'],
+  LLM_MAX_CONCURRENCY: [int(1, 256), '4'],
+  HISTORY_TURNS: [int(0, 50), '6'],
+
+  TELEGRAM_BOT_TOKEN: [optionalString, ''],
+  TELEGRAM_API_ROOT: [optionalString.pipe(url.optional()), ''],
+  ADMIN_USER_IDS: [idList, ''],
+  ALLOWED_USER_IDS: [idList, ''],
+  ALLOWED_CHAT_IDS: [idList, ''],
+  WEBHOOK_URL: [optionalString.pipe(url.optional()), ''],
+  WEBHOOK_SECRET: [optionalString, ''],
+  WEBHOOK_PORT: [int(1, 65535), '8080'],
+  MAX_QUESTION_CHARS: [int(10, 100000), '1000'],
+  RATE_LIMIT_PER_MINUTE: [int(1, 10000), '10'],
+  CONVERSATION_TTL_MINUTES: [int(1, 100000), '120'],
+  MAX_UPLOAD_BYTES: [int(1, 2000000000), '20000000'],
+  FETCH_TIMEOUT_MS: [int(100, 600000), '15000'],
+  ALLOW_PRIVATE_URLS: [bool, 'false'],
+} as const;
+
+type Schema = typeof schema;
+type Raw = { [K in keyof Schema]: z.output<Schema[K][0]> };
+
+/** The validated configuration. Paths are absolute. */
+export interface Config {
+  articlesDir: string;
+  indexDir: string;
+  logLevel: Raw['LOG_LEVEL'];
+  embedding: {
+    provider: Raw['EMBEDDING_PROVIDER'];
+    model: string;
+    pooling: Raw['EMBEDDING_POOLING'];
+    queryPrefix: string | undefined;
+    batchSize: number;
+    cacheDir: string;
+    localModelDir: string | undefined;
+    allowRemoteModels: boolean;
+    openaiModel: string;
+  };
+  chunking: { maxTokens: number; overlapSentences: number };
+  hnsw: { m: number; efConstruction: number; efSearch: number };
+  retrieval: {
+    k: number;
+    rrfK: number;
+    denseWeight: number;
+    lexicalWeight: number;
+    maxChunksPerArticle: number;
+    rerankModel: string | undefined;
+  };
+  llm: {
+    apiKey: string | undefined;
+    baseURL: string | undefined;
+    model: string;
+    timeoutMs: number;
+    maxRetries: number;
+    maxConcurrency: number;
+    historyTurns: number;
+  };
+  telegram: {
+    token: string | undefined;
+    apiRoot: string | undefined;
+    adminUserIds: number[];
+    allowedUserIds: number[];
+    allowedChatIds: number[];
+    webhookUrl: string | undefined;
+    webhookSecret: string | undefined;
+    webhookPort: number;
+    maxQuestionChars: number;
+    rateLimitPerMinute: number;
+    conversationTtlMinutes: number;
+    maxUploadBytes: number;
+    fetchTimeoutMs: number;
+    allowPrivateUrls: boolean;
+  };
+}
+
+/** Names of every variable the product reads (documented in .env.example and the README). */
+export const CONFIG_VARIABLES = Object.keys(schema) as (keyof Schema)[];
+
+/**
+ * Builds a `Config` from an environment object. Relative paths resolve against `cwd`.
+ * Throws `ConfigError` with a one-line message naming the first bad variable.
+ */
+export function parseConfig(env: Record<string, string | undefined>, cwd = process.cwd()): Config {
+  const raw: Record<string, unknown> = {};
+  for (const name of CONFIG_VARIABLES) {
+    const [parser, fallback] = schema[name];
+    const given = env[name];
+    const value = given === undefined || given.trim() === '' ? fallback : given;
+    const result = (parser as z.ZodTypeAny).safeParse(value);
+    if (!result.success) {
+      const why = result.error.issues[0]?.message ?? 'invalid value';
+      throw new ConfigError(`Invalid ${name}=${JSON.stringify(redactIfSecret(name, value))}: ${why}.`);
+    }
+    raw[name] = result.data;
+  }
+  const r = raw as Raw;
+  const abs = (p: string) => path.resolve(cwd, p);
+  if (r.WEBHOOK_URL && !r.WEBHOOK_SECRET) {
+    throw new ConfigError('WEBHOOK_SECRET must be set when WEBHOOK_URL is set (Telegram sends it back so forged updates are refused).');
+  }
+  return {
+    articlesDir: abs(r.ARTICLES_DIR),
+    indexDir: abs(r.INDEX_DIR),
+    logLevel: r.LOG_LEVEL,
+    embedding: {
+      provider: r.EMBEDDING_PROVIDER,
+      model: r.EMBEDDING_MODEL,
+      pooling: r.EMBEDDING_POOLING,
+      queryPrefix: r.EMBEDDING_QUERY_PREFIX,
+      batchSize: r.EMBEDDING_BATCH_SIZE,
+      cacheDir: abs(r.MODEL_CACHE_DIR),
+      localModelDir: r.LOCAL_MODEL_DIR ? abs(r.LOCAL_MODEL_DIR) : undefined,
+      allowRemoteModels: r.ALLOW_REMOTE_MODELS,
+      openaiModel: r.OPENAI_EMBEDDING_MODEL,
+    },
+    chunking: { maxTokens: r.CHUNK_MAX_TOKENS, overlapSentences: r.CHUNK_OVERLAP_SENTENCES },
+    hnsw: { m: r.HNSW_M, efConstruction: r.HNSW_EF_CONSTRUCTION, efSearch: r.HNSW_EF_SEARCH },
+    retrieval: {
+      k: r.RETRIEVAL_K,
+      rrfK: r.RRF_K,
+      denseWeight: r.DENSE_WEIGHT,
+      lexicalWeight: r.LEXICAL_WEIGHT,
+      maxChunksPerArticle: r.MAX_CHUNKS_PER_ARTICLE,
+      rerankModel: r.RERANK_MODEL,
+    },
+    llm: {
+      apiKey: r.OPENAI_API_KEY,
+      baseURL: r.OPENAI_BASE_URL,
+      model: r.OPENAI_MODEL,
+      timeoutMs: r.LLM_TIMEOUT_MS,
+      maxRetries: r.LLM_MAX_RETRIES,
+      maxConcurrency: r.LLM_MAX_CONCURRENCY,
+      historyTurns: r.HISTORY_TURNS,
+    },
+    telegram: {
+      token: r.TELEGRAM_BOT_TOKEN,
+      apiRoot: r.TELEGRAM_API_ROOT,
+      adminUserIds: r.ADMIN_USER_IDS,
+      allowedUserIds: r.ALLOWED_USER_IDS,
+      allowedChatIds: r.ALLOWED_CHAT_IDS,
+      webhookUrl: r.WEBHOOK_URL,
+      webhookSecret: r.WEBHOOK_SECRET,
+      webhookPort: r.WEBHOOK_PORT,
+      maxQuestionChars: r.MAX_QUESTION_CHARS,
+      rateLimitPerMinute: r.RATE_LIMIT_PER_MINUTE,
+      conversationTtlMinutes: r.CONVERSATION_TTL_MINUTES,
+      maxUploadBytes: r.MAX_UPLOAD_BYTES,
+      fetchTimeoutMs: r.FETCH_TIMEOUT_MS,
+      allowPrivateUrls: r.ALLOW_PRIVATE_URLS,
+    },
+  };
+}
+
+function redactIfSecret(name: string, value: string): string {
+  return /KEY|TOKEN|SECRET/.test(name) ? '***' : value;
+}
+
+/** Reads `.env` (if present) into the environment, then parses it. */
+export function loadConfig(cwd = process.cwd()): Config {
+  loadDotenv({ path: path.join(cwd, '.env'), quiet: true });
+  return parseConfig(process.env, cwd);
+}
+
+/** Values that must never appear in logs or replies. */
+export function secretsOf(config: Config): string[] {
+  return [config.telegram.token, config.llm.apiKey, config.telegram.webhookSecret].filter(
+    (s): s is string => typeof s === 'string' && s.length >= 6,
+  );
+}

@@ -1,0 +1,122 @@
+/**
+ * Domain types shared across pipeline stages. Each stage owns its own logic;
+ * these are the typed boundaries between them (see DESIGN.md).
+ */
+
+/** One news article as loaded from the articles folder. */
+export interface Article {
+  /** Stable id derived from the path relative to the articles folder (or the URL for records without a path). */
+  id: string;
+  title: string;
+  /** Publication date as ISO `YYYY-MM-DD`, or null when unknown. */
+  date: string | null;
+  url: string | null;
+  source: string | null;
+  /** Clean article body (no front matter, no `date ...` prefix). */
+  text: string;
+  /** sha256 hex of the normalised title + date + url + text: changes whenever anything indexed changes. */
+  hash: string;
+  /** Path of the source file relative to the articles folder. */
+  path: string;
+}
+
+/** A problem with one input file; never fatal to the run. */
+export interface LoadIssue {
+  file: string;
+  reason: string;
+}
+
+/** What loading an articles folder produced. */
+export interface LoadResult {
+  articles: Article[];
+  /** Files (or records) that were skipped, each with a one-line reason. */
+  skipped: LoadIssue[];
+  /** Non-fatal notes about files that were still loaded (for example an unparseable date). */
+  warnings: LoadIssue[];
+}
+
+/** A piece of an article small enough to embed. */
+export interface Chunk {
+  /** `${articleId}#${ordinal}` */
+  id: string;
+  articleId: string;
+  ordinal: number;
+  /** Character offsets into `Article.text`: `article.text.slice(start, end) === text`. */
+  start: number;
+  end: number;
+  /** The article text of this chunk (no header). */
+  text: string;
+  /** What gets embedded and lexically indexed: a short header (title, date) + text. */
+  embedText: string;
+  /** Token count of `embedText` according to the counter used for chunking. */
+  tokens: number;
+}
+
+/** Counts tokens the way the embedding model will. */
+export interface TokenCounter {
+  /** Identifies the tokenizer, recorded in the manifest. */
+  readonly id: string;
+  count(text: string): number;
+}
+
+/** Turns text into vectors. Vectors are L2-normalised so inner product = cosine. */
+export interface Embedder {
+  /** e.g. `transformers:Xenova/bge-small-en-v1.5` or `openai:text-embedding-3-small`. */
+  readonly id: string;
+  readonly dimension: number;
+  /** Maximum tokens per input, including special tokens. */
+  readonly maxTokens: number;
+  /** Counts tokens with the model's own tokenizer. */
+  readonly tokenizer: TokenCounter;
+  embedDocuments(texts: string[]): Promise<Float32Array[]>;
+  embedQuery(text: string): Promise<Float32Array>;
+}
+
+/** A ranked piece of evidence handed to the answerer: one or more adjacent chunks of one article. */
+export interface Passage {
+  articleId: string;
+  title: string;
+  date: string | null;
+  url: string | null;
+  source: string | null;
+  chunkIds: string[];
+  start: number;
+  end: number;
+  text: string;
+  /** Fused score (higher is better). */
+  score: number;
+  denseScore?: number;
+  lexicalScore?: number;
+}
+
+/** One numbered source cited by an answer. */
+export interface Citation {
+  n: number;
+  articleId: string;
+  title: string;
+  date: string | null;
+  url: string | null;
+  /** The passage sentence(s) that best support the claim. */
+  quote: string;
+}
+
+export type AnswerMode = 'llm' | 'extractive' | 'not-covered';
+
+/** A finished answer. */
+export interface Answer {
+  text: string;
+  citations: Citation[];
+  mode: AnswerMode;
+  /** The standalone query used for retrieval (after follow-up condensing). */
+  query: string;
+  /** Why the answer is extractive, when it is (no LLM configured, LLM failed, ...). */
+  note?: string;
+  /** Passages that were given to the answerer, numbered from 1. */
+  passages: Passage[];
+}
+
+/** One turn of conversation history. */
+export interface Turn {
+  role: 'user' | 'assistant';
+  content: string;
+}
