@@ -120,3 +120,94 @@ export interface Turn {
   role: 'user' | 'assistant';
   content: string;
 }
+
+/** What retrieval found for one query. */
+export interface RetrievalResult {
+  /** Best passages first, at most k. */
+  passages: Passage[];
+  /** True when the best evidence is too weak to answer from; `passages` then holds the closest articles. */
+  notCovered: boolean;
+  /** Which halves of the index were used. */
+  mode: 'hybrid' | 'lexical' | 'dense';
+}
+
+/** Query → ranked passages. */
+export interface Retriever {
+  retrieve(query: string, options?: { k?: number }): Promise<RetrievalResult>;
+}
+
+/** An answer being produced: text deltas as they arrive, then the checked result. */
+export interface AnswerStream {
+  /** Raw text deltas (may contain [n] markers that are later removed if invalid). */
+  text: AsyncIterable<string>;
+  /** The final, citation-checked answer. Resolves after `text` is exhausted (or without reading it). */
+  result: Promise<Answer>;
+}
+
+/** The question-answering service both front ends (terminal and Telegram) use. */
+export interface QuestionAnswerer {
+  /** Answers `question` in the context of `history` (oldest first). Never rejects for LLM failures. */
+  ask(question: string, history: Turn[]): Promise<Answer>;
+  /** Like `ask`, streaming text as it is generated. */
+  askStream(question: string, history: Turn[]): AnswerStream;
+}
+
+/** Counts of what a (re)index did. */
+export interface IndexSummary {
+  added: number;
+  changed: number;
+  removed: number;
+  unchanged: number;
+  skipped: LoadIssue[];
+  warnings: LoadIssue[];
+  chunks: number;
+  articles: number;
+  seconds: number;
+  /** False when the index was built without vectors (lexical-only). */
+  dense: boolean;
+}
+
+/** Progress of a running (re)index, for progress bars and edited Telegram messages. */
+export interface IndexProgress {
+  phase: 'load' | 'chunk' | 'embed' | 'write' | 'done';
+  done: number;
+  total: number;
+}
+
+/** Article summary for listings. */
+export interface ArticleInfo {
+  id: string;
+  title: string;
+  date: string | null;
+  url: string | null;
+  chunks: number;
+}
+
+/** Index statistics for /start and /stats. */
+export interface LibraryStats {
+  articles: number;
+  chunks: number;
+  firstDate: string | null;
+  lastDate: string | null;
+  indexBytes: number;
+  embeddingModel: string | null;
+  dense: boolean;
+  builtAt: string | null;
+}
+
+/**
+ * The article collection as admins manage it: what the bot's admin commands call.
+ * Reads keep being served from the previous index while a reindex runs.
+ */
+export interface Library {
+  stats(): LibraryStats;
+  listArticles(offset: number, limit: number): { total: number; items: ArticleInfo[] };
+  /** Rejects with `BusyError` when a reindex is already running. */
+  reindex(options: { full?: boolean; onProgress?: (p: IndexProgress) => void }): Promise<IndexSummary>;
+  /** Saves a file into the articles folder (safe name) and indexes it. Rejects with `UserError` for bad input. */
+  addFile(fileName: string, bytes: Uint8Array): Promise<{ article: ArticleInfo; summary: IndexSummary }>;
+  /** Fetches a URL (http/https, size and time capped), extracts the article, saves and indexes it. */
+  addUrl(url: string): Promise<{ article: ArticleInfo; summary: IndexSummary }>;
+  /** Deletes an article's file and reindexes. Rejects with `UserError` when the id is unknown. */
+  remove(articleId: string): Promise<{ summary: IndexSummary }>;
+}

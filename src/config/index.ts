@@ -57,6 +57,7 @@ const schema = {
   EMBEDDING_POOLING: [z.enum(['auto', 'cls', 'mean']), 'auto'],
   EMBEDDING_QUERY_PREFIX: [optionalString, ''],
   EMBEDDING_BATCH_SIZE: [int(1, 1024), '16'],
+  EMBEDDING_QUANTIZED: [bool, 'true'],
   MODEL_CACHE_DIR: [z.string().trim().min(1), '.cache/models'],
   LOCAL_MODEL_DIR: [optionalString, ''],
   ALLOW_REMOTE_MODELS: [bool, 'true'],
@@ -114,6 +115,7 @@ export interface Config {
     pooling: Raw['EMBEDDING_POOLING'];
     queryPrefix: string | undefined;
     batchSize: number;
+    quantized: boolean;
     cacheDir: string;
     localModelDir: string | undefined;
     allowRemoteModels: boolean;
@@ -191,6 +193,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       pooling: r.EMBEDDING_POOLING,
       queryPrefix: r.EMBEDDING_QUERY_PREFIX,
       batchSize: r.EMBEDDING_BATCH_SIZE,
+      quantized: r.EMBEDDING_QUANTIZED,
       cacheDir: abs(r.MODEL_CACHE_DIR),
       localModelDir: r.LOCAL_MODEL_DIR ? abs(r.LOCAL_MODEL_DIR) : undefined,
       allowRemoteModels: r.ALLOW_REMOTE_MODELS,
