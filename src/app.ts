@@ -1,0 +1,70 @@
+/**
+ * The composition root: builds every stage from one `Config` and wires them together.
+ * Front ends (terminal, Telegram, eval, bench) get an `App` and use only its public parts.
+ */
+import { createAnswerer } from './answering/index.js';
+import type { Config } from './config/index.js';
+import { approximateTokenCounter, createEmbedder } from './embedding/index.js';
+import { ArticleLibrary } from './library/index.js';
+import { createRetriever, type HybridRetriever } from './retrieval/index.js';
+import type { Embedder, QuestionAnswerer } from './types.js';
+import type { Logger } from './util/log.js';
+
+/** Everything a front end needs. */
+export interface App {
+  config: Config;
+  embedder: Embedder | null;
+  /** One line saying why semantic search is off, when it is. */
+  embedderWarning: string | undefined;
+  library: ArticleLibrary;
+  retriever: HybridRetriever;
+  answerer: QuestionAnswerer;
+  /** True when answers are written by an LLM (otherwise they are extractive). */
+  llmEnabled: boolean;
+  close(): void;
+}
+
+/** LLM settings when a key or an OpenAI-compatible base URL is configured, else null (extractive mode). */
+export function llmOptions(config: Config) {
+  const { apiKey, baseURL } = config.llm;
+  if (!apiKey && !baseURL) return null;
+  // Local OpenAI-compatible servers (Ollama, vLLM, LM Studio) usually accept any key.
+  return {
+    apiKey: apiKey ?? 'not-needed',
+    ...(baseURL ? { baseURL } : {}),
+    model: config.llm.model,
+    timeoutMs: config.llm.timeoutMs,
+    maxRetries: config.llm.maxRetries,
+    maxConcurrency: config.llm.maxConcurrency,
+  };
+}
+
+/** Builds the app. Loading the embedding model may take a while (and download it on first use). */
+export async function createApp(config: Config, logger: Logger, onModelProgress?: (line: string) => void): Promise<App> {
+  const { embedder, warning } = await createEmbedder(config.embedding, config.llm, logger, onModelProgress);
+  const library = new ArticleLibrary({
+    articlesDir: config.articlesDir,
+    indexDir: config.indexDir,
+    embedder,
+    counter: embedder?.tokenizer ?? approximateTokenCounter,
+    chunking: config.chunking,
+    hnsw: config.hnsw,
+    batchSize: config.embedding.batchSize,
+    maxFileBytes: config.telegram.maxUploadBytes,
+    fetch: { maxBytes: config.telegram.maxUploadBytes, timeoutMs: config.telegram.fetchTimeoutMs, allowPrivate: config.telegram.allowPrivateUrls },
+    logger,
+  });
+  const retriever = createRetriever({ getReader: () => library.reader(), embedder, options: config.retrieval, logger });
+  const llm = llmOptions(config);
+  const answerer = createAnswerer({ retriever, llm, historyTurns: config.llm.historyTurns, logger });
+  return {
+    config,
+    embedder,
+    embedderWarning: warning,
+    library,
+    retriever,
+    answerer,
+    llmEnabled: llm !== null,
+    close: () => library.close(),
+  };
+}

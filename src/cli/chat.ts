@@ -1,0 +1,49 @@
+/**
+ * Terminal chat over the same answerer the bot uses. Interactive on a terminal; when stdin is
+ * piped it answers one question per input line (keeping follow-up context), so it can be scripted.
+ */
+import readline from 'node:readline';
+import type { App } from '../app.js';
+import type { Answer, Turn } from '../types.js';
+import { formatAnswerText, formatQuotes } from './format.js';
+
+/** Runs the chat loop until end of input or `/quit`. */
+export async function runChat(app: App, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<void> {
+  const interactive = (input as NodeJS.ReadStream).isTTY === true;
+  const rl = readline.createInterface({ input, output, terminal: interactive });
+  const history: Turn[] = [];
+  let last: Answer | null = null;
+  const say = (s: string) => output.write(s + '\n');
+  if (interactive) {
+    const s = app.library.stats();
+    say(`Ask about ${s.articles} article${s.articles === 1 ? '' : 's'}${s.firstDate ? ` (${s.firstDate} to ${s.lastDate})` : ''}. Commands: /reset, /sources, /quit.`);
+    rl.setPrompt('> ');
+    rl.prompt();
+  }
+  for await (const raw of rl) {
+    const line = raw.trim();
+    if (line === '/quit' || line === '/exit') break;
+    if (line === '') {
+      if (interactive) rl.prompt();
+      continue;
+    }
+    if (line === '/reset') {
+      history.length = 0;
+      last = null;
+      say('Conversation reset.');
+    } else if (line === '/sources') {
+      say(last ? formatQuotes(last) : 'Ask a question first.');
+    } else {
+      if (!interactive) say(`> ${line}`);
+      const answer = await app.answerer.ask(line, history);
+      last = answer;
+      history.push({ role: 'user', content: line }, { role: 'assistant', content: answer.text });
+      // Memory is bounded here too; the answerer trims further to HISTORY_TURNS.
+      if (history.length > 40) history.splice(0, history.length - 40);
+      say(formatAnswerText(answer));
+      say('');
+    }
+    if (interactive) rl.prompt();
+  }
+  rl.close();
+}

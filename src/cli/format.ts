@@ -1,0 +1,42 @@
+/** Plain-text rendering of answers and summaries for the terminal. */
+import type { Answer, IndexProgress, IndexSummary } from '../types.js';
+
+/** An answer with its label (extractive / not covered) and a numbered source list. */
+export function formatAnswerText(answer: Answer): string {
+  const lines: string[] = [answer.text.trim()];
+  if (answer.note) lines.push('', `(${answer.note})`);
+  if (answer.citations.length > 0) {
+    lines.push('', 'Sources:');
+    for (const c of answer.citations) {
+      lines.push(`[${c.n}] ${c.title}${c.date ? ` (${c.date})` : ''}${c.url ? ` ${c.url}` : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The quoted passages behind each citation (terminal `/sources`). */
+export function formatQuotes(answer: Answer): string {
+  if (answer.citations.length === 0) return 'The last answer cited no sources.';
+  return answer.citations.map((c) => `[${c.n}] ${c.title}${c.date ? ` (${c.date})` : ''}\n    “${c.quote}”`).join('\n');
+}
+
+/** Multi-line summary of a (re)index run. */
+export function formatSummary(s: IndexSummary): string {
+  const lines = [
+    `Indexed ${s.articles} article${s.articles === 1 ? '' : 's'} (${s.chunks} chunks) in ${s.seconds.toFixed(1)} s: ` +
+      `${s.added} added, ${s.changed} changed, ${s.removed} removed, ${s.unchanged} unchanged, ${s.skipped.length} skipped.`,
+  ];
+  if (!s.dense) lines.push('Retrieval mode: lexical only (no embedding model).');
+  for (const k of s.skipped) lines.push(`  skipped ${k.file}: ${k.reason}`);
+  for (const w of s.warnings) lines.push(`  warning ${w.file}: ${w.reason}`);
+  return lines.join('\n');
+}
+
+/** One progress line (or a bar when `width` is given). */
+export function formatProgress(p: IndexProgress, width = 0): string {
+  if (p.total === 0) return `${p.phase}…`;
+  const pct = Math.floor((100 * p.done) / p.total);
+  if (width <= 0) return `${p.phase} ${p.done}/${p.total} (${pct}%)`;
+  const filled = Math.round((width * p.done) / p.total);
+  return `${p.phase.padEnd(5)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}`;
+}

@@ -1,0 +1,160 @@
+/**
+ * Command-line entry: `start`, `index`, `ask`, `chat`, `eval`, `bench`.
+ * User-caused problems end with one clear line on stderr and exit code 1, never a stack trace.
+ */
+import { parseArgs } from 'node:util';
+import { createApp, type App } from '../app.js';
+import { ConfigError, loadConfig, secretsOf, type Config } from '../config/index.js';
+import type { IndexProgress } from '../types.js';
+import { UserError } from '../util/errors.js';
+import { createLogger, type Logger } from '../util/log.js';
+import { runChat } from './chat.js';
+import { formatAnswerText, formatProgress, formatSummary } from './format.js';
+
+const USAGE = `Usage:
+  npm start                      run the Telegram bot (TELEGRAM_BOT_TOKEN set) or the terminal chat
+  npm run index [-- --full]      index the articles folder (incremental; --full rebuilds)
+  npm run ask -- "question" [--json]
+  npm run chat                   terminal chat with follow-ups (/reset, /sources, /quit)
+  npm run eval [-- --help]       retrieval and answer evaluation
+  npm run bench [-- --quick]     performance benchmark`;
+
+/** Progress on stderr: a redrawn bar on a terminal, a line per phase step otherwise. */
+function progressPrinter(): (p: IndexProgress) => void {
+  const tty = process.stderr.isTTY === true;
+  let lastLine = '';
+  let lastPct = -1;
+  return (p) => {
+    if (tty) {
+      process.stderr.write(`\r${formatProgress(p, 30)}`.padEnd(70) + (p.phase === 'done' ? '\n' : ''));
+      return;
+    }
+    const pct = p.total ? Math.floor((10 * p.done) / p.total) : 0;
+    const line = `${p.phase}:${pct}`;
+    if (line === lastLine || (p.phase === 'embed' && pct === lastPct)) return;
+    lastLine = line;
+    lastPct = pct;
+    if (p.phase !== 'done') process.stderr.write(formatProgress(p) + '\n');
+  };
+}
+
+async function buildApp(config: Config, logger: Logger): Promise<App> {
+  const app = await createApp(config, logger, (line) => process.stderr.write(line + '\n'));
+  if (app.embedderWarning) process.stderr.write(`Note: ${app.embedderWarning}\n`);
+  return app;
+}
+
+/** Opens the index, building it first when `index-data/` is empty or damaged. */
+async function ensureIndex(app: App): Promise<void> {
+  const { built, problem } = await app.library.ensure(progressPrinter());
+  if (problem) process.stderr.write(`${problem} Rebuilt it from the articles.\n`);
+  if (built) process.stderr.write(formatSummary(built) + '\n');
+}
+
+async function cmdIndex(config: Config, logger: Logger, argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: { full: { type: 'boolean', default: false } }, allowPositionals: false });
+  const app = await buildApp(config, logger);
+  try {
+    const summary = await app.library.reindex({ full: values.full === true, onProgress: progressPrinter() });
+    process.stdout.write(formatSummary(summary) + '\n');
+  } finally {
+    app.close();
+  }
+}
+
+async function cmdAsk(config: Config, logger: Logger, argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+  const question = positionals.join(' ').trim();
+  if (!question) throw new UserError('Give a question: npm run ask -- "Who is Kolokoltsev meeting at the UN?"');
+  const app = await buildApp(config, logger);
+  try {
+    await ensureIndex(app);
+    const answer = await app.answerer.ask(question, []);
+    process.stdout.write((values.json ? JSON.stringify(answer, null, 2) : formatAnswerText(answer)) + '\n');
+  } finally {
+    app.close();
+  }
+}
+
+async function cmdChat(config: Config, logger: Logger, note?: string): Promise<void> {
+  const app = await buildApp(config, logger);
+  try {
+    await ensureIndex(app);
+    if (note) process.stderr.write(note + '\n');
+    await runChat(app, process.stdin, process.stdout);
+  } finally {
+    app.close();
+  }
+}
+
+async function cmdStart(config: Config, logger: Logger): Promise<void> {
+  if (!config.telegram.token) {
+    const mode = config.llm.apiKey || config.llm.baseURL ? '' : ' Answers are extractive until OPENAI_API_KEY (or OPENAI_BASE_URL) is set.';
+    return cmdChat(config, logger, `No TELEGRAM_BOT_TOKEN set: starting the terminal chat. Put a token from @BotFather in .env to run the Telegram bot.${mode}`);
+  }
+  const { runBot } = await import('./bot.js');
+  const app = await buildApp(config, logger);
+  await ensureIndex(app);
+  await runBot(app, logger);
+}
+
+async function main(): Promise<number> {
+  const [command = 'start', ...rest] = process.argv.slice(2);
+  if (command === '--help' || command === 'help' || command === '-h') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel === 'info' && command !== 'start' ? 'warn' : config.logLevel, secretsOf(config));
+  switch (command) {
+    case 'start':
+      await cmdStart(config, logger);
+      return 0;
+    case 'index':
+      await cmdIndex(config, logger, rest);
+      return 0;
+    case 'ask':
+      await cmdAsk(config, logger, rest);
+      return 0;
+    case 'chat':
+      await cmdChat(config, logger);
+      return 0;
+    case 'eval': {
+      const { runEval } = await import('./eval.js');
+      return runEval(config, logger, rest);
+    }
+    case 'bench': {
+      const { runBench } = await import('./bench.js');
+      return runBench(config, logger, rest);
+    }
+    default:
+      process.stderr.write(`Unknown command "${command}".\n${USAGE}\n`);
+      return 1;
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UserError || err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+    } else if (err instanceof TypeError && /parseArgs|Unknown option/i.test(String(err.message))) {
+      process.stderr.write(`${err.message}\n${USAGE}\n`);
+    } else {
+      process.stderr.write(`Unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+      if (process.env.DEBUG) console.error(err);
+    }
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,78 @@
+/**
+ * The manifest says what an index generation was built with and lets us detect damage.
+ * A generation is only valid when its manifest exists and every file matches its checksum.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const FORMAT_VERSION = 1;
+export const DB_FILE = 'meta.sqlite';
+export const VECTORS_FILE = 'vectors.hnsw';
+export const MANIFEST_FILE = 'manifest.json';
+
+export interface Manifest {
+  formatVersion: number;
+  generation: number;
+  builtAt: string;
+  /** null for a lexical-only index (no embedding model was available). */
+  embedder: { id: string; dimension: number } | null;
+  /** Chunker settings, including the token counter id; changes force a full rebuild. */
+  chunker: string;
+  hnsw: { m: number; efConstruction: number; deleted: number } | null;
+  counts: { articles: number; chunks: number };
+  /** Files of the generation with size and sha256, checked when the index is opened. */
+  files: Record<string, { bytes: number; sha256: string }>;
+}
+
+/** sha256 of a file, streamed so large indexes do not load into memory at once. */
+export function fileSha256(file: string): string {
+  const hash = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let n: number;
+    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** Describes the given files of `dir` for the manifest. */
+export function describeFiles(dir: string, names: string[]): Manifest['files'] {
+  const files: Manifest['files'] = {};
+  for (const name of names) {
+    const p = path.join(dir, name);
+    files[name] = { bytes: fs.statSync(p).size, sha256: fileSha256(p) };
+  }
+  return files;
+}
+
+/** Reads and checks a generation's manifest; returns the problem as a one-line string when it is not usable. */
+export function readManifest(genDir: string, verifyChecksums = true): { manifest: Manifest } | { problem: string } {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(genDir, MANIFEST_FILE), 'utf8')) as Manifest;
+  } catch (err) {
+    return { problem: `manifest unreadable (${(err as Error).message.split('\n')[0]})` };
+  }
+  if (manifest.formatVersion !== FORMAT_VERSION) {
+    return { problem: `index format ${String(manifest.formatVersion)} is not the supported format ${FORMAT_VERSION}` };
+  }
+  if (!manifest.files || typeof manifest.files !== 'object' || !manifest.files[DB_FILE]) {
+    return { problem: 'manifest lists no database file' };
+  }
+  for (const [name, want] of Object.entries(manifest.files)) {
+    const p = path.join(genDir, name);
+    let size: number;
+    try {
+      size = fs.statSync(p).size;
+    } catch {
+      return { problem: `${name} is missing` };
+    }
+    if (size !== want.bytes) return { problem: `${name} has ${size} bytes, expected ${want.bytes} (truncated or modified)` };
+    if (verifyChecksums && fileSha256(p) !== want.sha256) return { problem: `${name} does not match its checksum (corrupted)` };
+  }
+  return { manifest };
+}

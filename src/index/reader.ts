@@ -1,0 +1,223 @@
+/**
+ * Read side of one index generation. Opened read-only; a reindex builds a new generation
+ * and the owner swaps readers, so searches never see a half-written index.
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import hnswlib from 'hnswlib-node';
+import type { ArticleInfo } from '../types.js';
+import { bufferToVector } from './build.js';
+import { currentGeneration } from './generations.js';
+import { DB_FILE, readManifest, VECTORS_FILE, type Manifest } from './manifest.js';
+
+const { HierarchicalNSW } = hnswlib;
+
+/** A chunk row as stored. */
+export interface StoredChunk {
+  label: number;
+  id: string;
+  articleId: string;
+  ordinal: number;
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** Article metadata as stored. */
+export interface StoredArticle {
+  id: string;
+  title: string;
+  date: string | null;
+  url: string | null;
+  source: string | null;
+  path: string;
+}
+
+/** A search hit: chunk label and score (higher is better). */
+export interface Hit {
+  label: number;
+  score: number;
+}
+
+/** Inclusive ISO date range. */
+export interface DateRange {
+  from: string;
+  to: string;
+}
+
+/** Why an index could not be opened; `kind` tells the caller whether a rebuild fixes it. */
+export type OpenFailure = { kind: 'missing' | 'damaged'; message: string };
+
+/** An open, read-only index generation. */
+export class IndexReader {
+  readonly manifest: Manifest;
+  readonly dir: string;
+  private readonly db: Database.Database;
+  private readonly vectors: InstanceType<typeof HierarchicalNSW> | null;
+  private readonly liveVectors: number;
+  private readonly stmts;
+
+  private constructor(dir: string, manifest: Manifest, efSearch: number) {
+    this.dir = dir;
+    this.manifest = manifest;
+    this.db = new Database(path.join(dir, DB_FILE), { readonly: true, fileMustExist: true });
+    if (manifest.embedder) {
+      const index = new HierarchicalNSW('ip', manifest.embedder.dimension);
+      index.readIndexSync(path.join(dir, VECTORS_FILE));
+      index.setEf(efSearch);
+      this.vectors = index;
+    } else {
+      this.vectors = null;
+    }
+    this.liveVectors = manifest.embedder ? manifest.counts.chunks : 0;
+    this.stmts = {
+      chunk: this.db.prepare('SELECT rowid AS label, id, article_id AS articleId, ordinal, start, end, text FROM chunks WHERE rowid = ?'),
+      chunkByKey: this.db.prepare(
+        'SELECT rowid AS label, id, article_id AS articleId, ordinal, start, end, text FROM chunks WHERE article_id = ? AND ordinal = ?',
+      ),
+      article: this.db.prepare('SELECT id, title, date, url, source, path FROM articles WHERE id = ?'),
+      articleText: this.db.prepare('SELECT text FROM articles WHERE id = ?'),
+      lexical: this.db.prepare(
+        'SELECT rowid AS label, -bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?',
+      ),
+      lexicalDated: this.db.prepare(
+        `SELECT f.rowid AS label, -bm25(chunks_fts) AS score FROM chunks_fts f
+         JOIN chunks c ON c.rowid = f.rowid JOIN articles a ON a.id = c.article_id
+         WHERE chunks_fts MATCH ? AND a.date BETWEEN ? AND ? ORDER BY bm25(chunks_fts) LIMIT ?`,
+      ),
+      labelsInRange: this.db.prepare(
+        'SELECT c.rowid AS label FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.date BETWEEN ? AND ?',
+      ),
+      list: this.db.prepare(
+        `SELECT a.id, a.title, a.date, a.url, (SELECT count(*) FROM chunks c WHERE c.article_id = a.id) AS chunks
+         FROM articles a ORDER BY a.date DESC NULLS LAST, a.title LIMIT ? OFFSET ?`,
+      ),
+      byPath: this.db.prepare(
+        `SELECT a.id, a.title, a.date, a.url, (SELECT count(*) FROM chunks c WHERE c.article_id = a.id) AS chunks
+         FROM articles a WHERE a.path = ? ORDER BY a.id`,
+      ),
+      dates: this.db.prepare('SELECT min(date) AS first, max(date) AS last FROM articles'),
+      vector: this.db.prepare('SELECT vector FROM chunks WHERE rowid = ?'),
+    };
+  }
+
+  /** Opens the current generation of `indexDir`, checking the manifest and file checksums. */
+  static open(indexDir: string, options: { efSearch?: number; verify?: boolean } = {}): IndexReader | OpenFailure {
+    const cur = currentGeneration(indexDir);
+    if (!cur) return { kind: 'missing', message: `No index in ${indexDir} yet.` };
+    const checked = readManifest(cur.dir, options.verify !== false);
+    if ('problem' in checked) return { kind: 'damaged', message: `The index in ${cur.dir} is damaged: ${checked.problem}.` };
+    try {
+      return new IndexReader(cur.dir, checked.manifest, options.efSearch ?? 100);
+    } catch (err) {
+      return { kind: 'damaged', message: `The index in ${cur.dir} could not be opened: ${(err as Error).message.split('\n')[0]}.` };
+    }
+  }
+
+  /** True when the index has vectors for dense search. */
+  get dense(): boolean {
+    return this.vectors !== null;
+  }
+
+  /** BM25 search over the FTS5 index; `match` must be a valid FTS5 expression. */
+  lexical(match: string, limit: number, range?: DateRange): Hit[] {
+    if (!match) return [];
+    const rows = (range ? this.stmts.lexicalDated.all(match, range.from, range.to, limit) : this.stmts.lexical.all(match, limit)) as Hit[];
+    return rows;
+  }
+
+  /** Nearest neighbours by inner product (vectors are normalised: this is cosine). */
+  denseSearch(query: Float32Array, limit: number, range?: DateRange): Hit[] {
+    if (!this.vectors || this.liveVectors === 0) return [];
+    let allowed: Set<number> | undefined;
+    if (range) {
+      allowed = new Set((this.stmts.labelsInRange.all(range.from, range.to) as { label: number }[]).map((r) => r.label));
+      if (allowed.size === 0) return [];
+    }
+    // hnswlib throws when asked for more neighbours than it can return.
+    const k = Math.min(limit, allowed ? allowed.size : this.liveVectors);
+    if (k <= 0) return [];
+    const res = allowed
+      ? this.vectors.searchKnn(Array.from(query), k, (label: number) => allowed.has(label))
+      : this.vectors.searchKnn(Array.from(query), k);
+    return res.neighbors.map((label, i) => ({ label, score: 1 - (res.distances[i] ?? 1) }));
+  }
+
+  /** Exact nearest neighbours by scanning every stored vector (for recall measurement). */
+  exactSearch(query: Float32Array, limit: number): Hit[] {
+    const rows = this.db.prepare('SELECT rowid AS label, vector FROM chunks WHERE vector IS NOT NULL').all() as {
+      label: number;
+      vector: Buffer;
+    }[];
+    const scored = rows.map((r) => {
+      const v = bufferToVector(r.vector);
+      let dot = 0;
+      for (let i = 0; i < v.length; i++) dot += v[i]! * query[i]!;
+      return { label: r.label, score: dot };
+    });
+    return scored.sort((a, b) => b.score - a.score).slice(0, limit);
+  }
+
+  /** The chunk with this label. */
+  chunk(label: number): StoredChunk | undefined {
+    return this.stmts.chunk.get(label) as StoredChunk | undefined;
+  }
+
+  /** The chunk of `articleId` with this ordinal. */
+  chunkAt(articleId: string, ordinal: number): StoredChunk | undefined {
+    return this.stmts.chunkByKey.get(articleId, ordinal) as StoredChunk | undefined;
+  }
+
+  /** Stored vector of a chunk, if any. */
+  vector(label: number): Float32Array | undefined {
+    const row = this.stmts.vector.get(label) as { vector: Buffer | null } | undefined;
+    return row?.vector ? bufferToVector(row.vector) : undefined;
+  }
+
+  /** Article metadata by id. */
+  article(id: string): StoredArticle | undefined {
+    return this.stmts.article.get(id) as StoredArticle | undefined;
+  }
+
+  /** Full text of an article. */
+  articleText(id: string): string | undefined {
+    return (this.stmts.articleText.get(id) as { text: string } | undefined)?.text;
+  }
+
+  /** Articles, newest first. */
+  listArticles(offset: number, limit: number): { total: number; items: ArticleInfo[] } {
+    return {
+      total: this.manifest.counts.articles,
+      items: this.stmts.list.all(limit, offset) as ArticleInfo[],
+    };
+  }
+
+  /** Articles loaded from one file of the articles folder. */
+  articlesInFile(relPath: string): ArticleInfo[] {
+    return this.stmts.byPath.all(relPath) as ArticleInfo[];
+  }
+
+  /** Earliest and latest publication dates. */
+  dateRange(): { first: string | null; last: string | null } {
+    return this.stmts.dates.get() as { first: string | null; last: string | null };
+  }
+
+  /** Bytes on disk of this generation. */
+  sizeBytes(): number {
+    return Object.values(this.manifest.files).reduce((s, f) => s + f.bytes, 0) + safeSize(path.join(this.dir, 'manifest.json'));
+  }
+
+  /** Releases the database handle. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function safeSize(p: string): number {
+  try {
+    return fs.statSync(p).size;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,33 @@
+/** SQLite schema of one index generation: articles, chunks (with their vectors) and the FTS5 lexical index. */
+export const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS articles (
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  date TEXT,
+  url TEXT,
+  source TEXT,
+  path TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
+-- AUTOINCREMENT: a chunk's rowid is its label in the HNSW index, and labels of deleted
+-- chunks must never be reused while the old point is only marked deleted there.
+CREATE TABLE IF NOT EXISTS chunks (
+  rowid INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  article_id TEXT NOT NULL REFERENCES articles(id),
+  ordinal INTEGER NOT NULL,
+  start INTEGER NOT NULL,
+  end INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  embed_text TEXT NOT NULL,
+  tokens INTEGER NOT NULL,
+  vector BLOB
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id, ordinal);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+  embed_text,
+  tokenize = 'porter unicode61 remove_diacritics 2'
+);
+`;

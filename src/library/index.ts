@@ -1,0 +1,266 @@
+/**
+ * The article collection as admins manage it: the articles folder plus the index built from it.
+ * Serves reads from the current index generation while a reindex builds the next one, then
+ * swaps readers. Only one reindex runs at a time (in this process, and across processes via the
+ * index lock).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { articleFromHtml, loadArticles, parseArticleFile, safeArticleFileName } from '../articles/index.js';
+import { buildIndex } from '../index/build.js';
+import { IndexReader, type OpenFailure } from '../index/reader.js';
+import type {
+  ArticleInfo,
+  Embedder,
+  IndexProgress,
+  IndexSummary,
+  Library,
+  LibraryStats,
+  TokenCounter,
+} from '../types.js';
+import { BusyError, UserError } from '../util/errors.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { fetchUrl, formatBytes, type FetchLimits } from './fetch-url.js';
+
+/** What the library needs; built by the composition root. */
+export interface LibraryOptions {
+  articlesDir: string;
+  indexDir: string;
+  embedder: Embedder | null;
+  counter: TokenCounter;
+  chunking: { maxTokens: number; overlapSentences: number };
+  hnsw: { m: number; efConstruction: number; efSearch: number };
+  batchSize: number;
+  maxFileBytes: number;
+  fetch: FetchLimits;
+  logger?: Logger;
+}
+
+/** How long a replaced reader stays open for searches that started before the swap. */
+const RETIRE_MS = 30_000;
+
+/** The `Library` implementation over the articles folder and `index-data/`. */
+export class ArticleLibrary implements Library {
+  private current: IndexReader | null = null;
+  private running: Promise<IndexSummary> | null = null;
+  private readonly log: Logger;
+
+  constructor(private readonly options: LibraryOptions) {
+    this.log = options.logger ?? silentLogger;
+  }
+
+  /** The index searches should use now (null before the first build). */
+  reader(): IndexReader | null {
+    return this.current;
+  }
+
+  /** Opens the current index generation; returns why not when it is missing or damaged. */
+  open(): OpenFailure | null {
+    const opened = IndexReader.open(this.options.indexDir, { efSearch: this.options.hnsw.efSearch });
+    if (!(opened instanceof IndexReader)) return opened;
+    this.swap(opened);
+    return null;
+  }
+
+  /**
+   * Opens the index, building it first when there is none or it is damaged (a damaged index is
+   * rebuilt from the articles rather than served). Returns the build summary when it built.
+   */
+  async ensure(onProgress?: (p: IndexProgress) => void): Promise<{ built: IndexSummary | null; problem: string | null }> {
+    const failure = this.open();
+    if (!failure) return { built: null, problem: null };
+    if (failure.kind === 'damaged') this.log.warn('index.damaged', { problem: failure.message, action: 'rebuilding from the articles' });
+    const built = await this.reindex({ full: failure.kind === 'damaged', ...(onProgress ? { onProgress } : {}) });
+    return { built, problem: failure.kind === 'damaged' ? failure.message : null };
+  }
+
+  stats(): LibraryStats {
+    const r = this.current;
+    if (!r) {
+      return { articles: 0, chunks: 0, firstDate: null, lastDate: null, indexBytes: 0, embeddingModel: null, dense: false, builtAt: null };
+    }
+    const dates = r.dateRange();
+    return {
+      articles: r.manifest.counts.articles,
+      chunks: r.manifest.counts.chunks,
+      firstDate: dates.first,
+      lastDate: dates.last,
+      indexBytes: r.sizeBytes(),
+      embeddingModel: r.manifest.embedder?.id ?? null,
+      dense: r.dense,
+      builtAt: r.manifest.builtAt,
+    };
+  }
+
+  listArticles(offset: number, limit: number): { total: number; items: ArticleInfo[] } {
+    return this.current ? this.current.listArticles(offset, limit) : { total: 0, items: [] };
+  }
+
+  reindex(options: { full?: boolean; onProgress?: (p: IndexProgress) => void } = {}): Promise<IndexSummary> {
+    if (this.running) return Promise.reject(new BusyError('A reindex is already running; try again when it has finished.'));
+    const run = this.runReindex(options).finally(() => {
+      this.running = null;
+    });
+    this.running = run;
+    return run;
+  }
+
+  private async runReindex(options: { full?: boolean; onProgress?: (p: IndexProgress) => void }): Promise<IndexSummary> {
+    const o = this.options;
+    options.onProgress?.({ phase: 'load', done: 0, total: 0 });
+    const loaded = await loadArticles(o.articlesDir, { maxFileBytes: o.maxFileBytes });
+    for (const s of loaded.skipped) this.log.warn('article.skipped', { file: s.file, reason: s.reason });
+    for (const w of loaded.warnings) this.log.warn('article.warning', { file: w.file, reason: w.reason });
+    const summary = await buildIndex({
+      indexDir: o.indexDir,
+      loaded,
+      embedder: o.embedder,
+      counter: o.counter,
+      chunking: o.chunking,
+      hnsw: o.hnsw,
+      batchSize: o.batchSize,
+      full: options.full === true,
+      logger: this.log,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    const failure = this.open();
+    if (failure) throw new Error(`Index was built but cannot be opened: ${failure.message}`);
+    return summary;
+  }
+
+  async addFile(fileName: string, bytes: Uint8Array): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
+    if (bytes.byteLength > this.options.maxFileBytes) {
+      throw new UserError(`The file is too large (${formatBytes(bytes.byteLength)} > ${formatBytes(this.options.maxFileBytes)} limit).`);
+    }
+    const name = safeArticleFileName(fileName);
+    // Parse before saving: a file that cannot be read never enters the articles folder.
+    const parsed = await parseArticleFile(name, bytes);
+    if (parsed.articles.length === 0) {
+      throw new UserError(`Could not add ${fileName}: ${parsed.skipped[0]?.reason ?? 'no article found in it'}.`);
+    }
+    if (this.running) throw new BusyError('A reindex is already running; try again when it has finished.');
+    const rel = this.writeAtomically(name, bytes);
+    return this.indexAdded(rel, fileName);
+  }
+
+  async addUrl(url: string): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
+    const fetched = await fetchUrl(url.trim(), {
+      ...this.options.fetch,
+      maxBytes: Math.min(this.options.fetch.maxBytes, this.options.maxFileBytes),
+    });
+    const type = fetched.contentType.toLowerCase();
+    if (type.includes('pdf')) {
+      return this.addFile(fileNameFromUrl(fetched.url, '.pdf'), fetched.bytes);
+    }
+    if (!type.includes('html') && !type.includes('text/plain') && !type.includes('xml') && type !== '') {
+      throw new UserError(`That link is not an article page (content type ${fetched.contentType}).`);
+    }
+    const text = new TextDecoder('utf-8').decode(fetched.bytes);
+    const article = type.includes('text/plain')
+      ? null
+      : articleFromHtml(text, fetched.url, 'fetched.html');
+    if (type.includes('text/plain')) return this.addFile(fileNameFromUrl(fetched.url, '.txt'), fetched.bytes);
+    if (!article || article.text.trim().length < 20) throw new UserError('No article text could be found on that page.');
+    // Saved as Markdown with front matter: the extracted text is what we index, and the file
+    // stays readable and editable by admins.
+    const front = YAML.stringify({ title: article.title, date: article.date ?? undefined, url: fetched.url, source: hostOf(fetched.url) }).trim();
+    const body = `---\n${front}\n---\n\n${article.text}\n`;
+    if (this.running) throw new BusyError('A reindex is already running; try again when it has finished.');
+    const rel = this.writeAtomically(safeArticleFileName(slug(article.title) + '.md'), new TextEncoder().encode(body));
+    return this.indexAdded(rel, url);
+  }
+
+  async remove(id: string): Promise<{ summary: IndexSummary }> {
+    const r = this.current;
+    const art = r?.article(id.trim());
+    if (!r || !art) throw new UserError(`No article with id "${id}". Use /sources to see the ids.`);
+    const siblings = r.articlesInFile(art.path);
+    if (siblings.length > 1) {
+      throw new UserError(`Article ${id} is one of ${siblings.length} records in ${art.path}; edit or remove that file instead.`);
+    }
+    if (this.running) throw new BusyError('A reindex is already running; try again when it has finished.');
+    const file = this.resolveInside(art.path);
+    fs.rmSync(file, { force: true });
+    const summary = await this.reindex({});
+    return { summary };
+  }
+
+  /** Stops using the index (for shutdown). */
+  close(): void {
+    this.current?.close();
+    this.current = null;
+  }
+
+  private async indexAdded(rel: string, shownName: string): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
+    const summary = await this.reindex({});
+    const article = this.current?.articlesInFile(rel)[0];
+    if (!article) {
+      // Not indexed (for example a duplicate of an existing article): take the file back out.
+      fs.rmSync(this.resolveInside(rel), { force: true });
+      const why = summary.skipped.find((s) => s.file === rel)?.reason ?? 'it produced no article';
+      throw new UserError(`Could not add ${shownName}: ${why}.`);
+    }
+    return { article, summary };
+  }
+
+  /** Writes a new file into the articles folder under a free name: complete or not at all. */
+  private writeAtomically(name: string, bytes: Uint8Array): string {
+    const dir = this.options.articlesDir;
+    fs.mkdirSync(dir, { recursive: true });
+    const ext = path.extname(name);
+    const base = name.slice(0, name.length - ext.length);
+    let rel = name;
+    for (let i = 2; fs.existsSync(path.join(dir, rel)); i++) rel = `${base}-${i}${ext}`;
+    const tmp = path.join(dir, `.${rel}.tmp-${process.pid}`);
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, bytes);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, path.join(dir, rel));
+    return rel;
+  }
+
+  private resolveInside(rel: string): string {
+    const root = path.resolve(this.options.articlesDir);
+    const file = path.resolve(root, rel);
+    if (!file.startsWith(root + path.sep)) throw new UserError('Refusing to touch a file outside the articles folder.');
+    return file;
+  }
+
+  private swap(next: IndexReader): void {
+    const old = this.current;
+    this.current = next;
+    if (old) setTimeout(() => old.close(), RETIRE_MS).unref();
+  }
+}
+
+function slug(title: string): string {
+  const s = title
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 80);
+  return s || 'article';
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return 'web';
+  }
+}
+
+function fileNameFromUrl(url: string, ext: string): string {
+  try {
+    const last = new URL(url).pathname.split('/').filter(Boolean).pop() ?? 'article';
+    return last.toLowerCase().endsWith(ext) ? last : `${last}${ext}`;
+  } catch {
+    return `article${ext}`;
+  }
+}

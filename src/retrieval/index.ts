@@ -1,0 +1,240 @@
+/**
+ * Query → ranked passages. Dense (HNSW) and lexical (BM25) candidates are fused with weighted
+ * reciprocal rank fusion, capped per article for diversity, and adjacent chunks of one article
+ * are merged into one passage. Weak evidence is reported as "not covered" instead of guessed at.
+ */
+import type { IndexReader, Hit, DateRange } from '../index/reader.js';
+import type { Embedder, Passage, RetrievalResult, Retriever } from '../types.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { contentTerms, ftsQuery, stem, wordsOf } from './terms.js';
+import { parseTimeFilter } from './time.js';
+
+/** Tuning knobs (defaults from Config['retrieval']). */
+export interface RetrievalOptions {
+  k: number;
+  rrfK: number;
+  denseWeight: number;
+  lexicalWeight: number;
+  maxChunksPerArticle: number;
+  /** Candidates taken from each half before fusion. */
+  candidates?: number;
+  /** Share of query content terms the best passage must contain to count as covering the question. */
+  minCoverage?: number;
+  /** A dense similarity at or above this also counts as covering the question (model-specific). */
+  minDenseScore?: number;
+}
+
+export type RetrievalMode = 'hybrid' | 'lexical' | 'dense';
+
+/** Per-stage timings of one retrieval, in milliseconds. */
+export interface RetrievalTimings {
+  embed: number;
+  dense: number;
+  lexical: number;
+  fuse: number;
+  total: number;
+}
+
+/** A retrieval with what eval and bench need to see. */
+export interface DetailedRetrieval extends RetrievalResult {
+  timings: RetrievalTimings;
+  /** The date filter applied, if the query named a time. */
+  dateRange?: DateRange & { matched: string };
+  /** Query content terms. */
+  terms: string[];
+  /** Share of content terms found in the best passage. */
+  coverage: number;
+}
+
+/** A retriever over whatever index is current (the getter lets the owner swap indexes after a reindex). */
+export interface HybridRetriever extends Retriever {
+  retrieveDetailed(query: string, options?: { k?: number; mode?: RetrievalMode }): Promise<DetailedRetrieval>;
+}
+
+/** Builds the hybrid retriever. `getReader` returns the index to search now (null when there is none). */
+export function createRetriever(deps: {
+  getReader: () => IndexReader | null;
+  embedder: Embedder | null;
+  options: RetrievalOptions;
+  logger?: Logger;
+}): HybridRetriever {
+  const log = deps.logger ?? silentLogger;
+  const opts = { candidates: 50, minCoverage: 0.5, minDenseScore: 0.8, ...deps.options };
+
+  async function retrieveDetailed(query: string, o: { k?: number; mode?: RetrievalMode } = {}): Promise<DetailedRetrieval> {
+    const t0 = performance.now();
+    const k = Math.max(1, o.k ?? opts.k);
+    const timings: RetrievalTimings = { embed: 0, dense: 0, lexical: 0, fuse: 0, total: 0 };
+    const reader = deps.getReader();
+    const empty = (mode: RetrievalMode): DetailedRetrieval => ({
+      passages: [],
+      notCovered: true,
+      mode,
+      timings: { ...timings, total: performance.now() - t0 },
+      terms: contentTerms(query),
+      coverage: 0,
+    });
+    if (!reader || reader.manifest.counts.chunks === 0) return empty('lexical');
+
+    const canDense = reader.dense && deps.embedder !== null && deps.embedder.id === reader.manifest.embedder?.id;
+    const mode: RetrievalMode = o.mode === 'lexical' || !canDense ? 'lexical' : (o.mode ?? 'hybrid');
+    if (o.mode === 'dense' && !canDense) return empty('dense');
+
+    const newest = reader.dateRange().last;
+    const time = newest ? parseTimeFilter(query, newest) : null;
+    const searchText = time && time.cleanedQuery.trim() ? time.cleanedQuery : query;
+    const terms = contentTerms(searchText);
+    const range = time ? { from: time.from, to: time.to } : undefined;
+
+    let queryVector: Float32Array | null = null;
+    if (mode !== 'lexical' && deps.embedder) {
+      const te = performance.now();
+      queryVector = await deps.embedder.embedQuery(query);
+      timings.embed = performance.now() - te;
+    }
+
+    const search = (r: DateRange | undefined) => {
+      const td = performance.now();
+      const dense = queryVector ? reader.denseSearch(queryVector, opts.candidates, r) : [];
+      timings.dense += performance.now() - td;
+      const tl = performance.now();
+      const lexical = mode === 'dense' ? [] : reader.lexical(ftsQuery(terms), opts.candidates, r);
+      timings.lexical += performance.now() - tl;
+      return { dense, lexical };
+    };
+    let hits = search(range);
+    let appliedRange = range;
+    if (range && hits.dense.length === 0 && hits.lexical.length === 0) {
+      // Nothing in that period: answer from the whole collection rather than claim ignorance.
+      hits = search(undefined);
+      appliedRange = undefined;
+    }
+
+    const tf = performance.now();
+    const fused = fuse(
+      mode === 'lexical' ? [] : hits.dense,
+      mode === 'dense' ? [] : hits.lexical,
+      opts.rrfK,
+      mode === 'lexical' ? 0 : opts.denseWeight,
+      mode === 'dense' ? 0 : opts.lexicalWeight,
+    );
+    const passages = toPassages(reader, fused, k, opts.maxChunksPerArticle);
+    timings.fuse = performance.now() - tf;
+
+    const coverage = bestCoverage(terms, passages);
+    const topDense = hits.dense[0]?.score ?? 0;
+    const lexicallyCovered = terms.length > 0 && coverage >= opts.minCoverage;
+    const denselyCovered = topDense >= opts.minDenseScore;
+    const notCovered = passages.length === 0 || !(lexicallyCovered || denselyCovered);
+    timings.total = performance.now() - t0;
+    log.debug('retrieval', { mode, k, passages: passages.length, coverage, topDense, notCovered, ms: timings.total });
+    return {
+      passages,
+      notCovered,
+      mode,
+      timings,
+      terms,
+      coverage,
+      ...(appliedRange && time ? { dateRange: { ...appliedRange, matched: time.matched } } : {}),
+    };
+  }
+
+  return {
+    retrieveDetailed,
+    async retrieve(query, o) {
+      const { passages, notCovered, mode } = await retrieveDetailed(query, o);
+      return { passages, notCovered, mode };
+    },
+  };
+}
+
+interface Fused {
+  label: number;
+  score: number;
+  dense?: number;
+  lexical?: number;
+}
+
+/** Weighted reciprocal rank fusion: score = Σ w / (rrfK + rank), ranks from 1. */
+export function fuse(dense: Hit[], lexical: Hit[], rrfK: number, denseWeight: number, lexicalWeight: number): Fused[] {
+  const byLabel = new Map<number, Fused>();
+  const add = (hits: Hit[], weight: number, field: 'dense' | 'lexical') => {
+    if (weight <= 0) return;
+    hits.forEach((h, i) => {
+      const f = byLabel.get(h.label) ?? { label: h.label, score: 0 };
+      f.score += weight / (rrfK + i + 1);
+      f[field] = h.score;
+      byLabel.set(h.label, f);
+    });
+  };
+  add(dense, denseWeight, 'dense');
+  add(lexical, lexicalWeight, 'lexical');
+  // Ties break by label so results are deterministic.
+  return [...byLabel.values()].sort((a, b) => b.score - a.score || a.label - b.label);
+}
+
+/** Picks chunks with a per-article cap, then merges adjacent chunks of one article into one passage. */
+function toPassages(reader: IndexReader, fused: Fused[], k: number, perArticle: number): Passage[] {
+  const picked: (Fused & { articleId: string; ordinal: number; start: number; end: number; id: string })[] = [];
+  const perArticleCount = new Map<string, number>();
+  for (const f of fused) {
+    if (picked.length >= k) break;
+    const c = reader.chunk(f.label);
+    if (!c) continue;
+    const n = perArticleCount.get(c.articleId) ?? 0;
+    if (n >= perArticle) continue;
+    perArticleCount.set(c.articleId, n + 1);
+    picked.push({ ...f, articleId: c.articleId, ordinal: c.ordinal, start: c.start, end: c.end, id: c.id });
+  }
+  const groups = new Map<string, typeof picked>();
+  for (const p of picked) groups.set(p.articleId, [...(groups.get(p.articleId) ?? []), p]);
+  const passages: Passage[] = [];
+  for (const [articleId, chunks] of groups) {
+    const art = reader.article(articleId);
+    const text = reader.articleText(articleId);
+    if (!art || text === undefined) continue;
+    chunks.sort((a, b) => a.ordinal - b.ordinal);
+    let run: typeof picked = [];
+    const flush = () => {
+      if (run.length === 0) return;
+      const start = Math.min(...run.map((c) => c.start));
+      const end = Math.max(...run.map((c) => c.end));
+      const best = run.reduce((a, b) => (b.score > a.score ? b : a));
+      passages.push({
+        articleId,
+        title: art.title,
+        date: art.date,
+        url: art.url,
+        source: art.source,
+        chunkIds: run.map((c) => c.id),
+        start,
+        end,
+        text: text.slice(start, end),
+        score: best.score,
+        ...(best.dense !== undefined ? { denseScore: best.dense } : {}),
+        ...(best.lexical !== undefined ? { lexicalScore: best.lexical } : {}),
+      });
+      run = [];
+    };
+    for (const c of chunks) {
+      const last = run[run.length - 1];
+      if (last && c.ordinal !== last.ordinal + 1) flush();
+      run.push(c);
+    }
+    flush();
+  }
+  return passages.sort((a, b) => b.score - a.score);
+}
+
+/** Largest share of query terms (by crude stem) found in any of the top passages, title included. */
+function bestCoverage(terms: string[], passages: Passage[]): number {
+  if (terms.length === 0) return 0;
+  const want = terms.map(stem);
+  let best = 0;
+  for (const p of passages.slice(0, 3)) {
+    const have = new Set(wordsOf(`${p.title} ${p.text}`).map(stem));
+    const got = want.filter((t) => have.has(t)).length / want.length;
+    best = Math.max(best, got);
+  }
+  return best;
+}
