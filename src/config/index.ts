@@ -50,6 +50,7 @@ const url = z.string().trim().url('expected a URL like https://example.com');
 const schema = {
   ARTICLES_DIR: [z.string().trim().min(1), 'seeds'],
   INDEX_DIR: [z.string().trim().min(1), 'index-data'],
+  STATE_DIR: [z.string().trim().min(1), 'state'],
   LOG_LEVEL: [z.enum(['debug', 'info', 'warn', 'error', 'silent']), 'info'],
 
   EMBEDDING_PROVIDER: [z.enum(['transformers', 'openai', 'none']), 'transformers'],
@@ -108,6 +109,8 @@ type Raw = { [K in keyof Schema]: z.output<Schema[K][0]> };
 export interface Config {
   articlesDir: string;
   indexDir: string;
+  /** Bot state that must survive restarts (conversations); not rebuildable from articles. */
+  stateDir: string;
   logLevel: Raw['LOG_LEVEL'];
   embedding: {
     provider: Raw['EMBEDDING_PROVIDER'];
@@ -186,6 +189,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
   return {
     articlesDir: abs(r.ARTICLES_DIR),
     indexDir: abs(r.INDEX_DIR),
+    stateDir: abs(r.STATE_DIR),
     logLevel: r.LOG_LEVEL,
     embedding: {
       provider: r.EMBEDDING_PROVIDER,

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { articleFromHtml, loadArticles, parseArticleFile, safeArticleFileName } from '../articles/index.js';
-import { buildIndex } from '../index/build.js';
+import { chunkerSettingsId } from '../chunking/index.js';
+import { buildIndex, incompatibility } from '../index/build.js';
 import { IndexReader, type OpenFailure } from '../index/reader.js';
 import type {
   ArticleInfo,
@@ -69,10 +70,25 @@ export class ArticleLibrary implements Library {
    */
   async ensure(onProgress?: (p: IndexProgress) => void): Promise<{ built: IndexSummary | null; problem: string | null }> {
     const failure = this.open();
-    if (!failure) return { built: null, problem: null };
-    if (failure.kind === 'damaged') this.log.warn('index.damaged', { problem: failure.message, action: 'rebuilding from the articles' });
-    const built = await this.reindex({ full: failure.kind === 'damaged', ...(onProgress ? { onProgress } : {}) });
-    return { built, problem: failure.kind === 'damaged' ? failure.message : null };
+    let problem: string | null = failure?.kind === 'damaged' ? failure.message : null;
+    if (!failure) {
+      // An index built with another model or chunker would give wrong results: rebuild it.
+      const why = this.mismatch();
+      if (!why) return { built: null, problem: null };
+      problem = `The index does not match the current settings (${why}).`;
+    }
+    if (problem) this.log.warn('index.rebuild', { problem, action: 'rebuilding from the articles' });
+    const built = await this.reindex({ full: problem !== null, ...(onProgress ? { onProgress } : {}) });
+    return { built, problem };
+  }
+
+  /** Why the open index was built with other settings than the current ones, or null. */
+  mismatch(): string | null {
+    const r = this.current;
+    if (!r) return null;
+    const o = this.options;
+    const embedder = o.embedder ? { id: o.embedder.id, dimension: o.embedder.dimension } : null;
+    return incompatibility(r.manifest, embedder, chunkerSettingsId({ ...o.chunking, counter: o.counter }));
   }
 
   stats(): LibraryStats {

@@ -1,0 +1,215 @@
+/**
+ * The answering stage: question + history → standalone query → passages → an `Answer`
+ * whose every [n] names a passage that was given. With an LLM the answer is written by
+ * the model; without one, or when it fails, the most relevant sentences are quoted.
+ *
+ * Numbering: after citation checking, citation n refers to `Answer.passages[n - 1]`.
+ * `Answer.passages` holds exactly the passages retrieval returned, reordered so that
+ * cited passages come first in citation order; uncited ones follow in retrieval order.
+ */
+import type { Answer, AnswerStream, Passage, QuestionAnswerer, Retriever, Turn } from '../types.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { checkCitations } from './citations.js';
+import { condenseDeterministic, needsContext, parseCondensedQuery } from './condense.js';
+import { extractiveAnswer, NOTE_LLM_UNAVAILABLE, NOTE_NO_LLM, notCoveredAnswer } from './extractive.js';
+import { createLlmClient, LlmUnavailableError, type LlmClient, type LlmOptions } from './llm.js';
+import { boundHistory, buildAnswerMessages, buildCondenseMessages } from './prompt.js';
+
+export type { LlmOptions } from './llm.js';
+export { createLlmClient, LlmUnavailableError, type LlmClient, type CallOptions } from './llm.js';
+export { checkCitations, citingSentences, normaliseCitationMarkers, parseMarkerNumbers, selectQuote, MAX_QUOTE_CHARS } from './citations.js';
+export { condenseDeterministic, keyTerms, needsContext, parseCondensedQuery } from './condense.js';
+export {
+  EXTRACTIVE_LABEL,
+  extractiveAnswer,
+  NOT_COVERED_TEXT,
+  NOTE_LLM_UNAVAILABLE,
+  NOTE_NO_LLM,
+  notCoveredAnswer,
+  selectExtractiveSentences,
+} from './extractive.js';
+export {
+  ANSWER_SYSTEM_PROMPT,
+  boundHistory,
+  buildAnswerMessages,
+  buildCondenseMessages,
+  CONDENSE_SYSTEM_PROMPT,
+  formatSources,
+  type ChatMessage,
+} from './prompt.js';
+export { backoffDelayMs, classifyLlmError, parseRetryAfter } from './retry.js';
+export { splitSentences } from './text.js';
+
+/** Note attached when the model's answer carries no valid citation. */
+export const NOTE_UNCITED = 'The answer could not be tied to a source.';
+
+/**
+ * Yielded on `AnswerStream.text` when a stream broke after some text and the answer
+ * starts over (or falls back to quotes): front ends showing a live preview can clear
+ * it; a terminal simply prints it. The final text is always `result.text`.
+ */
+export const STREAM_RESTART_MARKER = '\n\n(The connection was interrupted, starting again.)\n\n';
+
+/** What `createAnswerer` needs. */
+export interface AnswererOptions {
+  retriever: Retriever;
+  /** null: no model, answers are extractive. */
+  llm: LlmOptions | null;
+  /** How many history messages (user and assistant each count as one) reach the model. */
+  historyTurns: number;
+  logger?: Logger;
+}
+
+/** Builds the question-answering service used by both front ends. */
+export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
+  const logger = options.logger ?? silentLogger;
+  const llm = options.llm ? createLlmClient(options.llm, logger) : null;
+  const { retriever, historyTurns } = options;
+
+  async function condense(question: string, history: Turn[]): Promise<string> {
+    if (history.length === 0 || !needsContext(question)) return question.trim();
+    if (llm) {
+      try {
+        const reply = await llm.complete(buildCondenseMessages(question, history), { maxRetries: 0 });
+        const query = parseCondensedQuery(reply);
+        if (query) return query;
+        logger.warn('answer.condense_empty', {});
+      } catch (err) {
+        if (!(err instanceof LlmUnavailableError)) throw err;
+        logger.warn('answer.condense_fallback', { error: err.message });
+      }
+    }
+    return condenseDeterministic(question, history);
+  }
+
+  async function answer(question: string, rawHistory: Turn[], sink: DeltaSink | null): Promise<Answer> {
+    const started = Date.now();
+    const history = boundHistory(rawHistory, historyTurns);
+    const query = await condense(question, history);
+    const retrieval = await retriever.retrieve(query);
+    const passages = retrieval.passages;
+
+    const finish = (answer: Answer): Answer => {
+      logger.info('answer.done', {
+        mode: answer.mode,
+        citations: answer.citations.length,
+        passages: passages.length,
+        note: answer.note,
+        ms: Date.now() - started,
+      });
+      return answer;
+    };
+    const quoted = (note: string): Answer => {
+      const built = extractiveAnswer(query, passages);
+      sink?.push(built.text);
+      return finish({ ...built, mode: 'extractive', query, note });
+    };
+
+    if (retrieval.notCovered || passages.length === 0) {
+      const built = notCoveredAnswer(passages);
+      sink?.push(built.text);
+      return finish({ ...built, mode: 'not-covered', query });
+    }
+    if (!llm) return quoted(NOTE_NO_LLM);
+
+    const messages = buildAnswerMessages(question, passages, history);
+    let raw: string;
+    let streamed = false;
+    try {
+      raw = sink
+        ? await llm.stream(
+            messages,
+            (delta) => {
+              streamed = true;
+              sink.push(delta);
+            },
+            () => sink.push(STREAM_RESTART_MARKER),
+          )
+        : await llm.complete(messages);
+    } catch (err) {
+      if (!(err instanceof LlmUnavailableError)) throw err;
+      if (streamed) sink?.push(STREAM_RESTART_MARKER);
+      return quoted(NOTE_LLM_UNAVAILABLE);
+    }
+    return finish(llmAnswer(raw, passages, query));
+  }
+
+  return {
+    ask: (question, history) => answer(question, history, null),
+    askStream: (question, history) => {
+      const channel = new DeltaChannel();
+      const result = answer(question, history, channel);
+      result.then(
+        () => channel.close(),
+        (err: unknown) => channel.fail(err),
+      );
+      return { text: channel, result } satisfies AnswerStream;
+    },
+  };
+}
+
+/** Turns the model's raw text into an Answer, keeping only citations that name given passages. */
+export function llmAnswer(raw: string, passages: Passage[], query: string): Answer {
+  const checked = checkCitations(raw, passages);
+  const answer: Answer = { text: checked.text, citations: checked.citations, mode: 'llm', query, passages: checked.passages };
+  // An uncited answer must not look cited: it keeps its text but says it is unsourced.
+  if (checked.citations.length === 0) answer.note = NOTE_UNCITED;
+  return answer;
+}
+
+interface DeltaSink {
+  push(delta: string): void;
+}
+
+/**
+ * Buffers deltas so `result` can settle whether or not anyone reads `text`; every
+ * iterator replays from the first delta, so a late reader misses nothing.
+ */
+class DeltaChannel implements DeltaSink, AsyncIterable<string> {
+  private readonly items: string[] = [];
+  private done = false;
+  private error: { value: unknown } | null = null;
+  private wake: (() => void) | null = null;
+
+  push(delta: string): void {
+    this.items.push(delta);
+    this.notify();
+  }
+
+  close(): void {
+    this.done = true;
+    this.notify();
+  }
+
+  fail(err: unknown): void {
+    this.error = { value: err };
+    this.close();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    let i = 0;
+    for (;;) {
+      if (i < this.items.length) {
+        yield this.items[i++] as string;
+        continue;
+      }
+      if (this.done) {
+        if (this.error) throw this.error.value;
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        const previous = this.wake;
+        this.wake = () => {
+          previous?.();
+          resolve();
+        };
+      });
+    }
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The LLM boundary: chat completions through the `openai` client against any
+ * OpenAI-compatible server, with our own timeouts, retries and a global cap on
+ * simultaneous calls. Callers get text or an `LlmUnavailableError`, nothing else.
+ */
+import OpenAI from 'openai';
+import type { Logger } from '../util/log.js';
+import type { ChatMessage } from './prompt.js';
+import { backoffDelayMs, classifyLlmError, LlmTimeoutError, MalformedResponseError, sleep, type ErrorClass } from './retry.js';
+import { Semaphore } from './semaphore.js';
+
+/** How to reach the answer-writing model. */
+export interface LlmOptions {
+  apiKey: string;
+  baseURL?: string;
+  model: string;
+  /** Per attempt: time to the first byte, and for streams the longest silence between chunks. */
+  timeoutMs: number;
+  /** Retries after the first attempt for failures before any text arrived. */
+  maxRetries: number;
+  /** Simultaneous LLM requests allowed across all conversations. */
+  maxConcurrency: number;
+  /** First backoff step (default 500 ms); tests make it small. */
+  retryBaseMs?: number;
+  /** Cap on any single wait, including a server's retry-after (default 10 s). */
+  retryMaxDelayMs?: number;
+}
+
+/** Every attempt failed, or the failure was not worth retrying (bad key, unknown model, ...). */
+export class LlmUnavailableError extends Error {
+  override name = 'LlmUnavailableError';
+  constructor(
+    readonly failure: ErrorClass,
+    override readonly cause: unknown,
+  ) {
+    super(`LLM unavailable (${failure.kind}${failure.status ? ` ${failure.status}` : ''}): ${describe(cause)}`);
+  }
+}
+
+/** Per-call tweaks. */
+export interface CallOptions {
+  /** Overrides `LlmOptions.maxRetries` (condensing uses 0: it has a cheap fallback). */
+  maxRetries?: number;
+}
+
+/** Text-in, text-out chat completions with retries and a concurrency cap. */
+export interface LlmClient {
+  /** A non-streamed completion. Rejects only with `LlmUnavailableError`. */
+  complete(messages: ChatMessage[], options?: CallOptions): Promise<string>;
+  /**
+   * A streamed completion: `onDelta` receives text as it arrives. If a stream breaks after
+   * producing text it is restarted once from scratch, after calling `onRestart`.
+   * Resolves with the full text of the attempt that finished. Rejects only with `LlmUnavailableError`.
+   */
+  stream(messages: ChatMessage[], onDelta: (delta: string) => void, onRestart: () => void): Promise<string>;
+}
+
+const DEFAULT_RETRY_BASE_MS = 500;
+const DEFAULT_RETRY_MAX_DELAY_MS = 10_000;
+// A restarted stream repeats text the user already saw; doing that twice is worse than quoting.
+const MAX_STREAM_RESTARTS = 1;
+
+/** Builds the client; the `openai` SDK's own retries are off because ours cover streams too. */
+export function createLlmClient(options: LlmOptions, logger: Logger): LlmClient {
+  const client = new OpenAI({
+    apiKey: options.apiKey,
+    baseURL: options.baseURL,
+    timeout: options.timeoutMs,
+    maxRetries: 0,
+  });
+  const semaphore = new Semaphore(options.maxConcurrency);
+  const baseMs = options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
+  const capMs = options.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS;
+  const timeoutMs = options.timeoutMs;
+
+  /** Runs `body` with an abort signal that fires after `timeoutMs` of silence; `poke` restarts the clock. */
+  async function withWatchdog(body: (signal: AbortSignal, poke: () => void) => Promise<string>): Promise<string> {
+    const controller = new AbortController();
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const poke = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, timeoutMs);
+    };
+    poke();
+    try {
+      const text = await body(controller.signal, poke);
+      // An aborted stream ends quietly in the SDK, so a timeout can look like a short answer.
+      if (timedOut) throw new LlmTimeoutError(`No reply within ${timeoutMs} ms`);
+      return text;
+    } catch (err) {
+      if (timedOut) throw new LlmTimeoutError(`No reply within ${timeoutMs} ms`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function completeOnce(messages: ChatMessage[]): Promise<string> {
+    return withWatchdog(async (signal) => {
+      const completion = await client.chat.completions.create({ model: options.model, messages }, { signal });
+      const content: unknown = completion?.choices?.[0]?.message?.content;
+      if (typeof content !== 'string' || content.trim() === '') throw new MalformedResponseError('The completion has no text');
+      return content;
+    });
+  }
+
+  function streamOnce(messages: ChatMessage[], onDelta: (delta: string) => void): Promise<string> {
+    return withWatchdog(async (signal, poke) => {
+      const stream = await client.chat.completions.create({ model: options.model, messages, stream: true }, { signal });
+      poke();
+      let text = '';
+      for await (const chunk of stream) {
+        poke();
+        const delta: unknown = chunk?.choices?.[0]?.delta?.content;
+        if (typeof delta === 'string' && delta !== '') {
+          text += delta;
+          onDelta(delta);
+        }
+      }
+      if (text.trim() === '') throw new MalformedResponseError('The stream carried no text');
+      return text;
+    });
+  }
+
+  async function withRetries(
+    what: 'complete' | 'stream',
+    maxRetries: number,
+    attempt: (markProduced: () => void) => Promise<string>,
+    onRestart?: () => void,
+  ): Promise<string> {
+    let failures = 0;
+    let restarts = 0;
+    for (;;) {
+      let produced = false;
+      try {
+        return await semaphore.run(() => attempt(() => (produced = true)));
+      } catch (err) {
+        const failure = classifyLlmError(err);
+        const fields = { what, kind: failure.kind, status: failure.status, error: describe(err) };
+        let delayMs: number;
+        if (!failure.retryable) {
+          logger.error('llm.failed', { ...fields, retryable: false });
+          throw new LlmUnavailableError(failure, err);
+        } else if (produced) {
+          if (restarts >= MAX_STREAM_RESTARTS) {
+            logger.warn('llm.failed', { ...fields, restarts });
+            throw new LlmUnavailableError(failure, err);
+          }
+          restarts++;
+          onRestart?.();
+          delayMs = backoffDelayMs(0, baseMs, capMs);
+        } else {
+          if (failures >= maxRetries) {
+            logger.warn('llm.failed', { ...fields, attempts: failures + 1 });
+            throw new LlmUnavailableError(failure, err);
+          }
+          delayMs = backoffDelayMs(failures, baseMs, capMs, failure.retryAfterMs);
+          failures++;
+        }
+        logger.warn('llm.retry', { ...fields, delayMs, failures, restarts });
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  return {
+    complete: (messages, callOptions) => withRetries('complete', callOptions?.maxRetries ?? options.maxRetries, () => completeOnce(messages)),
+    stream: (messages, onDelta, onRestart) =>
+      withRetries(
+        'stream',
+        options.maxRetries,
+        (markProduced) =>
+          streamOnce(messages, (delta) => {
+            markProduced();
+            onDelta(delta);
+          }),
+        onRestart,
+      ),
+  };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

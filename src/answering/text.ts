@@ -1,0 +1,84 @@
+/**
+ * Small text helpers shared by quote selection, extractive answers and condensing:
+ * sentence and word segmentation (Intl.Segmenter, so abbreviations and non-Latin
+ * scripts are handled by ICU rather than by hand-written rules) and a crude stemmer.
+ */
+
+const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
+const wordSegmenter = new Intl.Segmenter('en', { granularity: 'word' });
+
+/** Splits text into trimmed, non-empty sentences. */
+export function splitSentences(text: string): string[] {
+  const out: string[] = [];
+  for (const { segment } of sentenceSegmenter.segment(text)) {
+    const s = segment.trim();
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+/** Splits text into word-like tokens, keeping their original case. */
+export function splitWords(text: string): string[] {
+  const out: string[] = [];
+  for (const seg of wordSegmenter.segment(text)) if (seg.isWordLike) out.push(seg.segment);
+  return out;
+}
+
+// Function words that carry no topic; matching on them would make every sentence look relevant.
+const STOP_WORDS = new Set(
+  (
+    'a about above after again against all also am an and any are as at be because been before being below between both but by ' +
+    'can could did do does doing done down during each else ever few for from further had has have having he her here hers herself ' +
+    'him himself his how i if in into is it its itself just let me more most my myself no nor not now of off on once only or other ' +
+    'our ours ourselves out over own same she should so some such than that the their theirs them themselves then there these they ' +
+    'this those through to too under until up very was we were what when where which while who whom whose why will with would you ' +
+    'your yours yourself yourselves tell said says say according did does get got one two may might must shall us like know ' +
+    'please thanks thank hi hello okay ok yes yeah there\u2019s what\u2019s it\u2019s that\u2019s ' +
+    // A few Russian function words: Telegram audiences often ask in Russian.
+    'и в во не что он она оно они на я с со как а то все так его но да ты к у же вы за бы по ее её мне было вот от меня еще ещё нет о из ему ' +
+    'когда даже ну ли если уже или ни быть был него до вас нибудь опять уж вам ведь там потом себя ничего ей может тут где есть надо ней для ' +
+    'мы тебя их чем была сам чтоб без будто чего раз тоже себе под будет ж тогда кто этот того потому этого какой совсем ним здесь этом ' +
+    'почему это эта эти об'
+  ).split(/\s+/),
+);
+
+/** True for words that carry no topic (case-insensitive). */
+export function isStopWord(word: string): boolean {
+  return STOP_WORDS.has(word.toLowerCase());
+}
+
+/**
+ * Reduces an English word to a rough stem so "asked"/"ask" and "sanctions"/"sanction"
+ * match. Deliberately crude: it only has to be consistent on both sides of a comparison.
+ */
+export function stem(word: string): string {
+  const w = word.toLowerCase().replace(/[\u2019']s$/, '');
+  if (w.length > 5 && w.endsWith('ing')) return w.slice(0, -3);
+  if (w.length > 4 && w.endsWith('ied')) return w.slice(0, -3) + 'y';
+  if (w.length > 4 && w.endsWith('ies')) return w.slice(0, -3) + 'y';
+  if (w.length > 4 && w.endsWith('ed')) return w.slice(0, -2);
+  if (w.length > 4 && (w.endsWith('ches') || w.endsWith('shes') || w.endsWith('sses') || w.endsWith('xes'))) return w.slice(0, -2);
+  if (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') && !w.endsWith('us') && !w.endsWith('is')) return w.slice(0, -1);
+  return w;
+}
+
+/** The distinct topical stems of a text (stop words and 1-letter tokens dropped). */
+export function contentStems(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const w of splitWords(text)) {
+    if (w.length < 2 && !/\d/.test(w)) continue;
+    if (isStopWord(w)) continue;
+    out.add(stem(w));
+  }
+  return out;
+}
+
+/** Cuts text to at most `max` characters at a word boundary, adding an ellipsis when cut. */
+export function truncate(text: string, max: number): string {
+  const t = text.trim();
+  if (t.length <= max) return t;
+  const cut = t.slice(0, Math.max(1, max - 1));
+  const space = cut.lastIndexOf(' ');
+  const head = space > max * 0.6 ? cut.slice(0, space) : cut;
+  return head.trimEnd() + '\u2026';
+}

@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES, ConfigError, parseConfig } from '../../src/config/index.js';
+
+describe('config', () => {
+  it('has working defaults with an empty environment', () => {
+    const c = parseConfig({}, '/srv/bot');
+    expect(c.articlesDir).toBe('/srv/bot/seeds');
+    expect(c.indexDir).toBe('/srv/bot/index-data');
+    expect(c.embedding.model).toBe('Xenova/bge-small-en-v1.5');
+    expect(c.telegram.token).toBeUndefined();
+    expect(c.llm.apiKey).toBeUndefined();
+    expect(c.telegram.adminUserIds).toEqual([]);
+  });
+
+  it('parses numeric id lists and booleans', () => {
+    const c = parseConfig({ ADMIN_USER_IDS: '1, 22,333', ALLOW_PRIVATE_URLS: 'yes', RETRIEVAL_K: '8' });
+    expect(c.telegram.adminUserIds).toEqual([1, 22, 333]);
+    expect(c.telegram.allowPrivateUrls).toBe(true);
+    expect(c.retrieval.k).toBe(8);
+  });
+
+  it.each([
+    ['RETRIEVAL_K', 'many', /RETRIEVAL_K/],
+    ['ADMIN_USER_IDS', '@alice', /ADMIN_USER_IDS.*numeric/],
+    ['EMBEDDING_PROVIDER', 'magic', /EMBEDDING_PROVIDER/],
+    ['OPENAI_BASE_URL', 'not a url', /OPENAI_BASE_URL/],
+    ['ALLOW_REMOTE_MODELS', 'maybe', /ALLOW_REMOTE_MODELS/],
+    ['HNSW_M', '1', /HNSW_M/],
+  ])('rejects %s=%s with one line naming the variable', (name, value, re) => {
+    let err: unknown;
+    try {
+      parseConfig({ [name]: value });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(re);
+    expect((err as Error).message).not.toContain('\n');
+  });
+
+  it('never echoes a secret in an error', () => {
+    expect(() => parseConfig({ WEBHOOK_URL: 'https://x.example', WEBHOOK_SECRET: '' })).toThrow(/WEBHOOK_SECRET/);
+  });
+
+  it('documents every variable in .env.example and the README', () => {
+    const example = fs.readFileSync('.env.example', 'utf8');
+    const readme = fs.readFileSync('README.md', 'utf8');
+    for (const name of CONFIG_VARIABLES) {
+      expect(example, name).toMatch(new RegExp(`^${name}=`, 'm'));
+      expect(readme, name).toContain(`\`${name}\``);
+    }
+  });
+});

@@ -1,0 +1,208 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { IndexReader } from '../../src/index/reader.js';
+import { CORPUS } from '../support/corpus.js';
+import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
+
+const run = promisify(execFile);
+const TSX = path.resolve('node_modules/.bin/tsx');
+
+const roots: string[] = [];
+const apps: App[] = [];
+afterEach(() => {
+  for (const a of apps.splice(0)) a.close();
+  for (const r of roots.splice(0)) fs.rmSync(r, { recursive: true, force: true });
+});
+
+async function setup(files: Record<string, string> = CORPUS, env: Record<string, string> = {}) {
+  const root = tempDir();
+  roots.push(root);
+  writeFiles(path.join(root, 'articles'), files);
+  const app = await testApp(root, env);
+  apps.push(app);
+  return { root, app, articles: path.join(root, 'articles'), indexDir: path.join(root, 'index-data') };
+}
+
+function generation(indexDir: string): string {
+  return fs.readFileSync(path.join(indexDir, 'CURRENT'), 'utf8').trim();
+}
+
+describe('index build', () => {
+  it('indexes a folder into both halves with a manifest', async () => {
+    const { app, indexDir } = await setup();
+    const s = await app.library.reindex({});
+    expect(s).toMatchObject({ added: 5, changed: 0, removed: 0, articles: 5, dense: true });
+    const r = app.library.reader()!;
+    expect(r.manifest.embedder).toEqual({ id: app.embedder!.id, dimension: 32 });
+    expect(r.manifest.counts.chunks).toBe(s.chunks);
+    expect(r.lexical('"volcano"', 5).length).toBeGreaterThan(0);
+    const q = await app.embedder!.embedQuery('volcano erupted ash island');
+    const top = r.denseSearch(q, 1)[0]!;
+    expect(r.chunk(top.label)!.articleId).toBe('volcano');
+    expect(fs.readdirSync(indexDir).filter((e) => e.startsWith('gen-'))).toHaveLength(1);
+  });
+
+  it('re-embeds only what changed, and deletions leave both halves', async () => {
+    const { app, articles } = await setup();
+    await app.library.reindex({});
+    const before = generation(path.join(app.config.indexDir));
+
+    const again = await app.library.reindex({});
+    expect(again).toMatchObject({ added: 0, changed: 0, removed: 0, unchanged: 5 });
+    expect(generation(app.config.indexDir)).toBe(before); // nothing to do: no new generation
+
+    const docs: string[][] = [];
+    const embed = app.embedder!.embedDocuments.bind(app.embedder);
+    app.embedder!.embedDocuments = (texts) => {
+      docs.push(texts);
+      return embed(texts);
+    };
+    fs.writeFileSync(path.join(articles, 'chess.md'), CORPUS['chess.md']!.replace('240 players', '310 players'));
+    fs.rmSync(path.join(articles, 'volcano.md'));
+    writeFiles(articles, { 'flood.md': mdArticle('Floods close mountain roads', '2024-07-01', 'Heavy rain flooded mountain roads near Altavista, closing three passes for a week.') });
+    const s = await app.library.reindex({});
+    expect(s).toMatchObject({ added: 1, changed: 1, removed: 1, unchanged: 3, articles: 5 });
+    const embedded = docs.flat().join('\n');
+    expect(embedded).toContain('Floods close mountain roads');
+    expect(embedded).toContain('310 players');
+    expect(embedded).not.toContain('bridge'); // unchanged articles are not re-embedded
+
+    const r = app.library.reader()!;
+    expect(r.lexical('"volcano"', 5)).toEqual([]);
+    expect(r.lexical('"310"', 5).length).toBe(1);
+    expect(r.lexical('"240"', 5)).toEqual([]);
+    const q = await app.embedder!.embedQuery('volcano erupted ash island lava');
+    for (const h of r.denseSearch(q, 20)) expect(r.chunk(h.label)?.articleId).not.toBe('volcano');
+    expect(r.denseSearch(q, 100).length).toBe(r.manifest.counts.chunks);
+  });
+
+  it('--full rebuilds everything', async () => {
+    const { app } = await setup();
+    await app.library.reindex({});
+    const s = await app.library.reindex({ full: true });
+    expect(s).toMatchObject({ added: 5, changed: 0, unchanged: 0 });
+  });
+
+  it('builds a lexical-only index when no model is available, and says so in the manifest', async () => {
+    const { app } = await setup(CORPUS, { EMBEDDING_MODEL: 'nobody/missing-model' });
+    expect(app.embedder).toBeNull();
+    expect(app.embedderWarning).toMatch(/lexical-only/);
+    const s = await app.library.reindex({});
+    expect(s.dense).toBe(false);
+    const r = app.library.reader()!;
+    expect(r.manifest.embedder).toBeNull();
+    expect(r.dense).toBe(false);
+    expect(r.lexical('"chess"', 3).length).toBeGreaterThan(0);
+  });
+
+  it('rebuilds (with a clear message) an index made with other settings instead of serving it', async () => {
+    const { root, app } = await setup();
+    await app.library.reindex({});
+    app.close();
+    const other = await testApp(root, { CHUNK_MAX_TOKENS: '64' });
+    apps.push(other);
+    const { built, problem } = await other.library.ensure();
+    expect(problem).toMatch(/does not match the current settings.*chunker/);
+    expect(built).toMatchObject({ added: 5 });
+    expect(other.library.mismatch()).toBeNull();
+  });
+
+  it('detects a corrupted or truncated index file at start-up and rebuilds from the articles', async () => {
+    for (const victim of ['vectors.hnsw', 'meta.sqlite', 'manifest.json']) {
+      const { root, app, indexDir } = await setup();
+      await app.library.reindex({});
+      app.close();
+      const gen = path.join(indexDir, generation(indexDir));
+      const file = path.join(gen, victim);
+      const bytes = fs.readFileSync(file);
+      if (victim === 'manifest.json') fs.writeFileSync(file, bytes.subarray(0, 20));
+      else {
+        bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+        fs.writeFileSync(file, bytes);
+      }
+      const opened = IndexReader.open(indexDir);
+      expect(opened, victim).not.toBeInstanceOf(IndexReader);
+      expect((opened as { message: string }).message, victim).toMatch(/damaged/);
+      const again = await testApp(root);
+      apps.push(again);
+      const { built, problem } = await again.library.ensure();
+      expect(problem, victim).toMatch(/damaged/);
+      expect(built?.articles).toBe(5);
+      expect(again.library.reader()!.lexical('"chess"', 1)).toHaveLength(1);
+    }
+  });
+
+  it('handles k larger than the index and an empty folder', async () => {
+    const { app } = await setup({ 'one.md': CORPUS['chess.md']! });
+    await app.library.reindex({});
+    const r = app.library.reader()!;
+    const q = await app.embedder!.embedQuery('chess');
+    expect(r.denseSearch(q, 1000).length).toBe(r.manifest.counts.chunks);
+    const empty = await setup({});
+    const s = await empty.app.library.reindex({});
+    expect(s.articles).toBe(0);
+    expect(empty.app.library.stats().articles).toBe(0);
+  });
+
+  it('refuses a second concurrent reindex', async () => {
+    const { app } = await setup();
+    const first = app.library.reindex({});
+    await expect(app.library.reindex({})).rejects.toThrow(/already running/);
+    await first;
+  });
+});
+
+describe('crash safety', () => {
+  const steps = ['copied', 'dropped', 'embedded-batch:1', 'inserted', 'vectors-written', 'manifest-written', 'renamed', 'switched'];
+
+  it.each(steps)('a build SIGKILLed at "%s" leaves the previous index usable and the next run completes', async (step) => {
+    const { root, app, articles, indexDir } = await setup();
+    await app.library.reindex({});
+    app.close();
+    const genBefore = generation(indexDir);
+    fs.writeFileSync(path.join(articles, 'chess.md'), CORPUS['chess.md']!.replace('240 players', '999 players'));
+    writeFiles(articles, { 'extra.md': mdArticle('Harbour strike ends', '2024-08-01', 'Dock workers ended a nine-day strike at the harbour after a pay deal.') });
+
+    const killed = await run(TSX, ['test/support/index-child.ts', root, step]).then(
+      () => null,
+      (e: { signal?: string; stdout?: string }) => e,
+    );
+    expect(killed?.signal).toBe('SIGKILL');
+
+    // Whatever generation CURRENT names is complete and consistent.
+    const r = IndexReader.open(indexDir);
+    expect(r).toBeInstanceOf(IndexReader);
+    const reader = r as IndexReader;
+    const switched = generation(indexDir) !== genBefore;
+    expect(reader.manifest.counts.articles).toBe(switched ? 6 : 5);
+    expect(reader.lexical('"999"', 5).length).toBe(switched ? 1 : 0);
+    reader.close();
+
+    const { stdout } = await run(TSX, ['test/support/index-child.ts', root, 'none']);
+    expect(stdout).toMatch(/^done /m);
+    const after = IndexReader.open(indexDir) as IndexReader;
+    expect(after.manifest.counts.articles).toBe(6);
+    expect(after.lexical('"999"', 5)).toHaveLength(1);
+    expect(after.lexical('"harbour"', 5)).toHaveLength(1);
+    after.close();
+    expect(fs.readdirSync(indexDir).filter((e) => e.includes('.tmp'))).toEqual([]);
+  });
+
+  it('a reader in another process never sees a half-written index during reindexing', async () => {
+    const { app, articles, indexDir } = await setup();
+    await app.library.reindex({});
+    const reader = run(TSX, ['test/support/query-child.ts', indexDir, '4000']);
+    for (let i = 0; i < 6; i++) {
+      writeFiles(articles, { [`extra-${i}.md`]: mdArticle(`Market report ${i}`, '2024-08-0' + (i + 1), `Shares rose ${i} percent in a quiet session of trading number ${i}.`) });
+      await app.library.reindex({ full: i % 2 === 0 });
+    }
+    const { stdout } = await reader;
+    const res = JSON.parse(stdout) as { ok: number; failures: string[] };
+    expect(res.failures).toEqual([]);
+    expect(res.ok).toBeGreaterThan(10);
+  });
+});
