@@ -231,12 +231,15 @@ class Splitter {
     const pieces: Piece[] = [];
     let cur = start;
     let k = 0;
+    let span: number | undefined;
     while (cur < end) {
       while (k < cuts.length && (cuts[k] as number) <= cur) k++;
-      const found = lastFitting(cuts, k, (cut) => this.embedTokens(cur, trimEndAt(text, cur, cut)), limit);
+      const measure = (cut: number): number => this.embedTokens(cur, trimEndAt(text, cur, cut));
+      const found = lastFitting(cuts, k, measure, limit, span === undefined ? undefined : k + span);
       let next: number;
       if (found) {
         pieces.push({ start: cur, end: trimEndAt(text, cur, found.cut), tokens: found.tokens });
+        span = found.index - k;
         next = found.cut;
       } else if (level < 2) {
         next = cuts[k] ?? end;
@@ -255,45 +258,40 @@ class Splitter {
 
 /**
  * Largest cut in `cuts[from..]` whose measure is within `limit`, assuming measures grow with the
- * cut. Galloping from the small end keeps every measured string at most about twice the answer.
+ * cut. Galloping up from the smallest cut (or from `hint`, a guess taken from the previous piece)
+ * keeps every measured string at most about twice the answer, and uniform text needs ~2 probes.
  */
 function lastFitting(
   cuts: readonly number[],
   from: number,
   measure: (cut: number) => number,
   limit: number,
-): { cut: number; tokens: number } | null {
+  hint?: number,
+): { index: number; cut: number; tokens: number } | null {
   let good = -1;
   let goodTokens = 0;
   let bad = cuts.length;
-  let step = 1;
-  let i = from;
-  while (i < cuts.length) {
+  const probe = (i: number): boolean => {
     const t = measure(cuts[i] as number);
     if (t > limit) {
       bad = i;
-      break;
+      return false;
     }
     good = i;
     goodTokens = t;
-    i = good + step;
-    step *= 2;
+    return true;
+  };
+  if (hint !== undefined && hint > from && hint < cuts.length) probe(hint);
+  if (good < 0 && !probe(from)) return null;
+  for (let step = 1; good + step < bad; step *= 2) {
+    if (!probe(good + step)) break;
   }
-  if (good < 0) return null;
   let lo = good + 1;
-  let hi = bad;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const t = measure(cuts[mid] as number);
-    if (t <= limit) {
-      good = mid;
-      goodTokens = t;
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
+  while (lo < bad) {
+    const mid = (lo + bad) >>> 1;
+    if (probe(mid)) lo = mid + 1;
   }
-  return { cut: cuts[good] as number, tokens: goodTokens };
+  return { index: good, cut: cuts[good] as number, tokens: goodTokens };
 }
 
 const isSpace = (ch: string | undefined): boolean => ch !== undefined && /\s/.test(ch);

@@ -133,9 +133,7 @@ const RULES: Rule[] = [
   { pattern: /\b(?:recently|lately|latest)\b/giu, resolve: (_m, ref) => [ref - 29, ref] },
 ];
 
-/**
- * Finds the time expression in `query` and resolves it against `reference` (the newest article's date); null when there is none.
- */
+/** Finds the time expression in `query`, resolved against `reference` (the newest article's date); null when there is none. */
 export function parseTimeFilter(query: string, reference: Date | string): TimeFilter | null {
   const ref = toDay(reference);
   let best: Candidate | null = null;

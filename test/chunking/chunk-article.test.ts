@@ -187,7 +187,6 @@ describe('long inputs', () => {
     const chunks = chunkArticle(a, { maxTokens: 64, overlapSentences: 1, counter });
     expectValidChunks(a, chunks, 64, punctuationCounter);
     // Re-counting growing prefixes would cost ~chunks × text length (~300×) here.
-    console.log("METRIC", chunks.length, counter.calls, counter.chars / a.text.length);
     expect(counter.chars).toBeLessThan(30 * a.text.length);
     expect(counter.calls).toBeLessThan(20 * chunks.length);
   });
@@ -204,21 +203,23 @@ describe('long inputs', () => {
     const chunks = chunkArticle(a, { maxTokens: 32, overlapSentences: 1, counter });
     expectValidChunks(a, chunks, 32, punctuationCounter);
     expect(chunks.length).toBeGreaterThan(100);
-    console.log("METRIC", chunks.length, counter.calls, counter.chars / a.text.length);
     expect(counter.chars).toBeLessThan(30 * a.text.length);
+    expect(counter.calls).toBeLessThan(20 * chunks.length);
   });
 
   it('splits a 20k-character URL at its punctuation before cutting inside words', () => {
     const url = 'https://example.com/' + Array.from({ length: 2500 }, (_, i) => `p${i}`).join('/');
     const a = article(`See ${url} for details.`);
-    const chunks = chunkArticle(a, { maxTokens: 48, overlapSentences: 1, counter: punctuationCounter });
-    expectValidChunks(a, chunks, 48, punctuationCounter);
-    expect(chunks.length).toBeGreaterThan(50);
-    // Word boundaries inside the URL are enough: no path segment like "p1234" is cut in two.
     const alnum = (ch: string | undefined) => ch !== undefined && /[a-z0-9]/i.test(ch);
-    for (const c of chunks) {
-      expect(alnum(a.text[c.start - 1]) && alnum(a.text[c.start])).toBe(false);
-      expect(alnum(a.text[c.end - 1]) && alnum(a.text[c.end])).toBe(false);
+    for (const counter of [punctuationCounter, codePointCounter]) {
+      const chunks = chunkArticle(a, { maxTokens: 48, overlapSentences: 1, counter });
+      expectValidChunks(a, chunks, 48, counter);
+      expect(chunks.length).toBeGreaterThan(50);
+      // Word boundaries inside the URL are enough: no path segment like "p1234" is cut in two.
+      for (const c of chunks) {
+        expect(alnum(a.text[c.start - 1]) && alnum(a.text[c.start])).toBe(false);
+        expect(alnum(a.text[c.end - 1]) && alnum(a.text[c.end])).toBe(false);
+      }
     }
   });
 
@@ -227,6 +228,19 @@ describe('long inputs', () => {
     const chunks = chunkArticle(a, { maxTokens: 40, overlapSentences: 0, counter: codePointCounter });
     expectValidChunks(a, chunks, 40, codePointCounter);
     for (const c of chunks) expect(c.text).toMatch(/^(😀)+$/u);
+  });
+
+  it('never cuts a multi-code-point grapheme in half', () => {
+    // One 6,000-code-point "word" of e + combining accent, so only grapheme cuts are left. No
+    // header, so the text budget is 39 code points: odd, while each letter is two.
+    const a = article('e\u0301'.repeat(3000), { title: '', date: null });
+    const chunks = chunkArticle(a, { maxTokens: 41, overlapSentences: 0, counter: codePointCounter });
+    expectValidChunks(a, chunks, 41, codePointCounter);
+    expect(chunks.length).toBeGreaterThan(100);
+    for (const c of chunks) {
+      expect(c.embedText).toBe(c.text);
+      expect(c.text).toMatch(/^(e\u0301)+$/u);
+    }
   });
 
   it('stays within budget when separators cost tokens the sentence counts missed', () => {
