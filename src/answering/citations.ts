@@ -76,7 +76,7 @@ export function citingSentences(text: string): Map<number, string[]> {
   const byN = new Map<number, string[]>();
   let previous = '';
   for (const sentence of splitSentences(text)) {
-    const bare = sentence.replace(/\[\d+\]/g, ' ').replace(/\s+/g, ' ').trim();
+    const bare = sentence.replace(/\s*\[\d+\]/g, '').replace(/\s+/g, ' ').trim();
     let leading = true;
     for (const m of sentence.matchAll(/\[(\d+)\]|([^\s\[\]])/g)) {
       if (m[2] !== undefined) {

@@ -65,8 +65,9 @@ export function selectExtractiveSentences(query: string, passages: readonly Pass
 
   const top = scored[0]?.score ?? 0;
   const picked = scored.filter((c) => c.score > 0 && c.score >= top * RELATIVE_FLOOR).slice(0, MAX_SENTENCES);
-  // With too little overlap, the retriever's ranking is the better guide: take passage openings.
-  for (const c of [...scored].sort((a, b) => a.n - b.n || a.index - b.index)) {
+  // Below the floor, weaker matches still beat nothing; with no overlap at all the sort
+  // falls back to retrieval rank and position, i.e. the best passages' opening sentences.
+  for (const c of scored) {
     if (picked.length >= MIN_SENTENCES) break;
     if (!picked.includes(c)) picked.push(c);
   }

@@ -67,6 +67,8 @@ export function createLlmClient(options: LlmOptions, logger: Logger): LlmClient 
     baseURL: options.baseURL,
     timeout: options.timeoutMs,
     maxRetries: 0,
+    // The SDK would print raw response fragments to the console; failures are logged here, structured.
+    logLevel: 'off',
   });
   const semaphore = new Semaphore(options.maxConcurrency);
   const baseMs = options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;

@@ -7,13 +7,29 @@
 const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 const wordSegmenter = new Intl.Segmenter('en', { granularity: 'word' });
 
+// Node's ICU build ignores the "ss=standard" suppressions, so Intl.Segmenter ends a sentence
+// after "Mr." or "Dr."; these title abbreviations (almost always followed by a name) are re-joined.
+const TITLE_ABBREVIATIONS = new Set(
+  'mr mrs ms dr prof gen lt col maj capt sgt sen rep gov pres rev hon adm cmdr'.split(' '),
+);
+
 /** Splits text into trimmed, non-empty sentences. */
 export function splitSentences(text: string): string[] {
   const out: string[] = [];
+  let carry = '';
   for (const { segment } of sentenceSegmenter.segment(text)) {
-    const s = segment.trim();
-    if (s) out.push(s);
+    const s = (carry + segment).trim();
+    carry = '';
+    if (!s) continue;
+    const words = splitWords(s);
+    const last = words[words.length - 1];
+    if (s.endsWith('.') && last !== undefined && TITLE_ABBREVIATIONS.has(last.toLowerCase()) && s.endsWith(last + '.')) {
+      carry = s + ' ';
+      continue;
+    }
+    out.push(s);
   }
+  if (carry.trim()) out.push(carry.trim());
   return out;
 }
 

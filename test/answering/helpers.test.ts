@@ -59,7 +59,7 @@ describe('quote selection', () => {
   });
 
   it('stays within 300 characters', () => {
-    const long = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ') + ' assessment.';
+    const long = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ') + ' assessment.';
     const quote = selectQuote(long, ['assessment']);
     expect(quote.length).toBeLessThanOrEqual(300);
     expect(quote.endsWith('\u2026')).toBe(true);

@@ -1,0 +1,144 @@
+/** The answerer with no LLM configured: everything must still work, deterministically. */
+import { describe, expect, it } from 'vitest';
+import {
+  createAnswerer,
+  EXTRACTIVE_LABEL,
+  extractiveAnswer,
+  NOTE_NO_LLM,
+  NOT_COVERED_TEXT,
+  selectExtractiveSentences,
+} from '../../src/answering/index.js';
+import type { Passage, Retriever, Turn } from '../../src/types.js';
+import { collect, FixedRetriever, P_ARRIVAL, P_OTHER, P_REQUEST, SEED_PASSAGES } from './support.js';
+
+function offline(retriever = new FixedRetriever()) {
+  return { retriever, qa: createAnswerer({ retriever, llm: null, historyTurns: 6 }) };
+}
+
+describe('extractive answers', () => {
+  it('quotes the most relevant sentences, labelled, each with a valid citation', async () => {
+    const { qa } = offline();
+    const answer = await qa.ask('What did Kolokoltsev ask the UN for?', []);
+
+    expect(answer.mode).toBe('extractive');
+    expect(answer.note).toBe(NOTE_NO_LLM);
+    expect(answer.text.startsWith(EXTRACTIVE_LABEL)).toBe(true);
+    // The best sentence comes first, right under the label.
+    const firstQuote = answer.text.split('\n\n')[1] ?? '';
+    expect(firstQuote).toContain('asked for a UN assessment');
+    expect(firstQuote.endsWith('[1]')).toBe(true);
+    expect(answer.citations[0]?.articleId).toBe(P_REQUEST.articleId);
+    expect(answer.passages[0]).toBe(P_REQUEST);
+
+    const quotes = answer.text.split('\n\n').slice(1);
+    expect(quotes.length).toBeGreaterThanOrEqual(2);
+    expect(quotes.length).toBeLessThanOrEqual(4);
+    const quotedBy = new Map<number, string[]>();
+    for (const line of quotes) {
+      const n = Number(/\[(\d+)\]$/.exec(line)?.[1]);
+      const sentence = line.replace(/\s*\[\d+\]$/, '').slice(1, -1);
+      // Every quoted sentence is verbatim from the passage its marker names.
+      expect(answer.passages[n - 1]?.text).toContain(sentence);
+      quotedBy.set(n, [...(quotedBy.get(n) ?? []), sentence]);
+    }
+    // A citation's quote is one of the sentences quoted under its number (two may not fit in 300 chars).
+    expect([...quotedBy.keys()].sort()).toEqual(answer.citations.map((c) => c.n));
+    for (const c of answer.citations) {
+      expect(quotedBy.get(c.n)?.some((sentence) => c.quote.includes(sentence.slice(0, 60)))).toBe(true);
+    }
+  });
+
+  it('still gives two quotes when nothing overlaps the query', () => {
+    const picked = selectExtractiveSentences('zzz qqq', SEED_PASSAGES);
+    expect(picked).toHaveLength(2);
+    expect(picked[0]?.n).toBe(1);
+  });
+
+  it('fills up with weaker matches before sentences that match nothing', () => {
+    const unrelated: Passage = { ...P_OTHER, text: 'An unrelated opening sentence about the weather today. Nothing else here matters at all.' };
+    const related: Passage = {
+      ...P_ARRIVAL,
+      text: 'Kolokoltsev asked Lacroix for a UN assessment of the Sevastopol attack. Kolokoltsev travelled to New York for the meeting.',
+    };
+    const picked = selectExtractiveSentences('What did Kolokoltsev ask Lacroix about the Sevastopol attack assessment?', [unrelated, related]);
+    expect(picked.map((p) => p.n)).toEqual([2, 2]);
+    expect(picked[1]?.sentence).toContain('travelled');
+  });
+
+  it('never quotes the same sentence twice', () => {
+    const built = extractiveAnswer('Kolokoltsev Lacroix meetings', [P_ARRIVAL, { ...P_ARRIVAL, articleId: 'copy' }]);
+    const lines = built.text.split('\n\n').slice(1).map((l) => l.replace(/\s*\[\d+\]$/, ''));
+    expect(new Set(lines).size).toBe(lines.length);
+  });
+
+  it('streams the final text once', async () => {
+    const { qa } = offline();
+    const stream = qa.askStream('What did Kolokoltsev ask the UN for?', []);
+    const deltas = await collect(stream.text);
+    const answer = await stream.result;
+    expect(deltas).toEqual([answer.text]);
+  });
+});
+
+describe('deterministic follow-up condensing', () => {
+  it('carries the entity from the previous question into the query', async () => {
+    const history: Turn[] = [
+      { role: 'user', content: 'Who is Kolokoltsev meeting at the UN?' },
+      { role: 'assistant', content: 'He is meeting Jean-Pierre Lacroix [1].' },
+    ];
+    const { qa, retriever } = offline();
+    const answer = await qa.ask('what did he ask for?', history);
+    expect(retriever.queries).toHaveLength(1);
+    expect(retriever.queries[0]).toContain('Kolokoltsev');
+    expect(retriever.queries[0]).toContain('ask for');
+    expect(answer.query).toBe(retriever.queries[0]);
+    expect(answer.text).toContain('asked for a UN assessment');
+  });
+
+  it('uses no history when historyTurns is 0', async () => {
+    const retriever = new FixedRetriever();
+    const qa = createAnswerer({ retriever, llm: null, historyTurns: 0 });
+    await qa.ask('what did he ask for?', [{ role: 'user', content: 'Who is Kolokoltsev meeting at the UN?' }]);
+    expect(retriever.queries).toEqual(['what did he ask for?']);
+  });
+});
+
+describe('not covered', () => {
+  it('says so and names the closest articles with their dates', async () => {
+    const { qa } = offline(new FixedRetriever([P_ARRIVAL, P_OTHER], true));
+    const answer = await qa.ask('What is the weather on Mars?', []);
+    expect(answer.mode).toBe('not-covered');
+    expect(answer.citations).toEqual([]);
+    expect(answer.text.startsWith(NOT_COVERED_TEXT)).toBe(true);
+    expect(answer.text).toContain(`${P_ARRIVAL.title} (2024-06-27)`);
+    expect(answer.text).toContain(`${P_OTHER.title} (date unknown)`);
+    // Suggestions only: no quote from the articles is presented as an answer.
+    expect(answer.text).not.toContain(P_ARRIVAL.text.slice(0, 30));
+    expect(answer.passages).toEqual([P_ARRIVAL, P_OTHER]);
+  });
+
+  it('copes with no passages at all', async () => {
+    const { qa } = offline(new FixedRetriever([], false));
+    const answer = await qa.ask('Anything?', []);
+    expect(answer.mode).toBe('not-covered');
+    expect(answer.text.startsWith(NOT_COVERED_TEXT)).toBe(true);
+    expect(answer.passages).toEqual([]);
+  });
+});
+
+describe('retrieval failures', () => {
+  it('are not hidden: the result rejects and so does the text stream', async () => {
+    const broken: Retriever = {
+      retrieve: () => Promise.reject(new Error('index missing: run `npm run index`')),
+    };
+    const qa = createAnswerer({ retriever: broken, llm: null, historyTurns: 6 });
+    await expect(qa.ask('Anything?', [])).rejects.toThrow('index missing');
+    const stream = qa.askStream('Anything?', []);
+    await expect(collect(stream.text)).rejects.toThrow('index missing');
+    await expect(stream.result).rejects.toThrow('index missing');
+  });
+});
+
+// Keeps the passage type honest for the helpers above.
+const _typecheck: Passage[] = SEED_PASSAGES;
+void _typecheck;
