@@ -1,0 +1,218 @@
+/**
+ * Local embeddings with transformers.js (ONNX Runtime on the CPU). The default back end:
+ * no API key, and after the first download it works offline from the model cache.
+ */
+import path from 'node:path';
+import { env, pipeline } from '@xenova/transformers';
+import type { Embedder, TokenCounter } from '../types.js';
+import { UserError } from '../util/errors.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { resolveModelProfile, type Pooling } from './models.js';
+
+/** Longest input we ever feed a BERT-style encoder: their position tables stop at 512. */
+const TOKEN_CAP = 512;
+
+/** One file's loading progress, as reported while a model is downloaded or read. */
+export interface ModelLoadProgress {
+  /** File inside the model repository, e.g. `onnx/model_quantized.onnx`. */
+  file: string;
+  status: 'progress' | 'done';
+  /** Bytes so far and in total (total is 0 when the server did not say). */
+  loaded: number;
+  total: number;
+}
+
+/** Options for `createTransformersEmbedder`. */
+export interface TransformersEmbedderOptions {
+  /** Hugging Face model id, e.g. `Xenova/bge-small-en-v1.5`. */
+  model: string;
+  /** 'auto' (default) follows the model card. */
+  pooling?: 'auto' | Pooling;
+  /** Replaces the model card's query instruction when given. */
+  queryPrefix?: string | undefined;
+  batchSize?: number;
+  /** Load `onnx/model_quantized.onnx` (default) instead of `onnx/model.onnx`. */
+  quantized?: boolean;
+  /** Where downloaded models are cached. */
+  cacheDir?: string | undefined;
+  /** A folder holding `<model id>/...` copies; checked before the cache and the hub. */
+  localModelDir?: string | undefined;
+  allowRemoteModels?: boolean;
+  onProgress?: (progress: ModelLoadProgress) => void;
+  logger?: Logger;
+}
+
+/** The model could not be loaded; `reason` is a short, user-readable cause. */
+export class ModelLoadError extends UserError {
+  override name = 'ModelLoadError';
+  constructor(
+    readonly model: string,
+    readonly reason: string,
+  ) {
+    super(`Embedding model ${model} could not be loaded (${reason}).`);
+  }
+}
+
+interface FeatureTensor {
+  dims: number[];
+  data: Float32Array;
+}
+interface Extractor {
+  (texts: string | string[], options: { pooling: Pooling; normalize: boolean }): Promise<FeatureTensor>;
+  tokenizer: { model_max_length: number; encode(text: string): number[] };
+  model: { config: { max_position_embeddings?: number } };
+}
+
+// transformers.js keeps its settings in one global `env`; loads are serialised so two
+// embedders created concurrently with different folders cannot see each other's settings.
+let envLock: Promise<unknown> = Promise.resolve();
+
+function withEnvLock<T>(work: () => Promise<T>): Promise<T> {
+  const run = envLock.then(work, work);
+  envLock = run.catch(() => undefined);
+  return run;
+}
+
+/** Loads a transformers.js feature-extraction model and wraps it as an `Embedder`. Throws `ModelLoadError`. */
+export async function createTransformersEmbedder(options: TransformersEmbedderOptions): Promise<Embedder> {
+  const { model } = options;
+  const logger = options.logger ?? silentLogger;
+  const profile = resolveModelProfile(model, { pooling: options.pooling, queryPrefix: options.queryPrefix });
+  const quantized = options.quantized ?? true;
+  const batchSize = Math.max(1, options.batchSize ?? 16);
+  const allowRemote = options.allowRemoteModels ?? true;
+  const started = Date.now();
+
+  const extractor = await withEnvLock(async () => {
+    // Without a configured folder, skip local lookups entirely: the library's default local
+    // path lies inside node_modules and a stale copy there would silently win over the cache.
+    const local = options.localModelDir;
+    env.allowLocalModels = local !== undefined;
+    if (local !== undefined) env.localModelPath = ensureTrailingSlash(local);
+    env.allowRemoteModels = allowRemote;
+    if (options.cacheDir !== undefined) env.cacheDir = options.cacheDir;
+    try {
+      const loaded = await pipeline('feature-extraction', model, {
+        quantized,
+        local_files_only: !allowRemote,
+        ...(options.cacheDir !== undefined ? { cache_dir: options.cacheDir } : {}),
+        progress_callback: progressForwarder(options.onProgress),
+      });
+      return loaded as unknown as Extractor;
+    } catch (err) {
+      throw new ModelLoadError(model, describeLoadFailure(err, allowRemote));
+    }
+  });
+
+  const maxPositions = extractor.model.config.max_position_embeddings ?? TOKEN_CAP;
+  const modelMax = Number(extractor.tokenizer.model_max_length);
+  const limit = Math.min(TOKEN_CAP, maxPositions, Number.isFinite(modelMax) && modelMax > 0 ? modelMax : TOKEN_CAP);
+  // The pipeline truncates to this, so an over-long input is cut instead of overflowing the position table.
+  extractor.tokenizer.model_max_length = limit;
+
+  const tokenizer: TokenCounter = {
+    id: `transformers:${model}`,
+    count: (text) => extractor.tokenizer.encode(text).length,
+  };
+  // A passage prefix is prepended after chunking, so reserve room for it.
+  const passagePrefixTokens = profile.passagePrefix ? tokenizer.count(profile.passagePrefix) - tokenizer.count('') : 0;
+  const maxTokens = limit - passagePrefixTokens;
+
+  const run = async (texts: string[]): Promise<Float32Array[]> => {
+    let tensor: FeatureTensor;
+    try {
+      // Always normalised: the index relies on inner product = cosine, even for models whose card does not normalise.
+      tensor = await extractor(texts, { pooling: profile.pooling, normalize: true });
+    } catch (err) {
+      throw new Error(`Embedding with ${model} failed: ${firstLine(err)}`, { cause: err });
+    }
+    const dim = tensor.dims[tensor.dims.length - 1] ?? 0;
+    return texts.map((_, i) => tensor.data.slice(i * dim, (i + 1) * dim));
+  };
+
+  const probe = await run(['dimension probe']).catch((err: unknown) => {
+    throw new ModelLoadError(model, `the model failed its first run: ${firstLine(err)}`);
+  });
+  const dimension = probe[0]?.length ?? 0;
+
+  const params: string[] = [];
+  if (profile.poolingOverridden) params.push(`pooling=${profile.pooling}`);
+  if (!quantized) params.push('fp32');
+  const id = `transformers:${model}${params.length ? '?' + params.join('&') : ''}`;
+
+  logger.info('embedding.loaded', {
+    model,
+    pooling: profile.pooling,
+    known: profile.known,
+    dimension,
+    maxTokens,
+    quantized,
+    seconds: (Date.now() - started) / 1000,
+  });
+
+  return {
+    id,
+    dimension,
+    maxTokens,
+    tokenizer,
+    async embedDocuments(texts) {
+      const out: Float32Array[] = [];
+      for (let i = 0; i < texts.length; i += batchSize) {
+        const batch = texts.slice(i, i + batchSize).map((t) => profile.passagePrefix + t);
+        out.push(...(await run(batch)));
+      }
+      return out;
+    },
+    async embedQuery(text) {
+      const [vector] = await run([profile.queryPrefix + text]);
+      return vector!;
+    },
+  };
+}
+
+function ensureTrailingSlash(dir: string): string {
+  // transformers.js joins paths by string concatenation rules of its own; a trailing separator is always safe.
+  return dir.endsWith('/') || dir.endsWith(path.sep) ? dir : dir + '/';
+}
+
+function progressForwarder(onProgress: TransformersEmbedderOptions['onProgress']): ((event: unknown) => void) | undefined {
+  if (!onProgress) return undefined;
+  return (event) => {
+    if (typeof event !== 'object' || event === null) return;
+    const e = event as { status?: string; file?: string; loaded?: number; total?: number };
+    if ((e.status === 'progress' || e.status === 'done') && typeof e.file === 'string') {
+      onProgress({ file: e.file, status: e.status, loaded: e.loaded ?? 0, total: e.total ?? 0 });
+    }
+  };
+}
+
+/** Turns whatever transformers.js / fetch threw into a short cause a user can act on. */
+function describeLoadFailure(err: unknown, allowRemote: boolean): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
+  if (/allowRemoteModels=false|local_files_only/.test(message) || (!allowRemote && /not found locally/.test(message))) {
+    return 'not found locally and remote downloads are disabled';
+  }
+  if (message === 'fetch failed' || /ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENETUNREACH/.test(message + (cause?.code ?? ''))) {
+    const host = safeHost(env.remoteHost);
+    return `no connection to ${host}${cause?.code ? ` (${cause.code})` : ''} and no local copy`;
+  }
+  if (/Could not locate file|Unauthorized access|Forbidden access/.test(message)) {
+    return 'not found on the Hugging Face hub; check the model id';
+  }
+  return firstLine(err);
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const line = text.split('\n')[0] ?? '';
+  return line.length > 200 ? line.slice(0, 197) + '...' : line;
+}

@@ -1,0 +1,183 @@
+import fs from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTransformersEmbedder, ModelLoadError, type ModelLoadProgress } from '../../src/embedding/transformers.js';
+import type { Embedder } from '../../src/types.js';
+import { ensureFixtureModel, FIXTURE_DIMENSION, FIXTURE_MAX_TOKENS, FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from '../support/fixture-model.js';
+import { dot, fixtureAs, maxAbsDiff, meanRows, norm, rawHiddenStates, unit } from './helpers.js';
+
+const BGE_PREFIX = 'Represent this sentence for searching relevant passages: ';
+const TEXTS = [
+  'Police arrested two men after the crime.',
+  'Short.',
+  'The football team won the championship final after a long and difficult season of many games.',
+  '',
+  'Investors sold shares as inflation rose.',
+  'Storm, flood and fire: the climate report.',
+  'The union strike by workers over jobs continues into a second week.',
+];
+
+const fixture = (extra: Partial<Parameters<typeof createTransformersEmbedder>[0]> = {}) =>
+  createTransformersEmbedder({ model: FIXTURE_MODEL_ID, localModelDir: FIXTURE_MODELS_DIR, allowRemoteModels: false, ...extra });
+
+const tempDirs: string[] = [];
+afterAll(async () => {
+  for (const dir of tempDirs) await fs.rm(dir, { recursive: true, force: true });
+});
+
+beforeAll(async () => {
+  await ensureFixtureModel();
+});
+
+describe('transformers embedder on the fixture model', () => {
+  let embedder: Embedder;
+  beforeAll(async () => {
+    embedder = await fixture({ batchSize: 3 });
+  });
+
+  it('describes itself from the model files', () => {
+    expect(embedder.id).toBe(`transformers:${FIXTURE_MODEL_ID}`);
+    expect(embedder.tokenizer.id).toBe(`transformers:${FIXTURE_MODEL_ID}`);
+    expect(embedder.dimension).toBe(FIXTURE_DIMENSION);
+    expect(embedder.maxTokens).toBe(FIXTURE_MAX_TOKENS);
+  });
+
+  it('returns one unit vector of the model dimension per text', async () => {
+    const vectors = await embedder.embedDocuments(TEXTS);
+    expect(vectors).toHaveLength(TEXTS.length);
+    for (const v of vectors) {
+      expect(v).toBeInstanceOf(Float32Array);
+      expect(v).toHaveLength(FIXTURE_DIMENSION);
+      expect(norm(v)).toBeCloseTo(1, 5);
+    }
+    expect(await embedder.embedDocuments([])).toEqual([]);
+  });
+
+  it('gives the same vectors batched (with padding) as one by one', async () => {
+    const batched = await embedder.embedDocuments(TEXTS);
+    const single = await fixture({ batchSize: 1 });
+    const oneByOne = await single.embedDocuments(TEXTS);
+    for (let i = 0; i < TEXTS.length; i++) expect(maxAbsDiff(batched[i]!, oneByOne[i]!)).toBeLessThan(1e-5);
+    // Padding must not leak in: the short text alone and inside a batch with long texts agree.
+    const [alone] = await single.embedDocuments(['Short.']);
+    expect(maxAbsDiff(alone!, batched[1]!)).toBeLessThan(1e-5);
+  });
+
+  it('scores texts that share words above unrelated texts', async () => {
+    const [a, b, c] = await embedder.embedDocuments([
+      'Police arrested two men after the crime in the city.',
+      'Two men arrested by police over a city crime.',
+      'The football team won the championship final.',
+    ]);
+    expect(dot(a!, b!)).toBeGreaterThan(dot(a!, c!) + 0.3);
+  });
+
+  it('counts tokens exactly as the model tokenizer does, [CLS] and [SEP] included', async () => {
+    for (const text of TEXTS) {
+      const { ids } = await rawHiddenStates(text);
+      expect(embedder.tokenizer.count(text)).toBe(ids.length);
+    }
+    expect(embedder.tokenizer.count('')).toBe(2);
+    expect(embedder.tokenizer.count('the police')).toBe(4);
+  });
+
+  it('truncates an over-long text instead of crashing', async () => {
+    const long = Array.from({ length: 800 }, (_, i) => `police crime court ${i}`).join(' ');
+    expect(embedder.tokenizer.count(long)).toBeGreaterThan(FIXTURE_MAX_TOKENS);
+    const [v] = await embedder.embedDocuments([long]);
+    expect(norm(v!)).toBeCloseTo(1, 5);
+    expect(Number.isFinite(v![0]!)).toBe(true);
+    // Truncation keeps the first tokens: appending more text past the limit changes nothing.
+    const [w] = await embedder.embedDocuments([long + ' football championship']);
+    expect(maxAbsDiff(v!, w!)).toBeLessThan(1e-5);
+  });
+});
+
+describe('pooling', () => {
+  const text = 'The football team won the championship final.';
+
+  it('CLS pooling returns the normalised first-token state, mean pooling the normalised token mean, and they differ', async () => {
+    const { rows } = await rawHiddenStates(text);
+    const expectedCls = unit(rows[0]!);
+    const expectedMean = unit(meanRows(rows));
+
+    const cls = await fixture({ pooling: 'cls' });
+    const mean = await fixture({ pooling: 'mean' });
+    const [clsVector] = await cls.embedDocuments([text]);
+    const [meanVector] = await mean.embedDocuments([text]);
+
+    expect(maxAbsDiff(clsVector!, expectedCls)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(meanVector!, expectedMean)).toBeLessThan(1e-5);
+    // Large enough that a swapped pooling would fail the two checks above.
+    expect(maxAbsDiff(expectedCls, expectedMean)).toBeGreaterThan(1e-2);
+  });
+
+  it('puts an overridden pooling in the embedder id, so an index built otherwise is not reused', async () => {
+    expect((await fixture({ pooling: 'cls' })).id).toBe(`transformers:${FIXTURE_MODEL_ID}?pooling=cls`);
+    expect((await fixture({ pooling: 'mean' })).id).toBe(`transformers:${FIXTURE_MODEL_ID}`);
+    expect((await fixture({ pooling: 'auto', quantized: false })).id).toBe(`transformers:${FIXTURE_MODEL_ID}?fp32`);
+  });
+});
+
+describe('model card profiles applied end to end', () => {
+  it('a bge model id gets CLS pooling, and only queries get the instruction', async () => {
+    const dir = await fixtureAs('Xenova/bge-small-en-v1.5');
+    tempDirs.push(dir);
+    const bge = await createTransformersEmbedder({ model: 'Xenova/bge-small-en-v1.5', localModelDir: dir, allowRemoteModels: false });
+    expect(bge.id).toBe('transformers:Xenova/bge-small-en-v1.5');
+
+    const text = 'Why did investors sell shares?';
+    const [doc] = await bge.embedDocuments([text]);
+    const query = await bge.embedQuery(text);
+    expect(maxAbsDiff(doc!, unit((await rawHiddenStates(text, 'Xenova/bge-small-en-v1.5', dir)).rows[0]!))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(query, unit((await rawHiddenStates(BGE_PREFIX + text, 'Xenova/bge-small-en-v1.5', dir)).rows[0]!))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(query, doc!)).toBeGreaterThan(1e-2);
+    // No passage prefix: the whole model length is available to chunks.
+    expect(bge.maxTokens).toBe(FIXTURE_MAX_TOKENS);
+  });
+
+  it('an e5 model id gets mean pooling and passage:/query: prefixes, and reserves room for the passage prefix', async () => {
+    const dir = await fixtureAs('Xenova/e5-small-v2');
+    tempDirs.push(dir);
+    const e5 = await createTransformersEmbedder({ model: 'Xenova/e5-small-v2', localModelDir: dir, allowRemoteModels: false });
+    const text = 'Storm and flood warnings';
+    const [doc] = await e5.embedDocuments([text]);
+    const query = await e5.embedQuery(text);
+    expect(maxAbsDiff(doc!, unit(meanRows((await rawHiddenStates('passage: ' + text, 'Xenova/e5-small-v2', dir)).rows)))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(query, unit(meanRows((await rawHiddenStates('query: ' + text, 'Xenova/e5-small-v2', dir)).rows)))).toBeLessThan(1e-5);
+    expect(e5.maxTokens).toBe(FIXTURE_MAX_TOKENS - (e5.tokenizer.count('passage: ') - 2));
+    expect(e5.maxTokens).toBeLessThan(FIXTURE_MAX_TOKENS);
+  });
+
+  it('a configured query prefix replaces the card one', async () => {
+    const plain = await fixture();
+    const prefixed = await fixture({ queryPrefix: BGE_PREFIX });
+    const text = 'vaccine study virus';
+    expect(maxAbsDiff(await plain.embedQuery(text), (await plain.embedDocuments([text]))[0]!)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(await prefixed.embedQuery(text), (await plain.embedDocuments([BGE_PREFIX + text]))[0]!)).toBeLessThan(1e-5);
+  });
+});
+
+describe('loading', () => {
+  it('reports file progress while loading', async () => {
+    const events: ModelLoadProgress[] = [];
+    await fixture({ onProgress: (p) => events.push(p) });
+    expect(events.some((e) => e.file === 'onnx/model_quantized.onnx' && e.status === 'done')).toBe(true);
+    expect(events.some((e) => e.status === 'progress' && e.total > 0 && e.loaded <= e.total)).toBe(true);
+  });
+
+  it('fails with a short ModelLoadError for a model that is not available locally', async () => {
+    const err = await createTransformersEmbedder({ model: 'fixture/missing-model', localModelDir: FIXTURE_MODELS_DIR, allowRemoteModels: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelLoadError);
+    expect((err as ModelLoadError).reason).toBe('not found locally and remote downloads are disabled');
+    expect((err as Error).message).not.toContain('\n');
+  });
+
+  it('keeps concurrent loads with different settings apart (transformers.js settings are global)', async () => {
+    const [ok, missing] = await Promise.allSettled([
+      fixture(),
+      createTransformersEmbedder({ model: FIXTURE_MODEL_ID, localModelDir: '/nonexistent-models-dir', allowRemoteModels: false }),
+    ]);
+    expect(ok.status).toBe('fulfilled');
+    expect(missing.status).toBe('rejected');
+  });
+});
