@@ -18,11 +18,15 @@ const FORMAT_BY_EXTENSION: Record<string, ArticleFormat> = {
   '.pdf': 'pdf', '.json': 'json', '.jsonl': 'jsonl',
 };
 
-/** The lower-cased extension of a file name including the dot, or '' when it has none. */
+/**
+ * The lower-cased extension of a file name including the dot, or '' when it has none.
+ * Only a short alphanumeric suffix after at least one other character counts: neither
+ * `Report v1.2 final` nor `.env` has an extension.
+ */
 export function extensionOf(name: string): string {
   const base = name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
-  const dot = base.lastIndexOf('.');
-  return dot > 0 ? base.slice(dot).toLowerCase() : '';
+  const m = /.(\.[A-Za-z0-9]{1,10})$/.exec(base);
+  return m ? m[1]!.toLowerCase() : '';
 }
 
 /** The parser for a file name, or null when the extension is not supported. */

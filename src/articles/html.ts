@@ -133,31 +133,40 @@ function absoluteHttpUrl(value: string | null | undefined): string | null {
   }
 }
 
-function mainText(html: string): string {
+/** Main text via Readability (with its cleaned-up title), else the body minus page furniture. */
+function mainContent(html: string): { title: string | null; text: string } {
   const doc = parseDocument(html);
+  let title: string | null = null;
   try {
     const result = new Readability<DomNode>(doc as never, { serializer: (node) => node as unknown as DomNode }).parse();
+    title = oneLine(result?.title ?? '') || null;
     const text = result?.content ? normalizeText(blockText(result.content)) : '';
-    if (text.length >= MIN_TEXT_CHARS) return text;
+    if (text.length >= MIN_TEXT_CHARS) return { title, text };
   } catch {
     // Readability gives up on some odd documents; the plain body below is the fallback.
   }
   const fresh = parseDocument(html);
   const body = fresh.body ?? fresh.documentElement;
-  if (!body) return '';
+  if (!body) return { title, text: '' };
   for (const el of Array.from(body.querySelectorAll(BOILERPLATE))) el.remove();
-  return normalizeText(blockText(body));
+  return { title, text: normalizeText(blockText(body)) };
 }
 
 /**
- * Extracts the article fields of an HTML page: title (og:title, `<title>`, first `<h1>`),
- * the date as written (article:published_time, JSON-LD datePublished, `<time datetime>`),
+ * Extracts the article fields of an HTML page: title (og:title, then `<title>` as Readability
+ * cleans it, then the first `<h1>`), the date as written (article:published_time, JSON-LD
+ * datePublished, date meta tags, `<time datetime>`),
  * URL (given, else canonical), source (og:site_name, else host) and main text.
  */
 export function htmlDraft(html: string, url: string | null): Draft {
   const doc = parseDocument(html);
+  const content = mainContent(html);
+  // Readability's title is <title> with the " | Site name" part removed when it can tell.
   const title =
-    meta(doc, 'og:title') ?? (oneLine(doc.title ?? '') || null) ?? oneLine(doc.querySelector('h1')?.textContent ?? '');
+    meta(doc, 'og:title') ??
+    content.title ??
+    (oneLine(doc.title ?? '') || null) ??
+    oneLine(doc.querySelector('h1')?.textContent ?? '');
   const date =
     meta(doc, 'article:published_time') ??
     jsonLdDate(doc) ??
@@ -171,7 +180,7 @@ export function htmlDraft(html: string, url: string | null): Draft {
     absoluteHttpUrl(meta(doc, 'og:url'));
   let source = meta(doc, 'og:site_name');
   if (!source && pageUrl) source = new URL(pageUrl).hostname.replace(/^www\./, '');
-  return { title: title || undefined, date, url: pageUrl ?? url ?? undefined, source, text: mainText(html) };
+  return { title: title || undefined, date, url: pageUrl ?? url ?? undefined, source, text: content.text };
 }
 
 /**

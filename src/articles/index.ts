@@ -17,6 +17,7 @@ import { decodeText, NotTextError } from './text.js';
 
 export { SUPPORTED_EXTENSIONS, articleId, safeArticleFileName, extensionOf, formatOf } from './files.js';
 export { articleFromHtml } from './html.js';
+export { articleToMarkdown } from './plain.js';
 export { normalizeDate } from './dates.js';
 export { normalizeText } from './text.js';
 

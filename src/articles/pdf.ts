@@ -107,7 +107,8 @@ function linesToParagraphs(lines: Line[]): string {
     if (a.text && b.text && a.y - b.y > 0) gaps.push(a.y - b.y);
   }
   gaps.sort((x, y) => x - y);
-  const usual = gaps.length ? gaps[Math.floor(gaps.length / 2)]! : 0;
+  // The lower quartile, not the median: on a short page paragraph gaps can be half of all gaps.
+  const usual = gaps.length ? gaps[Math.floor((gaps.length - 1) / 4)]! : 0;
   const paragraphs: string[] = [];
   let current = '';
   let prev: Line | undefined;
@@ -119,7 +120,8 @@ function linesToParagraphs(lines: Line[]): string {
       continue;
     }
     const gap = prev ? prev.y - line.y : 0;
-    const wide = prev !== undefined && (gap < 0 || (usual > 0 && gap > usual * 1.4) || (usual === 0 && gap > line.height * 1.8));
+    // Too few lines to know the page's spacing: compare with the font size instead.
+    const wide = prev !== undefined && (gap < 0 || (gaps.length >= 4 ? gap > usual * 1.4 : gap > line.height * 1.6));
     if (wide && current) {
       paragraphs.push(current);
       current = '';
@@ -143,8 +145,8 @@ function shortReason(err: unknown): string {
 export async function extractPdf(bytes: Uint8Array): Promise<{ title: string | null; text: string }> {
   const pdfjs = await loadPdfJs();
   const task = pdfjs.getDocument({
-    // pdf.js may take ownership of the buffer it is given, and the caller keeps its own.
-    data: bytes.slice(),
+    // A plain copy: pdf.js rejects Node Buffers and may take ownership of what it is given.
+    data: new Uint8Array(bytes),
     verbosity: 0,
     isEvalSupported: false,
     disableFontFace: true,

@@ -3,6 +3,7 @@
  */
 
 import { parse as parseYaml } from 'yaml';
+import type { Article } from '../types.js';
 import type { Draft } from './build.js';
 import { normalizeText, oneLine, splitHeadline, takeDatePrefix } from './text.js';
 
@@ -47,8 +48,8 @@ export function stripSimpleMarkdown(body: string): string {
 }
 
 /**
- * Parses a Markdown article: YAML front matter (title, date, url, source; other keys are
- * ignored), then the body. Without a title, the opening heading (or the first `#` heading)
+ * Parses a Markdown article: YAML front matter (title, date, url, source, markup; other
+ * keys are ignored), then the body. Without a title, the opening heading (or the first `#` heading)
  * is used. A front matter block that is not valid YAML is dropped with a warning.
  */
 export function parseMarkdown(content: string): { draft: Draft; warnings: string[] } {
@@ -69,25 +70,44 @@ export function parseMarkdown(content: string): { draft: Draft; warnings: string
   }
   body = body.trim();
   let title = typeof meta.title === 'string' || typeof meta.title === 'number' ? oneLine(String(meta.title)) : '';
-  const firstLine = body.split('\n', 1)[0] ?? '';
-  const opening = HEADING_LINE.exec(firstLine);
-  if (opening) {
-    const heading = oneLine(opening[1]!);
-    // The opening heading is the title, not body text; with a different explicit title it is a subtitle.
-    if (!title || heading === title) {
-      title ||= heading;
-      body = body.slice(firstLine.length);
+  // `markup: none` marks a body that is plain text (see articleToMarkdown): it is kept exactly.
+  const plain = meta.markup === 'none';
+  if (!plain) {
+    const firstLine = body.split('\n', 1)[0] ?? '';
+    const opening = HEADING_LINE.exec(firstLine);
+    if (opening) {
+      const heading = oneLine(opening[1]!);
+      // The opening heading is the title, not body text; with a different explicit title it is a subtitle.
+      if (!title || heading === title) {
+        title ||= heading;
+        body = body.slice(firstLine.length);
+      }
+    } else if (!title) {
+      const h1 = /^#[^\S\n]+(.+?)(?:[^\S\n]+#+)?[^\S\n]*$/m.exec(body);
+      if (h1) title = oneLine(h1[1]!);
     }
-  } else if (!title) {
-    const h1 = /^#[^\S\n]+(.+?)(?:[^\S\n]+#+)?[^\S\n]*$/m.exec(body);
-    if (h1) title = oneLine(h1[1]!);
   }
   const draft: Draft = {
     title: title || undefined,
     date: meta.date,
     url: meta.url,
     source: meta.source,
-    text: stripSimpleMarkdown(body),
+    text: plain ? body : stripSimpleMarkdown(body),
   };
   return { draft, warnings };
+}
+
+/**
+ * Serialises an article as a Markdown file with front matter that parseMarkdown reads back
+ * to the same title, date, url, source and text: the way to save a fetched page so that
+ * its URL and date survive a reindex.
+ */
+export function articleToMarkdown(article: Pick<Article, 'title' | 'date' | 'url' | 'source' | 'text'>): string {
+  // JSON strings are valid YAML double-quoted scalars, escapes included.
+  const lines = ['---', `title: ${JSON.stringify(article.title)}`];
+  if (article.date) lines.push(`date: ${article.date}`);
+  if (article.url) lines.push(`url: ${JSON.stringify(article.url)}`);
+  if (article.source) lines.push(`source: ${JSON.stringify(article.source)}`);
+  lines.push('markup: none', '---', '', article.text, '');
+  return lines.join('\n');
 }
