@@ -4,7 +4,7 @@
  */
 import { createAnswerer } from './answering/index.js';
 import type { Config } from './config/index.js';
-import { approximateTokenCounter, createEmbedder } from './embedding/index.js';
+import { approximateTokenCounter, createEmbedder, type ModelLoadProgress } from './embedding/index.js';
 import { ArticleLibrary } from './library/index.js';
 import { createRetriever, type HybridRetriever } from './retrieval/index.js';
 import type { Embedder, QuestionAnswerer } from './types.js';
@@ -40,7 +40,7 @@ export function llmOptions(config: Config) {
 }
 
 /** Builds the app. Loading the embedding model may take a while (and download it on first use). */
-export async function createApp(config: Config, logger: Logger, onModelProgress?: (line: string) => void): Promise<App> {
+export async function createApp(config: Config, logger: Logger, onModelProgress?: (p: ModelLoadProgress) => void): Promise<App> {
   const { embedder, warning } = await createEmbedder(config.embedding, config.llm, logger, onModelProgress);
   const library = new ArticleLibrary({
     articlesDir: config.articlesDir,

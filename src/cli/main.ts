@@ -39,7 +39,15 @@ function progressPrinter(): (p: IndexProgress) => void {
 }
 
 async function buildApp(config: Config, logger: Logger): Promise<App> {
-  const app = await createApp(config, logger, (line) => process.stderr.write(line + '\n'));
+  let lastReport = 0;
+  const app = await createApp(config, logger, (p) => {
+    // Downloads happen once per model; a line every few seconds is enough to show it is alive.
+    if (p.status === 'done' || Date.now() - lastReport > 2000) {
+      lastReport = Date.now();
+      const pct = p.total ? ` ${Math.floor((100 * p.loaded) / p.total)}%` : '';
+      process.stderr.write(`Downloading ${config.embedding.model}: ${p.file}${p.status === 'done' ? ' done' : pct}\n`);
+    }
+  });
   if (app.embedderWarning) process.stderr.write(`Note: ${app.embedderWarning}\n`);
   return app;
 }

@@ -6,8 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
-import { articleFromHtml, loadArticles, parseArticleFile, safeArticleFileName } from '../articles/index.js';
+import { articleFromHtml, articleToMarkdown, loadArticles, parseArticleFile, safeArticleFileName } from '../articles/index.js';
 import { chunkerSettingsId } from '../chunking/index.js';
 import { buildIndex, incompatibility } from '../index/build.js';
 import { IndexReader, type OpenFailure } from '../index/reader.js';
@@ -180,8 +179,7 @@ export class ArticleLibrary implements Library {
     if (!article || article.text.trim().length < 20) throw new UserError('No article text could be found on that page.');
     // Saved as Markdown with front matter: the extracted text is what we index, and the file
     // stays readable and editable by admins.
-    const front = YAML.stringify({ title: article.title, date: article.date ?? undefined, url: fetched.url, source: hostOf(fetched.url) }).trim();
-    const body = `---\n${front}\n---\n\n${article.text}\n`;
+    const body = articleToMarkdown({ ...article, url: fetched.url, source: article.source ?? hostOf(fetched.url) });
     if (this.running) throw new BusyError('A reindex is already running; try again when it has finished.');
     const rel = this.writeAtomically(safeArticleFileName(slug(article.title) + '.md'), new TextEncoder().encode(body));
     return this.indexAdded(rel, url);

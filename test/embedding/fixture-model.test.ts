@@ -23,7 +23,8 @@ describe('fixture model files', () => {
     expect(config.model_type).toBe('bert');
     expect(config.hidden_size).toBe(FIXTURE_DIMENSION);
     const { size } = await fs.stat(path.join(dir, 'onnx', 'model.onnx'));
-    expect(size).toBeLessThan(1_000_000);
+    // 128 dimensions: at 32 random word vectors correlate by chance (~0.18) and drown the signal.
+    expect(size).toBeLessThan(2_000_000);
   });
 
   it('is reused, not rebuilt, when it is already up to date', async () => {

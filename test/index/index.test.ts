@@ -6,10 +6,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { IndexReader } from '../../src/index/reader.js';
 import { CORPUS } from '../support/corpus.js';
+import { FIXTURE_DIMENSION } from '../support/fixture-model.js';
 import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
 
 const run = promisify(execFile);
-const TSX = path.resolve('node_modules/.bin/tsx');
+// Run the child as plain node with the tsx loader, so a SIGKILL hits the process we observe
+// (the tsx CLI would wrap it and report exit code 137 instead).
+const NODE = process.execPath;
+const tsChild = (script: string, ...args: string[]) => run(NODE, ['--import', 'tsx', script, ...args]);
 
 const roots: string[] = [];
 const apps: App[] = [];
@@ -37,7 +41,7 @@ describe('index build', () => {
     const s = await app.library.reindex({});
     expect(s).toMatchObject({ added: 5, changed: 0, removed: 0, articles: 5, dense: true });
     const r = app.library.reader()!;
-    expect(r.manifest.embedder).toEqual({ id: app.embedder!.id, dimension: 32 });
+    expect(r.manifest.embedder).toEqual({ id: app.embedder!.id, dimension: FIXTURE_DIMENSION });
     expect(r.manifest.counts.chunks).toBe(s.chunks);
     expect(r.lexical('"volcano"', 5).length).toBeGreaterThan(0);
     const q = await app.embedder!.embedQuery('volcano erupted ash island');
@@ -67,7 +71,7 @@ describe('index build', () => {
     const s = await app.library.reindex({});
     expect(s).toMatchObject({ added: 1, changed: 1, removed: 1, unchanged: 3, articles: 5 });
     const embedded = docs.flat().join('\n');
-    expect(embedded).toContain('Floods close mountain roads');
+    expect(embedded).toContain('Heavy rain flooded mountain roads');
     expect(embedded).toContain('310 players');
     expect(embedded).not.toContain('bridge'); // unchanged articles are not re-embedded
 
@@ -121,7 +125,8 @@ describe('index build', () => {
       const bytes = fs.readFileSync(file);
       if (victim === 'manifest.json') fs.writeFileSync(file, bytes.subarray(0, 20));
       else {
-        bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+        const at = Math.floor(bytes.length / 2);
+        bytes[at] = bytes[at]! ^ 0xff;
         fs.writeFileSync(file, bytes);
       }
       const opened = IndexReader.open(indexDir);
@@ -167,7 +172,7 @@ describe('crash safety', () => {
     fs.writeFileSync(path.join(articles, 'chess.md'), CORPUS['chess.md']!.replace('240 players', '999 players'));
     writeFiles(articles, { 'extra.md': mdArticle('Harbour strike ends', '2024-08-01', 'Dock workers ended a nine-day strike at the harbour after a pay deal.') });
 
-    const killed = await run(TSX, ['test/support/index-child.ts', root, step]).then(
+    const killed = await tsChild('test/support/index-child.ts', root, step).then(
       () => null,
       (e: { signal?: string; stdout?: string }) => e,
     );
@@ -182,7 +187,7 @@ describe('crash safety', () => {
     expect(reader.lexical('"999"', 5).length).toBe(switched ? 1 : 0);
     reader.close();
 
-    const { stdout } = await run(TSX, ['test/support/index-child.ts', root, 'none']);
+    const { stdout } = await tsChild('test/support/index-child.ts', root, 'none');
     expect(stdout).toMatch(/^done /m);
     const after = IndexReader.open(indexDir) as IndexReader;
     expect(after.manifest.counts.articles).toBe(6);
@@ -195,7 +200,7 @@ describe('crash safety', () => {
   it('a reader in another process never sees a half-written index during reindexing', async () => {
     const { app, articles, indexDir } = await setup();
     await app.library.reindex({});
-    const reader = run(TSX, ['test/support/query-child.ts', indexDir, '4000']);
+    const reader = tsChild('test/support/query-child.ts', indexDir, '4000');
     for (let i = 0; i < 6; i++) {
       writeFiles(articles, { [`extra-${i}.md`]: mdArticle(`Market report ${i}`, '2024-08-0' + (i + 1), `Shares rose ${i} percent in a quiet session of trading number ${i}.`) });
       await app.library.reindex({ full: i % 2 === 0 });

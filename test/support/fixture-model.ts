@@ -24,12 +24,12 @@ export const FIXTURE_MODEL_ID = 'fixture/tiny-bert';
 /** Absolute folder to use as transformers.js `env.localModelPath` / `LOCAL_MODEL_DIR`. */
 export const FIXTURE_MODELS_DIR = path.join(PROJECT_ROOT, 'test', '.fixtures', 'models');
 /** Width of the fixture model's vectors. */
-export const FIXTURE_DIMENSION = 32;
+export const FIXTURE_DIMENSION = 128;
 /** `model_max_length` written into the fixture tokenizer config. */
 export const FIXTURE_MAX_TOKENS = 512;
 
 // Recorded in the stamp; the generator's source is hashed as well, so edits rebuild without a bump.
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 const STAMP_FILE = 'fixture-stamp.json';
 const VOCAB_SOURCE_DIRS = ['seeds', path.join('test', 'fixtures')];
 const TEXT_EXTENSIONS = new Set(['.txt', '.md', '.markdown', '.html', '.htm', '.json', '.jsonl', '.csv', '.yaml', '.yml', '.xml']);

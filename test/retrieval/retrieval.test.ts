@@ -1,0 +1,142 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { fuse } from '../../src/retrieval/index.js';
+import { CORPUS } from '../support/corpus.js';
+import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
+
+let root: string;
+let app: App;
+let lexicalOnly: App;
+
+beforeAll(async () => {
+  root = tempDir();
+  writeFiles(path.join(root, 'articles'), CORPUS);
+  writeFiles(path.join(root, 'articles'), { 'seed.txt': fs.readFileSync('seeds/000_cc2b64a9889106ac.txt') });
+  app = await testApp(root);
+  await app.library.reindex({});
+  const lexRoot = tempDir();
+  writeFiles(path.join(lexRoot, 'articles'), CORPUS);
+  lexicalOnly = await testApp(lexRoot, { EMBEDDING_PROVIDER: 'none' });
+  await lexicalOnly.library.reindex({});
+});
+
+afterAll(() => {
+  app.close();
+  lexicalOnly.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+const cases: [string, string][] = [
+  ['Which volcano erupted and how many people were evacuated?', 'volcano'],
+  ['Who won the national chess championship?', 'chess'],
+  ['How much will the Elm river bridge cost?', 'bridge'],
+  ['What is the measles vaccination campaign about?', 'vaccine'],
+  ['Who is Kolokoltsev meeting at the UN?', 'seed'],
+];
+
+describe('retrieval', () => {
+  it.each(cases)('hybrid: "%s" → %s', async (q, id) => {
+    const r = await app.retriever.retrieveDetailed(q);
+    expect(r.mode).toBe('hybrid');
+    expect(r.passages[0]?.articleId).toBe(id);
+    expect(r.notCovered).toBe(false);
+  });
+
+  it.each(cases)('lexical: "%s" → %s', async (q, id) => {
+    const r = await app.retriever.retrieveDetailed(q, { mode: 'lexical' });
+    expect(r.mode).toBe('lexical');
+    expect(r.passages[0]?.articleId).toBe(id);
+  });
+
+  it.each(cases)('dense (fixture model): "%s" → %s', async (q, id) => {
+    const r = await app.retriever.retrieveDetailed(q, { mode: 'dense' });
+    expect(r.mode).toBe('dense');
+    // The fixture model is a bag-of-words stand-in, not a real encoder: top-3 is what it can promise.
+    expect(r.passages.map((p) => p.articleId).slice(0, 3)).toContain(id);
+  });
+
+  it('works lexical-only when the index has no vectors', async () => {
+    const r = await lexicalOnly.retriever.retrieveDetailed('Who won the chess championship?');
+    expect(r.mode).toBe('lexical');
+    expect(r.passages[0]?.articleId).toBe('chess');
+  });
+
+  it('passages carry article metadata and an exact slice of the article text', async () => {
+    const r = await app.retriever.retrieve('Kolokoltsev Lacroix bilateral meetings');
+    const p = r.passages[0]!;
+    expect(p.title).toMatch(/Kolokoltsev/);
+    expect(p.date).toBe('2024-06-27');
+    const text = app.library.reader()!.articleText(p.articleId)!;
+    expect(text.slice(p.start, p.end)).toBe(p.text);
+  });
+
+  it('merges adjacent chunks of one article into one passage and caps chunks per article', async () => {
+    const r = await app.retriever.retrieve('Kolokoltsev Russia Ukraine UN sanctions Lacroix Volk', { k: 10 });
+    const seed = r.passages.filter((p) => p.articleId === 'seed');
+    const chunks = seed.flatMap((p) => p.chunkIds);
+    expect(chunks.length).toBeLessThanOrEqual(app.config.retrieval.maxChunksPerArticle);
+    expect(new Set(chunks).size).toBe(chunks.length);
+    for (const p of seed) {
+      const ords = p.chunkIds.map((id) => Number(id.split('#')[1]));
+      for (let i = 1; i < ords.length; i++) expect(ords[i]).toBe(ords[i - 1]! + 1);
+    }
+  });
+
+  it('filters by a time named in the question', async () => {
+    const r = await app.retriever.retrieveDetailed('What happened in June 2024?');
+    expect(r.dateRange).toMatchObject({ from: '2024-06-01', to: '2024-06-30' });
+    expect(r.passages.length).toBeGreaterThan(0);
+    for (const p of r.passages) expect(p.date?.startsWith('2024-06')).toBe(true);
+    const nov = await app.retriever.retrieveDetailed('vaccination campaign in November 2023');
+    expect(nov.passages[0]?.articleId).toBe('vaccine');
+    for (const p of nov.passages) expect(p.date?.startsWith('2023-11')).toBe(true);
+  });
+
+  it('says "not covered" for questions the articles do not answer', async () => {
+    for (const q of ['What is the recipe for sourdough bread?', 'Who won the football world cup final?', 'the of and what is', '🙂🙂🙂', '']) {
+      const r = await app.retriever.retrieveDetailed(q);
+      expect(r.notCovered, q).toBe(true);
+    }
+  });
+
+  it('handles k larger than the index, k=1, an empty index and a one-article index', async () => {
+    const all = await app.retriever.retrieve('chess', { k: 500 });
+    expect(all.passages.length).toBeGreaterThan(0);
+    expect((await app.retriever.retrieve('chess', { k: 1 })).passages).toHaveLength(1);
+    const emptyRoot = tempDir();
+    const empty = await testApp(emptyRoot);
+    await empty.library.reindex({});
+    expect(await empty.retriever.retrieve('anything at all')).toMatchObject({ passages: [], notCovered: true });
+    writeFiles(path.join(emptyRoot, 'articles'), { 'one.md': mdArticle('Lone article about otters', '2024-01-01', 'Otters returned to the river after forty years.') });
+    await empty.library.reindex({});
+    const one = await empty.retriever.retrieve('otters river', { k: 50 });
+    expect(one.passages).toHaveLength(1);
+    empty.close();
+    fs.rmSync(emptyRoot, { recursive: true, force: true });
+  });
+});
+
+describe('fuse (weighted reciprocal rank fusion)', () => {
+  it('adds weighted 1/(k+rank) from both lists and breaks ties by label', () => {
+    const f = fuse(
+      [
+        { label: 1, score: 0.9 },
+        { label: 2, score: 0.8 },
+      ],
+      [
+        { label: 2, score: 5 },
+        { label: 3, score: 4 },
+      ],
+      60,
+      1,
+      1,
+    );
+    expect(f.map((x) => x.label)).toEqual([2, 1, 3]);
+    expect(f[0]!.score).toBeCloseTo(1 / 62 + 1 / 61);
+    expect(f[1]!.score).toBeCloseTo(1 / 61);
+    const lexOnly = fuse([{ label: 1, score: 1 }], [{ label: 3, score: 1 }], 60, 0, 1);
+    expect(lexOnly.map((x) => x.label)).toEqual([3]);
+  });
+});
