@@ -72,7 +72,10 @@ export interface Embedder {
   embedQuery(text: string): Promise<Float32Array>;
 }
 
-/** A ranked piece of evidence handed to the answerer: one or more adjacent chunks of one article. */
+/**
+ * A ranked piece of evidence handed to the answerer: the retrieved chunks of one article.
+ * Adjacent chunks form one excerpt; non-adjacent excerpts are joined with a `[…]` line.
+ */
 export interface Passage {
   articleId: string;
   title: string;

@@ -4,7 +4,7 @@
  * that best support the answer sentence citing it, so a reader can verify the claim.
  */
 import type { Citation, Passage } from '../types.js';
-import { contentStems, splitSentences, truncate } from './text.js';
+import { contentStems, splitSentences, truncate } from '../util/text.js';
 
 /** Upper bound on a citation quote, in characters. */
 export const MAX_QUOTE_CHARS = 300;

@@ -4,7 +4,7 @@
  * the previous question's key terms along.
  */
 import type { Turn } from '../types.js';
-import { isStopWord, splitWords, truncate } from './text.js';
+import { isStopWord, splitWords, truncate } from '../util/text.js';
 
 // Words that only make sense with something said before them.
 const REFERRING_WORDS = new Set(

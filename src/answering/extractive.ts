@@ -5,7 +5,7 @@
  */
 import type { Citation, Passage } from '../types.js';
 import { checkCitations } from './citations.js';
-import { contentStems, splitSentences, truncate } from './text.js';
+import { contentStems, splitSentences, truncate } from '../util/text.js';
 
 /** First line of every extractive answer; front ends may show it as a badge too. */
 export const EXTRACTIVE_LABEL = 'Extracted from the articles (no AI summary):';

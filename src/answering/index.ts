@@ -38,7 +38,7 @@ export {
   type ChatMessage,
 } from './prompt.js';
 export { backoffDelayMs, classifyLlmError, parseRetryAfter } from './retry.js';
-export { splitSentences } from './text.js';
+export { splitSentences } from '../util/text.js';
 
 /** Note attached when the model's answer carries no valid citation. */
 export const NOTE_UNCITED = 'The answer could not be tied to a source.';

@@ -4,7 +4,7 @@
  * steer the model.
  */
 import type { Passage, Turn } from '../types.js';
-import { truncate } from './text.js';
+import { truncate } from '../util/text.js';
 
 /** A chat message as sent to an OpenAI-compatible server. */
 export interface ChatMessage {

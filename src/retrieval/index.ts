@@ -173,7 +173,14 @@ export function fuse(dense: Hit[], lexical: Hit[], rrfK: number, denseWeight: nu
   return [...byLabel.values()].sort((a, b) => b.score - a.score || a.label - b.label);
 }
 
-/** Picks chunks with a per-article cap, then merges adjacent chunks of one article into one passage. */
+/** Separates non-adjacent excerpts of one article inside a passage. */
+export const EXCERPT_GAP = '\n\n[…]\n\n';
+
+/**
+ * Picks chunks with a per-article cap, then makes one passage per article: adjacent chunks are
+ * merged into one excerpt, and non-adjacent excerpts are joined with `EXCERPT_GAP`, so each
+ * article is one numbered source for the answer and its citations.
+ */
 function toPassages(reader: IndexReader, fused: Fused[], k: number, perArticle: number): Passage[] {
   const picked: (Fused & { articleId: string; ordinal: number; start: number; end: number; id: string })[] = [];
   const perArticleCount = new Map<string, number>();
@@ -194,34 +201,30 @@ function toPassages(reader: IndexReader, fused: Fused[], k: number, perArticle: 
     const text = reader.articleText(articleId);
     if (!art || text === undefined) continue;
     chunks.sort((a, b) => a.ordinal - b.ordinal);
-    let run: typeof picked = [];
-    const flush = () => {
-      if (run.length === 0) return;
-      const start = Math.min(...run.map((c) => c.start));
-      const end = Math.max(...run.map((c) => c.end));
-      const best = run.reduce((a, b) => (b.score > a.score ? b : a));
-      passages.push({
-        articleId,
-        title: art.title,
-        date: art.date,
-        url: art.url,
-        source: art.source,
-        chunkIds: run.map((c) => c.id),
-        start,
-        end,
-        text: text.slice(start, end),
-        score: best.score,
-        ...(best.dense !== undefined ? { denseScore: best.dense } : {}),
-        ...(best.lexical !== undefined ? { lexicalScore: best.lexical } : {}),
-      });
-      run = [];
-    };
+    // Runs of consecutive chunks; overlapping chunk text is merged through the offsets.
+    const runs: { start: number; end: number }[] = [];
+    let prevOrdinal = Number.NaN;
     for (const c of chunks) {
-      const last = run[run.length - 1];
-      if (last && c.ordinal !== last.ordinal + 1) flush();
-      run.push(c);
+      const last = runs[runs.length - 1];
+      if (last && c.ordinal === prevOrdinal + 1) last.end = Math.max(last.end, c.end);
+      else runs.push({ start: c.start, end: c.end });
+      prevOrdinal = c.ordinal;
     }
-    flush();
+    const best = chunks.reduce((a, b) => (b.score > a.score ? b : a));
+    passages.push({
+      articleId,
+      title: art.title,
+      date: art.date,
+      url: art.url,
+      source: art.source,
+      chunkIds: chunks.map((c) => c.id),
+      start: runs[0]!.start,
+      end: runs[runs.length - 1]!.end,
+      text: runs.map((r) => text.slice(r.start, r.end)).join(EXCERPT_GAP),
+      score: best.score,
+      ...(best.dense !== undefined ? { denseScore: best.dense } : {}),
+      ...(best.lexical !== undefined ? { lexicalScore: best.lexical } : {}),
+    });
   }
   return passages.sort((a, b) => b.score - a.score);
 }

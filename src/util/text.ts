@@ -33,7 +33,7 @@ export function splitSentences(text: string): string[] {
   return out;
 }
 
-/** Splits text into word-like tokens, keeping their original case. */
+/** Splits text into word-like tokens (any script), keeping their original case. */
 export function splitWords(text: string): string[] {
   const out: string[] = [];
   for (const seg of wordSegmenter.segment(text)) if (seg.isWordLike) out.push(seg.segment);
@@ -68,13 +68,14 @@ export function isStopWord(word: string): boolean {
  * match. Deliberately crude: it only has to be consistent on both sides of a comparison.
  */
 export function stem(word: string): string {
-  const w = word.toLowerCase().replace(/[\u2019']s$/, '');
+  let w = word.toLowerCase().replace(/[\u2019']s$/, '');
+  if (w.length > 4 && w.endsWith('ies')) return w.slice(0, -3) + 'y';
+  // Plurals first, so "meetings" and "meeting" end up the same after the -ing rule.
+  if (w.length > 4 && (w.endsWith('ches') || w.endsWith('shes') || w.endsWith('sses') || w.endsWith('xes'))) w = w.slice(0, -2);
+  else if (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') && !w.endsWith('us') && !w.endsWith('is')) w = w.slice(0, -1);
   if (w.length > 5 && w.endsWith('ing')) return w.slice(0, -3);
   if (w.length > 4 && w.endsWith('ied')) return w.slice(0, -3) + 'y';
-  if (w.length > 4 && w.endsWith('ies')) return w.slice(0, -3) + 'y';
   if (w.length > 4 && w.endsWith('ed')) return w.slice(0, -2);
-  if (w.length > 4 && (w.endsWith('ches') || w.endsWith('shes') || w.endsWith('sses') || w.endsWith('xes'))) return w.slice(0, -2);
-  if (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') && !w.endsWith('us') && !w.endsWith('is')) return w.slice(0, -1);
   return w;
 }
 
