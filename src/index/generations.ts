@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { isProcessAlive } from '../util/process.js';
 
 const CURRENT = 'CURRENT';
 const LOCK = 'index.lock';
@@ -98,20 +99,11 @@ export function acquireLock(indexDir: string): (() => void) | null {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number(fs.readFileSync(file, 'utf8').trim());
-      if (pid && pid !== process.pid && isAlive(pid)) return null;
+      if (pid && pid !== process.pid && isProcessAlive(pid)) return null;
       fs.rmSync(file, { force: true });
     }
   }
   return null;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function safeReaddir(dir: string): string[] {

@@ -21,6 +21,7 @@ import type {
 } from '../types.js';
 import { BusyError, UserError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import { isProcessAlive } from '../util/process.js';
 import { fetchUrl, formatBytes, type FetchLimits } from './fetch-url.js';
 
 /** What the library needs; built by the composition root. */
@@ -68,6 +69,7 @@ export class ArticleLibrary implements Library {
    * rebuilt from the articles rather than served). Returns the build summary when it built.
    */
   async ensure(onProgress?: (p: IndexProgress) => void): Promise<{ built: IndexSummary | null; problem: string | null }> {
+    this.removeAbandonedUploads();
     const failure = this.open();
     let problem: string | null = failure?.kind === 'damaged' ? failure.message : null;
     if (!failure) {
@@ -216,6 +218,20 @@ export class ArticleLibrary implements Library {
       throw new UserError(`Could not add ${shownName}: ${why}.`);
     }
     return { article, summary };
+  }
+
+  /** Deletes temp files of uploads that a killed process never renamed into place. */
+  private removeAbandonedUploads(): void {
+    let entries: string[] = [];
+    try {
+      entries = fs.readdirSync(this.options.articlesDir);
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const m = /^\..+\.tmp-(\d+)$/.exec(e);
+      if (m && !isProcessAlive(Number(m[1]))) fs.rmSync(path.join(this.options.articlesDir, e), { force: true });
+    }
   }
 
   /** Writes a new file into the articles folder under a free name: complete or not at all. */

@@ -1,0 +1,130 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { UserError } from '../../src/util/errors.js';
+import { CORPUS } from '../support/corpus.js';
+import { tempDir, testApp, writeFiles } from '../support/stack.js';
+
+const roots: string[] = [];
+const apps: App[] = [];
+let server: http.Server;
+let base: string;
+
+const PAGE = `<!doctype html><html><head><title>Site | Otters return</title>
+<meta property="og:title" content="Otters return to the Elm river">
+<meta property="article:published_time" content="2024-07-03T09:00:00Z"></head>
+<body><nav>Home | World | Sport</nav><article><h1>Otters return to the Elm river</h1>
+<p>Otters have returned to the Elm river for the first time in forty years, wildlife officers said on Wednesday.</p>
+<p>Volunteers counted six animals near the old mill, and the council plans a viewing platform.</p></article>
+<footer>Copyright 2024 Example News. All rights reserved.</footer></body></html>`;
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    if (req.url === '/otters') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return res.end(PAGE);
+    }
+    if (req.url === '/image') {
+      res.writeHead(200, { 'content-type': 'image/png' });
+      return res.end(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterEach(() => {
+  for (const a of apps.splice(0)) a.close();
+  for (const r of roots.splice(0)) fs.rmSync(r, { recursive: true, force: true });
+});
+
+async function setup(env: Record<string, string> = {}) {
+  const root = tempDir();
+  roots.push(root);
+  writeFiles(path.join(root, 'articles'), CORPUS);
+  const app = await testApp(root, { ALLOW_PRIVATE_URLS: 'true', ...env });
+  apps.push(app);
+  await app.library.reindex({});
+  return { app, articles: path.join(root, 'articles') };
+}
+
+describe('library', () => {
+  it('adds an uploaded file, indexes it, and answers from it', async () => {
+    const { app, articles } = await setup();
+    const body = 'date 2024-07-10\nA new lighthouse opened on Cape Morrow on Wednesday, guiding ships past the reef.\n\nThe keeper said the lamp is visible for thirty kilometres.';
+    const { article, summary } = await app.library.addFile('lighthouse.txt', new TextEncoder().encode(body));
+    expect(article).toMatchObject({ id: 'lighthouse', date: '2024-07-10' });
+    expect(article.title).toMatch(/lighthouse/i);
+    expect(summary.added).toBe(1);
+    expect(fs.existsSync(path.join(articles, 'lighthouse.txt'))).toBe(true);
+    const answer = await app.answerer.ask('How far is the Cape Morrow lighthouse lamp visible?', []);
+    expect(answer.citations[0]?.articleId).toBe('lighthouse');
+  });
+
+  it('never writes outside the articles folder, whatever the file name', async () => {
+    const { app, articles } = await setup();
+    const bytes = new TextEncoder().encode('date 2024-07-11\nHarbour pilots held a two-day strike over night-shift pay in the northern port.');
+    for (const name of ['../../escape.txt', '/etc/cron.d/evil.txt', '..\\..\\win.txt']) {
+      const { article } = await app.library.addFile(name, bytes).catch(() => ({ article: null }));
+      if (article) await app.library.remove(article.id);
+    }
+    const outside = fs.readdirSync(path.dirname(articles));
+    expect(outside.sort()).toEqual(['articles', 'cache', 'index-data'].filter((e) => outside.includes(e)).sort());
+    expect(fs.existsSync('/etc/cron.d/evil.txt')).toBe(false);
+  });
+
+  it('rejects a bad upload with a clear reason and saves nothing', async () => {
+    const { app, articles } = await setup();
+    const before = fs.readdirSync(articles).sort();
+    const cases: [string, Uint8Array, RegExp][] = [
+      ['empty.txt', new Uint8Array(), /empty/],
+      ['binary.txt', Uint8Array.from({ length: 2000 }, (_, i) => (i * 7) % 256), /binary|UTF-8/],
+      ['zip.txt', Uint8Array.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0, 0x14, 0, 0, 0]), /binary|UTF-8/],
+      ['broken.pdf', new TextEncoder().encode('%PDF-1.7\nthis is not really a pdf'), /PDF/],
+      ['notes.docx', new TextEncoder().encode('hello'), /unsupported/],
+      ['dup.md', new TextEncoder().encode(CORPUS['chess.md']!), /duplicate/],
+    ];
+    for (const [name, bytes, re] of cases) {
+      const err = await app.library.addFile(name, bytes).catch((e: unknown) => e);
+      expect(err, name).toBeInstanceOf(UserError);
+      expect((err as Error).message, name).toMatch(re);
+    }
+    expect(fs.readdirSync(articles).sort()).toEqual(before);
+    expect(app.library.stats().articles).toBe(5);
+  });
+
+  it('adds a web page by URL with title, date and main text (boilerplate dropped)', async () => {
+    const { app, articles } = await setup();
+    const { article } = await app.library.addUrl(`${base}/otters`);
+    expect(article.title).toBe('Otters return to the Elm river');
+    expect(article.date).toBe('2024-07-03');
+    expect(article.url).toBe(`${base}/otters`);
+    const saved = fs.readFileSync(path.join(articles, `${article.id}.md`), 'utf8');
+    expect(saved).toContain('six animals');
+    expect(saved).not.toContain('All rights reserved');
+    const answer = await app.answerer.ask('How many otters were counted near the old mill?', []);
+    expect(answer.citations.map((c) => c.articleId)).toContain(article.id);
+  });
+
+  it('refuses URLs that are not articles, and loopback when private URLs are not allowed', async () => {
+    const { app } = await setup();
+    await expect(app.library.addUrl(`${base}/image`)).rejects.toThrow(/not an article/);
+    await expect(app.library.addUrl(`${base}/nothing`)).rejects.toThrow(/404/);
+    const strict = await setup({ ALLOW_PRIVATE_URLS: 'false' });
+    await expect(strict.app.library.addUrl(`${base}/otters`)).rejects.toThrow(/private or local/);
+  });
+
+  it('removes an article by id from the folder and both halves of the index', async () => {
+    const { app, articles } = await setup();
+    await app.library.remove('volcano');
+    expect(fs.existsSync(path.join(articles, 'volcano.md'))).toBe(false);
+    expect(app.library.stats().articles).toBe(4);
+    expect(app.library.reader()!.lexical('"volcano"', 5)).toEqual([]);
+    await expect(app.library.remove('no-such-article')).rejects.toThrow(/No article with id/);
+  });
+});
