@@ -126,7 +126,11 @@ export function selectQuote(passageText: string, claims: string[], maxChars = MA
     if (adds) picked.push(second);
   }
   picked.sort((a, b) => a.index - b.index);
-  return truncate(picked.map((p) => p.sentence).join(' '), maxChars);
+  // Sentences that are not next to each other in the passage are marked as an elision, so a
+  // quote never reads as one continuous statement the article did not make.
+  const [a, b] = picked;
+  const joined = b ? `${a!.sentence}${b.index === a!.index + 1 ? ' ' : ' … '}${b.sentence}` : a!.sentence;
+  return truncate(joined, maxChars);
 }
 
 /** Result of `checkCitations`. */

@@ -58,6 +58,13 @@ describe('quote selection', () => {
     expect(P_REQUEST.text).toContain(quote);
   });
 
+  it('marks an elision between sentences that are not adjacent in the passage', () => {
+    const text = 'Volk met Lacroix in New York. The weather was mild. Volk asked for a UN assessment of the attack.';
+    const quote = selectQuote(text, ['Volk met Lacroix and asked for a UN assessment.']);
+    expect(quote).toBe('Volk met Lacroix in New York. … Volk asked for a UN assessment of the attack.');
+    for (const piece of quote.split(' … ')) expect(text).toContain(piece);
+  });
+
   it('stays within 300 characters', () => {
     const long = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ') + ' assessment.';
     const quote = selectQuote(long, ['assessment']);

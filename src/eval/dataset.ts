@@ -1,0 +1,147 @@
+/**
+ * The evaluation questions file: JSON Lines, one question per line, checked strictly so a
+ * typo in the gold data shows up as a clear message instead of as a silently lower score.
+ */
+import fs from 'node:fs';
+import { z } from 'zod';
+import type { Turn } from '../types.js';
+import { UserError } from '../util/errors.js';
+
+const questionSchema = z
+  .object({
+    id: z.string().trim().min(1),
+    question: z.string().trim().min(1),
+    /** Short gold answer, matched loosely against answer text. */
+    answer: z.string().trim().min(1).optional(),
+    /** Gold evidence: article ids (path without extension) or article URLs. */
+    articles: z.array(z.string().trim().min(1)).default([]),
+    /** Verbatim (whitespace-normalised) fragment of a gold article that supports the answer. */
+    quote: z.string().trim().min(1).optional(),
+    /** Id of the question this one follows up on; it only makes sense after that one. */
+    follow_up_of: z.string().trim().min(1).optional(),
+    /** True when no article answers it: the right reply is "not covered". */
+    unanswerable: z.boolean().optional(),
+  })
+  .strict();
+
+/** One question as written in the questions file. */
+export type EvalQuestion = z.infer<typeof questionSchema>;
+
+/** A parsed, cross-checked questions file. */
+export interface EvalDataset {
+  file: string;
+  questions: EvalQuestion[];
+}
+
+/** True when the question has gold evidence to be ranked against. */
+export function isAnswerable(q: EvalQuestion): boolean {
+  return q.unanswerable !== true && q.articles.length > 0;
+}
+
+/**
+ * Parses questions JSONL text. Throws `UserError` naming the line of the first problem:
+ * bad JSON, unknown or missing fields, duplicate ids, a follow-up of a later or unknown
+ * question, or an unanswerable question that lists gold articles.
+ */
+export function parseQuestions(text: string, file = 'questions'): EvalDataset {
+  const questions: EvalQuestion[] = [];
+  const seen = new Set<string>();
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('//')) return;
+    const where = `${file}:${i + 1}`;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      throw new UserError(`${where}: not valid JSON. Each line must be one JSON object.`);
+    }
+    const parsed = questionSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path.join('.') || 'line';
+      throw new UserError(`${where}: ${field}: ${issue?.message ?? 'invalid'}.`);
+    }
+    const q = parsed.data;
+    if (seen.has(q.id)) throw new UserError(`${where}: duplicate id "${q.id}".`);
+    if (q.follow_up_of !== undefined && !seen.has(q.follow_up_of)) {
+      throw new UserError(`${where}: follow_up_of "${q.follow_up_of}" must name a question on an earlier line.`);
+    }
+    if (q.unanswerable && q.articles.length > 0) {
+      throw new UserError(`${where}: an unanswerable question cannot list gold articles.`);
+    }
+    if (!q.unanswerable && q.articles.length === 0) {
+      throw new UserError(`${where}: list the gold "articles", or mark the question "unanswerable": true.`);
+    }
+    seen.add(q.id);
+    questions.push(q);
+  });
+  if (questions.length === 0) throw new UserError(`${file}: no questions found.`);
+  return { file, questions };
+}
+
+/** Reads and parses a questions file; a missing file is a `UserError`. */
+export function loadQuestions(file: string): EvalDataset {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`Questions file not found: ${file}. Pass --questions FILE (JSON Lines).`);
+  }
+  return parseQuestions(text, file);
+}
+
+/**
+ * The conversation a follow-up is asked in: its chain of earlier questions, oldest first,
+ * each followed by the answer given to it when `answers` has one.
+ */
+export function historyFor(q: EvalQuestion, byId: ReadonlyMap<string, EvalQuestion>, answers: ReadonlyMap<string, string> = new Map()): Turn[] {
+  const chain: EvalQuestion[] = [];
+  const visited = new Set<string>([q.id]);
+  let parentId = q.follow_up_of;
+  while (parentId !== undefined && !visited.has(parentId)) {
+    const parent = byId.get(parentId);
+    if (!parent) break;
+    visited.add(parentId);
+    chain.unshift(parent);
+    parentId = parent.follow_up_of;
+  }
+  const turns: Turn[] = [];
+  for (const p of chain) {
+    turns.push({ role: 'user', content: p.question });
+    const said = answers.get(p.id);
+    if (said !== undefined) turns.push({ role: 'assistant', content: said });
+  }
+  return turns;
+}
+
+/**
+ * Maps gold evidence to article ids: ids pass through, URLs become the id of the article
+ * with that URL. Returns the unknown references so the caller can report them.
+ */
+export function resolveGold(
+  refs: readonly string[],
+  articles: readonly { id: string; url: string | null }[],
+): { ids: string[]; unknown: string[] } {
+  const ids = new Set(articles.map((a) => a.id));
+  const byUrl = new Map<string, string>();
+  for (const a of articles) if (a.url) byUrl.set(normaliseUrl(a.url), a.id);
+  const out: string[] = [];
+  const unknown: string[] = [];
+  for (const ref of refs) {
+    const id = ids.has(ref) ? ref : /^https?:\/\//i.test(ref) ? byUrl.get(normaliseUrl(ref)) : undefined;
+    if (id === undefined) unknown.push(ref);
+    else if (!out.includes(id)) out.push(id);
+  }
+  return { ids: out, unknown };
+}
+
+function normaliseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.hash = '';
+    return decodeURIComponent(u.toString()).replace(/\/$/, '').toLowerCase();
+  } catch {
+    return url.trim().toLowerCase();
+  }
+}

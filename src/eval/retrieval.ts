@@ -1,0 +1,154 @@
+/**
+ * Retrieval evaluation: every answerable question is asked in each retrieval mode, and the
+ * rank of its first gold article and whether a top passage holds the gold quote are recorded.
+ * Unanswerable questions are asked too, to see whether retrieval admits it found nothing.
+ */
+import { condenseDeterministic } from '../answering/index.js';
+import type { HybridRetriever } from '../retrieval/index.js';
+import { historyFor, isAnswerable, type EvalQuestion } from './dataset.js';
+import {
+  binaryRelevances,
+  containsNormalised,
+  distinct,
+  firstRelevantRank,
+  hitAtK,
+  mean,
+  mrrAtK,
+  ndcgAtK,
+  quantile,
+  share,
+} from './metrics.js';
+
+/** The modes the evaluation knows; `rerank` is hybrid followed by a cross-encoder. */
+export const EVAL_MODES = ['lexical', 'dense', 'hybrid', 'rerank'] as const;
+/** One of `EVAL_MODES`. */
+export type EvalMode = (typeof EVAL_MODES)[number];
+
+/** What one question got in one mode. */
+export interface RetrievalQuestionResult {
+  id: string;
+  /** 1-based rank of the first gold article among distinct retrieved articles; null when absent. */
+  rank: number | null;
+  /** rank ≤ 10 (the article-level hit reported in the table at the widest cutoff). */
+  hit: boolean;
+  /** Whether a top-k passage contains the gold quote; null when the question has no quote. */
+  quoteFound: boolean | null;
+  notCovered: boolean;
+  /** Distinct article ids in retrieved order. */
+  articles: string[];
+  ms: number;
+}
+
+/** Aggregate retrieval metrics for one mode. */
+export interface ModeMetrics {
+  mode: EvalMode;
+  /** Answerable questions evaluated (the denominator of the Hit/MRR/nDCG figures). */
+  answerable: number;
+  hitAt1: number;
+  hitAt5: number;
+  hitAt10: number;
+  mrrAt10: number;
+  ndcgAt10: number;
+  /** Questions with a gold quote (the denominator of `quoteRecall`). */
+  withQuote: number;
+  /** Share of those whose quote is inside one of the top-k passages. */
+  quoteRecall: number;
+  /** Unanswerable questions evaluated. */
+  unanswerable: number;
+  /** Share of unanswerable questions retrieval flagged as not covered (higher is better). */
+  unanswerableNotCovered: number;
+  /** Share of answerable questions wrongly flagged as not covered (lower is better). */
+  answerableNotCovered: number;
+  /** Whole-retrieval time per query, for orientation only (machine-dependent). */
+  latencyMs: { p50: number; p95: number };
+}
+
+/** Everything one mode produced. */
+export interface ModeResult {
+  metrics: ModeMetrics;
+  questions: RetrievalQuestionResult[];
+}
+
+/**
+ * The standalone query retrieval is evaluated with. Follow-ups are condensed the way the
+ * answerer does without an LLM, so every mode sees the same query and runs are reproducible.
+ */
+export function evaluationQuery(q: EvalQuestion, byId: ReadonlyMap<string, EvalQuestion>): string {
+  return condenseDeterministic(q.question, historyFor(q, byId));
+}
+
+/** Runs every question through one retrieval mode. `gold` maps question id → resolved article ids. */
+export async function evaluateMode(options: {
+  retriever: HybridRetriever;
+  mode: Exclude<EvalMode, 'rerank'>;
+  questions: readonly EvalQuestion[];
+  gold: ReadonlyMap<string, string[]>;
+  queries: ReadonlyMap<string, string>;
+  k: number;
+  onProgress?: (done: number, total: number) => void;
+}): Promise<ModeResult> {
+  const { retriever, mode, questions, gold, queries, k } = options;
+  const results: RetrievalQuestionResult[] = [];
+  let done = 0;
+  for (const q of questions) {
+    const query = queries.get(q.id) ?? q.question;
+    const started = performance.now();
+    const r = await retriever.retrieveDetailed(query, { k, mode });
+    const ms = performance.now() - started;
+    if (r.mode !== mode) {
+      throw new Error(`Retrieval ran in ${r.mode} mode when ${mode} was asked for; the index or model changed during the run.`);
+    }
+    const articles = distinct(r.passages.map((p) => p.articleId));
+    const goldIds = gold.get(q.id) ?? [];
+    const answerable = isAnswerable(q);
+    const rank = answerable ? firstRelevantRank(articles, goldIds) : null;
+    results.push({
+      id: q.id,
+      rank,
+      hit: rank !== null && rank <= 10,
+      quoteFound: answerable && q.quote !== undefined ? r.passages.some((p) => containsNormalised(p.text, q.quote!)) : null,
+      notCovered: r.notCovered,
+      articles,
+      ms,
+    });
+    options.onProgress?.(++done, questions.length);
+  }
+  return { metrics: summarise(mode, questions, gold, results), questions: results };
+}
+
+function summarise(
+  mode: EvalMode,
+  questions: readonly EvalQuestion[],
+  gold: ReadonlyMap<string, string[]>,
+  results: readonly RetrievalQuestionResult[],
+): ModeMetrics {
+  const byId = new Map(questions.map((q) => [q.id, q]));
+  const answerable = results.filter((r) => isAnswerable(byId.get(r.id)!));
+  const unanswerable = results.filter((r) => !isAnswerable(byId.get(r.id)!));
+  const ranks = answerable.map((r) => r.rank);
+  const ndcgs = answerable.map((r) => {
+    const g = gold.get(r.id) ?? [];
+    return ndcgAtK(binaryRelevances(r.articles, g), 10, g.map(() => 1));
+  });
+  const quoted = answerable.filter((r) => r.quoteFound !== null);
+  const times = results.map((r) => r.ms);
+  return {
+    mode,
+    answerable: answerable.length,
+    hitAt1: hitAtK(ranks, 1),
+    hitAt5: hitAtK(ranks, 5),
+    hitAt10: hitAtK(ranks, 10),
+    mrrAt10: mrrAtK(ranks, 10),
+    ndcgAt10: mean(ndcgs),
+    withQuote: quoted.length,
+    quoteRecall: share(quoted.map((r) => r.quoteFound === true)),
+    unanswerable: unanswerable.length,
+    unanswerableNotCovered: share(unanswerable.map((r) => r.notCovered)),
+    answerableNotCovered: share(answerable.map((r) => r.notCovered)),
+    latencyMs: { p50: round(quantile(times, 0.5)), p95: round(quantile(times, 0.95)) },
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

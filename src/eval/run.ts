@@ -1,0 +1,188 @@
+/**
+ * One evaluation run over a built app: which modes can run, the retrieval metrics per mode,
+ * the answer metrics, and the report that ties them together.
+ */
+import { llmOptions, type App } from '../app.js';
+import { createLlmClient, type LlmClient } from '../answering/index.js';
+import type { IndexSummary } from '../types.js';
+import { UserError } from '../util/errors.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { evaluateAnswers, type AnswerRun } from './answers.js';
+import { isAnswerable, resolveGold, type EvalDataset } from './dataset.js';
+import { REPORT_VERSION, machineInfo, type EvalReport, type QuestionReport } from './report.js';
+import { evaluateMode, evaluationQuery, EVAL_MODES, type EvalMode, type ModeResult } from './retrieval.js';
+
+/** What to run. */
+export interface EvalRunOptions {
+  dataset: EvalDataset;
+  /** Modes asked for; unavailable ones are skipped with a reason. */
+  modes: readonly EvalMode[];
+  k: number;
+  answers: boolean;
+  /** Grade answers with the LLM as well, when one is configured. */
+  judge: boolean;
+  questionsFile: string;
+  index: IndexSummary;
+  logger?: Logger;
+  /** One human-readable progress line at a time (stderr in the CLI). */
+  onProgress?: (line: string) => void;
+}
+
+/** Why `mode` cannot run with this app, or null when it can. */
+export function modeUnavailable(app: App, mode: EvalMode): string | null {
+  if (mode === 'lexical') return null;
+  if (mode === 'rerank') {
+    return app.config.retrieval.rerankModel
+      ? `RERANK_MODEL is set, but the retriever has no rerank stage yet`
+      : 'RERANK_MODEL is not set';
+  }
+  const stats = app.library.stats();
+  // The full reason (app.embedderWarning) is printed once when the app starts; repeating it per mode is noise.
+  if (!app.embedder) return 'no embedding model is loaded';
+  if (!stats.dense || stats.embeddingModel !== app.embedder.id) return `the index has no vectors for ${app.embedder.id}`;
+  return null;
+}
+
+/** Runs the evaluation and assembles the report. Throws `UserError` when gold articles are missing. */
+export async function runEvaluation(app: App, options: EvalRunOptions): Promise<EvalReport> {
+  const log = options.logger ?? silentLogger;
+  const progress = options.onProgress ?? (() => undefined);
+  const { questions } = options.dataset;
+  const byId = new Map(questions.map((q) => [q.id, q]));
+
+  const listing = app.library.listArticles(0, Number.MAX_SAFE_INTEGER).items;
+  const gold = new Map<string, string[]>();
+  const unknown: string[] = [];
+  for (const q of questions) {
+    const resolved = resolveGold(q.articles, listing);
+    gold.set(q.id, resolved.ids);
+    for (const ref of resolved.unknown) unknown.push(`${q.id}: ${ref}`);
+  }
+  if (unknown.length > 0) {
+    throw new UserError(
+      `${unknown.length} gold article reference(s) are not in the articles folder (${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', …' : ''}). ` +
+        'Use article ids (file path without extension) or article URLs.',
+    );
+  }
+  const queries = new Map(questions.map((q) => [q.id, evaluationQuery(q, byId)]));
+
+  const modeResults = new Map<EvalMode, ModeResult>();
+  const skippedModes: EvalReport['skippedModes'] = [];
+  for (const mode of EVAL_MODES.filter((m) => options.modes.includes(m))) {
+    // The retriever has no rerank stage yet, so rerank is always skipped (modeUnavailable says why).
+    const reason = mode === 'rerank' ? (modeUnavailable(app, mode) ?? 'not supported') : modeUnavailable(app, mode);
+    if (reason !== null || mode === 'rerank') {
+      skippedModes.push({ mode, reason: reason ?? 'not supported' });
+      progress(`${mode}: skipped (${reason ?? 'not supported'})`);
+      continue;
+    }
+    const every = Math.max(1, Math.ceil(questions.length / 5));
+    const result = await evaluateMode({
+      retriever: app.retriever,
+      mode,
+      questions,
+      gold,
+      queries,
+      k: options.k,
+      onProgress: (done, total) => {
+        if (done % every === 0 || done === total) progress(`${mode}: ${done}/${total} questions`);
+      },
+    });
+    modeResults.set(mode, result);
+    log.info('eval.mode', { ...result.metrics });
+  }
+
+  let answerRun: AnswerRun | null = null;
+  let answersSkipped: string | null = null;
+  if (!options.answers) {
+    answersSkipped = 'turned off with --no-answers';
+  } else {
+    const llm = llmOptions(app.config);
+    const judge: LlmClient | null = options.judge && llm ? createLlmClient(llm, log) : null;
+    const every = Math.max(1, Math.ceil(questions.length / 10));
+    answerRun = await evaluateAnswers({
+      answerer: app.answerer,
+      questions,
+      gold,
+      answerMode: app.llmEnabled ? 'llm' : 'extractive',
+      model: llm ? llm.model : null,
+      judge,
+      onProgress: (done, total) => {
+        if (done % every === 0 || done === total) progress(`answers (${app.llmEnabled ? 'llm' : 'extractive'}): ${done}/${total} questions`);
+      },
+    });
+  }
+
+  const stats = app.library.stats();
+  const c = app.config;
+  const perQuestion: QuestionReport[] = questions.map((q) => {
+    const retrieval: QuestionReport['retrieval'] = {};
+    for (const [mode, result] of modeResults) {
+      const r = result.questions.find((x) => x.id === q.id);
+      if (r) {
+        const { id: _id, ...rest } = r;
+        retrieval[mode] = rest;
+      }
+    }
+    const a = answerRun?.questions.find((x) => x.id === q.id);
+    let answer: QuestionReport['answer'] = null;
+    if (a) {
+      const { id: _id, ...rest } = a;
+      answer = rest;
+    }
+    return {
+      id: q.id,
+      question: q.question,
+      followUpOf: q.follow_up_of ?? null,
+      unanswerable: !isAnswerable(q),
+      gold: gold.get(q.id) ?? [],
+      query: queries.get(q.id) ?? q.question,
+      retrieval,
+      answer,
+    };
+  });
+
+  const answerable = questions.filter(isAnswerable);
+  return {
+    version: REPORT_VERSION,
+    timestamp: new Date().toISOString(),
+    machine: machineInfo(),
+    config: {
+      articlesDir: c.articlesDir,
+      questionsFile: options.questionsFile,
+      indexDir: c.indexDir,
+      embeddingModel: stats.dense ? stats.embeddingModel : null,
+      k: options.k,
+      answerK: c.retrieval.k,
+      rrfK: c.retrieval.rrfK,
+      denseWeight: c.retrieval.denseWeight,
+      lexicalWeight: c.retrieval.lexicalWeight,
+      maxChunksPerArticle: c.retrieval.maxChunksPerArticle,
+      chunkMaxTokens: c.chunking.maxTokens,
+      rerankModel: c.retrieval.rerankModel ?? null,
+      condense: 'deterministic',
+    },
+    dataset: {
+      articles: stats.articles,
+      chunks: stats.chunks,
+      questions: questions.length,
+      answerable: answerable.length,
+      unanswerable: questions.length - answerable.length,
+      followUps: questions.filter((q) => q.follow_up_of !== undefined).length,
+      withQuote: answerable.filter((q) => q.quote !== undefined).length,
+      withAnswer: answerable.filter((q) => q.answer !== undefined).length,
+    },
+    index: {
+      seconds: options.index.seconds,
+      added: options.index.added,
+      changed: options.index.changed,
+      removed: options.index.removed,
+      unchanged: options.index.unchanged,
+    },
+    modes: Object.fromEntries([...modeResults].map(([mode, r]) => [mode, r.metrics])),
+    skippedModes,
+    answers: answerRun?.metrics ?? null,
+    answersSkipped,
+    questions: perQuestion,
+  };
+}

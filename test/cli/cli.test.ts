@@ -1,0 +1,132 @@
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
+import { FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from '../support/fixture-model.js';
+import { tempDir } from '../support/stack.js';
+
+const exec = promisify(execFile);
+// The CLI runs with a temp cwd (so no developer .env is read); the loader is passed by absolute URL.
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+let root: string;
+let fake: FakeOpenAI;
+
+/** Environment for the CLI: temp folders, the seed article, the fixture model, no network. */
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(OPENAI_|TELEGRAM_|EMBEDDING_|LOCAL_MODEL_DIR)/.test(k)));
+  return {
+    ...clean,
+    ARTICLES_DIR: path.join(root, 'articles'),
+    INDEX_DIR: path.join(root, 'index-data'),
+    STATE_DIR: path.join(root, 'state'),
+    MODEL_CACHE_DIR: path.join(root, 'cache'),
+    LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
+    EMBEDDING_MODEL: FIXTURE_MODEL_ID,
+    ALLOW_REMOTE_MODELS: 'false',
+    EMBEDDING_QUANTIZED: 'false',
+    ...extra,
+  };
+}
+
+function cli(args: string[], extra: Record<string, string> = {}) {
+  // cwd is a temp folder so no developer .env is picked up.
+  return exec(process.execPath, ['--import', TSX, path.resolve('src/cli/main.ts'), ...args], {
+    env: env(extra),
+    cwd: root,
+  });
+}
+
+function chat(lines: string[], extra: Record<string, string> = {}, command = 'chat'): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', TSX, path.resolve('src/cli/main.ts'), command], { env: env(extra), cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ stdout, stderr, code }));
+    child.stdin.end(lines.join('\n') + '\n');
+  });
+}
+
+beforeAll(async () => {
+  root = tempDir();
+  fs.mkdirSync(path.join(root, 'articles'));
+  fs.copyFileSync('seeds/000_cc2b64a9889106ac.txt', path.join(root, 'articles', '000_cc2b64a9889106ac.txt'));
+  fake = await startFakeOpenAI();
+});
+afterAll(async () => {
+  await fake.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('cli', () => {
+  it('index prints a summary, and a second run does nothing', async () => {
+    const first = await cli(['index']);
+    expect(first.stdout).toMatch(/Indexed 1 article \(\d+ chunks\).*1 added/);
+    const second = await cli(['index']);
+    expect(second.stdout).toMatch(/0 added, 0 changed, 0 removed, 1 unchanged/);
+    const full = await cli(['index', '--full']);
+    expect(full.stdout).toMatch(/1 added/);
+  });
+
+  it('ask answers the seed question with a citation to the seed article (extractive without an LLM)', async () => {
+    const { stdout } = await cli(['ask', 'Who is Kolokoltsev meeting at the UN?']);
+    expect(stdout).toContain('Extracted from the articles');
+    expect(stdout).toContain('Jean-Pierre Lacroix');
+    expect(stdout).toMatch(/Sources:\n\[1\] A Kolokoltsev’s arrival.*\(2024-06-27\)/);
+  });
+
+  it('ask --json prints the structured answer', async () => {
+    const { stdout } = await cli(['ask', '--json', 'Who is Kolokoltsev meeting at the UN?']);
+    const answer = JSON.parse(stdout) as { mode: string; citations: { n: number; articleId: string; date: string; quote: string }[] };
+    expect(answer.mode).toBe('extractive');
+    expect(answer.citations[0]).toMatchObject({ n: 1, articleId: '000_cc2b64a9889106ac', date: '2024-06-27' });
+    expect(answer.citations[0]!.quote.length).toBeGreaterThan(10);
+  });
+
+  it('ask uses the LLM when OPENAI_BASE_URL is set, with the sources in the prompt', async () => {
+    fake.reset();
+    fake.setHandler(() => 'Kolokoltsev is meeting Jean-Pierre Lacroix, the UN peacekeeping chief [1].');
+    const { stdout } = await cli(['ask', 'Who is Kolokoltsev meeting at the UN?'], { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test-123456' });
+    expect(stdout).toContain('Kolokoltsev is meeting Jean-Pierre Lacroix, the UN peacekeeping chief [1].');
+    expect(stdout).not.toContain('Extracted');
+    const prompt = JSON.stringify(fake.chatRequests().at(-1));
+    expect(prompt).toContain('Irina Volk');
+  });
+
+  it('chat answers piped questions line by line and resolves follow-ups', async () => {
+    const { stdout, code } = await chat(['Who is Kolokoltsev meeting at the UN?', 'What did he ask for?', '/sources', '/reset']);
+    expect(code).toBe(0);
+    const answers = stdout.split(/^> /m).filter(Boolean);
+    expect(answers[0]).toContain('Lacroix');
+    expect(answers[1]).toMatch(/What did he ask for\?[\s\S]*UN assessment/);
+    expect(stdout).toContain('Conversation reset.');
+  });
+
+  it('start without a token runs the terminal chat with a one-line note', async () => {
+    const { stdout, stderr, code } = await chat(['Who is Kolokoltsev meeting at the UN?'], {}, 'start');
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/No TELEGRAM_BOT_TOKEN set: starting the terminal chat/);
+    expect(stdout).toContain('Lacroix');
+  });
+
+  it('reports a bad setting in one line without a stack trace', async () => {
+    const err = (await cli(['ask', 'hi'], { RETRIEVAL_K: 'lots' }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(err.code).toBe(1);
+    expect(err.stderr.trim()).toMatch(/^Configuration error: Invalid RETRIEVAL_K="lots"/);
+    expect(err.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('explains a missing question and an unknown command', async () => {
+    const noQ = (await cli(['ask']).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(noQ.code).toBe(1);
+    expect(noQ.stderr).toMatch(/Give a question/);
+    expect(noQ.stderr).not.toMatch(/at .*\.ts:\d+/);
+    const unknown = (await cli(['frobnicate']).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(unknown.stderr).toMatch(/Unknown command "frobnicate"/);
+  });
+});
