@@ -43,13 +43,36 @@ const COMPACT_AT = 0.3;
 /** Builds (or incrementally updates) the index under `indexDir`. Throws `BusyError` when another build runs. */
 export async function buildIndex(options: BuildOptions): Promise<IndexSummary> {
   const started = performance.now();
-  const release = acquireLock(options.indexDir);
-  if (!release) throw new BusyError('Another indexing run is already in progress.');
+  let release: (() => void) | null = null;
   try {
+    release = acquireLock(options.indexDir);
+    if (!release) throw new BusyError('Another indexing run is already in progress.');
     return await buildLocked(options, started);
+  } catch (err) {
+    throw storageError(err, options.indexDir) ?? err;
   } finally {
-    release();
+    try {
+      release?.();
+    } catch {
+      // A lock file we cannot delete (read-only disk) is taken over by the next run: its pid is dead.
+    }
   }
+}
+
+/** Turns a full or read-only disk into a message for the admin; the previous index stays in use. */
+function storageError(err: unknown, indexDir: string): UserError | null {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT') {
+    return new UserError('Indexing failed: the disk is full. The previous index is still in use.');
+  }
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM' || code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN') {
+    return new UserError(`Indexing failed: cannot write to ${indexDir} (${String(code)}). The previous index is still in use.`);
+  }
+  if (err instanceof Error && /std::bad_alloc|No space left|Cannot open file/i.test(err.message)) {
+    // hnswlib reports write failures as plain exceptions.
+    return new UserError(`Indexing failed: could not write the vector index in ${indexDir} (${err.message}). The previous index is still in use.`);
+  }
+  return null;
 }
 
 async function buildLocked(options: BuildOptions, started: number): Promise<IndexSummary> {
@@ -105,13 +128,14 @@ async function buildLocked(options: BuildOptions, started: number): Promise<Inde
   const n = highestGeneration(indexDir) + 1;
   const tmpDir = path.join(indexDir, `${genName(n)}.tmp-${process.pid}`);
   fs.mkdirSync(tmpDir, { recursive: true });
+  let db: Database.Database | undefined;
   try {
     if (!full && prev) {
       fs.copyFileSync(path.join(prev.dir, DB_FILE), path.join(tmpDir, DB_FILE));
       if (prev.manifest.embedder) fs.copyFileSync(path.join(prev.dir, VECTORS_FILE), path.join(tmpDir, VECTORS_FILE));
     }
     step('copied');
-    const db = new Database(path.join(tmpDir, DB_FILE));
+    db = new Database(path.join(tmpDir, DB_FILE));
     // The generation is private until the rename; durability comes from the fsync before it.
     db.pragma('journal_mode = OFF');
     db.pragma('synchronous = OFF');
@@ -230,11 +254,9 @@ async function buildLocked(options: BuildOptions, started: number): Promise<Inde
     log.info('index.built', { generation: n, full, ...counts, added: added.length, changed: changed.length, removed: removed.length });
     return summary(counts.chunks);
   } catch (err) {
+    // Free the space (and leave no half-built generation) before reporting.
+    if (db?.open) db.close();
     fs.rmSync(tmpDir, { recursive: true, force: true });
-    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new UserError('Indexing failed: the disk is full. The previous index is still in use.');
-    if (['EROFS', 'EACCES', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '')) {
-      throw new UserError(`Indexing failed: cannot write to ${indexDir} (${(err as NodeJS.ErrnoException).code}). The previous index is still in use.`);
-    }
     throw err;
   }
 }
