@@ -8,9 +8,14 @@ import type { Answer, ArticleInfo, Citation, IndexProgress, IndexSummary, Librar
 /** Telegram's limit for one message, in characters. */
 export const TELEGRAM_MAX_CHARS = 4096;
 
-/** Escapes text for Telegram HTML (text content and attribute values). */
+/** Replaces lone UTF-16 surrogates, which Telegram refuses as invalid UTF-8, with U+FFFD. */
+export function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/** Escapes text for Telegram HTML (text content and attribute values); lone surrogates become U+FFFD. */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return wellFormed(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /** A link when the URL is http(s), otherwise just the escaped label (javascript: and friends never become links). */

@@ -4,15 +4,18 @@
  * themselves stay server-side in SQLite until they expire.
  */
 import { randomBytes } from 'node:crypto';
-import { InlineKeyboard } from 'grammy';
+import { InlineKeyboard, type Context } from 'grammy';
 import type { Citation } from '../types.js';
+import type { BotDeps } from './deps.js';
+import { renderQuotesHtml } from './format.js';
+import { sendHtml } from './send.js';
 import type { StateDb } from './state.js';
 
 /** Prefix of quote buttons' callback_data. */
 export const QUOTES_PREFIX = 'q:';
 
 /** What a quote key points to. */
-export type StoredQuotes = Pick<Citation, 'n' | 'title' | 'date' | 'url' | 'quote' | 'articleId'>[];
+export type StoredQuotes = Citation[];
 
 /** Server-side storage behind "Show quotes" buttons. */
 export class QuoteStore {
@@ -55,4 +58,17 @@ export class QuoteStore {
 /** The inline keyboard with the "Show quotes" button for a stored key. */
 export function quotesKeyboard(key: string): InlineKeyboard {
   return new InlineKeyboard().text('Show quotes', QUOTES_PREFIX + key);
+}
+
+/** The "Show quotes" button: replies with the quoted passages, or explains that they expired. */
+export async function showQuotes(ctx: Context, deps: BotDeps): Promise<void> {
+  const key = (ctx.callbackQuery?.data ?? '').slice(QUOTES_PREFIX.length);
+  const message = ctx.callbackQuery?.message;
+  const stored = message ? deps.quotes.load(message.chat.id, key) : null;
+  if (!message || !stored) {
+    await ctx.answerCallbackQuery({ text: 'These quotes have expired. Ask the question again to see them.', show_alert: true });
+    return;
+  }
+  await ctx.answerCallbackQuery().catch(() => undefined);
+  await sendHtml(ctx.api, message.chat.id, renderQuotesHtml(stored), { log: deps.log, replyTo: message.message_id });
 }

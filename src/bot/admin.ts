@@ -1,0 +1,187 @@
+/**
+ * Admin commands: keeping the article collection current from the chat.
+ * Every handler runs behind `adminOnly`, which checks the numeric user id on
+ * each call; a reindex runs in the background so the admin's chat stays usable
+ * and a second one is refused while it runs.
+ */
+import type { Context, NextFunction } from 'grammy';
+import type { BotCommand } from 'grammy/types';
+import type { ArticleInfo, IndexProgress, IndexSummary } from '../types.js';
+import { UserError } from '../util/errors.js';
+import { isAdmin } from './access.js';
+import type { BotDeps } from './deps.js';
+import { downloadFile, tooLargeMessage } from './files.js';
+import { escapeHtml, formatDuration, link, renderProgress, renderStatsHtml, renderSummaryHtml } from './format.js';
+import { errorFields } from './logging.js';
+import { editHtml, sendHtml, sendPlain } from './send.js';
+import { startTyping } from './stream.js';
+import { LatestThrottle } from './throttle.js';
+
+/** Commands shown in the menu of admins' private chats only. */
+export const ADMIN_COMMANDS: BotCommand[] = [
+  { command: 'reindex', description: 'Update the index (/reindex full rebuilds)' },
+  { command: 'add', description: 'Add an article: /add <url>' },
+  { command: 'remove', description: 'Remove an article: /remove <id>' },
+  { command: 'stats', description: 'Index and bot statistics' },
+];
+
+/** File types an upload may have. */
+export const UPLOAD_EXTENSIONS = ['.txt', '.md', '.markdown', '.html', '.htm', '.pdf'];
+
+/** Guard for admin commands: refuses everyone whose user id is not configured as admin. */
+export function adminOnly(deps: BotDeps) {
+  return async function requireAdmin(ctx: Context, next: NextFunction): Promise<void> {
+    if (isAdmin(deps.config, ctx.from?.id)) return next();
+    deps.log.info('admin_refused', { update_id: ctx.update.update_id, user_id: ctx.from?.id });
+    await ctx.reply('Sorry, only the bot’s admins can use that command.');
+  };
+}
+
+function commandArgument(ctx: Context): string {
+  return typeof ctx.match === 'string' ? ctx.match.trim() : '';
+}
+
+/** /reindex and /reindex full: starts a background reindex with a progress message. */
+export async function reindex(ctx: Context, deps: BotDeps): Promise<void> {
+  const arg = commandArgument(ctx).toLowerCase();
+  if (arg !== '' && arg !== 'full') {
+    await ctx.reply('Usage: /reindex (changed articles only) or /reindex full (rebuild everything).');
+    return;
+  }
+  const running = deps.reindexing;
+  if (running) {
+    const ago = formatDuration(Date.now() - running.startedAt);
+    await ctx.reply(`A reindex is already running (started ${ago} ago). I'll post its summary when it finishes.`);
+    return;
+  }
+  const full = arg === 'full';
+  deps.reindexing = { full, startedAt: Date.now() };
+  try {
+    const progress = await ctx.reply(renderProgress(full, null));
+    deps.jobs.track(runReindex(ctx, deps, full, progress.message_id));
+  } catch (err) {
+    deps.reindexing = null;
+    throw err;
+  }
+}
+
+async function runReindex(ctx: Context, deps: BotDeps, full: boolean, progressId: number): Promise<void> {
+  const chatId = ctx.chat!.id;
+  const replyTo = ctx.msg?.message_id;
+  const showProgress = async (p: IndexProgress) => {
+    await editHtml(ctx.api, chatId, progressId, escapeHtml(renderProgress(full, p)), { log: deps.log });
+  };
+  const throttle = new LatestThrottle<IndexProgress>(deps.tuning.editIntervalMs, showProgress);
+  const started = Date.now();
+  let outcome: string;
+  let summaryHtml: string | null = null;
+  try {
+    const summary = await deps.library.reindex({ full, onProgress: (p) => throttle.push(p) });
+    outcome = `${full ? 'Full reindex' : 'Reindex'} finished.`;
+    summaryHtml = renderSummaryHtml(full ? 'Full reindex done' : 'Reindex done', summary);
+    deps.log.info('reindexed', { full, ms: Date.now() - started, ...counts(summary) });
+  } catch (err) {
+    outcome = err instanceof UserError ? err.message : 'Reindex failed; the previous index keeps answering. The error is in the log.';
+    if (!(err instanceof UserError)) deps.log.error('reindex_failed', { full, error: errorFields(err) });
+  } finally {
+    await throttle.close();
+    deps.reindexing = null;
+  }
+  // This runs outside the update's middleware, so failures are logged here rather than by bot.catch.
+  try {
+    await editHtml(ctx.api, chatId, progressId, escapeHtml(outcome), { log: deps.log });
+    if (summaryHtml) await sendHtml(ctx.api, chatId, summaryHtml, { log: deps.log, ...(replyTo ? { replyTo } : {}) });
+  } catch (err) {
+    deps.log.warn('reindex_report_failed', { chat_id: chatId, error: errorFields(err) });
+    if (summaryHtml) await sendPlain(ctx.api, chatId, outcome).catch(() => undefined);
+  }
+}
+
+function counts(s: IndexSummary): Record<string, number> {
+  return { added: s.added, changed: s.changed, removed: s.removed, unchanged: s.unchanged, skipped: s.skipped.length, articles: s.articles };
+}
+
+function addedHtml(article: ArticleInfo, summary: IndexSummary): string {
+  const date = article.date ? ` (${escapeHtml(article.date)})` : '';
+  return [
+    `Added <b>${link(article.title || article.id, article.url)}</b>${date} as <code>${escapeHtml(article.id)}</code>, ${article.chunks} chunk${article.chunks === 1 ? '' : 's'}.`,
+    `Index: ${summary.articles} articles, ${summary.chunks} chunks.`,
+  ].join('\n');
+}
+
+/** /add <url>: fetches, saves and indexes an article, then confirms with its title. */
+export async function addUrl(ctx: Context, deps: BotDeps): Promise<void> {
+  const url = commandArgument(ctx);
+  if (!url) {
+    await ctx.reply('Usage: /add https://example.com/some-article');
+    return;
+  }
+  if (!/^https?:\/\/\S+$/i.test(url)) {
+    await ctx.reply('That does not look like a web address. Usage: /add https://example.com/some-article');
+    return;
+  }
+  const typing = startTyping(ctx.api, ctx.chat!.id, deps.tuning.typingIntervalMs, deps.log);
+  try {
+    const { article, summary } = await deps.library.addUrl(url);
+    deps.log.info('article_added', { source: 'url', article_id: article.id });
+    await sendHtml(ctx.api, ctx.chat!.id, addedHtml(article, summary), { log: deps.log });
+  } finally {
+    typing.stop();
+  }
+}
+
+/** An uploaded document: admins add it as an article (size checked before downloading). */
+export async function addDocument(ctx: Context, deps: BotDeps): Promise<void> {
+  const doc = ctx.msg?.document;
+  if (!doc) return;
+  if (!isAdmin(deps.config, ctx.from?.id)) {
+    await ctx.reply('Only the bot’s admins can add articles. To ask something, just type your question.');
+    return;
+  }
+  const name = doc.file_name?.trim() || 'upload.txt';
+  const ext = name.toLowerCase().match(/\.[a-z0-9]+$/)?.[0] ?? '';
+  if (!UPLOAD_EXTENSIONS.includes(ext)) {
+    await ctx.reply(`I can add .txt, .md, .html or .pdf files; “${name}” is none of those.`);
+    return;
+  }
+  const max = deps.config.maxUploadBytes;
+  if (doc.file_size !== undefined && doc.file_size > max) {
+    await ctx.reply(tooLargeMessage(doc.file_size, max));
+    return;
+  }
+  const typing = startTyping(ctx.api, ctx.chat!.id, deps.tuning.typingIntervalMs, deps.log);
+  try {
+    const file = await ctx.api.getFile(doc.file_id);
+    if (file.file_size !== undefined && file.file_size > max) throw new UserError(tooLargeMessage(file.file_size, max));
+    if (!file.file_path) throw new UserError('Telegram did not provide that file for download (files over 20 MB need a self-hosted Bot API server).');
+    const bytes = await downloadFile(deps.files, file.file_path, max);
+    const { article, summary } = await deps.library.addFile(name, bytes);
+    deps.log.info('article_added', { source: 'upload', article_id: article.id, bytes: bytes.byteLength });
+    await sendHtml(ctx.api, ctx.chat!.id, addedHtml(article, summary), { log: deps.log });
+  } finally {
+    typing.stop();
+  }
+}
+
+/** /remove <id>: deletes an article and reindexes. */
+export async function remove(ctx: Context, deps: BotDeps): Promise<void> {
+  const id = commandArgument(ctx);
+  if (!id) {
+    await ctx.reply('Usage: /remove <article id> (ids are listed by /sources).');
+    return;
+  }
+  const { summary } = await deps.library.remove(id);
+  deps.log.info('article_removed', { article_id: id });
+  await sendHtml(ctx.api, ctx.chat!.id, `Removed <code>${escapeHtml(id)}</code>. Index: ${summary.articles} articles, ${summary.chunks} chunks.`, {
+    log: deps.log,
+  });
+}
+
+/** /stats: index figures, uptime and questions answered. */
+export async function stats(ctx: Context, deps: BotDeps): Promise<void> {
+  const html = renderStatsHtml(deps.library.stats(), Date.now() - deps.startedAt, {
+    total: deps.counters.get('questions_answered'),
+    sinceStart: deps.answeredSinceStart,
+  });
+  await sendHtml(ctx.api, ctx.chat!.id, html, { log: deps.log });
+}

@@ -1,0 +1,128 @@
+/**
+ * Commands everyone can use, and the replies to messages the bot cannot read.
+ */
+import { InlineKeyboard, type Context, type NextFunction } from 'grammy';
+import type { BotCommand } from 'grammy/types';
+import { isAdmin } from './access.js';
+import type { BotDeps } from './deps.js';
+import { escapeHtml, renderSourcesPage } from './format.js';
+import { leadingCommand } from './groups.js';
+import { editHtml, sendHtml } from './send.js';
+
+/** Commands shown to everyone in Telegram's menu. */
+export const PUBLIC_COMMANDS: BotCommand[] = [
+  { command: 'start', description: 'What I know and how to ask' },
+  { command: 'help', description: 'How to use this bot' },
+  { command: 'sources', description: 'List the indexed articles' },
+  { command: 'reset', description: 'Forget our conversation' },
+];
+
+/** Prefix of /sources paging buttons' callback_data. */
+export const SOURCES_PREFIX = 's:';
+
+function howToAsk(ctx: Context): string {
+  const group = ctx.chat?.type !== 'private';
+  const ask = group
+    ? `Mention me (@${escapeHtml(ctx.me.username)}) with your question, or reply to one of my messages.`
+    : 'Just type a question, for example: <i>What did the mayor ask the council for?</i>';
+  return `${ask}\nFollow-up questions work too; reply to one of my older answers to continue from it.`;
+}
+
+/** /start: what the bot knows (article count and date range) and how to ask. */
+export async function start(ctx: Context, deps: BotDeps): Promise<void> {
+  const s = deps.library.stats();
+  const range = s.firstDate && s.lastDate ? `, published ${escapeHtml(s.firstDate)} to ${escapeHtml(s.lastDate)}` : '';
+  const knows =
+    s.articles > 0
+      ? `Hi! I answer questions about <b>${s.articles}</b> news article${s.articles === 1 ? '' : 's'}${range}, and cite the articles I used.`
+      : 'Hi! I answer questions about news articles, but none are indexed yet.';
+  const text = [knows, '', howToAsk(ctx), '', '/sources lists the articles · /reset starts over · /help'].join('\n');
+  await sendHtml(ctx.api, ctx.chat!.id, text, { log: deps.log });
+}
+
+/** /help: how to ask, what the answer looks like, and the commands (admin ones for admins). */
+export async function help(ctx: Context, deps: BotDeps): Promise<void> {
+  const lines = [
+    '<b>How to use me</b>',
+    howToAsk(ctx),
+    '',
+    'Answers cite their sources as [1], [2]… with a Sources list below; tap <i>Show quotes</i> to see the passages.',
+    '',
+    '/sources — list the indexed articles',
+    '/reset — forget our conversation and start over',
+  ];
+  if (isAdmin(deps.config, ctx.from?.id)) {
+    lines.push(
+      '',
+      '<b>Admin</b>',
+      '/reindex — pick up changed articles (/reindex full rebuilds everything)',
+      '/add &lt;url&gt; — fetch and add an article; or upload a .txt, .md, .html or .pdf file',
+      '/remove &lt;id&gt; — delete an article (ids are in /sources)',
+      '/stats — index and bot statistics',
+    );
+  }
+  await sendHtml(ctx.api, ctx.chat!.id, lines.join('\n'), { log: deps.log });
+}
+
+function sourcesKeyboard(offset: number, pageSize: number, total: number): InlineKeyboard | undefined {
+  const kb = new InlineKeyboard();
+  if (offset > 0) kb.text('‹ Previous', `${SOURCES_PREFIX}${Math.max(0, offset - pageSize)}`);
+  if (offset + pageSize < total) kb.text('Next ›', `${SOURCES_PREFIX}${offset + pageSize}`);
+  return kb.inline_keyboard[0]?.length ? kb : undefined;
+}
+
+function sourcesPage(deps: BotDeps, wanted: number): { html: string; keyboard: InlineKeyboard | undefined } {
+  const size = deps.tuning.sourcesPageSize;
+  let page = deps.library.listArticles(wanted, size);
+  let offset = wanted;
+  if (page.items.length === 0 && page.total > 0) {
+    // The list shrank since the buttons were drawn: show the last page instead of an empty one.
+    offset = Math.floor((page.total - 1) / size) * size;
+    page = deps.library.listArticles(offset, size);
+  }
+  return { html: renderSourcesPage(page, offset), keyboard: sourcesKeyboard(offset, size, page.total) };
+}
+
+/** /sources: the first page of indexed articles with paging buttons. */
+export async function sources(ctx: Context, deps: BotDeps): Promise<void> {
+  const { html, keyboard } = sourcesPage(deps, 0);
+  await sendHtml(ctx.api, ctx.chat!.id, html, { log: deps.log, ...(keyboard ? { keyboard } : {}) });
+}
+
+/** A paging button under /sources: edits the list in place. */
+export async function turnSourcesPage(ctx: Context, deps: BotDeps): Promise<void> {
+  const offset = Number((ctx.callbackQuery?.data ?? '').slice(SOURCES_PREFIX.length)) || 0;
+  const message = ctx.callbackQuery?.message;
+  await ctx.answerCallbackQuery().catch(() => undefined);
+  if (!message) return;
+  const { html, keyboard } = sourcesPage(deps, offset);
+  await editHtml(ctx.api, message.chat.id, message.message_id, html, { log: deps.log, ...(keyboard ? { keyboard } : {}) });
+}
+
+/** /reset: forgets this chat's conversation. */
+export async function reset(ctx: Context, deps: BotDeps): Promise<void> {
+  deps.conversations.reset(ctx.chat!.id);
+  await ctx.reply('Done: I have forgotten our conversation. Ask me anything.');
+}
+
+/**
+ * A command nobody handled: in private chats, or addressed to this bot by name,
+ * a hint; bare unknown commands in groups may belong to other bots and are ignored.
+ * A "/" that is not a leading command is a question and passes on.
+ */
+export async function unknownCommand(ctx: Context, next: NextFunction): Promise<void> {
+  const command = ctx.msg ? leadingCommand(ctx.msg) : null;
+  if (!command) return next();
+  if (ctx.chat?.type !== 'private' && command.target === null) return;
+  await ctx.reply(`I don't know /${command.name}. Try /help.`);
+}
+
+/** Anything that is not text (photos, stickers, voice…). */
+export async function nonText(ctx: Context): Promise<void> {
+  await ctx.reply('I can only read text messages. Please type your question.');
+}
+
+/** A button whose data no handler knows (for example from an older version of the bot). */
+export async function staleButton(ctx: Context): Promise<void> {
+  await ctx.answerCallbackQuery({ text: 'This button no longer works. Please try the command again.' });
+}

@@ -1,0 +1,90 @@
+/**
+ * The gates every update passes before a handler sees it, in order: shutdown
+ * tracking, "is this meant for me", the allowlist, and the rate limit. Plus the
+ * one error boundary.
+ */
+import type { BotError, Context, NextFunction } from 'grammy';
+import { UserError } from '../util/errors.js';
+import type { Logger } from '../util/log.js';
+import { isAllowed, RefusedOnce } from './access.js';
+import type { BotDeps } from './deps.js';
+import { addressesBot } from './groups.js';
+import { errorFields } from './logging.js';
+import type { RateLimiter } from './ratelimit.js';
+import type { TaskTracker } from './tasks.js';
+
+/** Registers each update's handling with `tracker`, so shutdown can wait for answers in progress. */
+export function trackUpdates(tracker: TaskTracker) {
+  return function trackUpdate(_ctx: Context, next: NextFunction): Promise<void> {
+    return tracker.track(next());
+  };
+}
+
+/**
+ * Lets through callback queries, every message in private chats, and group
+ * messages that address the bot. Channel posts, edits and everything else stop here.
+ */
+export function onlyAddressed(log: Logger) {
+  return async function addressedOnly(ctx: Context, next: NextFunction): Promise<void> {
+    if (ctx.callbackQuery?.message) return next();
+    const msg = ctx.message;
+    if (!msg || !ctx.chat || ctx.chat.type === 'channel') {
+      log.debug('update_ignored', { update_id: ctx.update.update_id, kind: Object.keys(ctx.update).filter((k) => k !== 'update_id') });
+      return;
+    }
+    if (ctx.chat.type === 'private' || addressesBot(msg, ctx.me)) return next();
+  };
+}
+
+/** When an allowlist is configured, refuses everyone else once, politely, then ignores them. */
+export function allowlist(deps: Pick<BotDeps, 'config' | 'log'>) {
+  const refused = new RefusedOnce();
+  return async function allowlisted(ctx: Context, next: NextFunction): Promise<void> {
+    if (isAllowed(deps.config, ctx.from?.id, ctx.chat?.id)) return next();
+    deps.log.info('not_allowed', { user_id: ctx.from?.id, chat_id: ctx.chat?.id });
+    if (!refused.first(`${ctx.chat?.id}:${ctx.from?.id}`)) return;
+    const text = 'Sorry, this bot is private. Please ask its owner for access.';
+    if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text });
+    else await ctx.reply(text);
+  };
+}
+
+/** Applies the per-user limit to messages: the first one over the limit gets a polite reply, the rest are dropped. */
+export function rateLimit(limiter: RateLimiter, perMinute: number, log: Logger) {
+  return async function rateLimited(ctx: Context, next: NextFunction): Promise<void> {
+    const user = ctx.from?.id;
+    if (!ctx.message || user === undefined) return next();
+    const decision = limiter.hit(user);
+    if (decision === 'allow') return next();
+    log.info('rate_limited', { user_id: user, replied: decision === 'warn' });
+    if (decision === 'warn') {
+      await ctx.reply(`You're sending messages faster than I can answer (limit: ${perMinute} per minute). Please wait a minute, then ask again.`);
+    }
+  };
+}
+
+/** Sequentialization key: updates of one chat are handled in order. */
+export function chatKey(ctx: Context): string | undefined {
+  return ctx.chat?.id.toString();
+}
+
+/**
+ * The error boundary: a UserError's message goes to the user as is; anything else
+ * is logged with the update id and the user gets a short apology. Never throws.
+ */
+export function handleError(log: Logger) {
+  return async function errorBoundary(err: BotError<Context>): Promise<void> {
+    const ctx = err.ctx;
+    const e = err.error;
+    const user = e instanceof UserError;
+    if (user) log.info('user_error', { update_id: ctx.update.update_id, message: e.message });
+    else log.error('update_failed', { update_id: ctx.update.update_id, error: errorFields(e) });
+    const text = user ? e.message : 'Sorry, something went wrong on my side. Please try again in a moment.';
+    try {
+      if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text, show_alert: true });
+      else if (ctx.chat) await ctx.reply(text);
+    } catch (replyErr) {
+      log.warn('error_reply_failed', { update_id: ctx.update.update_id, error: errorFields(replyErr) });
+    }
+  };
+}
