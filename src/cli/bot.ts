@@ -1,11 +1,11 @@
-/** Runs the Telegram bot until SIGINT/SIGTERM, then shuts down gracefully. */
+/** Runs the Telegram bot until SIGINT/SIGTERM (or Telegram ends polling), then shuts down gracefully. */
 import type { App } from '../app.js';
-import { secretsOf } from '../config/index.js';
 import { createBot } from '../bot/index.js';
+import { secretsOf } from '../config/index.js';
 import type { Logger } from '../util/log.js';
 
-/** Starts the bot (long polling or webhook) and resolves after a graceful shutdown. */
-export async function runBot(app: App, logger: Logger): Promise<void> {
+/** Starts the bot (long polling or webhook); resolves with the exit code after a graceful shutdown. */
+export async function runBot(app: App, logger: Logger): Promise<number> {
   const token = app.config.telegram.token;
   if (!token) throw new Error('runBot needs TELEGRAM_BOT_TOKEN');
   const handle = createBot({
@@ -16,15 +16,30 @@ export async function runBot(app: App, logger: Logger): Promise<void> {
     library: app.library,
     logger,
     secrets: secretsOf(app.config),
+    tuning: { historyTurns: app.config.llm.historyTurns },
   });
   let stopping: Promise<void> | null = null;
   const shutdown = (signal: string) => {
     if (stopping) return;
     logger.info('bot.shutdown', { signal });
-    stopping = handle.stop().finally(() => app.close());
+    stopping = handle.stop();
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
-  await handle.start();
-  if (stopping) await stopping;
+  try {
+    await handle.start();
+    if (stopping) await stopping;
+    const reason = await handle.finished;
+    if (reason === 'conflict') {
+      process.stderr.write('Another instance is already polling with this bot token (Telegram 409); this one stopped. Run only one, or use WEBHOOK_URL.\n');
+      return 1;
+    }
+    if (reason === 'unauthorized') {
+      process.stderr.write('Telegram rejected TELEGRAM_BOT_TOKEN (401). Check the token from @BotFather.\n');
+      return 1;
+    }
+    return reason === 'failed' ? 1 : 0;
+  } finally {
+    app.close();
+  }
 }

@@ -95,15 +95,16 @@ async function cmdChat(config: Config, logger: Logger, note?: string): Promise<v
   }
 }
 
-async function cmdStart(config: Config, logger: Logger): Promise<void> {
+async function cmdStart(config: Config, logger: Logger): Promise<number> {
   if (!config.telegram.token) {
     const mode = config.llm.apiKey || config.llm.baseURL ? '' : ' Answers are extractive until OPENAI_API_KEY (or OPENAI_BASE_URL) is set.';
-    return cmdChat(config, logger, `No TELEGRAM_BOT_TOKEN set: starting the terminal chat. Put a token from @BotFather in .env to run the Telegram bot.${mode}`);
+    await cmdChat(config, logger, `No TELEGRAM_BOT_TOKEN set: starting the terminal chat. Put a token from @BotFather in .env to run the Telegram bot.${mode}`);
+    return 0;
   }
   const { runBot } = await import('./bot.js');
   const app = await buildApp(config, logger);
   await ensureIndex(app);
-  await runBot(app, logger);
+  return runBot(app, logger);
 }
 
 async function main(): Promise<number> {
@@ -125,8 +126,7 @@ async function main(): Promise<number> {
   const logger = createLogger(config.logLevel === 'info' && command !== 'start' ? 'warn' : config.logLevel, secretsOf(config));
   switch (command) {
     case 'start':
-      await cmdStart(config, logger);
-      return 0;
+      return cmdStart(config, logger);
     case 'index':
       await cmdIndex(config, logger, rest);
       return 0;

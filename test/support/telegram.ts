@@ -596,6 +596,13 @@ export class ChatHandle {
     return this.harness.waitUntil(() => this.messages.find(predicate), timeoutMs, what);
   }
 
+  /** Like `waitFor`, but only among messages not seen yet; marks everything up to the match as seen. */
+  async waitForNew(predicate: (m: BotMessage) => boolean, timeoutMs = 10_000, what = 'a matching new message'): Promise<BotMessage> {
+    const found = await this.harness.waitUntil(() => this.messages.slice(this.seen).find(predicate), timeoutMs, what);
+    this.seen = this.messages.indexOf(found) + 1;
+    return found;
+  }
+
   /** Asserts that no new bot message arrives within `ms`. */
   async expectNoReplies(ms: number): Promise<void> {
     await sleep(ms);
