@@ -1,9 +1,15 @@
 import { chmod, open, symlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadArticles, parseArticleFile } from '../../src/articles/index.js';
 import { UserError } from '../../src/util/errors.js';
 import { body, makePdf, tempDir, writeFiles } from './helpers.js';
+
+const execFileAsync = promisify(execFile);
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -78,18 +84,34 @@ describe('a folder full of bad input', () => {
     expect(result.articles.map((a) => a.id)).toEqual(['ok']);
   });
 
-  // root reads anything, so permissions can only be tested as an ordinary user.
-  it.skipIf(process.getuid?.() === 0)('reports a file or folder it has no permission to read', async () => {
+  // root reads anything, so as root the load runs in a child process as the unprivileged "nobody".
+  it('reports a file or folder it has no permission to read', async () => {
     await writeFiles(dir, { 'secret.txt': body('secret'), 'ok.txt': body('ok'), 'locked/x.txt': body('locked') });
     await chmod(join(dir, 'secret.txt'), 0o000);
     await chmod(join(dir, 'locked'), 0o000);
-    const result = await loadArticles(dir);
+    let result: { skipped: unknown[]; ids: string[] };
+    if (process.getuid?.() === 0) {
+      const NOBODY = 65534;
+      // The child must be able to reach the folder (mkdtemp makes it 0700) and its parents.
+      await chmod(dir, 0o755);
+      await chmod(dirname(dir), 0o755).catch(() => {});
+      const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+      const { stdout } = await execFileAsync(process.execPath, ['--import', tsx, resolve('test/support/load-child.ts'), dir], {
+        uid: NOBODY,
+        gid: NOBODY,
+        env: { ...process.env, HOME: '/tmp' },
+      });
+      result = JSON.parse(stdout) as typeof result;
+    } else {
+      const loaded = await loadArticles(dir);
+      result = { skipped: loaded.skipped, ids: loaded.articles.map((a) => a.id) };
+    }
     await chmod(join(dir, 'locked'), 0o700);
     expect(result.skipped).toEqual([
       { file: 'locked', reason: 'could not read folder: permission denied' },
       { file: 'secret.txt', reason: 'could not read file: permission denied' },
     ]);
-    expect(result.articles.map((a) => a.id)).toEqual(['ok']);
+    expect(result.ids).toEqual(['ok']);
   });
 });
 
