@@ -7,6 +7,7 @@ import type { Config } from './config/index.js';
 import { approximateTokenCounter, createEmbedder, type ModelLoadProgress } from './embedding/index.js';
 import { ArticleLibrary } from './library/index.js';
 import { createRetriever, type HybridRetriever } from './retrieval/index.js';
+import { createReranker, type Reranker } from './retrieval/rerank.js';
 import type { Embedder, QuestionAnswerer } from './types.js';
 import type { Logger } from './util/log.js';
 
@@ -17,6 +18,10 @@ export interface App {
   /** One line saying why semantic search is off, when it is. */
   embedderWarning: string | undefined;
   library: ArticleLibrary;
+  /** The cross-encoder when RERANK_MODEL is set and loads; the retriever then reranks by default. */
+  reranker: Reranker | null;
+  /** One line saying why reranking is off although RERANK_MODEL is set. */
+  rerankerWarning: string | undefined;
   retriever: HybridRetriever;
   answerer: QuestionAnswerer;
   /** True when answers are written by an LLM (otherwise they are extractive). */
@@ -39,9 +44,17 @@ export function llmOptions(config: Config) {
   };
 }
 
-/** Builds the app. Loading the embedding model may take a while (and download it on first use). */
+/** Builds the app. Loading the embedding model (and the reranker, when configured) may take a while, and downloads it on first use. */
 export async function createApp(config: Config, logger: Logger, onModelProgress?: (p: ModelLoadProgress) => void): Promise<App> {
   const { embedder, warning } = await createEmbedder(config.embedding, config.llm, logger, onModelProgress);
+  const { reranker, warning: rerankerWarning } = await createReranker({
+    model: config.retrieval.rerankModel,
+    quantized: config.embedding.quantized,
+    cacheDir: config.embedding.cacheDir,
+    localModelDir: config.embedding.localModelDir,
+    allowRemoteModels: config.embedding.allowRemoteModels,
+    logger,
+  });
   const library = new ArticleLibrary({
     articlesDir: config.articlesDir,
     indexDir: config.indexDir,
@@ -54,7 +67,7 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     fetch: { maxBytes: config.telegram.maxUploadBytes, timeoutMs: config.telegram.fetchTimeoutMs, allowPrivate: config.telegram.allowPrivateUrls },
     logger,
   });
-  const retriever = createRetriever({ getReader: () => library.reader(), embedder, options: config.retrieval, logger });
+  const retriever = createRetriever({ getReader: () => library.reader(), embedder, options: config.retrieval, reranker, logger });
   const llm = llmOptions(config);
   const answerer = createAnswerer({ retriever, llm, historyTurns: config.llm.historyTurns, logger });
   return {
@@ -62,6 +75,8 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     embedder,
     embedderWarning: warning,
     library,
+    reranker,
+    rerankerWarning,
     retriever,
     answerer,
     llmEnabled: llm !== null,

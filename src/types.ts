@@ -86,7 +86,7 @@ export interface Passage {
   start: number;
   end: number;
   text: string;
-  /** Fused score (higher is better). */
+  /** Ranking score, higher is better: the fused RRF score, or the cross-encoder's when reranked. */
   score: number;
   denseScore?: number;
   lexicalScore?: number;

@@ -49,6 +49,7 @@ async function buildApp(config: Config, logger: Logger): Promise<App> {
     }
   });
   if (app.embedderWarning) process.stderr.write(`Note: ${app.embedderWarning}\n`);
+  if (app.rerankerWarning) process.stderr.write(`Note: ${app.rerankerWarning}\n`);
   return app;
 }
 

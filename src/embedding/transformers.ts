@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../util/log.js';
 import { resolveModelProfile, type Pooling } from './models.js';
 
 /** Longest input we ever feed a BERT-style encoder: their position tables stop at 512. */
-const TOKEN_CAP = 512;
+export const TOKEN_CAP = 512;
 
 /** One file's loading progress, as reported while a model is downloaded or read. */
 export interface ModelLoadProgress {
@@ -64,13 +64,53 @@ interface Extractor {
 }
 
 // transformers.js keeps its settings in one global `env`; loads are serialised so two
-// embedders created concurrently with different folders cannot see each other's settings.
+// models created concurrently with different folders cannot see each other's settings.
 let envLock: Promise<unknown> = Promise.resolve();
 
 function withEnvLock<T>(work: () => Promise<T>): Promise<T> {
   const run = envLock.then(work, work);
   envLock = run.catch(() => undefined);
   return run;
+}
+
+/** Where transformers.js may look for a model's files. */
+export interface ModelSource {
+  /** Where downloaded models are cached. */
+  cacheDir?: string | undefined;
+  /** A folder holding `<model id>/...` copies; checked before the cache and the hub. */
+  localModelDir?: string | undefined;
+  /** Defaults to true. */
+  allowRemoteModels?: boolean | undefined;
+}
+
+/** The `from_pretrained` / `pipeline` options that go with a `ModelSource`. */
+export interface PretrainedSourceOptions {
+  local_files_only: boolean;
+  cache_dir?: string;
+}
+
+/**
+ * Runs `load` with transformers.js's global `env` set up for `source`, serialised against every
+ * other model load in this process. Whatever `load` throws is rethrown unchanged.
+ */
+export function withModelEnv<T>(source: ModelSource, load: (pretrained: PretrainedSourceOptions) => Promise<T>): Promise<T> {
+  const allowRemote = source.allowRemoteModels ?? true;
+  return withEnvLock(() => {
+    // Without a configured folder, skip local lookups entirely: the library's default local
+    // path lies inside node_modules and a stale copy there would silently win over the cache.
+    const local = source.localModelDir;
+    env.allowLocalModels = local !== undefined;
+    if (local !== undefined) env.localModelPath = ensureTrailingSlash(local);
+    env.allowRemoteModels = allowRemote;
+    if (source.cacheDir !== undefined) env.cacheDir = source.cacheDir;
+    return load({ local_files_only: !allowRemote, ...(source.cacheDir !== undefined ? { cache_dir: source.cacheDir } : {}) });
+  });
+}
+
+/** Input length for a loaded model: the smallest of `TOKEN_CAP`, its position table and its tokenizer's limit. */
+export function modelTokenLimit(tokenizerMaxLength: unknown, maxPositionEmbeddings: number | undefined): number {
+  const modelMax = Number(tokenizerMaxLength);
+  return Math.min(TOKEN_CAP, maxPositionEmbeddings ?? TOKEN_CAP, Number.isFinite(modelMax) && modelMax > 0 ? modelMax : TOKEN_CAP);
 }
 
 /** Loads a transformers.js feature-extraction model and wraps it as an `Embedder`. Throws `ModelLoadError`. */
@@ -83,19 +123,11 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
   const allowRemote = options.allowRemoteModels ?? true;
   const started = Date.now();
 
-  const extractor = await withEnvLock(async () => {
-    // Without a configured folder, skip local lookups entirely: the library's default local
-    // path lies inside node_modules and a stale copy there would silently win over the cache.
-    const local = options.localModelDir;
-    env.allowLocalModels = local !== undefined;
-    if (local !== undefined) env.localModelPath = ensureTrailingSlash(local);
-    env.allowRemoteModels = allowRemote;
-    if (options.cacheDir !== undefined) env.cacheDir = options.cacheDir;
+  const extractor = await withModelEnv(options, async (pretrained) => {
     try {
       const loaded = await pipeline('feature-extraction', model, {
         quantized,
-        local_files_only: !allowRemote,
-        ...(options.cacheDir !== undefined ? { cache_dir: options.cacheDir } : {}),
+        ...pretrained,
         progress_callback: progressForwarder(options.onProgress),
       });
       return loaded as unknown as Extractor;
@@ -104,9 +136,7 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
     }
   });
 
-  const maxPositions = extractor.model.config.max_position_embeddings ?? TOKEN_CAP;
-  const modelMax = Number(extractor.tokenizer.model_max_length);
-  const limit = Math.min(TOKEN_CAP, maxPositions, Number.isFinite(modelMax) && modelMax > 0 ? modelMax : TOKEN_CAP);
+  const limit = modelTokenLimit(extractor.tokenizer.model_max_length, extractor.model.config.max_position_embeddings);
   // The pipeline truncates to this, so an over-long input is cut instead of overflowing the position table.
   extractor.tokenizer.model_max_length = limit;
 
@@ -175,7 +205,8 @@ function ensureTrailingSlash(dir: string): string {
   return dir.endsWith('/') || dir.endsWith(path.sep) ? dir : dir + '/';
 }
 
-function progressForwarder(onProgress: TransformersEmbedderOptions['onProgress']): ((event: unknown) => void) | undefined {
+/** Adapts transformers.js's loose progress events to `ModelLoadProgress` (undefined when nobody listens). */
+export function progressForwarder(onProgress: ((progress: ModelLoadProgress) => void) | undefined): ((event: unknown) => void) | undefined {
   if (!onProgress) return undefined;
   return (event) => {
     if (typeof event !== 'object' || event === null) return;
@@ -187,7 +218,7 @@ function progressForwarder(onProgress: TransformersEmbedderOptions['onProgress']
 }
 
 /** Turns whatever transformers.js / fetch threw into a short cause a user can act on. */
-function describeLoadFailure(err: unknown, allowRemote: boolean): string {
+export function describeLoadFailure(err: unknown, allowRemote: boolean): string {
   const message = err instanceof Error ? err.message : String(err);
   const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
   if (/allowRemoteModels=false|local_files_only/.test(message) || (!allowRemote && /not found locally/.test(message))) {
@@ -211,7 +242,8 @@ function safeHost(url: string): string {
   }
 }
 
-function firstLine(err: unknown): string {
+/** The first line of an error's message, at most 200 characters: enough to act on, never a stack. */
+export function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   const line = text.split('\n')[0] ?? '';
   return line.length > 200 ? line.slice(0, 197) + '...' : line;

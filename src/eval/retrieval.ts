@@ -80,7 +80,7 @@ export function evaluationQuery(q: EvalQuestion, byId: ReadonlyMap<string, EvalQ
 /** Runs every question through one retrieval mode. `gold` maps question id → resolved article ids. */
 export async function evaluateMode(options: {
   retriever: HybridRetriever;
-  mode: Exclude<EvalMode, 'rerank'>;
+  mode: EvalMode;
   questions: readonly EvalQuestion[];
   gold: ReadonlyMap<string, string[]>;
   queries: ReadonlyMap<string, string>;
@@ -95,8 +95,15 @@ export async function evaluateMode(options: {
     const started = performance.now();
     const r = await retriever.retrieveDetailed(query, { k, mode });
     const ms = performance.now() - started;
-    if (r.mode !== mode) {
-      throw new Error(`Retrieval ran in ${r.mode} mode when ${mode} was asked for; the index or model changed during the run.`);
+    // Rerank searches like hybrid and must report the cross-encoder that ordered the passages.
+    const ran = r.reranker !== null ? `${r.mode} + rerank` : r.mode;
+    const wanted = mode === 'rerank' ? 'hybrid + rerank' : mode;
+    if (ran !== wanted) {
+      throw new Error(
+        mode === 'rerank' && r.reranker === null
+          ? 'Retrieval ran without the reranker when rerank was asked for; the rerank model failed during the run (see the log).'
+          : `Retrieval ran as ${ran} when ${wanted} was asked for; the index or model changed during the run.`,
+      );
     }
     const articles = distinct(r.passages.map((p) => p.articleId));
     const goldIds = gold.get(q.id) ?? [];

@@ -32,9 +32,13 @@ export interface EvalRunOptions {
 export function modeUnavailable(app: App, mode: EvalMode): string | null {
   if (mode === 'lexical') return null;
   if (mode === 'rerank') {
-    return app.config.retrieval.rerankModel
-      ? `RERANK_MODEL is set, but the retriever has no rerank stage yet`
-      : 'RERANK_MODEL is not set';
+    const model = app.config.retrieval.rerankModel;
+    if (!model) return 'RERANK_MODEL is not set';
+    // The full reason (app.rerankerWarning) is logged once when the app starts.
+    if (!app.reranker) return `rerank model ${model} could not be loaded`;
+    // Rerank reorders hybrid candidates; measured on anything else it would not compare with the hybrid row.
+    const hybrid = modeUnavailable(app, 'hybrid');
+    return hybrid === null ? null : `it reranks hybrid candidates and hybrid cannot run (${hybrid})`;
   }
   const stats = app.library.stats();
   // The full reason (app.embedderWarning) is printed once when the app starts; repeating it per mode is noise.
@@ -69,11 +73,10 @@ export async function runEvaluation(app: App, options: EvalRunOptions): Promise<
   const modeResults = new Map<EvalMode, ModeResult>();
   const skippedModes: EvalReport['skippedModes'] = [];
   for (const mode of EVAL_MODES.filter((m) => options.modes.includes(m))) {
-    // The retriever has no rerank stage yet, so rerank is always skipped (modeUnavailable says why).
-    const reason = mode === 'rerank' ? (modeUnavailable(app, mode) ?? 'not supported') : modeUnavailable(app, mode);
-    if (reason !== null || mode === 'rerank') {
-      skippedModes.push({ mode, reason: reason ?? 'not supported' });
-      progress(`${mode}: skipped (${reason ?? 'not supported'})`);
+    const reason = modeUnavailable(app, mode);
+    if (reason !== null) {
+      skippedModes.push({ mode, reason });
+      progress(`${mode}: skipped (${reason})`);
       continue;
     }
     const every = Math.max(1, Math.ceil(questions.length / 5));

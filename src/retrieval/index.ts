@@ -1,11 +1,13 @@
 /**
  * Query → ranked passages. Dense (HNSW) and lexical (BM25) candidates are fused with weighted
- * reciprocal rank fusion, capped per article for diversity, and adjacent chunks of one article
- * are merged into one passage. Weak evidence is reported as "not covered" instead of guessed at.
+ * reciprocal rank fusion, optionally reordered by a cross-encoder, capped per article for
+ * diversity, and adjacent chunks of one article are merged into one passage. Weak evidence is
+ * reported as "not covered" instead of guessed at.
  */
 import type { IndexReader, Hit, DateRange } from '../index/reader.js';
 import type { Embedder, Passage, RetrievalResult, Retriever } from '../types.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import type { Reranker } from './rerank.js';
 import { contentTerms, ftsQuery, stem, wordsOf } from './terms.js';
 import { parseTimeFilter } from './time.js';
 
@@ -22,9 +24,15 @@ export interface RetrievalOptions {
   minCoverage?: number;
   /** A dense similarity at or above this also counts as covering the question (model-specific). */
   minDenseScore?: number;
+  /** Fused chunks the cross-encoder rescores in 'rerank' mode (at least k are always rescored). */
+  rerankCandidates?: number;
 }
 
-export type RetrievalMode = 'hybrid' | 'lexical' | 'dense';
+/**
+ * What to search with. 'rerank' is hybrid (or lexical, when the index has no vectors) followed
+ * by the cross-encoder; without a reranker it runs as hybrid and reports `reranker: null`.
+ */
+export type RetrievalMode = 'hybrid' | 'lexical' | 'dense' | 'rerank';
 
 /** Per-stage timings of one retrieval, in milliseconds. */
 export interface RetrievalTimings {
@@ -32,6 +40,8 @@ export interface RetrievalTimings {
   dense: number;
   lexical: number;
   fuse: number;
+  /** Cross-encoder scoring; 0 when nothing was reranked. */
+  rerank: number;
   total: number;
 }
 
@@ -44,6 +54,8 @@ export interface DetailedRetrieval extends RetrievalResult {
   terms: string[];
   /** Share of content terms found in the best passage. */
   coverage: number;
+  /** Id of the cross-encoder that ordered the passages, or null when none did. */
+  reranker: string | null;
 }
 
 /** A retriever over whatever index is current (the getter lets the owner swap indexes after a reindex). */
@@ -51,34 +63,43 @@ export interface HybridRetriever extends Retriever {
   retrieveDetailed(query: string, options?: { k?: number; mode?: RetrievalMode }): Promise<DetailedRetrieval>;
 }
 
-/** Builds the hybrid retriever. `getReader` returns the index to search now (null when there is none). */
+/**
+ * Builds the hybrid retriever. `getReader` returns the index to search now (null when there is none).
+ * With a `reranker` the default mode is 'rerank': the caller only passes one when the admin configured it.
+ */
 export function createRetriever(deps: {
   getReader: () => IndexReader | null;
   embedder: Embedder | null;
   options: RetrievalOptions;
+  reranker?: Reranker | null;
   logger?: Logger;
 }): HybridRetriever {
   const log = deps.logger ?? silentLogger;
-  const opts = { candidates: 50, minCoverage: 0.5, minDenseScore: 0.8, ...deps.options };
+  const opts = { candidates: 50, minCoverage: 0.5, minDenseScore: 0.8, rerankCandidates: 20, ...deps.options };
+  const reranker = deps.reranker ?? null;
+  const defaultMode: RetrievalMode = reranker ? 'rerank' : 'hybrid';
 
   async function retrieveDetailed(query: string, o: { k?: number; mode?: RetrievalMode } = {}): Promise<DetailedRetrieval> {
     const t0 = performance.now();
     const k = Math.max(1, o.k ?? opts.k);
-    const timings: RetrievalTimings = { embed: 0, dense: 0, lexical: 0, fuse: 0, total: 0 };
+    const requested = o.mode ?? defaultMode;
+    const timings: RetrievalTimings = { embed: 0, dense: 0, lexical: 0, fuse: 0, rerank: 0, total: 0 };
     const reader = deps.getReader();
-    const empty = (mode: RetrievalMode): DetailedRetrieval => ({
+    const empty = (mode: RetrievalResult['mode']): DetailedRetrieval => ({
       passages: [],
       notCovered: true,
       mode,
       timings: { ...timings, total: performance.now() - t0 },
       terms: contentTerms(query),
       coverage: 0,
+      reranker: null,
     });
     if (!reader || reader.manifest.counts.chunks === 0) return empty('lexical');
 
     const canDense = reader.dense && deps.embedder !== null && deps.embedder.id === reader.manifest.embedder?.id;
-    const mode: RetrievalMode = o.mode === 'lexical' || !canDense ? 'lexical' : (o.mode ?? 'hybrid');
-    if (o.mode === 'dense' && !canDense) return empty('dense');
+    // Which halves of the index to search; 'rerank' searches like hybrid and reorders afterwards.
+    const mode: RetrievalResult['mode'] = requested === 'lexical' || !canDense ? 'lexical' : requested === 'dense' ? 'dense' : 'hybrid';
+    if (requested === 'dense' && !canDense) return empty('dense');
 
     const newest = reader.dateRange().last;
     const time = newest ? parseTimeFilter(query, newest) : null;
@@ -111,15 +132,30 @@ export function createRetriever(deps: {
     }
 
     const tf = performance.now();
-    const fused = fuse(
+    let fused = fuse(
       mode === 'lexical' ? [] : hits.dense,
       mode === 'dense' ? [] : hits.lexical,
       opts.rrfK,
       mode === 'lexical' ? 0 : opts.denseWeight,
       mode === 'dense' ? 0 : opts.lexicalWeight,
     );
-    const passages = toPassages(reader, fused, k, opts.maxChunksPerArticle);
     timings.fuse = performance.now() - tf;
+
+    let rerankedBy: string | null = null;
+    if (requested === 'rerank' && reranker && fused.length > 0) {
+      const tr = performance.now();
+      const pool = rerankPool(reader, fused, Math.max(opts.rerankCandidates, k), opts.maxChunksPerArticle);
+      const reordered = await rerank(reranker, searchText, pool, log);
+      timings.rerank = performance.now() - tr;
+      if (reordered) {
+        fused = reordered;
+        rerankedBy = reranker.id;
+      }
+    }
+
+    const tp = performance.now();
+    const passages = toPassages(reader, fused, k, opts.maxChunksPerArticle);
+    timings.fuse += performance.now() - tp;
 
     const coverage = bestCoverage(terms, passages);
     const topDense = hits.dense[0]?.score ?? 0;
@@ -127,7 +163,7 @@ export function createRetriever(deps: {
     const denselyCovered = topDense >= opts.minDenseScore;
     const notCovered = passages.length === 0 || !(lexicallyCovered || denselyCovered);
     timings.total = performance.now() - t0;
-    log.debug('retrieval', { mode, k, passages: passages.length, coverage, topDense, notCovered, ms: timings.total });
+    log.debug('retrieval', { mode, reranker: rerankedBy, k, passages: passages.length, coverage, topDense, notCovered, ms: timings.total });
     return {
       passages,
       notCovered,
@@ -135,6 +171,7 @@ export function createRetriever(deps: {
       timings,
       terms,
       coverage,
+      reranker: rerankedBy,
       ...(appliedRange && time ? { dateRange: { ...appliedRange, matched: time.matched } } : {}),
     };
   }
@@ -150,9 +187,53 @@ export function createRetriever(deps: {
 
 interface Fused {
   label: number;
+  /** RRF score, or the cross-encoder's score once reranked; passages are ordered by it. */
   score: number;
   dense?: number;
   lexical?: number;
+}
+
+/**
+ * The best `size` fused chunks with the per-article cap already applied, each with the text the
+ * cross-encoder reads (title + chunk, the context the chunk was indexed with). Capping first
+ * matters: otherwise one long article could fill the pool, and after reranking the cap would
+ * leave fewer than k chunks where the fused list had enough.
+ */
+function rerankPool(reader: IndexReader, fused: Fused[], size: number, perArticle: number): { f: Fused; text: string }[] {
+  const pool: { f: Fused; text: string }[] = [];
+  const perArticleCount = new Map<string, number>();
+  for (const f of fused) {
+    if (pool.length >= size) break;
+    const c = reader.chunk(f.label);
+    if (!c) continue;
+    const n = perArticleCount.get(c.articleId) ?? 0;
+    if (n >= perArticle) continue;
+    perArticleCount.set(c.articleId, n + 1);
+    const title = reader.article(c.articleId)?.title;
+    pool.push({ f, text: title ? `${title}\n\n${c.text}` : c.text });
+  }
+  return pool;
+}
+
+/**
+ * Rescores the pool with the cross-encoder and returns it best first, or null when the model
+ * failed at query time: the fused order is still a good answer, so a broken reranker degrades
+ * retrieval, it does not stop it.
+ */
+async function rerank(reranker: Reranker, query: string, items: { f: Fused; text: string }[], log: Logger): Promise<Fused[] | null> {
+  let scores: number[];
+  try {
+    scores = await reranker.score(query, items.map((i) => i.text));
+  } catch (err) {
+    log.warn('rerank.failed', { reranker: reranker.id, error: err instanceof Error ? err.message : String(err) });
+    return null;
+  }
+  if (scores.length !== items.length || scores.some((x) => !Number.isFinite(x))) {
+    log.warn('rerank.failed', { reranker: reranker.id, error: `expected ${items.length} finite scores, got ${scores.length}` });
+    return null;
+  }
+  // Ties break by label so results are deterministic.
+  return items.map(({ f }, i) => ({ ...f, score: scores[i]! })).sort((a, b) => b.score - a.score || a.label - b.label);
 }
 
 /** Weighted reciprocal rank fusion: score = Σ w / (rrfK + rank), ranks from 1. */

@@ -1,8 +1,9 @@
 /**
- * A tiny BERT-like embedding model written from scratch, so tests can run the real
- * transformers.js loading and inference path without the Hugging Face hub.
+ * Tiny BERT-like models written from scratch, so tests can run the real transformers.js
+ * loading and inference path without the Hugging Face hub: an embedding model
+ * (`ensureFixtureModel`) and a cross-encoder reranker (`ensureFixtureReranker`).
  *
- * The graph is a genuine one-layer encoder (word + position + token-type embeddings,
+ * The embedding model's graph is a genuine one-layer encoder (word + position + token-type embeddings,
  * LayerNorm, single-head self-attention, LayerNorm), but its weights are chosen so that
  * pooled outputs behave like a bag-of-words projection. Each token carries a "salience"
  * (whole word > stopword > word piece > special token); the attention query is constant
@@ -10,6 +11,7 @@
  * salience-weighted mean of the sentence's word vectors. Texts that share words therefore
  * land close together under both CLS and mean pooling, which is what retrieval tests need
  * from a "semantic" model, while the two poolings still give measurably different vectors.
+ * The cross-encoder is described where it is built, below.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -27,6 +29,8 @@ export const FIXTURE_MODELS_DIR = path.join(PROJECT_ROOT, 'test', '.fixtures', '
 export const FIXTURE_DIMENSION = 128;
 /** `model_max_length` written into the fixture tokenizer config. */
 export const FIXTURE_MAX_TOKENS = 512;
+/** Model id of the fixture cross-encoder (resolved under `FIXTURE_MODELS_DIR`). */
+export const FIXTURE_RERANKER_ID = 'fixture/tiny-cross-encoder';
 
 // Recorded in the stamp; the generator's source is hashed as well, so edits rebuild without a bump.
 const GENERATOR_VERSION = 2;
@@ -56,12 +60,24 @@ const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
  * up-to-date copy is already there; returns the model folder.
  */
 export async function ensureFixtureModel(): Promise<string> {
-  const target = path.join(FIXTURE_MODELS_DIR, ...FIXTURE_MODEL_ID.split('/'));
+  return ensureModel(FIXTURE_MODEL_ID, buildFixtureModelFiles);
+}
+
+/**
+ * Builds the fixture cross-encoder under `FIXTURE_MODELS_DIR/fixture/tiny-cross-encoder`
+ * unless an up-to-date copy is already there; returns the model folder.
+ */
+export async function ensureFixtureReranker(): Promise<string> {
+  return ensureModel(FIXTURE_RERANKER_ID, buildFixtureRerankerFiles);
+}
+
+async function ensureModel(modelId: string, build: (texts: string[]) => Record<string, Uint8Array>): Promise<string> {
+  const target = path.join(FIXTURE_MODELS_DIR, ...modelId.split('/'));
   const sources = await readVocabSources();
   const stamp = JSON.stringify({ generator: GENERATOR_VERSION, sources: sources.hash });
   if (await stampMatches(target, stamp)) return target;
 
-  const files = buildFixtureModelFiles(sources.texts);
+  const files = build(sources.texts);
   await fs.mkdir(path.dirname(target), { recursive: true });
   // Build beside the target and rename into place: several vitest runs may share this tree.
   const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
@@ -354,10 +370,8 @@ interface Node {
   attrs: Attr[];
 }
 
-function buildOnnx(vocab: string[]): Uint8Array {
-  const rand = prng(20240627);
-  const normal = gaussian(rand);
-  const V = vocab.length;
+/** Collects initializers and nodes; each helper returns the name of what it added. */
+function graphBuilder() {
   const inits: Tensor[] = [];
   const nodes: Node[] = [];
   const f32 = (name: string, dims: number[], data: Float32Array | number[]) => {
@@ -372,6 +386,25 @@ function buildOnnx(vocab: string[]): Uint8Array {
     nodes.push({ op, inputs, output, attrs });
     return output;
   };
+  return { inits, nodes, f32, i64, node };
+}
+
+type TokenKind = 'content' | 'stop' | 'piece' | 'special';
+
+function tokenKinds(vocab: string[]): TokenKind[] {
+  const stop = new Set(STOPWORDS.split(/\s+/));
+  return vocab.map((token, id) => {
+    if (id < SPECIALS.length && token !== '[UNK]') return 'special';
+    if ([...token].length === 1 || token.startsWith('##') || token === '[UNK]') return 'piece';
+    return stop.has(token) ? 'stop' : 'content';
+  });
+}
+
+function buildOnnx(vocab: string[]): Uint8Array {
+  const rand = prng(20240627);
+  const normal = gaussian(rand);
+  const V = vocab.length;
+  const { inits, nodes, f32, i64, node } = graphBuilder();
   const layerNorm = (x: string, name: string, gamma: Float32Array) =>
     node('LayerNormalization', [x, f32(`${name}.g`, [H], gamma), f32(`${name}.b`, [H], new Float32Array(H))], `${name}.out`, [
       { name: 'axis', int: -1 },
@@ -380,12 +413,12 @@ function buildOnnx(vocab: string[]): Uint8Array {
   const dense = (x: string, name: string, w: Float32Array, b: Float32Array = new Float32Array(H)) =>
     node('Add', [node('MatMul', [x, f32(`${name}.w`, [H, H], w)], `${name}.mm`), f32(`${name}.b`, [H], b)], `${name}.out`);
 
-  const stop = new Set(STOPWORDS.split(/\s+/));
+  const kinds = tokenKinds(vocab);
   const wordEmb = new Float32Array(V * H);
   vocab.forEach((token, id) => {
     const row = wordEmb.subarray(id * H, (id + 1) * H);
-    const special = id < SPECIALS.length && token !== '[UNK]';
-    const salience = special ? SALIENCE.special : [...token].length === 1 || token.startsWith('##') || token === '[UNK]' ? SALIENCE.piece : stop.has(token) ? SALIENCE.stop : SALIENCE.content;
+    const special = kinds[id] === 'special';
+    const salience = SALIENCE[kinds[id]!];
     // Seeded by the token itself, so a word keeps its vector when fixtures add other words.
     if (!special) row.set(wordVector(gaussian(prng(fnv1a(token)))), WORD_DIMS);
     row[0] = salience / Math.SQRT2;
@@ -440,7 +473,121 @@ function buildOnnx(vocab: string[]): Uint8Array {
   const out = layerNorm(node('Add', [h0, attn], 'l0.res'), 'l0.ln', outGamma);
   node('Identity', [out], 'last_hidden_state');
 
-  return encodeModel(nodes, inits);
+  return encodeModel('tiny_bert', nodes, inits, { name: 'last_hidden_state', dims: ['batch_size', 'sequence_length', H] });
+}
+
+// ---------------------------------------------------------------------------
+// Cross-encoder
+//
+// A `BertForSequenceClassification` stand-in whose single logit rises with word overlap
+// between the query segment (token_type 0) and the passage segment (token_type 1). Every
+// token gets a random unit word vector; a token-by-token similarity matrix over the joint
+// sequence (the attention-score matrix of a one-head layer without projections) is
+// thresholded so only shared words match, masked to passage keys, and max-pooled per query
+// token; the query tokens' matches are then averaged with IDF-like weights. So the logit is
+// an affine function of "the weighted share of the query's words found in the passage",
+// which is what a real MS MARCO cross-encoder approximates on easy cases, and it cannot be
+// obtained from either segment alone: unlike the bi-encoder fixture, it reads the pair.
+
+// Random unit vectors this wide are nearly orthogonal (cosine ~ N(0, 1/128)), so only a
+// shared word clears MATCH_THRESHOLD, even against a few hundred passage tokens.
+const CE_DIM = 128;
+const MATCH_THRESHOLD = 0.5;
+// A query token's weight in the average: function words barely count (like a low IDF), and
+// word pieces and special tokens not at all, so unknown words neither help nor hurt.
+const QUERY_WEIGHT: Record<TokenKind, number> = { content: 1, stop: 0.1, piece: 0, special: 0 };
+// logit = gain * overlap + bias: about -4 for no overlap and +4 for all query words, the
+// range an MS MARCO MiniLM cross-encoder produces.
+const LOGIT_GAIN = 8;
+const LOGIT_BIAS = -4;
+
+/** The cross-encoder's files (relative path → bytes) for a vocabulary drawn from `texts`; pure and deterministic. */
+export function buildFixtureRerankerFiles(texts: string[]): Record<string, Uint8Array> {
+  const vocab = buildVocab(texts);
+  const onnx = buildCrossEncoderOnnx(vocab);
+  const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 2));
+  return {
+    'config.json': json({
+      model_type: 'bert',
+      architectures: ['BertForSequenceClassification'],
+      hidden_size: CE_DIM,
+      num_attention_heads: 1,
+      num_hidden_layers: 1,
+      intermediate_size: CE_DIM,
+      vocab_size: vocab.length,
+      max_position_embeddings: MAX_POSITIONS,
+      type_vocab_size: 2,
+      hidden_act: 'gelu',
+      layer_norm_eps: 1e-12,
+      pad_token_id: 0,
+      id2label: { '0': 'LABEL_0' },
+      label2id: { LABEL_0: 0 },
+    }),
+    'tokenizer.json': new TextEncoder().encode(tokenizerJson(vocab)),
+    'tokenizer_config.json': json({
+      tokenizer_class: 'BertTokenizer',
+      do_lower_case: true,
+      model_max_length: FIXTURE_MAX_TOKENS,
+      cls_token: '[CLS]',
+      sep_token: '[SEP]',
+      pad_token: '[PAD]',
+      unk_token: '[UNK]',
+      mask_token: '[MASK]',
+    }),
+    'onnx/model.onnx': onnx,
+    'onnx/model_quantized.onnx': onnx,
+  };
+}
+
+function buildCrossEncoderOnnx(vocab: string[]): Uint8Array {
+  const V = vocab.length;
+  const D = CE_DIM;
+  const { inits, nodes, f32, i64, node } = graphBuilder();
+  const kinds = tokenKinds(vocab);
+
+  const wordVec = new Float32Array(V * D);
+  const queryWeight = new Float32Array(V);
+  vocab.forEach((token, id) => {
+    const kind = kinds[id]!;
+    queryWeight[id] = QUERY_WEIGHT[kind];
+    // Special tokens stay zero so [CLS]/[SEP]/[PAD] never match anything.
+    if (kind === 'special') return;
+    // Seeded by the token itself (and salted apart from the embedder's vectors).
+    const normal = gaussian(prng(fnv1a(`cross-encoder:${token}`)));
+    const v = Float64Array.from({ length: D }, normal);
+    const n = Math.hypot(...v);
+    v.forEach((x, i) => (wordVec[id * D + i] = x / n));
+  });
+
+  const e = node('Gather', [f32('word_vec', [V, D], wordVec), 'input_ids'], 'e');
+  const et = node('Transpose', [e], 'et', [{ name: 'perm', ints: [0, 2, 1] }]);
+  const sim = node('MatMul', [e, et], 'sim');
+  // 1 for an exact word match, 0 for unrelated words: (cos - t) / (1 - t), floored at 0.
+  const match = node(
+    'Relu',
+    [node('Mul', [node('Sub', [sim, f32('threshold', [], [MATCH_THRESHOLD])], 'sim.t'), f32('sharp', [], [1 / (1 - MATCH_THRESHOLD)])], 'sim.s')],
+    'match',
+  );
+
+  const maskf = node('Cast', ['attention_mask'], 'maskf', [{ name: 'to', int: FLOAT }]);
+  const typef = node('Cast', ['token_type_ids'], 'typef', [{ name: 'to', int: FLOAT }]);
+  // Keys are passage tokens only: matches are non-negative, so multiplying by the mask before the max is enough.
+  const passageKeys = node('Unsqueeze', [node('Mul', [maskf, typef], 'pmask'), i64('ax1', [1], [1])], 'pkeys');
+  const best = node('ReduceMax', [node('Mul', [match, passageKeys], 'match.p')], 'best', [
+    { name: 'axes', ints: [2] },
+    { name: 'keepdims', int: 0 },
+  ]);
+
+  const queryMask = node('Mul', [maskf, node('Sub', [f32('onef', [], [1]), typef], 'qtype')], 'qmask');
+  const weights = node('Mul', [queryMask, node('Gather', [f32('query_weight', [V], queryWeight), 'input_ids'], 'qw')], 'weights');
+  const axisSeq = i64('ax_seq', [1], [1]);
+  const num = node('ReduceSum', [node('Mul', [best, weights], 'weighted'), axisSeq], 'num', [{ name: 'keepdims', int: 1 }]);
+  // The epsilon keeps an all-stopword or all-unknown query at overlap 0 instead of NaN.
+  const den = node('Add', [node('ReduceSum', [weights, axisSeq], 'wsum', [{ name: 'keepdims', int: 1 }]), f32('eps', [], [1e-6])], 'den');
+  const overlap = node('Div', [num, den], 'overlap');
+  node('Add', [node('Mul', [overlap, f32('gain', [], [LOGIT_GAIN])], 'scaled'), f32('bias', [], [LOGIT_BIAS])], 'logits');
+
+  return encodeModel('tiny_cross_encoder', nodes, inits, { name: 'logits', dims: ['batch_size', 1] });
 }
 
 /** A random zero-mean vector over the word dimensions with norm `scale * sqrt(H)`. */
@@ -541,7 +688,7 @@ const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
 const ATTR_INTS = 7;
 
-function encodeModel(nodes: Node[], inits: Tensor[]): Uint8Array {
+function encodeModel(graphName: string, nodes: Node[], inits: Tensor[], output: { name: string; dims: (number | string)[] }): Uint8Array {
   const valueInfo = (w: Writer, name: string, elemType: number, dims: (number | string)[]) => {
     w.string(1, name);
     w.message(2, (type) =>
@@ -577,7 +724,7 @@ function encodeModel(nodes: Node[], inits: Tensor[]): Uint8Array {
         }
       }),
     );
-    graph.string(2, 'tiny_bert');
+    graph.string(2, graphName);
     for (const t of inits) {
       graph.message(5, (w) => {
         for (const d of t.dims) w.int(1, d);
@@ -589,7 +736,7 @@ function encodeModel(nodes: Node[], inits: Tensor[]): Uint8Array {
     for (const name of ['input_ids', 'attention_mask', 'token_type_ids']) {
       graph.message(11, (w) => valueInfo(w, name, INT64, ['batch_size', 'sequence_length']));
     }
-    graph.message(12, (w) => valueInfo(w, 'last_hidden_state', FLOAT, ['batch_size', 'sequence_length', H]));
+    graph.message(12, (w) => valueInfo(w, output.name, FLOAT, output.dims));
   });
   model.message(8, (opset) => opset.string(1, '').int(2, 17));
   return model.finish();

@@ -1,5 +1,6 @@
-/** Runs once before the suite: builds the offline fixture embedding model if it is missing. */
+/** Runs once before the suite: builds the offline fixture models (embedder and cross-encoder) if they are missing. */
 export default async function setup(): Promise<void> {
-  const { ensureFixtureModel } = await import('./fixture-model.js');
+  const { ensureFixtureModel, ensureFixtureReranker } = await import('./fixture-model.js');
   await ensureFixtureModel();
+  await ensureFixtureReranker();
 }
