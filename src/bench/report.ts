@@ -1,0 +1,314 @@
+/**
+ * The benchmark report: its JSON shape, the targets it is judged against, and the tables printed
+ * on the terminal (Markdown, so they can be pasted into the README as they are).
+ */
+import type { BotResult, SectionUnavailable } from './bot.js';
+import type { IndexingResult } from './indexing.js';
+import type { MachineInfo } from './machine.js';
+import type { QueryResult, SizeResult } from './query.js';
+import { formatCount } from './query.js';
+import type { Summary } from './stats.js';
+
+/** Names of the sections, in the order they run. */
+export const SECTIONS = ['indexing', 'query', 'bot'] as const;
+/** One section name. */
+export type Section = (typeof SECTIONS)[number];
+
+/** A performance target and how the run did against it. */
+export interface TargetCheck {
+  id: string;
+  description: string;
+  /** e.g. "≤ 20 ms". */
+  target: string;
+  measured: number | null;
+  unit: string;
+  /** null when the run did not measure it. */
+  pass: boolean | null;
+  note?: string;
+}
+
+/** Everything a run produced; written as JSON. */
+export interface BenchReport {
+  kind: 'newsdesk-bench';
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+  quick: boolean;
+  /** The arguments the benchmark was run with. */
+  args: string[];
+  machine: MachineInfo;
+  /** 1-, 5- and 15-minute load averages before and after the run. */
+  loadAverage: { start: number[]; end: number[] };
+  /** Conditions that make the numbers less trustworthy (a busy machine). */
+  warnings: string[];
+  settings: {
+    hnsw: { m: number; efConstruction: number; efSearch: number };
+    chunking: { maxTokens: number; overlapSentences: number };
+    retrieval: { k: number; rrfK: number; maxChunksPerArticle: number };
+    embeddingBatchSize: number;
+    llmMaxConcurrency: number;
+  };
+  embedder: {
+    kind: 'configured' | 'shape' | 'none';
+    id: string | null;
+    label: string;
+    dimension: number | null;
+    loadSeconds: number | null;
+    notes: string[];
+  };
+  indexing: IndexingResult | SectionUnavailable;
+  query: QueryResult | SectionUnavailable;
+  bot: BotResult | SectionUnavailable;
+  targets: TargetCheck[];
+}
+
+// Above this, other processes took enough CPU on a small machine to move the numbers visibly.
+const BUSY_CORES = 0.25;
+
+/** A note when other processes were busy during a measurement, else undefined. */
+function busyNote(cores: number | null | undefined): string | undefined {
+  return cores !== null && cores !== undefined && cores > BUSY_CORES ? `other processes used ${cores.toFixed(2)} cores meanwhile` : undefined;
+}
+
+/** Joins the notes that apply. */
+function notes(...parts: (string | undefined)[]): { note?: string } {
+  const text = parts.filter((p): p is string => Boolean(p)).join('; ');
+  return text ? { note: text } : {};
+}
+
+/** Checks the report against the project's performance targets (never throws, never fails the run). */
+export function checkTargets(r: Omit<BenchReport, 'targets'>): TargetCheck[] {
+  const size = (n: number): SizeResult | undefined => (r.query.status === 'ok' ? r.query.sizes.find((s) => s.target === n) : undefined);
+  const at10k = size(10_000);
+  const at100k = size(100_000);
+  const notAt = (n: number) => (r.query.status === 'ok' ? `no ${formatCount(n)}-chunk index in this run${r.quick ? ' (--quick)' : ''}` : `query section ${r.query.status}`);
+  const le = (v: number | null | undefined, limit: number) => (v === null || v === undefined ? null : v <= limit);
+  const checks: TargetCheck[] = [];
+
+  const total10k = at10k?.latencyMs.total;
+  const embedNote = at10k && at10k.latencyMs.queryEmbed === null ? 'no embedding model: query embedding not included' : undefined;
+  const busy10k = busyNote(at10k?.otherCpuCores);
+  const busy100k = busyNote(at100k?.otherCpuCores);
+  checks.push({
+    id: 'retrieval-p50-10k',
+    description: 'whole retrieval p50 at 10k chunks (model load excluded)',
+    target: '≤ 20 ms',
+    measured: total10k?.p50 ?? null,
+    unit: 'ms',
+    pass: le(total10k?.p50, 20),
+    ...(at10k ? notes(embedNote, busy10k) : notes(notAt(10_000))),
+  });
+  checks.push({
+    id: 'retrieval-p95-10k',
+    description: 'whole retrieval p95 at 10k chunks (model load excluded)',
+    target: '≤ 50 ms',
+    measured: total10k?.p95 ?? null,
+    unit: 'ms',
+    pass: le(total10k?.p95, 50),
+    ...(at10k ? notes(embedNote, busy10k) : notes(notAt(10_000))),
+  });
+  checks.push({
+    id: 'hnsw-recall-100k',
+    description: 'HNSW recall@10 vs exact search at 100k chunks',
+    target: '≥ 0.98',
+    measured: at100k?.recallAt10 ?? null,
+    unit: '',
+    pass: at100k ? at100k.recallAt10 >= 0.98 : null,
+    ...notes(at100k ? 'synthetic clustered vectors; real embeddings may be harder for HNSW' : notAt(100_000)),
+  });
+  checks.push({
+    id: 'hnsw-search-p50-100k',
+    description: 'HNSW search (k=10) p50 at 100k chunks',
+    target: '≤ 2 ms',
+    measured: at100k?.latencyMs.denseTop10.p50 ?? null,
+    unit: 'ms',
+    pass: le(at100k?.latencyMs.denseTop10.p50, 2),
+    ...(at100k ? notes(busy100k) : notes(notAt(100_000))),
+  });
+  const ix = r.indexing.status === 'ok' ? r.indexing : null;
+  checks.push({
+    id: 'reindex-no-change',
+    description: 'reindex with no changes, as a share of the full build',
+    target: '≤ 5 %',
+    measured: ix ? ix.noChange.ratio * 100 : null,
+    unit: '%',
+    pass: ix ? ix.noChange.ratio <= 0.05 : null,
+    ...(ix ? notes(busyNote(ix.full.otherCpuCores)) : notes(`indexing section ${r.indexing.status}`)),
+  });
+  const rssNote =
+    r.embedder.kind === 'shape'
+      ? r.embedder.id?.includes('fp32')
+        ? 'with the fp32 real-shape stand-in loaded (the default int8 model is smaller)'
+        : 'with the int8 real-shape stand-in loaded (same size and shape as the default model)'
+      : r.embedder.kind === 'none'
+        ? "no embedding model loaded, so this is not the target's condition"
+        : `with ${r.embedder.id} loaded`;
+  checks.push({
+    id: 'serving-rss-10k',
+    description: 'peak RSS while serving 10k chunks with the embedding model loaded',
+    target: '≤ 400 MB',
+    measured: at10k ? at10k.peakRssBytes / 1e6 : null,
+    unit: 'MB',
+    pass: at10k ? at10k.peakRssBytes <= 400e6 : null,
+    ...notes(at10k ? rssNote : notAt(10_000)),
+  });
+  const botOnly = r.bot.status === 'ok' ? r.bot.variants.find((v) => v.name === 'bot-only') : undefined;
+  const paced = botOnly?.runs.find((x) => x.chats === 100 && x.load === 'paced');
+  const saturated = botOnly?.runs.find((x) => x.chats === 100 && x.load === 'saturated');
+  const satNote =
+    saturated?.latencyMs.p95 != null
+      ? `saturated (no pause between questions): p95 ${ms(saturated.latencyMs.p95)} ms at ${saturated.messagesPerSecond.toFixed(0)} msg/s`
+      : undefined;
+  checks.push({
+    id: 'bot-p95-100-chats',
+    description: 'bot overhead p95, update → reply, 100 concurrent chats (instant answers)',
+    target: '≤ 50 ms',
+    measured: paced?.latencyMs.p95 ?? null,
+    unit: 'ms',
+    pass: le(paced?.latencyMs.p95, 50),
+    ...(paced
+      ? notes(`paced load (about 1 question per chat per ${(paced.thinkMs / 1000).toFixed(1)} s)`, satNote, busyNote(paced.otherCpuCores))
+      : notes(r.bot.status === 'ok' ? 'no paced 100-chat run' : `bot section ${r.bot.status}`)),
+  });
+  return checks;
+}
+
+/** The whole report as Markdown tables. */
+export function formatReport(r: BenchReport): string {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(`# Benchmark${r.quick ? ' (--quick)' : ''} — ${r.startedAt.slice(0, 19).replace('T', ' ')} UTC, ${r.seconds.toFixed(0)} s`);
+  out.push('');
+  out.push(`Machine: ${m.cpuModel} × ${m.cpuCount} (${m.availableParallelism} usable), ${gb(m.totalMemoryBytes)} RAM, Node ${m.node}, ${m.os} ${m.arch}; load average ${r.loadAverage.start.join(' / ')} before, ${r.loadAverage.end.join(' / ')} after`);
+  for (const w of r.warnings) out.push(`**Warning:** ${w}`);
+  out.push(`Embedding model: ${r.embedder.label}${r.embedder.loadSeconds !== null ? `, loaded in ${r.embedder.loadSeconds.toFixed(1)} s` : ''}`);
+  for (const n of r.embedder.notes) out.push(`  - ${n}`);
+  const s = r.settings;
+  out.push(`Settings: HNSW M=${s.hnsw.m} efConstruction=${s.hnsw.efConstruction} efSearch=${s.hnsw.efSearch}; chunks ≤ ${s.chunking.maxTokens} tokens, overlap ${s.chunking.overlapSentences}; embedding batch ${s.embeddingBatchSize}`);
+  out.push('');
+  out.push(formatIndexing(r.indexing));
+  out.push(formatQuery(r.query));
+  out.push(formatBot(r.bot));
+  out.push('## Targets');
+  out.push('');
+  out.push(table(['target', 'goal', 'measured', 'result', 'note'], r.targets.map((t) => [
+    t.description,
+    t.target,
+    t.measured === null ? '—' : `${fmt(t.measured, t.unit === '' ? 3 : 1)}${t.unit ? ' ' + t.unit : ''}`,
+    t.pass === null ? 'not measured' : t.pass ? 'PASS' : 'FAIL',
+    t.note ?? '',
+  ])));
+  return out.join('\n') + '\n';
+}
+
+function formatIndexing(x: IndexingResult | SectionUnavailable): string {
+  if (x.status !== 'ok') return `## Indexing\n\n${x.status}: ${x.reason}\n`;
+  const f = x.full;
+  const share = (v: number) => `${((100 * v) / f.seconds).toFixed(1)} %`;
+  const rows = [
+    ['parse (load files)', sec(f.phases.parse), share(f.phases.parse)],
+    ['chunk', sec(f.phases.chunk), share(f.phases.chunk)],
+    ['embed', sec(f.phases.embed), share(f.phases.embed)],
+    ['index (SQLite + FTS + HNSW + fsync)', sec(f.phases.index), share(f.phases.index)],
+    ['**full build**', sec(f.seconds), '100 %'],
+    ['reindex, no changes', sec(x.noChange.seconds), `${(100 * x.noChange.ratio).toFixed(2)} % of full`],
+    [`reindex, ${x.changed.articlesEdited} article${x.changed.articlesEdited === 1 ? '' : 's'} edited (${(100 * x.changed.share).toFixed(1)} %)`, sec(x.changed.seconds), `${(100 * x.changed.ratio).toFixed(2)} % of full`],
+  ];
+  return [
+    `## Indexing — ${x.articles} articles, ${x.chunks} chunks${x.dense ? '' : ' (lexical-only)'}`,
+    '',
+    `Folder: ${x.articlesDir}${x.skippedFiles ? ` (${x.skippedFiles} files skipped)` : ''}`,
+    `Throughput: ${f.articlesPerSecond.toFixed(1)} articles/s, ${f.chunksPerSecond.toFixed(1)} chunks/s${f.embedChunksPerSecond !== null ? ` (embedding alone: ${f.embedChunksPerSecond.toFixed(1)} chunks/s)` : ''}; peak RSS while indexing ${mb(f.peakRssBytes)}; other processes used ${cores(f.otherCpuCores)} cores during the full build`,
+    '',
+    table(['step', 'seconds', 'share'], rows),
+  ].join('\n');
+}
+
+function formatQuery(x: QueryResult | SectionUnavailable): string {
+  if (x.status !== 'ok') return `## Query latency\n\n${x.status}: ${x.reason}\n`;
+  const lat: string[][] = [];
+  for (const s of x.sizes) {
+    const l = s.latencyMs;
+    const row = (name: string, v: Summary | null) => [formatCount(s.target), name, ...(v ? [ms(v.p50), ms(v.p95), ms(v.p99)] : ['n/a', 'n/a', 'n/a'])];
+    lat.push(row('query embedding', l.queryEmbed));
+    lat.push(row('dense search (k=50 candidates)', l.dense));
+    lat.push(row('lexical search (FTS5 BM25)', l.lexical));
+    lat.push(row('fusion + passages', l.fuse));
+    lat.push(row('**whole retrieval**', l.total));
+    lat.push(row('HNSW search alone (k=10)', l.denseTop10));
+  }
+  const idx = x.sizes.map((s) => [
+    formatCount(s.target),
+    String(s.chunks),
+    sec(s.build.seconds),
+    mb(s.build.indexBytes),
+    mb(s.build.peakRssBytes),
+    s.recallAt10.toFixed(3),
+    s.exactSearchMs.p50 === null ? '—' : ms(s.exactSearchMs.p50),
+    s.modelLoadSeconds === null ? '—' : sec(s.modelLoadSeconds),
+    mb(s.rssBaseBytes),
+    mb(s.rssModelBytes),
+    mb(s.rssReadyBytes),
+    mb(s.peakRssBytes),
+    cores(s.otherCpuCores),
+  ]);
+  return [
+    `## Query latency (ms, ${x.queries} queries per size)`,
+    '',
+    x.synthetic.note,
+    `Vectors: ${x.synthetic.space.dimension}-d, ${x.synthetic.space.clusters} topics; questions: ${x.synthetic.questions}.`,
+    '',
+    table(['chunks', 'stage', 'p50', 'p95', 'p99'], lat),
+    '',
+    table(['chunks', 'actual', 'build s', 'index size', 'build RSS peak', 'recall@10', 'exact p50 ms', 'model load s', 'RSS: process', '+ model', '+ index', 'serving peak', 'other CPU'], idx),
+    'Serving RSS is measured in a fresh process per size: the process alone (code and native libraries), with the model loaded, with the index open, and the peak while answering queries. "other CPU": cores other processes kept busy while the queries were timed.',
+    '',
+  ].join('\n');
+}
+
+function formatBot(x: BotResult | SectionUnavailable): string {
+  if (x.status !== 'ok') return `## Bot overhead\n\n${x.status}: ${x.reason}\n`;
+  const rows: string[][] = [];
+  for (const v of x.variants) {
+    for (const r of v.runs) {
+      rows.push([v.name, r.load, String(r.chats), String(r.messages), r.messagesPerSecond.toFixed(1), ms(r.latencyMs.p50), ms(r.latencyMs.p95), ms(r.latencyMs.p99), String(r.errors), cores(r.otherCpuCores)]);
+    }
+  }
+  return [
+    '## Bot overhead (Telegram emulator, instant LLM)',
+    '',
+    x.note,
+    ...x.variants.map((v) => `- ${v.name}: ${v.description}; bot process peak RSS ${v.peakRssBytes === null ? '—' : mb(v.peakRssBytes)}`),
+    '',
+    table(['variant', 'load', 'chats', 'messages', 'msg/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'other CPU'], rows),
+    '',
+  ].join('\n');
+}
+
+/** A Markdown table with padded columns. */
+export function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n') + '\n';
+}
+
+function fmt(v: number, digits: number): string {
+  return v.toFixed(digits);
+}
+function ms(v: number | null): string {
+  if (v === null) return '—';
+  return v < 10 ? v.toFixed(2) : v.toFixed(1);
+}
+function sec(v: number): string {
+  return v < 10 ? v.toFixed(2) : v.toFixed(1);
+}
+function mb(bytes: number): string {
+  return `${Math.round(bytes / 1e6)} MB`;
+}
+function cores(v: number | null): string {
+  return v === null ? '—' : v.toFixed(2);
+}
+function gb(bytes: number): string {
+  return `${(bytes / 1e9).toFixed(1)} GB`;
+}

@@ -1,0 +1,150 @@
+/**
+ * Runs the selected benchmark sections in a scratch folder and assembles the report. Each section
+ * stands alone: one that fails is recorded as failed with its reason and the others still run.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadArticles } from '../articles/index.js';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../util/log.js';
+import { benchBot, type BotLevel, type SectionUnavailable } from './bot.js';
+import { benchIndexing } from './indexing.js';
+import { busyMachineWarning, machineInfo } from './machine.js';
+import { chooseEmbedder, type BenchEmbedder, type ShapeModelOptions } from './model.js';
+import { benchQueries } from './query.js';
+import { checkTargets, type BenchReport, type Section } from './report.js';
+
+/** Everything a run is configured with (the CLI fills in defaults). */
+export interface BenchOptions {
+  quick: boolean;
+  only: Section[];
+  articlesDir: string;
+  /** Index only the first N article files in the indexing section. */
+  maxArticles: number | undefined;
+  /** Stand-in model shape (`bge-small`), or undefined for the configured model. */
+  shape: Omit<ShapeModelOptions, 'vocabFrom'> | undefined;
+  /** Index sizes, in chunks, for the query section. */
+  sizes: number[];
+  queries: number;
+  recallQueries: number;
+  botLevels: BotLevel[];
+  /** Mean pause between answer and next question in the paced bot load. */
+  thinkMs: number;
+  /** The command-line arguments, recorded in the report. */
+  args: string[];
+}
+
+/** Runs the benchmark; `note` receives progress lines. */
+export async function runBenchmark(options: BenchOptions, config: Config, logger: Logger, note: (line: string) => void): Promise<BenchReport> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'newsdesk-bench-'));
+  const wants = (s: Section) => options.only.includes(s);
+  const loadAtStart = os.loadavg();
+  const warnings: string[] = [];
+  const busy = busyMachineWarning();
+  if (busy) {
+    warnings.push(busy);
+    note(`Warning: ${busy}`);
+  }
+  try {
+    let model: BenchEmbedder = { embedder: null, settings: null, kind: 'none', label: 'not loaded (not needed by the selected sections)', notes: [], loadSeconds: null };
+    if (wants('indexing') || wants('query')) {
+      note(options.shape ? `Preparing the ${options.shape.shape} stand-in model…` : 'Loading the configured embedding model…');
+      model = await chooseEmbedder(config, logger, options.shape ? { ...options.shape, vocabFrom: options.articlesDir } : null);
+      for (const n of model.notes) note(`Note: ${n}`);
+    }
+
+    const skipped = (): SectionUnavailable => ({ status: 'skipped', reason: 'not selected with --only' });
+    const guard = async <T>(name: string, work: () => Promise<T>): Promise<T | SectionUnavailable> => {
+      try {
+        return await work();
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        note(`${name} failed: ${reason}`);
+        logger.error('bench.section_failed', { section: name, error: err instanceof Error ? err : reason });
+        return { status: 'failed', reason };
+      }
+    };
+
+    const indexing = wants('indexing')
+      ? await guard('indexing', () =>
+          benchIndexing({
+            articlesDir: options.articlesDir,
+            workDir: path.join(work, 'indexing'),
+            ...(options.maxArticles !== undefined ? { maxArticles: options.maxArticles } : {}),
+            embedder: model.embedder,
+            config,
+            logger,
+            note,
+          }),
+        )
+      : skipped();
+    // Free the scratch index before the big synthetic ones.
+    fs.rmSync(path.join(work, 'indexing'), { recursive: true, force: true });
+
+    const query = wants('query')
+      ? await guard('query', async () => {
+          const corpus = (await loadArticles(options.articlesDir, { maxFileBytes: config.telegram.maxUploadBytes })).articles;
+          return benchQueries({
+            sizes: options.sizes,
+            queries: options.queries,
+            recallQueries: options.recallQueries,
+            workDir: path.join(work, 'query'),
+            config,
+            embedding: model.settings,
+            dimension: model.embedder?.dimension ?? null,
+            corpus,
+            logger,
+            note,
+          });
+        })
+      : skipped();
+
+    // Last, as it starts servers and processes of its own.
+    const bot = wants('bot')
+      ? await guard('bot', () =>
+          benchBot({ articlesDir: options.articlesDir, workDir: path.join(work, 'bot'), config, levels: options.botLevels, thinkMs: options.thinkMs, logger, note }),
+        )
+      : skipped();
+
+    const base: Omit<BenchReport, 'targets'> = {
+      kind: 'newsdesk-bench',
+      version: 1,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      seconds: (performance.now() - t0) / 1000,
+      quick: options.quick,
+      args: options.args,
+      machine: machineInfo(),
+      loadAverage: { start: round2(loadAtStart), end: round2(os.loadavg()) },
+      warnings,
+      settings: {
+        hnsw: config.hnsw,
+        chunking: config.chunking,
+        retrieval: { k: config.retrieval.k, rrfK: config.retrieval.rrfK, maxChunksPerArticle: config.retrieval.maxChunksPerArticle },
+        embeddingBatchSize: config.embedding.batchSize,
+        llmMaxConcurrency: config.llm.maxConcurrency,
+      },
+      embedder: {
+        kind: model.kind,
+        id: model.embedder?.id ?? null,
+        label: model.label,
+        dimension: model.embedder?.dimension ?? null,
+        loadSeconds: model.loadSeconds,
+        notes: model.notes,
+      },
+      indexing,
+      query,
+      bot,
+    };
+    return { ...base, targets: checkTargets(base) };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function round2(values: number[]): number[] {
+  return values.map((v) => Math.round(v * 100) / 100);
+}

@@ -1,0 +1,144 @@
+/**
+ * Smoke test of `npm run bench -- --quick`: the real CLI in its own process, with the offline
+ * fixture model, on a small articles folder. It must finish and write a complete report.
+ * No timing assertions: only that every measurement is there.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CORPUS } from '../support/corpus.js';
+import { FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from '../support/fixture-model.js';
+import { tempDir, writeFiles } from '../support/stack.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const run = promisify(execFile);
+
+/** Reads a dotted path ("a.b.0.c") out of a parsed JSON value. */
+function at(value: unknown, dotted: string): unknown {
+  let cur: unknown = value;
+  for (const key of dotted.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+const SUMMARY = ['n', 'mean', 'min', 'p50', 'p95', 'p99', 'max'];
+
+describe('npm run bench -- --quick', () => {
+  let root: string;
+  let report: Record<string, unknown>;
+  let stdout: string;
+
+  beforeAll(async () => {
+    root = tempDir('bench-cli-');
+    const articles = path.join(root, 'articles');
+    writeFiles(articles, CORPUS);
+    for (const f of fs.readdirSync(path.join(ROOT, 'seeds'))) fs.copyFileSync(path.join(ROOT, 'seeds', f), path.join(articles, f));
+    const out = path.join(root, 'report.json');
+    const result = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'bench', '--quick', '--articles', articles, '--out', out], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
+        EMBEDDING_MODEL: FIXTURE_MODEL_ID,
+        ALLOW_REMOTE_MODELS: 'false',
+        EMBEDDING_QUANTIZED: 'false',
+        MODEL_CACHE_DIR: path.join(root, 'cache'),
+        LOG_LEVEL: 'warn',
+      },
+      timeout: 170_000,
+      maxBuffer: 20_000_000,
+    });
+    stdout = result.stdout;
+    report = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
+  }, 180_000);
+
+  afterAll(() => {
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('records the run, the machine and the settings', () => {
+    for (const key of ['kind', 'version', 'startedAt', 'finishedAt', 'seconds', 'quick', 'args', 'warnings', 'loadAverage.start', 'loadAverage.end']) {
+      expect(at(report, key), key).toBeDefined();
+    }
+    expect(report.quick).toBe(true);
+    for (const key of ['cpuModel', 'cpuCount', 'availableParallelism', 'totalMemoryBytes', 'node', 'os', 'arch', 'loadAverage']) {
+      expect(at(report, `machine.${key}`), key).toBeDefined();
+    }
+    expect(at(report, 'settings.hnsw.m')).toBe(16);
+    expect(at(report, 'embedder.kind')).toBe('configured');
+    expect(at(report, 'embedder.id')).toContain(FIXTURE_MODEL_ID);
+    expect(at(report, 'embedder.dimension')).toBe(128);
+  });
+
+  it('has the full indexing section with the dense (model) path', () => {
+    expect(at(report, 'indexing.status')).toBe('ok');
+    expect(at(report, 'indexing.dense')).toBe(true);
+    expect(at(report, 'indexing.articles')).toBe(Object.keys(CORPUS).length + fs.readdirSync(path.join(ROOT, 'seeds')).length);
+    for (const key of ['seconds', 'articlesPerSecond', 'chunksPerSecond', 'embedChunksPerSecond', 'peakRssBytes', 'phases.parse', 'phases.chunk', 'phases.embed', 'phases.index']) {
+      expect(typeof at(report, `indexing.full.${key}`), key).toBe('number');
+    }
+    for (const key of ['noChange.seconds', 'noChange.ratio', 'changed.seconds', 'changed.ratio', 'changed.articlesEdited', 'changed.share']) {
+      expect(typeof at(report, `indexing.${key}`), key).toBe('number');
+    }
+    // A number on Linux (from /proc/stat), null elsewhere; present either way.
+    expect(at(report, 'indexing.full.otherCpuCores')).not.toBeUndefined();
+    expect(at(report, 'indexing.changed.articlesEdited')).toBeGreaterThanOrEqual(1);
+    expect(at(report, 'indexing.changed.reembeddedArticles')).toBe(at(report, 'indexing.changed.articlesEdited'));
+  });
+
+  it('has latency, recall and memory at 1k and 5k chunks', () => {
+    expect(at(report, 'query.status')).toBe('ok');
+    const sizes = at(report, 'query.sizes') as Record<string, unknown>[];
+    expect(sizes.map((s) => s.target)).toEqual([1000, 5000]);
+    for (const s of sizes) {
+      expect(s.chunks).toBe(s.target);
+      for (const stage of ['queryEmbed', 'dense', 'denseTop10', 'lexical', 'fuse', 'total']) {
+        for (const k of SUMMARY) expect(typeof at(s, `latencyMs.${stage}.${k}`), `${stage}.${k}`).toBe('number');
+      }
+      for (const key of ['recallAt10', 'recallQueries', 'modelLoadSeconds', 'rssBaseBytes', 'rssModelBytes', 'rssReadyBytes', 'peakRssBytes', 'build.seconds', 'build.peakRssBytes', 'build.indexBytes', 'exactSearchMs.p50']) {
+        expect(typeof at(s, key), key).toBe('number');
+      }
+      expect(s.otherCpuCores).not.toBeUndefined();
+      expect(s.recallAt10).toBeGreaterThanOrEqual(0);
+      expect(s.recallAt10).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('has the bot section for 1, 10 and 100 chats under both loads, without errors', () => {
+    expect(at(report, 'bot.status')).toBe('ok');
+    const variants = at(report, 'bot.variants') as { name: string; peakRssBytes: number; runs: Record<string, unknown>[] }[];
+    expect(variants.map((v) => v.name)).toEqual(['bot-only', 'bot+answering']);
+    for (const v of variants) {
+      expect(typeof v.peakRssBytes).toBe('number');
+      expect(v.runs.map((r) => `${r.load}:${r.chats}`)).toEqual(['saturated:1', 'saturated:10', 'saturated:100', 'paced:1', 'paced:10', 'paced:100']);
+      for (const r of v.runs) {
+        expect(r.errors).toBe(0);
+        expect(r.otherCpuCores).not.toBeUndefined();
+        expect(typeof r.messagesPerSecond).toBe('number');
+        for (const k of SUMMARY) expect(typeof at(r, `latencyMs.${k}`), k).toBe('number');
+      }
+    }
+  });
+
+  it('checks every target and prints the tables', () => {
+    const targets = at(report, 'targets') as { id: string; pass: boolean | null }[];
+    expect(targets.map((t) => t.id)).toEqual([
+      'retrieval-p50-10k',
+      'retrieval-p95-10k',
+      'hnsw-recall-100k',
+      'hnsw-search-p50-100k',
+      'reindex-no-change',
+      'serving-rss-10k',
+      'bot-p95-100-chats',
+    ]);
+    // --quick has no 10k or 100k index: those targets are reported as not measured, not guessed.
+    expect(targets.find((t) => t.id === 'hnsw-recall-100k')?.pass).toBeNull();
+    expect(typeof targets.find((t) => t.id === 'reindex-no-change')?.pass).toBe('boolean');
+    for (const heading of ['## Indexing', '## Query latency', '## Bot overhead', '## Targets']) expect(stdout).toContain(heading);
+  });
+});
