@@ -114,7 +114,9 @@ export async function unknownCommand(ctx: Context, next: NextFunction): Promise<
   const command = ctx.msg ? leadingCommand(ctx.msg) : null;
   if (!command) return next();
   if (ctx.chat?.type !== 'private' && command.target === null) return;
-  await ctx.reply(`I don't know /${command.name}. Try /help.`);
+  // Echo only what could be a real command name: anything else may be too long to send or not valid UTF-8.
+  const name = /^[a-z0-9_]{1,32}$/.test(command.name) ? `/${command.name}` : 'that command';
+  await ctx.reply(`I don't know ${name}. Try /help.`);
 }
 
 /** Anything that is not text (photos, stickers, voice…). */

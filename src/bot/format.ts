@@ -32,6 +32,9 @@ export function renderAnswerHtml(answer: Answer): string {
   if (answer.mode === 'extractive') {
     const why = answer.note ? ` (${answer.note.trim()})` : '';
     parts.push(`<i>${escapeHtml(`Extractive answer: quoted straight from the articles, not summarised${why}.`)}</i>`);
+  } else if (answer.note?.trim()) {
+    // A model answer with a note is one that could not be tied to a source: it must not pass for a cited one.
+    parts.push(`<i>${escapeHtml(answer.note.trim())}</i>`);
   }
   parts.push(text);
   if (answer.citations.length > 0) parts.push(renderSourcesHtml(answer.citations));

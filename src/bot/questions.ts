@@ -26,7 +26,11 @@ export async function question(ctx: Context, deps: BotDeps): Promise<void> {
   if (!chat || raw === undefined) return;
   const text = stripMention(raw, ctx.me);
   if (!text) {
-    await ctx.reply(`Ask me something after the mention, for example: @${ctx.me.username} what happened this week?`);
+    const hint =
+      chat.type === 'private'
+        ? 'Please type a question, for example: What happened this week?'
+        : `Ask me something after the mention, for example: @${ctx.me.username} what happened this week?`;
+    await ctx.reply(hint);
     return;
   }
   const max = deps.config.maxQuestionChars;
