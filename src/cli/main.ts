@@ -124,7 +124,10 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel === 'info' && command !== 'start' ? 'warn' : config.logLevel, secretsOf(config));
+  // Info-level JSON lines are for the bot service's logs; in the terminal they would interleave
+  // with answers, so terminal commands show warnings and errors unless LOG_LEVEL=debug.
+  const runsBot = command === 'start' && config.telegram.token !== undefined;
+  const logger = createLogger(config.logLevel === 'info' && !runsBot ? 'warn' : config.logLevel, secretsOf(config));
   switch (command) {
     case 'start':
       return cmdStart(config, logger);
