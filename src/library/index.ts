@@ -73,6 +73,12 @@ export class ArticleLibrary implements Library {
     const failure = this.open();
     let problem: string | null = failure?.kind === 'damaged' ? failure.message : null;
     if (!failure) {
+      if (this.options.embedder === null && this.current?.manifest.embedder) {
+        // The model failed to load this time (offline?). Rebuilding would throw away every
+        // vector; serve the existing index lexically until the model is back.
+        this.log.warn('index.serving_lexical', { model: this.current.manifest.embedder.id });
+        return { built: null, problem: null };
+      }
       // An index built with another model or chunker would give wrong results: rebuild it.
       const why = this.mismatch();
       if (!why) return { built: null, problem: null };

@@ -115,6 +115,24 @@ describe('index build', () => {
     expect(other.library.mismatch()).toBeNull();
   });
 
+  it('keeps a dense index (served lexically) when the model fails to load at start-up instead of rebuilding it', async () => {
+    const { root, app, indexDir } = await setup();
+    await app.library.reindex({});
+    app.close();
+    const gen = generation(indexDir);
+    const offline = await testApp(root, { EMBEDDING_MODEL: 'fixture/tiny-bert', LOCAL_MODEL_DIR: path.join(root, 'nowhere') });
+    apps.push(offline);
+    expect(offline.embedder).toBeNull();
+    const { built, problem } = await offline.library.ensure();
+    expect(built).toBeNull();
+    expect(problem).toBeNull();
+    expect(generation(indexDir)).toBe(gen);
+    expect(offline.library.reader()!.dense).toBe(true);
+    const r = await offline.retriever.retrieveDetailed('Who won the national chess championship?');
+    expect(r.mode).toBe('lexical');
+    expect(r.passages[0]?.articleId).toBe('chess');
+  });
+
   it('detects a corrupted or truncated index file at start-up and rebuilds from the articles', async () => {
     for (const victim of ['vectors.hnsw', 'meta.sqlite', 'manifest.json']) {
       const { root, app, indexDir } = await setup();
