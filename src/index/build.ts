@@ -96,8 +96,8 @@ async function buildLocked(options: BuildOptions, started: number): Promise<Inde
 
   const prevArticles = !full && prev ? readArticleHashes(path.join(prev.dir, DB_FILE)) : new Map<string, string>();
   const next = new Map(loaded.articles.map((a) => [a.id, a]));
-  const added: Article[] = [];
-  const changed: Article[] = [];
+  let added: Article[] = [];
+  let changed: Article[] = [];
   const removed: string[] = [];
   for (const a of loaded.articles) {
     const h = prevArticles.get(a.id);
@@ -107,14 +107,35 @@ async function buildLocked(options: BuildOptions, started: number): Promise<Inde
   for (const id of prevArticles.keys()) if (!next.has(id)) removed.push(id);
   const unchanged = loaded.articles.length - added.length - changed.length;
 
+  // Chunk before touching anything: one article the chunker cannot handle is skipped with a
+  // reason instead of failing the whole build (and every build after it).
+  const skipped = [...loaded.skipped];
+  const chunksOf = new Map<string, Chunk[]>();
+  const todoAll = [...added, ...changed];
+  for (let i = 0; i < todoAll.length; i++) {
+    const article = todoAll[i]!;
+    try {
+      chunksOf.set(article.id, chunkArticle(article, { ...options.chunking, counter: options.counter }));
+    } catch (err) {
+      skipped.push({ file: article.path, reason: `could not be chunked (${(err as Error).message.split('\n')[0]})` });
+      log.warn('article.unchunkable', { file: article.path, error: (err as Error).message });
+    }
+    if (i % 20 === 0 || i === todoAll.length - 1) progress({ phase: 'chunk', done: i + 1, total: todoAll.length });
+  }
+  // A changed article that can no longer be chunked leaves the index rather than keep stale text.
+  for (const a of changed) if (!chunksOf.has(a.id)) removed.push(a.id);
+  added = added.filter((a) => chunksOf.has(a.id));
+  changed = changed.filter((a) => chunksOf.has(a.id));
+  const indexedArticles = loaded.articles.length - (todoAll.length - chunksOf.size);
+
   const summary = (chunks: number): IndexSummary => ({
     added: added.length,
     changed: changed.length,
     removed: removed.length,
     unchanged,
-    skipped: loaded.skipped,
+    skipped,
     warnings: loaded.warnings,
-    articles: loaded.articles.length,
+    articles: indexedArticles,
     chunks,
     seconds: (performance.now() - started) / 1000,
     dense: embedderInfo !== null,
@@ -165,14 +186,8 @@ async function buildLocked(options: BuildOptions, started: number): Promise<Inde
     })();
     step('dropped');
 
-    // 2. Chunk what is new.
-    const todo = [...added, ...changed];
-    const chunked: { article: Article; chunks: Chunk[] }[] = [];
-    for (let i = 0; i < todo.length; i++) {
-      const article = todo[i]!;
-      chunked.push({ article, chunks: chunkArticle(article, { ...options.chunking, counter: options.counter }) });
-      if (i % 20 === 0 || i === todo.length - 1) progress({ phase: 'chunk', done: i + 1, total: todo.length });
-    }
+    // 2. What is new, already chunked above.
+    const chunked = [...added, ...changed].map((article) => ({ article, chunks: chunksOf.get(article.id)! }));
     const allChunks = chunked.flatMap((c) => c.chunks);
 
     // 3. Embed in batches, then write everything in one transaction.

@@ -84,6 +84,19 @@ describe('index build', () => {
     expect(r.denseSearch(q, 100).length).toBe(r.manifest.counts.chunks);
   });
 
+  it('skips an article the chunker cannot split (one huge grapheme) and indexes the rest, run after run', async () => {
+    const zalgo = 'H' + '\u0301'.repeat(1000);
+    const { app, articles } = await setup(CORPUS, { EMBEDDING_PROVIDER: 'none' });
+    writeFiles(articles, { 'zalgo.md': mdArticle('Strange text', '2024-01-02', `Intro sentence here. ${zalgo} end.`) });
+    for (let run = 0; run < 2; run++) {
+      const s = await app.library.reindex({});
+      expect(s.articles).toBe(5);
+      expect(s.skipped).toEqual([{ file: 'zalgo.md', reason: expect.stringMatching(/^could not be chunked/) }]);
+      expect(app.library.reader()!.article('zalgo')).toBeUndefined();
+      expect(app.library.reader()!.lexical('"chess"', 1)).toHaveLength(1);
+    }
+  });
+
   it('--full rebuilds everything', async () => {
     const { app } = await setup();
     await app.library.reindex({});
