@@ -25,20 +25,26 @@ export interface Fetched {
   bytes: Uint8Array;
 }
 
+// Loopback, private, link-local, CGNAT, benchmarking, multicast and reserved ranges. A BlockList
+// also matches IPv4-mapped IPv6 forms (::ffff:7f00:1) against the IPv4 rules.
+const BLOCKED = new net.BlockList();
+for (const [prefix, bits] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 3],
+] as const) BLOCKED.addSubnet(prefix, bits, 'ipv4');
+for (const [prefix, bits] of [
+  ['::', 127], ['64:ff9b::', 96], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+] as const) BLOCKED.addSubnet(prefix, bits, 'ipv6');
+
 /** True for addresses a public-facing fetcher must not reach. */
 export function isPrivateAddress(address: string): boolean {
-  if (net.isIPv4(address)) {
-    const [a = 0, b = 0] = address.split('.').map(Number);
-    return (
-      a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 198 && (b === 18 || b === 19)) || a >= 224
-    );
-  }
-  const v6 = address.toLowerCase();
-  if (v6 === '::' || v6 === '::1') return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(v6);
-  if (mapped) return isPrivateAddress(mapped[1]!);
-  return /^(fc|fd|fe8|fe9|fea|feb|ff)/.test(v6);
+  const bare = address.replace(/^\[|\]$/g, '');
+  if (net.isIPv4(bare)) return BLOCKED.check(bare, 'ipv4');
+  if (!net.isIPv6(bare)) return false;
+  // Mapped and NAT64 forms embed an IPv4 address: judge it by the IPv4 rules.
+  const mapped = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped) return BLOCKED.check(mapped[1]!, 'ipv4');
+  return BLOCKED.check(bare, 'ipv6');
 }
 
 /** Downloads `url` within `limits`; throws `UserError` with a one-line reason otherwise. */
@@ -115,7 +121,13 @@ function requestOnce(raw: string, limits: FetchLimits, deadline: number): Promis
       );
       res.on('error', (err) => reject(new UserError(`Download of ${raw} failed: ${err.message}.`)));
     });
-    req.setTimeout(remaining, () => req.destroy(new UserError(`Timed out fetching ${raw}.`)));
+    // A total deadline, not an idle timeout: a server dripping a byte at a time must not hold /add open.
+    const timedOut = new UserError(`Timed out fetching ${raw}.`);
+    const timer = setTimeout(() => {
+      reject(timedOut);
+      req.destroy(timedOut);
+    }, remaining);
+    req.on('close', () => clearTimeout(timer));
     req.on('error', (err) => reject(err instanceof UserError ? err : new UserError(`Could not fetch ${raw}: ${err.message}.`)));
   });
 }

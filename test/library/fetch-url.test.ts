@@ -13,6 +13,13 @@ beforeAll(async () => {
       case '/article':
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
         return res.end('<html><head><title>Hi</title></head><body><p>Hello</p></body></html>');
+      case '/drip': {
+        // One byte every 200 ms: never idle long enough for an idle timeout to fire.
+        res.writeHead(200, { 'content-type': 'text/html' });
+        const t = setInterval(() => res.write('a'), 200);
+        res.on('close', () => clearInterval(t));
+        return;
+      }
       case '/missing':
         res.writeHead(404);
         return res.end('nope');
@@ -64,6 +71,7 @@ describe('fetchUrl', () => {
   it.each([
     ['/missing', /HTTP 404/],
     ['/slow', /Timed out/],
+    ['/drip', /Timed out/],
     ['/huge-declared', /too large/],
     ['/huge-streamed', /too large/],
     ['/redirect-loop', /Too many redirects/],
@@ -73,9 +81,19 @@ describe('fetchUrl', () => {
     expect((err as Error).message).toMatch(re);
   });
 
-  it('refuses loopback and private targets unless allowed, including by DNS name and after a redirect', async () => {
+  it('refuses loopback and private targets unless allowed, including by DNS name and IPv4-mapped IPv6', async () => {
     const closed = { ...open, allowPrivate: false };
-    for (const url of [`${base}/article`, 'http://localhost:9/', 'http://[::1]:9/', 'http://10.0.0.1/', 'http://169.254.169.254/latest/meta-data']) {
+    const port = new URL(base).port;
+    for (const url of [
+      `${base}/article`,
+      'http://localhost:9/',
+      'http://[::1]:9/',
+      'http://10.0.0.1/',
+      'http://169.254.169.254/latest/meta-data',
+      `http://[::ffff:127.0.0.1]:${port}/article`,
+      `http://[::ffff:7f00:1]:${port}/article`,
+      'http://[::ffff:a9fe:a9fe]/latest/meta-data',
+    ]) {
       const err = await fetchUrl(url, closed).catch((e: unknown) => e);
       expect(err, url).toBeInstanceOf(UserError);
       expect((err as Error).message, url).toMatch(/private or local/);
@@ -90,9 +108,9 @@ describe('fetchUrl', () => {
   });
 
   it('classifies addresses', () => {
-    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '::1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '0.0.0.0', '100.64.0.1']) {
+    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '::1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:a9fe:a9fe', '0.0.0.0', '100.64.0.1']) {
       expect(isPrivateAddress(a), a).toBe(true);
     }
-    for (const a of ['8.8.8.8', '93.184.216.34', '2606:4700::1111', '172.32.0.1']) expect(isPrivateAddress(a), a).toBe(false);
+    for (const a of ['8.8.8.8', '93.184.216.34', '2606:4700::1111', '172.32.0.1', '::ffff:808:808']) expect(isPrivateAddress(a), a).toBe(false);
   });
 });
