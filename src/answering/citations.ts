@@ -16,21 +16,37 @@ const GROUP = /\[([^\]]*)\]/g;
 // Wide ranges such as "[1-2024]" are not citations, they are text.
 const MAX_RANGE = 20;
 
+/** The numbers named by one bracket group's inside ("1, 2-4"), and whether it holds a range wider than MAX_RANGE. */
+function parseGroup(inner: string): { numbers: number[]; wide: boolean } {
+  const numbers: number[] = [];
+  let wide = false;
+  for (const part of inner.split(/[,;]/)) {
+    const range = part.split(/[-\u2013\u2014]/).map((s) => Number(s.trim()));
+    const [lo, hi] = range;
+    if (range.length === 2 && lo !== undefined && hi !== undefined && hi >= lo && hi - lo <= MAX_RANGE) {
+      for (let n = lo; n <= hi; n++) numbers.push(n);
+    } else {
+      if (range.length === 2 && lo !== undefined && hi !== undefined && hi - lo > MAX_RANGE) wide = true;
+      for (const n of range) if (Number.isInteger(n)) numbers.push(n);
+    }
+  }
+  return { numbers, wide };
+}
+
 /** The numbers named by one marker run, in order, ranges expanded, duplicates kept. */
 export function parseMarkerNumbers(run: string): number[] {
   const out: number[] = [];
-  for (const group of run.matchAll(GROUP)) {
-    for (const part of (group[1] ?? '').split(/[,;]/)) {
-      const range = part.split(/[-\u2013\u2014]/).map((s) => Number(s.trim()));
-      const [lo, hi] = range;
-      if (range.length === 2 && lo !== undefined && hi !== undefined && hi >= lo && hi - lo <= MAX_RANGE) {
-        for (let n = lo; n <= hi; n++) out.push(n);
-      } else {
-        for (const n of range) if (Number.isInteger(n)) out.push(n);
-      }
-    }
-  }
+  for (const group of run.matchAll(GROUP)) out.push(...parseGroup(group[1] ?? '').numbers);
   return out;
+}
+
+/**
+ * Removes every citation-marker run ("[1]", "[1, 2]", "[1][2]", "[1-3]", "[ 2 ]") together
+ * with the horizontal space before it. Used where the numbers no longer name anything
+ * (old turns, source text); it does not judge whether a bracketed number is a citation.
+ */
+export function stripCitationMarkers(text: string): string {
+  return text.replace(MARKER_RUN, '');
 }
 
 /** Result of `normaliseCitationMarkers`. */
@@ -42,26 +58,41 @@ export interface NormalisedMarkers {
 }
 
 /**
- * Rewrites citation markers to `[a][b]` form, drops numbers outside 1..passageCount,
- * and renumbers the rest 1..m in order of first appearance.
+ * Rewrites citation markers to `[a][b]` form, drops small numbers outside 1..passageCount
+ * (hallucinated citations), and renumbers the rest 1..m in order of first appearance.
+ * A bracket group that is clearly not a citation is left exactly as written: one holding a
+ * range wider than MAX_RANGE ("[1990-2024]", "[1-30]"), or one whose every number is 0 or
+ * above passageCount + MAX_RANGE ("a[0]", "[2019]", "[1939-1945]").
  */
 export function normaliseCitationMarkers(text: string, passageCount: number): NormalisedMarkers {
   const order: number[] = [];
   const renumber = new Map<number, number>();
+  const notCitation = (n: number): boolean => n < 1 || n > passageCount + MAX_RANGE;
   const out = text.replace(MARKER_RUN, (whole: string, run: string) => {
     const lead = whole.slice(0, whole.length - run.length);
     const kept: number[] = [];
-    for (const n of parseMarkerNumbers(run)) {
-      if (n < 1 || n > passageCount) continue;
-      let m = renumber.get(n);
-      if (m === undefined) {
-        order.push(n);
-        m = order.length;
-        renumber.set(n, m);
+    let body = '';
+    for (const group of run.matchAll(GROUP)) {
+      const { numbers, wide } = parseGroup(group[1] ?? '');
+      if (wide || numbers.every(notCitation)) {
+        body += group[0];
+        continue;
       }
-      if (!kept.includes(m)) kept.push(m);
+      for (const n of numbers) {
+        if (n < 1 || n > passageCount) continue;
+        let m = renumber.get(n);
+        if (m === undefined) {
+          order.push(n);
+          m = order.length;
+          renumber.set(n, m);
+        }
+        if (!kept.includes(m)) {
+          kept.push(m);
+          body += `[${m}]`;
+        }
+      }
     }
-    return kept.length ? lead + kept.map((m) => `[${m}]`).join('') : '';
+    return body ? lead + body : '';
   });
   // The marker's leading space goes with it, so removal cannot leave "claim ." behind;
   // nothing else is touched (French puts a space before "?" on purpose).
@@ -76,7 +107,7 @@ export function citingSentences(text: string): Map<number, string[]> {
   const byN = new Map<number, string[]>();
   let previous = '';
   for (const sentence of splitSentences(text)) {
-    const bare = sentence.replace(/\s*\[\d+\]/g, '').replace(/\s+/g, ' ').trim();
+    const bare = stripCitationMarkers(sentence).replace(/\s+/g, ' ').trim();
     let leading = true;
     for (const m of sentence.matchAll(/\[(\d+)\]|([^\s\[\]])/g)) {
       if (m[2] !== undefined) {

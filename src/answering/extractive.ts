@@ -4,7 +4,7 @@
  * say plainly what they are, so a quote is never mistaken for a summary.
  */
 import type { Citation, Passage } from '../types.js';
-import { checkCitations } from './citations.js';
+import { checkCitations, stripCitationMarkers } from './citations.js';
 import { contentStems, splitSentences, truncate } from '../util/text.js';
 
 /** First line of every extractive answer; front ends may show it as a badge too. */
@@ -43,7 +43,7 @@ export function selectExtractiveSentences(query: string, passages: readonly Pass
   const seen = new Set<string>();
   passages.forEach((p, i) => {
     splitSentences(p.text).forEach((raw, index) => {
-      const sentence = raw.replace(/\s*\[\d+\]/g, '').replace(/\s+/g, ' ').trim();
+      const sentence = stripCitationMarkers(raw).replace(/\s+/g, ' ').trim();
       const key = sentence.toLowerCase();
       if (sentence.length < MIN_SENTENCE_CHARS || seen.has(key)) return;
       seen.add(key);

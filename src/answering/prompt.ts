@@ -5,6 +5,7 @@
  */
 import type { Passage, Turn } from '../types.js';
 import { truncate } from '../util/text.js';
+import { stripCitationMarkers } from './citations.js';
 
 /** A chat message as sent to an OpenAI-compatible server. */
 export interface ChatMessage {
@@ -46,12 +47,8 @@ export function boundHistory(history: readonly Turn[], historyTurns: number): Tu
   if (historyTurns <= 0) return [];
   return history
     .slice(-historyTurns)
-    .map((t) => ({ role: t.role, content: truncate(stripMarkers(t.content), MAX_TURN_CHARS) }))
+    .map((t) => ({ role: t.role, content: truncate(stripCitationMarkers(t.content), MAX_TURN_CHARS) }))
     .filter((t) => t.content.length > 0);
-}
-
-function stripMarkers(text: string): string {
-  return text.replace(/[ \t]*\[\d+(?:\s*[,;\-\u2013]\s*\d+)*\]/g, '');
 }
 
 // A source must not be able to close the fence it sits in.

@@ -14,7 +14,9 @@ import {
   parseRetryAfter,
   selectQuote,
   splitSentences,
+  stripCitationMarkers,
 } from '../../src/answering/index.js';
+import { sentenceSpans } from '../../src/util/text.js';
 import type { Turn } from '../../src/types.js';
 import { P_ARRIVAL, P_REQUEST, SEED_PASSAGES } from './support.js';
 
@@ -33,15 +35,33 @@ describe('citation markers', () => {
     expect(out.order).toEqual([3, 1, 2]);
   });
 
-  it('drops numbers that name no passage, with the space before them', () => {
-    const out = normaliseCitationMarkers('Claim one [7]. Claim two [1, 9]. Claim three [0].', 2);
+  it('drops small numbers that name no passage, with the space before them', () => {
+    const out = normaliseCitationMarkers('Claim one [7]. Claim two [1, 9]. Claim three [3-4].', 2);
     expect(out.text).toBe('Claim one. Claim two [1]. Claim three.');
     expect(out.order).toEqual([1]);
   });
 
   it('leaves year-like ranges and ordinary brackets alone when they are not citations', () => {
-    expect(normaliseCitationMarkers('World War II [1939-1945] ended [1].', 1).text).toBe('World War II ended [1].');
+    expect(normaliseCitationMarkers('World War II [1939-1945] ended [1].', 1).text).toBe('World War II [1939-1945] ended [1].');
     expect(normaliseCitationMarkers('See [note] here [1].', 1).text).toBe('See [note] here [1].');
+  });
+
+  it('keeps bracketed numbers that are clearly not citations exactly as written', () => {
+    const years = normaliseCitationMarkers('Between [1990-2024] it grew [1].', 3);
+    expect(years.text).toBe('Between [1990-2024] it grew [1].');
+    expect(years.order).toEqual([1]);
+    expect(normaliseCitationMarkers('Array a[0] and year [2019].', 3)).toEqual({ text: 'Array a[0] and year [2019].', order: [] });
+    expect(normaliseCitationMarkers('Claim three [0].', 2).text).toBe('Claim three [0].');
+    // A range wider than MAX_RANGE is text even when it starts at a valid passage number.
+    expect(normaliseCitationMarkers('Rated on a scale [1-30] by critics [2].', 5)).toEqual({ text: 'Rated on a scale [1-30] by critics [1].', order: [2] });
+  });
+
+  it('keeps a non-citation group but still normalises the citations next to it', () => {
+    expect(normaliseCitationMarkers('In [2019][2] it rose [7].', 3)).toEqual({ text: 'In [2019][1] it rose.', order: [2] });
+  });
+
+  it('strips every marker form with one shared pattern', () => {
+    expect(stripCitationMarkers('A [1][2]. B [ 2 ]. C [1\u20133]. D [1, 2]. E [3-4].')).toBe('A. B. C. D. E.');
   });
 
   it('attributes a marker that opens a sentence to the previous sentence', () => {
@@ -85,6 +105,22 @@ describe('quote selection', () => {
 describe('sentences', () => {
   it('does not split at abbreviations', () => {
     expect(splitSentences('U.S. officials met Mr. Lacroix. Then they left.')).toEqual(['U.S. officials met Mr. Lacroix.', 'Then they left.']);
+  });
+
+  it('sentenceSpans gives offsets of the same sentences, title abbreviations re-joined', () => {
+    const text = '  Dr. Anna Smith said so.\n\nThen Mr.\nLacroix left.  She met Gen. ';
+    const spans = sentenceSpans(text);
+    expect(spans.map(({ start, end }) => text.slice(start, end))).toEqual([
+      'Dr. Anna Smith said so.',
+      'Then Mr.\nLacroix left.',
+      'She met Gen.',
+    ]);
+    expect(spans[0]).toEqual({ start: 2, end: 25 });
+    expect(splitSentences(text)).toEqual(spans.map(({ start, end }) => text.slice(start, end)));
+    expect(sentenceSpans('')).toEqual([]);
+    expect(sentenceSpans(' \n ')).toEqual([]);
+    // Not a title: "Bristol." ends the sentence even though it ends in a period.
+    expect(splitSentences('He left Bristol. Then Mr. Lee arrived.')).toEqual(['He left Bristol.', 'Then Mr. Lee arrived.']);
   });
 });
 
@@ -136,6 +172,11 @@ describe('prompt pieces', () => {
     expect(bounded[0]?.content).toBe('second');
     expect(bounded[1]?.content.length).toBeLessThanOrEqual(600);
     expect(boundHistory(turns, 0)).toEqual([]);
+  });
+
+  it('strips every citation-marker form from old turns', () => {
+    const turns: Turn[] = [{ role: 'assistant', content: 'A [1][2]. B [ 2 ]. C [1\u20143]. D [1, 3].' }];
+    expect(boundHistory(turns, 1)[0]?.content).toBe('A. B. C. D.');
   });
 
   it('keeps a source from closing the sources fence', () => {
