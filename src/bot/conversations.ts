@@ -85,7 +85,8 @@ export class ConversationStore {
       { role: 'user' as const, content: e.question },
       { role: 'assistant' as const, content: e.answer },
     ]);
-    return { parentId: start, history: history.slice(-this.options.maxTurns) };
+    // slice(-0) would keep everything: 0 turns means no memory.
+    return { parentId: start, history: this.options.maxTurns > 0 ? history.slice(-this.options.maxTurns) : [] };
   }
 
   /** Stores a question and its answer after `parentId`, makes it the chat's head, and returns its id. */

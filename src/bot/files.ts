@@ -66,5 +66,7 @@ export async function downloadFile(source: FileSource, filePath: string, maxByte
     throw err instanceof Error && err.message.startsWith('Telegram file download') ? err : new Error('Telegram file download failed.');
   } finally {
     clearTimeout(timer);
+    // Ends a response refused before its body was read (HTTP error, declared too large); a no-op after a full read.
+    controller.abort();
   }
 }

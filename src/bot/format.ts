@@ -18,24 +18,25 @@ export function escapeHtml(text: string): string {
   return wellFormed(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
+/** Longer URLs are shown as plain titles: the tag would crowd out the text, and splitHtml re-opens it in every part. */
+const MAX_LINK_URL_CHARS = 2048;
+
 /** A link when the URL is http(s), otherwise just the escaped label (javascript: and friends never become links). */
 export function link(label: string, url: string | null): string {
-  if (url && /^https?:\/\/\S+$/i.test(url)) return `<a href="${escapeHtml(url)}">${escapeHtml(label)}</a>`;
+  if (url && url.length <= MAX_LINK_URL_CHARS && /^https?:\/\/\S+$/i.test(url)) return `<a href="${escapeHtml(url)}">${escapeHtml(label)}</a>`;
   return escapeHtml(label);
 }
 
-/** Renders a finished answer: optional extractive label, the text with its [n] markers, then a Sources block. */
+/**
+ * Renders a finished answer: its note in italics, the text with its [n] markers, then a
+ * Sources block. An extractive answer's text carries its own label, so none is added here.
+ */
 export function renderAnswerHtml(answer: Answer): string {
   const text = escapeHtml(answer.text.trim() || 'I could not produce an answer.');
   if (answer.mode === 'not-covered') return text;
   const parts: string[] = [];
-  if (answer.mode === 'extractive') {
-    const why = answer.note ? ` (${answer.note.trim()})` : '';
-    parts.push(`<i>${escapeHtml(`Extractive answer: quoted straight from the articles, not summarised${why}.`)}</i>`);
-  } else if (answer.note?.trim()) {
-    // A model answer with a note is one that could not be tied to a source: it must not pass for a cited one.
-    parts.push(`<i>${escapeHtml(answer.note.trim())}</i>`);
-  }
+  // Extractive: why the passages are quoted. Model answer: one that could not be tied to a source must not pass for a cited one.
+  if (answer.note?.trim()) parts.push(`<i>${escapeHtml(answer.note.trim())}</i>`);
   parts.push(text);
   if (answer.citations.length > 0) parts.push(renderSourcesHtml(answer.citations));
   return parts.join('\n\n');
@@ -193,6 +194,7 @@ export function splitHtml(html: string, limit = TELEGRAM_MAX_CHARS): string[] {
   while (i < tokens.length) {
     while (i < tokens.length && isBlank(tokens[i]!)) i++;
     if (i >= tokens.length) break;
+    stack = reopenable(stack, tokens, i, Math.floor(limit / 2));
     const prefix = stack.map((t) => t.raw).join('');
     const st = [...stack];
     let closers = st.reduce((n, t) => n + t.tag!.name.length + 3, 0);
@@ -231,6 +233,37 @@ export function splitHtml(html: string, limit = TELEGRAM_MAX_CHARS): string[] {
     i = end;
   }
   return parts;
+}
+
+/**
+ * The open tags worth re-opening at the start of a part: those that fit, in total, in
+ * `budget` characters. A dropped tag's closing tag (from `from` on) is blanked out so
+ * the parts still parse; its text just loses the formatting or link.
+ */
+function reopenable(stack: Token[], tokens: Token[], from: number, budget: number): Token[] {
+  const keep: Token[] = [];
+  const dropped: Token[] = [];
+  let used = 0;
+  for (const t of stack) {
+    if (used + t.raw.length <= budget) {
+      keep.push(t);
+      used += t.raw.length;
+    } else dropped.push(t);
+  }
+  // Innermost first, so each finds its own closing tag.
+  for (const t of dropped.reverse()) {
+    let depth = 0;
+    for (let k = from; k < tokens.length; k++) {
+      const tag = tokens[k]!.tag;
+      if (!tag || tag.name !== t.tag!.name) continue;
+      if (!tag.close) depth++;
+      else if (depth-- === 0) {
+        tokens[k] = { raw: '' };
+        break;
+      }
+    }
+  }
+  return keep;
 }
 
 function popTag(stack: Token[], name: string): void {

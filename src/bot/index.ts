@@ -115,7 +115,8 @@ export function createBot(options: CreateBotOptions): BotHandle {
 
   // Buttons.
   bot.callbackQuery(/^q:/, (ctx) => showQuotes(ctx, deps));
-  bot.callbackQuery(/^s:\d+$/, (ctx) => turnSourcesPage(ctx, deps));
+  // At most 9 digits: a forged huge offset would overflow SQLite's OFFSET; it falls through to staleButton.
+  bot.callbackQuery(/^s:\d{1,9}$/, (ctx) => turnSourcesPage(ctx, deps));
   bot.on('callback_query', staleButton);
 
   // Messages: uploads, unknown commands, questions, and everything else.
@@ -181,6 +182,8 @@ export function createBot(options: CreateBotOptions): BotHandle {
       await connect();
     } catch (err) {
       failReady(err);
+      // Close whatever connect() opened (webhook server, state database), or the process would hang.
+      await stop('failed');
       throw err;
     }
     markReady();

@@ -49,17 +49,25 @@ export function allowlist(deps: Pick<BotDeps, 'config' | 'log'>) {
   };
 }
 
-/** Applies the per-user limit to messages: the first one over the limit gets a polite reply, the rest are dropped. */
+/**
+ * Applies the per-user limit to messages and button presses together. A message over the
+ * limit gets one polite reply, the rest are dropped; a press over the limit is answered
+ * with a button notice (never a chat message), so the client's spinner stops.
+ */
 export function rateLimit(limiter: RateLimiter, perMinute: number, log: Logger) {
   return async function rateLimited(ctx: Context, next: NextFunction): Promise<void> {
     const user = ctx.from?.id;
-    if (!ctx.message || user === undefined) return next();
+    if ((!ctx.message && !ctx.callbackQuery) || user === undefined) return next();
     const decision = limiter.hit(user);
     if (decision === 'allow') return next();
-    log.info('rate_limited', { user_id: user, replied: decision === 'warn' });
-    if (decision === 'warn') {
-      await ctx.reply(`You're sending messages faster than I can answer (limit: ${perMinute} per minute). Please wait a minute, then ask again.`);
+    const text = `You're sending messages faster than I can answer (limit: ${perMinute} per minute). Please wait a minute, then ask again.`;
+    if (ctx.callbackQuery) {
+      log.info('rate_limited', { user_id: user, replied: true, kind: 'callback_query' });
+      await ctx.answerCallbackQuery({ text }).catch(() => undefined);
+      return;
     }
+    log.info('rate_limited', { user_id: user, replied: decision === 'warn' });
+    if (decision === 'warn') await ctx.reply(text);
   };
 }
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, htmlToPlain, renderAnswerHtml, renderQuotesHtml, renderSummaryHtml, splitHtml, splitPlain } from '../../src/bot/format.js';
+import { EXTRACTIVE_LABEL, NOTE_NO_LLM } from '../../src/answering/extractive.js';
 import { checkTelegramHtml } from '../support/telegram-html.js';
 import { FAKE_ARTICLES, citationOf, makeAnswer, summary } from '../support/telegram-fakes.js';
 
@@ -40,9 +41,14 @@ describe('rendering answers', () => {
     expect(visible(html)).toContain('Mayor Alice Park');
   });
 
-  it('labels extractive answers visibly, with the reason', () => {
-    const html = renderAnswerHtml(makeAnswer({ text: 'Quoted [1]', mode: 'extractive', note: 'no LLM configured', citations: [citationOf(1, flood)] }));
-    expect(visible(html)).toMatch(/^Extractive answer: .*no LLM configured/);
+  it("labels extractive answers once (the answer's own label) and shows the reason once, in italics", () => {
+    const text = `${EXTRACTIVE_LABEL}\n\n\u201CMayor Alice Park asked for flood barriers.\u201D [1]`;
+    const html = renderAnswerHtml(makeAnswer({ text, mode: 'extractive', note: NOTE_NO_LLM, citations: [citationOf(1, flood)] }));
+    const shown = visible(html);
+    expect(html.startsWith(`<i>${escapeHtml(NOTE_NO_LLM)}</i>\n\n`)).toBe(true);
+    expect(shown.split(EXTRACTIVE_LABEL)).toHaveLength(2);
+    expect(shown.split(NOTE_NO_LLM)).toHaveLength(2);
+    expect(shown).not.toMatch(/Extractive answer|\.\)\.|\.\./);
   });
 
   it('keeps not-covered answers plain: no markup, no Sources', () => {
@@ -93,6 +99,26 @@ describe('splitting long messages', () => {
     }
     expect(parts[1]).toMatch(/^<i>.*<\/i>$/s);
     expect(parts[parts.length - 1]).toMatch(/^<a href="https:\/\/x.example\/\?a=1&amp;b=2">.*<\/a>$/s);
+  });
+
+  it('does not spend every part re-opening a huge tag', () => {
+    // A link whose opening tag is most of the limit: re-opening it would leave a few visible characters per part.
+    const label = Array.from({ length: 60 }, (_, k) => `word${k}`).join(' ');
+    const html = `<b>Sources</b>\n[1] <a href="https://news.example/${'x'.repeat(150)}">${label}</a> · 2024-03-02`;
+    const parts = splitHtml(html, 200);
+    for (const p of parts) expect(p.length).toBeLessThanOrEqual(200);
+    const shown = parts.map(visible);
+    expect(shown.join(' ').replace(/\s+/g, ' ')).toContain(label);
+    expect(parts.length).toBeLessThanOrEqual(Math.ceil(visible(html).length / 100) + 1);
+  });
+
+  it('shows a link with an overlong URL as plain title, so the Sources block stays one message', () => {
+    const long = { ...flood, url: `https://news.example/${'a'.repeat(5000)}` };
+    const html = renderAnswerHtml(makeAnswer({ text: 'Flood barriers [1]', citations: [citationOf(1, long)] }));
+    const parts = splitHtml(html);
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).not.toContain('<a ');
+    expect(visible(parts[0]!)).toContain(`[1] ${flood.title} · 2024-03-02`);
   });
 
   it('never cuts an entity or a surrogate pair, even in text without spaces', () => {

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BOT, TelegramHarness, textOf, type BotMessage } from '../support/telegram.js';
+import { EXTRACTIVE_LABEL, NOTE_NO_LLM } from '../../src/answering/extractive.js';
 import { checkTelegramHtml } from '../support/telegram-html.js';
 import { FAKE_ARTICLES, FakeAnswerer, FakeLibrary, citationOf, makeAnswer } from '../support/telegram-fakes.js';
 
@@ -90,10 +91,16 @@ describe('questions in a private chat', () => {
   it('labels extractive answers and keeps not-covered answers plain', async () => {
     const chat = newChat();
     answerer.respond = () =>
-      makeAnswer({ text: 'Mayor Alice Park asked for 12 million dollars [1].', mode: 'extractive', note: 'no LLM configured', citations: [citationOf(1, FAKE_ARTICLES[0]!)] });
+      makeAnswer({
+        text: `${EXTRACTIVE_LABEL}\n\n\u201CMayor Alice Park asked for 12 million dollars.\u201D [1]`,
+        mode: 'extractive',
+        note: NOTE_NO_LLM,
+        citations: [citationOf(1, FAKE_ARTICLES[0]!)],
+      });
     await chat.send('What did the mayor ask for?');
     const [extractive] = await chat.waitForReplies(1);
-    expect(textOf(extractive!)).toMatch(/^Extractive answer: quoted straight from the articles, not summarised \(no LLM configured\)\./);
+    expect(textOf(extractive!).startsWith(`${NOTE_NO_LLM}\n\n${EXTRACTIVE_LABEL}\n\n`)).toBe(true);
+    expect(textOf(extractive!).split(EXTRACTIVE_LABEL)).toHaveLength(2);
     answerer.respond = () => makeAnswer({ text: 'The articles do not cover the weather.', mode: 'not-covered' });
     await chat.send('Will it rain tomorrow?');
     const [plain] = await chat.waitForReplies(1);

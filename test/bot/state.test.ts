@@ -48,6 +48,14 @@ describe('conversation memory', () => {
     ]);
   });
 
+  it('hands back no history at all when memory is off (0 turns)', () => {
+    const s = store(0);
+    say(s, 1, 'q1', 201);
+    say(s, 1, 'q2', 202);
+    expect(s.contextFor(1).history).toEqual([]);
+    expect(s.contextFor(1, 201).history).toEqual([]);
+  });
+
   it('keeps chats apart', () => {
     const s = store();
     say(s, 1, 'one', 10);

@@ -10,7 +10,8 @@ import { defaultHandler, type FakeHandler, type FakeReply } from '../support/fak
 import { textOf } from '../support/telegram.js';
 import { badPayloads, markdownTable, startStack, unexpectedErrors, writeReport, type Stack } from './support.js';
 
-const EXTRACTIVE = /^Extractive answer: quoted straight from the articles, not summarised \(The answer service is unavailable right now/;
+// The note says why, then the answer's own label says what it is (each shown once).
+const EXTRACTIVE = /^The answer service is unavailable right now[^\n]*\n+Extracted from the articles \(no AI summary\):/;
 const QUESTION = 'Who won the national chess championship?';
 
 let s: Stack;

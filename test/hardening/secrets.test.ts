@@ -153,7 +153,7 @@ describe('secrets', () => {
     expect(unreachable.text).toMatch(/could not|couldn’t|fail|refus|reach/i);
     llmMode = 'leaky-401';
     const extractive = await ask('Who won the national chess championship?');
-    expect(extractive.text).toMatch(/^Extractive answer/);
+    expect(extractive.text).toMatch(/Extracted from the articles \(no AI summary\):/);
     llmMode = 'grounded';
     quoteTokenOnce = true;
     const apology = await ask('What erupted on Tamuna?');

@@ -192,6 +192,8 @@ export class FakeLibrary implements Library {
 
   listArticles(offset: number, limit: number): { total: number; items: ArticleInfo[] } {
     this.calls.push({ method: 'listArticles', args: [offset, limit] });
+    // Like SQLite's LIMIT/OFFSET binding, which fails with "datatype mismatch" beyond 64-bit integers.
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(limit)) throw new RangeError('datatype mismatch');
     return { total: this.articles.length, items: this.articles.slice(offset, offset + limit) };
   }
 
