@@ -59,6 +59,7 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     articlesDir: config.articlesDir,
     indexDir: config.indexDir,
     embedder,
+    embedderUnavailable: embedder === null && config.embedding.provider !== 'none',
     counter: embedder?.tokenizer ?? approximateTokenCounter,
     chunking: config.chunking,
     hnsw: config.hnsw,

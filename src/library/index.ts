@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { articleFromHtml, articleToMarkdown, loadArticles, parseArticleFile, safeArticleFileName } from '../articles/index.js';
+import { articleFromHtml, articleId, articleToMarkdown, loadArticles, parseArticleFile, safeArticleFileName } from '../articles/index.js';
 import { chunkerSettingsId } from '../chunking/index.js';
 import { buildIndex, incompatibility } from '../index/build.js';
 import { IndexReader, type OpenFailure } from '../index/reader.js';
@@ -29,6 +29,8 @@ export interface LibraryOptions {
   articlesDir: string;
   indexDir: string;
   embedder: Embedder | null;
+  /** True when an embedding model is configured but could not be loaded (as opposed to EMBEDDING_PROVIDER=none). */
+  embedderUnavailable?: boolean;
   counter: TokenCounter;
   chunking: { maxTokens: number; overlapSentences: number };
   hnsw: { m: number; efConstruction: number; efSearch: number };
@@ -73,10 +75,9 @@ export class ArticleLibrary implements Library {
     const failure = this.open();
     let problem: string | null = failure?.kind === 'damaged' ? failure.message : null;
     if (!failure) {
-      if (this.options.embedder === null && this.current?.manifest.embedder) {
-        // The model failed to load this time (offline?). Rebuilding would throw away every
-        // vector; serve the existing index lexically until the model is back.
-        this.log.warn('index.serving_lexical', { model: this.current.manifest.embedder.id });
+      if (this.wouldDropVectors()) {
+        // Serve the existing index lexically until the model is back (see wouldDropVectors).
+        this.log.warn('index.serving_lexical', { model: this.current?.manifest.embedder?.id });
         return { built: null, problem: null };
       }
       // An index built with another model or chunker would give wrong results: rebuild it.
@@ -129,8 +130,26 @@ export class ArticleLibrary implements Library {
     return run;
   }
 
+  /**
+   * True when the configured model failed to load (offline?) but the index has its vectors:
+   * any rebuild now would throw every vector away and re-embed everything later.
+   */
+  private wouldDropVectors(): boolean {
+    return this.options.embedderUnavailable === true && this.options.embedder === null && !!this.current?.manifest.embedder;
+  }
+
+  private assertCanReindex(): void {
+    if (this.wouldDropVectors()) {
+      throw new UserError(
+        'The embedding model is not loaded, and reindexing now would drop semantic search from the index. ' +
+          'Fix the model (see the note at start-up) and retry, or set EMBEDDING_PROVIDER=none to index lexical-only on purpose.',
+      );
+    }
+  }
+
   private async runReindex(options: { full?: boolean; onProgress?: (p: IndexProgress) => void }): Promise<IndexSummary> {
     const o = this.options;
+    this.assertCanReindex();
     options.onProgress?.({ phase: 'load', done: 0, total: 0 });
     const loaded = await loadArticles(o.articlesDir, { maxFileBytes: o.maxFileBytes });
     for (const s of loaded.skipped) this.log.warn('article.skipped', { file: s.file, reason: s.reason });
@@ -163,6 +182,7 @@ export class ArticleLibrary implements Library {
       throw new UserError(`Could not add ${fileName}: ${parsed.skipped[0]?.reason ?? 'no article found in it'}.`);
     }
     if (this.running) throw new BusyError('A reindex is already running; try again when it has finished.');
+    this.assertCanReindex();
     const rel = this.writeAtomically(name, bytes);
     return this.indexAdded(rel, fileName);
   }
@@ -202,6 +222,7 @@ export class ArticleLibrary implements Library {
       throw new UserError(`Article ${id} is one of ${siblings.length} records in ${art.path}; edit or remove that file instead.`);
     }
     if (this.running) throw new BusyError('A reindex is already running; try again when it has finished.');
+    this.assertCanReindex();
     const file = this.resolveInside(art.path);
     fs.rmSync(file, { force: true });
     const summary = await this.reindex({});
@@ -215,7 +236,14 @@ export class ArticleLibrary implements Library {
   }
 
   private async indexAdded(rel: string, shownName: string): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
-    const summary = await this.reindex({});
+    let summary: IndexSummary;
+    try {
+      summary = await this.reindex({});
+    } catch (err) {
+      // The user is told the add failed, so the file must not be picked up by a later reindex.
+      fs.rmSync(this.resolveInside(rel), { force: true });
+      throw err;
+    }
     const article = this.current?.articlesInFile(rel)[0];
     if (!article) {
       // Not indexed (for example a duplicate of an existing article): take the file back out.
@@ -246,8 +274,11 @@ export class ArticleLibrary implements Library {
     fs.mkdirSync(dir, { recursive: true });
     const ext = path.extname(name);
     const base = name.slice(0, name.length - ext.length);
+    // Ids drop the extension, so budget.md beside budget.txt would steal the older article's id.
+    const ids = new Set(fs.readdirSync(dir).map((e) => articleId(e)));
+    const taken = (rel: string) => fs.existsSync(path.join(dir, rel)) || ids.has(articleId(rel));
     let rel = name;
-    for (let i = 2; fs.existsSync(path.join(dir, rel)); i++) rel = `${base}-${i}${ext}`;
+    for (let i = 2; taken(rel); i++) rel = `${base}-${i}${ext}`;
     const tmp = path.join(dir, `.${rel}.tmp-${process.pid}`);
     const fd = fs.openSync(tmp, 'w');
     try {

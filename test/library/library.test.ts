@@ -119,6 +119,51 @@ describe('library', () => {
     await expect(strict.app.library.addUrl(`${base}/otters`)).rejects.toThrow(/private or local/);
   });
 
+  it('gives an upload a fresh id instead of taking an existing article’s (budget.md beside budget.txt)', async () => {
+    const { app, articles } = await setup();
+    const enc = (t: string) => new TextEncoder().encode(t);
+    await app.library.addFile('budget.txt', enc('date 2024-07-01\nThe city budget for next year grows by four percent, mostly for schools.'));
+    const { article, summary } = await app.library.addFile('budget.md', enc('---\ntitle: Port budget\ndate: 2024-07-02\n---\n\nThe port authority cut its budget for dredging by a third.'));
+    expect(article.id).not.toBe('budget');
+    expect(summary).toMatchObject({ added: 1, changed: 0 });
+    expect(app.library.reader()!.article('budget')!.path).toBe('budget.txt');
+    expect(fs.existsSync(path.join(articles, 'budget.txt'))).toBe(true);
+  });
+
+  it('takes an uploaded file back out when its reindex fails', async () => {
+    const { app, articles } = await setup();
+    const before = fs.readdirSync(articles).sort();
+    // Another process holds the index lock: the reindex behind the add cannot run.
+    const lock = path.join(app.config.indexDir, 'index.lock');
+    fs.writeFileSync(lock, String(process.ppid));
+    try {
+      const err = await app.library.addFile('late.txt', new TextEncoder().encode('date 2024-07-03\nA late train delayed commuters for an hour on Monday morning.')).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as Error).message).toMatch(/already in progress/);
+    } finally {
+      fs.rmSync(lock, { force: true });
+    }
+    expect(fs.readdirSync(articles).sort()).toEqual(before);
+  });
+
+  it('refuses to reindex (or add, or remove) while the configured model is unavailable, instead of dropping every vector', async () => {
+    const { app } = await setup();
+    const root = path.dirname(app.config.articlesDir);
+    const offline = await testApp(root, { LOCAL_MODEL_DIR: path.join(root, 'nowhere'), ALLOW_PRIVATE_URLS: 'true' });
+    apps.push(offline);
+    expect(offline.embedder).toBeNull();
+    await offline.library.ensure();
+    await expect(offline.library.reindex({})).rejects.toThrow(/embedding model is not loaded/);
+    await expect(offline.library.addFile('x.txt', new TextEncoder().encode('date 2024-07-04\nA new bakery opened on the corner of Elm Street.'))).rejects.toThrow(/not loaded/);
+    await expect(offline.library.remove('chess')).rejects.toThrow(/not loaded/);
+    expect(fs.existsSync(path.join(app.config.articlesDir, 'chess.md'))).toBe(true);
+    expect(fs.existsSync(path.join(app.config.articlesDir, 'x.txt'))).toBe(false);
+    expect(offline.library.reader()!.dense).toBe(true);
+    const lexicalOnPurpose = await testApp(root, { EMBEDDING_PROVIDER: 'none' });
+    apps.push(lexicalOnPurpose);
+    await expect(lexicalOnPurpose.library.reindex({})).resolves.toMatchObject({ dense: false });
+  });
+
   it('removes an article by id from the folder and both halves of the index', async () => {
     const { app, articles } = await setup();
     await app.library.remove('volcano');
