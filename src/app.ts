@@ -61,7 +61,8 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     embedder,
     embedderUnavailable: embedder === null && config.embedding.provider !== 'none',
     counter: embedder?.tokenizer ?? approximateTokenCounter,
-    chunking: config.chunking,
+    // A chunk longer than the model's input would be silently truncated when embedded.
+    chunking: { ...config.chunking, maxTokens: Math.min(config.chunking.maxTokens, embedder?.maxTokens ?? Infinity) },
     hnsw: config.hnsw,
     batchSize: config.embedding.batchSize,
     maxFileBytes: config.telegram.maxUploadBytes,

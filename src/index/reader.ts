@@ -62,13 +62,19 @@ export class IndexReader {
     this.dir = dir;
     this.manifest = manifest;
     this.db = new Database(path.join(dir, DB_FILE), { readonly: true, fileMustExist: true });
-    if (manifest.embedder) {
-      const index = new HierarchicalNSW('ip', manifest.embedder.dimension);
-      index.readIndexSync(path.join(dir, VECTORS_FILE));
-      index.setEf(efSearch);
-      this.vectors = index;
-    } else {
-      this.vectors = null;
+    try {
+      if (manifest.embedder) {
+        const index = new HierarchicalNSW('ip', manifest.embedder.dimension);
+        index.readIndexSync(path.join(dir, VECTORS_FILE));
+        index.setEf(efSearch);
+        this.vectors = index;
+      } else {
+        this.vectors = null;
+      }
+    } catch (err) {
+      // open() reports this as a damaged index; the database handle must not leak with it.
+      this.db.close();
+      throw err;
     }
     this.liveVectors = manifest.embedder ? manifest.counts.chunks : 0;
     this.stmts = {

@@ -97,6 +97,15 @@ describe('index build', () => {
     }
   });
 
+  it('never chunks beyond what the embedding model can take, whatever CHUNK_MAX_TOKENS says', async () => {
+    const long = Array.from({ length: 300 }, (_, i) => `Sentence ${i} about the volcano and the island.`).join(' ');
+    const { app } = await setup({ 'long.md': mdArticle('Long report', '2024-03-03', long) }, { CHUNK_MAX_TOKENS: '4096' });
+    await app.library.reindex({});
+    const r = app.library.reader()!;
+    expect(r.manifest.chunker).toContain(`maxTokens=${app.embedder!.maxTokens}`);
+    expect(r.manifest.counts.chunks).toBeGreaterThan(1);
+  });
+
   it('--full rebuilds everything', async () => {
     const { app } = await setup();
     await app.library.reindex({});
@@ -170,6 +179,19 @@ describe('index build', () => {
       expect(built?.articles).toBe(5);
       expect(again.library.reader()!.lexical('"chess"', 1)).toHaveLength(1);
     }
+  });
+
+  it('closes the database when the vector file cannot be read (no leaked handle per failed open)', async () => {
+    const { app, indexDir } = await setup();
+    await app.library.reindex({});
+    app.close();
+    const vectors = path.join(indexDir, generation(indexDir), 'vectors.hnsw');
+    // Same size, garbage content: passes the size check, fails inside hnswlib.
+    fs.writeFileSync(vectors, Buffer.alloc(fs.statSync(vectors).size, 0xff));
+    const openFds = () => fs.readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    for (let i = 0; i < 5; i++) expect(IndexReader.open(indexDir, { verify: false })).not.toBeInstanceOf(IndexReader);
+    expect(openFds()).toBe(before);
   });
 
   it('handles k larger than the index and an empty folder', async () => {
