@@ -56,6 +56,8 @@ export class IndexReader {
   private readonly db: Database.Database;
   private readonly vectors: InstanceType<typeof HierarchicalNSW> | null;
   private readonly liveVectors: number;
+  private users = 0;
+  private retired = false;
   private readonly stmts;
 
   private constructor(dir: string, manifest: Manifest, efSearch: number) {
@@ -212,6 +214,23 @@ export class IndexReader {
   /** Bytes on disk of this generation. */
   sizeBytes(): number {
     return Object.values(this.manifest.files).reduce((s, f) => s + f.bytes, 0) + safeSize(path.join(this.dir, 'manifest.json'));
+  }
+
+  /** Marks the reader as used by one search in progress; pair with `release()`. */
+  retain(): void {
+    this.users++;
+  }
+
+  /** Ends one `retain()`; closes the reader if it was retired and this was its last user. */
+  release(): void {
+    this.users--;
+    if (this.retired && this.users <= 0) this.close();
+  }
+
+  /** Closes the reader now if no search uses it, else when the last one releases it. */
+  retire(): void {
+    this.retired = true;
+    if (this.users <= 0) this.close();
   }
 
   /** Releases the database handle. */

@@ -40,9 +40,6 @@ export interface LibraryOptions {
   logger?: Logger;
 }
 
-/** How long a replaced reader stays open for searches that started before the swap. */
-const RETIRE_MS = 30_000;
-
 /** The `Library` implementation over the articles folder and `index-data/`. */
 export class ArticleLibrary implements Library {
   private current: IndexReader | null = null;
@@ -301,7 +298,7 @@ export class ArticleLibrary implements Library {
   private swap(next: IndexReader): void {
     const old = this.current;
     this.current = next;
-    if (old) setTimeout(() => old.close(), RETIRE_MS).unref();
+    old?.retire();
   }
 }
 

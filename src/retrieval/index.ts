@@ -85,6 +85,24 @@ export function createRetriever(deps: {
     const requested = o.mode ?? defaultMode;
     const timings: RetrievalTimings = { embed: 0, dense: 0, lexical: 0, fuse: 0, rerank: 0, total: 0 };
     const reader = deps.getReader();
+    // Held across the awaits below, so a reindex that swaps indexes cannot close this one mid-query.
+    reader?.retain();
+    try {
+      return await search(query, o, reader, t0, k, requested, timings);
+    } finally {
+      reader?.release();
+    }
+  }
+
+  async function search(
+    query: string,
+    o: { k?: number; mode?: RetrievalMode },
+    reader: IndexReader | null,
+    t0: number,
+    k: number,
+    requested: RetrievalMode,
+    timings: RetrievalTimings,
+  ): Promise<DetailedRetrieval> {
     const empty = (mode: RetrievalResult['mode']): DetailedRetrieval => ({
       passages: [],
       notCovered: true,

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.js';
 import { IndexReader } from '../../src/index/reader.js';
 import { CORPUS } from '../support/corpus.js';
@@ -104,6 +104,31 @@ describe('index build', () => {
     const r = app.library.reader()!;
     expect(r.manifest.chunker).toContain(`maxTokens=${app.embedder!.maxTokens}`);
     expect(r.manifest.counts.chunks).toBeGreaterThan(1);
+  });
+
+  it('a query in flight when a reindex swaps indexes finishes on the index it started with', async () => {
+    const { app, articles } = await setup();
+    await app.library.reindex({});
+    const embedQuery = app.embedder!.embedQuery.bind(app.embedder);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    app.embedder!.embedQuery = async (t) => {
+      await gate;
+      return embedQuery(t);
+    };
+    const inFlight = app.retriever.retrieve('Who won the national chess championship?');
+    writeFiles(articles, { 'late.md': mdArticle('Late news', '2024-08-09', 'A late article about a harbour festival and fireworks.') });
+    // However long the query takes after the swap (a minute here), its index must stay open.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await app.library.reindex({});
+      vi.advanceTimersByTime(60_000);
+    } finally {
+      vi.useRealTimers();
+    }
+    open();
+    const r = await inFlight;
+    expect(r.passages[0]?.articleId).toBe('chess');
   });
 
   it('--full rebuilds everything', async () => {
