@@ -9,6 +9,7 @@ import path from 'node:path';
 import { articleFromHtml, articleId, articleToMarkdown, loadArticles, parseArticleFile, safeArticleFileName } from '../articles/index.js';
 import { chunkerSettingsId } from '../chunking/index.js';
 import { buildIndex, incompatibility } from '../index/build.js';
+import { currentGeneration } from '../index/generations.js';
 import { IndexReader, type OpenFailure } from '../index/reader.js';
 import type {
   ArticleInfo,
@@ -56,8 +57,8 @@ export class ArticleLibrary implements Library {
   }
 
   /** Opens the current index generation; returns why not when it is missing or damaged. */
-  open(): OpenFailure | null {
-    const opened = IndexReader.open(this.options.indexDir, { efSearch: this.options.hnsw.efSearch });
+  open(verify = true): OpenFailure | null {
+    const opened = IndexReader.open(this.options.indexDir, { efSearch: this.options.hnsw.efSearch, verify });
     if (!(opened instanceof IndexReader)) return opened;
     this.swap(opened);
     return null;
@@ -163,7 +164,10 @@ export class ArticleLibrary implements Library {
       logger: this.log,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
-    const failure = this.open();
+    // Nothing changed (same generation): keep the open reader instead of loading it all again.
+    if (this.current && currentGeneration(o.indexDir)?.n === this.current.manifest.generation) return summary;
+    // The build just checksummed what it wrote; verifying again would re-read the whole index.
+    const failure = this.open(false);
     if (failure) throw new Error(`Index was built but cannot be opened: ${failure.message}`);
     return summary;
   }

@@ -58,6 +58,9 @@ describe('index build', () => {
     const again = await app.library.reindex({});
     expect(again).toMatchObject({ added: 0, changed: 0, removed: 0, unchanged: 5 });
     expect(generation(app.config.indexDir)).toBe(before); // nothing to do: no new generation
+    const reader = app.library.reader();
+    await app.library.reindex({});
+    expect(app.library.reader()).toBe(reader); // ...and the open index is not loaded again
 
     const docs: string[][] = [];
     const embed = app.embedder!.embedDocuments.bind(app.embedder);
