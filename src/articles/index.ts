@@ -13,6 +13,7 @@ import { htmlDraft } from './html.js';
 import { extractPdf, PdfError, usablePdfTitle } from './pdf.js';
 import { parseMarkdown, parsePlainText } from './plain.js';
 import { parseJsonFile, parseJsonLinesFile } from './records.js';
+import { formatBytes } from '../util/format.js';
 import { decodeText, NotTextError } from './text.js';
 
 export { SUPPORTED_EXTENSIONS, articleId, safeArticleFileName, extensionOf, formatOf } from './files.js';
@@ -38,14 +39,6 @@ export interface ParsedFile {
 }
 
 const READ_CONCURRENCY = 8;
-
-/** Human size: `52.4 MB`, `20 MB`, `1.5 KB`, `300 bytes` (decimal units). */
-function formatBytes(n: number): string {
-  const fmt = (v: number) => (Math.round(v * 10) / 10).toString();
-  if (n >= 1_000_000) return `${fmt(n / 1_000_000)} MB`;
-  if (n >= 1_000) return `${fmt(n / 1_000)} KB`;
-  return `${n} bytes`;
-}
 
 function tooLarge(size: number, limit: number): string {
   return `file too large (${formatBytes(size)} > ${formatBytes(limit)} limit)`;

@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../util/format.js';
 
 /** Where files live on the Bot API server, and how long a download may take. */
 export interface FileSource {

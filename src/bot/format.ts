@@ -4,6 +4,7 @@
  * message can always be split and still parse.
  */
 import type { Answer, ArticleInfo, Citation, IndexProgress, IndexSummary, LibraryStats } from '../types.js';
+import { formatBytes } from '../util/format.js';
 
 /** Telegram's limit for one message, in characters. */
 export const TELEGRAM_MAX_CHARS = 4096;
@@ -121,18 +122,6 @@ export function renderStatsHtml(s: LibraryStats, uptimeMs: number, answered: { t
   ].join('\n');
 }
 
-/** Human-readable byte count (1.2 MB). */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(1)} ${units[u]}`;
-}
 
 /** Human-readable duration (2d 3h 4m, 5m 6s, 7s). */
 export function formatDuration(ms: number): string {

@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { UserError } from '../util/errors.js';
+import { formatBytes } from '../util/format.js';
 
 /** Limits for one fetch. */
 export interface FetchLimits {
@@ -130,11 +131,4 @@ function requestOnce(raw: string, limits: FetchLimits, deadline: number): Promis
     req.on('close', () => clearTimeout(timer));
     req.on('error', (err) => reject(err instanceof UserError ? err : new UserError(`Could not fetch ${raw}: ${err.message}.`)));
   });
-}
-
-/** Human-readable byte count. */
-export function formatBytes(n: number): string {
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
-  return `${n} B`;
 }

@@ -23,7 +23,8 @@ import type {
 import { BusyError, UserError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { isProcessAlive } from '../util/process.js';
-import { fetchUrl, formatBytes, type FetchLimits } from './fetch-url.js';
+import { formatBytes } from '../util/format.js';
+import { fetchUrl, type FetchLimits } from './fetch-url.js';
 
 /** What the library needs; built by the composition root. */
 export interface LibraryOptions {

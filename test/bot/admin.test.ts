@@ -150,7 +150,7 @@ describe('adding and removing articles', () => {
     const addFiles = library.callsOf('addFile').length;
     await chat.sendDocument({ fileName: 'big.pdf', bytes: new Uint8Array(5000), fileSize: 5000 });
     const [reply] = await chat.waitForReplies(1);
-    expect(reply!.text).toBe('That file is 4.9 KB, over the upload limit of 1000 B. Please send a smaller file.');
+    expect(reply!.text).toBe('That file is 5 KB, over the upload limit of 1 KB. Please send a smaller file.');
     expect(h.callsOf('getFile')).toHaveLength(getFiles);
     expect(h.downloads).toHaveLength(downloads);
     expect(library.callsOf('addFile')).toHaveLength(addFiles);
@@ -162,7 +162,7 @@ describe('adding and removing articles', () => {
     const downloads = h.downloads.length;
     await chat.sendDocument({ fileName: 'sneaky.txt', bytes: new Uint8Array(5000).fill(65), fileSize: 10 });
     const [reply] = await chat.waitForReplies(1);
-    expect(reply!.text).toBe('That file is over the upload limit of 1000 B. Please send a smaller file.');
+    expect(reply!.text).toBe('That file is over the upload limit of 1 KB. Please send a smaller file.');
     expect(h.downloads).toHaveLength(downloads + 1);
     expect(library.callsOf('addFile')).toHaveLength(addFiles);
   });
@@ -191,7 +191,7 @@ describe('adding and removing articles', () => {
     const text = textOf(reply!);
     expect(text).toMatch(/Articles: \d+ \(2024-03-02 to 2024-06-01\)/);
     expect(text).toMatch(/Chunks: \d+/);
-    expect(text).toContain('Index size: 120.6 KB');
+    expect(text).toContain('Index size: 123.5 KB');
     expect(text).toContain('Embedding model: fixture:tiny-model');
     expect(text).toMatch(/Uptime: \d+s/);
     expect(text).toMatch(/Questions answered: [1-9]\d* \([1-9]\d* since start\)/);
