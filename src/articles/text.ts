@@ -2,6 +2,7 @@
  * Turning bytes into clean article text, and guessing a title when a source has none.
  */
 
+import { sentenceSpans } from '../util/text.js';
 import { normalizeDate } from './dates.js';
 
 /** Titles guessed from the body are cut to about this many characters. */
@@ -98,16 +99,14 @@ export function cleanTitle(title: unknown): string | null {
   return s === '' ? null : s;
 }
 
-let segmenter: Intl.Segmenter | undefined;
-
 /** The first sentence of `text` (looking at its first paragraph only), on one line. */
 export function firstSentence(text: string): string {
   const para = text.trimStart().split(/\n\s*\n/, 1)[0] ?? '';
   // Only the start matters, and segmenting a 50 KB single-paragraph dump would be waste.
   const head = para.slice(0, 2000);
-  segmenter ??= new Intl.Segmenter('en', { granularity: 'sentence' });
-  for (const { segment } of segmenter.segment(head)) {
-    const s = oneLine(segment);
+  // Same sentence rule as chunking and quotes, so "Dr. Anna Smith said …" is not titled "Dr.".
+  for (const { start, end } of sentenceSpans(head)) {
+    const s = oneLine(head.slice(start, end));
     if (s !== '') return s;
   }
   return oneLine(head);

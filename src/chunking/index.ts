@@ -1,7 +1,8 @@
 /**
  * Article → chunks small enough to embed.
  *
- * Text is cut by paragraphs, then sentences (Intl.Segmenter), and consecutive sentences are
+ * Text is cut by paragraphs, then sentences (util/text sentenceSpans: Intl.Segmenter, with title
+ * abbreviations such as "Mr." kept with the name that follows), and consecutive sentences are
  * packed up to a token budget measured with the embedding model's own counter. The budget
  * applies to `embedText` (title/date header + text) including the model's special tokens,
  * because that is what the model truncates on.
@@ -12,6 +13,7 @@
  * handed to the counter stays proportional to the piece being cut, never to the whole text.
  */
 import type { Article, Chunk, TokenCounter } from '../types.js';
+import { sentenceSpans } from '../util/text.js';
 
 /** How to cut articles into chunks. */
 export interface ChunkOptions {
@@ -31,7 +33,7 @@ export interface ChunkerSettings {
 }
 
 // Bump whenever the cutting rules change, so manifests built with older rules are re-chunked.
-const CHUNKER_VERSION = 1;
+const CHUNKER_VERSION = 2;
 
 // Below this fill a chunk keeps taking sentences from the next paragraph rather than stopping
 // early: tiny chunks embed poorly and waste index slots.
@@ -39,7 +41,6 @@ const FULL_ENOUGH = 0.5;
 
 const ELLIPSIS = '…';
 
-const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 const wordSegmenter = new Intl.Segmenter('en', { granularity: 'word' });
 const graphemeSegmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
 
@@ -87,9 +88,9 @@ export function chunkArticle(article: Article, options: ChunkOptions): Chunk[] {
   const budget = maxTokens - base;
   const units: Unit[] = [];
   paragraphSpans(text).forEach(([pStart, pEnd], paragraph) => {
-    for (const seg of sentenceSegmenter.segment(text.slice(pStart, pEnd))) {
-      const [start, end] = trimSpan(text, pStart + seg.index, pStart + seg.index + seg.segment.length);
-      if (start === end) continue;
+    for (const span of sentenceSpans(text.slice(pStart, pEnd))) {
+      const start = pStart + span.start;
+      const end = pStart + span.end;
       const cost = Math.max(0, counter.count(text.slice(start, end)) - empty);
       if (base + cost <= maxTokens) {
         units.push({ start, end, paragraph, cost });
@@ -306,14 +307,6 @@ function paragraphSpans(text: string): Array<[number, number]> {
   }
   spans.push([start, text.length]);
   return spans;
-}
-
-function trimSpan(text: string, start: number, end: number): [number, number] {
-  let s = start;
-  let e = end;
-  while (s < e && isSpace(text[s])) s++;
-  while (e > s && isSpace(text[e - 1])) e--;
-  return [s, e];
 }
 
 function trimEndAt(text: string, start: number, end: number): number {

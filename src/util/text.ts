@@ -1,7 +1,8 @@
 /**
- * Small text helpers shared by quote selection, extractive answers and condensing:
- * sentence and word segmentation (Intl.Segmenter, so abbreviations and non-Latin
- * scripts are handled by ICU rather than by hand-written rules) and a crude stemmer.
+ * Small text helpers shared by quote selection, extractive answers, condensing, title guessing
+ * and chunking: sentence and word segmentation (Intl.Segmenter, so non-Latin scripts are
+ * handled by ICU rather than by hand-written rules, plus one fix-up for title abbreviations)
+ * and a crude stemmer.
  */
 
 const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
@@ -13,24 +14,58 @@ const TITLE_ABBREVIATIONS = new Set(
   'mr mrs ms dr prof gen lt col maj capt sgt sen rep gov pres rev hon adm cmdr'.split(' '),
 );
 
-/** Splits text into trimmed, non-empty sentences. */
-export function splitSentences(text: string): string[] {
-  const out: string[] = [];
-  let carry = '';
-  for (const { segment } of sentenceSegmenter.segment(text)) {
-    const s = (carry + segment).trim();
-    carry = '';
-    if (!s) continue;
-    const words = splitWords(s);
-    const last = words[words.length - 1];
-    if (s.endsWith('.') && last !== undefined && TITLE_ABBREVIATIONS.has(last.toLowerCase()) && s.endsWith(last + '.')) {
-      carry = s + ' ';
+/**
+ * Sentence spans of `text`: offsets [start, end) with surrounding whitespace excluded and
+ * empty sentences skipped. Intl.Segmenter boundaries, except that a break right after a title
+ * abbreviation ("Mr.", "Dr.") is dropped so the title stays with the name that follows it.
+ * This is the one sentence rule: splitSentences, title guessing and chunking all use it.
+ */
+export function sentenceSpans(text: string): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  // Start of a sentence held open because it ended in a title abbreviation, and its end so far.
+  let carryStart = -1;
+  let carryEnd = -1;
+  for (const { segment, index } of sentenceSegmenter.segment(text)) {
+    let start = index;
+    let end = index + segment.length;
+    while (start < end && isWhitespace(text.charCodeAt(start))) start++;
+    while (end > start && isWhitespace(text.charCodeAt(end - 1))) end--;
+    if (start === end) continue;
+    // Only this segment is looked at: the abbreviation, if any, is its last word.
+    const held = endsWithTitleAbbreviation(text.slice(start, end));
+    if (carryStart >= 0) start = carryStart;
+    if (held) {
+      carryStart = start;
+      carryEnd = end;
       continue;
     }
-    out.push(s);
+    out.push({ start, end });
+    carryStart = -1;
   }
-  if (carry.trim()) out.push(carry.trim());
+  if (carryStart >= 0) out.push({ start: carryStart, end: carryEnd });
   return out;
+}
+
+/** Splits text into trimmed, non-empty sentences (the spans of sentenceSpans). */
+export function splitSentences(text: string): string[] {
+  return sentenceSpans(text).map(({ start, end }) => text.slice(start, end));
+}
+
+// The whitespace String.prototype.trim removes (/\s/ is defined as the same set).
+const WHITESPACE = /\s/;
+const isWhitespace = (code: number): boolean => WHITESPACE.test(String.fromCharCode(code));
+
+/** True when trimmed `sentence` ends with a title abbreviation and its period ("… met Mr."). */
+function endsWithTitleAbbreviation(sentence: string): boolean {
+  if (!sentence.endsWith('.')) return false;
+  // Word segments never span whitespace, so the last word lies in the last whitespace-free run;
+  // looking only there keeps the cost independent of the sentence's length.
+  let from = sentence.length - 1;
+  while (from > 0 && !isWhitespace(sentence.charCodeAt(from - 1))) from--;
+  const tail = sentence.slice(from);
+  const words = splitWords(tail);
+  const last = words[words.length - 1];
+  return last !== undefined && TITLE_ABBREVIATIONS.has(last.toLowerCase()) && tail.endsWith(last + '.');
 }
 
 /** Splits text into word-like tokens (any script), keeping their original case. */

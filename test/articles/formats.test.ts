@@ -61,6 +61,19 @@ describe('plain text', () => {
     expect(articles[0]!.title).toBe('Rain fell all day in the capital.');
     expect(articles[0]!.date).toBeNull();
   });
+
+  it('keeps a title abbreviation with the name when guessing the title from the first sentence', async () => {
+    const { articles } = await parseArticleFile(
+      'clinic.txt',
+      enc('Dr. Anna Smith said the clinic will open in May. Patients can book from April.\nMore text follows here.'),
+    );
+    expect(articles[0]!.title).toBe('Dr. Anna Smith said the clinic will open in May.');
+    const { articles: more } = await parseArticleFile(
+      'talks.txt',
+      enc('Mr. Putin met Prof. Lee and Gen. Ortiz in Moscow on Friday. The talks lasted two hours.'),
+    );
+    expect(more[0]!.title).toBe('Mr. Putin met Prof. Lee and Gen. Ortiz in Moscow on Friday.');
+  });
 });
 
 describe('markdown', () => {

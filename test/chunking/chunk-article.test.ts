@@ -123,6 +123,44 @@ describe('overlap', () => {
   });
 });
 
+describe('title abbreviations', () => {
+  // Node's ICU segmenter ends a sentence after "Mr."; the chunker must not cut there.
+  const text = Array.from(
+    { length: 24 },
+    (_, i) => `Talks ${i} were held with Mr. Lacroix and Dr. Volk in the city today.`,
+  ).join(' ');
+  const a = article(text);
+
+  for (const overlapSentences of [0, 1, 2]) {
+    it(`never ends a chunk right after "Mr." or "Dr." (overlap ${overlapSentences})`, () => {
+      for (const maxTokens of [20, 40, 64]) {
+        const chunks = chunkArticle(a, { maxTokens, overlapSentences, counter: wordCounter });
+        expectValidChunks(a, chunks, maxTokens, wordCounter);
+        expect(chunks.length).toBeGreaterThan(3);
+        for (const c of chunks) {
+          expect(c.text).not.toMatch(/\b(?:Mr|Dr)\.$/);
+          // Every chunk holds whole sentences: it starts a sentence and ends one.
+          expect(c.text).toMatch(/^Talks \d+ /);
+          expect(c.text.endsWith('today.')).toBe(true);
+        }
+      }
+    });
+  }
+
+  it('repeats the whole last sentence, title and name included, as overlap', () => {
+    const chunks = chunkArticle(a, { maxTokens: 40, overlapSentences: 1, counter: wordCounter });
+    expect(chunks.length).toBeGreaterThan(3);
+    for (let i = 1; i < chunks.length; i++) {
+      const prev = chunks[i - 1]!.text;
+      const last = prev.slice(prev.lastIndexOf('Talks '));
+      // Not "Talks 2 were held with Mr.": the overlap is a whole sentence.
+      expect(last).toMatch(/^Talks \d+ were held with Mr\. Lacroix and Dr\. Volk in the city today\.$/);
+      expect(chunks[i]!.text.startsWith(last + ' ')).toBe(true);
+      expect(chunks[i]!.start).toBe(chunks[i - 1]!.end - last.length);
+    }
+  });
+});
+
 describe('paragraphs', () => {
   it('breaks at a paragraph boundary once a chunk is reasonably full', () => {
     const first = shortSentences(6, 'first');
