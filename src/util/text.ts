@@ -21,6 +21,35 @@ const TITLE_ABBREVIATIONS = new Set(
  * This is the one sentence rule: splitSentences, title guessing and chunking all use it.
  */
 export function sentenceSpans(text: string): { start: number; end: number }[] {
+  if (text.length <= SEGMENT_WINDOW) return sentenceSpansOf(text);
+  // Intl.Segmenter's sentence mode is superlinear on long runs of text (0.6 s for 400 KB,
+  // minutes for a large PDF without paragraph breaks), so long text is segmented in windows
+  // cut after a sentence end.
+  const out: { start: number; end: number }[] = [];
+  let offset = 0;
+  while (offset < text.length) {
+    const end = offset + SEGMENT_WINDOW >= text.length ? text.length : windowCut(text, offset, offset + SEGMENT_WINDOW);
+    for (const s of sentenceSpansOf(text.slice(offset, end))) out.push({ start: s.start + offset, end: s.end + offset });
+    offset = end;
+  }
+  return out;
+}
+
+const SEGMENT_WINDOW = 20_000;
+
+/** Where to end a window: after the last sentence end (not a title abbreviation), else the last space. */
+function windowCut(text: string, from: number, to: number): number {
+  let space = -1;
+  for (let i = to - 1; i > from + SEGMENT_WINDOW / 2; i--) {
+    if (!isWhitespace(text.charCodeAt(i))) continue;
+    if (space < 0) space = i + 1;
+    const before = text.charAt(i - 1);
+    if ((before === '.' || before === '!' || before === '?') && !endsWithTitleAbbreviation(text.slice(Math.max(from, i - 12), i))) return i + 1;
+  }
+  return space > 0 ? space : to;
+}
+
+function sentenceSpansOf(text: string): { start: number; end: number }[] {
   const out: { start: number; end: number }[] = [];
   // Start of a sentence held open because it ended in a title abbreviation, and its end so far.
   let carryStart = -1;
