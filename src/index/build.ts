@@ -87,7 +87,7 @@ async function buildLocked(options: BuildOptions, started: number): Promise<Inde
   const prev = usablePrevious(indexDir, log);
   let full = options.full === true || prev === null;
   if (!full && prev) {
-    const why = incompatibility(prev.manifest, embedderInfo, chunker);
+    const why = incompatibility(prev.manifest, embedderInfo, chunker, options.hnsw);
     if (why) {
       log.info('index.full_rebuild', { reason: why });
       full = true;
@@ -293,11 +293,17 @@ export function incompatibility(
   manifest: Manifest,
   embedder: { id: string; dimension: number } | null,
   chunker: string,
+  hnsw: { m: number; efConstruction: number },
 ): string | null {
   const had = manifest.embedder ? `${manifest.embedder.id} (${manifest.embedder.dimension}d)` : 'no embedding model';
   const has = embedder ? `${embedder.id} (${embedder.dimension}d)` : 'no embedding model';
   if (had !== has) return `the index was built with ${had}, the current setting is ${has}`;
   if (manifest.chunker !== chunker) return `the index was built with chunker settings ${manifest.chunker}, the current ones are ${chunker}`;
+  // The graph is patched in place on incremental builds, so new graph settings need a rebuild to apply.
+  const g = manifest.hnsw;
+  if (g && (g.m !== hnsw.m || g.efConstruction !== hnsw.efConstruction)) {
+    return `the vector index was built with HNSW_M=${g.m}, HNSW_EF_CONSTRUCTION=${g.efConstruction}; the current ones are ${hnsw.m}, ${hnsw.efConstruction}`;
+  }
   return null;
 }
 

@@ -95,7 +95,7 @@ export class ArticleLibrary implements Library {
     if (!r) return null;
     const o = this.options;
     const embedder = o.embedder ? { id: o.embedder.id, dimension: o.embedder.dimension } : null;
-    return incompatibility(r.manifest, embedder, chunkerSettingsId({ ...o.chunking, counter: o.counter }));
+    return incompatibility(r.manifest, embedder, chunkerSettingsId({ ...o.chunking, counter: o.counter }), o.hnsw);
   }
 
   stats(): LibraryStats {

@@ -183,6 +183,18 @@ describe('index build', () => {
     expect(r.passages[0]?.articleId).toBe('chess');
   });
 
+  it('rebuilds when the HNSW graph settings change, so the manifest never claims settings the graph lacks', async () => {
+    const { root, app } = await setup();
+    await app.library.reindex({});
+    app.close();
+    const other = await testApp(root, { HNSW_M: '24' });
+    apps.push(other);
+    const { built, problem } = await other.library.ensure();
+    expect(problem).toMatch(/HNSW_M=16.*24/);
+    expect(built).toMatchObject({ added: 5 });
+    expect(other.library.reader()!.manifest.hnsw).toMatchObject({ m: 24 });
+  });
+
   it('detects a corrupted or truncated index file at start-up and rebuilds from the articles', async () => {
     for (const victim of ['vectors.hnsw', 'meta.sqlite', 'manifest.json']) {
       const { root, app, indexDir } = await setup();
