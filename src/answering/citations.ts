@@ -126,7 +126,7 @@ export function citingSentences(text: string): Map<number, string[]> {
 }
 
 /** Lexical support of `claim` by `sentence`: shared topical stems, normalised by sentence length. */
-export function supportScore(claimStems: Set<string>, sentence: string): number {
+function supportScore(claimStems: Set<string>, sentence: string): number {
   const stems = contentStems(sentence);
   if (stems.size === 0) return 0;
   let shared = 0;

@@ -17,7 +17,7 @@ const REFERRING_WORDS = new Set(
 const FOLLOW_UP_OPENINGS = ['and', 'but', 'also', 'so', 'what about', 'how about', 'and what', 'а', 'и', 'а что'];
 const SHORT_QUESTION_WORDS = 3;
 /** Longest standalone query accepted from the model. */
-export const MAX_QUERY_CHARS = 300;
+const MAX_QUERY_CHARS = 300;
 
 /** True when `question` probably depends on earlier turns (pronouns, "and the …?", very short). */
 export function needsContext(question: string): boolean {

@@ -149,7 +149,7 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
 }
 
 /** Turns the model's raw text into an Answer, keeping only citations that name given passages. */
-export function llmAnswer(raw: string, passages: Passage[], query: string): Answer {
+function llmAnswer(raw: string, passages: Passage[], query: string): Answer {
   const checked = checkCitations(raw, passages);
   const answer: Answer = { text: checked.text, citations: checked.citations, mode: 'llm', query, passages: checked.passages };
   // An uncited answer must not look cited: it keeps its text but says it is unsourced.

@@ -34,9 +34,9 @@ export const CONDENSE_SYSTEM_PROMPT = [
 ].join('\n');
 
 /** Longest history turn kept in a prompt; older answers are context, not material. */
-export const MAX_TURN_CHARS = 600;
+const MAX_TURN_CHARS = 600;
 /** Longest passage text put into a prompt. */
-export const MAX_PASSAGE_CHARS = 6000;
+const MAX_PASSAGE_CHARS = 6000;
 
 /**
  * Keeps the last `historyTurns` turns (each Turn is one message), each cut to

@@ -44,7 +44,7 @@ export function sha256(text: string): string {
 }
 
 /** The article hash: changes whenever anything that gets indexed or shown changes. */
-export function articleHash(a: Pick<Article, 'title' | 'date' | 'url' | 'text'>): string {
+function articleHash(a: Pick<Article, 'title' | 'date' | 'url' | 'text'>): string {
   // JSON framing keeps field boundaries unambiguous ("ab"+"c" must differ from "a"+"bc").
   return sha256(JSON.stringify([a.title, a.date, a.url, a.text]));
 }

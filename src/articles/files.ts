@@ -23,7 +23,7 @@ const FORMAT_BY_EXTENSION: Record<string, ArticleFormat> = {
  * Only a short alphanumeric suffix after at least one other character counts: neither
  * `Report v1.2 final` nor `.env` has an extension.
  */
-export function extensionOf(name: string): string {
+function extensionOf(name: string): string {
   const base = name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
   const m = /.(\.[A-Za-z0-9]{1,10})$/.exec(base);
   return m ? m[1]!.toLowerCase() : '';

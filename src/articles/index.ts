@@ -16,14 +16,14 @@ import { parseJsonFile, parseJsonLinesFile } from './records.js';
 import { formatBytes } from '../util/format.js';
 import { decodeText, NotTextError } from './text.js';
 
-export { SUPPORTED_EXTENSIONS, articleId, safeArticleFileName, extensionOf, formatOf } from './files.js';
+export { SUPPORTED_EXTENSIONS, articleId, safeArticleFileName } from './files.js';
 export { articleFromHtml } from './html.js';
 export { articleToMarkdown } from './plain.js';
 export { normalizeDate } from './dates.js';
 export { normalizeText } from './text.js';
 
 /** Files larger than this (bytes) are skipped unless `maxFileBytes` says otherwise. */
-export const DEFAULT_MAX_FILE_BYTES = 20_000_000;
+const DEFAULT_MAX_FILE_BYTES = 20_000_000;
 
 /** Options for loading articles. */
 export interface LoadOptions {

@@ -35,7 +35,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * Removes the Markdown markup that would otherwise end up in answers and quotes (heading
  * marks, emphasis, link syntax, images). Anything subtler stays as written.
  */
-export function stripSimpleMarkdown(body: string): string {
+function stripSimpleMarkdown(body: string): string {
   return body
     .replace(/<!--[\s\S]*?-->/g, '')
     .replace(/!\[[^\]\n]*\]\([^)\n]*\)/g, '')

@@ -6,7 +6,7 @@ import { sentenceSpans } from '../util/text.js';
 import { normalizeDate } from './dates.js';
 
 /** Titles guessed from the body are cut to about this many characters. */
-export const GUESSED_TITLE_MAX = 120;
+const GUESSED_TITLE_MAX = 120;
 /** Explicit titles (front matter, metadata) are only cut when absurdly long. */
 const EXPLICIT_TITLE_MAX = 300;
 /** A first line longer than this reads as a paragraph, not a headline. */
@@ -21,7 +21,7 @@ export class NotTextError extends Error {
  * True for content that is clearly not text: any NUL byte, or more than 10% control
  * characters in the first 64 KB (text files have only tabs, newlines and form feeds).
  */
-export function looksBinary(bytes: Uint8Array): boolean {
+function looksBinary(bytes: Uint8Array): boolean {
   const n = Math.min(bytes.length, 64 * 1024);
   let control = 0;
   for (let i = 0; i < n; i++) {
@@ -82,7 +82,7 @@ export function oneLine(text: string): string {
 }
 
 /** Cuts `text` to at most `max` characters at a word boundary, marking the cut with an ellipsis. */
-export function shortenAtWord(text: string, max: number): string {
+function shortenAtWord(text: string, max: number): string {
   const s = oneLine(text);
   if (s.length <= max) return s;
   const cut = s.slice(0, max);
@@ -100,7 +100,7 @@ export function cleanTitle(title: unknown): string | null {
 }
 
 /** The first sentence of `text` (looking at its first paragraph only), on one line. */
-export function firstSentence(text: string): string {
+function firstSentence(text: string): string {
   const para = text.trimStart().split(/\n\s*\n/, 1)[0] ?? '';
   // Only the start matters, and segmenting a 50 KB single-paragraph dump would be waste.
   const head = para.slice(0, 2000);

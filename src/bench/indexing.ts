@@ -158,7 +158,7 @@ export async function benchIndexing(o: IndexingOptions): Promise<IndexingResult>
 }
 
 /** Copies the (first `limit`) article files into `dest`, keeping relative paths; returns them. */
-export function copyArticles(src: string, dest: string, limit?: number): string[] {
+function copyArticles(src: string, dest: string, limit?: number): string[] {
   if (!fs.existsSync(src) || !fs.statSync(src).isDirectory()) throw new Error(`Articles folder not found: ${src}`);
   const all = listFiles(src).sort();
   const files = limit !== undefined ? all.slice(0, Math.max(0, limit)) : all;

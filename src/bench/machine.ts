@@ -1,38 +1,9 @@
 /**
- * What the numbers were measured on. Benchmarks are meaningless without the machine, so every
- * report carries it.
+ * How busy the machine is while the benchmark runs (the machine description itself is
+ * `util/machine.ts`).
  */
 import fs from 'node:fs';
 import os from 'node:os';
-
-/** The machine and runtime a report was produced on. */
-export interface MachineInfo {
-  cpuModel: string;
-  cpuCount: number;
-  /** Cores this process may use (cgroup/affinity aware when Node knows it). */
-  availableParallelism: number;
-  totalMemoryBytes: number;
-  node: string;
-  os: string;
-  arch: string;
-  /** 1-, 5- and 15-minute load averages when the report was written; other work on the machine slows every number. */
-  loadAverage: number[];
-}
-
-/** Describes the current machine. */
-export function machineInfo(): MachineInfo {
-  const cpus = os.cpus();
-  return {
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    cpuCount: cpus.length,
-    availableParallelism: typeof os.availableParallelism === 'function' ? os.availableParallelism() : cpus.length,
-    totalMemoryBytes: os.totalmem(),
-    node: process.version,
-    os: `${os.type()} ${os.release()}`,
-    arch: process.arch,
-    loadAverage: os.loadavg().map((v) => Math.round(v * 100) / 100),
-  };
-}
 
 /** A warning when other processes already keep the CPUs busy (1-minute load average above half the cores), else null. */
 export function busyMachineWarning(): string | null {

@@ -124,7 +124,7 @@ export async function chooseEmbedder(config: Config, logger: Logger, shape: Shap
  * Writes the stand-in model (fp32, and int8 when it can) into the cache unless an identical one is
  * there; returns its model id and whether the int8 file exists.
  */
-export function ensureShapeModel(o: ShapeModelOptions): { modelId: string; quantized: boolean; quantizeProblem?: string } | { problem: string } {
+function ensureShapeModel(o: ShapeModelOptions): { modelId: string; quantized: boolean; quantizeProblem?: string } | { problem: string } {
   const shape = MODEL_SHAPES[o.shape];
   if (!shape) return { problem: `Unknown --model-shape "${o.shape}" (known: ${Object.keys(MODEL_SHAPES).join(', ')})` };
   const modelId = `${SHAPE_OWNER}/${shape.like}`;

@@ -4,7 +4,8 @@
  */
 import type { BotResult, SectionUnavailable } from './bot.js';
 import type { IndexingResult } from './indexing.js';
-import type { MachineInfo } from './machine.js';
+import type { MachineInfo } from '../util/machine.js';
+import { formatTable } from '../util/table.js';
 import type { QueryResult, SizeResult } from './query.js';
 import { formatCount } from './query.js';
 import type { Summary } from './stats.js';
@@ -192,13 +193,13 @@ export function formatReport(r: BenchReport): string {
   out.push(formatBot(r.bot));
   out.push('## Targets');
   out.push('');
-  out.push(table(['target', 'goal', 'measured', 'result', 'note'], r.targets.map((t) => [
+  out.push(formatTable(['target', 'goal', 'measured', 'result', 'note'], r.targets.map((t) => [
     t.description,
     t.target,
     t.measured === null ? '—' : `${fmt(t.measured, t.unit === '' ? 3 : 1)}${t.unit ? ' ' + t.unit : ''}`,
     t.pass === null ? 'not measured' : t.pass ? 'PASS' : 'FAIL',
     t.note ?? '',
-  ])));
+  ]), 'markdown'));
   return out.join('\n') + '\n';
 }
 
@@ -221,7 +222,7 @@ function formatIndexing(x: IndexingResult | SectionUnavailable): string {
     `Folder: ${x.articlesDir}${x.skippedFiles ? ` (${x.skippedFiles} files skipped)` : ''}`,
     `Throughput: ${f.articlesPerSecond.toFixed(1)} articles/s, ${f.chunksPerSecond.toFixed(1)} chunks/s${f.embedChunksPerSecond !== null ? ` (embedding alone: ${f.embedChunksPerSecond.toFixed(1)} chunks/s)` : ''}; peak RSS while indexing ${mb(f.peakRssBytes)}; other processes used ${cores(f.otherCpuCores)} cores during the full build`,
     '',
-    table(['step', 'seconds', 'share'], rows),
+    formatTable(['step', 'seconds', 'share'], rows, 'markdown'),
   ].join('\n');
 }
 
@@ -259,9 +260,9 @@ function formatQuery(x: QueryResult | SectionUnavailable): string {
     x.synthetic.note,
     `Vectors: ${x.synthetic.space.dimension}-d, ${x.synthetic.space.clusters} topics; questions: ${x.synthetic.questions}.`,
     '',
-    table(['chunks', 'stage', 'p50', 'p95', 'p99'], lat),
+    formatTable(['chunks', 'stage', 'p50', 'p95', 'p99'], lat, 'markdown'),
     '',
-    table(['chunks', 'actual', 'build s', 'index size', 'build RSS peak', 'recall@10', 'exact p50 ms', 'model load s', 'RSS: process', '+ model', '+ index', 'serving peak', 'other CPU'], idx),
+    formatTable(['chunks', 'actual', 'build s', 'index size', 'build RSS peak', 'recall@10', 'exact p50 ms', 'model load s', 'RSS: process', '+ model', '+ index', 'serving peak', 'other CPU'], idx, 'markdown'),
     'Serving RSS is measured in a fresh process per size: the process alone (code and native libraries), with the model loaded, with the index open, and the peak while answering queries. "other CPU": cores other processes kept busy while the queries were timed.',
     '',
   ].join('\n');
@@ -281,16 +282,9 @@ function formatBot(x: BotResult | SectionUnavailable): string {
     x.note,
     ...x.variants.map((v) => `- ${v.name}: ${v.description}; bot process peak RSS ${v.peakRssBytes === null ? '—' : mb(v.peakRssBytes)}`),
     '',
-    table(['variant', 'load', 'chats', 'messages', 'msg/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'other CPU'], rows),
+    formatTable(['variant', 'load', 'chats', 'messages', 'msg/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'other CPU'], rows, 'markdown'),
     '',
   ].join('\n');
-}
-
-/** A Markdown table with padded columns. */
-export function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n') + '\n';
 }
 
 function fmt(v: number, digits: number): string {

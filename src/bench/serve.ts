@@ -11,7 +11,8 @@ import type { Embedder } from '../types.js';
 import { createLogger } from '../util/log.js';
 import { OtherCpuMeter } from './machine.js';
 import { PeakRssSampler } from './memory.js';
-import { mean, recallAtK, summarize, type ScoredLabel, type Summary } from './stats.js';
+import { mean } from '../util/stats.js';
+import { recallAtK, summarize, type ScoredLabel, type Summary } from './stats.js';
 
 /** What the serving child is given. */
 export interface ServeInput {

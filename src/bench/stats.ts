@@ -1,7 +1,9 @@
 /**
  * The small amount of statistics the benchmark reports: percentiles of latency samples and
- * recall of approximate nearest-neighbour results against exact ones.
+ * recall of approximate nearest-neighbour results against exact ones. Means and percentiles
+ * come from `util/stats.ts` (linear interpolation between closest ranks).
  */
+import { percentile } from '../util/stats.js';
 
 /** Latency distribution of one measured step, in milliseconds (null when nothing was measured). */
 export interface Summary {
@@ -12,22 +14,6 @@ export interface Summary {
   p95: number | null;
   p99: number | null;
   max: number | null;
-}
-
-/**
- * The p-th percentile (0–100) of `values` by linear interpolation between the closest ranks
- * (rank = p/100 · (n − 1), the definition numpy and most spreadsheets use). NaN for no values.
- */
-export function percentile(values: readonly number[], p: number): number {
-  if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be between 0 and 100, got ${p}`);
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = (p / 100) * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  const a = sorted[lo]!;
-  const b = sorted[hi]!;
-  return a + (b - a) * (rank - lo);
 }
 
 /** Count, mean, min, p50, p95, p99 and max of `values`. */
@@ -78,10 +64,4 @@ export function recallAtK(approx: readonly ScoredLabel[], exact: readonly Scored
     if (labels.has(h.label) || h.score >= kth - epsilon) hits++;
   }
   return Math.min(1, hits / truth.length);
-}
-
-/** Arithmetic mean; NaN for no values. */
-export function mean(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  return values.reduce((s, v) => s + v, 0) / values.length;
 }

@@ -87,7 +87,7 @@ export class SyntheticSpace {
 }
 
 /** Id of the stub embedder for a space; recorded in the index manifest like a model id. */
-export function syntheticEmbedderId(spec: SpaceSpec): string {
+function syntheticEmbedderId(spec: SpaceSpec): string {
   return `synthetic:${spec.dimension}d-${spec.clusters}topics-seed${spec.seed}`;
 }
 

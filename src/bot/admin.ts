@@ -26,7 +26,7 @@ export const ADMIN_COMMANDS: BotCommand[] = [
 ];
 
 /** File types an upload may have. */
-export const UPLOAD_EXTENSIONS = ['.txt', '.md', '.markdown', '.html', '.htm', '.pdf'];
+const UPLOAD_EXTENSIONS = ['.txt', '.md', '.markdown', '.html', '.htm', '.pdf'];
 
 /** Guard for admin commands: refuses everyone whose user id is not configured as admin. */
 export function adminOnly(deps: BotDeps) {

@@ -18,7 +18,7 @@ export const PUBLIC_COMMANDS: BotCommand[] = [
 ];
 
 /** Prefix of /sources paging buttons' callback_data. */
-export const SOURCES_PREFIX = 's:';
+const SOURCES_PREFIX = 's:';
 
 function howToAsk(ctx: Context): string {
   const group = ctx.chat?.type !== 'private';

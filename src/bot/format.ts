@@ -44,7 +44,7 @@ export function renderAnswerHtml(answer: Answer): string {
 }
 
 /** The "Sources" block: one line per cited article with its number, linked title and date. */
-export function renderSourcesHtml(citations: readonly Citation[]): string {
+function renderSourcesHtml(citations: readonly Citation[]): string {
   const lines = [...citations]
     .sort((a, b) => a.n - b.n)
     .map((c) => `[${c.n}] ${link(c.title || c.articleId, c.url)} · ${escapeHtml(c.date ?? 'date unknown')}`);

@@ -19,7 +19,7 @@ export interface SendOptions {
 }
 
 /** True when Telegram refused the message because its HTML did not parse. */
-export function isParseError(err: unknown): boolean {
+function isParseError(err: unknown): boolean {
   return err instanceof GrammyError && err.error_code === 400 && /parse entities|can't find end|unsupported start tag|unclosed|entity/i.test(err.description ?? '');
 }
 

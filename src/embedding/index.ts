@@ -11,9 +11,8 @@ import { silentLogger, type Logger } from '../util/log.js';
 import { createOpenAIEmbedder } from './openai.js';
 import { createTransformersEmbedder, ModelLoadError, type ModelLoadProgress } from './transformers.js';
 
-export { approximateTokenCounter, createOpenAIEmbedder } from './openai.js';
-export { createTransformersEmbedder, ModelLoadError, type ModelLoadProgress } from './transformers.js';
-export { knownModelProfile, resolveModelProfile, type ModelProfile, type Pooling, type ResolvedModelProfile } from './models.js';
+export { approximateTokenCounter } from './openai.js';
+export type { ModelLoadProgress } from './transformers.js';
 
 /** What `createEmbedder` produced: an embedder, or null plus the reason to show the user. */
 export interface EmbedderResult {

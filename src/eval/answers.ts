@@ -6,7 +6,8 @@
 import { LlmUnavailableError, type LlmClient } from '../answering/index.js';
 import type { Answer, AnswerMode, Citation, Passage, QuestionAnswerer } from '../types.js';
 import { historyFor, isAnswerable, type EvalQuestion } from './dataset.js';
-import { containsAnswer, containsNormalised, normaliseWhitespace, quantile, share } from './metrics.js';
+import { percentile } from '../util/stats.js';
+import { containsAnswer, containsNormalised, normaliseWhitespace, share } from './metrics.js';
 
 /** What one question's answer got. */
 export interface AnswerQuestionResult {
@@ -58,6 +59,7 @@ export interface AnswerMetrics {
   answerable: number;
   /** Share of answerable questions wrongly answered "not covered" (lower is better). */
   answerableNotCovered: number;
+  /** Answer time per question; percentiles as `util/stats.ts` defines them, 0 when nothing ran. */
   latencyMs: { p50: number; p95: number };
 }
 
@@ -207,7 +209,7 @@ export async function evaluateAnswers(options: {
       unanswerableNotCovered: share(unanswerable.map((r) => r.notCovered)),
       answerable: answerable.length,
       answerableNotCovered: share(answerable.map((r) => r.notCovered)),
-      latencyMs: { p50: Math.round(quantile(times, 0.5)), p95: Math.round(quantile(times, 0.95)) },
+      latencyMs: { p50: Math.round(percentile(times, 50, 0)), p95: Math.round(percentile(times, 95, 0)) },
     },
   };
 }

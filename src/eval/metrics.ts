@@ -49,19 +49,6 @@ export function share(flags: readonly boolean[]): number {
   return flags.length === 0 ? 0 : flags.filter(Boolean).length / flags.length;
 }
 
-/** Arithmetic mean; 0 for no values. */
-export function mean(values: readonly number[]): number {
-  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
-}
-
-/** The q-quantile (0..1) by nearest rank on the sorted values; 0 for no values. */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[i]!;
-}
-
 /** `ids` without repeats, each at its first position. */
 export function distinct(ids: readonly string[]): string[] {
   return [...new Set(ids)];
@@ -95,7 +82,7 @@ export function containsNormalised(haystack: string, needle: string): boolean {
  * Loose form for answer matching: case, accents, typographic quotes and dashes, punctuation
  * and thousands separators do not matter ("Charité" = "charite", "1,051,635" = "1051635").
  */
-export function normaliseAnswer(text: string): string {
+function normaliseAnswer(text: string): string {
   return text
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')

@@ -3,23 +3,20 @@
  * comparison of two saved reports.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import { UserError } from '../util/errors.js';
+import type { MachineInfo } from '../util/machine.js';
+import { formatTable } from '../util/table.js';
 import type { AnswerMetrics, AnswerQuestionResult } from './answers.js';
 import { EVAL_MODES, type EvalMode, type ModeMetrics, type RetrievalQuestionResult } from './retrieval.js';
 
 /** Bumped when a field changes meaning, so `--compare` can refuse to mix them. */
 export const REPORT_VERSION = 1;
 
-/** The machine a report was made on. */
-export interface MachineInfo {
-  os: string;
-  arch: string;
-  cpus: number;
-  cpuModel: string;
-  memoryGb: number;
-  node: string;
-}
+/**
+ * The machine a report was made on: the fields every evaluation report carries (reports written
+ * now hold the full `MachineInfo` from `util/machine.ts`; older ones only these).
+ */
+export type EvalMachineInfo = Pick<MachineInfo, 'os' | 'arch' | 'cpus' | 'cpuModel' | 'memoryGb' | 'node'>;
 
 /** Settings that decide the numbers. */
 export interface ReportConfig {
@@ -71,7 +68,7 @@ export interface QuestionReport {
 export interface EvalReport {
   version: number;
   timestamp: string;
-  machine: MachineInfo;
+  machine: EvalMachineInfo;
   config: ReportConfig;
   dataset: DatasetInfo;
   index: { seconds: number; added: number; changed: number; removed: number; unchanged: number };
@@ -83,32 +80,11 @@ export interface EvalReport {
   questions: QuestionReport[];
 }
 
-/** Describes the current machine for the report. */
-export function machineInfo(): MachineInfo {
-  const cpus = os.cpus();
-  return {
-    os: `${os.type()} ${os.release()}`,
-    arch: os.arch(),
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    memoryGb: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
-    node: process.version,
-  };
-}
-
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const dec = (x: number) => x.toFixed(3);
 
-/** Lays out rows as a fixed-width table with a header rule; the first column is left-aligned. */
-export function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
 /** The retrieval table: one row per mode that ran. */
-export function formatRetrievalTable(report: Pick<EvalReport, 'modes' | 'config'>): string {
+function formatRetrievalTable(report: Pick<EvalReport, 'modes' | 'config'>): string {
   const rows = EVAL_MODES.flatMap((mode) => {
     const m = report.modes[mode];
     if (!m) return [];
@@ -132,7 +108,7 @@ export function formatRetrievalTable(report: Pick<EvalReport, 'modes' | 'config'
 }
 
 /** The answer table: one row for the answering mode that ran. */
-export function formatAnswerTable(a: AnswerMetrics): string {
+function formatAnswerTable(a: AnswerMetrics): string {
   const label = a.answerMode === 'llm' ? `llm (${a.model ?? '?'})` : 'extractive';
   return formatTable(
     ['answers', 'Correct', 'Judge', 'Cites valid', 'Verbatim', 'Gold cited', 'Unans→NC', 'Ans→NC', 'p50 ms'],

@@ -5,6 +5,7 @@
  */
 import { condenseDeterministic } from '../answering/index.js';
 import type { HybridRetriever } from '../retrieval/index.js';
+import { mean, percentile } from '../util/stats.js';
 import { historyFor, isAnswerable, type EvalQuestion } from './dataset.js';
 import {
   binaryRelevances,
@@ -12,10 +13,8 @@ import {
   distinct,
   firstRelevantRank,
   hitAtK,
-  mean,
   mrrAtK,
   ndcgAtK,
-  quantile,
   share,
 } from './metrics.js';
 
@@ -59,7 +58,7 @@ export interface ModeMetrics {
   unanswerableNotCovered: number;
   /** Share of answerable questions wrongly flagged as not covered (lower is better). */
   answerableNotCovered: number;
-  /** Whole-retrieval time per query, for orientation only (machine-dependent). */
+  /** Whole-retrieval time per query, for orientation only (machine-dependent); percentiles as `util/stats.ts` defines them, 0 when nothing ran. */
   latencyMs: { p50: number; p95: number };
 }
 
@@ -146,13 +145,13 @@ function summarise(
     hitAt5: hitAtK(ranks, 5),
     hitAt10: hitAtK(ranks, 10),
     mrrAt10: mrrAtK(ranks, 10),
-    ndcgAt10: mean(ndcgs),
+    ndcgAt10: mean(ndcgs, 0),
     withQuote: quoted.length,
     quoteRecall: share(quoted.map((r) => r.quoteFound === true)),
     unanswerable: unanswerable.length,
     unanswerableNotCovered: share(unanswerable.map((r) => r.notCovered)),
     answerableNotCovered: share(answerable.map((r) => r.notCovered)),
-    latencyMs: { p50: round(quantile(times, 0.5)), p95: round(quantile(times, 0.95)) },
+    latencyMs: { p50: round(percentile(times, 50, 0)), p95: round(percentile(times, 95, 0)) },
   };
 }
 

@@ -9,7 +9,8 @@ import { UserError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { evaluateAnswers, type AnswerRun } from './answers.js';
 import { isAnswerable, resolveGold, type EvalDataset } from './dataset.js';
-import { REPORT_VERSION, machineInfo, type EvalReport, type QuestionReport } from './report.js';
+import { machineInfo } from '../util/machine.js';
+import { REPORT_VERSION, type EvalReport, type QuestionReport } from './report.js';
 import { evaluateMode, evaluationQuery, EVAL_MODES, type EvalMode, type ModeResult } from './retrieval.js';
 
 /** What to run. */
@@ -29,7 +30,7 @@ export interface EvalRunOptions {
 }
 
 /** Why `mode` cannot run with this app, or null when it can. */
-export function modeUnavailable(app: App, mode: EvalMode): string | null {
+function modeUnavailable(app: App, mode: EvalMode): string | null {
   if (mode === 'lexical') return null;
   if (mode === 'rerank') {
     const model = app.config.retrieval.rerankModel;

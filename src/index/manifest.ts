@@ -26,7 +26,7 @@ export interface Manifest {
 }
 
 /** sha256 of a file, streamed so large indexes do not load into memory at once. */
-export function fileSha256(file: string): string {
+function fileSha256(file: string): string {
   const hash = createHash('sha256');
   const fd = fs.openSync(file, 'r');
   try {

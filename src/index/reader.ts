@@ -81,9 +81,6 @@ export class IndexReader {
     this.liveVectors = manifest.embedder ? manifest.counts.chunks : 0;
     this.stmts = {
       chunk: this.db.prepare('SELECT rowid AS label, id, article_id AS articleId, ordinal, start, end, text FROM chunks WHERE rowid = ?'),
-      chunkByKey: this.db.prepare(
-        'SELECT rowid AS label, id, article_id AS articleId, ordinal, start, end, text FROM chunks WHERE article_id = ? AND ordinal = ?',
-      ),
       article: this.db.prepare('SELECT id, title, date, url, source, path FROM articles WHERE id = ?'),
       articleText: this.db.prepare('SELECT text FROM articles WHERE id = ?'),
       lexical: this.db.prepare(
@@ -170,11 +167,6 @@ export class IndexReader {
   /** The chunk with this label. */
   chunk(label: number): StoredChunk | undefined {
     return this.stmts.chunk.get(label) as StoredChunk | undefined;
-  }
-
-  /** The chunk of `articleId` with this ordinal. */
-  chunkAt(articleId: string, ordinal: number): StoredChunk | undefined {
-    return this.stmts.chunkByKey.get(articleId, ordinal) as StoredChunk | undefined;
   }
 
   /** Stored vector of a chunk, if any. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mean, percentile, recallAtK, summarize } from '../../src/bench/stats.js';
+import { recallAtK, summarize } from '../../src/bench/stats.js';
+import { mean, percentile } from '../../src/util/stats.js';
 
 describe('percentile', () => {
   it('interpolates between the closest ranks', () => {

@@ -5,14 +5,13 @@ import {
   containsNormalised,
   firstRelevantRank,
   hitAtK,
-  mean,
   mrrAtK,
   ndcgAtK,
   normaliseWhitespace,
-  quantile,
   recallAtK,
   share,
 } from '../../src/eval/metrics.js';
+import { mean, percentile } from '../../src/util/stats.js';
 
 describe('hitAtK', () => {
   const ranks = [1, 3, null, 6];
@@ -117,10 +116,10 @@ describe('ranks over result lists', () => {
 });
 
 describe('rates and summaries', () => {
-  it('shares and means are 0 for no values', () => {
+  it('shares are 0 for no values, and so are means and percentiles when the evaluation asks for 0', () => {
     expect(share([])).toBe(0);
-    expect(mean([])).toBe(0);
-    expect(quantile([], 0.5)).toBe(0);
+    expect(mean([], 0)).toBe(0);
+    expect(percentile([], 50, 0)).toBe(0);
   });
 
   it('computes a share of true flags and a mean', () => {
@@ -128,11 +127,12 @@ describe('rates and summaries', () => {
     expect(mean([1, 2, 6])).toBe(3);
   });
 
-  it('takes nearest-rank quantiles', () => {
+  it('takes linearly interpolated percentiles (util/stats)', () => {
     const v = [5, 1, 4, 2, 3];
-    expect(quantile(v, 0.5)).toBe(3);
-    expect(quantile(v, 0.95)).toBe(5);
-    expect(quantile(v, 0)).toBe(1);
+    expect(percentile(v, 50)).toBe(3);
+    // rank 0.95 · 4 = 3.8 → 4 + 0.8 · (5 − 4); was 5 with the old nearest-rank quantile.
+    expect(percentile(v, 95)).toBeCloseTo(4.8, 10);
+    expect(percentile(v, 0)).toBe(1);
   });
 });
 
