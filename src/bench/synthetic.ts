@@ -12,18 +12,9 @@ import { createHash } from 'node:crypto';
 import { chunkArticle, type ChunkOptions } from '../chunking/index.js';
 import type { Article, Embedder, TokenCounter } from '../types.js';
 import { splitSentences, splitWords } from '../util/text.js';
+import { createRng } from '../util/random.js';
 
-/** A seeded uniform generator in [0, 1) (mulberry32: tiny, fast, good enough for test data). */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { createRng };
 
 /** A standard normal sample (Box–Muller). */
 export function gaussian(rng: () => number): number {

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRng } from '../../src/util/random.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PROJECT_ROOT = path.resolve(HERE, '../..');
@@ -29,6 +30,21 @@ export const FIXTURE_MODELS_DIR = path.join(PROJECT_ROOT, 'test', '.fixtures', '
 export const FIXTURE_DIMENSION = 128;
 /** `model_max_length` written into the fixture tokenizer config. */
 export const FIXTURE_MAX_TOKENS = 512;
+
+/** The BERT tokenizer settings both fixture models share. */
+const TOKENIZER_CONFIG = new TextEncoder().encode(
+  JSON.stringify({
+    tokenizer_class: 'BertTokenizer',
+    do_lower_case: true,
+    model_max_length: FIXTURE_MAX_TOKENS,
+    cls_token: '[CLS]',
+    sep_token: '[SEP]',
+    pad_token: '[PAD]',
+    unk_token: '[UNK]',
+    mask_token: '[MASK]',
+  }, null, 2),
+);
+
 /** Model id of the fixture cross-encoder (resolved under `FIXTURE_MODELS_DIR`). */
 export const FIXTURE_RERANKER_ID = 'fixture/tiny-cross-encoder';
 
@@ -301,16 +317,7 @@ export function buildFixtureModelFiles(texts: string[]): Record<string, Uint8Arr
       pad_token_id: 0,
     }),
     'tokenizer.json': new TextEncoder().encode(tokenizerJson(vocab)),
-    'tokenizer_config.json': json({
-      tokenizer_class: 'BertTokenizer',
-      do_lower_case: true,
-      model_max_length: FIXTURE_MAX_TOKENS,
-      cls_token: '[CLS]',
-      sep_token: '[SEP]',
-      pad_token: '[PAD]',
-      unk_token: '[UNK]',
-      mask_token: '[MASK]',
-    }),
+    'tokenizer_config.json': TOKENIZER_CONFIG,
     // transformers.js picks the quantized file by default; identical bytes keep both paths equal.
     'onnx/model.onnx': onnx,
     'onnx/model_quantized.onnx': onnx,
@@ -329,17 +336,6 @@ function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: tiny, seedable and identical on every platform. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rand: () => number): () => number {
   return () => {
@@ -401,7 +397,7 @@ function tokenKinds(vocab: string[]): TokenKind[] {
 }
 
 function buildOnnx(vocab: string[]): Uint8Array {
-  const rand = prng(20240627);
+  const rand = createRng(20240627);
   const normal = gaussian(rand);
   const V = vocab.length;
   const { inits, nodes, f32, i64, node } = graphBuilder();
@@ -420,7 +416,7 @@ function buildOnnx(vocab: string[]): Uint8Array {
     const special = kinds[id] === 'special';
     const salience = SALIENCE[kinds[id]!];
     // Seeded by the token itself, so a word keeps its vector when fixtures add other words.
-    if (!special) row.set(wordVector(gaussian(prng(fnv1a(token)))), WORD_DIMS);
+    if (!special) row.set(wordVector(gaussian(createRng(fnv1a(token)))), WORD_DIMS);
     row[0] = salience / Math.SQRT2;
     row[1] = -salience / Math.SQRT2;
   });
@@ -524,16 +520,7 @@ export function buildFixtureRerankerFiles(texts: string[]): Record<string, Uint8
       label2id: { LABEL_0: 0 },
     }),
     'tokenizer.json': new TextEncoder().encode(tokenizerJson(vocab)),
-    'tokenizer_config.json': json({
-      tokenizer_class: 'BertTokenizer',
-      do_lower_case: true,
-      model_max_length: FIXTURE_MAX_TOKENS,
-      cls_token: '[CLS]',
-      sep_token: '[SEP]',
-      pad_token: '[PAD]',
-      unk_token: '[UNK]',
-      mask_token: '[MASK]',
-    }),
+    'tokenizer_config.json': TOKENIZER_CONFIG,
     'onnx/model.onnx': onnx,
     'onnx/model_quantized.onnx': onnx,
   };
@@ -553,7 +540,7 @@ function buildCrossEncoderOnnx(vocab: string[]): Uint8Array {
     // Special tokens stay zero so [CLS]/[SEP]/[PAD] never match anything.
     if (kind === 'special') return;
     // Seeded by the token itself (and salted apart from the embedder's vectors).
-    const normal = gaussian(prng(fnv1a(`cross-encoder:${token}`)));
+    const normal = gaussian(createRng(fnv1a(`cross-encoder:${token}`)));
     const v = Float64Array.from({ length: D }, normal);
     const n = Math.hypot(...v);
     v.forEach((x, i) => (wordVec[id * D + i] = x / n));
