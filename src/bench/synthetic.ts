@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { chunkArticle, type ChunkOptions } from '../chunking/index.js';
 import type { Article, Embedder, TokenCounter } from '../types.js';
 import { splitSentences, splitWords } from '../util/text.js';
-import { createRng } from '../util/random.js';
+import { createRng, fnv1a } from '../util/random.js';
 
 export { createRng };
 
@@ -179,11 +179,3 @@ function normalise(v: Float32Array): Float32Array {
   return v;
 }
 
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRng } from '../../src/util/random.js';
+import { createRng, fnv1a } from '../../src/util/random.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PROJECT_ROOT = path.resolve(HERE, '../..');
@@ -31,19 +31,20 @@ export const FIXTURE_DIMENSION = 128;
 /** `model_max_length` written into the fixture tokenizer config. */
 export const FIXTURE_MAX_TOKENS = 512;
 
+/** Pretty-printed JSON bytes, as the model hub serves config files. */
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 2));
+
 /** The BERT tokenizer settings both fixture models share. */
-const TOKENIZER_CONFIG = new TextEncoder().encode(
-  JSON.stringify({
-    tokenizer_class: 'BertTokenizer',
-    do_lower_case: true,
-    model_max_length: FIXTURE_MAX_TOKENS,
-    cls_token: '[CLS]',
-    sep_token: '[SEP]',
-    pad_token: '[PAD]',
-    unk_token: '[UNK]',
-    mask_token: '[MASK]',
-  }, null, 2),
-);
+const TOKENIZER_CONFIG = json({
+  tokenizer_class: 'BertTokenizer',
+  do_lower_case: true,
+  model_max_length: FIXTURE_MAX_TOKENS,
+  cls_token: '[CLS]',
+  sep_token: '[SEP]',
+  pad_token: '[PAD]',
+  unk_token: '[UNK]',
+  mask_token: '[MASK]',
+});
 
 /** Model id of the fixture cross-encoder (resolved under `FIXTURE_MODELS_DIR`). */
 export const FIXTURE_RERANKER_ID = 'fixture/tiny-cross-encoder';
@@ -300,7 +301,6 @@ function tokenizerJson(vocab: string[]): string {
 export function buildFixtureModelFiles(texts: string[]): Record<string, Uint8Array> {
   const vocab = buildVocab(texts);
   const onnx = buildOnnx(vocab);
-  const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 2));
   return {
     'config.json': json({
       model_type: 'bert',
@@ -327,14 +327,6 @@ export function buildFixtureModelFiles(texts: string[]): Record<string, Uint8Arr
 // ---------------------------------------------------------------------------
 // Weights
 
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 
 function gaussian(rand: () => number): () => number {
@@ -501,7 +493,6 @@ const LOGIT_BIAS = -4;
 export function buildFixtureRerankerFiles(texts: string[]): Record<string, Uint8Array> {
   const vocab = buildVocab(texts);
   const onnx = buildCrossEncoderOnnx(vocab);
-  const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 2));
   return {
     'config.json': json({
       model_type: 'bert',
