@@ -1,7 +1,7 @@
-import { chmod, open, symlink } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, symlink } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -85,28 +85,35 @@ describe('a folder full of bad input', () => {
   });
 
   // root reads anything, so as root the load runs in a child process as the unprivileged "nobody".
+  // Everything the child needs lives inside this test's own folder: the articles, and a HOME and
+  // TMPDIR it may write (tsx caches compiled files under TMPDIR/tsx-<uid>). Nothing outside the
+  // folder is touched, so the system temp folder keeps its mode on every machine.
   it('reports a file or folder it has no permission to read', async () => {
-    await writeFiles(dir, { 'secret.txt': body('secret'), 'ok.txt': body('ok'), 'locked/x.txt': body('locked') });
-    await chmod(join(dir, 'secret.txt'), 0o000);
-    await chmod(join(dir, 'locked'), 0o000);
+    const articles = join(dir, 'articles');
+    await writeFiles(articles, { 'secret.txt': body('secret'), 'ok.txt': body('ok'), 'locked/x.txt': body('locked') });
+    await chmod(join(articles, 'secret.txt'), 0o000);
+    await chmod(join(articles, 'locked'), 0o000);
     let result: { skipped: unknown[]; ids: string[] };
     if (process.getuid?.() === 0) {
       const NOBODY = 65534;
-      // The child must be able to reach the folder (mkdtemp makes it 0700) and its parents.
+      // mkdtemp made `dir` 0700; the child must be able to enter it.
       await chmod(dir, 0o755);
-      await chmod(dirname(dir), 0o755).catch(() => {});
+      await chmod(articles, 0o755);
+      const home = join(dir, 'home');
+      await mkdir(home);
+      await chown(home, NOBODY, NOBODY);
       const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-      const { stdout } = await execFileAsync(process.execPath, ['--import', tsx, resolve('test/support/load-child.ts'), dir], {
+      const { stdout } = await execFileAsync(process.execPath, ['--import', tsx, resolve('test/support/load-child.ts'), articles], {
         uid: NOBODY,
         gid: NOBODY,
-        env: { ...process.env, HOME: '/tmp' },
+        env: { ...process.env, HOME: home, TMPDIR: home },
       });
       result = JSON.parse(stdout) as typeof result;
     } else {
-      const loaded = await loadArticles(dir);
+      const loaded = await loadArticles(articles);
       result = { skipped: loaded.skipped, ids: loaded.articles.map((a) => a.id) };
     }
-    await chmod(join(dir, 'locked'), 0o700);
+    await chmod(join(articles, 'locked'), 0o700);
     expect(result.skipped).toEqual([
       { file: 'locked', reason: 'could not read folder: permission denied' },
       { file: 'secret.txt', reason: 'could not read file: permission denied' },
