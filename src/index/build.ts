@@ -171,8 +171,10 @@ async function buildLocked(options: BuildOptions, started: number): Promise<Inde
     const delFts = db.prepare('DELETE FROM chunks_fts WHERE rowid = ?');
     const delChunks = db.prepare('DELETE FROM chunks WHERE article_id = ?');
     const delArticle = db.prepare('DELETE FROM articles WHERE id = ?');
+    const delArticleFts = db.prepare('DELETE FROM articles_fts WHERE rowid = (SELECT rowid FROM articles WHERE id = ?)');
     db.transaction(() => {
       for (const id of dropIds) {
+        delArticleFts.run(id);
         for (const { rowid } of labelsOf.all(id)) {
           delFts.run(rowid);
           if (vectors) {
@@ -209,11 +211,13 @@ async function buildLocked(options: BuildOptions, started: number): Promise<Inde
       'INSERT INTO chunks (id, article_id, ordinal, start, end, text, embed_text, tokens, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const insFts = db.prepare('INSERT INTO chunks_fts (rowid, embed_text) VALUES (?, ?)');
+    const insArticleFts = db.prepare('INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)');
     const labelled: { label: number; vector: Float32Array }[] = [];
     db.transaction(() => {
       let k = 0;
       for (const { article, chunks } of chunked) {
-        insArticle.run(article);
+        const { lastInsertRowid: articleRow } = insArticle.run(article);
+        insArticleFts.run(articleRow, article.title, article.text);
         for (const c of chunks) {
           const vec = embedder ? embeddings[k] : undefined;
           k++;

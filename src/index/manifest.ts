@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 export const DB_FILE = 'meta.sqlite';
 export const VECTORS_FILE = 'vectors.hnsw';
 export const MANIFEST_FILE = 'manifest.json';

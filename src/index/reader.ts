@@ -40,6 +40,19 @@ export interface Hit {
   score: number;
 }
 
+/** A whole-article search hit: article id, its date and score (higher is better). */
+export interface ArticleHit {
+  articleId: string;
+  date: string | null;
+  score: number;
+}
+
+/** Column weights of the whole-article BM25: the title is short and says what the story is. */
+export interface ArticleFieldWeights {
+  title: number;
+  text: number;
+}
+
 /** Inclusive ISO date range. */
 export interface DateRange {
   from: string;
@@ -91,6 +104,24 @@ export class IndexReader {
          JOIN chunks c ON c.rowid = f.rowid JOIN articles a ON a.id = c.article_id
          WHERE chunks_fts MATCH ? AND a.date BETWEEN ? AND ? ORDER BY bm25(chunks_fts) LIMIT ?`,
       ),
+      articleLexical: this.db.prepare(
+        `SELECT a.id AS articleId, a.date AS date, -bm25(articles_fts, @title, @text) AS score
+         FROM articles_fts f JOIN articles a ON a.rowid = f.rowid
+         WHERE articles_fts MATCH @match ORDER BY bm25(articles_fts, @title, @text) LIMIT @limit`,
+      ),
+      articleLexicalDated: this.db.prepare(
+        `SELECT a.id AS articleId, a.date AS date, -bm25(articles_fts, @title, @text) AS score
+         FROM articles_fts f JOIN articles a ON a.rowid = f.rowid
+         WHERE articles_fts MATCH @match AND a.date BETWEEN @from AND @to ORDER BY bm25(articles_fts, @title, @text) LIMIT @limit`,
+      ),
+      lexicalIn: this.db.prepare(
+        `SELECT f.rowid AS label, -bm25(chunks_fts) AS score FROM chunks_fts f JOIN chunks c ON c.rowid = f.rowid
+         WHERE chunks_fts MATCH ? AND c.article_id IN (SELECT value FROM json_each(?)) ORDER BY bm25(chunks_fts) LIMIT ?`,
+      ),
+      chunksOf: this.db.prepare(
+        'SELECT rowid AS label, id, article_id AS articleId, ordinal, start, end, text FROM chunks WHERE article_id = ? ORDER BY ordinal',
+      ),
+      countInRange: this.db.prepare('SELECT count(*) AS n FROM articles WHERE date BETWEEN ? AND ?'),
       labelsInRange: this.db.prepare(
         'SELECT c.rowid AS label FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.date BETWEEN ? AND ?',
       ),
@@ -130,6 +161,31 @@ export class IndexReader {
     if (!match) return [];
     const rows = (range ? this.stmts.lexicalDated.all(match, range.from, range.to, limit) : this.stmts.lexical.all(match, limit)) as Hit[];
     return rows;
+  }
+
+  /** BM25 over whole articles (title and text, weighted per column); `match` must be a valid FTS5 expression. */
+  articleLexical(match: string, limit: number, options: { range?: DateRange; weights?: ArticleFieldWeights } = {}): ArticleHit[] {
+    if (!match) return [];
+    const w = options.weights ?? { title: 1, text: 1 };
+    const params = { match, limit, title: w.title, text: w.text };
+    const r = options.range;
+    return (r ? this.stmts.articleLexicalDated.all({ ...params, from: r.from, to: r.to }) : this.stmts.articleLexical.all(params)) as ArticleHit[];
+  }
+
+  /** BM25 search over the chunks of the given articles only. */
+  lexicalIn(match: string, articleIds: readonly string[], limit: number): Hit[] {
+    if (!match || articleIds.length === 0) return [];
+    return this.stmts.lexicalIn.all(match, JSON.stringify(articleIds), limit) as Hit[];
+  }
+
+  /** An article's chunks in reading order. */
+  chunksOf(articleId: string): StoredChunk[] {
+    return this.stmts.chunksOf.all(articleId) as StoredChunk[];
+  }
+
+  /** How many articles are dated inside the range. */
+  countInRange(range: DateRange): number {
+    return (this.stmts.countInRange.get(range.from, range.to) as { n: number }).n;
   }
 
   /** Nearest neighbours by inner product (vectors are normalised: this is cosine). */

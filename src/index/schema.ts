@@ -1,4 +1,10 @@
-/** SQLite schema of one index generation: articles, chunks (with their vectors) and the FTS5 lexical index. */
+/**
+ * SQLite schema of one index generation: articles, chunks (with their vectors) and two FTS5
+ * lexical indexes: one over chunks (which passages) and one over whole articles, title and text
+ * (which articles: a question about a story names facts spread over the article, and one chunk
+ * rarely holds them all). The article index is contentless (the text is already in `articles`)
+ * and keyed by the article's rowid.
+ */
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS articles (
   id TEXT PRIMARY KEY,
@@ -28,6 +34,13 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id, ordinal);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
   embed_text,
+  tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
+  title,
+  text,
+  content = '',
+  contentless_delete = 1,
   tokenize = 'porter unicode61 remove_diacritics 2'
 );
 `;
