@@ -124,6 +124,17 @@ export interface Turn {
   content: string;
 }
 
+/** A period the question named ("this week", "in June 2024") from which the collection holds no article. */
+export interface PeriodNote {
+  /** The phrase as written. */
+  matched: string;
+  /** Inclusive ISO dates of the period. */
+  from: string;
+  to: string;
+  /** The newest article date the collection has, or null when it has no dated article. */
+  newest: string | null;
+}
+
 /** What retrieval found for one query. */
 export interface RetrievalResult {
   /** Best passages first, at most k. */
@@ -132,11 +143,14 @@ export interface RetrievalResult {
   notCovered: boolean;
   /** Which halves of the index were used. */
   mode: 'hybrid' | 'lexical' | 'dense';
+  /** Set when the question named a period the collection has no article from. */
+  period?: PeriodNote;
 }
 
 /** Query → ranked passages. */
 export interface Retriever {
-  retrieve(query: string, options?: { k?: number }): Promise<RetrievalResult>;
+  /** `now` is when the question was asked (default: the clock); relative times count from it. */
+  retrieve(query: string, options?: { k?: number; now?: Date }): Promise<RetrievalResult>;
 }
 
 /** An answer being produced: text deltas as they arrive, then the checked result. */
@@ -147,12 +161,21 @@ export interface AnswerStream {
   result: Promise<Answer>;
 }
 
+/** Per-question options of the answerer. */
+export interface AskOptions {
+  /** When the question was asked: "this week" and "recently" count from it. Default: the clock. */
+  now?: Date;
+}
+
 /** The question-answering service both front ends (terminal and Telegram) use. */
 export interface QuestionAnswerer {
-  /** Answers `question` in the context of `history` (oldest first). Never rejects for LLM failures. */
-  ask(question: string, history: Turn[]): Promise<Answer>;
+  /**
+   * Answers `question` in the context of `history` (oldest first). `now` is when it was asked
+   * (the message's date; default the clock). Never rejects for LLM failures.
+   */
+  ask(question: string, history: Turn[], options?: AskOptions): Promise<Answer>;
   /** Like `ask`, streaming text as it is generated. */
-  askStream(question: string, history: Turn[]): AnswerStream;
+  askStream(question: string, history: Turn[], options?: AskOptions): AnswerStream;
 }
 
 /** Counts of what a (re)index did. */

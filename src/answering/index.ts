@@ -7,7 +7,7 @@
  * `Answer.passages` holds exactly the passages retrieval returned, reordered so that
  * cited passages come first in citation order; uncited ones follow in retrieval order.
  */
-import type { Answer, AnswerStream, Passage, QuestionAnswerer, Retriever, Turn } from '../types.js';
+import type { Answer, AnswerStream, AskOptions, Passage, QuestionAnswerer, Retriever, Turn } from '../types.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { checkCitations } from './citations.js';
 import { condenseDeterministic, needsContext, parseCondensedQuery } from './condense.js';
@@ -82,11 +82,11 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
     return condenseDeterministic(question, history);
   }
 
-  async function answer(question: string, rawHistory: Turn[], sink: DeltaSink | null): Promise<Answer> {
+  async function answer(question: string, rawHistory: Turn[], sink: DeltaSink | null, options: AskOptions = {}): Promise<Answer> {
     const started = Date.now();
     const history = boundHistory(rawHistory, historyTurns);
     const query = await condense(question, history);
-    const retrieval = await retriever.retrieve(query);
+    const retrieval = await retriever.retrieve(query, options.now ? { now: options.now } : {});
     const passages = retrieval.passages;
 
     const finish = (answer: Answer): Answer => {
@@ -135,10 +135,10 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
   }
 
   return {
-    ask: (question, history) => answer(question, history, null),
-    askStream: (question, history) => {
+    ask: (question, history, options) => answer(question, history, null, options),
+    askStream: (question, history, options) => {
       const channel = new DeltaChannel();
-      const result = answer(question, history, channel);
+      const result = answer(question, history, channel, options);
       result.then(
         () => channel.close(),
         (err: unknown) => channel.fail(err),

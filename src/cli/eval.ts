@@ -31,7 +31,8 @@ const processIO: EvalIO = {
 const USAGE = `Usage: npm run eval -- [options]
   --articles DIR        articles to evaluate on (default eval/articles)
   --questions FILE      questions, JSON Lines (default eval/questions.jsonl)
-  --modes LIST          comma-separated: ${EVAL_MODES.join(',')} (default: all that can run)
+  --modes LIST          comma-separated: ${EVAL_MODES.join(',')} (default: all that can run;
+                        baseline, plain whole-article BM25, always runs beside them)
   --k N                 passages retrieved per question (default 10)
   --out FILE            JSON report (default reports/eval-<timestamp>.json)
   --no-answers          retrieval metrics only
@@ -124,7 +125,8 @@ function parseModes(list: string | undefined): EvalMode[] {
   const modes = list.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
   const bad = modes.filter((m) => !(EVAL_MODES as readonly string[]).includes(m));
   if (bad.length > 0) throw new UserError(`Unknown mode "${bad[0]}" in --modes; use any of ${EVAL_MODES.join(', ')}.`);
-  return modes as EvalMode[];
+  // Every report shows the product next to the simple baseline; it costs milliseconds.
+  return [...new Set(['baseline', ...modes])] as EvalMode[];
 }
 
 function parseK(value: string | undefined): number {

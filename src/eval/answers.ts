@@ -5,7 +5,7 @@
  */
 import { LlmUnavailableError, type LlmClient } from '../answering/index.js';
 import type { Answer, AnswerMode, Citation, Passage, QuestionAnswerer } from '../types.js';
-import { historyFor, isAnswerable, type EvalQuestion } from './dataset.js';
+import { askedAt, historyFor, isAnswerable, type EvalQuestion } from './dataset.js';
 import { percentile } from '../util/stats.js';
 import { containsAnswer, containsNormalised, normaliseWhitespace, share } from './metrics.js';
 
@@ -158,7 +158,8 @@ export async function evaluateAnswers(options: {
   let done = 0;
   for (const q of questions) {
     const started = performance.now();
-    const answer = await answerer.ask(q.question, historyFor(q, byId, said));
+    const now = askedAt(q, byId);
+    const answer = await answerer.ask(q.question, historyFor(q, byId, said), now ? { now } : {});
     const ms = performance.now() - started;
     said.set(q.id, answer.text);
     const valid = answer.citations.map((c) => citationIsValid(c, answer));

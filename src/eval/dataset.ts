@@ -21,8 +21,36 @@ const questionSchema = z
     follow_up_of: z.string().trim().min(1).optional(),
     /** True when no article answers it: the right reply is "not covered". */
     unanswerable: z.boolean().optional(),
+    /** When the question was asked (ISO date or date-time): "this week" and "recently" count from it. */
+    asked_at: z
+      .string()
+      .trim()
+      .refine((v) => parseAskedAt(v) !== null, { message: 'must be an ISO date (YYYY-MM-DD) or date-time' })
+      .optional(),
   })
   .strict();
+
+/** An `asked_at` value as a Date; a bare date means noon UTC that day. Null when it is not a valid ISO date. */
+export function parseAskedAt(value: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(T.+)?$/.exec(value);
+  if (!m) return null;
+  const d = new Date(m[4] ? value : `${value}T12:00:00Z`);
+  if (Number.isNaN(d.getTime())) return null;
+  // Date.parse rolls 2024-02-30 over to March; a real date reads back the same.
+  return d.toISOString().slice(0, 10) === `${m[1]}-${m[2]}-${m[3]}` || m[4] ? d : null;
+}
+
+/** When a question was asked: its own `asked_at`, else that of the question it follows up on. */
+export function askedAt(q: EvalQuestion, byId: ReadonlyMap<string, EvalQuestion>): Date | undefined {
+  const visited = new Set<string>();
+  let cur: EvalQuestion | undefined = q;
+  while (cur && !visited.has(cur.id)) {
+    if (cur.asked_at !== undefined) return parseAskedAt(cur.asked_at) ?? undefined;
+    visited.add(cur.id);
+    cur = cur.follow_up_of !== undefined ? byId.get(cur.follow_up_of) : undefined;
+  }
+  return undefined;
+}
 
 /** One question as written in the questions file. */
 export type EvalQuestion = z.infer<typeof questionSchema>;

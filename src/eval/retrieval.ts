@@ -6,7 +6,8 @@
 import { condenseDeterministic } from '../answering/index.js';
 import type { HybridRetriever } from '../retrieval/index.js';
 import { mean, percentile } from '../util/stats.js';
-import { historyFor, isAnswerable, type EvalQuestion } from './dataset.js';
+import type { Baseline } from './baseline.js';
+import { askedAt, historyFor, isAnswerable, type EvalQuestion } from './dataset.js';
 import {
   binaryRelevances,
   containsNormalised,
@@ -18,8 +19,11 @@ import {
   share,
 } from './metrics.js';
 
-/** The modes the evaluation knows; `rerank` is hybrid followed by a cross-encoder. */
-export const EVAL_MODES = ['lexical', 'dense', 'hybrid', 'rerank'] as const;
+/**
+ * The modes the evaluation knows: `baseline` is plain whole-article BM25 (./baseline.ts), the
+ * yardstick every other row is read against; `rerank` is hybrid followed by a cross-encoder.
+ */
+export const EVAL_MODES = ['baseline', 'lexical', 'dense', 'hybrid', 'rerank'] as const;
 /** One of `EVAL_MODES`. */
 export type EvalMode = (typeof EVAL_MODES)[number];
 
@@ -76,9 +80,47 @@ export function evaluationQuery(q: EvalQuestion, byId: ReadonlyMap<string, EvalQ
   return condenseDeterministic(q.question, historyFor(q, byId));
 }
 
-/** Runs every question through one retrieval mode. `gold` maps question id → resolved article ids. */
+/** What one mode retrieved for one question. */
+interface Retrieved {
+  articles: string[];
+  /** Passage texts, to look for the gold quote in; null when the mode has no passages (baseline). */
+  passages: string[] | null;
+  notCovered: boolean;
+}
+
+/** Asks one question in `mode`; throws when the retriever ran another mode than asked. */
+async function retrieveFor(
+  options: { retriever: HybridRetriever; baseline?: Baseline | null; mode: EvalMode; k: number },
+  query: string,
+  now: Date | undefined,
+): Promise<Retrieved> {
+  const { mode, k } = options;
+  if (mode === 'baseline') {
+    if (!options.baseline) throw new Error('The baseline mode needs its index.');
+    return { articles: options.baseline.search(query, k), passages: null, notCovered: false };
+  }
+  const r = await options.retriever.retrieveDetailed(query, { k, mode, ...(now ? { now } : {}) });
+  // Rerank searches like hybrid and must report the cross-encoder that ordered the passages.
+  const ran = r.reranker !== null ? `${r.mode} + rerank` : r.mode;
+  const wanted = mode === 'rerank' ? 'hybrid + rerank' : mode;
+  if (ran !== wanted) {
+    throw new Error(
+      mode === 'rerank' && r.reranker === null
+        ? 'Retrieval ran without the reranker when rerank was asked for; the rerank model failed during the run (see the log).'
+        : `Retrieval ran as ${ran} when ${wanted} was asked for; the index or model changed during the run.`,
+    );
+  }
+  return { articles: distinct(r.passages.map((p) => p.articleId)), passages: r.passages.map((p) => p.text), notCovered: r.notCovered };
+}
+
+/**
+ * Runs every question through one retrieval mode, each asked at its `asked_at` (questions
+ * without one are asked now). `gold` maps question id → resolved article ids.
+ */
 export async function evaluateMode(options: {
   retriever: HybridRetriever;
+  /** The whole-article BM25 index, for the baseline mode. */
+  baseline?: Baseline | null;
   mode: EvalMode;
   questions: readonly EvalQuestion[];
   gold: ReadonlyMap<string, string[]>;
@@ -86,35 +128,26 @@ export async function evaluateMode(options: {
   k: number;
   onProgress?: (done: number, total: number) => void;
 }): Promise<ModeResult> {
-  const { retriever, mode, questions, gold, queries, k } = options;
+  const { mode, questions, gold, queries } = options;
+  const byId = new Map(questions.map((q) => [q.id, q]));
   const results: RetrievalQuestionResult[] = [];
   let done = 0;
   for (const q of questions) {
     const query = queries.get(q.id) ?? q.question;
     const started = performance.now();
-    const r = await retriever.retrieveDetailed(query, { k, mode });
+    const r = await retrieveFor(options, query, askedAt(q, byId));
     const ms = performance.now() - started;
-    // Rerank searches like hybrid and must report the cross-encoder that ordered the passages.
-    const ran = r.reranker !== null ? `${r.mode} + rerank` : r.mode;
-    const wanted = mode === 'rerank' ? 'hybrid + rerank' : mode;
-    if (ran !== wanted) {
-      throw new Error(
-        mode === 'rerank' && r.reranker === null
-          ? 'Retrieval ran without the reranker when rerank was asked for; the rerank model failed during the run (see the log).'
-          : `Retrieval ran as ${ran} when ${wanted} was asked for; the index or model changed during the run.`,
-      );
-    }
-    const articles = distinct(r.passages.map((p) => p.articleId));
     const goldIds = gold.get(q.id) ?? [];
     const answerable = isAnswerable(q);
-    const rank = answerable ? firstRelevantRank(articles, goldIds) : null;
+    const rank = answerable ? firstRelevantRank(r.articles, goldIds) : null;
+    const quote = answerable && r.passages && q.quote !== undefined ? q.quote : undefined;
     results.push({
       id: q.id,
       rank,
       hit: rank !== null && rank <= 10,
-      quoteFound: answerable && q.quote !== undefined ? r.passages.some((p) => containsNormalised(p.text, q.quote!)) : null,
+      quoteFound: quote !== undefined ? r.passages!.some((p) => containsNormalised(p, quote)) : null,
       notCovered: r.notCovered,
-      articles,
+      articles: r.articles,
       ms,
     });
     options.onProgress?.(++done, questions.length);

@@ -8,6 +8,7 @@ import type { IndexSummary } from '../types.js';
 import { UserError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { evaluateAnswers, type AnswerRun } from './answers.js';
+import { createBaseline, type Baseline } from './baseline.js';
 import { isAnswerable, resolveGold, type EvalDataset } from './dataset.js';
 import { machineInfo } from '../util/machine.js';
 import { REPORT_VERSION, type EvalReport, type QuestionReport } from './report.js';
@@ -31,7 +32,7 @@ export interface EvalRunOptions {
 
 /** Why `mode` cannot run with this app, or null when it can. */
 function modeUnavailable(app: App, mode: EvalMode): string | null {
-  if (mode === 'lexical') return null;
+  if (mode === 'lexical' || mode === 'baseline') return null;
   if (mode === 'rerank') {
     const model = app.config.retrieval.rerankModel;
     if (!model) return 'RERANK_MODEL is not set';
@@ -46,6 +47,12 @@ function modeUnavailable(app: App, mode: EvalMode): string | null {
   if (!app.embedder) return 'no embedding model is loaded';
   if (!stats.dense || stats.embeddingModel !== app.embedder.id) return `the index has no vectors for ${app.embedder.id}`;
   return null;
+}
+
+/** The baseline's own whole-article index, over the articles the product indexed. */
+function baselineOf(app: App, listing: readonly { id: string; title: string }[]): Baseline {
+  const reader = app.library.reader();
+  return createBaseline(listing.map((a) => ({ id: a.id, title: a.title, text: reader?.articleText(a.id) ?? '' })));
 }
 
 /** Runs the evaluation and assembles the report. Throws `UserError` when gold articles are missing. */
@@ -81,8 +88,10 @@ export async function runEvaluation(app: App, options: EvalRunOptions): Promise<
       continue;
     }
     const every = Math.max(1, Math.ceil(questions.length / 5));
+    const baseline = mode === 'baseline' ? baselineOf(app, listing) : null;
     const result = await evaluateMode({
       retriever: app.retriever,
+      baseline,
       mode,
       questions,
       gold,
@@ -92,6 +101,7 @@ export async function runEvaluation(app: App, options: EvalRunOptions): Promise<
         if (done % every === 0 || done === total) progress(`${mode}: ${done}/${total} questions`);
       },
     });
+    baseline?.close();
     modeResults.set(mode, result);
     log.info('eval.mode', { ...result.metrics });
   }

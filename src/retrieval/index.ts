@@ -1,32 +1,59 @@
 /**
- * Query → ranked passages. Dense (HNSW) and lexical (BM25) candidates are fused with weighted
- * reciprocal rank fusion, optionally reordered by a cross-encoder, capped per article for
- * diversity, and adjacent chunks of one article are merged into one passage. Weak evidence is
- * reported as "not covered" instead of guessed at.
+ * Query → ranked passages, in named steps:
+ *   1. plan: when the question was asked, the period it names, its search terms;
+ *   2. search: whole-article BM25, chunk BM25 and dense chunk search (each where the mode allows);
+ *   3. rank articles: the evidence per article, combined with a soft recency preference;
+ *   4. rerank (optional): a cross-encoder reorders the best articles;
+ *   5. passages: the best chunks inside each chosen article, adjacent chunks merged;
+ *   6. coverage: weak evidence is reported as "not covered" instead of guessed at.
+ * Articles are ranked first and passages picked inside them second: a question about a story
+ * names facts spread over the article, and one chunk rarely holds them all.
  */
-import type { IndexReader, Hit, DateRange } from '../index/reader.js';
-import type { Embedder, Passage, RetrievalResult, Retriever } from '../types.js';
+import type { ArticleFieldWeights, DateRange, IndexReader } from '../index/reader.js';
+import type { Embedder, PeriodNote, RetrievalResult, Retriever } from '../types.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import { passagesFor } from './passages.js';
+import { rankArticles, type ChunkHit, type EvidenceWeights, type RankedArticle } from './rank.js';
+import { recencyPrior, type RecencyOptions } from './recency.js';
 import type { Reranker } from './rerank.js';
 import { contentTerms, ftsQuery, stem, wordsOf } from './terms.js';
-import { parseTimeFilter } from './time.js';
+import { parseTimeFilter, type TimeFilter } from './time.js';
 
-/** Tuning knobs (defaults from Config['retrieval']). */
+export { EXCERPT_GAP } from './passages.js';
+
+/** Tuning knobs (defaults from Config['retrieval'] and `RETRIEVAL_DEFAULTS`). */
 export interface RetrievalOptions {
   k: number;
-  rrfK: number;
+  /** Weight of the dense evidence. */
   denseWeight: number;
+  /** Weight of the lexical evidence (whole-article and chunk BM25 together). */
   lexicalWeight: number;
   maxChunksPerArticle: number;
-  /** Candidates taken from each half before fusion. */
+  /** Candidates taken from each search. */
   candidates?: number;
+  /** Share of the lexical weight given to whole-article BM25 (the rest goes to chunk BM25). */
+  articleShare?: number;
+  /** BM25 column weights of the whole-article index. */
+  fieldWeights?: ArticleFieldWeights;
+  recency?: RecencyOptions;
   /** Share of query content terms the best passage must contain to count as covering the question. */
   minCoverage?: number;
   /** A dense similarity at or above this also counts as covering the question (model-specific). */
   minDenseScore?: number;
-  /** Fused chunks the cross-encoder rescores in 'rerank' mode (at least k are always rescored). */
+  /** Ranked articles the cross-encoder rescores in 'rerank' mode (at least k are always rescored). */
   rerankCandidates?: number;
 }
+
+/** Defaults of the options not in the configuration, chosen on the development sets (README, Evaluation). */
+export const RETRIEVAL_DEFAULTS = {
+  candidates: 50,
+  articleShare: 0.6,
+  fieldWeights: { title: 2, text: 1 },
+  recency: { halfLifeDays: 10, weight: 0.15, relativeWeight: 0.3 },
+  minCoverage: 0.5,
+  minDenseScore: 0.8,
+  rerankCandidates: 20,
+} satisfies Partial<RetrievalOptions>;
 
 /**
  * What to search with. 'rerank' is hybrid (or lexical, when the index has no vectors) followed
@@ -34,11 +61,20 @@ export interface RetrievalOptions {
  */
 export type RetrievalMode = 'hybrid' | 'lexical' | 'dense' | 'rerank';
 
+/** Per-call options. */
+export interface RetrieveOptions {
+  k?: number;
+  mode?: RetrievalMode;
+  /** When the question was asked: relative times and the recency preference count from it. Default: the clock. */
+  now?: Date;
+}
+
 /** Per-stage timings of one retrieval, in milliseconds. */
 export interface RetrievalTimings {
   embed: number;
   dense: number;
   lexical: number;
+  /** Article ranking and passage picking. */
   fuse: number;
   /** Cross-encoder scoring; 0 when nothing was reranked. */
   rerank: number;
@@ -48,7 +84,7 @@ export interface RetrievalTimings {
 /** A retrieval with what eval and bench need to see. */
 export interface DetailedRetrieval extends RetrievalResult {
   timings: RetrievalTimings;
-  /** The date filter applied, if the query named a time. */
+  /** The date filter applied, if the query named a period and the collection has articles in it. */
   dateRange?: DateRange & { matched: string };
   /** Query content terms. */
   terms: string[];
@@ -60,11 +96,33 @@ export interface DetailedRetrieval extends RetrievalResult {
 
 /** A retriever over whatever index is current (the getter lets the owner swap indexes after a reindex). */
 export interface HybridRetriever extends Retriever {
-  retrieveDetailed(query: string, options?: { k?: number; mode?: RetrievalMode }): Promise<DetailedRetrieval>;
+  retrieveDetailed(query: string, options?: RetrieveOptions): Promise<DetailedRetrieval>;
 }
 
+/** The plan for one query: its terms, the period it names and how much recency counts. */
+interface QueryPlan {
+  terms: string[];
+  match: string;
+  /** The text the cross-encoder reads (the query without its time phrase). */
+  searchText: string;
+  time: TimeFilter | null;
+  /** The absolute range searched first, when the collection has articles in it. */
+  range?: DateRange;
+  period?: PeriodNote;
+  now: Date;
+  recencyWeight: number;
+}
+
+interface Searches {
+  articles: ReturnType<IndexReader['articleLexical']>;
+  chunks: ChunkHit[];
+  dense: ChunkHit[];
+}
+
+type Options = Required<Omit<RetrievalOptions, 'recency' | 'fieldWeights'>> & Pick<typeof RETRIEVAL_DEFAULTS, 'recency' | 'fieldWeights'>;
+
 /**
- * Builds the hybrid retriever. `getReader` returns the index to search now (null when there is none).
+ * Builds the retriever. `getReader` returns the index to search now (null when there is none).
  * With a `reranker` the default mode is 'rerank': the caller only passes one when the admin configured it.
  */
 export function createRetriever(deps: {
@@ -75,34 +133,25 @@ export function createRetriever(deps: {
   logger?: Logger;
 }): HybridRetriever {
   const log = deps.logger ?? silentLogger;
-  const opts = { candidates: 50, minCoverage: 0.5, minDenseScore: 0.8, rerankCandidates: 20, ...deps.options };
+  const opts: Options = { ...RETRIEVAL_DEFAULTS, ...stripUndefined(deps.options) } as Options;
   const reranker = deps.reranker ?? null;
   const defaultMode: RetrievalMode = reranker ? 'rerank' : 'hybrid';
 
-  async function retrieveDetailed(query: string, o: { k?: number; mode?: RetrievalMode } = {}): Promise<DetailedRetrieval> {
-    const t0 = performance.now();
-    const k = Math.max(1, o.k ?? opts.k);
-    const requested = o.mode ?? defaultMode;
-    const timings: RetrievalTimings = { embed: 0, dense: 0, lexical: 0, fuse: 0, rerank: 0, total: 0 };
+  async function retrieveDetailed(query: string, o: RetrieveOptions = {}): Promise<DetailedRetrieval> {
     const reader = deps.getReader();
     // Held across the awaits below, so a reindex that swaps indexes cannot close this one mid-query.
     reader?.retain();
     try {
-      return await search(query, o, reader, t0, k, requested, timings);
+      return await run({ query, reader, k: Math.max(1, o.k ?? opts.k), requested: o.mode ?? defaultMode, now: o.now ?? new Date() });
     } finally {
       reader?.release();
     }
   }
 
-  async function search(
-    query: string,
-    o: { k?: number; mode?: RetrievalMode },
-    reader: IndexReader | null,
-    t0: number,
-    k: number,
-    requested: RetrievalMode,
-    timings: RetrievalTimings,
-  ): Promise<DetailedRetrieval> {
+  async function run(call: { query: string; reader: IndexReader | null; k: number; requested: RetrievalMode; now: Date }): Promise<DetailedRetrieval> {
+    const t0 = performance.now();
+    const { query, reader, k, requested } = call;
+    const timings: RetrievalTimings = { embed: 0, dense: 0, lexical: 0, fuse: 0, rerank: 0, total: 0 };
     const empty = (mode: RetrievalResult['mode']): DetailedRetrieval => ({
       passages: [],
       notCovered: true,
@@ -113,18 +162,12 @@ export function createRetriever(deps: {
       reranker: null,
     });
     if (!reader || reader.manifest.counts.chunks === 0) return empty('lexical');
-
     const canDense = reader.dense && deps.embedder !== null && deps.embedder.id === reader.manifest.embedder?.id;
-    // Which halves of the index to search; 'rerank' searches like hybrid and reorders afterwards.
-    const mode: RetrievalResult['mode'] = requested === 'lexical' || !canDense ? 'lexical' : requested === 'dense' ? 'dense' : 'hybrid';
     if (requested === 'dense' && !canDense) return empty('dense');
+    // Which searches run; 'rerank' searches like hybrid and reorders afterwards.
+    const mode: RetrievalResult['mode'] = requested === 'lexical' || !canDense ? 'lexical' : requested === 'dense' ? 'dense' : 'hybrid';
 
-    const newest = reader.dateRange().last;
-    const time = newest ? parseTimeFilter(query, newest) : null;
-    const searchText = time && time.cleanedQuery.trim() ? time.cleanedQuery : query;
-    const terms = contentTerms(searchText);
-    const range = time ? { from: time.from, to: time.to } : undefined;
-
+    const plan = planQuery(reader, query, call.now, opts.recency);
     let queryVector: Float32Array | null = null;
     if (mode !== 'lexical' && deps.embedder) {
       const te = performance.now();
@@ -132,52 +175,45 @@ export function createRetriever(deps: {
       timings.embed = performance.now() - te;
     }
 
-    const search = (r: DateRange | undefined) => {
-      const td = performance.now();
-      const dense = queryVector ? reader.denseSearch(queryVector, opts.candidates, r) : [];
-      timings.dense += performance.now() - td;
-      const tl = performance.now();
-      const lexical = mode === 'dense' ? [] : reader.lexical(ftsQuery(terms), opts.candidates, r);
-      timings.lexical += performance.now() - tl;
-      return { dense, lexical };
-    };
-    let hits = search(range);
-    let appliedRange = range;
-    if (range && hits.dense.length === 0 && hits.lexical.length === 0) {
-      // Nothing in that period: answer from the whole collection rather than claim ignorance.
-      hits = search(undefined);
-      appliedRange = undefined;
+    let range = plan.range;
+    let found = search(reader, plan, mode, queryVector, range, timings);
+    if (range && found.articles.length === 0 && found.chunks.length === 0 && found.dense.length === 0) {
+      // Nothing on this in that period: answer from the whole collection rather than claim ignorance.
+      range = undefined;
+      found = search(reader, plan, mode, queryVector, range, timings);
     }
 
     const tf = performance.now();
-    let fused = fuse(
-      mode === 'lexical' ? [] : hits.dense,
-      mode === 'dense' ? [] : hits.lexical,
-      opts.rrfK,
-      mode === 'lexical' ? 0 : opts.denseWeight,
-      mode === 'dense' ? 0 : opts.lexicalWeight,
-    );
+    let ranked = rankArticles(found, evidenceWeights(mode), {
+      dateOf: (id) => reader.article(id)?.date ?? null,
+      prior: (date) => plan.recencyWeight * recencyPrior(date, plan.now, opts.recency.halfLifeDays),
+    });
+    const lexicalScores = new Map(found.chunks.map((h) => [h.label, h.score]));
     timings.fuse = performance.now() - tf;
 
     let rerankedBy: string | null = null;
-    if (requested === 'rerank' && reranker && fused.length > 0) {
+    if (requested === 'rerank' && reranker && ranked.length > 0) {
       const tr = performance.now();
-      const pool = rerankPool(reader, fused, Math.max(opts.rerankCandidates, k), opts.maxChunksPerArticle);
-      const reordered = await rerank(reranker, searchText, pool, log);
+      const reordered = await rerankArticles(reranker, reader, plan.searchText, ranked, Math.max(opts.rerankCandidates, k), log);
       timings.rerank = performance.now() - tr;
       if (reordered) {
-        fused = reordered;
+        ranked = reordered;
         rerankedBy = reranker.id;
       }
     }
 
     const tp = performance.now();
-    const passages = toPassages(reader, fused, k, opts.maxChunksPerArticle);
+    const chosen = ranked.slice(0, k);
+    if (mode !== 'dense') {
+      // Chunk scores inside the chosen articles, also for chunks outside the top candidates.
+      for (const h of reader.lexicalIn(plan.match, chosen.map((a) => a.articleId), 50 * chosen.length)) lexicalScores.set(h.label, h.score);
+    }
+    const passages = passagesFor(reader, chosen, { lexical: lexicalScores, queryVector, maxChunksPerArticle: opts.maxChunksPerArticle });
     timings.fuse += performance.now() - tp;
 
-    const coverage = bestCoverage(terms, passages);
-    const topDense = hits.dense[0]?.score ?? 0;
-    const lexicallyCovered = terms.length > 0 && coverage >= opts.minCoverage;
+    const coverage = bestCoverage(plan.terms, passages);
+    const topDense = Math.max(0, ...found.dense.map((h) => h.score));
+    const lexicallyCovered = plan.terms.length > 0 && coverage >= opts.minCoverage;
     const denselyCovered = topDense >= opts.minDenseScore;
     const notCovered = passages.length === 0 || !(lexicallyCovered || denselyCovered);
     timings.total = performance.now() - t0;
@@ -187,149 +223,122 @@ export function createRetriever(deps: {
       notCovered,
       mode,
       timings,
-      terms,
+      terms: plan.terms,
       coverage,
       reranker: rerankedBy,
-      ...(appliedRange && time ? { dateRange: { ...appliedRange, matched: time.matched } } : {}),
+      ...(range && plan.time ? { dateRange: { ...range, matched: plan.time.matched } } : {}),
+      ...(plan.period ? { period: plan.period } : {}),
+    };
+  }
+
+  /** Runs the searches the mode allows, each timed. */
+  function search(
+    reader: IndexReader,
+    plan: QueryPlan,
+    mode: RetrievalResult['mode'],
+    queryVector: Float32Array | null,
+    range: DateRange | undefined,
+    timings: RetrievalTimings,
+  ): Searches {
+    const withArticle = (hits: { label: number; score: number }[]): ChunkHit[] =>
+      hits.flatMap((h) => {
+        const c = reader.chunk(h.label);
+        return c ? [{ ...h, articleId: c.articleId }] : [];
+      });
+    const td = performance.now();
+    const dense = queryVector ? withArticle(reader.denseSearch(queryVector, opts.candidates, range)) : [];
+    timings.dense += performance.now() - td;
+    const tl = performance.now();
+    const lexical = mode !== 'dense';
+    const articles = lexical ? reader.articleLexical(plan.match, opts.candidates, { range, weights: opts.fieldWeights }) : [];
+    const chunks = lexical ? withArticle(reader.lexical(plan.match, opts.candidates, range)) : [];
+    timings.lexical += performance.now() - tl;
+    return { articles, chunks, dense };
+  }
+
+  function evidenceWeights(mode: RetrievalResult['mode']): EvidenceWeights {
+    const lexical = mode === 'dense' ? 0 : opts.lexicalWeight;
+    return {
+      article: lexical * opts.articleShare,
+      chunk: lexical * (1 - opts.articleShare),
+      dense: mode === 'lexical' ? 0 : opts.denseWeight,
     };
   }
 
   return {
     retrieveDetailed,
     async retrieve(query, o) {
-      const { passages, notCovered, mode } = await retrieveDetailed(query, o);
-      return { passages, notCovered, mode };
+      const { passages, notCovered, mode, period } = await retrieveDetailed(query, o);
+      return { passages, notCovered, mode, ...(period ? { period } : {}) };
     },
   };
 }
 
-interface Fused {
-  label: number;
-  /** RRF score, or the cross-encoder's score once reranked; passages are ordered by it. */
-  score: number;
-  dense?: number;
-  lexical?: number;
-}
-
 /**
- * The best `size` fused chunks with the per-article cap already applied, each with the text the
- * cross-encoder reads (title + chunk, the context the chunk was indexed with). Capping first
- * matters: otherwise one long article could fill the pool, and after reranking the cap would
- * leave fewer than k chunks where the fused list had enough.
+ * Step 1. A period the reader named ("in June 2024") narrows the search when the collection has
+ * articles from it; loose recent time ("this week", "recently") never narrows, it only makes
+ * recency count more. Either way, when the collection holds nothing from the period, the
+ * answer says so and names the newest date it has.
  */
-function rerankPool(reader: IndexReader, fused: Fused[], size: number, perArticle: number): { f: Fused; text: string }[] {
-  const pool: { f: Fused; text: string }[] = [];
-  const perArticleCount = new Map<string, number>();
-  for (const f of fused) {
-    if (pool.length >= size) break;
-    const c = reader.chunk(f.label);
-    if (!c) continue;
-    const n = perArticleCount.get(c.articleId) ?? 0;
-    if (n >= perArticle) continue;
-    perArticleCount.set(c.articleId, n + 1);
-    const title = reader.article(c.articleId)?.title;
-    pool.push({ f, text: title ? `${title}\n\n${c.text}` : c.text });
+function planQuery(reader: IndexReader, query: string, now: Date, recency: RecencyOptions): QueryPlan {
+  const time = parseTimeFilter(query, now);
+  const searchText = time && time.cleanedQuery.trim() ? time.cleanedQuery : query;
+  const terms = contentTerms(searchText);
+  const plan: QueryPlan = { terms, match: ftsQuery(terms), searchText, time, now, recencyWeight: recency.weight };
+  if (!time) return plan;
+  const period = { from: time.from, to: time.to };
+  const inPeriod = reader.countInRange(period);
+  if (inPeriod === 0) {
+    plan.period = { matched: time.matched, ...period, newest: reader.dateRange().last };
+  } else if (time.kind === 'absolute') {
+    plan.range = period;
   }
-  return pool;
+  if (time.kind === 'relative') plan.recencyWeight = recency.relativeWeight;
+  return plan;
 }
 
 /**
- * Rescores the pool with the cross-encoder and returns it best first, or null when the model
- * failed at query time: the fused order is still a good answer, so a broken reranker degrades
+ * Step 4. Rescores the best articles with the cross-encoder (title + the article's best
+ * chunk) and returns them best first, followed by the rest in their order; null when the model
+ * failed at query time: the ranked order is still a good answer, so a broken reranker degrades
  * retrieval, it does not stop it.
  */
-async function rerank(reranker: Reranker, query: string, items: { f: Fused; text: string }[], log: Logger): Promise<Fused[] | null> {
+async function rerankArticles(
+  reranker: Reranker,
+  reader: IndexReader,
+  query: string,
+  ranked: RankedArticle[],
+  size: number,
+  log: Logger,
+): Promise<RankedArticle[] | null> {
+  const pool = ranked.slice(0, size);
+  const texts = pool.map((a) => {
+    const title = reader.article(a.articleId)?.title ?? '';
+    const chunks = reader.chunksOf(a.articleId);
+    const best = reader.lexicalIn(ftsQuery(contentTerms(query)), [a.articleId], 1)[0];
+    const chunk = chunks.find((c) => c.label === best?.label) ?? chunks[0];
+    return title ? `${title}\n\n${chunk?.text ?? ''}` : (chunk?.text ?? '');
+  });
   let scores: number[];
   try {
-    scores = await reranker.score(query, items.map((i) => i.text));
+    scores = await reranker.score(query, texts);
   } catch (err) {
     log.warn('rerank.failed', { reranker: reranker.id, error: err instanceof Error ? err.message : String(err) });
     return null;
   }
-  if (scores.length !== items.length || scores.some((x) => !Number.isFinite(x))) {
-    log.warn('rerank.failed', { reranker: reranker.id, error: `expected ${items.length} finite scores, got ${scores.length}` });
+  if (scores.length !== pool.length || scores.some((x) => !Number.isFinite(x))) {
+    log.warn('rerank.failed', { reranker: reranker.id, error: `expected ${pool.length} finite scores, got ${scores.length}` });
     return null;
   }
-  // Ties break by label so results are deterministic.
-  return items.map(({ f }, i) => ({ ...f, score: scores[i]! })).sort((a, b) => b.score - a.score || a.label - b.label);
+  // Ties break by id so results are deterministic.
+  const reordered = pool
+    .map((a, i) => ({ ...a, score: scores[i]! }))
+    .sort((a, b) => b.score - a.score || (a.articleId < b.articleId ? -1 : 1));
+  return [...reordered, ...ranked.slice(size)];
 }
 
-/** Weighted reciprocal rank fusion: score = Σ w / (rrfK + rank), ranks from 1. */
-export function fuse(dense: Hit[], lexical: Hit[], rrfK: number, denseWeight: number, lexicalWeight: number): Fused[] {
-  const byLabel = new Map<number, Fused>();
-  const add = (hits: Hit[], weight: number, field: 'dense' | 'lexical') => {
-    if (weight <= 0) return;
-    hits.forEach((h, i) => {
-      const f = byLabel.get(h.label) ?? { label: h.label, score: 0 };
-      f.score += weight / (rrfK + i + 1);
-      f[field] = h.score;
-      byLabel.set(h.label, f);
-    });
-  };
-  add(dense, denseWeight, 'dense');
-  add(lexical, lexicalWeight, 'lexical');
-  // Ties break by label so results are deterministic.
-  return [...byLabel.values()].sort((a, b) => b.score - a.score || a.label - b.label);
-}
-
-/** Separates non-adjacent excerpts of one article inside a passage. */
-export const EXCERPT_GAP = '\n\n[…]\n\n';
-
-/**
- * Picks chunks with a per-article cap, then makes one passage per article: adjacent chunks are
- * merged into one excerpt, and non-adjacent excerpts are joined with `EXCERPT_GAP`, so each
- * article is one numbered source for the answer and its citations.
- */
-function toPassages(reader: IndexReader, fused: Fused[], k: number, perArticle: number): Passage[] {
-  const picked: (Fused & { articleId: string; ordinal: number; start: number; end: number; id: string })[] = [];
-  const perArticleCount = new Map<string, number>();
-  for (const f of fused) {
-    if (picked.length >= k) break;
-    const c = reader.chunk(f.label);
-    if (!c) continue;
-    const n = perArticleCount.get(c.articleId) ?? 0;
-    if (n >= perArticle) continue;
-    perArticleCount.set(c.articleId, n + 1);
-    picked.push({ ...f, articleId: c.articleId, ordinal: c.ordinal, start: c.start, end: c.end, id: c.id });
-  }
-  const groups = new Map<string, typeof picked>();
-  for (const p of picked) groups.set(p.articleId, [...(groups.get(p.articleId) ?? []), p]);
-  const passages: Passage[] = [];
-  for (const [articleId, chunks] of groups) {
-    const art = reader.article(articleId);
-    const text = reader.articleText(articleId);
-    if (!art || text === undefined) continue;
-    chunks.sort((a, b) => a.ordinal - b.ordinal);
-    // Runs of consecutive chunks; overlapping chunk text is merged through the offsets.
-    const runs: { start: number; end: number }[] = [];
-    let prevOrdinal = Number.NaN;
-    for (const c of chunks) {
-      const last = runs[runs.length - 1];
-      if (last && c.ordinal === prevOrdinal + 1) last.end = Math.max(last.end, c.end);
-      else runs.push({ start: c.start, end: c.end });
-      prevOrdinal = c.ordinal;
-    }
-    const best = chunks.reduce((a, b) => (b.score > a.score ? b : a));
-    passages.push({
-      articleId,
-      title: art.title,
-      date: art.date,
-      url: art.url,
-      source: art.source,
-      chunkIds: chunks.map((c) => c.id),
-      start: runs[0]!.start,
-      end: runs[runs.length - 1]!.end,
-      text: runs.map((r) => text.slice(r.start, r.end)).join(EXCERPT_GAP),
-      score: best.score,
-      ...(best.dense !== undefined ? { denseScore: best.dense } : {}),
-      ...(best.lexical !== undefined ? { lexicalScore: best.lexical } : {}),
-    });
-  }
-  return passages.sort((a, b) => b.score - a.score);
-}
-
-/** Largest share of query terms (by crude stem) found in any of the top passages, title included. */
-function bestCoverage(terms: string[], passages: Passage[]): number {
+/** Step 6. Largest share of query terms (by crude stem) found in any of the top passages, title included. */
+function bestCoverage(terms: string[], passages: { title: string; text: string }[]): number {
   if (terms.length === 0) return 0;
   const want = terms.map(stem);
   let best = 0;
@@ -339,4 +348,8 @@ function bestCoverage(terms: string[], passages: Passage[]): number {
     best = Math.max(best, got);
   }
   return best;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,8 +1,12 @@
 /**
  * Time expressions in news questions ("in June 2024", "last week", "recently") → a date range.
  *
- * Relative expressions are resolved against the newest article's date, not the wall clock:
- * a news collection is a snapshot, and "last week" means the last week the collection covers.
+ * Expressions are resolved against "now": when the question was asked (the Telegram message's
+ * date, the clock in the terminal, `asked_at` in the eval). Each range says whether the reader
+ * named a period ('absolute': "in June 2024", "on 12 March", "in 2019") or spoke loosely of
+ * recent time ('relative': "this week", "recently", "yesterday", "last month"). Retrieval may
+ * narrow the search to an absolute range, but only prefers recent articles for a relative one:
+ * readers say "this week" about a story that broke ten days ago.
  * All arithmetic is on UTC calendar dates so the result never depends on the host time zone.
  */
 
@@ -16,7 +20,11 @@ export interface TimeFilter {
   matched: string;
   /** The query with the phrase removed, for retrieval. */
   cleanedQuery: string;
+  /** 'absolute' for a named period, 'relative' for loose recent time ("this week", "recently"). */
+  kind: TimeKind;
 }
+
+export type TimeKind = 'absolute' | 'relative';
 
 const MONTH_NAMES = [
   'january', 'february', 'march', 'april', 'may', 'june',
@@ -41,42 +49,51 @@ interface Candidate {
   index: number;
   length: number;
   range: [Day, Day];
+  kind: TimeKind;
 }
 
 interface Rule {
   pattern: RegExp;
+  kind: TimeKind;
   /** The range for a match, or null when the match is not a real date (e.g. 31 June). */
   resolve: (m: RegExpExecArray, ref: Day) => [Day, Day] | null;
 }
 
 const RULES: Rule[] = [
   {
+    kind: 'absolute',
     // ISO 2024-06-27; the lookarounds keep it from matching inside longer digit runs.
     pattern: new RegExp(`${PREP}(?<![\\d-])${YEAR}-(\\d{2})-(\\d{2})(?![\\d-])`, 'giu'),
     resolve: (m, ref) => dayRange(m[1], ref, num(m[2]), num(m[3]), num(m[4])),
   },
   {
+    kind: 'absolute',
     pattern: new RegExp(`${PREP}\\b${DAY}\\s+(?:of\\s+)?${MONTH},?\\s+${YEAR}\\b`, 'giu'),
     resolve: (m, ref) => dayRange(m[1], ref, num(m[4]), monthIndex(m[3]) + 1, num(m[2])),
   },
   {
+    kind: 'absolute',
     pattern: new RegExp(`${PREP}\\b${MONTH}\\s+${DAY},?\\s+${YEAR}\\b`, 'giu'),
     resolve: (m, ref) => dayRange(m[1], ref, num(m[4]), monthIndex(m[2]) + 1, num(m[3])),
   },
   {
+    kind: 'absolute',
     pattern: new RegExp(`${PREP}\\b${MONTH},?\\s+${YEAR}\\b`, 'giu'),
     resolve: (m, ref) => monthRange(m[1], ref, num(m[3]), monthIndex(m[2]) + 1),
   },
   {
+    kind: 'absolute',
     // A day without a year means its latest occurrence the collection could cover.
     pattern: new RegExp(`${PREP}\\b${DAY}\\s+(?:of\\s+)?${MONTH}(?![\\p{L}\\p{N}])`, 'giu'),
     resolve: (m, ref) => dayWithoutYear(m[1], ref, monthIndex(m[3]) + 1, num(m[2])),
   },
   {
+    kind: 'absolute',
     pattern: new RegExp(`${PREP}\\b${MONTH}\\s+${DAY}\\b`, 'giu'),
     resolve: (m, ref) => dayWithoutYear(m[1], ref, monthIndex(m[2]) + 1, num(m[3])),
   },
   {
+    kind: 'absolute',
     // A bare month needs a preposition: "May" and "March" are also ordinary words.
     pattern: new RegExp(`\\b(in|during|since)\\s+${MONTH}(?![\\p{L}\\p{N}])`, 'giu'),
     resolve: (m, ref) => {
@@ -86,6 +103,7 @@ const RULES: Rule[] = [
     },
   },
   {
+    kind: 'absolute',
     // A standalone year, not a piece of a number ("2019.5", "US$2019", "1,2019") or a range "2019-20".
     pattern: new RegExp(`${PREP}(?<![\\p{L}\\p{N}$€£¥_]|\\d[.,])(\\d{4})(?![\\p{L}\\p{N}%_]|[.,]\\d|-\\d)`, 'giu'),
     resolve: (m, ref) => {
@@ -95,6 +113,7 @@ const RULES: Rule[] = [
     },
   },
   {
+    kind: 'relative',
     // "in the last 3 weeks", "past month", "over the past two years": a rolling window ending at the reference.
     // Without "the" or a count, "last week" is the calendar week, handled by the next rule.
     pattern: new RegExp(`(?:\\b(?:in|over|during|within)\\s+)?(?:\\b(the)\\s+)?\\b(last|past)\\s+(?:${COUNT}\\s+)?${UNIT}\\b`, 'giu'),
@@ -111,11 +130,19 @@ const RULES: Rule[] = [
     },
   },
   {
-    pattern: /\b(this|last|previous)\s+(week|month|year)\b/giu,
+    kind: 'relative',
+    pattern: /\b(this|last|previous)\s+(week(?:end)?|month|year)\b/giu,
     resolve: (m, ref) => {
       const last = m[1]?.toLowerCase() !== 'this';
       const [y, mo] = parts(ref);
       switch (m[2]?.toLowerCase()) {
+        case 'weekend': {
+          // "This weekend" is the one under way or just past; "last weekend" the one before it when asked during one.
+          const dow = new Date(ref * MS_PER_DAY).getUTCDay();
+          if (dow === 6) return last ? [ref - 7, ref - 6] : [ref, ref];
+          const sunday = ref - dow;
+          return last && dow === 0 ? [sunday - 8, sunday - 7] : [sunday - 1, sunday];
+        }
         case 'week': {
           // ISO weeks start on Monday.
           const monday = ref - ((new Date(ref * MS_PER_DAY).getUTCDay() + 6) % 7);
@@ -128,12 +155,12 @@ const RULES: Rule[] = [
       }
     },
   },
-  { pattern: /\btoday\b/giu, resolve: (_m, ref) => [ref, ref] },
-  { pattern: /\byesterday\b/giu, resolve: (_m, ref) => [ref - 1, ref - 1] },
-  { pattern: /\b(?:recently|lately|latest)\b/giu, resolve: (_m, ref) => [ref - 29, ref] },
+  { kind: 'relative', pattern: /\b(?:today|tonight|this morning)\b/giu, resolve: (_m, ref) => [ref, ref] },
+  { kind: 'relative', pattern: /\byesterday\b/giu, resolve: (_m, ref) => [ref - 1, ref - 1] },
+  { kind: 'relative', pattern: /\b(?:recently|lately|latest|newest|these days|the other day|(?:a few|several|a couple of) days ago)\b/giu, resolve: (_m, ref) => [ref - 29, ref] },
 ];
 
-/** Finds the time expression in `query`, resolved against `reference` (the newest article's date); null when there is none. */
+/** Finds the time expression in `query`, resolved against `reference` ("now": when it was asked); null when there is none. */
 export function parseTimeFilter(query: string, reference: Date | string): TimeFilter | null {
   const ref = toDay(reference);
   let best: Candidate | null = null;
@@ -141,7 +168,7 @@ export function parseTimeFilter(query: string, reference: Date | string): TimeFi
     for (const m of query.matchAll(rule.pattern)) {
       const range = rule.resolve(m, ref);
       if (!range) continue;
-      const c: Candidate = { index: m.index, length: m[0].length, range };
+      const c: Candidate = { index: m.index, length: m[0].length, range, kind: rule.kind };
       // Leftmost wins; at the same start the longest ("June 27, 2024" over "June 27").
       if (!best || c.index < best.index || (c.index === best.index && c.length > best.length)) best = c;
     }
@@ -153,6 +180,7 @@ export function parseTimeFilter(query: string, reference: Date | string): TimeFi
     to: formatDay(best.range[1]),
     matched,
     cleanedQuery: tidy(query.slice(0, best.index) + ' ' + query.slice(best.index + best.length)),
+    kind: best.kind,
   };
 }
 

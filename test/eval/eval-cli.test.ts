@@ -88,7 +88,7 @@ describe('npm run eval', () => {
     expect(report.config.k).toBe(10);
     expect(report.dataset).toMatchObject({ questions: 5, answerable: 4, unanswerable: 1, followUps: 1, articles: 41 });
 
-    expect(Object.keys(report.modes).sort()).toEqual(['dense', 'hybrid', 'lexical']);
+    expect(Object.keys(report.modes).sort()).toEqual(['baseline', 'dense', 'hybrid', 'lexical']);
     for (const [mode, m] of Object.entries(report.modes)) {
       expectFields(m, MODE_FIELDS, `modes.${mode}`);
       expect(m!.answerable).toBe(4);
@@ -131,7 +131,7 @@ describe('npm run eval', () => {
     expect(code).toBe(0);
     const report = JSON.parse(fs.readFileSync(out, 'utf8')) as EvalReport;
 
-    expect(Object.keys(report.modes)).toEqual(['lexical']);
+    expect(Object.keys(report.modes)).toEqual(['baseline', 'lexical']);
     expectFields(report.answers, ANSWER_FIELDS, 'answers');
     const a = report.answers!;
     expect(a.answerMode).toBe('extractive');
@@ -177,7 +177,7 @@ describe('npm run eval', () => {
     expect(code).toBe(0);
     const report = JSON.parse(fs.readFileSync(out, 'utf8')) as EvalReport;
     expect(report.index).toMatchObject({ added: 0, changed: 0, removed: 0, unchanged: 41 });
-    expect(Object.keys(report.modes)).toEqual(['lexical']);
+    expect(Object.keys(report.modes)).toEqual(['baseline', 'lexical']);
     expect(report.config.embeddingModel).toBeNull();
     expect(report.config.k).toBe(5);
     expect(report.skippedModes.map((s) => s.mode)).toEqual(['dense', 'hybrid', 'rerank']);

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { EXCERPT_GAP, fuse } from '../../src/retrieval/index.js';
+import { EXCERPT_GAP } from '../../src/retrieval/index.js';
+import { rankArticles } from '../../src/retrieval/rank.js';
+import { recencyPrior } from '../../src/retrieval/recency.js';
 import { CORPUS } from '../support/corpus.js';
 import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
 
@@ -118,25 +120,59 @@ describe('retrieval', () => {
   });
 });
 
-describe('fuse (weighted reciprocal rank fusion)', () => {
-  it('adds weighted 1/(k+rank) from both lists and breaks ties by label', () => {
-    const f = fuse(
-      [
-        { label: 1, score: 0.9 },
-        { label: 2, score: 0.8 },
-      ],
-      [
-        { label: 2, score: 5 },
-        { label: 3, score: 4 },
-      ],
-      60,
-      1,
-      1,
+describe('rankArticles', () => {
+  const dateOf = () => null;
+  it('combines each search scaled to its best candidate, and leaves out searches with no weight', () => {
+    const ranked = rankArticles(
+      {
+        articles: [
+          { articleId: 'a', date: null, score: 10 },
+          { articleId: 'b', date: null, score: 5 },
+        ],
+        chunks: [
+          { label: 1, articleId: 'b', score: 4 },
+          { label: 2, articleId: 'c', score: 2 },
+        ],
+        dense: [],
+      },
+      { article: 0.5, chunk: 0.5, dense: 1 },
+      { dateOf, prior: () => 0 },
     );
-    expect(f.map((x) => x.label)).toEqual([2, 1, 3]);
-    expect(f[0]!.score).toBeCloseTo(1 / 62 + 1 / 61);
-    expect(f[1]!.score).toBeCloseTo(1 / 61);
-    const lexOnly = fuse([{ label: 1, score: 1 }], [{ label: 3, score: 1 }], 60, 0, 1);
-    expect(lexOnly.map((x) => x.label)).toEqual([3]);
+    // a: 0.5·1 = 0.5; b: 0.5·0.5 + 0.5·1 = 0.75; c: 0.5·0.5 = 0.25 (dense ran no search, so it does not dilute).
+    expect(ranked.map((r) => [r.articleId, r.score])).toEqual([
+      ['b', 0.75],
+      ['a', 0.5],
+      ['c', 0.25],
+    ]);
+    const lexOnly = rankArticles({ articles: [], chunks: [{ label: 1, articleId: 'x', score: 1 }], dense: [{ label: 2, articleId: 'y', score: 0.9 }] }, { article: 1, chunk: 1, dense: 0 }, { dateOf, prior: () => 0 });
+    expect(lexOnly.map((r) => r.articleId)).toEqual(['x']);
+  });
+
+  it('lets the recency preference choose between near-equal matches but not overturn a clearly better one', () => {
+    const prior = (date: string | null) => 0.15 * recencyPrior(date, new Date('2024-06-30T12:00:00Z'), 10);
+    const evidence = (oldScore: number) => ({
+      articles: [
+        { articleId: 'old', date: '2024-03-01', score: oldScore },
+        { articleId: 'new', date: '2024-06-28', score: 9 },
+      ],
+      chunks: [],
+      dense: [],
+    });
+    const w = { article: 1, chunk: 0, dense: 0 };
+    expect(rankArticles(evidence(9.5), w, { dateOf, prior })[0]!.articleId).toBe('new');
+    expect(rankArticles(evidence(20), w, { dateOf, prior })[0]!.articleId).toBe('old');
+  });
+});
+
+describe('recencyPrior', () => {
+  const now = new Date('2024-06-30T08:00:00Z');
+  it('is 1 for the last day or two, halves every half-life, and is 0 for undated or future articles', () => {
+    expect(recencyPrior('2024-06-30', now, 10)).toBe(1);
+    expect(recencyPrior('2024-06-29', now, 10)).toBe(1);
+    expect(recencyPrior('2024-06-19', now, 10)).toBeCloseTo(0.5);
+    expect(recencyPrior('2024-07-01', now, 10)).toBe(1);
+    expect(recencyPrior('2024-07-05', now, 10)).toBe(0);
+    expect(recencyPrior(null, now, 10)).toBe(0);
+    expect(recencyPrior('not a date', now, 10)).toBe(0);
   });
 });

@@ -50,6 +50,7 @@ describe('parseTimeFilter: absolute dates', () => {
       to: '2024-06-30',
       matched: 'in June 2024',
       cleanedQuery: 'What happened?',
+      kind: 'absolute',
     });
     expect(parseTimeFilter('In 2019, what did the G20 say?', REF)?.cleanedQuery).toBe('what did the G20 say?');
     const f = parseTimeFilter('What did Volk say on 27 June 2024 about Lacroix?', REF);

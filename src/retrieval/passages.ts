@@ -1,0 +1,99 @@
+/**
+ * Passages inside the chosen articles: once ranking has decided which articles answer the
+ * question, each article's best chunks (by their own lexical and dense evidence) become one
+ * passage, adjacent chunks merged into one excerpt.
+ */
+import type { IndexReader, StoredChunk } from '../index/reader.js';
+import type { Passage } from '../types.js';
+import type { RankedArticle } from './rank.js';
+
+/** Separates non-adjacent excerpts of one article inside a passage. */
+export const EXCERPT_GAP = '\n\n[…]\n\n';
+
+/** A further chunk of an article is shown only when it scores at least this share of the article's best. */
+const EXTRA_CHUNK_SHARE = 0.6;
+
+/** What the passage picker needs to score chunks inside the chosen articles. */
+export interface ChunkScoring {
+  /** Lexical BM25 of chunks (by label), from the searches already run. */
+  lexical: Map<number, number>;
+  /** The query vector, when dense search ran. */
+  queryVector: Float32Array | null;
+  maxChunksPerArticle: number;
+}
+
+/** One passage per ranked article, in ranking order. */
+export function passagesFor(reader: IndexReader, ranked: RankedArticle[], scoring: ChunkScoring): Passage[] {
+  const topLexical = Math.max(0, ...scoring.lexical.values());
+  const passages: Passage[] = [];
+  for (const a of ranked) {
+    const art = reader.article(a.articleId);
+    const text = reader.articleText(a.articleId);
+    if (!art || text === undefined) continue;
+    const chunks = chooseChunks(reader, reader.chunksOf(a.articleId), scoring, topLexical);
+    if (chunks.length === 0) continue;
+    passages.push({
+      articleId: a.articleId,
+      title: art.title,
+      date: art.date,
+      url: art.url,
+      source: art.source,
+      ...excerpt(chunks, text),
+      score: a.score,
+      ...(a.denseScore !== undefined ? { denseScore: a.denseScore } : {}),
+      ...(a.lexicalScore !== undefined ? { lexicalScore: a.lexicalScore } : {}),
+    });
+  }
+  return passages;
+}
+
+/**
+ * The article's best chunk, plus up to `maxChunksPerArticle - 1` more that score nearly as
+ * well, in reading order. An article found by its title or by words spread over it, with no
+ * single chunk standing out, is represented by its lead (news puts the essentials first).
+ */
+function chooseChunks(reader: IndexReader, chunks: StoredChunk[], scoring: ChunkScoring, topLexical: number): StoredChunk[] {
+  if (chunks.length === 0) return [];
+  const scored = chunks.map((c) => {
+    const lex = topLexical > 0 ? (scoring.lexical.get(c.label) ?? 0) / topLexical : 0;
+    let dense = 0;
+    if (scoring.queryVector) {
+      const v = reader.vector(c.label);
+      if (v) dense = Math.max(0, dot(v, scoring.queryVector));
+    }
+    return { c, score: lex + dense };
+  });
+  const best = scored.reduce((a, b) => (b.score > a.score ? b : a));
+  if (best.score <= 0) return [chunks[0]!];
+  const picked = scored
+    .filter((s) => s.score > 0 && s.score >= EXTRA_CHUNK_SHARE * best.score)
+    .sort((a, b) => b.score - a.score || a.c.ordinal - b.c.ordinal)
+    .slice(0, Math.max(1, scoring.maxChunksPerArticle))
+    .map((s) => s.c);
+  return picked.sort((a, b) => a.ordinal - b.ordinal);
+}
+
+/** Runs of consecutive chunks merged through their offsets; runs joined with `EXCERPT_GAP`. */
+function excerpt(chunks: StoredChunk[], text: string): Pick<Passage, 'chunkIds' | 'start' | 'end' | 'text'> {
+  const runs: { start: number; end: number }[] = [];
+  let prevOrdinal = Number.NaN;
+  for (const c of chunks) {
+    const last = runs[runs.length - 1];
+    if (last && c.ordinal === prevOrdinal + 1) last.end = Math.max(last.end, c.end);
+    else runs.push({ start: c.start, end: c.end });
+    prevOrdinal = c.ordinal;
+  }
+  return {
+    chunkIds: chunks.map((c) => c.id),
+    start: runs[0]!.start,
+    end: runs[runs.length - 1]!.end,
+    text: runs.map((r) => text.slice(r.start, r.end)).join(EXCERPT_GAP),
+  };
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) s += a[i]! * b[i]!;
+  return s;
+}
