@@ -49,7 +49,7 @@ export const RETRIEVAL_DEFAULTS = {
   candidates: 50,
   articleShare: 0.6,
   fieldWeights: { title: 2, text: 1 },
-  recency: { halfLifeDays: 10, weight: 0.15, relativeWeight: 0.3 },
+  recency: { halfLifeDays: 14, weight: 0.4, relativeWeight: 0.6 },
   minCoverage: 0.5,
   minDenseScore: 0.8,
   rerankCandidates: 20,
