@@ -101,6 +101,7 @@ const MAX_NAME_BYTES = 200;
 export function safeArticleFileName(name: string): string {
   const base = name.normalize('NFC').split(/[/\\]/).pop() ?? '';
   const cleaned = base
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
     .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
     .replace(/[<>:"|?*]/g, '_')
     .replace(/\s+/g, ' ')

@@ -87,7 +87,7 @@ function meta(doc: DomDocument, ...keys: string[]): string | null {
   for (const key of keys) {
     for (const attr of ['property', 'name', 'itemprop']) {
       const value = doc.querySelector(`meta[${attr}="${key}"]`)?.getAttribute('content');
-      if (value && value.trim()) return value.trim();
+      if (value?.trim()) return value.trim();
     }
   }
   return null;

@@ -3,6 +3,7 @@
  * and reports every file it could not use with a one-line reason instead of failing.
  */
 
+import type { Dirent, Stats } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Article, LoadIssue, LoadResult } from '../types.js';
@@ -192,7 +193,7 @@ async function walk(root: string, skipped: LoadIssue[]): Promise<Candidate[]> {
     const real = await realpath(abs).catch(() => abs);
     if (visited.has(real)) return;
     visited.add(real);
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(abs, { withFileTypes: true });
     } catch (err) {
@@ -217,9 +218,10 @@ async function walk(root: string, skipped: LoadIssue[]): Promise<Candidate[]> {
       }
       if (isDir) {
         await visit(childAbs, childRel);
-      } else if (isDocumentationFile(entry.name)) {
         continue;
-      } else if (!formatOf(entry.name)) {
+      }
+      if (isDocumentationFile(entry.name)) continue;
+      if (!formatOf(entry.name)) {
         skipped.push({ file: toPosixPath(childRel), reason: 'unsupported file type' });
       } else if (!isFile) {
         // Reading a FIFO or device would block or never end.
@@ -277,7 +279,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 export async function loadArticles(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const root = resolve(dir);
-  let info;
+  let info: Stats;
   try {
     info = await stat(root);
   } catch {

@@ -162,7 +162,7 @@ export async function extractPdf(bytes: Uint8Array): Promise<{ title: string | n
   });
   try {
     const read = (async () => {
-      let doc;
+      let doc: Awaited<typeof task.promise>;
       try {
         doc = await task.promise;
       } catch (err) {

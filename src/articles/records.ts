@@ -85,7 +85,7 @@ export function parseJsonFile(content: string, path: string, out: ParseOutput): 
     out.skipped.push({ file: path, reason: 'empty file' });
     return;
   }
-  data.forEach((value, i) => addRecord(value, { path, label: `${path}[${i}]`, n: i + 1 }, usedIds, out));
+  for (const [i, value] of data.entries()) addRecord(value, { path, label: `${path}[${i}]`, n: i + 1 }, usedIds, out);
 }
 
 /**

@@ -195,12 +195,12 @@ export function splitHtml(html: string, limit = TELEGRAM_MAX_CHARS): string[] {
       const t = tokens[j]!;
       let nextClosers = closers;
       if (t.tag && !t.tag.close) nextClosers += t.tag.name.length + 3;
-      if (t.tag && t.tag.close) nextClosers -= t.tag.name.length + 3;
+      if (t.tag?.close) nextClosers -= t.tag.name.length + 3;
       if (len + t.raw.length + nextClosers > limit && j > i) break;
       len += t.raw.length;
       closers = nextClosers;
       if (t.tag && !t.tag.close) st.push(t);
-      else if (t.tag && t.tag.close) popTag(st, t.tag.name);
+      else if (t.tag?.close) popTag(st, t.tag.name);
       const rank = breakRank(tokens, j + 1);
       if (rank < 4 && len >= minUseful) best[rank] = j + 1;
     }
@@ -213,7 +213,7 @@ export function splitHtml(html: string, limit = TELEGRAM_MAX_CHARS): string[] {
     const endStack = [...stack];
     for (const t of chunk) {
       if (t.tag && !t.tag.close) endStack.push(t);
-      else if (t.tag && t.tag.close) popTag(endStack, t.tag.name);
+      else if (t.tag?.close) popTag(endStack, t.tag.name);
     }
     while (chunk.length > 0 && isBlank(chunk[chunk.length - 1]!)) chunk.pop();
     const body = prefix + chunk.map((t) => t.raw).join('') + [...endStack].reverse().map((t) => `</${t.tag!.name}>`).join('');

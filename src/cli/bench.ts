@@ -11,7 +11,7 @@ import type { BotLevel } from '../bench/bot.js';
 import { MODEL_SHAPES } from '../bench/model.js';
 import { formatReport, SECTIONS, type Section } from '../bench/report.js';
 import { runBenchmark, type BenchOptions } from '../bench/run.js';
-import { UserError } from '../util/errors.js';
+import { errorMessage, UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 
 /** Where the command writes: tables on `out`, progress and notes on `err`. */
@@ -53,29 +53,7 @@ const QUICK_BOT_LEVELS: BotLevel[] = [
 
 /** Runs the `bench` command; returns the process exit code. */
 export async function runBench(config: Config, logger: Logger, argv: string[], io: BenchIO = processIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        quick: { type: 'boolean', default: false },
-        only: { type: 'string' },
-        out: { type: 'string' },
-        articles: { type: 'string' },
-        'max-articles': { type: 'string' },
-        'model-shape': { type: 'string' },
-        'make-bert': { type: 'string' },
-        sizes: { type: 'string' },
-        queries: { type: 'string' },
-        'recall-queries': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    throw new UserError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-  }
-  const v = parsed.values;
+  const v = parseBenchArgs(argv);
   if (v.help) {
     io.out(USAGE + '\n');
     return 0;
@@ -118,6 +96,32 @@ export async function runBench(config: Config, logger: Logger, argv: string[], i
   io.out(`\nJSON report: ${out}\n`);
   const failed = [report.indexing, report.query, report.bot].some((s) => s.status === 'failed');
   return failed ? 1 : 0;
+}
+
+/** The parsed command line; a bad option becomes a UserError with the usage text. */
+function parseBenchArgs(argv: string[]) {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        quick: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        out: { type: 'string' },
+        articles: { type: 'string' },
+        'max-articles': { type: 'string' },
+        'model-shape': { type: 'string' },
+        'make-bert': { type: 'string' },
+        sizes: { type: 'string' },
+        queries: { type: 'string' },
+        'recall-queries': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    return values;
+  } catch (err) {
+    throw new UserError(`${errorMessage(err)}\n${USAGE}`);
+  }
 }
 
 function defaultArticles(given: string | undefined, config: Config): string {

@@ -7,3 +7,8 @@ export class UserError extends Error {
 export class BusyError extends UserError {
   override name = 'BusyError';
 }
+
+/** The message of an error, or the thrown value as text when it is not an Error. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

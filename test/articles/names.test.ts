@@ -14,6 +14,7 @@ describe('safeArticleFileName', () => {
   const safe = (name: string) => {
     const out = safeArticleFileName(name);
     // Whatever comes in, the result is one plain, visible name inside the folder.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must not survive
     expect(out).not.toMatch(/[/\\\u0000-\u001f]/);
     expect(out).not.toContain('..');
     expect(out.startsWith('.')).toBe(false);

@@ -58,7 +58,7 @@ beforeAll(async () => {
     config: { adminUserIds: [ADMIN], allowPrivateUrls: true },
     tuning: { historyTurns: 6 },
   });
-  pages = http.createServer((req, res) => {
+  pages = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(`<html><head><title>Zoo welcomes twin pandas</title><meta property="article:published_time" content="2024-07-05"></head>
       <body><nav>Menu</nav><article><h1>Zoo welcomes twin pandas</h1><p>The city zoo announced the birth of twin panda cubs named Bao and Mei on Friday.</p>

@@ -65,6 +65,6 @@ export function unit(v: ArrayLike<number>): Float32Array {
 /** Element-wise mean of rows. */
 export function meanRows(rows: Float32Array[]): Float32Array {
   const out = new Float32Array(rows[0]!.length);
-  for (const r of rows) r.forEach((x, i) => (out[i] = out[i]! + x / rows.length));
+  for (const r of rows) for (const [i, x] of r.entries()) out[i] = out[i]! + x / rows.length;
   return out;
 }

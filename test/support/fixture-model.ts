@@ -264,7 +264,9 @@ function buildVocab(texts: string[]): string[] {
 
 function tokenizerJson(vocab: string[]): string {
   const ids: Record<string, number> = {};
-  vocab.forEach((token, i) => (ids[token] = i));
+  vocab.forEach((token, i) => {
+    ids[token] = i;
+  });
   const special = (content: string) => ({
     id: ids[content],
     content,
@@ -444,7 +446,7 @@ function buildOnnx(vocab: string[]): Uint8Array {
   for (let d = WORD_DIMS; d < H; d++) wv[d * H + d] = 1;
   const perm = shuffle(range(WORD_DIMS, H), rand);
   const wo = new Float32Array(H * H);
-  perm.forEach((to, i) => (wo[(WORD_DIMS + i) * H + to] = ATTENTION_GAIN));
+  for (const [i, to] of perm.entries()) wo[(WORD_DIMS + i) * H + to] = ATTENTION_GAIN;
 
   const q = dense(h0, 'l0.q', wq, bq);
   const k = dense(h0, 'l0.k', wk);
@@ -534,7 +536,7 @@ function buildCrossEncoderOnnx(vocab: string[]): Uint8Array {
     const normal = gaussian(createRng(fnv1a(`cross-encoder:${token}`)));
     const v = Float64Array.from({ length: D }, normal);
     const n = Math.hypot(...v);
-    v.forEach((x, i) => (wordVec[id * D + i] = x / n));
+    for (const [i, x] of v.entries()) wordVec[id * D + i] = x / n;
   });
 
   const e = node('Gather', [f32('word_vec', [V, D], wordVec), 'input_ids'], 'e');
@@ -656,8 +658,8 @@ class Writer {
 function rawLittleEndian(data: Float32Array | BigInt64Array): Uint8Array {
   const out = new Uint8Array(data.length * data.BYTES_PER_ELEMENT);
   const view = new DataView(out.buffer);
-  if (data instanceof Float32Array) data.forEach((x, i) => view.setFloat32(i * 4, x, true));
-  else data.forEach((x, i) => view.setBigInt64(i * 8, x, true));
+  if (data instanceof Float32Array) for (const [i, x] of data.entries()) view.setFloat32(i * 4, x, true);
+  else for (const [i, x] of data.entries()) view.setBigInt64(i * 8, x, true);
   return out;
 }
 
@@ -683,7 +685,7 @@ function encodeModel(graphName: string, nodes: Node[], inits: Tensor[], output: 
   model.string(2, 'newsdesk-fixture');
   model.string(3, String(GENERATOR_VERSION));
   model.message(7, (graph) => {
-    nodes.forEach((n, i) =>
+    for (const [i, n] of nodes.entries()) {
       graph.message(1, (w) => {
         for (const input of n.inputs) w.string(1, input);
         w.string(2, n.output);
@@ -700,8 +702,8 @@ function encodeModel(graphName: string, nodes: Node[], inits: Tensor[], output: 
             }
           });
         }
-      }),
-    );
+      });
+    }
     graph.string(2, graphName);
     for (const t of inits) {
       graph.message(5, (w) => {
