@@ -7,7 +7,7 @@ import type { Dirent, Stats } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Article, LoadIssue, LoadResult } from '../types.js';
-import { UserError } from '../util/errors.js';
+import { errorMessage, UserError } from '../util/errors.js';
 import { emptyOutput, finishDraft, sha256, type Entry, type ParseOutput } from './build.js';
 import { articleId, formatOf, isDocumentationFile, toPosixPath } from './files.js';
 import { htmlDraft } from './html.js';
@@ -150,7 +150,7 @@ async function parseSafely(relPath: string, bytes: Uint8Array, maxFileBytes: num
     return await parseDetailed(relPath, bytes, maxFileBytes);
   } catch (err) {
     const out = emptyOutput();
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     out.skipped.push({ file: toPosixPath(relPath), reason: `could not parse file: ${message.split('\n', 1)[0]}` });
     return out;
   }
@@ -175,7 +175,7 @@ function fsReason(err: unknown, what: 'file' | 'folder'): string {
     code === 'EACCES' || code === 'EPERM' ? 'permission denied'
     : code === 'ENOENT' ? 'it no longer exists (or is a broken link)'
     : code === 'ELOOP' ? 'too many levels of symbolic links'
-    : (err instanceof Error ? err.message : String(err)).split('\n', 1)[0];
+    : errorMessage(err).split('\n', 1)[0];
   return `could not read ${what}: ${detail}`;
 }
 

@@ -4,6 +4,7 @@
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { errorMessage } from '../util/errors.js';
 
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
@@ -137,7 +138,7 @@ function linesToParagraphs(lines: Line[]): string {
 function shortReason(err: unknown): string {
   const name = err instanceof Error ? err.name : '';
   if (name === 'PasswordException') return 'password-protected';
-  const message = (err instanceof Error ? err.message : String(err)).split('\n', 1)[0]!.replace(/\.$/, '');
+  const message = errorMessage(err).split('\n', 1)[0]!.replace(/\.$/, '');
   return message.length > 80 ? message.slice(0, 77) + '...' : message || 'unknown error';
 }
 

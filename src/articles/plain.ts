@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Article } from '../types.js';
 import type { Draft } from './build.js';
 import { normalizeText, oneLine, splitHeadline, takeDatePrefix } from './text.js';
+import { errorMessage } from '../util/errors.js';
 
 /**
  * Parses a plain-text article. The seed format opens with `date YYYY-MM-DD` and then the
@@ -64,7 +65,7 @@ export function parseMarkdown(content: string): { draft: Draft; warnings: string
       if (isRecord(parsed)) meta = parsed;
       else if (parsed !== null) warnings.push('front matter is not a YAML mapping; ignored');
     } catch (err) {
-      const first = (err instanceof Error ? err.message : String(err)).split('\n', 1)[0] ?? '';
+      const first = errorMessage(err).split('\n', 1)[0] ?? '';
       warnings.push(`front matter is not valid YAML (${first.slice(0, 80)}); ignored`);
     }
   }

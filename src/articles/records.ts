@@ -5,6 +5,7 @@
 import { finishDraft, type Draft, type ParseOutput } from './build.js';
 import { articleId, recordSlug } from './files.js';
 import { oneLine } from './text.js';
+import { errorMessage } from '../util/errors.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -32,7 +33,7 @@ function recordDraft(record: Record<string, unknown>): Draft | null {
 }
 
 function jsonReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   const short = message.split('\n', 1)[0] ?? '';
   return `invalid JSON: ${short.length > 80 ? short.slice(0, 77) + '...' : short}`;
 }

@@ -10,6 +10,7 @@ import type { Config } from '../config/index.js';
 import type { Answer, AnswerStream, Library, QuestionAnswerer } from '../types.js';
 import { createLogger, silentLogger } from '../util/log.js';
 import { PeakRssSampler } from './memory.js';
+import { errorMessage } from '../util/errors.js';
 
 /** How the parent configures the bot process. */
 export interface BotChildInput {
@@ -57,7 +58,7 @@ async function run(input: BotChildInput): Promise<void> {
       })();
     });
   } catch (err) {
-    send({ type: 'error', error: err instanceof Error ? err.message : String(err) }, 1);
+    send({ type: 'error', error: errorMessage(err) }, 1);
   }
 }
 

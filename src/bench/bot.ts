@@ -26,6 +26,7 @@ import { forkTs, nextMessage } from './child.js';
 import { startFakeLlm } from './fake-llm.js';
 import { OtherCpuMeter } from './machine.js';
 import { summarize, type Summary } from './stats.js';
+import { errorMessage } from '../util/errors.js';
 
 /** One load level. */
 export interface BotRun {
@@ -365,5 +366,5 @@ function stopChild(child: ChildProcess): void {
 }
 
 function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+  return errorMessage(err).split('\n')[0] ?? '';
 }

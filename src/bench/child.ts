@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { errorMessage } from '../util/errors.js';
 
 /** What a child sends back for its input: a result or a one-line error. */
 export type ChildReply<T> = { ok: true; result: T } | { ok: false; error: string };
@@ -65,7 +66,7 @@ export function serveOneInput<I, O>(handler: (input: I) => Promise<O>): void {
   process.once('message', (input: unknown) => {
     handler(input as I).then(
       (result) => reply({ ok: true, result }, 0),
-      (err: unknown) => reply({ ok: false, error: err instanceof Error ? err.message : String(err) }, 1),
+      (err: unknown) => reply({ ok: false, error: errorMessage(err) }, 1),
     );
   });
 }

@@ -15,6 +15,7 @@ import { busyMachineWarning } from './machine.js';
 import { chooseEmbedder, type BenchEmbedder, type ShapeModelOptions } from './model.js';
 import { benchQueries } from './query.js';
 import { checkTargets, type BenchReport, type Section } from './report.js';
+import { errorMessage } from '../util/errors.js';
 
 /** Everything a run is configured with (the CLI fills in defaults). */
 export interface BenchOptions {
@@ -62,7 +63,7 @@ export async function runBenchmark(options: BenchOptions, config: Config, logger
       try {
         return await work();
       } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
+        const reason = errorMessage(err);
         note(`${name} failed: ${reason}`);
         logger.error('bench.section_failed', { section: name, error: err instanceof Error ? err : reason });
         return { status: 'failed', reason };

@@ -4,9 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import { createApp, type App } from '../app.js';
-import { ConfigError, loadConfig, secretsOf, type Config } from '../config/index.js';
+import { loadConfig, secretsOf, type Config } from '../config/index.js';
 import type { IndexProgress } from '../types.js';
-import { UserError } from '../util/errors.js';
+import { errorMessage, UserError } from '../util/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { runChat } from './chat.js';
 import { formatAnswerText, formatProgress, formatSummary } from './format.js';
@@ -114,16 +114,7 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`Configuration error: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const config = loadConfig();
   // Info-level JSON lines are for the bot service's logs; in the terminal they would interleave
   // with answers, so terminal commands show warnings and errors unless LOG_LEVEL=debug.
   const runsBot = command === 'start' && config.telegram.token !== undefined;
@@ -159,12 +150,12 @@ main().then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UserError || err instanceof ConfigError) {
+    if (err instanceof UserError) {
       process.stderr.write(`${err.message}\n`);
     } else if (err instanceof TypeError && /parseArgs|Unknown option/i.test(String(err.message))) {
       process.stderr.write(`${err.message}\n${USAGE}\n`);
     } else {
-      process.stderr.write(`Unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`Unexpected error: ${errorMessage(err)}\n`);
       if (process.env.DEBUG) console.error(err);
     }
     process.exitCode = 1;

@@ -4,10 +4,18 @@
 import { config as loadDotenv } from 'dotenv';
 import path from 'node:path';
 import { z } from 'zod';
+import { UserError } from '../util/errors.js';
 
-/** A user-caused configuration problem; its message is one line naming the variable. */
-export class ConfigError extends Error {
+/**
+ * A user-caused configuration problem: one line naming the variable, shown as is like any
+ * UserError, and prefixed so the reader knows where to look.
+ */
+export class ConfigError extends UserError {
   override name = 'ConfigError';
+
+  constructor(message: string) {
+    super(`Configuration error: ${message}`);
+  }
 }
 
 const bool = z

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { env, pipeline } from '@xenova/transformers';
 import type { Embedder, TokenCounter } from '../types.js';
-import { UserError } from '../util/errors.js';
+import { errorMessage, UserError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { resolveModelProfile, type Pooling } from './models.js';
 
@@ -219,7 +219,7 @@ export function progressForwarder(onProgress: ((progress: ModelLoadProgress) => 
 
 /** Turns whatever transformers.js / fetch threw into a short cause a user can act on. */
 export function describeLoadFailure(err: unknown, allowRemote: boolean): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
   if (/allowRemoteModels=false|local_files_only/.test(message) || (!allowRemote && /not found locally/.test(message))) {
     return 'not found locally and remote downloads are disabled';
@@ -244,7 +244,7 @@ function safeHost(url: string): string {
 
 /** The first line of an error's message, at most 200 characters: enough to act on, never a stack. */
 export function firstLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
+  const text = errorMessage(err);
   const line = text.split('\n')[0] ?? '';
   return line.length > 200 ? line.slice(0, 197) + '...' : line;
 }
