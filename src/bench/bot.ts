@@ -19,7 +19,7 @@ import path from 'node:path';
 import { loadArticles } from '../articles/index.js';
 import type { Config } from '../config/index.js';
 import { approximateTokenCounter } from '../embedding/index.js';
-import { buildIndex } from '../index/build.js';
+import { indexArticles } from '../library/pipeline.js';
 import type { Logger } from '../util/log.js';
 import type { BotChildInput, BotChildMessage } from './bot-child.js';
 import { forkTs, nextMessage } from './child.js';
@@ -112,7 +112,7 @@ export async function benchBot(o: BotBenchOptions): Promise<BotResult | SectionU
   // including it here would hide the bot's own cost behind the model's.
   const indexDir = path.join(o.workDir, 'index');
   const loaded = await loadArticles(o.articlesDir, { maxFileBytes: o.config.telegram.maxUploadBytes });
-  await buildIndex({ indexDir, loaded, embedder: null, counter: approximateTokenCounter, chunking: o.config.chunking, hnsw: o.config.hnsw, logger: o.logger });
+  await indexArticles({ indexDir, loaded, embedder: null, counter: approximateTokenCounter, chunking: o.config.chunking, hnsw: o.config.hnsw, logger: o.logger });
   const questions = loaded.articles.map((a) => `What is the latest news about ${a.title.replace(/[?!.]+$/, '')}?`);
   if (questions.length === 0) questions.push('What is the latest news?');
 

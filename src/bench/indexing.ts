@@ -9,7 +9,7 @@ import path from 'node:path';
 import { loadArticles } from '../articles/index.js';
 import type { Config } from '../config/index.js';
 import { approximateTokenCounter } from '../embedding/index.js';
-import { buildIndex } from '../index/build.js';
+import { indexArticles } from '../library/pipeline.js';
 import type { Embedder, IndexProgress, IndexSummary, LoadResult } from '../types.js';
 import type { Logger } from '../util/log.js';
 import { OtherCpuMeter } from './machine.js';
@@ -73,7 +73,7 @@ export async function benchIndexing(o: IndexingOptions): Promise<IndexingResult>
   const files = copyArticles(o.articlesDir, articles, o.maxArticles);
   const maxFileBytes = o.config.telegram.maxUploadBytes;
   const build = (loaded: LoadResult, onProgress?: (p: IndexProgress) => void): Promise<IndexSummary> =>
-    buildIndex({
+    indexArticles({
       indexDir,
       loaded,
       embedder: o.embedder,

@@ -1,6 +1,6 @@
 /**
  * Query-latency benchmark at several index sizes. Each index is built through the real code path
- * (`buildIndex`: chunking, SQLite + FTS5, HNSW with the configured parameters) from synthetic
+ * (`indexArticles`: chunking, SQLite + FTS5, HNSW with the configured parameters) from synthetic
  * articles and synthetic vectors, so it runs at 100k chunks without a model; serving is then
  * measured in a fresh process per size, with the real (or real-shape) model embedding the queries.
  */
@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
 import { approximateTokenCounter } from '../embedding/index.js';
-import { buildIndex } from '../index/build.js';
+import { indexArticles } from '../library/pipeline.js';
 import type { Article } from '../types.js';
 import type { Logger } from '../util/log.js';
 import { runChild } from './child.js';
@@ -74,7 +74,7 @@ export async function benchQueries(o: QueryBenchOptions): Promise<QueryResult> {
     const articles = syntheticArticles(pool, target, chunking, createRng(seed + target));
     const sampler = new PeakRssSampler();
     const t = performance.now();
-    await buildIndex({
+    await indexArticles({
       indexDir: dir,
       loaded: { articles, skipped: [], warnings: [] },
       embedder: syntheticEmbedder(synth, approximateTokenCounter, seed + 2),
@@ -105,7 +105,7 @@ export async function benchQueries(o: QueryBenchOptions): Promise<QueryResult> {
   return {
     status: 'ok',
     synthetic: {
-      note: 'Synthetic index: articles of sampled corpus sentences, clustered random unit vectors (not model output) written through buildIndex; query text is embedded by the model when there is one.',
+      note: 'Synthetic index: articles of sampled corpus sentences, clustered random unit vectors (not model output) written through indexArticles; query text is embedded by the model when there is one.',
       space,
       questions: '4–6 content words of a random corpus sentence',
     },

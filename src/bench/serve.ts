@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/index.js';
 import { createEmbedder } from '../embedding/index.js';
-import { IndexReader } from '../index/reader.js';
+import { IndexReader } from '../store/reader.js';
 import { createRetriever, type RetrievalTimings } from '../retrieval/index.js';
 import type { Embedder } from '../types.js';
 import { createLogger } from '../util/log.js';

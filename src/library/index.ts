@@ -6,11 +6,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { articleFromHtml, articleId, articleToMarkdown, loadArticles, parseArticleFile, safeArticleFileName } from '../articles/index.js';
-import { chunkerSettingsId } from '../chunking/index.js';
-import { buildIndex, incompatibility } from '../index/build.js';
-import { currentGeneration } from '../index/generations.js';
-import { IndexReader, type OpenFailure } from '../index/reader.js';
+import { articleFromHtml, articleId, articleToMarkdown, parseArticleFile, safeArticleFileName } from '../articles/index.js';
+import { currentGeneration } from '../store/generations.js';
+import { IndexReader, type OpenFailure } from '../store/reader.js';
+import { incompatibility } from '../store/writer.js';
 import type {
   ArticleInfo,
   Embedder,
@@ -25,6 +24,7 @@ import { silentLogger, type Logger } from '../util/log.js';
 import { isProcessAlive } from '../util/process.js';
 import { formatBytes } from '../util/format.js';
 import { fetchUrl, type FetchLimits } from './fetch-url.js';
+import { indexArticles, loadForIndexing, storeSettings } from './pipeline.js';
 
 /** What the library needs; built by the composition root. */
 export interface LibraryOptions {
@@ -93,9 +93,7 @@ export class ArticleLibrary implements Library {
   mismatch(): string | null {
     const r = this.current;
     if (!r) return null;
-    const o = this.options;
-    const embedder = o.embedder ? { id: o.embedder.id, dimension: o.embedder.dimension } : null;
-    return incompatibility(r.manifest, embedder, chunkerSettingsId({ ...o.chunking, counter: o.counter }), o.hnsw);
+    return incompatibility(r.manifest, storeSettings(this.options));
   }
 
   stats(): LibraryStats {
@@ -150,10 +148,8 @@ export class ArticleLibrary implements Library {
     const o = this.options;
     this.assertCanReindex();
     options.onProgress?.({ phase: 'load', done: 0, total: 0 });
-    const loaded = await loadArticles(o.articlesDir, { maxFileBytes: o.maxFileBytes });
-    for (const s of loaded.skipped) this.log.warn('article.skipped', { file: s.file, reason: s.reason });
-    for (const w of loaded.warnings) this.log.warn('article.warning', { file: w.file, reason: w.reason });
-    const summary = await buildIndex({
+    const loaded = await loadForIndexing(o.articlesDir, { maxFileBytes: o.maxFileBytes, logger: this.log });
+    const summary = await indexArticles({
       indexDir: o.indexDir,
       loaded,
       embedder: o.embedder,

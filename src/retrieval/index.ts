@@ -9,7 +9,7 @@
  * Articles are ranked first and passages picked inside them second: a question about a story
  * names facts spread over the article, and one chunk rarely holds them all.
  */
-import type { ArticleFieldWeights, DateRange, IndexReader } from '../index/reader.js';
+import type { ArticleFieldWeights, DateRange, IndexReader } from '../store/reader.js';
 import type { Embedder, PeriodNote, RetrievalResult, Retriever } from '../types.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { passagesFor } from './passages.js';

@@ -3,7 +3,7 @@
  * question, each article's best chunks (by their own lexical and dense evidence) become one
  * passage, adjacent chunks merged into one excerpt.
  */
-import type { IndexReader, StoredChunk } from '../index/reader.js';
+import type { IndexReader, StoredChunk } from '../store/reader.js';
 import type { Passage } from '../types.js';
 import type { RankedArticle } from './rank.js';
 

@@ -5,7 +5,7 @@
  * one article matches far better than the next, a fresher article cannot overtake it, and when
  * same-topic stories match about equally, the date decides.
  */
-import type { ArticleHit, Hit } from '../index/reader.js';
+import type { ArticleHit, Hit } from '../store/reader.js';
 
 /** How much each kind of evidence counts. A weight of 0 leaves that search out. */
 export interface EvidenceWeights {

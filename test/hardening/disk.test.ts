@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { IndexReader } from '../../src/index/reader.js';
+import { IndexReader } from '../../src/store/reader.js';
 import { UserError } from '../../src/util/errors.js';
 import { CORPUS } from '../support/corpus.js';
 import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';

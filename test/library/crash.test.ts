@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IndexReader } from '../../src/index/reader.js';
+import { IndexReader } from '../../src/store/reader.js';
 import { CORPUS } from '../support/corpus.js';
 import { tempDir, testApp, writeFiles } from '../support/stack.js';
 

@@ -5,7 +5,7 @@
  */
 import { loadArticles } from '../../src/articles/index.js';
 import { createEmbedder } from '../../src/embedding/index.js';
-import { buildIndex } from '../../src/index/build.js';
+import { indexArticles } from '../../src/library/pipeline.js';
 import { silentLogger } from '../../src/util/log.js';
 import { testConfig } from './stack.js';
 
@@ -15,7 +15,7 @@ const { embedder } = await createEmbedder(config.embedding, config.llm, silentLo
 if (!embedder) throw new Error('fixture model did not load');
 const loaded = await loadArticles(config.articlesDir);
 let seen = 0;
-const summary = await buildIndex({
+const summary = await indexArticles({
   indexDir: config.indexDir,
   loaded,
   embedder,

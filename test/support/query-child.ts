@@ -3,7 +3,7 @@
  * printing one JSON line per query: used to prove readers never see a half-written index.
  * Usage: tsx test/support/query-child.ts <indexDir> <ms>
  */
-import { IndexReader } from '../../src/index/reader.js';
+import { IndexReader } from '../../src/store/reader.js';
 
 const [indexDir = '', ms = '2000'] = process.argv.slice(2);
 const until = Date.now() + Number(ms);

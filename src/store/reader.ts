@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { ArticleInfo } from '../types.js';
-import { bufferToVector } from './build.js';
+import { errorMessage } from '../util/errors.js';
+import { bufferToVector } from './vectors.js';
 import { currentGeneration } from './generations.js';
 import { DB_FILE, readManifest, VECTORS_FILE, type Manifest } from './manifest.js';
 
@@ -147,7 +148,7 @@ export class IndexReader {
     try {
       return new IndexReader(cur.dir, checked.manifest, options.efSearch ?? 100);
     } catch (err) {
-      return { kind: 'damaged', message: `The index in ${cur.dir} could not be opened: ${(err as Error).message.split('\n')[0]}.` };
+      return { kind: 'damaged', message: `The index in ${cur.dir} could not be opened: ${errorMessage(err).split('\n')[0]}.` };
     }
   }
 

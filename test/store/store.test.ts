@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.js';
-import { IndexReader } from '../../src/index/reader.js';
+import { IndexReader } from '../../src/store/reader.js';
 import { CORPUS } from '../support/corpus.js';
 import { FIXTURE_DIMENSION } from '../support/fixture-model.js';
 import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { errorMessage } from '../util/errors.js';
 
 export const FORMAT_VERSION = 2;
 export const DB_FILE = 'meta.sqlite';
@@ -31,8 +32,9 @@ function fileSha256(file: string): string {
   const fd = fs.openSync(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
-    let n: number;
-    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
+    for (let n = fs.readSync(fd, buf, 0, buf.length, null); n > 0; n = fs.readSync(fd, buf, 0, buf.length, null)) {
+      hash.update(buf.subarray(0, n));
+    }
   } finally {
     fs.closeSync(fd);
   }
@@ -55,7 +57,7 @@ export function readManifest(genDir: string, verifyChecksums = true): { manifest
   try {
     manifest = JSON.parse(fs.readFileSync(path.join(genDir, MANIFEST_FILE), 'utf8')) as Manifest;
   } catch (err) {
-    return { problem: `manifest unreadable (${(err as Error).message.split('\n')[0]})` };
+    return { problem: `manifest unreadable (${errorMessage(err).split('\n')[0]})` };
   }
   if (manifest.formatVersion !== FORMAT_VERSION) {
     return { problem: `index format ${String(manifest.formatVersion)} is not the supported format ${FORMAT_VERSION}` };

@@ -1,0 +1,224 @@
+/**
+ * The indexing pipeline, one named step each: load → plan (what changed since the stored
+ * generation) → chunk → embed → write. Unchanged articles (same content hash) keep their chunks
+ * and vectors; changed ones are re-chunked and re-embedded; deleted ones leave both halves. The
+ * store only writes and reads generations; this is where articles become chunks and vectors.
+ */
+import { loadArticles } from '../articles/index.js';
+import { chunkArticle, chunkerSettingsId } from '../chunking/index.js';
+import {
+  type ArticleRecord,
+  type Generation,
+  GenerationWriter,
+  incompatibility,
+  intactGeneration,
+  type StoreSettings,
+  storedArticleHashes,
+  withWriteLock,
+} from '../store/writer.js';
+import type { Article, Chunk, Embedder, IndexProgress, IndexSummary, LoadIssue, LoadResult, TokenCounter } from '../types.js';
+import { errorMessage } from '../util/errors.js';
+import { type Logger, silentLogger } from '../util/log.js';
+
+/** Everything an indexing run needs (besides the loaded articles). */
+export interface IndexOptions {
+  indexDir: string;
+  loaded: LoadResult;
+  /** null builds a lexical-only index. */
+  embedder: Embedder | null;
+  /** Token counter used for chunking (the embedder's tokenizer when there is one). */
+  counter: TokenCounter;
+  chunking: { maxTokens: number; overlapSentences: number };
+  hnsw: { m: number; efConstruction: number };
+  batchSize?: number;
+  /** Rebuild everything instead of reusing unchanged articles. */
+  full?: boolean;
+  onProgress?: (p: IndexProgress) => void;
+  logger?: Logger;
+  /** Test hook: called between steps so crash tests can kill the process at a chosen point. */
+  onStep?: (step: string) => void;
+}
+
+/** What changed between the stored generation and the loaded articles. */
+interface Plan {
+  /** The generation to patch; null for a full build. */
+  base: Generation | null;
+  added: Article[];
+  changed: Article[];
+  removed: string[];
+  unchanged: number;
+}
+
+/** The articles to write, chunked, and those the chunker could not split. */
+interface Chunked {
+  items: { article: Article; chunks: Chunk[] }[];
+  skipped: LoadIssue[];
+}
+
+/** The settings, logger and callbacks every step shares. */
+interface Run {
+  options: IndexOptions;
+  settings: StoreSettings;
+  log: Logger;
+  progress: (p: IndexProgress) => void;
+  started: number;
+}
+
+/** Step 1, load: reads the articles folder and logs every file skipped or warned about. */
+export async function loadForIndexing(articlesDir: string, options: { maxFileBytes: number; logger?: Logger }): Promise<LoadResult> {
+  const log = options.logger ?? silentLogger;
+  const loaded = await loadArticles(articlesDir, { maxFileBytes: options.maxFileBytes });
+  for (const s of loaded.skipped) log.warn('article.skipped', { file: s.file, reason: s.reason });
+  for (const w of loaded.warnings) log.warn('article.warning', { file: w.file, reason: w.reason });
+  return loaded;
+}
+
+/** What the store records about these options: embedding model, chunker settings, graph settings. */
+export function storeSettings(options: Pick<IndexOptions, 'embedder' | 'counter' | 'chunking' | 'hnsw'>): StoreSettings {
+  const { embedder } = options;
+  return {
+    embedder: embedder ? { id: embedder.id, dimension: embedder.dimension } : null,
+    chunker: chunkerSettingsId({ ...options.chunking, counter: options.counter }),
+    hnsw: { m: options.hnsw.m, efConstruction: options.hnsw.efConstruction },
+  };
+}
+
+/**
+ * Steps 2–5 on loaded articles: plan, chunk, embed, write a new generation (none when nothing
+ * changed). Throws `BusyError` when another process is writing the index.
+ */
+export async function indexArticles(options: IndexOptions): Promise<IndexSummary> {
+  const run: Run = {
+    options,
+    settings: storeSettings(options),
+    log: options.logger ?? silentLogger,
+    progress: options.onProgress ?? (() => {}),
+    started: performance.now(),
+  };
+  return withWriteLock(options.indexDir, async () => {
+    const plan = planChanges(run);
+    const chunked = chunkChanged(run, plan);
+    if (plan.base && plan.added.length === 0 && plan.changed.length === 0 && plan.removed.length === 0) {
+      run.progress({ phase: 'done', done: 0, total: 0 });
+      return summarize(run, plan, chunked, plan.base.manifest.counts.chunks);
+    }
+    const records = await embedChunks(run, chunked);
+    const chunks = writeGeneration(run, plan, records);
+    return summarize(run, plan, chunked, chunks);
+  });
+}
+
+/** Step 2, plan: which articles are new, changed or gone since the generation being patched. */
+function planChanges(run: Run): Plan {
+  const { options, log } = run;
+  // Checked even for --full: a damaged index is worth a line in the log either way.
+  const current = intactGeneration(options.indexDir, log);
+  let base = options.full === true ? null : current;
+  const why = base ? incompatibility(base.manifest, run.settings) : null;
+  if (why) {
+    log.info('index.full_rebuild', { reason: why });
+    base = null;
+  }
+  const stored = base ? storedArticleHashes(base) : new Map<string, string>();
+  const articles = options.loaded.articles;
+  const present = new Set(articles.map((a) => a.id));
+  const added = articles.filter((a) => !stored.has(a.id));
+  const changed = articles.filter((a) => stored.has(a.id) && stored.get(a.id) !== a.hash);
+  const removed = [...stored.keys()].filter((id) => !present.has(id));
+  return { base, added, changed, removed, unchanged: articles.length - added.length - changed.length };
+}
+
+/**
+ * Step 3, chunk, before anything is written: an article the chunker cannot handle is skipped with
+ * a reason instead of failing this build and every one after it. A changed article that can no
+ * longer be chunked leaves the index rather than keep its stale text, so the plan is updated.
+ */
+function chunkChanged(run: Run, plan: Plan): Chunked {
+  const { options, log, progress } = run;
+  const todo = [...plan.added, ...plan.changed];
+  const items: Chunked['items'] = [];
+  const skipped: LoadIssue[] = [];
+  const failed = new Set<string>();
+  for (const [i, article] of todo.entries()) {
+    try {
+      items.push({ article, chunks: chunkArticle(article, { ...options.chunking, counter: options.counter }) });
+    } catch (err) {
+      skipped.push({ file: article.path, reason: `could not be chunked (${errorMessage(err).split('\n')[0]})` });
+      log.warn('article.unchunkable', { file: article.path, error: errorMessage(err) });
+      failed.add(article.id);
+    }
+    if (i % 20 === 0 || i === todo.length - 1) progress({ phase: 'chunk', done: i + 1, total: todo.length });
+  }
+  for (const a of plan.changed) if (failed.has(a.id)) plan.removed.push(a.id);
+  plan.added = plan.added.filter((a) => !failed.has(a.id));
+  plan.changed = plan.changed.filter((a) => !failed.has(a.id));
+  return { items, skipped };
+}
+
+/** Step 4, embed: every new chunk, in batches, with progress. */
+async function embedChunks(run: Run, chunked: Chunked): Promise<ArticleRecord[]> {
+  const { options, progress } = run;
+  const embedder = options.embedder;
+  if (!embedder) return chunked.items.map((item) => ({ ...item, vectors: null }));
+  const texts = chunked.items.flatMap((item) => item.chunks.map((c) => c.embedText));
+  const vectors: Float32Array[] = [];
+  const batch = Math.max(1, options.batchSize ?? 16);
+  for (let i = 0; i < texts.length; i += batch) {
+    vectors.push(...(await embedder.embedDocuments(texts.slice(i, i + batch))));
+    progress({ phase: 'embed', done: Math.min(i + batch, texts.length), total: texts.length });
+    options.onStep?.('embedded-batch');
+  }
+  let next = 0;
+  return chunked.items.map((item) => {
+    const own = vectors.slice(next, next + item.chunks.length);
+    next += item.chunks.length;
+    return { ...item, vectors: own };
+  });
+}
+
+/** Step 5, write: a new generation with the removals and additions, published atomically. Returns its chunk count. */
+function writeGeneration(run: Run, plan: Plan, records: ArticleRecord[]): number {
+  const { options, log, progress } = run;
+  const total = records.reduce((n, r) => n + r.chunks.length, 0);
+  progress({ phase: 'write', done: 0, total });
+  const writer = GenerationWriter.begin({
+    indexDir: options.indexDir,
+    base: plan.base,
+    settings: run.settings,
+    ...(options.onStep ? { onStep: options.onStep } : {}),
+  });
+  try {
+    writer.removeArticles([...plan.removed, ...plan.changed.map((a) => a.id)]);
+    writer.addArticles(records);
+    const { generation, counts } = writer.commit();
+    progress({ phase: 'done', done: counts.chunks, total: counts.chunks });
+    log.info('index.built', {
+      generation,
+      full: plan.base === null,
+      ...counts,
+      added: plan.added.length,
+      changed: plan.changed.length,
+      removed: plan.removed.length,
+    });
+    return counts.chunks;
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
+}
+
+function summarize(run: Run, plan: Plan, chunked: Chunked, chunks: number): IndexSummary {
+  const loaded = run.options.loaded;
+  return {
+    added: plan.added.length,
+    changed: plan.changed.length,
+    removed: plan.removed.length,
+    unchanged: plan.unchanged,
+    skipped: [...loaded.skipped, ...chunked.skipped],
+    warnings: loaded.warnings,
+    articles: loaded.articles.length - chunked.skipped.length,
+    chunks,
+    seconds: (performance.now() - run.started) / 1000,
+    dense: run.settings.embedder !== null,
+  };
+}
