@@ -97,7 +97,7 @@ const s = await startStack({
 let errors = 0;
 /** Empties the harness's and the fake LLM's records (counting errors first) so they do not grow. */
 function trimRecorders(): void {
-  for (const line of s.h.logs) if (line.includes('"level":"error"') || line.includes('update_failed')) errors++;
+  for (const line of s.h.logs) if (line.includes('"level":"error"') || line.includes('bot.update_failed')) errors++;
   s.h.logs.length = 0;
   s.h.calls.length = 0;
   s.h.drafts.length = 0;

@@ -1,10 +1,10 @@
 /**
  * Admin commands: keeping the article collection current from the chat.
- * Every handler runs behind `adminOnly`, which checks the numeric user id on
+ * Every command runs behind `adminOnly`, which checks the numeric user id on
  * each call; a reindex runs in the background so the admin's chat stays usable
- * and a second one is refused while it runs.
+ * and a second one is refused while the library reports one running.
  */
-import type { Context, NextFunction } from 'grammy';
+import { type Api, type CommandContext, Composer, type Context, type Filter, type NextFunction } from 'grammy';
 import type { BotCommand } from 'grammy/types';
 import type { ArticleInfo, IndexProgress, IndexSummary } from '../types.js';
 import { UserError } from '../util/errors.js';
@@ -28,48 +28,61 @@ export const ADMIN_COMMANDS: BotCommand[] = [
 /** File types an upload may have. */
 const UPLOAD_EXTENSIONS = ['.txt', '.md', '.markdown', '.html', '.htm', '.pdf'];
 
+/** The admin commands (each behind `adminOnly`), and uploads, which admins add as articles. */
+export function admin(deps: BotDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+  const requireAdmin = adminOnly(deps);
+  composer.command('reindex', requireAdmin, (ctx) => reindex(ctx, deps));
+  composer.command('add', requireAdmin, (ctx) => addUrl(ctx, deps));
+  composer.command('remove', requireAdmin, (ctx) => remove(ctx, deps));
+  composer.command('stats', requireAdmin, (ctx) => stats(ctx, deps));
+  composer.on('message:document', (ctx) => addDocument(ctx, deps));
+  return composer;
+}
+
 /** Guard for admin commands: refuses everyone whose user id is not configured as admin. */
-export function adminOnly(deps: BotDeps) {
+function adminOnly(deps: BotDeps) {
   return async function requireAdmin(ctx: Context, next: NextFunction): Promise<void> {
     if (isAdmin(deps.config, ctx.from?.id)) return next();
-    deps.log.info('admin_refused', { update_id: ctx.update.update_id, user_id: ctx.from?.id });
+    deps.log.info('bot.admin_refused', { update_id: ctx.update.update_id, user_id: ctx.from?.id });
     await ctx.reply('Sorry, only the bot’s admins can use that command.');
   };
 }
 
-function commandArgument(ctx: Context): string {
-  return typeof ctx.match === 'string' ? ctx.match.trim() : '';
-}
-
 /** /reindex and /reindex full: starts a background reindex with a progress message. */
-export async function reindex(ctx: Context, deps: BotDeps): Promise<void> {
-  const arg = commandArgument(ctx).toLowerCase();
+async function reindex(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
+  const arg = ctx.match.trim().toLowerCase();
   if (arg !== '' && arg !== 'full') {
     await ctx.reply('Usage: /reindex (changed articles only) or /reindex full (rebuild everything).');
     return;
   }
-  const running = deps.reindexing;
+  const running = deps.library.reindexStatus();
   if (running) {
     const ago = formatDuration(Date.now() - running.startedAt);
     await ctx.reply(`A reindex is already running (started ${ago} ago). I'll post its summary when it finishes.`);
     return;
   }
   const full = arg === 'full';
-  deps.reindexing = { full, startedAt: Date.now() };
-  try {
-    const progress = await ctx.reply(renderProgress(full, null));
-    deps.jobs.track(runReindex(ctx, deps, full, progress.message_id));
-  } catch (err) {
-    deps.reindexing = null;
-    throw err;
-  }
+  const progress = await ctx.reply(renderProgress(full, null));
+  const job = { api: ctx.api, chatId: ctx.chat.id, replyTo: ctx.msg.message_id, progressId: progress.message_id, full };
+  deps.jobs.track(runReindex(job, deps));
 }
 
-async function runReindex(ctx: Context, deps: BotDeps, full: boolean, progressId: number): Promise<void> {
-  const chatId = ctx.chat!.id;
-  const replyTo = ctx.msg?.message_id;
+/** A reindex started from the chat: where its progress and outcome are reported. */
+interface ReindexJob {
+  api: Api;
+  chatId: number;
+  /** The /reindex message the summary replies to. */
+  replyTo: number;
+  /** The message edited with progress, then with the outcome. */
+  progressId: number;
+  full: boolean;
+}
+
+async function runReindex(job: ReindexJob, deps: BotDeps): Promise<void> {
+  const { api, chatId, replyTo, progressId, full } = job;
   const showProgress = async (p: IndexProgress) => {
-    await editHtml(ctx.api, chatId, progressId, escapeHtml(renderProgress(full, p)), { log: deps.log });
+    await editHtml(api, chatId, progressId, escapeHtml(renderProgress(full, p)), { log: deps.log });
   };
   const throttle = new LatestThrottle<IndexProgress>(deps.tuning.editIntervalMs, showProgress);
   const started = Date.now();
@@ -79,21 +92,20 @@ async function runReindex(ctx: Context, deps: BotDeps, full: boolean, progressId
     const summary = await deps.library.reindex({ full, onProgress: (p) => throttle.push(p) });
     outcome = `${full ? 'Full reindex' : 'Reindex'} finished.`;
     summaryHtml = renderSummaryHtml(full ? 'Full reindex done' : 'Reindex done', summary);
-    deps.log.info('reindexed', { full, ms: Date.now() - started, ...counts(summary) });
+    deps.log.info('bot.reindexed', { full, ms: Date.now() - started, ...counts(summary) });
   } catch (err) {
     outcome = err instanceof UserError ? err.message : 'Reindex failed; the previous index keeps answering. The error is in the log.';
-    if (!(err instanceof UserError)) deps.log.error('reindex_failed', { full, error: errorFields(err) });
+    if (!(err instanceof UserError)) deps.log.error('bot.reindex_failed', { full, error: errorFields(err) });
   } finally {
     await throttle.close();
-    deps.reindexing = null;
   }
   // This runs outside the update's middleware, so failures are logged here rather than by bot.catch.
   try {
-    await editHtml(ctx.api, chatId, progressId, escapeHtml(outcome), { log: deps.log });
-    if (summaryHtml) await sendHtml(ctx.api, chatId, summaryHtml, { log: deps.log, ...(replyTo ? { replyTo } : {}) });
+    await editHtml(api, chatId, progressId, escapeHtml(outcome), { log: deps.log });
+    if (summaryHtml) await sendHtml(api, chatId, summaryHtml, { log: deps.log, replyTo });
   } catch (err) {
-    deps.log.warn('reindex_report_failed', { chat_id: chatId, error: errorFields(err) });
-    if (summaryHtml) await sendPlain(ctx.api, chatId, outcome).catch(() => undefined);
+    deps.log.warn('bot.reindex_report_failed', { chat_id: chatId, error: errorFields(err) });
+    if (summaryHtml) await sendPlain(api, chatId, outcome).catch(() => undefined);
   }
 }
 
@@ -110,8 +122,8 @@ function addedHtml(article: ArticleInfo, summary: IndexSummary): string {
 }
 
 /** /add <url>: fetches, saves and indexes an article, then confirms with its title. */
-export async function addUrl(ctx: Context, deps: BotDeps): Promise<void> {
-  const url = commandArgument(ctx);
+async function addUrl(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
+  const url = ctx.match.trim();
   if (!url) {
     await ctx.reply('Usage: /add https://example.com/some-article');
     return;
@@ -120,20 +132,19 @@ export async function addUrl(ctx: Context, deps: BotDeps): Promise<void> {
     await ctx.reply('That does not look like a web address. Usage: /add https://example.com/some-article');
     return;
   }
-  const typing = startTyping(ctx.api, ctx.chat!.id, deps.tuning.typingIntervalMs, deps.log);
+  const typing = startTyping(ctx.api, ctx.chat.id, deps.tuning.typingIntervalMs, deps.log);
   try {
     const { article, summary } = await deps.library.addUrl(url);
-    deps.log.info('article_added', { source: 'url', article_id: article.id });
-    await sendHtml(ctx.api, ctx.chat!.id, addedHtml(article, summary), { log: deps.log });
+    deps.log.info('bot.article_added', { source: 'url', article_id: article.id });
+    await sendHtml(ctx.api, ctx.chat.id, addedHtml(article, summary), { log: deps.log });
   } finally {
     typing.stop();
   }
 }
 
 /** An uploaded document: admins add it as an article (size checked before downloading). */
-export async function addDocument(ctx: Context, deps: BotDeps): Promise<void> {
-  const doc = ctx.msg?.document;
-  if (!doc) return;
+async function addDocument(ctx: Filter<Context, 'message:document'>, deps: BotDeps): Promise<void> {
+  const doc = ctx.msg.document;
   if (!isAdmin(deps.config, ctx.from?.id)) {
     await ctx.reply('Only the bot’s admins can add articles. To ask something, just type your question.');
     return;
@@ -149,39 +160,39 @@ export async function addDocument(ctx: Context, deps: BotDeps): Promise<void> {
     await ctx.reply(tooLargeMessage(doc.file_size, max));
     return;
   }
-  const typing = startTyping(ctx.api, ctx.chat!.id, deps.tuning.typingIntervalMs, deps.log);
+  const typing = startTyping(ctx.api, ctx.chat.id, deps.tuning.typingIntervalMs, deps.log);
   try {
     const file = await ctx.api.getFile(doc.file_id);
     if (file.file_size !== undefined && file.file_size > max) throw new UserError(tooLargeMessage(file.file_size, max));
     if (!file.file_path) throw new UserError('Telegram did not provide that file for download (files over 20 MB need a self-hosted Bot API server).');
     const bytes = await downloadFile(deps.files, file.file_path, max);
     const { article, summary } = await deps.library.addFile(name, bytes);
-    deps.log.info('article_added', { source: 'upload', article_id: article.id, bytes: bytes.byteLength });
-    await sendHtml(ctx.api, ctx.chat!.id, addedHtml(article, summary), { log: deps.log });
+    deps.log.info('bot.article_added', { source: 'upload', article_id: article.id, bytes: bytes.byteLength });
+    await sendHtml(ctx.api, ctx.chat.id, addedHtml(article, summary), { log: deps.log });
   } finally {
     typing.stop();
   }
 }
 
 /** /remove <id>: deletes an article and reindexes. */
-export async function remove(ctx: Context, deps: BotDeps): Promise<void> {
-  const id = commandArgument(ctx);
+async function remove(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
+  const id = ctx.match.trim();
   if (!id) {
     await ctx.reply('Usage: /remove <article id> (ids are listed by /sources).');
     return;
   }
   const { summary } = await deps.library.remove(id);
-  deps.log.info('article_removed', { article_id: id });
-  await sendHtml(ctx.api, ctx.chat!.id, `Removed <code>${escapeHtml(id)}</code>. Index: ${summary.articles} articles, ${summary.chunks} chunks.`, {
+  deps.log.info('bot.article_removed', { article_id: id });
+  await sendHtml(ctx.api, ctx.chat.id, `Removed <code>${escapeHtml(id)}</code>. Index: ${summary.articles} articles, ${summary.chunks} chunks.`, {
     log: deps.log,
   });
 }
 
 /** /stats: index figures, uptime and questions answered. */
-export async function stats(ctx: Context, deps: BotDeps): Promise<void> {
+async function stats(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
   const html = renderStatsHtml(deps.library.stats(), Date.now() - deps.startedAt, {
     total: deps.counters.get('questions_answered'),
     sinceStart: deps.answeredSinceStart,
   });
-  await sendHtml(ctx.api, ctx.chat!.id, html, { log: deps.log });
+  await sendHtml(ctx.api, ctx.chat.id, html, { log: deps.log });
 }

@@ -1,9 +1,11 @@
 /**
- * Commands everyone can use, and the replies to messages the bot cannot read.
+ * Commands everyone can use (/start, /help, /sources with its paging buttons, /reset), and
+ * the replies to what no feature handled: unknown commands, old buttons, messages that are not text.
  */
-import { InlineKeyboard, type Context, type NextFunction } from 'grammy';
+import { type CallbackQueryContext, type CommandContext, Composer, type Context, type Filter, InlineKeyboard, type NextFunction } from 'grammy';
 import type { BotCommand } from 'grammy/types';
 import { isAdmin } from './access.js';
+import { callbackPattern } from './callbacks.js';
 import type { BotDeps } from './deps.js';
 import { escapeHtml, renderSourcesPage } from './format.js';
 import { leadingCommand } from './groups.js';
@@ -20,8 +22,28 @@ export const PUBLIC_COMMANDS: BotCommand[] = [
 /** Prefix of /sources paging buttons' callback_data. */
 const SOURCES_PREFIX = 's:';
 
-function howToAsk(ctx: Context): string {
-  const group = ctx.chat?.type !== 'private';
+/** The public commands, and the /sources paging buttons. */
+export function commands(deps: BotDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+  composer.command('start', (ctx) => start(ctx, deps));
+  composer.command('help', (ctx) => help(ctx, deps));
+  composer.command('sources', (ctx) => sources(ctx, deps));
+  composer.command('reset', (ctx) => reset(ctx, deps));
+  // At most 9 digits: a forged huge offset would overflow SQLite's OFFSET; it falls through to staleButton.
+  composer.callbackQuery(callbackPattern(SOURCES_PREFIX, '\\d{1,9}'), (ctx) => turnSourcesPage(ctx, deps));
+  return composer;
+}
+
+/** Installed last: buttons no handler knows, and messages that are not text. */
+export function leftovers(): Composer<Context> {
+  const composer = new Composer<Context>();
+  composer.on('callback_query', staleButton);
+  composer.on('message', nonText);
+  return composer;
+}
+
+function howToAsk(ctx: CommandContext<Context>): string {
+  const group = ctx.chat.type !== 'private';
   const ask = group
     ? `Mention me (@${escapeHtml(ctx.me.username)}) with your question, or reply to one of my messages.`
     : 'Just type a question, for example: <i>What did the mayor ask the council for?</i>';
@@ -29,7 +51,7 @@ function howToAsk(ctx: Context): string {
 }
 
 /** /start: what the bot knows (article count and date range) and how to ask. */
-export async function start(ctx: Context, deps: BotDeps): Promise<void> {
+async function start(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
   const s = deps.library.stats();
   const range = s.firstDate && s.lastDate ? `, published ${escapeHtml(s.firstDate)} to ${escapeHtml(s.lastDate)}` : '';
   const knows =
@@ -37,11 +59,11 @@ export async function start(ctx: Context, deps: BotDeps): Promise<void> {
       ? `Hi! I answer questions about <b>${s.articles}</b> news article${s.articles === 1 ? '' : 's'}${range}, and cite the articles I used.`
       : 'Hi! I answer questions about news articles, but none are indexed yet.';
   const text = [knows, '', howToAsk(ctx), '', '/sources lists the articles · /reset starts over · /help'].join('\n');
-  await sendHtml(ctx.api, ctx.chat!.id, text, { log: deps.log });
+  await sendHtml(ctx.api, ctx.chat.id, text, { log: deps.log });
 }
 
 /** /help: how to ask, what the answer looks like, and the commands (admin ones for admins). */
-export async function help(ctx: Context, deps: BotDeps): Promise<void> {
+async function help(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
   const lines = [
     '<b>How to use me</b>',
     howToAsk(ctx),
@@ -61,7 +83,7 @@ export async function help(ctx: Context, deps: BotDeps): Promise<void> {
       '/stats — index and bot statistics',
     );
   }
-  await sendHtml(ctx.api, ctx.chat!.id, lines.join('\n'), { log: deps.log });
+  await sendHtml(ctx.api, ctx.chat.id, lines.join('\n'), { log: deps.log });
 }
 
 function sourcesKeyboard(offset: number, pageSize: number, total: number): InlineKeyboard | undefined {
@@ -84,15 +106,15 @@ function sourcesPage(deps: BotDeps, wanted: number): { html: string; keyboard: I
 }
 
 /** /sources: the first page of indexed articles with paging buttons. */
-export async function sources(ctx: Context, deps: BotDeps): Promise<void> {
+async function sources(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
   const { html, keyboard } = sourcesPage(deps, 0);
-  await sendHtml(ctx.api, ctx.chat!.id, html, { log: deps.log, ...(keyboard ? { keyboard } : {}) });
+  await sendHtml(ctx.api, ctx.chat.id, html, { log: deps.log, ...(keyboard ? { keyboard } : {}) });
 }
 
 /** A paging button under /sources: edits the list in place. */
-export async function turnSourcesPage(ctx: Context, deps: BotDeps): Promise<void> {
-  const offset = Number((ctx.callbackQuery?.data ?? '').slice(SOURCES_PREFIX.length)) || 0;
-  const message = ctx.callbackQuery?.message;
+async function turnSourcesPage(ctx: CallbackQueryContext<Context>, deps: BotDeps): Promise<void> {
+  const offset = Number(ctx.callbackQuery.data.slice(SOURCES_PREFIX.length)) || 0;
+  const message = ctx.callbackQuery.message;
   await ctx.answerCallbackQuery().catch(() => undefined);
   if (!message) return;
   const { html, keyboard } = sourcesPage(deps, offset);
@@ -100,8 +122,8 @@ export async function turnSourcesPage(ctx: Context, deps: BotDeps): Promise<void
 }
 
 /** /reset: forgets this chat's conversation. */
-export async function reset(ctx: Context, deps: BotDeps): Promise<void> {
-  deps.conversations.reset(ctx.chat!.id);
+async function reset(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
+  deps.conversations.reset(ctx.chat.id);
   await ctx.reply('Done: I have forgotten our conversation. Ask me anything.');
 }
 
@@ -110,21 +132,21 @@ export async function reset(ctx: Context, deps: BotDeps): Promise<void> {
  * a hint; bare unknown commands in groups may belong to other bots and are ignored.
  * A "/" that is not a leading command is a question and passes on.
  */
-export async function unknownCommand(ctx: Context, next: NextFunction): Promise<void> {
-  const command = ctx.msg ? leadingCommand(ctx.msg) : null;
+export async function unknownCommand(ctx: Filter<Context, 'message:text'>, next: NextFunction): Promise<void> {
+  const command = leadingCommand(ctx.msg);
   if (!command) return next();
-  if (ctx.chat?.type !== 'private' && command.target === null) return;
+  if (ctx.chat.type !== 'private' && command.target === null) return;
   // Echo only what could be a real command name: anything else may be too long to send or not valid UTF-8.
   const name = /^[a-z0-9_]{1,32}$/.test(command.name) ? `/${command.name}` : 'that command';
   await ctx.reply(`I don't know ${name}. Try /help.`);
 }
 
 /** Anything that is not text (photos, stickers, voice…). */
-export async function nonText(ctx: Context): Promise<void> {
+async function nonText(ctx: Context): Promise<void> {
   await ctx.reply('I can only read text messages. Please type your question.');
 }
 
 /** A button whose data no handler knows (for example from an older version of the bot). */
-export async function staleButton(ctx: Context): Promise<void> {
+async function staleButton(ctx: Context): Promise<void> {
   await ctx.answerCallbackQuery({ text: 'This button no longer works. Please try the command again.' });
 }

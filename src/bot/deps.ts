@@ -1,13 +1,13 @@
 /**
  * Everything a handler needs, built once in `createBot` and passed to each
- * handler explicitly, so handlers stay plain functions that are easy to follow.
+ * feature's Composer, so handlers stay plain functions that are easy to follow.
  */
 import type { Config } from '../config/index.js';
 import type { Library, QuestionAnswerer } from '../types.js';
 import type { Logger } from '../util/log.js';
 import type { ConversationStore } from './conversations.js';
 import type { FileSource } from './files.js';
-import type { QuoteStore } from './quotes.js';
+import type { QuoteStore } from './quote-store.js';
 import type { Counters } from './state.js';
 import type { TaskTracker } from './tasks.js';
 
@@ -43,17 +43,27 @@ export const DEFAULT_TUNING: BotTuning = {
   webhookHost: '0.0.0.0',
 };
 
-/** A reindex started from the chat, while it runs. */
-export interface ReindexJob {
+/** A reindex in progress, as the library reports it. */
+export interface ReindexStatus {
   full: boolean;
+  /** Date.now() when it started. */
   startedAt: number;
+}
+
+/**
+ * The `Library` as the bot drives it. The library is the one owner of "a reindex is running"
+ * (whoever started it: /reindex, /add, /remove); /reindex asks it before starting another.
+ */
+export interface BotLibrary extends Library {
+  /** The reindex running in this process, or null. */
+  reindexStatus(): ReindexStatus | null;
 }
 
 /** Shared state and services for handlers. */
 export interface BotDeps {
   config: Config['telegram'];
   answerer: QuestionAnswerer;
-  library: Library;
+  library: BotLibrary;
   log: Logger;
   conversations: ConversationStore;
   quotes: QuoteStore;
@@ -64,5 +74,4 @@ export interface BotDeps {
   jobs: TaskTracker;
   startedAt: number;
   answeredSinceStart: number;
-  reindexing: ReindexJob | null;
 }

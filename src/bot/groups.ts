@@ -4,13 +4,10 @@
  * addressed to it (bare or `/cmd@thisbot`) counts, so ordinary chatter is left alone.
  */
 import type { Message, UserFromGetMe } from 'grammy/types';
+import { escapeRegExp } from '../util/text.js';
 
 /** The bot identity needed to recognise mentions. */
 export type BotIdentity = Pick<UserFromGetMe, 'id' | 'username'>;
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 function mentionPattern(username: string): RegExp {
   return new RegExp(`(^|[^\\w@])@${escapeRegExp(username)}\\b`, 'gi');

@@ -3,18 +3,32 @@
  * tracking, "is this meant for me", the allowlist, and the rate limit. Plus the
  * one error boundary.
  */
-import type { BotError, Context, NextFunction } from 'grammy';
+import { sequentialize } from '@grammyjs/runner';
+import { type BotError, Composer, type Context, type NextFunction } from 'grammy';
 import { UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { isAllowed, RefusedOnce } from './access.js';
 import type { BotDeps } from './deps.js';
 import { addressesBot } from './groups.js';
 import { errorFields } from './logging.js';
-import type { RateLimiter } from './ratelimit.js';
+import { RateLimiter } from './ratelimit.js';
 import type { TaskTracker } from './tasks.js';
 
+/** The gates, outermost first; `updates` tracks each update's handling for shutdown. */
+export function gates(deps: BotDeps, updates: TaskTracker): Composer<Context> {
+  const perMinute = deps.config.rateLimitPerMinute;
+  const composer = new Composer<Context>();
+  composer.use(trackUpdates(updates));
+  composer.use(onlyAddressed(deps.log));
+  composer.use(allowlist(deps));
+  composer.use(rateLimit(new RateLimiter(perMinute), perMinute, deps.log));
+  // Updates of one chat are handled in order (answers depend on the conversation so far).
+  composer.use(sequentialize(chatKey));
+  return composer;
+}
+
 /** Registers each update's handling with `tracker`, so shutdown can wait for answers in progress. */
-export function trackUpdates(tracker: TaskTracker) {
+function trackUpdates(tracker: TaskTracker) {
   return function trackUpdate(_ctx: Context, next: NextFunction): Promise<void> {
     return tracker.track(next());
   };
@@ -24,12 +38,12 @@ export function trackUpdates(tracker: TaskTracker) {
  * Lets through callback queries, every message in private chats, and group
  * messages that address the bot. Channel posts, edits and everything else stop here.
  */
-export function onlyAddressed(log: Logger) {
+function onlyAddressed(log: Logger) {
   return async function addressedOnly(ctx: Context, next: NextFunction): Promise<void> {
     if (ctx.callbackQuery?.message) return next();
     const msg = ctx.message;
     if (!msg || !ctx.chat || ctx.chat.type === 'channel') {
-      log.debug('update_ignored', { update_id: ctx.update.update_id, kind: Object.keys(ctx.update).filter((k) => k !== 'update_id') });
+      log.debug('bot.update_ignored', { update_id: ctx.update.update_id, kind: Object.keys(ctx.update).filter((k) => k !== 'update_id') });
       return;
     }
     if (ctx.chat.type === 'private' || addressesBot(msg, ctx.me)) return next();
@@ -37,11 +51,11 @@ export function onlyAddressed(log: Logger) {
 }
 
 /** When an allowlist is configured, refuses everyone else once, politely, then ignores them. */
-export function allowlist(deps: Pick<BotDeps, 'config' | 'log'>) {
+function allowlist(deps: Pick<BotDeps, 'config' | 'log'>) {
   const refused = new RefusedOnce();
   return async function allowlisted(ctx: Context, next: NextFunction): Promise<void> {
     if (isAllowed(deps.config, ctx.from?.id, ctx.chat?.id)) return next();
-    deps.log.info('not_allowed', { user_id: ctx.from?.id, chat_id: ctx.chat?.id });
+    deps.log.info('bot.not_allowed', { user_id: ctx.from?.id, chat_id: ctx.chat?.id });
     if (!refused.first(`${ctx.chat?.id}:${ctx.from?.id}`)) return;
     const text = 'Sorry, this bot is private. Please ask its owner for access.';
     if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text });
@@ -54,7 +68,7 @@ export function allowlist(deps: Pick<BotDeps, 'config' | 'log'>) {
  * limit gets one polite reply, the rest are dropped; a press over the limit is answered
  * with a button notice (never a chat message), so the client's spinner stops.
  */
-export function rateLimit(limiter: RateLimiter, perMinute: number, log: Logger) {
+function rateLimit(limiter: RateLimiter, perMinute: number, log: Logger) {
   return async function rateLimited(ctx: Context, next: NextFunction): Promise<void> {
     const user = ctx.from?.id;
     if ((!ctx.message && !ctx.callbackQuery) || user === undefined) return next();
@@ -62,17 +76,17 @@ export function rateLimit(limiter: RateLimiter, perMinute: number, log: Logger) 
     if (decision === 'allow') return next();
     const text = `You're sending messages faster than I can answer (limit: ${perMinute} per minute). Please wait a minute, then ask again.`;
     if (ctx.callbackQuery) {
-      log.info('rate_limited', { user_id: user, replied: true, kind: 'callback_query' });
+      log.info('bot.rate_limited', { user_id: user, replied: true, kind: 'callback_query' });
       await ctx.answerCallbackQuery({ text }).catch(() => undefined);
       return;
     }
-    log.info('rate_limited', { user_id: user, replied: decision === 'warn' });
+    log.info('bot.rate_limited', { user_id: user, replied: decision === 'warn' });
     if (decision === 'warn') await ctx.reply(text);
   };
 }
 
 /** Sequentialization key: updates of one chat are handled in order. */
-export function chatKey(ctx: Context): string | undefined {
+function chatKey(ctx: Context): string | undefined {
   return ctx.chat?.id.toString();
 }
 
@@ -85,14 +99,14 @@ export function handleError(log: Logger) {
     const ctx = err.ctx;
     const e = err.error;
     const user = e instanceof UserError;
-    if (user) log.info('user_error', { update_id: ctx.update.update_id, message: e.message });
-    else log.error('update_failed', { update_id: ctx.update.update_id, error: errorFields(e) });
+    if (user) log.info('bot.user_error', { update_id: ctx.update.update_id, message: e.message });
+    else log.error('bot.update_failed', { update_id: ctx.update.update_id, error: errorFields(e) });
     const text = user ? e.message : 'Sorry, something went wrong on my side. Please try again in a moment.';
     try {
       if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text, show_alert: true });
       else if (ctx.chat) await ctx.reply(text);
     } catch (replyErr) {
-      log.warn('error_reply_failed', { update_id: ctx.update.update_id, error: errorFields(replyErr) });
+      log.warn('bot.error_reply_failed', { update_id: ctx.update.update_id, error: errorFields(replyErr) });
     }
   };
 }

@@ -3,8 +3,9 @@
  * streamed while it is written, then delivered as formatted HTML with sources,
  * a "Show quotes" button and a link from every answer message to its turn.
  */
-import type { Context } from 'grammy';
+import { Composer, type Context, type Filter } from 'grammy';
 import type { Answer } from '../types.js';
+import { unknownCommand } from './commands.js';
 import type { BotDeps } from './deps.js';
 import { renderAnswerHtml, splitHtml } from './format.js';
 import { stripMention } from './groups.js';
@@ -13,21 +14,28 @@ import { quotesKeyboard } from './quotes.js';
 import { editHtml, sendChunks } from './send.js';
 import { startTyping, streamAnswer } from './stream.js';
 
+/** A text message, as the questions feature sees it. */
+type TextContext = Filter<Context, 'message:text'>;
+
+/** Every text message that is not a command (unknown commands get a hint) is a question. */
+export function questions(deps: BotDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+  composer.on('message:text', unknownCommand, (ctx) => question(ctx, deps));
+  return composer;
+}
+
 /** The id of the bot message this message replies to, if it replies to the bot. */
-function repliedBotMessage(ctx: Context): number | undefined {
-  const reply = ctx.msg?.reply_to_message;
+function repliedBotMessage(ctx: TextContext): number | undefined {
+  const reply = ctx.msg.reply_to_message;
   return reply && reply.from?.id === ctx.me.id ? reply.message_id : undefined;
 }
 
 /** Handles a text message as a question (checks length first). */
-export async function question(ctx: Context, deps: BotDeps): Promise<void> {
-  const chat = ctx.chat;
-  const raw = ctx.msg?.text;
-  if (!chat || raw === undefined) return;
-  const text = stripMention(raw, ctx.me);
+async function question(ctx: TextContext, deps: BotDeps): Promise<void> {
+  const text = stripMention(ctx.msg.text, ctx.me);
   if (!text) {
     const hint =
-      chat.type === 'private'
+      ctx.chat.type === 'private'
         ? 'Please type a question, for example: What happened this week?'
         : `Ask me something after the mention, for example: @${ctx.me.username} what happened this week?`;
     await ctx.reply(hint);
@@ -41,11 +49,11 @@ export async function question(ctx: Context, deps: BotDeps): Promise<void> {
   await answer(ctx, deps, text);
 }
 
-async function answer(ctx: Context, deps: BotDeps, text: string): Promise<void> {
-  const chat = ctx.chat!;
+async function answer(ctx: TextContext, deps: BotDeps, text: string): Promise<void> {
+  const chat = ctx.chat;
   const isPrivate = chat.type === 'private';
   // In groups the answer replies to the question so it is clear whose it is.
-  const replyTo = isPrivate ? undefined : ctx.msg?.message_id;
+  const replyTo = isPrivate ? undefined : ctx.msg.message_id;
   const started = Date.now();
   const { parentId, history } = deps.conversations.contextFor(chat.id, repliedBotMessage(ctx));
   const typing = startTyping(ctx.api, chat.id, deps.tuning.typingIntervalMs, deps.log);
@@ -67,12 +75,12 @@ async function answer(ctx: Context, deps: BotDeps, text: string): Promise<void> 
     typing.stop();
   }
   const { answer: a, previewMessageId } = result;
-  const ids = await deliver(ctx, deps, a, previewMessageId, replyTo);
+  const ids = await deliver(ctx, deps, { answer: a, previewId: previewMessageId, replyTo });
   const exchangeId = deps.conversations.record(chat.id, parentId, text, a.text);
   deps.conversations.linkMessages(chat.id, ids, exchangeId);
   deps.counters.increment('questions_answered');
   deps.answeredSinceStart++;
-  deps.log.info('answered', {
+  deps.log.info('bot.answered', {
     update_id: ctx.update.update_id,
     chat_id: chat.id,
     mode: a.mode,
@@ -83,9 +91,19 @@ async function answer(ctx: Context, deps: BotDeps, text: string): Promise<void> 
   });
 }
 
+/** A finished answer and where it goes. */
+interface Delivery {
+  answer: Answer;
+  /** The streamed preview message that becomes the answer's first part, if there is one. */
+  previewId: number | undefined;
+  /** The question the answer replies to (groups). */
+  replyTo: number | undefined;
+}
+
 /** Sends the formatted answer, reusing the preview message for its first part; returns all message ids. */
-async function deliver(ctx: Context, deps: BotDeps, a: Answer, previewId: number | undefined, replyTo: number | undefined): Promise<number[]> {
-  const chatId = ctx.chat!.id;
+async function deliver(ctx: TextContext, deps: BotDeps, delivery: Delivery): Promise<number[]> {
+  const { answer: a, previewId, replyTo } = delivery;
+  const chatId = ctx.chat.id;
   const chunks = splitHtml(renderAnswerHtml(a));
   const withQuotes = a.mode !== 'not-covered' && a.citations.some((c) => c.quote.trim());
   const keyboard = withQuotes ? quotesKeyboard(deps.quotes.save(chatId, a.citations)) : undefined;
@@ -97,7 +115,7 @@ async function deliver(ctx: Context, deps: BotDeps, a: Answer, previewId: number
       edited = true;
     } catch (err) {
       // The preview could not become the answer (deleted, too old): send the answer fresh instead.
-      deps.log.warn('preview_finalize_failed', { chat_id: chatId, error: errorFields(err) });
+      deps.log.warn('bot.preview_finalize_failed', { chat_id: chatId, error: errorFields(err) });
       ctx.api.deleteMessage(chatId, previewId).catch(() => undefined);
     }
     if (edited) return [previewId, ...(await sendChunks(ctx.api, chatId, chunks.slice(1), options))];

@@ -52,7 +52,7 @@ export async function sendChunks(api: Api, chatId: number, chunks: readonly stri
       ids.push(msg.message_id);
     } catch (err) {
       if (!isParseError(err)) throw err;
-      options.log.warn('html_rejected', { chat_id: chatId, error: errorFields(err) });
+      options.log.warn('bot.html_rejected', { chat_id: chatId, error: errorFields(err) });
       const pieces = splitPlain(htmlToPlain(chunk));
       for (const [k, piece] of pieces.entries()) {
         const keep = k === pieces.length - 1 ? extra : { ...extra, reply_markup: undefined };
@@ -81,7 +81,7 @@ export async function editHtml(
   } catch (err) {
     if (isNotModified(err)) return;
     if (!isParseError(err)) throw err;
-    options.log.warn('html_rejected', { chat_id: chatId, error: errorFields(err) });
+    options.log.warn('bot.html_rejected', { chat_id: chatId, error: errorFields(err) });
     try {
       await api.editMessageText(chatId, messageId, htmlToPlain(html).slice(0, TELEGRAM_MAX_CHARS), extra);
     } catch (again) {

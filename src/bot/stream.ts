@@ -35,7 +35,7 @@ export function startTyping(api: Api, chatId: number, intervalMs: number, log: L
     api.sendChatAction(chatId, 'typing').catch((err: unknown) => {
       if (warned) return;
       warned = true;
-      log.debug('chat_action_failed', { chat_id: chatId, error: errorFields(err) });
+      log.debug('bot.chat_action_failed', { chat_id: chatId, error: errorFields(err) });
     });
   };
   send();
@@ -86,7 +86,7 @@ class AnswerPreview {
         await this.api.sendMessageDraft(this.chatId, this.draftId, previewText(text));
         return;
       } catch (err) {
-        this.log.info('draft_unavailable', { chat_id: this.chatId, error: errorFields(err) });
+        this.log.info('bot.draft_unavailable', { chat_id: this.chatId, error: errorFields(err) });
         this.mode = 'edit';
         this.throttle.intervalMs = this.timing.editIntervalMs;
       }
@@ -105,7 +105,7 @@ class AnswerPreview {
     } catch (err) {
       if (isNotModified(err)) return;
       // Previews are a nicety: after a failure the final answer still arrives, just without live updates.
-      this.log.warn('preview_failed', { chat_id: this.chatId, error: errorFields(err) });
+      this.log.warn('bot.preview_failed', { chat_id: this.chatId, error: errorFields(err) });
       if (this.messageId === undefined) this.mode = 'off';
     }
   }
@@ -141,7 +141,7 @@ export async function streamAnswer(target: StreamTarget, stream: AnswerStream): 
       }
     } catch (err) {
       // The result still settles (the answerer falls back on its own); only the preview stops early.
-      target.log.warn('answer_stream_broken', { chat_id: target.chatId, error: errorFields(err) });
+      target.log.warn('bot.answer_stream_broken', { chat_id: target.chatId, error: errorFields(err) });
     }
   } finally {
     previewMessageId = await preview.finish();

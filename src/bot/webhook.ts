@@ -36,7 +36,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       return;
     }
     if (!sameSecret(req.headers['x-telegram-bot-api-secret-token'], options.secret)) {
-      options.log.warn('webhook_forged', { remote: req.socket.remoteAddress });
+      options.log.warn('bot.webhook_forged', { remote: req.socket.remoteAddress });
       res.writeHead(401).end();
       return;
     }

@@ -45,7 +45,8 @@ export interface LibraryOptions {
 /** The `Library` implementation over the articles folder and `index-data/`. */
 export class ArticleLibrary implements Library {
   private current: IndexReader | null = null;
-  private running: Promise<IndexSummary> | null = null;
+  /** The reindex in progress: the one record of "a reindex is running" (the bot asks `reindexStatus`). */
+  private running: { done: Promise<IndexSummary>; full: boolean; startedAt: number } | null = null;
   private readonly log: Logger;
 
   constructor(private readonly options: LibraryOptions) {
@@ -120,11 +121,16 @@ export class ArticleLibrary implements Library {
 
   reindex(options: { full?: boolean; onProgress?: (p: IndexProgress) => void } = {}): Promise<IndexSummary> {
     if (this.running) return Promise.reject(new BusyError('A reindex is already running; try again when it has finished.'));
-    const run = this.runReindex(options).finally(() => {
+    const done = this.runReindex(options).finally(() => {
       this.running = null;
     });
-    this.running = run;
-    return run;
+    this.running = { done, full: options.full === true, startedAt: Date.now() };
+    return done;
+  }
+
+  /** The reindex running in this process (started by anyone: /reindex, an upload, a removal), or null. */
+  reindexStatus(): { full: boolean; startedAt: number } | null {
+    return this.running ? { full: this.running.full, startedAt: this.running.startedAt } : null;
   }
 
   /**

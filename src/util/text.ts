@@ -163,3 +163,8 @@ export function truncate(text: string, max: number): string {
   const head = space > max * 0.6 ? cut.slice(0, space) : cut;
   return head.trimEnd() + '\u2026';
 }
+
+/** `s` with every regular-expression metacharacter escaped, for building a RegExp from literal text. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

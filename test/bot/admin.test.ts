@@ -96,14 +96,26 @@ describe('reindexing', () => {
     expect(progress!.text).toBe('Full reindex finished.');
   });
 
-  it('shows the library’s BusyError as is when something else is reindexing', async () => {
+  it('shows the library’s BusyError as is when another process is reindexing', async () => {
+    const chat = adminChat();
+    library.lockedElsewhere = true;
+    try {
+      await chat.send('/reindex');
+      const [progress] = await chat.waitForReplies(1);
+      await chat.waitFor((m) => m.message_id === progress!.message_id && m.text === 'A reindex is already running.');
+    } finally {
+      library.lockedElsewhere = false;
+    }
+  });
+
+  it('knows about a reindex the library started for something else (an upload, a removal)', async () => {
     const chat = adminChat();
     const release = library.holdReindex();
     const outside = library.reindex({});
     try {
       await chat.send('/reindex');
-      const [progress] = await chat.waitForReplies(1);
-      await chat.waitFor((m) => m.message_id === progress!.message_id && m.text === 'A reindex is already running.');
+      const [busy] = await chat.waitForReplies(1);
+      expect(busy!.text).toMatch(/^A reindex is already running \(started \d+s ago\)/);
     } finally {
       release();
       await outside;

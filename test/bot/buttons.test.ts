@@ -23,7 +23,7 @@ describe('/sources paging buttons', () => {
     expect(textOf(turned)).toMatch(/^Articles 3–3 of 3/);
     const answers = h.callsOf('answerCallbackQuery');
     expect(answers.filter((c) => String(c.payload.text ?? '').includes('Sorry, something went wrong'))).toHaveLength(0);
-    expect(h.logEvents().filter((e) => e.event === 'update_failed')).toHaveLength(0);
+    expect(h.logEvents().filter((e) => e.event === 'bot.update_failed')).toHaveLength(0);
   });
 });
 

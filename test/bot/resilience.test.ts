@@ -45,7 +45,7 @@ describe('formatting refused by Telegram', () => {
     expect(reply!.parse_mode).toBeUndefined();
     expect(reply!.text).toMatch(/12 million dollars .*\[1\]\n\nSources\n\[1\] Mayor Alice Park asks council for flood barriers \(https:\/\/news\.example\/flood-barriers\) · 2024-03-02$/s);
     expect(reply!.reply_markup?.inline_keyboard.flat().map((b) => b.text)).toEqual(['Show quotes']);
-    expect(h.logEvents().filter((e) => e.event === 'html_rejected')).toHaveLength(1);
+    expect(h.logEvents().filter((e) => e.event === 'bot.html_rejected')).toHaveLength(1);
   });
 });
 
@@ -78,7 +78,7 @@ describe('the error boundary', () => {
     await chat.send('What did the mayor ask the council for?');
     const [apology] = await chat.waitForReplies(1);
     expect(apology!.text).toBe('Sorry, something went wrong on my side. Please try again in a moment.');
-    const failure = h.logEvents().find((e) => e.event === 'update_failed');
+    const failure = h.logEvents().find((e) => e.event === 'bot.update_failed');
     expect(failure).toMatchObject({ level: 'error', update_id: expect.any(Number), error: { message: 'index exploded' } });
 
     // A synchronous throw from askStream takes the same path.
@@ -175,7 +175,7 @@ describe('lifecycle', () => {
     const polls = h.callsOf('getUpdates').length;
     await new Promise((r) => setTimeout(r, 600));
     expect(h.callsOf('getUpdates')).toHaveLength(polls);
-    const conflict = h.logEvents().filter((e) => e.event === 'polling_conflict');
+    const conflict = h.logEvents().filter((e) => e.event === 'bot.polling_conflict');
     expect(conflict).toHaveLength(1);
     expect(conflict[0]).toMatchObject({ level: 'error', message: expect.stringMatching(/another instance/) });
     expect(h.logEvents().filter((e) => e.level === 'error')).toHaveLength(1);

@@ -67,7 +67,7 @@ describe('with drafts available', () => {
     expect(names(0)).toEqual(['start', 'help', 'sources', 'reset']);
     expect(names(1)).toEqual(['start', 'help', 'sources', 'reset', 'reindex', 'add', 'remove', 'stats']);
     expect(menus.every((c) => !c.ok)).toBe(true);
-    expect(h.logEvents().filter((e) => e.event === 'set_commands_failed')).toHaveLength(3);
+    expect(h.logEvents().filter((e) => e.event === 'bot.set_commands_failed')).toHaveLength(3);
     const chat = h.privateChat(++nextUser);
     await chat.send('/start');
     await chat.waitForReplies(1);
@@ -90,7 +90,7 @@ describe('with drafts available', () => {
       await chat.send('What did the mayor ask for?');
       const [final] = await chat.waitForReplies(1);
       expect(textOf(final!)).toContain(LONG_TEXT);
-      expect(h.logEvents().some((e) => e.event === 'answer_stream_broken')).toBe(true);
+      expect(h.logEvents().some((e) => e.event === 'bot.answer_stream_broken')).toBe(true);
     } finally {
       await h.restartBot({ answerer });
     }

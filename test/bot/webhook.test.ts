@@ -54,7 +54,7 @@ it('refuses updates without the right secret token, and answers those with it', 
   const reply = await h.waitUntil(() => h.messagesIn(8001)[0], 10_000, 'the answer');
   expect(textOf(reply)).toContain('Mayor Alice Park');
   expect(answerer.calls).toHaveLength(1);
-  expect(h.logEvents().filter((e) => e.event === 'webhook_forged')).toHaveLength(2);
+  expect(h.logEvents().filter((e) => e.event === 'bot.webhook_forged')).toHaveLength(2);
 });
 
 it('apologises through the same error boundary when answering fails', async () => {

@@ -52,11 +52,11 @@ it('one user flooding from five chats cannot starve another user', async () => {
   const flooded = await timedAnswer(victim);
 
   // Let the flooder's admitted questions finish, then count.
-  await s.h.waitUntil(() => s.h.logEvents().filter((e) => e.event === 'answered').length >= 2 + LIMIT || undefined, 30_000, 'the admitted questions');
+  await s.h.waitUntil(() => s.h.logEvents().filter((e) => e.event === 'bot.answered').length >= 2 + LIMIT || undefined, 30_000, 'the admitted questions');
   const floodReplies = chats.flatMap((c) => c.messages);
   const notices = floodReplies.filter((m) => m.text.includes('faster than I can answer'));
   const answers = floodReplies.filter((m) => textOf(m).includes('Sources'));
-  const limited = s.h.logEvents().filter((e) => e.event === 'rate_limited' && e.user_id === flooder);
+  const limited = s.h.logEvents().filter((e) => e.event === 'bot.rate_limited' && e.user_id === flooder);
   expect(answers).toHaveLength(LIMIT);
   expect(notices).toHaveLength(1);
   expect(limited).toHaveLength(FLOOD - LIMIT);

@@ -53,7 +53,7 @@ function expectLibraryUntouched(): void {
   expect(pageHits).toBe(0);
   expect(s.h.callsOf('getFile')).toEqual([]);
   expect(s.h.downloads).toEqual([]);
-  expect(s.h.logEvents().filter((e) => ['reindexed', 'article_added', 'article_removed'].includes(e.event))).toEqual([]);
+  expect(s.h.logEvents().filter((e) => ['bot.reindexed', 'bot.article_added', 'bot.article_removed'].includes(e.event))).toEqual([]);
 }
 
 async function expectRefusals(where: string, chat: ChatHandle, list: string[], prefix = ''): Promise<void> {

@@ -167,7 +167,7 @@ describe('updates the bot does not ask for', () => {
     const asker = 30_900;
     const now = Math.floor(Date.now() / 1000);
     const llmBefore = s.fake.chatRequests().length;
-    const reindexesBefore = s.h.logEvents().filter((e) => e.event === 'reindexed').length;
+    const reindexesBefore = s.h.logEvents().filter((e) => e.event === 'bot.reindexed').length;
     const ids = injectUpdates(s.h, [
       {
         edited_message: { message_id: 1, date: now - 10, edit_date: now, chat: privateChat(asker), from: user(asker), text: 'Who won the national chess championship?' },
@@ -199,8 +199,8 @@ describe('updates the bot does not ask for', () => {
     const chat = s.h.privateChat(asker);
     await chat.expectNoReplies(300);
     expect(s.fake.chatRequests().length).toBe(llmBefore);
-    expect(s.h.logEvents().filter((e) => e.event === 'reindexed').length).toBe(reindexesBefore);
-    expect(s.h.logEvents().filter((e) => e.event === 'admin_refused' || e.event === 'article_removed')).toEqual([]);
+    expect(s.h.logEvents().filter((e) => e.event === 'bot.reindexed').length).toBe(reindexesBefore);
+    expect(s.h.logEvents().filter((e) => e.event === 'bot.admin_refused' || e.event === 'bot.article_removed')).toEqual([]);
     rows.push(['edited question', 'ignored (logged update_ignored)', 0], ['edited /reindex full, /remove (non-admin)', 'ignored (logged update_ignored)', 0]);
   });
 

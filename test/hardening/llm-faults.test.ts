@@ -121,7 +121,7 @@ describe('faults that do not clear: the extractive answer, labelled, with source
 describe('afterwards', () => {
   it('every reply was valid, and no update failed', async () => {
     expect(badPayloads(s.h)).toEqual([]);
-    expect(s.h.logEvents().filter((e) => e.event === 'update_failed')).toEqual([]);
+    expect(s.h.logEvents().filter((e) => e.event === 'bot.update_failed')).toEqual([]);
     expect(unexpectedErrors(s.h)).toEqual([]);
     const r = await ask('healthy again', ok);
     expect(r).toMatchObject({ labelled: false, sources: true });

@@ -124,7 +124,7 @@ it(`answers ${CHATS} chats × ${QUESTIONS} questions with follow-ups, in order, 
   expect(stats.historyMismatches).toBe(0);
   expect(stats.unresolved).toBe(0);
   expect(stats.condense).toBe(CHATS * (QUESTIONS - 1));
-  expect(s.h.logEvents().filter((e) => e.event === 'answered' && e.mode === 'llm')).toHaveLength(CHATS * QUESTIONS);
+  expect(s.h.logEvents().filter((e) => e.event === 'bot.answered' && e.mode === 'llm')).toHaveLength(CHATS * QUESTIONS);
   expect(unexpectedErrors(s.h)).toEqual([]);
   expect(badPayloads(s.h)).toEqual([]);
 

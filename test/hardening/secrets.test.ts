@@ -175,7 +175,7 @@ describe('secrets', () => {
     expect(s.h.calls.length).toBeGreaterThan(20);
     expect(s.fake.requests.every((r) => r.headers.authorization === `Bearer ${API_KEY}`)).toBe(true);
     expect(s.appLogs.some((l) => l.includes('llm.failed') && l.includes('Incorrect API key provided: ***'))).toBe(true);
-    expect(s.h.logs.some((l) => l.includes('update_failed') && l.includes('/bot***/sendMessage'))).toBe(true);
+    expect(s.h.logs.some((l) => l.includes('bot.update_failed') && l.includes('/bot***/sendMessage'))).toBe(true);
     expect(badPayloads(s.h)).toEqual([]);
     rows.push([
       `bot token, API key, webhook secret over ${s.h.calls.length} Telegram calls, ${s.h.logs.length + s.appLogs.length} log lines, ${s.fake.requests.length} LLM requests`,

@@ -121,7 +121,7 @@ export function injectUpdates(h: TelegramHarness, updates: Record<string, unknow
 
 /** Waits until the bot has logged that it ignored update `id` (it logs every update it drops at debug level). */
 export async function waitIgnored(h: TelegramHarness, id: number): Promise<void> {
-  await h.waitUntil(() => h.logEvents().some((e) => e.event === 'update_ignored' && e.update_id === id), 10_000, `update ${id} to be ignored`);
+  await h.waitUntil(() => h.logEvents().some((e) => e.event === 'bot.update_ignored' && e.update_id === id), 10_000, `update ${id} to be ignored`);
 }
 
 /** Why an outgoing text payload would be refused by Telegram, or null when it is fine. */
@@ -152,7 +152,7 @@ export function badPayloads(h: TelegramHarness): string[] {
 
 /** Log events at error level, or update failures, the bot or app wrote (unexpected errors). */
 export function unexpectedErrors(h: TelegramHarness): { event: string; [k: string]: unknown }[] {
-  return h.logEvents().filter((e) => e.level === 'error' || e.event === 'update_failed');
+  return h.logEvents().filter((e) => e.level === 'error' || e.event === 'bot.update_failed');
 }
 
 /** Nearest-rank percentile of `values` (0..100). */

@@ -134,7 +134,7 @@ describe('formatting refused', () => {
     expect(refused).toBe(1);
     expect(final.text).toMatch(/chess championship[\s\S]*\[1\] Teenager wins national chess championship/);
     expect(final.reply_markup?.inline_keyboard.flat().map((b) => b.text)).toEqual(['Show quotes']);
-    expect(s.h.logEvents().filter((e) => e.event === 'html_rejected' && e.chat_id === group.chat.id)).toHaveLength(1);
+    expect(s.h.logEvents().filter((e) => e.event === 'bot.html_rejected' && e.chat_id === group.chat.id)).toHaveLength(1);
     rows.push(['HTML refused (400 can’t parse entities) on the final edit', 'same answer edited in as plain text, button kept', '1 extra call']);
   });
 });
@@ -182,7 +182,7 @@ describe('getUpdates failing', () => {
       'polling resumed (runner retries), question sent during the outage answered, next one too',
       `answered after ${ms} ms; runner retried after ${gaps.join(', ')} ms (doubling, no cap)`,
     ]);
-    expect(s.h.logEvents().filter((e) => e.event === 'polling_failed')).toEqual([]);
+    expect(s.h.logEvents().filter((e) => e.event === 'bot.polling_failed')).toEqual([]);
   });
 });
 

@@ -3,7 +3,8 @@
  * tests: they behave like the real ones at the boundary (streams, BusyError,
  * UserError) and record every call so tests can check what reached them.
  */
-import type { Answer, AnswerStream, ArticleInfo, Citation, IndexProgress, IndexSummary, Library, LibraryStats, QuestionAnswerer, Turn } from '../../src/types.js';
+import type { BotLibrary, ReindexStatus } from '../../src/bot/index.js';
+import type { Answer, AnswerStream, ArticleInfo, Citation, IndexProgress, IndexSummary, LibraryStats, QuestionAnswerer, Turn } from '../../src/types.js';
 import { BusyError, UserError } from '../../src/util/errors.js';
 
 /** An article the fake answerer can cite. */
@@ -145,9 +146,10 @@ export function summary(fields: Partial<IndexSummary> = {}): IndexSummary {
 /**
  * An in-memory article collection. Reindexing walks through progress phases
  * with a pause between them and can be held open with `holdReindex()`; a second
- * reindex while one runs rejects with BusyError, like the real library.
+ * reindex while one runs rejects with BusyError, like the real library, which also
+ * reports the running one through `reindexStatus()`.
  */
-export class FakeLibrary implements Library {
+export class FakeLibrary implements BotLibrary {
   readonly calls: LibraryCall[] = [];
   articles: ArticleInfo[];
   /** Pause between progress reports. */
@@ -156,7 +158,9 @@ export class FakeLibrary implements Library {
   nextSummary: IndexSummary = summary({ unchanged: 3, articles: 3, chunks: 9 });
   /** Titles that addUrl "finds" per URL; other URLs fail like an unreachable page. */
   readonly pages = new Map<string, { title: string; date: string | null }>();
-  private running = false;
+  /** Another process holds the index lock: reindexes reject with BusyError although none runs here. */
+  lockedElsewhere = false;
+  private running: ReindexStatus | null = null;
   private release: (() => void) | null = null;
   private gate: Promise<void> | null = null;
 
@@ -168,6 +172,10 @@ export class FakeLibrary implements Library {
   holdReindex(): () => void {
     this.gate = new Promise<void>((resolve) => (this.release = resolve));
     return () => this.release?.();
+  }
+
+  reindexStatus(): ReindexStatus | null {
+    return this.running;
   }
 
   /** Recorded calls of one method. */
@@ -199,8 +207,8 @@ export class FakeLibrary implements Library {
 
   async reindex(options: { full?: boolean; onProgress?: (p: IndexProgress) => void }): Promise<IndexSummary> {
     this.calls.push({ method: 'reindex', args: [{ full: options.full ?? false }] });
-    if (this.running) throw new BusyError('A reindex is already running.');
-    this.running = true;
+    if (this.running || this.lockedElsewhere) throw new BusyError('A reindex is already running.');
+    this.running = { full: options.full ?? false, startedAt: Date.now() };
     try {
       const steps: IndexProgress[] = [
         { phase: 'load', done: 3, total: 3 },
@@ -217,7 +225,7 @@ export class FakeLibrary implements Library {
       options.onProgress?.({ phase: 'done', done: 1, total: 1 });
       return this.nextSummary;
     } finally {
-      this.running = false;
+      this.running = null;
     }
   }
 

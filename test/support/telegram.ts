@@ -21,9 +21,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Transformer } from 'grammy';
 import { TelegramServer } from 'telegram-test-api/lib/telegramServer.js';
-import { createBot, type BotHandle, type BotTuning } from '../../src/bot/index.js';
+import { type BotHandle, type BotLibrary, type BotTuning, createBot } from '../../src/bot/index.js';
 import type { Config } from '../../src/config/index.js';
-import type { Library, QuestionAnswerer } from '../../src/types.js';
+import type { QuestionAnswerer } from '../../src/types.js';
 import { createLogger } from '../../src/util/log.js';
 import { checkTelegramHtml, visibleText } from './telegram-html.js';
 
@@ -80,7 +80,7 @@ export interface HostedFile {
 /** How to set up one harness. */
 export interface HarnessOptions {
   answerer: QuestionAnswerer;
-  library: Library;
+  library: BotLibrary;
   config?: Partial<TelegramConfig>;
   token?: string;
   tuning?: Partial<BotTuning>;
