@@ -16,7 +16,7 @@ import { passagesFor } from './passages.js';
 import { rankArticles, type ChunkHit, type EvidenceWeights, type RankedArticle } from './rank.js';
 import { recencyPrior, type RecencyOptions } from './recency.js';
 import type { Reranker } from './rerank.js';
-import { contentTerms, ftsQuery, stem, wordsOf } from './terms.js';
+import { contentTerms, ftsQuery, stem, topicTerms, wordsOf } from './terms.js';
 import { parseTimeFilter, type TimeFilter } from './time.js';
 
 export { EXCERPT_GAP } from './passages.js';
@@ -36,6 +36,13 @@ export interface RetrievalOptions {
   /** BM25 column weights of the whole-article index. */
   fieldWeights?: ArticleFieldWeights;
   recency?: RecencyOptions;
+  /**
+   * A named period ("in June", "in 2019") inside a question about something is a preference, not
+   * a filter: the story may be reported days later, and "the 2020 race" or "the killing in
+   * January" name an event, not when the article appeared. Articles dated in the period, or up
+   * to `graceDays` after it, gain `weight`.
+   */
+  period?: { weight: number; graceDays: number };
   /** Share of query content terms the best passage must contain to count as covering the question. */
   minCoverage?: number;
   /** A dense similarity at or above this also counts as covering the question (model-specific). */
@@ -50,6 +57,7 @@ export const RETRIEVAL_DEFAULTS = {
   articleShare: 0.6,
   fieldWeights: { title: 2, text: 1 },
   recency: { halfLifeDays: 14, weight: 0.4, relativeWeight: 0.6 },
+  period: { weight: 0.15, graceDays: 14 },
   minCoverage: 0.5,
   minDenseScore: 0.8,
   rerankCandidates: 20,
@@ -111,6 +119,8 @@ interface QueryPlan {
   period?: PeriodNote;
   now: Date;
   recencyWeight: number;
+  /** A named period the question prefers (dates inclusive, grace included). */
+  preferred?: DateRange;
 }
 
 interface Searches {
@@ -119,7 +129,8 @@ interface Searches {
   dense: ChunkHit[];
 }
 
-type Options = Required<Omit<RetrievalOptions, 'recency' | 'fieldWeights'>> & Pick<typeof RETRIEVAL_DEFAULTS, 'recency' | 'fieldWeights'>;
+type Options = Required<Omit<RetrievalOptions, 'recency' | 'fieldWeights' | 'period'>> &
+  Pick<typeof RETRIEVAL_DEFAULTS, 'recency' | 'fieldWeights' | 'period'>;
 
 /**
  * Builds the retriever. `getReader` returns the index to search now (null when there is none).
@@ -167,7 +178,7 @@ export function createRetriever(deps: {
     // Which searches run; 'rerank' searches like hybrid and reorders afterwards.
     const mode: RetrievalResult['mode'] = requested === 'lexical' || !canDense ? 'lexical' : requested === 'dense' ? 'dense' : 'hybrid';
 
-    const plan = planQuery(reader, query, call.now, opts.recency);
+    const plan = planQuery(reader, query, call.now, opts);
     let queryVector: Float32Array | null = null;
     if (mode !== 'lexical' && deps.embedder) {
       const te = performance.now();
@@ -186,7 +197,9 @@ export function createRetriever(deps: {
     const tf = performance.now();
     let ranked = rankArticles(found, evidenceWeights(mode), {
       dateOf: (id) => reader.article(id)?.date ?? null,
-      prior: (date) => plan.recencyWeight * recencyPrior(date, plan.now, opts.recency.halfLifeDays),
+      prior: (date) =>
+        plan.recencyWeight * recencyPrior(date, plan.now, opts.recency.halfLifeDays) +
+        (plan.preferred && date !== null && date >= plan.preferred.from && date <= plan.preferred.to ? opts.period.weight : 0),
     });
     const lexicalScores = new Map(found.chunks.map((h) => [h.label, h.score]));
     timings.fuse = performance.now() - tf;
@@ -211,7 +224,7 @@ export function createRetriever(deps: {
     const passages = passagesFor(reader, chosen, { lexical: lexicalScores, queryVector, maxChunksPerArticle: opts.maxChunksPerArticle });
     timings.fuse += performance.now() - tp;
 
-    const coverage = bestCoverage(plan.terms, passages);
+    const coverage = bestCoverage(reader, plan.terms, chosen.slice(0, 3));
     const topDense = Math.max(0, ...found.dense.map((h) => h.score));
     const lexicallyCovered = plan.terms.length > 0 && coverage >= opts.minCoverage;
     const denselyCovered = topDense >= opts.minDenseScore;
@@ -275,26 +288,35 @@ export function createRetriever(deps: {
 }
 
 /**
- * Step 1. A period the reader named ("in June 2024") narrows the search when the collection has
- * articles from it; loose recent time ("this week", "recently") never narrows, it only makes
- * recency count more. Either way, when the collection holds nothing from the period, the
+ * Step 1. Loose recent time ("this week", "recently") never narrows the search, it only makes
+ * recency count more, and its words are dropped from the search terms. A named period ("in June
+ * 2024") narrows the search only when the question asks about nothing else ("what happened in
+ * June 2024?"); inside a question about something it is a preference and its words stay search
+ * terms ("the 2020 race"). Either way, when the collection holds nothing from the period, the
  * answer says so and names the newest date it has.
  */
-function planQuery(reader: IndexReader, query: string, now: Date, recency: RecencyOptions): QueryPlan {
+function planQuery(reader: IndexReader, query: string, now: Date, opts: Pick<Options, 'recency' | 'period'>): QueryPlan {
   const time = parseTimeFilter(query, now);
-  const searchText = time && time.cleanedQuery.trim() ? time.cleanedQuery : query;
+  const cleaned = time?.cleanedQuery.trim() ? time.cleanedQuery : query;
+  const narrows = time?.kind === 'absolute' && topicTerms(contentTerms(cleaned)).length === 0;
+  const searchText = time && (time.kind === 'relative' || narrows) ? cleaned : query;
   const terms = contentTerms(searchText);
-  const plan: QueryPlan = { terms, match: ftsQuery(terms), searchText, time, now, recencyWeight: recency.weight };
+  const plan: QueryPlan = { terms, match: ftsQuery(terms), searchText, time, now, recencyWeight: opts.recency.weight };
   if (!time) return plan;
   const period = { from: time.from, to: time.to };
-  const inPeriod = reader.countInRange(period);
-  if (inPeriod === 0) {
+  if (reader.countInRange(period) === 0) {
     plan.period = { matched: time.matched, ...period, newest: reader.dateRange().last };
-  } else if (time.kind === 'absolute') {
+  } else if (narrows) {
     plan.range = period;
+  } else if (time.kind === 'absolute') {
+    plan.preferred = { from: period.from, to: addDays(period.to, opts.period.graceDays) };
   }
-  if (time.kind === 'relative') plan.recencyWeight = recency.relativeWeight;
+  if (time.kind === 'relative') plan.recencyWeight = opts.recency.relativeWeight;
   return plan;
+}
+
+function addDays(isoDate: string, days: number): string {
+  return new Date(Date.parse(`${isoDate}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 /**
@@ -337,15 +359,20 @@ async function rerankArticles(
   return [...reordered, ...ranked.slice(size)];
 }
 
-/** Step 6. Largest share of query terms (by crude stem) found in any of the top passages, title included. */
-function bestCoverage(terms: string[], passages: { title: string; text: string }[]): number {
-  if (terms.length === 0) return 0;
-  const want = terms.map(stem);
+/**
+ * Step 6. Largest share of the question's topic terms (by crude stem) found in one of the best
+ * three articles, title and whole text: the passage shown is the article's best part, but the
+ * question may name facts from all over it. Asking and time words ("how many", "this week") are
+ * left out, so "how many people died in the crash?" is judged on "died" and "crash".
+ */
+function bestCoverage(reader: IndexReader, terms: string[], articles: readonly RankedArticle[]): number {
+  const topic = topicTerms(terms);
+  const want = (topic.length > 0 ? topic : terms).map(stem);
+  if (want.length === 0) return 0;
   let best = 0;
-  for (const p of passages.slice(0, 3)) {
-    const have = new Set(wordsOf(`${p.title} ${p.text}`).map(stem));
-    const got = want.filter((t) => have.has(t)).length / want.length;
-    best = Math.max(best, got);
+  for (const a of articles) {
+    const have = new Set(wordsOf(`${reader.article(a.articleId)?.title ?? ''} ${reader.articleText(a.articleId) ?? ''}`).map(stem));
+    best = Math.max(best, want.filter((t) => have.has(t)).length / want.length);
   }
   return best;
 }

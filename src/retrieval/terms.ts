@@ -22,6 +22,25 @@ export function contentTerms(text: string): string[] {
   return [...seen];
 }
 
+// Words that ask rather than name a topic ("how many people died?"), and time words, which
+// retrieval reads as dates: neither says what a question is about.
+const ASKING_WORDS = new Set(
+  ('many much people person happened happen happening name named called yet still ever finally eventually actually ' +
+    'really anyone anybody someone something anything thing things going go went end ended kind sort way make made take took exactly').split(' '),
+);
+const TIME_WORDS = new Set('week weekend month year today yesterday tonight recently lately latest newest days ago morning'.split(' '));
+
+/** True for a word that names no topic of its own: an asking word ("many", "happened") or a time word ("week"). */
+export function isAskingWord(word: string): boolean {
+  const w = word.toLowerCase();
+  return ASKING_WORDS.has(w) || TIME_WORDS.has(w);
+}
+
+/** The terms that say what a question is about: content terms minus asking and time words. */
+export function topicTerms(terms: readonly string[]): string[] {
+  return terms.filter((t) => !isAskingWord(t));
+}
+
 /** An FTS5 MATCH expression that ORs the quoted terms (quoting makes any user text safe for FTS5 syntax). */
 export function ftsQuery(terms: string[]): string {
   return terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');

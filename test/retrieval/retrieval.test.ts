@@ -86,14 +86,35 @@ describe('retrieval', () => {
     expect(seed.text.split(EXCERPT_GAP)).toHaveLength(runs);
   });
 
-  it('filters by a time named in the question', async () => {
+  it('narrows to a named period when the question asks about nothing else', async () => {
     const r = await app.retriever.retrieveDetailed('What happened in June 2024?');
     expect(r.dateRange).toMatchObject({ from: '2024-06-01', to: '2024-06-30' });
     expect(r.passages.length).toBeGreaterThan(0);
     for (const p of r.passages) expect(p.date?.startsWith('2024-06')).toBe(true);
+  });
+
+  it('treats a named period inside a question about something as a preference, never a filter', async () => {
     const nov = await app.retriever.retrieveDetailed('vaccination campaign in November 2023');
     expect(nov.passages[0]?.articleId).toBe('vaccine');
-    for (const p of nov.passages) expect(p.date?.startsWith('2023-11')).toBe(true);
+    expect(nov.dateRange).toBeUndefined();
+    // The chess article is from May: "in June" (when the reader heard of it) must not hide it.
+    const chess = await app.retriever.retrieveDetailed('Which teenager won the chess championship in June 2024?', { mode: 'lexical' });
+    expect(chess.passages[0]?.articleId).toBe('chess');
+  });
+
+  it('never excludes an article for loose time words, and prefers the recent one among equals', async () => {
+    const now = new Date('2024-06-30T12:00:00Z');
+    // The chess article is 47 days old: "recently" must not bury it.
+    const r = await app.retriever.retrieveDetailed('Who won the chess championship recently?', { mode: 'lexical', now });
+    expect(r.passages[0]?.articleId).toBe('chess');
+    expect(r.dateRange).toBeUndefined();
+    expect(r.period).toBeUndefined();
+  });
+
+  it('says when the collection holds nothing from the period asked about, and still answers from what it has', async () => {
+    const r = await app.retriever.retrieveDetailed('Any news on the Elm river bridge this week?', { mode: 'lexical', now: new Date('2026-12-02T10:00:00Z') });
+    expect(r.period).toEqual({ matched: 'this week', from: '2026-11-30', to: '2026-12-02', newest: '2024-06-27' });
+    expect(r.passages[0]?.articleId).toBe('bridge');
   });
 
   it('says "not covered" for questions the articles do not answer', async () => {
