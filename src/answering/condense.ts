@@ -4,6 +4,7 @@
  * the previous question's key terms along.
  */
 import type { Turn } from '../types.js';
+import { isAskingWord } from '../retrieval/terms.js';
 import { isStopWord, splitWords, truncate } from '../util/text.js';
 
 // Words that only make sense with something said before them.
@@ -16,6 +17,8 @@ const REFERRING_WORDS = new Set(
 // Openings of elliptical follow-ups ("And the sanctions?", "What about Lacroix?").
 const FOLLOW_UP_OPENINGS = ['and', 'but', 'also', 'so', 'what about', 'how about', 'and what', 'а', 'и', 'а что'];
 const SHORT_QUESTION_WORDS = 3;
+/** A question with at most this many topic words ("how many people died?") leans on what came before. */
+const FEW_TOPIC_WORDS = 2;
 /** Longest standalone query accepted from the model. */
 const MAX_QUERY_CHARS = 300;
 
@@ -25,6 +28,7 @@ export function needsContext(question: string): boolean {
   if (words.length === 0) return false;
   if (words.length <= SHORT_QUESTION_WORDS) return true;
   if (words.some((w) => REFERRING_WORDS.has(w))) return true;
+  if (topicWords(words).length <= FEW_TOPIC_WORDS) return true;
   const opening = words.slice(0, 2).join(' ');
   return FOLLOW_UP_OPENINGS.some((o) => opening === o || opening.startsWith(o + ' '));
 }
@@ -53,8 +57,34 @@ export function keyTerms(text: string): string[] {
   return terms.slice(0, 8);
 }
 
+/** The words of a question that name its topic: not function, asking or time words. */
+function topicWords(words: readonly string[]): string[] {
+  return words.filter((w) => {
+    const l = w.toLowerCase();
+    return !isStopWord(l) && !isAskingWord(l) && (l.length > 1 || /\d/.test(l));
+  });
+}
+
 /**
- * Rewrites a follow-up into a standalone query without a model: the question plus the key
+ * What a follow-up carries over from an earlier question: its key terms (names, numbers, quoted
+ * phrases) followed by its other topic words, so "what kind of old warplane crashed at the
+ * Connecticut airport?" lends "how many people died?" its warplane and airport too.
+ */
+function carriedTerms(text: string): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const lowerCaseTopic = topicWords(splitWords(text)).filter((w) => w === w.toLowerCase());
+  for (const t of [...keyTerms(text), ...lowerCaseTopic]) {
+    const key = t.toLowerCase();
+    if (seen.has(key) || isAskingWord(key)) continue;
+    seen.add(key);
+    out.push(t);
+  }
+  return out.slice(0, 10);
+}
+
+/**
+ * Rewrites a follow-up into a standalone query without a model: the question plus the topic
  * terms of the most recent earlier user question that has any (terms already present are not repeated).
  */
 export function condenseDeterministic(question: string, history: readonly Turn[]): string {
@@ -64,7 +94,7 @@ export function condenseDeterministic(question: string, history: readonly Turn[]
   for (let i = history.length - 1; i >= 0; i--) {
     const turn = history[i];
     if (!turn || turn.role !== 'user') continue;
-    const carried = keyTerms(turn.content).filter((t) => !present.has(t.toLowerCase()));
+    const carried = carriedTerms(turn.content).filter((t) => !present.has(t.toLowerCase()));
     if (carried.length > 0) return `${q} ${carried.join(' ')}`;
   }
   return q;

@@ -5,7 +5,8 @@
  */
 import type { Citation, Passage } from '../types.js';
 import { checkCitations, stripCitationMarkers } from './citations.js';
-import { contentStems, splitSentences, truncate } from '../util/text.js';
+import { isAskingWord } from '../retrieval/terms.js';
+import { contentStems, isStopWord, splitSentences, splitWords, truncate } from '../util/text.js';
 
 /** First line of every extractive answer; front ends may show it as a badge too. */
 export const EXTRACTIVE_LABEL = 'Extracted from the articles (no AI summary):';
@@ -16,14 +17,47 @@ export const NOTE_LLM_UNAVAILABLE = 'The answer service is unavailable right now
 /** Opening of the reply when retrieval found nothing relevant. */
 export const NOT_COVERED_TEXT = "The articles I have don't cover this.";
 
-const MIN_SENTENCES = 2;
-const MAX_SENTENCES = 4;
+const MAX_SENTENCES = 3;
 const MAX_SENTENCE_CHARS = 400;
 // Headlines, bylines and fragments are poor quotes.
 const MIN_SENTENCE_CHARS = 25;
 // Sentences far weaker than the best one add noise rather than evidence.
-const RELATIVE_FLOOR = 0.3;
+const RELATIVE_FLOOR = 0.5;
+// Only articles ranked nearly as high as the best are quoted: a weaker article matched on a
+// word or two ("years old") is padding, not an answer.
+const PASSAGE_FLOOR = 0.8;
+const MAX_QUOTED_PASSAGES = 3;
+// A sentence holding what the question asks for (a number for "how many") counts this much more.
+const ANSWER_TYPE_BONUS = 1.5;
 const MAX_CLOSEST_ARTICLES = 3;
+
+/** What kind of thing a question asks for, when its wording says so. */
+export type AnswerType = 'number' | 'name' | 'time' | null;
+
+const NUMBER_WORDS = 'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|half|twice';
+const MONTHS = 'january|february|march|april|may|june|july|august|september|october|november|december';
+const DAYS = 'monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow|tonight|morning|evening|night|week|month|year';
+
+/** The answer type of a question: "how many/much" → number, "who"/"where"/"which city" → name, "when" → time. */
+export function answerTypeOf(question: string): AnswerType {
+  const q = question.toLowerCase();
+  if (/\bhow (many|much|old|long|far|big|high|large|tall)\b|\bwhat (percentage|share|number|age)\b/.test(q)) return 'number';
+  if (/\bwhen\b|\bwhat (date|day|year|time|month)\b|\bwhich (date|day|year|month)\b/.test(q)) return 'time';
+  if (/^\s*(and\s+)?(who|whom|whose|where)\b|\b(who|where)\b.*\?\s*$|\bwhich (country|countries|city|town|state|nation|company|team|party|person|man|woman|player|leader|group|island|province|region|airline|band|club)\b/.test(q)) return 'name';
+  return null;
+}
+
+/** True when the sentence holds something of the asked type that the question does not already say. */
+function hasAnswerType(type: AnswerType, sentence: string, question: string): boolean {
+  if (type === null) return true;
+  if (type === 'number') return /\d/.test(sentence) || new RegExp(`\\b(${NUMBER_WORDS})\\b`, 'i').test(sentence);
+  if (type === 'time') return /\b(1[89]|20)\d\d\b/.test(sentence) || new RegExp(`\\b(${MONTHS}|${DAYS})\\b`, 'i').test(sentence);
+  const asked = new Set(splitWords(question).map((w) => w.toLowerCase()));
+  // A capitalised word that is not the sentence's first and not already in the question.
+  return splitWords(sentence)
+    .slice(1)
+    .some((w) => /^\p{Lu}/u.test(w) && !asked.has(w.toLowerCase()) && !isStopWord(w));
+}
 
 /** One sentence chosen for an extractive answer. */
 export interface ExtractedSentence {
@@ -34,14 +68,20 @@ export interface ExtractedSentence {
 }
 
 /**
- * Picks 2–4 passage sentences by overlap with the query's topical words (weighted by how
- * rare each word is among the candidate sentences), best first; ties go to the better-ranked passage.
+ * Picks up to three sentences that answer the question: from the articles ranked nearly as high
+ * as the best, by overlap with the query's topical words (weighted by how rare each word is
+ * among the candidate sentences), preferring sentences that hold what the question asks for (a
+ * number for "how many"), best first; ties go to the better-ranked passage. Empty when no
+ * sentence shares a topical word with the question: then nothing answers it.
  */
 export function selectExtractiveSentences(query: string, passages: readonly Passage[]): ExtractedSentence[] {
-  const queryStems = contentStems(query);
+  const queryStems = new Set([...contentStems(query)].filter((s) => !isAskingWord(s)));
+  const type = answerTypeOf(query);
   const candidates: { n: number; index: number; sentence: string; stems: Set<string> }[] = [];
   const seen = new Set<string>();
+  const topScore = passages[0]?.score ?? 0;
   passages.forEach((p, i) => {
+    if (i >= MAX_QUOTED_PASSAGES || (i > 0 && p.score < PASSAGE_FLOOR * topScore)) return;
     splitSentences(p.text).forEach((raw, index) => {
       const sentence = stripCitationMarkers(raw).replace(/\s+/g, ' ').trim();
       const key = sentence.toLowerCase();
@@ -59,18 +99,13 @@ export function selectExtractiveSentences(query: string, passages: readonly Pass
         const d = df.get(s);
         if (d) score += Math.log(1 + candidates.length / d);
       }
+      if (score > 0 && type !== null && hasAnswerType(type, c.sentence, query)) score *= ANSWER_TYPE_BONUS;
       return { ...c, score };
     })
     .sort((a, b) => b.score - a.score || a.n - b.n || a.index - b.index);
 
   const top = scored[0]?.score ?? 0;
   const picked = scored.filter((c) => c.score > 0 && c.score >= top * RELATIVE_FLOOR).slice(0, MAX_SENTENCES);
-  // Below the floor, weaker matches still beat nothing; with no overlap at all the sort
-  // falls back to retrieval rank and position, i.e. the best passages' opening sentences.
-  for (const c of scored) {
-    if (picked.length >= MIN_SENTENCES) break;
-    if (!picked.includes(c)) picked.push(c);
-  }
   return picked.map((c) => ({ n: c.n, sentence: truncate(c.sentence, MAX_SENTENCE_CHARS), score: c.score }));
 }
 
@@ -81,9 +116,13 @@ export interface BuiltAnswer {
   passages: Passage[];
 }
 
-/** Builds the labelled extractive answer: quoted sentences, each followed by its renumbered [n]. */
-export function extractiveAnswer(query: string, passages: readonly Passage[]): BuiltAnswer {
+/**
+ * Builds the labelled extractive answer: quoted sentences, each followed by its renumbered [n];
+ * null when no sentence of the passages speaks to the question (the caller says "not covered").
+ */
+export function extractiveAnswer(query: string, passages: readonly Passage[]): BuiltAnswer | null {
   const picked = selectExtractiveSentences(query, passages);
+  if (picked.length === 0) return null;
   const lines = picked.map((p) => `\u201C${p.sentence}\u201D [${p.n}]`);
   const draft = [EXTRACTIVE_LABEL, ...lines].join('\n\n');
   return checkCitations(draft, [...passages]);

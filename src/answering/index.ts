@@ -7,7 +7,7 @@
  * `Answer.passages` holds exactly the passages retrieval returned, reordered so that
  * cited passages come first in citation order; uncited ones follow in retrieval order.
  */
-import type { Answer, AnswerStream, AskOptions, Passage, QuestionAnswerer, Retriever, Turn } from '../types.js';
+import type { Answer, AnswerStream, AskOptions, Passage, PeriodNote, QuestionAnswerer, Retriever, Turn } from '../types.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { checkCitations } from './citations.js';
 import { condenseDeterministic, needsContext, parseCondensedQuery } from './condense.js';
@@ -20,6 +20,7 @@ export { createLlmClient, LlmUnavailableError, type LlmClient, type CallOptions 
 export { checkCitations, citingSentences, normaliseCitationMarkers, parseMarkerNumbers, selectQuote, stripCitationMarkers, MAX_QUOTE_CHARS } from './citations.js';
 export { condenseDeterministic, keyTerms, needsContext, parseCondensedQuery } from './condense.js';
 export {
+  answerTypeOf,
   EXTRACTIVE_LABEL,
   extractiveAnswer,
   NOT_COVERED_TEXT,
@@ -39,6 +40,16 @@ export {
 } from './prompt.js';
 export { backoffDelayMs, classifyLlmError, parseRetryAfter } from './retry.js';
 export { splitSentences } from '../util/text.js';
+
+/**
+ * The line that opens an answer when the question named a period the collection holds nothing
+ * from ("this week" in a collection that ends in 2020): what it asked for, and the newest date there is.
+ */
+export function periodNotice(period: PeriodNote): string {
+  const span = period.from === period.to ? period.from : `${period.from} to ${period.to}`;
+  const newest = period.newest ? `the newest is from ${period.newest}` : 'none of them is dated';
+  return `I have no articles from ${period.matched} (${span}); ${newest}.`;
+}
 
 /** Note attached when the model's answer carries no valid citation. */
 export const NOTE_UNCITED = 'The answer could not be tied to a source.';
@@ -88,8 +99,11 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
     const query = await condense(question, history);
     const retrieval = await retriever.retrieve(query, options.now ? { now: options.now } : {});
     const passages = retrieval.passages;
+    const notice = retrieval.period ? periodNotice(retrieval.period) : null;
+    if (notice) sink?.push(`${notice}\n\n`);
 
-    const finish = (answer: Answer): Answer => {
+    const finish = (built: Answer): Answer => {
+      const answer = notice ? { ...built, text: `${notice}\n\n${built.text}` } : built;
       logger.info('answer.done', {
         mode: answer.mode,
         citations: answer.citations.length,
@@ -99,17 +113,19 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
       });
       return answer;
     };
+    const notCovered = (): Answer => {
+      const built = notCoveredAnswer(passages);
+      sink?.push(built.text);
+      return finish({ ...built, mode: 'not-covered', query });
+    };
     const quoted = (note: string): Answer => {
       const built = extractiveAnswer(query, passages);
+      if (!built) return notCovered();
       sink?.push(built.text);
       return finish({ ...built, mode: 'extractive', query, note });
     };
 
-    if (retrieval.notCovered || passages.length === 0) {
-      const built = notCoveredAnswer(passages);
-      sink?.push(built.text);
-      return finish({ ...built, mode: 'not-covered', query });
-    }
+    if (retrieval.notCovered || passages.length === 0) return notCovered();
     if (!llm) return quoted(NOTE_NO_LLM);
 
     const messages = buildAnswerMessages(question, passages, history);

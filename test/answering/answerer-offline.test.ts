@@ -6,6 +6,7 @@ import {
   extractiveAnswer,
   NOTE_NO_LLM,
   NOT_COVERED_TEXT,
+  answerTypeOf,
   selectExtractiveSentences,
 } from '../../src/answering/index.js';
 import type { Passage, Retriever, Turn } from '../../src/types.js';
@@ -14,6 +15,29 @@ import { collect, FixedRetriever, P_ARRIVAL, P_OTHER, P_REQUEST, SEED_PASSAGES }
 function offline(retriever = new FixedRetriever()) {
   return { retriever, qa: createAnswerer({ retriever, llm: null, historyTurns: 6 }) };
 }
+
+describe('when the question was asked', () => {
+  it('passes the moment a question was asked on to retrieval', async () => {
+    const { qa, retriever } = offline();
+    const now = new Date('2024-06-30T09:00:00Z');
+    await qa.ask('What did Kolokoltsev ask the UN for?', [], { now });
+    await qa.ask('What did Kolokoltsev ask the UN for?', []);
+    expect(retriever.asked).toEqual([now, undefined]);
+  });
+
+  it('opens the answer by saying the collection has nothing from the period asked about, naming its newest date', async () => {
+    const period = { matched: 'this week', from: '2026-11-30', to: '2026-12-02', newest: '2024-06-27' };
+    const { qa } = offline(new FixedRetriever(SEED_PASSAGES, false, period));
+    const answer = await qa.ask('What did Kolokoltsev ask the UN for this week?', []);
+    expect(answer.text.startsWith('I have no articles from this week (2026-11-30 to 2026-12-02); the newest is from 2024-06-27.\n\n')).toBe(true);
+    expect(answer.mode).toBe('extractive');
+    const stream = qa.askStream('What did Kolokoltsev ask the UN for this week?', []);
+    expect((await collect(stream.text)).join('')).toBe((await stream.result).text);
+    const none = await offline(new FixedRetriever(SEED_PASSAGES, true, period)).qa.ask('Who won the final this week?', []);
+    expect(none.mode).toBe('not-covered');
+    expect(none.text).toMatch(/^I have no articles from this week .*\n\nThe articles I have don't cover this\./s);
+  });
+});
 
 describe('extractive answers', () => {
   it('quotes the most relevant sentences, labelled, each with a valid citation', async () => {
@@ -48,26 +72,45 @@ describe('extractive answers', () => {
     }
   });
 
-  it('still gives two quotes when nothing overlaps the query', () => {
-    const picked = selectExtractiveSentences('zzz qqq', SEED_PASSAGES);
-    expect(picked).toHaveLength(2);
-    expect(picked[0]?.n).toBe(1);
+  it('quotes nothing when no sentence shares a topic word with the question, so the answer is "not covered"', () => {
+    expect(selectExtractiveSentences('zzz qqq', SEED_PASSAGES)).toEqual([]);
+    expect(extractiveAnswer('zzz qqq', SEED_PASSAGES)).toBeNull();
   });
 
-  it('fills up with weaker matches before sentences that match nothing', () => {
+  it('quotes only sentences that speak to the question, with no padding from unrelated text', () => {
     const unrelated: Passage = { ...P_OTHER, text: 'An unrelated opening sentence about the weather today. Nothing else here matters at all.' };
     const related: Passage = {
       ...P_ARRIVAL,
-      text: 'Kolokoltsev asked Lacroix for a UN assessment of the Sevastopol attack. Kolokoltsev travelled to New York for the meeting.',
+      text: 'Kolokoltsev asked Lacroix for a UN assessment of the Sevastopol attack. The minister travelled to New York by plane.',
     };
     const picked = selectExtractiveSentences('What did Kolokoltsev ask Lacroix about the Sevastopol attack assessment?', [unrelated, related]);
-    expect(picked.map((p) => p.n)).toEqual([2, 2]);
-    expect(picked[1]?.sentence).toContain('travelled');
+    expect(picked.map((p) => p.n)).toEqual([2]);
+    expect(picked[0]?.sentence).toContain('asked Lacroix');
+  });
+
+  it('does not quote an article ranked far below the best one, even when it shares a phrase', () => {
+    const best: Passage = { ...P_ARRIVAL, score: 1, text: 'The physicist Ada Moreno, who led the fusion project, retired this year at the age of 70.' };
+    const weak: Passage = { ...P_OTHER, score: 0.4, text: 'Mir-Mohammadi was 71 years old when he died of the virus in Tehran.' };
+    const picked = selectExtractiveSentences('How old was the physicist who led the fusion project?', [best, weak]);
+    expect(picked.map((p) => p.n)).toEqual([1]);
+  });
+
+  it('prefers the sentence that holds what the question asks for', () => {
+    const p: Passage = {
+      ...P_ARRIVAL,
+      text: 'The strike on Sevastopol drew condemnation from the ministry. The strike on Sevastopol reportedly killed four people and injured 151 others.',
+    };
+    expect(answerTypeOf('How many people were hurt in the strike on Sevastopol?')).toBe('number');
+    expect(answerTypeOf('Who won the election?')).toBe('name');
+    expect(answerTypeOf('When did the summit open?')).toBe('time');
+    expect(answerTypeOf('Why did the minister travel?')).toBeNull();
+    const picked = selectExtractiveSentences('How many people were hurt in the strike on Sevastopol?', [p]);
+    expect(picked[0]?.sentence).toContain('151');
   });
 
   it('never quotes the same sentence twice', () => {
     const built = extractiveAnswer('Kolokoltsev Lacroix meetings', [P_ARRIVAL, { ...P_ARRIVAL, articleId: 'copy' }]);
-    const lines = built.text.split('\n\n').slice(1).map((l) => l.replace(/\s*\[\d+\]$/, ''));
+    const lines = built!.text.split('\n\n').slice(1).map((l) => l.replace(/\s*\[\d+\]$/, ''));
     expect(new Set(lines).size).toBe(lines.length);
   });
 

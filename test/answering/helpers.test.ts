@@ -149,6 +149,16 @@ describe('condensing', () => {
     expect(query).toContain('ask for');
   });
 
+  it('treats a question with no topic of its own as a follow-up and carries the earlier topic words, not only names', () => {
+    const earlier = [{ role: 'user' as const, content: 'What kind of old warplane crashed at the Connecticut airport this week?' }];
+    expect(needsContext('how many people died?')).toBe(true);
+    const query = condenseDeterministic('how many people died?', earlier);
+    for (const w of ['Connecticut', 'warplane', 'crashed', 'airport']) expect(query).toContain(w);
+    // Time and asking words are not carried: the follow-up is asked when its question was.
+    expect(query).not.toMatch(/\bweek\b|\bkind\b/);
+    expect(needsContext('Which teenager won the national chess championship?')).toBe(false);
+  });
+
   it('leaves standalone questions alone', () => {
     const q = 'When did the United States announce sanctions against Kolokoltsev?';
     expect(condenseDeterministic(q, history)).toBe(q);

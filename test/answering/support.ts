@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LlmOptions } from '../../src/answering/index.js';
-import type { Passage, RetrievalResult, Retriever } from '../../src/types.js';
+import type { Passage, PeriodNote, RetrievalResult, Retriever } from '../../src/types.js';
 
 const SEED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../seeds/000_cc2b64a9889106ac.txt');
 const seedText = fs.readFileSync(SEED, 'utf8').replace(/^\s*date \d{4}-\d{2}-\d{2}\s+/, '');
@@ -63,14 +63,18 @@ export const P_OTHER: Passage = {
 /** A retriever returning fixed passages and recording each query. */
 export class FixedRetriever implements Retriever {
   readonly queries: string[] = [];
+  /** The `now` each query was asked with. */
+  readonly asked: (Date | undefined)[] = [];
   constructor(
     private readonly passages: Passage[] = SEED_PASSAGES,
     private readonly notCovered = false,
+    private readonly period?: PeriodNote,
   ) {}
 
-  async retrieve(query: string): Promise<RetrievalResult> {
+  async retrieve(query: string, options: { now?: Date } = {}): Promise<RetrievalResult> {
     this.queries.push(query);
-    return { passages: this.passages, notCovered: this.notCovered, mode: 'lexical' };
+    this.asked.push(options.now);
+    return { passages: this.passages, notCovered: this.notCovered, mode: 'lexical', ...(this.period ? { period: this.period } : {}) };
   }
 }
 
