@@ -4,7 +4,7 @@
  */
 import { createAnswerer } from './answering/index.js';
 import type { Config } from './config/index.js';
-import { approximateTokenCounter, createEmbedder, type ModelLoadProgress } from './embedding/index.js';
+import { createEmbedder, estimatedWordPieceCounter, type ModelLoadProgress } from './embedding/index.js';
 import { ArticleLibrary } from './library/index.js';
 import { createRetriever, type HybridRetriever } from './retrieval/index.js';
 import { createReranker, type Reranker } from './retrieval/rerank.js';
@@ -60,7 +60,7 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     indexDir: config.indexDir,
     embedder,
     embedderUnavailable: embedder === null && config.embedding.provider !== 'none',
-    counter: embedder?.tokenizer ?? approximateTokenCounter,
+    counter: embedder?.tokenizer ?? estimatedWordPieceCounter,
     // A chunk longer than the model's input would be silently truncated when embedded.
     chunking: { ...config.chunking, maxTokens: Math.min(config.chunking.maxTokens, embedder?.maxTokens ?? Infinity) },
     hnsw: config.hnsw,

@@ -12,6 +12,7 @@ import { createOpenAIEmbedder } from './openai.js';
 import { createTransformersEmbedder, ModelLoadError, type ModelLoadProgress } from './transformers.js';
 
 export { approximateTokenCounter } from './openai.js';
+export { estimatedWordPieceCounter } from './estimate.js';
 export type { ModelLoadProgress } from './transformers.js';
 
 /** What `createEmbedder` produced: an embedder, or null plus the reason to show the user. */
