@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadArticles } from '../../src/articles/index.js';
-import { historyFor, isAnswerable, loadQuestions, parseQuestions, resolveGold, type EvalQuestion } from '../../src/eval/dataset.js';
+import { askedAt, historyFor, isAnswerable, loadQuestions, parseQuestions, resolveGold, type EvalQuestion } from '../../src/eval/dataset.js';
 import { normaliseWhitespace } from '../../src/eval/metrics.js';
 import type { Article } from '../../src/types.js';
 
@@ -157,5 +157,48 @@ describe('resolveGold', () => {
 
   it('reports references it cannot find', () => {
     expect(resolveGold(['nope', 'https://other.example/x'], listing)).toEqual({ ids: [], unknown: ['nope', 'https://other.example/x'] });
+  });
+});
+
+describe('asked_at', () => {
+  const line = (o: object) => JSON.stringify({ id: 'q', question: 'Who won?', articles: ['a'], ...o });
+
+  it('reads a date as noon UTC that day, a date-time as written, and lets a follow-up inherit it', () => {
+    const { questions } = parseQuestions(
+      [
+        line({ id: 'a', asked_at: '2019-09-26' }),
+        JSON.stringify({ id: 'b', question: 'And who lost?', articles: ['a'], follow_up_of: 'a' }),
+        line({ id: 'c', asked_at: '2019-09-26T08:30:00Z' }),
+        line({ id: 'd' }),
+      ].join('\n'),
+    );
+    const byId = new Map(questions.map((q) => [q.id, q]));
+    expect(askedAt(byId.get('a')!, byId)?.toISOString()).toBe('2019-09-26T12:00:00.000Z');
+    expect(askedAt(byId.get('b')!, byId)?.toISOString()).toBe('2019-09-26T12:00:00.000Z');
+    expect(askedAt(byId.get('c')!, byId)?.toISOString()).toBe('2019-09-26T08:30:00.000Z');
+    expect(askedAt(byId.get('d')!, byId)).toBeUndefined();
+  });
+
+  it('refuses a date that is not a real ISO date, naming the line', () => {
+    for (const bad of ['2019-02-30', '26/09/2019', 'last week', '2019-9-1']) {
+      expect(() => parseQuestions(line({ asked_at: bad }), 'q.jsonl'), bad).toThrow(/q\.jsonl:1: asked_at: must be an ISO date/);
+    }
+  });
+});
+
+describe('the readers\u2019 development set', () => {
+  it('loads, every gold article exists, and every question says when it was asked', async () => {
+    const dir = path.join(ROOT, 'eval', 'readers');
+    const loaded = await loadArticles(path.join(dir, 'articles'));
+    expect(loaded.skipped).toEqual([]);
+    expect(loaded.articles).toHaveLength(314);
+    for (const file of ['questions.jsonl', 'holdout.jsonl']) {
+      const { questions } = loadQuestions(path.join(dir, file));
+      const byId = new Map(questions.map((q) => [q.id, q]));
+      for (const q of questions) {
+        expect(askedAt(q, byId), q.id).toBeInstanceOf(Date);
+        expect(resolveGold(q.articles, loaded.articles).unknown, q.id).toEqual([]);
+      }
+    }
   });
 });
