@@ -49,11 +49,15 @@ async function setup(size: string): Promise<{ app: App; articles: string; indexD
 // Mounting needs root (true for this project's machines and CI); elsewhere these cannot run.
 describe.runIf(canMount)('disk faults during reindex', () => {
   it('a full disk fails the reindex with a clear message and the old index keeps serving', async () => {
-    const { app, articles, indexDir } = await setup('900k');
+    const { app, articles, indexDir } = await setup('4m');
     const before = app.library.stats();
-    // Enough new text that the next generation cannot fit beside the current one.
-    const big = Array.from({ length: 400 }, (_, i) => `Paragraph ${i} about the harbour expansion, cargo cranes, tides and shipping schedules for the port authority.`).join('\n\n');
-    for (let i = 0; i < 12; i++) writeFiles(articles, { [`port-${i}.md`]: mdArticle(`Port expansion part ${i}`, '2024-09-01', `${big} Part ${i}.`) });
+    // Fill the disk with a ballast file, leaving room for the lock file but not for the next
+    // generation (a copy of the current database).
+    const db = path.join(indexDir, fs.readFileSync(path.join(indexDir, 'CURRENT'), 'utf8').trim(), 'meta.sqlite');
+    const leave = Math.floor(fs.statSync(db).size / 2);
+    const { bavail, bsize } = fs.statfsSync(indexDir);
+    fs.writeFileSync(path.join(indexDir, 'ballast'), Buffer.alloc(Math.max(0, bavail * bsize - leave)));
+    writeFiles(articles, { 'port.md': mdArticle('Port expansion', '2024-09-01', 'The port authority approved new cargo cranes for the harbour.') });
     const err = await app.library.reindex({}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(/disk is full.*previous index is still in use/);

@@ -1,39 +1,11 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { App } from '../../src/app.js';
+import { describe, expect, it, vi } from 'vitest';
 import { IndexReader } from '../../src/store/reader.js';
 import { CORPUS } from '../support/corpus.js';
 import { FIXTURE_DIMENSION } from '../support/fixture-model.js';
-import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
-
-const run = promisify(execFile);
-// Run the child as plain node with the tsx loader, so a SIGKILL hits the process we observe
-// (the tsx CLI would wrap it and report exit code 137 instead).
-const NODE = process.execPath;
-const tsChild = (script: string, ...args: string[]) => run(NODE, ['--import', 'tsx', script, ...args]);
-
-const roots: string[] = [];
-const apps: App[] = [];
-afterEach(() => {
-  for (const a of apps.splice(0)) a.close();
-  for (const r of roots.splice(0)) fs.rmSync(r, { recursive: true, force: true });
-});
-
-async function setup(files: Record<string, string> = CORPUS, env: Record<string, string> = {}) {
-  const root = tempDir();
-  roots.push(root);
-  writeFiles(path.join(root, 'articles'), files);
-  const app = await testApp(root, env);
-  apps.push(app);
-  return { root, app, articles: path.join(root, 'articles'), indexDir: path.join(root, 'index-data') };
-}
-
-function generation(indexDir: string): string {
-  return fs.readFileSync(path.join(indexDir, 'CURRENT'), 'utf8').trim();
-}
+import { mdArticle, testApp, writeFiles } from '../support/stack.js';
+import { closeLater, generation, setup } from './helpers.js';
 
 describe('index build', () => {
   it('indexes a folder into both halves with a manifest', async () => {
@@ -158,7 +130,7 @@ describe('index build', () => {
     await app.library.reindex({});
     app.close();
     const other = await testApp(root, { CHUNK_MAX_TOKENS: '64' });
-    apps.push(other);
+    closeLater(other);
     const { built, problem } = await other.library.ensure();
     expect(problem).toMatch(/does not match the current settings.*chunker/);
     expect(built).toMatchObject({ added: 5 });
@@ -171,7 +143,7 @@ describe('index build', () => {
     app.close();
     const gen = generation(indexDir);
     const offline = await testApp(root, { EMBEDDING_MODEL: 'fixture/tiny-bert', LOCAL_MODEL_DIR: path.join(root, 'nowhere') });
-    apps.push(offline);
+    closeLater(offline);
     expect(offline.embedder).toBeNull();
     const { built, problem } = await offline.library.ensure();
     expect(built).toBeNull();
@@ -188,7 +160,7 @@ describe('index build', () => {
     await app.library.reindex({});
     app.close();
     const other = await testApp(root, { HNSW_M: '24' });
-    apps.push(other);
+    closeLater(other);
     const { built, problem } = await other.library.ensure();
     expect(problem).toMatch(/HNSW_M=16.*24/);
     expect(built).toMatchObject({ added: 5 });
@@ -213,7 +185,7 @@ describe('index build', () => {
       expect(opened, victim).not.toBeInstanceOf(IndexReader);
       expect((opened as { message: string }).message, victim).toMatch(/damaged/);
       const again = await testApp(root);
-      apps.push(again);
+      closeLater(again);
       const { built, problem } = await again.library.ensure();
       expect(problem, victim).toMatch(/damaged/);
       expect(built?.articles).toBe(5);
@@ -251,56 +223,5 @@ describe('index build', () => {
     const first = app.library.reindex({});
     await expect(app.library.reindex({})).rejects.toThrow(/already running/);
     await first;
-  });
-});
-
-describe('crash safety', () => {
-  const steps = ['copied', 'dropped', 'embedded-batch:1', 'inserted', 'vectors-written', 'manifest-written', 'renamed', 'switched'];
-
-  it.each(steps)('a build SIGKILLed at "%s" leaves the previous index usable and the next run completes', async (step) => {
-    const { root, app, articles, indexDir } = await setup();
-    await app.library.reindex({});
-    app.close();
-    const genBefore = generation(indexDir);
-    fs.writeFileSync(path.join(articles, 'chess.md'), CORPUS['chess.md']!.replace('240 players', '999 players'));
-    writeFiles(articles, { 'extra.md': mdArticle('Harbour strike ends', '2024-08-01', 'Dock workers ended a nine-day strike at the harbour after a pay deal.') });
-
-    const killed = await tsChild('test/support/index-child.ts', root, step).then(
-      () => null,
-      (e: { signal?: string; stdout?: string }) => e,
-    );
-    expect(killed?.signal).toBe('SIGKILL');
-
-    // Whatever generation CURRENT names is complete and consistent.
-    const r = IndexReader.open(indexDir);
-    expect(r).toBeInstanceOf(IndexReader);
-    const reader = r as IndexReader;
-    const switched = generation(indexDir) !== genBefore;
-    expect(reader.manifest.counts.articles).toBe(switched ? 6 : 5);
-    expect(reader.lexical('"999"', 5).length).toBe(switched ? 1 : 0);
-    reader.close();
-
-    const { stdout } = await tsChild('test/support/index-child.ts', root, 'none');
-    expect(stdout).toMatch(/^done /m);
-    const after = IndexReader.open(indexDir) as IndexReader;
-    expect(after.manifest.counts.articles).toBe(6);
-    expect(after.lexical('"999"', 5)).toHaveLength(1);
-    expect(after.lexical('"harbour"', 5)).toHaveLength(1);
-    after.close();
-    expect(fs.readdirSync(indexDir).filter((e) => e.includes('.tmp'))).toEqual([]);
-  });
-
-  it('a reader in another process never sees a half-written index during reindexing', async () => {
-    const { app, articles, indexDir } = await setup();
-    await app.library.reindex({});
-    const reader = tsChild('test/support/query-child.ts', indexDir, '4000');
-    for (let i = 0; i < 6; i++) {
-      writeFiles(articles, { [`extra-${i}.md`]: mdArticle(`Market report ${i}`, '2024-08-0' + (i + 1), `Shares rose ${i} percent in a quiet session of trading number ${i}.`) });
-      await app.library.reindex({ full: i % 2 === 0 });
-    }
-    const { stdout } = await reader;
-    const res = JSON.parse(stdout) as { ok: number; failures: string[] };
-    expect(res.failures).toEqual([]);
-    expect(res.ok).toBeGreaterThan(10);
   });
 });
