@@ -78,57 +78,79 @@ function notes(...parts: (string | undefined)[]): { note?: string } {
   return text ? { note: text } : {};
 }
 
-/** Checks the report against the project's performance targets (never throws, never fails the run). */
-export function checkTargets(r: Omit<BenchReport, 'targets'>): TargetCheck[] {
-  const size = (n: number): SizeResult | undefined => (r.query.status === 'ok' ? r.query.sizes.find((s) => s.target === n) : undefined);
-  const at10k = size(10_000);
-  const at100k = size(100_000);
-  const notAt = (n: number) => (r.query.status === 'ok' ? `no ${formatCount(n)}-chunk index in this run${r.quick ? ' (--quick)' : ''}` : `query section ${r.query.status}`);
-  const le = (v: number | null | undefined, limit: number) => (v === null || v === undefined ? null : v <= limit);
-  const checks: TargetCheck[] = [];
+type Measured = Omit<BenchReport, 'targets'>;
 
+/** Checks the report against the project's performance targets (never throws, never fails the run). */
+export function checkTargets(r: Measured): TargetCheck[] {
+  return [...retrievalTargets(r), indexingTarget(r), servingTarget(r), botTarget(r)];
+}
+
+/** The query section's result at `n` chunks, if this run measured that size. */
+function sizeAt(r: Measured, n: number): SizeResult | undefined {
+  return r.query.status === 'ok' ? r.query.sizes.find((s) => s.target === n) : undefined;
+}
+
+/** Why a size has no measurement. */
+function notAt(r: Measured, n: number): string {
+  return r.query.status === 'ok' ? `no ${formatCount(n)}-chunk index in this run${r.quick ? ' (--quick)' : ''}` : `query section ${r.query.status}`;
+}
+
+function le(v: number | null | undefined, limit: number): boolean | null {
+  return v === null || v === undefined ? null : v <= limit;
+}
+
+/** Whole retrieval at 10k chunks, and HNSW recall and search time at 100k. */
+function retrievalTargets(r: Measured): TargetCheck[] {
+  const at10k = sizeAt(r, 10_000);
+  const at100k = sizeAt(r, 100_000);
   const total10k = at10k?.latencyMs.total;
   const embedNote = at10k && at10k.latencyMs.queryEmbed === null ? 'no embedding model: query embedding not included' : undefined;
   const busy10k = busyNote(at10k?.otherCpuCores);
   const busy100k = busyNote(at100k?.otherCpuCores);
-  checks.push({
-    id: 'retrieval-p50-10k',
-    description: 'whole retrieval p50 at 10k chunks (model load excluded)',
-    target: '≤ 20 ms',
-    measured: total10k?.p50 ?? null,
-    unit: 'ms',
-    pass: le(total10k?.p50, 20),
-    ...(at10k ? notes(embedNote, busy10k) : notes(notAt(10_000))),
-  });
-  checks.push({
-    id: 'retrieval-p95-10k',
-    description: 'whole retrieval p95 at 10k chunks (model load excluded)',
-    target: '≤ 50 ms',
-    measured: total10k?.p95 ?? null,
-    unit: 'ms',
-    pass: le(total10k?.p95, 50),
-    ...(at10k ? notes(embedNote, busy10k) : notes(notAt(10_000))),
-  });
-  checks.push({
-    id: 'hnsw-recall-100k',
-    description: 'HNSW recall@10 vs exact search at 100k chunks',
-    target: '≥ 0.98',
-    measured: at100k?.recallAt10 ?? null,
-    unit: '',
-    pass: at100k ? at100k.recallAt10 >= 0.98 : null,
-    ...notes(at100k ? 'synthetic clustered vectors; real embeddings may be harder for HNSW' : notAt(100_000)),
-  });
-  checks.push({
-    id: 'hnsw-search-p50-100k',
-    description: 'HNSW search (k=10) p50 at 100k chunks',
-    target: '≤ 2 ms',
-    measured: at100k?.latencyMs.denseTop10.p50 ?? null,
-    unit: 'ms',
-    pass: le(at100k?.latencyMs.denseTop10.p50, 2),
-    ...(at100k ? notes(busy100k) : notes(notAt(100_000))),
-  });
+  return [
+    {
+      id: 'retrieval-p50-10k',
+      description: 'whole retrieval p50 at 10k chunks (model load excluded)',
+      target: '≤ 20 ms',
+      measured: total10k?.p50 ?? null,
+      unit: 'ms',
+      pass: le(total10k?.p50, 20),
+      ...(at10k ? notes(embedNote, busy10k) : notes(notAt(r, 10_000))),
+    },
+    {
+      id: 'retrieval-p95-10k',
+      description: 'whole retrieval p95 at 10k chunks (model load excluded)',
+      target: '≤ 50 ms',
+      measured: total10k?.p95 ?? null,
+      unit: 'ms',
+      pass: le(total10k?.p95, 50),
+      ...(at10k ? notes(embedNote, busy10k) : notes(notAt(r, 10_000))),
+    },
+    {
+      id: 'hnsw-recall-100k',
+      description: 'HNSW recall@10 vs exact search at 100k chunks',
+      target: '≥ 0.98',
+      measured: at100k?.recallAt10 ?? null,
+      unit: '',
+      pass: at100k ? at100k.recallAt10 >= 0.98 : null,
+      ...notes(at100k ? 'synthetic clustered vectors; real embeddings may be harder for HNSW' : notAt(r, 100_000)),
+    },
+    {
+      id: 'hnsw-search-p50-100k',
+      description: 'HNSW search (k=10) p50 at 100k chunks',
+      target: '≤ 2 ms',
+      measured: at100k?.latencyMs.denseTop10.p50 ?? null,
+      unit: 'ms',
+      pass: le(at100k?.latencyMs.denseTop10.p50, 2),
+      ...(at100k ? notes(busy100k) : notes(notAt(r, 100_000))),
+    },
+  ];
+}
+
+/** A reindex with nothing changed, against the full build. */
+function indexingTarget(r: Measured): TargetCheck {
   const ix = r.indexing.status === 'ok' ? r.indexing : null;
-  checks.push({
+  return {
     id: 'reindex-no-change',
     description: 'reindex with no changes, as a share of the full build',
     target: '≤ 5 %',
@@ -136,7 +158,12 @@ export function checkTargets(r: Omit<BenchReport, 'targets'>): TargetCheck[] {
     unit: '%',
     pass: ix ? ix.noChange.ratio <= 0.05 : null,
     ...(ix ? notes(busyNote(ix.full.otherCpuCores)) : notes(`indexing section ${r.indexing.status}`)),
-  });
+  };
+}
+
+/** Serving memory at 10k chunks with the model loaded. */
+function servingTarget(r: Measured): TargetCheck {
+  const at10k = sizeAt(r, 10_000);
   const rssNote =
     r.embedder.kind === 'shape'
       ? r.embedder.id?.includes('fp32')
@@ -145,15 +172,19 @@ export function checkTargets(r: Omit<BenchReport, 'targets'>): TargetCheck[] {
       : r.embedder.kind === 'none'
         ? "no embedding model loaded, so this is not the target's condition"
         : `with ${r.embedder.id} loaded`;
-  checks.push({
+  return {
     id: 'serving-rss-10k',
     description: 'peak RSS while serving 10k chunks with the embedding model loaded',
     target: '≤ 400 MB',
     measured: at10k ? at10k.peakRssBytes / 1e6 : null,
     unit: 'MB',
     pass: at10k ? at10k.peakRssBytes <= 400e6 : null,
-    ...notes(at10k ? rssNote : notAt(10_000)),
-  });
+    ...notes(at10k ? rssNote : notAt(r, 10_000)),
+  };
+}
+
+/** Bot overhead at 100 paced chats. */
+function botTarget(r: Measured): TargetCheck {
   const botOnly = r.bot.status === 'ok' ? r.bot.variants.find((v) => v.name === 'bot-only') : undefined;
   const paced = botOnly?.runs.find((x) => x.chats === 100 && x.load === 'paced');
   const saturated = botOnly?.runs.find((x) => x.chats === 100 && x.load === 'saturated');
@@ -161,7 +192,7 @@ export function checkTargets(r: Omit<BenchReport, 'targets'>): TargetCheck[] {
     saturated?.latencyMs.p95 != null
       ? `saturated (no pause between questions): p95 ${ms(saturated.latencyMs.p95)} ms at ${saturated.messagesPerSecond.toFixed(0)} msg/s`
       : undefined;
-  checks.push({
+  return {
     id: 'bot-p95-100-chats',
     description: 'bot overhead p95, update → reply, 100 concurrent chats (instant answers)',
     target: '≤ 50 ms',
@@ -171,8 +202,7 @@ export function checkTargets(r: Omit<BenchReport, 'targets'>): TargetCheck[] {
     ...(paced
       ? notes(`paced load (about 1 question per chat per ${(paced.thinkMs / 1000).toFixed(1)} s)`, satNote, busyNote(paced.otherCpuCores))
       : notes(r.bot.status === 'ok' ? 'no paced 100-chat run' : `bot section ${r.bot.status}`)),
-  });
-  return checks;
+  };
 }
 
 /** The whole report as Markdown tables. */

@@ -37,12 +37,20 @@ export interface BenchOptions {
   args: string[];
 }
 
+/** What every section of one run shares. */
+interface Run {
+  options: BenchOptions;
+  config: Config;
+  logger: Logger;
+  note: (line: string) => void;
+  /** The run's scratch folder (removed at the end). */
+  work: string;
+}
+
 /** Runs the benchmark; `note` receives progress lines. */
 export async function runBenchmark(options: BenchOptions, config: Config, logger: Logger, note: (line: string) => void): Promise<BenchReport> {
   const startedAt = new Date();
   const t0 = performance.now();
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'newsdesk-bench-'));
-  const wants = (s: Section) => options.only.includes(s);
   const loadAtStart = os.loadavg();
   const warnings: string[] = [];
   const busy = busyMachineWarning();
@@ -50,67 +58,11 @@ export async function runBenchmark(options: BenchOptions, config: Config, logger
     warnings.push(busy);
     note(`Warning: ${busy}`);
   }
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'newsdesk-bench-'));
   try {
-    let model: BenchEmbedder = { embedder: null, settings: null, kind: 'none', label: 'not loaded (not needed by the selected sections)', notes: [], loadSeconds: null };
-    if (wants('indexing') || wants('query')) {
-      note(options.shape ? `Preparing the ${options.shape.shape} stand-in model…` : 'Loading the configured embedding model…');
-      model = await chooseEmbedder(config, logger, options.shape ? { ...options.shape, vocabFrom: options.articlesDir } : null);
-      for (const n of model.notes) note(`Note: ${n}`);
-    }
-
-    const skipped = (): SectionUnavailable => ({ status: 'skipped', reason: 'not selected with --only' });
-    const guard = async <T>(name: string, work: () => Promise<T>): Promise<T | SectionUnavailable> => {
-      try {
-        return await work();
-      } catch (err) {
-        const reason = errorMessage(err);
-        note(`${name} failed: ${reason}`);
-        logger.error('bench.section_failed', { section: name, error: err instanceof Error ? err : reason });
-        return { status: 'failed', reason };
-      }
-    };
-
-    const indexing = wants('indexing')
-      ? await guard('indexing', () =>
-          benchIndexing({
-            articlesDir: options.articlesDir,
-            workDir: path.join(work, 'indexing'),
-            ...(options.maxArticles !== undefined ? { maxArticles: options.maxArticles } : {}),
-            embedder: model.embedder,
-            config,
-            logger,
-            note,
-          }),
-        )
-      : skipped();
-    // Free the scratch index before the big synthetic ones.
-    fs.rmSync(path.join(work, 'indexing'), { recursive: true, force: true });
-
-    const query = wants('query')
-      ? await guard('query', async () => {
-          const corpus = (await loadArticles(options.articlesDir, { maxFileBytes: config.telegram.maxUploadBytes })).articles;
-          return benchQueries({
-            sizes: options.sizes,
-            queries: options.queries,
-            recallQueries: options.recallQueries,
-            workDir: path.join(work, 'query'),
-            config,
-            embedding: model.settings,
-            dimension: model.embedder?.dimension ?? null,
-            corpus,
-            logger,
-            note,
-          });
-        })
-      : skipped();
-
-    // Last, as it starts servers and processes of its own.
-    const bot = wants('bot')
-      ? await guard('bot', () =>
-          benchBot({ articlesDir: options.articlesDir, workDir: path.join(work, 'bot'), config, levels: options.botLevels, thinkMs: options.thinkMs, logger, note }),
-        )
-      : skipped();
-
+    const run: Run = { options, config, logger, note, work };
+    const model = await loadModel(run);
+    const sections = await runSections(run, model);
     const base: Omit<BenchReport, 'targets'> = {
       kind: 'newsdesk-bench',
       version: 1,
@@ -137,14 +89,75 @@ export async function runBenchmark(options: BenchOptions, config: Config, logger
         loadSeconds: model.loadSeconds,
         notes: model.notes,
       },
-      indexing,
-      query,
-      bot,
+      ...sections,
     };
     return { ...base, targets: checkTargets(base) };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+const wants = (run: Run, section: Section) => run.options.only.includes(section);
+
+/** The embedding model, when a selected section needs one. */
+async function loadModel(run: Run): Promise<BenchEmbedder> {
+  const { options, config, logger, note } = run;
+  if (!wants(run, 'indexing') && !wants(run, 'query')) {
+    return { embedder: null, settings: null, kind: 'none', label: 'not loaded (not needed by the selected sections)', notes: [], loadSeconds: null };
+  }
+  note(options.shape ? `Preparing the ${options.shape.shape} stand-in model…` : 'Loading the configured embedding model…');
+  const model = await chooseEmbedder(config, logger, options.shape ? { ...options.shape, vocabFrom: options.articlesDir } : null);
+  for (const n of model.notes) note(`Note: ${n}`);
+  return model;
+}
+
+/** Indexing, then query latency, then the bot: each selected one guarded, the others marked skipped. */
+async function runSections(run: Run, model: BenchEmbedder): Promise<Pick<BenchReport, 'indexing' | 'query' | 'bot'>> {
+  const { options, config, logger, note, work } = run;
+  const section = async <T>(name: Section, measure: () => Promise<T>): Promise<T | SectionUnavailable> => {
+    if (!wants(run, name)) return { status: 'skipped', reason: 'not selected with --only' };
+    try {
+      return await measure();
+    } catch (err) {
+      const reason = errorMessage(err);
+      note(`${name} failed: ${reason}`);
+      logger.error('bench.section_failed', { section: name, error: err instanceof Error ? err : reason });
+      return { status: 'failed', reason };
+    }
+  };
+  const indexing = await section('indexing', () =>
+    benchIndexing({
+      articlesDir: options.articlesDir,
+      workDir: path.join(work, 'indexing'),
+      ...(options.maxArticles !== undefined ? { maxArticles: options.maxArticles } : {}),
+      embedder: model.embedder,
+      config,
+      logger,
+      note,
+    }),
+  );
+  // Free the scratch index before the big synthetic ones.
+  fs.rmSync(path.join(work, 'indexing'), { recursive: true, force: true });
+  const query = await section('query', async () => {
+    const corpus = (await loadArticles(options.articlesDir, { maxFileBytes: config.telegram.maxUploadBytes })).articles;
+    return benchQueries({
+      sizes: options.sizes,
+      queries: options.queries,
+      recallQueries: options.recallQueries,
+      workDir: path.join(work, 'query'),
+      config,
+      embedding: model.settings,
+      dimension: model.embedder?.dimension ?? null,
+      corpus,
+      logger,
+      note,
+    });
+  });
+  // Last, as it starts servers and processes of its own.
+  const bot = await section('bot', () =>
+    benchBot({ articlesDir: options.articlesDir, workDir: path.join(work, 'bot'), config, levels: options.botLevels, thinkMs: options.thinkMs, logger, note }),
+  );
+  return { indexing, query, bot };
 }
 
 function round2(values: number[]): number[] {
