@@ -33,12 +33,10 @@ describe('SIGKILL during an add', () => {
     const outcomes = { killedBefore: 0, killedAfter: 0, completed: 0 };
     // Delays spread over the whole add: parse, write, rename, chunk, embed, index, switch.
     const delays = [0, 5, 15, 30, 50, 80, 120, 200, 400];
+    const first = await testApp(root);
+    await first.library.reindex({});
+    first.close();
     for (const delay of delays) {
-      fs.rmSync(path.join(articles, 'orchestra.txt'), { force: true });
-      const setup = await testApp(root);
-      await setup.library.reindex({});
-      setup.close();
-
       const { out, killed } = await addAndKill(src, delay);
       const present = fs.existsSync(path.join(articles, 'orchestra.txt'));
       if (present) expect(fs.readFileSync(path.join(articles, 'orchestra.txt'), 'utf8'), `delay ${delay}`).toBe(ARTICLE);
@@ -62,8 +60,11 @@ describe('SIGKILL during an add', () => {
       const s = await again.library.reindex({});
       expect(s.articles).toBe(present ? 6 : 5);
       expect(again.library.reader()!.article('orchestra') !== undefined).toBe(present);
-      again.close();
       expect(fs.readdirSync(articles).filter((f) => f.includes('.tmp'))).toEqual([]);
+      // Back to the starting point for the next delay, with the app already open.
+      fs.rmSync(path.join(articles, 'orchestra.txt'), { force: true });
+      await again.library.reindex({});
+      again.close();
     }
     // The delays must actually have hit the add at different stages.
     expect(outcomes.killedBefore + outcomes.killedAfter).toBeGreaterThan(0);
