@@ -16,7 +16,7 @@ import { passagesFor } from './passages.js';
 import { rankArticles, type ChunkHit, type EvidenceWeights, type RankedArticle } from './rank.js';
 import { recencyPrior, type RecencyOptions } from './recency.js';
 import type { Reranker } from './rerank.js';
-import { contentTerms, ftsQuery, stem, topicTerms, wordsOf } from './terms.js';
+import { contentTerms, ftsQuery, stem, stemSet, topicTerms } from './terms.js';
 import { parseTimeFilter, type TimeFilter } from './time.js';
 
 export { EXCERPT_GAP } from './passages.js';
@@ -217,14 +217,15 @@ export function createRetriever(deps: {
 
     const tp = performance.now();
     const chosen = ranked.slice(0, k);
-    if (mode !== 'dense') {
-      // Chunk scores inside the chosen articles, also for chunks outside the top candidates.
-      for (const h of reader.lexicalIn(plan.match, chosen.map((a) => a.articleId), 50 * chosen.length)) lexicalScores.set(h.label, h.score);
-    }
-    const passages = passagesFor(reader, chosen, { lexical: lexicalScores, queryVector, maxChunksPerArticle: opts.maxChunksPerArticle });
+    const queryStems = topicStems(plan.terms);
+    const passages = passagesFor(reader, chosen, {
+      lexical: lexicalScores,
+      queryStems: mode === 'dense' ? [] : queryStems,
+      queryVector,
+      maxChunksPerArticle: opts.maxChunksPerArticle,
+    });
+    const coverage = bestCoverage(reader, queryStems, chosen.slice(0, 3));
     timings.fuse += performance.now() - tp;
-
-    const coverage = bestCoverage(reader, plan.terms, chosen.slice(0, 3));
     const topDense = Math.max(0, ...found.dense.map((h) => h.score));
     const lexicallyCovered = plan.terms.length > 0 && coverage >= opts.minCoverage;
     const denselyCovered = topDense >= opts.minDenseScore;
@@ -359,19 +360,23 @@ async function rerankArticles(
   return [...reordered, ...ranked.slice(size)];
 }
 
+/** Stems of the query's topic terms (all its terms when it has only asking and time words). */
+function topicStems(terms: string[]): string[] {
+  const topic = topicTerms(terms);
+  return [...new Set((topic.length > 0 ? topic : terms).map(stem))];
+}
+
 /**
  * Step 6. Largest share of the question's topic terms (by crude stem) found in one of the best
  * three articles, title and whole text: the passage shown is the article's best part, but the
  * question may name facts from all over it. Asking and time words ("how many", "this week") are
  * left out, so "how many people died in the crash?" is judged on "died" and "crash".
  */
-function bestCoverage(reader: IndexReader, terms: string[], articles: readonly RankedArticle[]): number {
-  const topic = topicTerms(terms);
-  const want = (topic.length > 0 ? topic : terms).map(stem);
+function bestCoverage(reader: IndexReader, want: readonly string[], articles: readonly RankedArticle[]): number {
   if (want.length === 0) return 0;
   let best = 0;
   for (const a of articles) {
-    const have = new Set(wordsOf(`${reader.article(a.articleId)?.title ?? ''} ${reader.articleText(a.articleId) ?? ''}`).map(stem));
+    const have = stemSet(`${reader.article(a.articleId)?.title ?? ''} ${reader.articleText(a.articleId) ?? ''}`);
     best = Math.max(best, want.filter((t) => have.has(t)).length / want.length);
   }
   return best;

@@ -6,6 +6,7 @@
 import type { IndexReader, StoredChunk } from '../store/reader.js';
 import type { Passage } from '../types.js';
 import type { RankedArticle } from './rank.js';
+import { stemSet } from './terms.js';
 
 /** Separates non-adjacent excerpts of one article inside a passage. */
 export const EXCERPT_GAP = '\n\n[…]\n\n';
@@ -17,6 +18,8 @@ const EXTRA_CHUNK_SHARE = 0.6;
 export interface ChunkScoring {
   /** Lexical BM25 of chunks (by label), from the searches already run. */
   lexical: Map<number, number>;
+  /** Stems of the question's topic terms, for chunks the lexical search did not reach. */
+  queryStems: readonly string[];
   /** The query vector, when dense search ran. */
   queryVector: Float32Array | null;
   maxChunksPerArticle: number;
@@ -55,7 +58,10 @@ export function passagesFor(reader: IndexReader, ranked: RankedArticle[], scorin
 function chooseChunks(reader: IndexReader, chunks: StoredChunk[], scoring: ChunkScoring, topLexical: number): StoredChunk[] {
   if (chunks.length === 0) return [];
   const scored = chunks.map((c) => {
-    const lex = topLexical > 0 ? (scoring.lexical.get(c.label) ?? 0) / topLexical : 0;
+    const bm25 = scoring.lexical.get(c.label);
+    // A chunk the BM25 search ranked counts by its score; any other by the share of the
+    // question's topic terms it holds, at half weight (it was not among the best matches).
+    const lex = bm25 !== undefined && topLexical > 0 ? bm25 / topLexical : 0.5 * overlap(c.text, scoring.queryStems);
     let dense = 0;
     if (scoring.queryVector) {
       const v = reader.vector(c.label);
@@ -89,6 +95,12 @@ function excerpt(chunks: StoredChunk[], text: string): Pick<Passage, 'chunkIds' 
     end: runs[runs.length - 1]!.end,
     text: runs.map((r) => text.slice(r.start, r.end)).join(EXCERPT_GAP),
   };
+}
+
+function overlap(text: string, stems: readonly string[]): number {
+  if (stems.length === 0) return 0;
+  const have = stemSet(text);
+  return stems.filter((s) => have.has(s)).length / stems.length;
 }
 
 function dot(a: Float32Array, b: Float32Array): number {

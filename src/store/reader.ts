@@ -106,9 +106,12 @@ export class IndexReader {
          WHERE chunks_fts MATCH ? AND a.date BETWEEN ? AND ? ORDER BY bm25(chunks_fts) LIMIT ?`,
       ),
       articleLexical: this.db.prepare(
-        `SELECT a.id AS articleId, a.date AS date, -bm25(articles_fts, @title, @text) AS score
-         FROM articles_fts f JOIN articles a ON a.rowid = f.rowid
-         WHERE articles_fts MATCH @match ORDER BY bm25(articles_fts, @title, @text) LIMIT @limit`,
+        // Rank inside the FTS table first, then look up the few winners: joining before the
+        // LIMIT would fetch every matching article's row.
+        `SELECT a.id AS articleId, a.date AS date, f.score AS score
+         FROM (SELECT rowid, -bm25(articles_fts, @title, @text) AS score FROM articles_fts
+               WHERE articles_fts MATCH @match ORDER BY bm25(articles_fts, @title, @text) LIMIT @limit) f
+         JOIN articles a ON a.rowid = f.rowid ORDER BY f.score DESC`,
       ),
       articleLexicalDated: this.db.prepare(
         `SELECT a.id AS articleId, a.date AS date, -bm25(articles_fts, @title, @text) AS score
