@@ -59,7 +59,8 @@ async function answer(ctx: TextContext, deps: BotDeps, text: string): Promise<vo
   const typing = startTyping(ctx.api, chat.id, deps.tuning.typingIntervalMs, deps.log);
   let result: { answer: Answer; previewMessageId?: number };
   try {
-    const stream = deps.answerer.askStream(text, history);
+    // "This week" and "recently" count from when the reader asked, not from when the bot got to it.
+    const stream = deps.answerer.askStream(text, history, { now: new Date(ctx.msg.date * 1000) });
     result = await streamAnswer(
       {
         api: ctx.api,

@@ -25,6 +25,19 @@ beforeEach(() => {
 });
 
 describe('questions in a private chat', () => {
+  it('asks the answerer as of the message’s date, so "this week" counts from when the reader asked', async () => {
+    const chat = newChat();
+    const before = Math.floor(Date.now() / 1000) * 1000;
+    await chat.send('What did the mayor ask the council for this week?');
+    await chat.waitForReplies(1);
+    const now = answerer.asked.at(-1);
+    expect(now).toBeInstanceOf(Date);
+    // Telegram dates are whole seconds: a whole-second instant around the send is the message's date, not the clock.
+    expect(now!.getTime() % 1000).toBe(0);
+    expect(now!.getTime()).toBeGreaterThanOrEqual(before - 5000);
+    expect(now!.getTime()).toBeLessThanOrEqual(Date.now());
+  });
+
   it('answers with the [n] markers and a Sources block listing title, date and link', async () => {
     const chat = newChat();
     await chat.send('What did the mayor ask the council for?');

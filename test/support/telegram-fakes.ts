@@ -4,7 +4,7 @@
  * UserError) and record every call so tests can check what reached them.
  */
 import type { BotLibrary, ReindexStatus } from '../../src/bot/index.js';
-import type { Answer, AnswerStream, ArticleInfo, Citation, IndexProgress, IndexSummary, LibraryStats, QuestionAnswerer, Turn } from '../../src/types.js';
+import type { Answer, AnswerStream, ArticleInfo, AskOptions, Citation, IndexProgress, IndexSummary, LibraryStats, QuestionAnswerer, Turn } from '../../src/types.js';
 import { BusyError, UserError } from '../../src/util/errors.js';
 
 /** An article the fake answerer can cite. */
@@ -73,6 +73,8 @@ export function makeAnswer(fields: Partial<Answer> & Pick<Answer, 'text'>): Answ
  */
 export class FakeAnswerer implements QuestionAnswerer {
   readonly calls: { question: string; history: Turn[] }[] = [];
+  /** When each question was asked, as the front end passed it. */
+  readonly asked: (Date | undefined)[] = [];
   /** Pause between streamed pieces. */
   deltaDelayMs = 0;
   /** Replaces the default answer for the current test. */
@@ -100,13 +102,15 @@ export class FakeAnswerer implements QuestionAnswerer {
     return makeAnswer({ text: `${sentence} [1]`, citations: [citationOf(1, best, sentence)], query: [...query].join(' ') });
   }
 
-  async ask(question: string, history: Turn[]): Promise<Answer> {
+  async ask(question: string, history: Turn[], options: AskOptions = {}): Promise<Answer> {
     this.calls.push({ question, history: structuredClone(history) });
+    this.asked.push(options.now);
     return this.respond ? this.respond(question, history) : this.answerFor(question, history);
   }
 
-  askStream(question: string, history: Turn[]): AnswerStream {
+  askStream(question: string, history: Turn[], options: AskOptions = {}): AnswerStream {
     this.calls.push({ question, history: structuredClone(history) });
+    this.asked.push(options.now);
     const answer = Promise.resolve().then(() => (this.respond ? this.respond(question, history) : this.answerFor(question, history)));
     const delay = this.deltaDelayMs;
     let finished: () => void = () => undefined;
