@@ -109,7 +109,7 @@ export function citingSentences(text: string): Map<number, string[]> {
   for (const sentence of splitSentences(text)) {
     const bare = stripCitationMarkers(sentence).replace(/\s+/g, ' ').trim();
     let leading = true;
-    for (const m of sentence.matchAll(/\[(\d+)\]|([^\s\[\]])/g)) {
+    for (const m of sentence.matchAll(/\[(\d+)\]|([^\s[\]])/g)) {
       if (m[2] !== undefined) {
         leading = false;
         continue;

@@ -93,7 +93,7 @@ export function condenseDeterministic(question: string, history: readonly Turn[]
   const present = new Set(splitWords(q).map((w) => w.toLowerCase()));
   for (let i = history.length - 1; i >= 0; i--) {
     const turn = history[i];
-    if (!turn || turn.role !== 'user') continue;
+    if (turn?.role !== 'user') continue;
     const carried = carriedTerms(turn.content).filter((t) => !present.has(t.toLowerCase()));
     if (carried.length > 0) return `${q} ${carried.join(' ')}`;
   }

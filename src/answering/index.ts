@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from '../util/log.js';
 import { checkCitations } from './citations.js';
 import { condenseDeterministic, needsContext, parseCondensedQuery } from './condense.js';
 import { extractiveAnswer, NOTE_LLM_UNAVAILABLE, NOTE_NO_LLM, notCoveredAnswer } from './extractive.js';
-import { createLlmClient, LlmUnavailableError, type LlmClient, type LlmOptions } from './llm.js';
+import { createLlmClient, LlmUnavailableError, type LlmOptions } from './llm.js';
 import { boundHistory, buildAnswerMessages, buildCondenseMessages } from './prompt.js';
 
 export type { LlmOptions } from './llm.js';

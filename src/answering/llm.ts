@@ -60,6 +60,32 @@ const DEFAULT_RETRY_MAX_DELAY_MS = 10_000;
 // A restarted stream repeats text the user already saw; doing that twice is worse than quoting.
 const MAX_STREAM_RESTARTS = 1;
 
+/** Runs `body` with an abort signal that fires after `timeoutMs` of silence; `poke` restarts the clock. */
+async function withWatchdog(timeoutMs: number, body: (signal: AbortSignal, poke: () => void) => Promise<string>): Promise<string> {
+  const controller = new AbortController();
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  const poke = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+  };
+  poke();
+  try {
+    const text = await body(controller.signal, poke);
+    // An aborted stream ends quietly in the SDK, so a timeout can look like a short answer.
+    if (timedOut) throw new LlmTimeoutError(`No reply within ${timeoutMs} ms`);
+    return text;
+  } catch (err) {
+    if (timedOut) throw new LlmTimeoutError(`No reply within ${timeoutMs} ms`);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Builds the client; the `openai` SDK's own retries are off because ours cover streams too. */
 export function createLlmClient(options: LlmOptions, logger: Logger): LlmClient {
   const client = new OpenAI({
@@ -75,34 +101,8 @@ export function createLlmClient(options: LlmOptions, logger: Logger): LlmClient 
   const capMs = options.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS;
   const timeoutMs = options.timeoutMs;
 
-  /** Runs `body` with an abort signal that fires after `timeoutMs` of silence; `poke` restarts the clock. */
-  async function withWatchdog(body: (signal: AbortSignal, poke: () => void) => Promise<string>): Promise<string> {
-    const controller = new AbortController();
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    const poke = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, timeoutMs);
-    };
-    poke();
-    try {
-      const text = await body(controller.signal, poke);
-      // An aborted stream ends quietly in the SDK, so a timeout can look like a short answer.
-      if (timedOut) throw new LlmTimeoutError(`No reply within ${timeoutMs} ms`);
-      return text;
-    } catch (err) {
-      if (timedOut) throw new LlmTimeoutError(`No reply within ${timeoutMs} ms`);
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   function completeOnce(messages: ChatMessage[]): Promise<string> {
-    return withWatchdog(async (signal) => {
+    return withWatchdog(timeoutMs, async (signal) => {
       const completion = await client.chat.completions.create({ model: options.model, messages }, { signal });
       const content: unknown = completion?.choices?.[0]?.message?.content;
       if (typeof content !== 'string' || content.trim() === '') throw new MalformedResponseError('The completion has no text');
@@ -111,7 +111,7 @@ export function createLlmClient(options: LlmOptions, logger: Logger): LlmClient 
   }
 
   function streamOnce(messages: ChatMessage[], onDelta: (delta: string) => void): Promise<string> {
-    return withWatchdog(async (signal, poke) => {
+    return withWatchdog(timeoutMs, async (signal, poke) => {
       const stream = await client.chat.completions.create({ model: options.model, messages, stream: true }, { signal });
       poke();
       let text = '';

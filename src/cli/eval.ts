@@ -14,7 +14,7 @@ import { compareReports, formatReport, readReport } from '../eval/report.js';
 import { EVAL_MODES, type EvalMode } from '../eval/retrieval.js';
 import { runEvaluation } from '../eval/run.js';
 import type { IndexProgress } from '../types.js';
-import { UserError } from '../util/errors.js';
+import { errorMessage, UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 
 /** Where the command writes: the table on `out`, progress and notes on `err`. */
@@ -42,28 +42,32 @@ const USAGE = `Usage: npm run eval -- [options]
 
 const DEFAULT_K = 10;
 
+function parseEvalArgs(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      articles: { type: 'string' },
+      questions: { type: 'string' },
+      modes: { type: 'string' },
+      k: { type: 'string' },
+      out: { type: 'string' },
+      compare: { type: 'boolean', default: false },
+      'no-answers': { type: 'boolean', default: false },
+      'no-judge': { type: 'boolean', default: false },
+      'index-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+}
+
 /** Runs the `eval` command; returns the process exit code. */
 export async function runEval(config: Config, logger: Logger, argv: string[], io: EvalIO = processIO): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseEvalArgs>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        articles: { type: 'string' },
-        questions: { type: 'string' },
-        modes: { type: 'string' },
-        k: { type: 'string' },
-        out: { type: 'string' },
-        compare: { type: 'boolean', default: false },
-        'no-answers': { type: 'boolean', default: false },
-        'no-judge': { type: 'boolean', default: false },
-        'index-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    parsed = parseEvalArgs(argv);
   } catch (err) {
-    throw new UserError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    throw new UserError(`${errorMessage(err)}\n${USAGE}`);
   }
   const { values, positionals } = parsed;
   if (values.help) {

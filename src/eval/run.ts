@@ -55,14 +55,8 @@ function baselineOf(app: App, listing: readonly { id: string; title: string }[])
   return createBaseline(listing.map((a) => ({ id: a.id, title: a.title, text: reader?.articleText(a.id) ?? '' })));
 }
 
-/** Runs the evaluation and assembles the report. Throws `UserError` when gold articles are missing. */
-export async function runEvaluation(app: App, options: EvalRunOptions): Promise<EvalReport> {
-  const log = options.logger ?? silentLogger;
-  const progress = options.onProgress ?? (() => undefined);
-  const { questions } = options.dataset;
-  const byId = new Map(questions.map((q) => [q.id, q]));
-
-  const listing = app.library.listArticles(0, Number.MAX_SAFE_INTEGER).items;
+/** Gold article ids per question; throws `UserError` naming the references not in the articles folder. */
+function resolveAllGold(questions: readonly EvalDataset['questions'][number][], listing: readonly { id: string; url: string | null }[]): Map<string, string[]> {
   const gold = new Map<string, string[]>();
   const unknown: string[] = [];
   for (const q of questions) {
@@ -76,8 +70,54 @@ export async function runEvaluation(app: App, options: EvalRunOptions): Promise<
         'Use article ids (file path without extension) or article URLs.',
     );
   }
-  const queries = new Map(questions.map((q) => [q.id, evaluationQuery(q, byId)]));
+  return gold;
+}
 
+/** Per-question details: gold, the query asked, each mode's result and the answer. */
+function questionReports(
+  dataset: EvalDataset,
+  runs: { gold: Map<string, string[]>; queries: Map<string, string>; modeResults: Map<EvalMode, ModeResult>; answerRun: AnswerRun | null },
+): QuestionReport[] {
+  const { gold, queries, modeResults, answerRun } = runs;
+  return dataset.questions.map((q) => {
+    const retrieval: QuestionReport['retrieval'] = {};
+    for (const [mode, result] of modeResults) {
+      const r = result.questions.find((x) => x.id === q.id);
+      if (r) {
+        const { id: _id, ...rest } = r;
+        retrieval[mode] = rest;
+      }
+    }
+    const a = answerRun?.questions.find((x) => x.id === q.id);
+    let answer: QuestionReport['answer'] = null;
+    if (a) {
+      const { id: _id, ...rest } = a;
+      answer = rest;
+    }
+    return {
+      id: q.id,
+      question: q.question,
+      followUpOf: q.follow_up_of ?? null,
+      unanswerable: !isAnswerable(q),
+      gold: gold.get(q.id) ?? [],
+      query: queries.get(q.id) ?? q.question,
+      retrieval,
+      answer,
+    };
+  });
+
+}
+
+/** The retrieval modes that can run, each over every question; the others with the reason they cannot. */
+async function runModes(
+  app: App,
+  options: EvalRunOptions,
+  inputs: { listing: { id: string; title: string; url: string | null }[]; gold: Map<string, string[]>; queries: Map<string, string> },
+): Promise<{ modeResults: Map<EvalMode, ModeResult>; skippedModes: EvalReport['skippedModes'] }> {
+  const log = options.logger ?? silentLogger;
+  const progress = options.onProgress ?? (() => undefined);
+  const { questions } = options.dataset;
+  const { listing, gold, queries } = inputs;
   const modeResults = new Map<EvalMode, ModeResult>();
   const skippedModes: EvalReport['skippedModes'] = [];
   for (const mode of EVAL_MODES.filter((m) => options.modes.includes(m))) {
@@ -106,56 +146,47 @@ export async function runEvaluation(app: App, options: EvalRunOptions): Promise<
     log.info('eval.mode', { ...result.metrics });
   }
 
-  let answerRun: AnswerRun | null = null;
-  let answersSkipped: string | null = null;
-  if (!options.answers) {
-    answersSkipped = 'turned off with --no-answers';
-  } else {
-    const llm = llmOptions(app.config);
-    const judge: LlmClient | null = options.judge && llm ? createLlmClient(llm, log) : null;
-    const every = Math.max(1, Math.ceil(questions.length / 10));
-    answerRun = await evaluateAnswers({
-      answerer: app.answerer,
-      questions,
-      gold,
-      answerMode: app.llmEnabled ? 'llm' : 'extractive',
-      model: llm ? llm.model : null,
-      judge,
-      onProgress: (done, total) => {
-        if (done % every === 0 || done === total) progress(`answers (${app.llmEnabled ? 'llm' : 'extractive'}): ${done}/${total} questions`);
-      },
-    });
-  }
+  return { modeResults, skippedModes };
+}
+
+/** Every question through the answerer (extractive or LLM), graded. */
+async function runAnswers(app: App, options: EvalRunOptions, gold: Map<string, string[]>): Promise<AnswerRun> {
+  const log = options.logger ?? silentLogger;
+  const progress = options.onProgress ?? (() => undefined);
+  const { questions } = options.dataset;
+  const llm = llmOptions(app.config);
+  const judge: LlmClient | null = options.judge && llm ? createLlmClient(llm, log) : null;
+  const every = Math.max(1, Math.ceil(questions.length / 10));
+  const mode = app.llmEnabled ? 'llm' : 'extractive';
+  return evaluateAnswers({
+    answerer: app.answerer,
+    questions,
+    gold,
+    answerMode: mode,
+    model: llm ? llm.model : null,
+    judge,
+    onProgress: (done, total) => {
+      if (done % every === 0 || done === total) progress(`answers (${mode}): ${done}/${total} questions`);
+    },
+  });
+}
+
+/** Runs the evaluation and assembles the report. Throws `UserError` when gold articles are missing. */
+export async function runEvaluation(app: App, options: EvalRunOptions): Promise<EvalReport> {
+  const { questions } = options.dataset;
+  const byId = new Map(questions.map((q) => [q.id, q]));
+
+  const listing = app.library.listArticles(0, Number.MAX_SAFE_INTEGER).items;
+  const gold = resolveAllGold(questions, listing);
+  const queries = new Map(questions.map((q) => [q.id, evaluationQuery(q, byId)]));
+
+  const { modeResults, skippedModes } = await runModes(app, options, { listing, gold, queries });
+  const answerRun = options.answers ? await runAnswers(app, options, gold) : null;
+  const answersSkipped = options.answers ? null : 'turned off with --no-answers';
 
   const stats = app.library.stats();
   const c = app.config;
-  const perQuestion: QuestionReport[] = questions.map((q) => {
-    const retrieval: QuestionReport['retrieval'] = {};
-    for (const [mode, result] of modeResults) {
-      const r = result.questions.find((x) => x.id === q.id);
-      if (r) {
-        const { id: _id, ...rest } = r;
-        retrieval[mode] = rest;
-      }
-    }
-    const a = answerRun?.questions.find((x) => x.id === q.id);
-    let answer: QuestionReport['answer'] = null;
-    if (a) {
-      const { id: _id, ...rest } = a;
-      answer = rest;
-    }
-    return {
-      id: q.id,
-      question: q.question,
-      followUpOf: q.follow_up_of ?? null,
-      unanswerable: !isAnswerable(q),
-      gold: gold.get(q.id) ?? [],
-      query: queries.get(q.id) ?? q.question,
-      retrieval,
-      answer,
-    };
-  });
-
+  const perQuestion = questionReports(options.dataset, { gold, queries, modeResults, answerRun });
   const answerable = questions.filter(isAnswerable);
   return {
     version: REPORT_VERSION,

@@ -11,6 +11,7 @@
  */
 import type { ArticleFieldWeights, DateRange, IndexReader } from '../store/reader.js';
 import type { Embedder, PeriodNote, RetrievalResult, Retriever } from '../types.js';
+import { errorMessage } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { passagesFor } from './passages.js';
 import { rankArticles, type ChunkHit, type EvidenceWeights, type RankedArticle } from './rank.js';
@@ -187,20 +188,15 @@ export function createRetriever(deps: {
     }
 
     let range = plan.range;
-    let found = search(reader, plan, mode, queryVector, range, timings);
+    let found = search(reader, opts, { plan, mode, queryVector, range, timings });
     if (range && found.articles.length === 0 && found.chunks.length === 0 && found.dense.length === 0) {
       // Nothing on this in that period: answer from the whole collection rather than claim ignorance.
       range = undefined;
-      found = search(reader, plan, mode, queryVector, range, timings);
+      found = search(reader, opts, { plan, mode, queryVector, range, timings });
     }
 
     const tf = performance.now();
-    let ranked = rankArticles(found, evidenceWeights(mode), {
-      dateOf: (id) => reader.article(id)?.date ?? null,
-      prior: (date) =>
-        plan.recencyWeight * recencyPrior(date, plan.now, opts.recency.halfLifeDays) +
-        (plan.preferred && date !== null && date >= plan.preferred.from && date <= plan.preferred.to ? opts.period.weight : 0),
-    });
+    let ranked = rankArticles(found, evidenceWeights(opts, mode), { dateOf: (id) => reader.article(id)?.date ?? null, prior: priorOf(plan, opts) });
     const lexicalScores = new Map(found.chunks.map((h) => [h.label, h.score]));
     timings.fuse = performance.now() - tf;
 
@@ -227,9 +223,7 @@ export function createRetriever(deps: {
     const coverage = bestCoverage(reader, queryStems, chosen.slice(0, 3));
     timings.fuse += performance.now() - tp;
     const topDense = Math.max(0, ...found.dense.map((h) => h.score));
-    const lexicallyCovered = plan.terms.length > 0 && coverage >= opts.minCoverage;
-    const denselyCovered = topDense >= opts.minDenseScore;
-    const notCovered = passages.length === 0 || !(lexicallyCovered || denselyCovered);
+    const notCovered = passages.length === 0 || !isCovered(opts, { terms: plan.terms, coverage, topDense });
     timings.total = performance.now() - t0;
     log.debug('retrieval', { mode, reranker: rerankedBy, k, passages: passages.length, coverage, topDense, notCovered, ms: timings.total });
     return {
@@ -245,40 +239,6 @@ export function createRetriever(deps: {
     };
   }
 
-  /** Runs the searches the mode allows, each timed. */
-  function search(
-    reader: IndexReader,
-    plan: QueryPlan,
-    mode: RetrievalResult['mode'],
-    queryVector: Float32Array | null,
-    range: DateRange | undefined,
-    timings: RetrievalTimings,
-  ): Searches {
-    const withArticle = (hits: { label: number; score: number }[]): ChunkHit[] =>
-      hits.flatMap((h) => {
-        const c = reader.chunk(h.label);
-        return c ? [{ ...h, articleId: c.articleId }] : [];
-      });
-    const td = performance.now();
-    const dense = queryVector ? withArticle(reader.denseSearch(queryVector, opts.candidates, range)) : [];
-    timings.dense += performance.now() - td;
-    const tl = performance.now();
-    const lexical = mode !== 'dense';
-    const articles = lexical ? reader.articleLexical(plan.match, opts.candidates, { range, weights: opts.fieldWeights }) : [];
-    const chunks = lexical ? withArticle(reader.lexical(plan.match, opts.candidates, range)) : [];
-    timings.lexical += performance.now() - tl;
-    return { articles, chunks, dense };
-  }
-
-  function evidenceWeights(mode: RetrievalResult['mode']): EvidenceWeights {
-    const lexical = mode === 'dense' ? 0 : opts.lexicalWeight;
-    return {
-      article: lexical * opts.articleShare,
-      chunk: lexical * (1 - opts.articleShare),
-      dense: mode === 'lexical' ? 0 : opts.denseWeight,
-    };
-  }
-
   return {
     retrieveDetailed,
     async retrieve(query, o) {
@@ -286,6 +246,51 @@ export function createRetriever(deps: {
       return { passages, notCovered, mode, ...(period ? { period } : {}) };
     },
   };
+}
+
+/** Step 2. Runs the searches the mode allows, each timed. */
+function search(
+  reader: IndexReader,
+  opts: Options,
+  q: { plan: QueryPlan; mode: RetrievalResult['mode']; queryVector: Float32Array | null; range: DateRange | undefined; timings: RetrievalTimings },
+): Searches {
+  const withArticle = (hits: { label: number; score: number }[]): ChunkHit[] =>
+    hits.flatMap((h) => {
+      const c = reader.chunk(h.label);
+      return c ? [{ ...h, articleId: c.articleId }] : [];
+    });
+  const td = performance.now();
+  const dense = q.queryVector ? withArticle(reader.denseSearch(q.queryVector, opts.candidates, q.range)) : [];
+  q.timings.dense += performance.now() - td;
+  const tl = performance.now();
+  const lexical = q.mode !== 'dense';
+  const articles = lexical ? reader.articleLexical(q.plan.match, opts.candidates, { range: q.range, weights: opts.fieldWeights }) : [];
+  const chunks = lexical ? withArticle(reader.lexical(q.plan.match, opts.candidates, q.range)) : [];
+  q.timings.lexical += performance.now() - tl;
+  return { articles, chunks, dense };
+}
+
+/** Step 3. How much each search counts in this mode. */
+function evidenceWeights(opts: Options, mode: RetrievalResult['mode']): EvidenceWeights {
+  const lexical = mode === 'dense' ? 0 : opts.lexicalWeight;
+  return {
+    article: lexical * opts.articleShare,
+    chunk: lexical * (1 - opts.articleShare),
+    dense: mode === 'lexical' ? 0 : opts.denseWeight,
+  };
+}
+
+/** Step 3. The date preference of the query: recency from "now", plus a named period's bonus. */
+function priorOf(plan: QueryPlan, opts: Options): (date: string | null) => number {
+  const preferred = plan.preferred;
+  return (date) =>
+    plan.recencyWeight * recencyPrior(date, plan.now, opts.recency.halfLifeDays) +
+    (preferred && date !== null && date >= preferred.from && date <= preferred.to ? opts.period.weight : 0);
+}
+
+/** Step 6. Enough of the question's topic words in one of the best articles, or a close dense match. */
+function isCovered(opts: Options, e: { terms: string[]; coverage: number; topDense: number }): boolean {
+  return (e.terms.length > 0 && e.coverage >= opts.minCoverage) || e.topDense >= opts.minDenseScore;
 }
 
 /**
@@ -346,7 +351,7 @@ async function rerankArticles(
   try {
     scores = await reranker.score(query, texts);
   } catch (err) {
-    log.warn('rerank.failed', { reranker: reranker.id, error: err instanceof Error ? err.message : String(err) });
+    log.warn('rerank.failed', { reranker: reranker.id, error: errorMessage(err) });
     return null;
   }
   if (scores.length !== pool.length || scores.some((x) => !Number.isFinite(x))) {

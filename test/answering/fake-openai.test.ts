@@ -55,7 +55,7 @@ describe('fake OpenAI server', () => {
     const va = a.data[0]?.embedding ?? [];
     expect(va).toHaveLength(16);
     expect(b.data[0]?.embedding).toHaveLength(16);
-    va.forEach((x, i) => expect(x).toBeCloseTo(b.data[0]?.embedding[i] ?? NaN, 6));
+    for (const [i, x] of va.entries()) expect(x).toBeCloseTo(b.data[0]?.embedding[i] ?? NaN, 6);
     expect(Math.hypot(...va)).toBeCloseTo(1, 5);
     expect(a.data[1]?.embedding).not.toEqual(va);
   });

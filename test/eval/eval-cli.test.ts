@@ -42,7 +42,16 @@ function expectRate(x: number, where: string): void {
 function capture(): EvalIO & { stdout: () => string; stderr: () => string } {
   let out = '';
   let err = '';
-  return { out: (t) => void (out += t), err: (t) => void (err += t), stdout: () => out, stderr: () => err };
+  return {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+    stdout: () => out,
+    stderr: () => err,
+  };
 }
 
 let root: string;

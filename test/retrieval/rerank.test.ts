@@ -124,7 +124,7 @@ describe('createReranker', () => {
     const one = await single.score(query, passages);
     const many = await batched.score(query, passages);
     expect(many).toHaveLength(passages.length);
-    many.forEach((s, i) => expect(s, passages[i]!.slice(0, 30)).toBeCloseTo(one[i]!, 4));
+    for (const [i, s] of many.entries()) expect(s, passages[i]!.slice(0, 30)).toBeCloseTo(one[i]!, 4);
     expect(one.every(Number.isFinite)).toBe(true);
     // Over-long passages are cut to the model's 512 tokens instead of failing: the first still
     // matches "festival" early on; the last lost its matching words to the cut.
@@ -231,7 +231,13 @@ describe("retrieval in 'rerank' mode", () => {
 
   // Scores the pool in reverse of the fused order, so the rerank visibly changes the order.
   function reverseReranker(seen: number[] = []): Reranker {
-    return { id: 'test:reverse', score: async (_q, passages) => (seen.push(passages.length), passages.map((_, i) => i)) };
+    return {
+      id: 'test:reverse',
+      score: async (_q, passages) => {
+        seen.push(passages.length);
+        return passages.map((_, i) => i);
+      },
+    };
   }
   const retrieverDeps = (rerankCandidates: number) => ({
     getReader: () => app.library.reader(),
@@ -348,7 +354,12 @@ describe('npm run eval with a reranker', () => {
 
   async function evaluate(env: Record<string, string>, out: string): Promise<{ report: EvalReport; stdout: string }> {
     let stdout = '';
-    const io: EvalIO = { out: (t) => void (stdout += t), err: () => undefined };
+    const io: EvalIO = {
+      out: (t) => {
+        stdout += t;
+      },
+      err: () => undefined,
+    };
     const argv = ['--articles', path.join(ROOT, 'eval', 'articles'), '--questions', questionsFile, '--index-dir', path.join(root, 'index'), '--out', out, '--no-answers', '--modes', 'hybrid,rerank'];
     const code = await runEval(testConfig(root, env), silentLogger, argv, io);
     expect(code).toBe(0);
@@ -360,7 +371,7 @@ describe('npm run eval with a reranker', () => {
     expect(report.config.embeddingModel).toContain(FIXTURE_MODEL_ID);
     expect(report.config.rerankModel).toBe(FIXTURE_RERANKER_ID);
     expect(report.skippedModes).toEqual([]);
-    expect(Object.keys(report.modes).sort()).toEqual(['hybrid', 'rerank']);
+    expect(Object.keys(report.modes).sort()).toEqual(['baseline', 'hybrid', 'rerank']);
     const m = report.modes.rerank!;
     expect(m).toMatchObject({ mode: 'rerank', answerable: 3, unanswerable: 1 });
     for (const q of report.questions) expect(q.retrieval.rerank, q.id).toBeDefined();
@@ -372,7 +383,7 @@ describe('npm run eval with a reranker', () => {
 
   it('skips rerank with the reason when RERANK_MODEL cannot be loaded', async () => {
     const { report, stdout } = await evaluate({ RERANK_MODEL: 'nobody/no-such-cross-encoder' }, path.join(root, 'missing.json'));
-    expect(Object.keys(report.modes)).toEqual(['hybrid']);
+    expect(Object.keys(report.modes)).toEqual(['baseline', 'hybrid']);
     expect(report.skippedModes).toEqual([{ mode: 'rerank', reason: 'rerank model nobody/no-such-cross-encoder could not be loaded' }]);
     expect(stdout).toContain('rerank skipped: rerank model nobody/no-such-cross-encoder could not be loaded');
   });
