@@ -46,7 +46,7 @@ export interface BenchReport {
   settings: {
     hnsw: { m: number; efConstruction: number; efSearch: number };
     chunking: { maxTokens: number; overlapSentences: number };
-    retrieval: { k: number; rrfK: number; maxChunksPerArticle: number };
+    retrieval: { k: number; maxChunksPerArticle: number };
     embeddingBatchSize: number;
     llmMaxConcurrency: number;
   };

@@ -77,7 +77,7 @@ export async function runBenchmark(options: BenchOptions, config: Config, logger
       settings: {
         hnsw: config.hnsw,
         chunking: config.chunking,
-        retrieval: { k: config.retrieval.k, rrfK: config.retrieval.rrfK, maxChunksPerArticle: config.retrieval.maxChunksPerArticle },
+        retrieval: { k: config.retrieval.k, maxChunksPerArticle: config.retrieval.maxChunksPerArticle },
         embeddingBatchSize: config.embedding.batchSize,
         llmMaxConcurrency: config.llm.maxConcurrency,
       },

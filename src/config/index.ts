@@ -80,7 +80,6 @@ const schema = {
   HNSW_EF_SEARCH: [int(10, 2000), '100'],
 
   RETRIEVAL_K: [int(1, 50), '6'],
-  RRF_K: [int(1, 1000), '60'],
   DENSE_WEIGHT: [num(0, 10), '1'],
   LEXICAL_WEIGHT: [num(0, 10), '1'],
   MAX_CHUNKS_PER_ARTICLE: [int(1, 50), '3'],
@@ -136,7 +135,6 @@ export interface Config {
   hnsw: { m: number; efConstruction: number; efSearch: number };
   retrieval: {
     k: number;
-    rrfK: number;
     denseWeight: number;
     lexicalWeight: number;
     maxChunksPerArticle: number;
@@ -215,7 +213,6 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
     hnsw: { m: r.HNSW_M, efConstruction: r.HNSW_EF_CONSTRUCTION, efSearch: r.HNSW_EF_SEARCH },
     retrieval: {
       k: r.RETRIEVAL_K,
-      rrfK: r.RRF_K,
       denseWeight: r.DENSE_WEIGHT,
       lexicalWeight: r.LEXICAL_WEIGHT,
       maxChunksPerArticle: r.MAX_CHUNKS_PER_ARTICLE,

@@ -29,7 +29,6 @@ export interface ReportConfig {
   k: number;
   /** Passages the answerer retrieves per question (RETRIEVAL_K): answers run with the product's setting. */
   answerK: number;
-  rrfK: number;
   denseWeight: number;
   lexicalWeight: number;
   maxChunksPerArticle: number;

@@ -199,7 +199,6 @@ export async function runEvaluation(app: App, options: EvalRunOptions): Promise<
       embeddingModel: stats.dense ? stats.embeddingModel : null,
       k: options.k,
       answerK: c.retrieval.k,
-      rrfK: c.retrieval.rrfK,
       denseWeight: c.retrieval.denseWeight,
       lexicalWeight: c.retrieval.lexicalWeight,
       maxChunksPerArticle: c.retrieval.maxChunksPerArticle,

@@ -131,7 +131,6 @@ function report(modes: EvalReport['modes'], k = 10): EvalReport {
       embeddingModel: null,
       k,
       answerK: 6,
-      rrfK: 60,
       denseWeight: 1,
       lexicalWeight: 1,
       maxChunksPerArticle: 3,

@@ -21,7 +21,7 @@ const SUBSET = ['q01', 'q12a', 'q12b', 'q52', 'q79'];
 
 const REPORT_FIELDS = ['version', 'timestamp', 'machine', 'config', 'dataset', 'index', 'modes', 'skippedModes', 'answers', 'answersSkipped', 'questions'];
 const MACHINE_FIELDS = ['os', 'arch', 'cpus', 'cpuModel', 'memoryGb', 'node'];
-const CONFIG_FIELDS = ['articlesDir', 'questionsFile', 'indexDir', 'embeddingModel', 'k', 'answerK', 'rrfK', 'denseWeight', 'lexicalWeight', 'maxChunksPerArticle', 'chunkMaxTokens', 'rerankModel', 'condense'];
+const CONFIG_FIELDS = ['articlesDir', 'questionsFile', 'indexDir', 'embeddingModel', 'k', 'answerK', 'denseWeight', 'lexicalWeight', 'maxChunksPerArticle', 'chunkMaxTokens', 'rerankModel', 'condense'];
 const DATASET_FIELDS = ['articles', 'chunks', 'questions', 'answerable', 'unanswerable', 'followUps', 'withQuote', 'withAnswer'];
 const MODE_FIELDS = ['mode', 'answerable', 'hitAt1', 'hitAt5', 'hitAt10', 'mrrAt10', 'ndcgAt10', 'withQuote', 'quoteRecall', 'unanswerable', 'unanswerableNotCovered', 'answerableNotCovered', 'latencyMs'];
 const ANSWER_FIELDS = ['answerMode', 'model', 'questions', 'byMode', 'withGoldAnswer', 'correct', 'judgeCorrect', 'judged', 'citations', 'citationValidity', 'citationVerbatim', 'goldCited', 'unanswerable', 'unanswerableNotCovered', 'answerable', 'answerableNotCovered', 'latencyMs'];
