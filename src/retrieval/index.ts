@@ -217,7 +217,7 @@ export function createRetriever(deps: {
     const passages = passagesFor(reader, chosen, {
       lexical: lexicalScores,
       queryStems: mode === 'dense' ? [] : queryStems,
-      queryVector,
+      dense: new Map(found.dense.map((h) => [h.label, h.score])),
       maxChunksPerArticle: opts.maxChunksPerArticle,
     });
     const coverage = bestCoverage(reader, queryStems, chosen.slice(0, 3));

@@ -20,8 +20,8 @@ export interface ChunkScoring {
   lexical: Map<number, number>;
   /** Stems of the question's topic terms, for chunks the lexical search did not reach. */
   queryStems: readonly string[];
-  /** The query vector, when dense search ran. */
-  queryVector: Float32Array | null;
+  /** Dense similarity of chunks (by label), from the dense search already run. */
+  dense: Map<number, number>;
   maxChunksPerArticle: number;
 }
 
@@ -33,7 +33,7 @@ export function passagesFor(reader: IndexReader, ranked: RankedArticle[], scorin
     const art = reader.article(a.articleId);
     const text = reader.articleText(a.articleId);
     if (!art || text === undefined) continue;
-    const chunks = chooseChunks(reader, reader.chunksOf(a.articleId), scoring, topLexical);
+    const chunks = chooseChunks(reader.chunksOf(a.articleId), scoring, topLexical);
     if (chunks.length === 0) continue;
     passages.push({
       articleId: a.articleId,
@@ -55,19 +55,14 @@ export function passagesFor(reader: IndexReader, ranked: RankedArticle[], scorin
  * well, in reading order. An article found by its title or by words spread over it, with no
  * single chunk standing out, is represented by its lead (news puts the essentials first).
  */
-function chooseChunks(reader: IndexReader, chunks: StoredChunk[], scoring: ChunkScoring, topLexical: number): StoredChunk[] {
+function chooseChunks(chunks: StoredChunk[], scoring: ChunkScoring, topLexical: number): StoredChunk[] {
   if (chunks.length === 0) return [];
   const scored = chunks.map((c) => {
     const bm25 = scoring.lexical.get(c.label);
     // A chunk the BM25 search ranked counts by its score; any other by the share of the
     // question's topic terms it holds, at half weight (it was not among the best matches).
     const lex = bm25 !== undefined && topLexical > 0 ? bm25 / topLexical : 0.5 * overlap(c.text, scoring.queryStems);
-    let dense = 0;
-    if (scoring.queryVector) {
-      const v = reader.vector(c.label);
-      if (v) dense = Math.max(0, dot(v, scoring.queryVector));
-    }
-    return { c, score: lex + dense };
+    return { c, score: lex + Math.max(0, scoring.dense.get(c.label) ?? 0) };
   });
   const best = scored.reduce((a, b) => (b.score > a.score ? b : a));
   if (best.score <= 0) return [chunks[0]!];
@@ -101,11 +96,4 @@ function overlap(text: string, stems: readonly string[]): number {
   if (stems.length === 0) return 0;
   const have = stemSet(text);
   return stems.filter((s) => have.has(s)).length / stems.length;
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) s += a[i]! * b[i]!;
-  return s;
 }
