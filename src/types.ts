@@ -1,6 +1,6 @@
 /**
  * Domain types shared across pipeline stages. Each stage owns its own logic;
- * these are the typed boundaries between them (see DESIGN.md).
+ * these are the typed boundaries between them (see docs/architecture.md).
  */
 
 /** One news article as loaded from the articles folder. */

@@ -225,7 +225,7 @@ export function createRetriever(deps: {
     const topDense = Math.max(0, ...found.dense.map((h) => h.score));
     const notCovered = passages.length === 0 || !isCovered(opts, { terms: plan.terms, coverage, topDense });
     timings.total = performance.now() - t0;
-    log.debug('retrieval', { mode, reranker: rerankedBy, k, passages: passages.length, coverage, topDense, notCovered, ms: timings.total });
+    log.debug('retrieval.done', { mode, reranker: rerankedBy, k, passages: passages.length, coverage, topDense, notCovered, ms: timings.total });
     return {
       passages,
       notCovered,
