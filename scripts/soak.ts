@@ -17,7 +17,15 @@ import type { Transformer } from 'grammy';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { expectedAnswer, people, peopleArticles, peopleLlm, QUESTION_KINDS, questionText, type PeopleLlmStats } from '../test/hardening/people.js';
+import {
+  expectedAnswer,
+  people,
+  peopleArticles,
+  peopleLlm,
+  QUESTION_KINDS,
+  questionText,
+  type PeopleLlmStats,
+} from '../test/hardening/people.js';
 import { percentile, startStack, writeReport } from '../test/hardening/support.js';
 import { visibleText } from '../test/support/telegram-html.js';
 
@@ -71,7 +79,8 @@ const observe: Transformer = async (prev, method, payload, signal) => {
       const text = visibleText(p.text, p.parse_mode);
       if (!text.startsWith(expected)) {
         wrong++;
-        if (wrongSamples.length < 5) wrongSamples.push(`chat ${p.chat_id} q${conv.next + 1}: expected "${expected}", got "${text.slice(0, 80)}"`);
+        if (wrongSamples.length < 5)
+          wrongSamples.push(`chat ${p.chat_id} q${conv.next + 1}: expected "${expected}", got "${text.slice(0, 80)}"`);
       }
       latencies.push(Date.now() - conv.sentAt);
       answered++;
@@ -137,9 +146,9 @@ const load = (async () => {
     due += interval;
     if (!paused)
       await tick().catch((err: unknown) => {
-      errors++;
-      process.stderr.write(`send failed: ${String(err)}\n`);
-    });
+        errors++;
+        process.stderr.write(`send failed: ${String(err)}\n`);
+      });
     await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
   }
 })();
@@ -244,7 +253,9 @@ const report = {
   problems,
 };
 const file = writeReport('soak.json', report);
-process.stdout.write(`\nRSS ${start.rssMB} → ${end.rssMB} MB (${rssGrowth >= 0 ? '+' : ''}${rssGrowth} MB), handles ${start.handles} → ${end.handles}, ${answered} answered, report ${file}\n`);
+process.stdout.write(
+  `\nRSS ${start.rssMB} → ${end.rssMB} MB (${rssGrowth >= 0 ? '+' : ''}${rssGrowth} MB), handles ${start.handles} → ${end.handles}, ${answered} answered, report ${file}\n`,
+);
 await s.stop();
 if (problems.length > 0) {
   process.stdout.write(`FAIL: ${problems.join('; ')}\n`);

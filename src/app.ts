@@ -66,7 +66,11 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     hnsw: config.hnsw,
     batchSize: config.embedding.batchSize,
     maxFileBytes: config.telegram.maxUploadBytes,
-    fetch: { maxBytes: config.telegram.maxUploadBytes, timeoutMs: config.telegram.fetchTimeoutMs, allowPrivate: config.telegram.allowPrivateUrls },
+    fetch: {
+      maxBytes: config.telegram.maxUploadBytes,
+      timeoutMs: config.telegram.fetchTimeoutMs,
+      allowPrivate: config.telegram.allowPrivateUrls,
+    },
     logger,
   });
   const retriever = createRetriever({ getReader: () => library.reader(), embedder, options: config.retrieval, reranker, logger });

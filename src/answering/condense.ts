@@ -102,7 +102,11 @@ export function condenseDeterministic(question: string, history: readonly Turn[]
 
 /** Cleans the model's reply to a condense request; empty when it is unusable. */
 export function parseCondensedQuery(reply: string): string {
-  const firstLine = reply.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
+  const firstLine =
+    reply
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? '';
   const unlabelled = firstLine.replace(/^(standalone (query|question)|query|question)\s*:\s*/i, '');
   const unquoted = unlabelled.replace(/^["'\u201C\u00AB]+|["'\u201D\u00BB]+$/g, '').trim();
   if (unquoted.length > MAX_QUERY_CHARS) return truncate(unquoted, MAX_QUERY_CHARS);

@@ -34,16 +34,23 @@ const MAX_CLOSEST_ARTICLES = 3;
 /** What kind of thing a question asks for, when its wording says so. */
 export type AnswerType = 'number' | 'name' | 'time' | null;
 
-const NUMBER_WORDS = 'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|half|twice';
+const NUMBER_WORDS =
+  'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|half|twice';
 const MONTHS = 'january|february|march|april|may|june|july|august|september|october|november|december';
-const DAYS = 'monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow|tonight|morning|evening|night|week|month|year';
+const DAYS =
+  'monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow|tonight|morning|evening|night|week|month|year';
 
 /** The answer type of a question: "how many/much" → number, "who"/"where"/"which city" → name, "when" → time. */
 export function answerTypeOf(question: string): AnswerType {
   const q = question.toLowerCase();
   if (/\bhow (many|much|old|long|far|big|high|large|tall)\b|\bwhat (percentage|share|number|age)\b/.test(q)) return 'number';
   if (/\bwhen\b|\bwhat (date|day|year|time|month)\b|\bwhich (date|day|year|month)\b/.test(q)) return 'time';
-  if (/^\s*(and\s+)?(who|whom|whose|where)\b|\b(who|where)\b.*\?\s*$|\bwhich (country|countries|city|town|state|nation|company|team|party|person|man|woman|player|leader|group|island|province|region|airline|band|club)\b/.test(q)) return 'name';
+  if (
+    /^\s*(and\s+)?(who|whom|whose|where)\b|\b(who|where)\b.*\?\s*$|\bwhich (country|countries|city|town|state|nation|company|team|party|person|man|woman|player|leader|group|island|province|region|airline|band|club)\b/.test(
+      q,
+    )
+  )
+    return 'name';
   return null;
 }
 

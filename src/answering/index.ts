@@ -17,7 +17,15 @@ import { boundHistory, buildAnswerMessages, buildCondenseMessages } from './prom
 
 export type { LlmOptions } from './llm.js';
 export { createLlmClient, LlmUnavailableError, type LlmClient, type CallOptions } from './llm.js';
-export { checkCitations, citingSentences, normaliseCitationMarkers, parseMarkerNumbers, selectQuote, stripCitationMarkers, MAX_QUOTE_CHARS } from './citations.js';
+export {
+  checkCitations,
+  citingSentences,
+  normaliseCitationMarkers,
+  parseMarkerNumbers,
+  selectQuote,
+  stripCitationMarkers,
+  MAX_QUOTE_CHARS,
+} from './citations.js';
 export { condenseDeterministic, keyTerms, needsContext, parseCondensedQuery } from './condense.js';
 export {
   answerTypeOf,

@@ -170,7 +170,8 @@ export function createLlmClient(options: LlmOptions, logger: Logger): LlmClient 
   }
 
   return {
-    complete: (messages, callOptions) => withRetries('complete', callOptions?.maxRetries ?? options.maxRetries, () => completeOnce(messages)),
+    complete: (messages, callOptions) =>
+      withRetries('complete', callOptions?.maxRetries ?? options.maxRetries, () => completeOnce(messages)),
     stream: (messages, onDelta, onRestart) =>
       withRetries(
         'stream',

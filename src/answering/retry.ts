@@ -62,7 +62,13 @@ export function parseRetryAfter(headers: Headers | undefined, now = Date.now()):
  * else exponential backoff with jitter (half fixed, half random, so clients that failed
  * together do not retry together); both capped at `capMs`.
  */
-export function backoffDelayMs(attempt: number, baseMs: number, capMs: number, retryAfterMs?: number, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number {
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, capMs);
   const exp = Math.min(capMs, baseMs * 2 ** attempt);
   return Math.round(exp / 2 + (random() * exp) / 2);

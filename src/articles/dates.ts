@@ -3,9 +3,30 @@
  */
 
 const MONTHS: Record<string, number> = {
-  jan: 1, january: 1, feb: 2, february: 2, mar: 3, march: 3, apr: 4, april: 4, may: 5, jun: 6, june: 6,
-  jul: 7, july: 7, aug: 8, august: 8, sep: 9, sept: 9, september: 9, oct: 10, october: 10,
-  nov: 11, november: 11, dec: 12, december: 12,
+  jan: 1,
+  january: 1,
+  feb: 2,
+  february: 2,
+  mar: 3,
+  march: 3,
+  apr: 4,
+  april: 4,
+  may: 5,
+  jun: 6,
+  june: 6,
+  jul: 7,
+  july: 7,
+  aug: 8,
+  august: 8,
+  sep: 9,
+  sept: 9,
+  september: 9,
+  oct: 10,
+  october: 10,
+  nov: 11,
+  november: 11,
+  dec: 12,
+  december: 12,
 };
 
 const WEEKDAY_PREFIX = /^(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+/i;
@@ -60,6 +81,7 @@ export function hasDateValue(value: unknown): boolean {
 
 /** How a raw date value is quoted in a warning. */
 export function describeDateValue(value: unknown): string {
-  const s = value instanceof Date ? value.toISOString() : typeof value === 'string' ? value.trim() : JSON.stringify(value) ?? String(value);
+  const s =
+    value instanceof Date ? value.toISOString() : typeof value === 'string' ? value.trim() : (JSON.stringify(value) ?? String(value));
   return s.length > 60 ? s.slice(0, 57) + '...' : s;
 }

@@ -7,15 +7,28 @@ import { randomBytes } from 'node:crypto';
 
 /** File extensions (lower case, with the dot) that the loader reads. */
 export const SUPPORTED_EXTENSIONS: readonly string[] = Object.freeze([
-  '.txt', '.md', '.markdown', '.html', '.htm', '.pdf', '.json', '.jsonl',
+  '.txt',
+  '.md',
+  '.markdown',
+  '.html',
+  '.htm',
+  '.pdf',
+  '.json',
+  '.jsonl',
 ]);
 
 /** The article formats, one per parser. */
 export type ArticleFormat = 'text' | 'markdown' | 'html' | 'pdf' | 'json' | 'jsonl';
 
 const FORMAT_BY_EXTENSION: Record<string, ArticleFormat> = {
-  '.txt': 'text', '.md': 'markdown', '.markdown': 'markdown', '.html': 'html', '.htm': 'html',
-  '.pdf': 'pdf', '.json': 'json', '.jsonl': 'jsonl',
+  '.txt': 'text',
+  '.md': 'markdown',
+  '.markdown': 'markdown',
+  '.html': 'html',
+  '.htm': 'html',
+  '.pdf': 'pdf',
+  '.json': 'json',
+  '.jsonl': 'jsonl',
 };
 
 /**
@@ -44,7 +57,10 @@ export function isDocumentationFile(name: string): boolean {
 
 /** Forward-slash form of a relative path, without a leading `./`. */
 export function toPosixPath(relPath: string): string {
-  return relPath.replace(/\\/g, '/').replace(/^(\.\/)+/, '').normalize('NFC');
+  return relPath
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '')
+    .normalize('NFC');
 }
 
 /**
@@ -110,7 +126,10 @@ export function safeArticleFileName(name: string): string {
   let stem = ext ? cleaned.slice(0, cleaned.length - ext.length) : cleaned;
   if (!ext) ext = '.txt';
   // Leading dots would hide the file from the loader (and `..` must never survive).
-  stem = stem.replace(/^[.\s]+/, '').replace(/[.\s]+$/, '').replace(/\.{2,}/g, '.');
+  stem = stem
+    .replace(/^[.\s]+/, '')
+    .replace(/[.\s]+$/, '')
+    .replace(/\.{2,}/g, '.');
   if (!/[\p{L}\p{N}]/u.test(stem)) stem = `upload-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const chars = [...stem];
   while (Buffer.byteLength(chars.join('') + ext) > MAX_NAME_BYTES) chars.pop();

@@ -36,14 +36,63 @@ const TEXT_NODE = 3;
 
 /** Elements that end one paragraph and start another. */
 const BLOCK = new Set([
-  'ADDRESS', 'ARTICLE', 'ASIDE', 'BLOCKQUOTE', 'DD', 'DETAILS', 'DIV', 'DL', 'DT', 'FIELDSET', 'FIGCAPTION',
-  'FIGURE', 'FOOTER', 'FORM', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'HEADER', 'HR', 'LI', 'MAIN', 'NAV', 'OL',
-  'P', 'PRE', 'SECTION', 'SUMMARY', 'TABLE', 'TBODY', 'TD', 'TH', 'THEAD', 'TFOOT', 'TR', 'UL',
+  'ADDRESS',
+  'ARTICLE',
+  'ASIDE',
+  'BLOCKQUOTE',
+  'DD',
+  'DETAILS',
+  'DIV',
+  'DL',
+  'DT',
+  'FIELDSET',
+  'FIGCAPTION',
+  'FIGURE',
+  'FOOTER',
+  'FORM',
+  'H1',
+  'H2',
+  'H3',
+  'H4',
+  'H5',
+  'H6',
+  'HEADER',
+  'HR',
+  'LI',
+  'MAIN',
+  'NAV',
+  'OL',
+  'P',
+  'PRE',
+  'SECTION',
+  'SUMMARY',
+  'TABLE',
+  'TBODY',
+  'TD',
+  'TH',
+  'THEAD',
+  'TFOOT',
+  'TR',
+  'UL',
 ]);
 /** Elements whose content is never article text. */
-const NOT_TEXT = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'SVG', 'CANVAS', 'IFRAME', 'OBJECT', 'BUTTON', 'SELECT', 'TEXTAREA', 'HEAD']);
+const NOT_TEXT = new Set([
+  'SCRIPT',
+  'STYLE',
+  'NOSCRIPT',
+  'TEMPLATE',
+  'SVG',
+  'CANVAS',
+  'IFRAME',
+  'OBJECT',
+  'BUTTON',
+  'SELECT',
+  'TEXTAREA',
+  'HEAD',
+]);
 /** Page furniture removed when Readability finds no article and the whole body is used. */
-const BOILERPLATE = 'script, style, noscript, template, nav, header, footer, aside, form, iframe, svg, button, [role="navigation"], [role="banner"], [role="contentinfo"], [aria-hidden="true"]';
+const BOILERPLATE =
+  'script, style, noscript, template, nav, header, footer, aside, form, iframe, svg, button, [role="navigation"], [role="banner"], [role="contentinfo"], [aria-hidden="true"]';
 
 function parseDocument(html: string): DomDocument {
   // linkedom treats a bare fragment as the whole document; wrapping gives it a body.
@@ -56,7 +105,10 @@ function blockText(root: DomNode): string {
   const paragraphs: string[] = [];
   let current = '';
   const flush = () => {
-    const p = current.replace(/[^\S\n]+/g, ' ').replace(/ ?\n ?/g, '\n').trim();
+    const p = current
+      .replace(/[^\S\n]+/g, ' ')
+      .replace(/ ?\n ?/g, '\n')
+      .trim();
     if (p !== '') paragraphs.push(p);
     current = '';
   };
@@ -163,10 +215,7 @@ export function htmlDraft(html: string, url: string | null): Draft {
   const content = mainContent(html);
   // Readability's title is <title> with the " | Site name" part removed when it can tell.
   const title =
-    meta(doc, 'og:title') ??
-    content.title ??
-    (oneLine(doc.title ?? '') || null) ??
-    oneLine(doc.querySelector('h1')?.textContent ?? '');
+    meta(doc, 'og:title') ?? content.title ?? (oneLine(doc.title ?? '') || null) ?? oneLine(doc.querySelector('h1')?.textContent ?? '');
   const date =
     meta(doc, 'article:published_time') ??
     jsonLdDate(doc) ??

@@ -172,10 +172,13 @@ export async function parseArticleFile(relPath: string, bytes: Uint8Array, optio
 function fsReason(err: unknown, what: 'file' | 'folder'): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const detail =
-    code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-    : code === 'ENOENT' ? 'it no longer exists (or is a broken link)'
-    : code === 'ELOOP' ? 'too many levels of symbolic links'
-    : errorMessage(err).split('\n', 1)[0];
+    code === 'EACCES' || code === 'EPERM'
+      ? 'permission denied'
+      : code === 'ENOENT'
+        ? 'it no longer exists (or is a broken link)'
+        : code === 'ELOOP'
+          ? 'too many levels of symbolic links'
+          : errorMessage(err).split('\n', 1)[0];
   return `could not read ${what}: ${detail}`;
 }
 

@@ -39,12 +39,7 @@ function jsonReason(err: unknown): string {
 }
 
 /** Adds one record as an article, with an id unique within its file. */
-function addRecord(
-  value: unknown,
-  where: { path: string; label: string; n: number },
-  usedIds: Set<string>,
-  out: ParseOutput,
-): void {
+function addRecord(value: unknown, where: { path: string; label: string; n: number }, usedIds: Set<string>, out: ParseOutput): void {
   if (!isRecord(value)) {
     out.skipped.push({ file: where.label, reason: 'not a JSON object' });
     return;

@@ -65,17 +65,19 @@ export function decodeText(bytes: Uint8Array, fallbackEncoding?: string): string
  * spaces, at most one blank line between paragraphs, no leading/trailing blank space.
  */
 export function normalizeText(text: string): string {
-  return text
-    .normalize('NFC')
-    .replace(/^\uFEFF/, '')
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: vertical tab and NEL are line breaks here
-    .replace(/\r\n?|[\u2028\u0085\u000b]/g, '\n')
-    .replace(/[\f\u2029]/g, '\n\n')
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-    .replace(/[\u0000-\u0008\u000e-\u001f\u007f]/g, '')
-    .replace(/[^\S\n]+$/gm, '')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+  return (
+    text
+      .normalize('NFC')
+      .replace(/^\uFEFF/, '')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: vertical tab and NEL are line breaks here
+      .replace(/\r\n?|[\u2028\u0085\u000b]/g, '\n')
+      .replace(/[\f\u2029]/g, '\n\n')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+      .replace(/[\u0000-\u0008\u000e-\u001f\u007f]/g, '')
+      .replace(/[^\S\n]+$/gm, '')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim()
+  );
 }
 
 /** Collapses whitespace in a one-line string (titles, metadata values). */

@@ -74,9 +74,7 @@ function instantAnswerer(library: Library): QuestionAnswerer {
   const quote = 'The article reports the facts the question asks about.';
   const answer = (question: string): Answer => ({
     text: 'According to the first source, the article covers this question directly [1].',
-    citations: article
-      ? [{ n: 1, articleId: article.id, title: article.title, date: article.date, url: article.url, quote }]
-      : [],
+    citations: article ? [{ n: 1, articleId: article.id, title: article.title, date: article.date, url: article.url, quote }] : [],
     mode: 'llm',
     query: question,
     passages: article

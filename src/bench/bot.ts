@@ -112,7 +112,15 @@ export async function benchBot(o: BotBenchOptions): Promise<BotResult | SectionU
   // including it here would hide the bot's own cost behind the model's.
   const indexDir = path.join(o.workDir, 'index');
   const loaded = await loadArticles(o.articlesDir, { maxFileBytes: o.config.telegram.maxUploadBytes });
-  await indexArticles({ indexDir, loaded, embedder: null, counter: approximateTokenCounter, chunking: o.config.chunking, hnsw: o.config.hnsw, logger: o.logger });
+  await indexArticles({
+    indexDir,
+    loaded,
+    embedder: null,
+    counter: approximateTokenCounter,
+    chunking: o.config.chunking,
+    hnsw: o.config.hnsw,
+    logger: o.logger,
+  });
   const questions = loaded.articles.map((a) => `What is the latest news about ${a.title.replace(/[?!.]+$/, '')}?`);
   if (questions.length === 0) questions.push('What is the latest news?');
 
@@ -228,7 +236,13 @@ class TelegramSide {
    * `chats` users each ask `perChat` questions in turn, pausing a random 0.5–1.5 × `thinkMs`
    * before each (the first pause staggers the start); returns throughput and latency.
    */
-  async runLoad(chats: number, perChat: number, thinkMs: number, questions: string[], baseId: number): Promise<Omit<BotRun, 'otherCpuCores'>> {
+  async runLoad(
+    chats: number,
+    perChat: number,
+    thinkMs: number,
+    questions: string[],
+    baseId: number,
+  ): Promise<Omit<BotRun, 'otherCpuCores'>> {
     const latencies: number[] = [];
     let errors = 0;
     const started = performance.now();
@@ -344,7 +358,8 @@ async function readJson(req: http.IncomingMessage): Promise<Json> {
   for await (const c of req) chunks.push(c as Buffer);
   const raw = Buffer.concat(chunks).toString('utf8');
   if (!raw) return {};
-  if ((req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw));
+  if ((req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded'))
+    return Object.fromEntries(new URLSearchParams(raw));
   return JSON.parse(raw) as Json;
 }
 

@@ -67,7 +67,14 @@ export async function chooseEmbedder(config: Config, logger: Logger, shape: Shap
   if (shape) {
     const made = ensureShapeModel(shape);
     if ('problem' in made) {
-      return { embedder: null, settings: null, kind: 'none', label: 'none (lexical-only)', notes: [`${made.problem}; falling back to lexical-only.`], loadSeconds: null };
+      return {
+        embedder: null,
+        settings: null,
+        kind: 'none',
+        label: 'none (lexical-only)',
+        notes: [`${made.problem}; falling back to lexical-only.`],
+        loadSeconds: null,
+      };
     }
     // The int8 file is what the product loads by default; fp32 only when quantization was turned off or failed.
     const quantized = config.embedding.quantized && made.quantized;
@@ -85,9 +92,18 @@ export async function chooseEmbedder(config: Config, logger: Logger, shape: Shap
     const loadSeconds = (performance.now() - started) / 1000;
     const s = MODEL_SHAPES[shape.shape]!;
     if (!embedder) {
-      return { embedder: null, settings: null, kind: 'none', label: 'none (lexical-only)', notes: [`The ${shape.shape} stand-in did not load: ${warning ?? 'unknown reason'}`], loadSeconds: null };
+      return {
+        embedder: null,
+        settings: null,
+        kind: 'none',
+        label: 'none (lexical-only)',
+        notes: [`The ${shape.shape} stand-in did not load: ${warning ?? 'unknown reason'}`],
+        loadSeconds: null,
+      };
     }
-    const notes = ["Random weights, real shape: embedding cost and memory are the real model's, the vectors mean nothing (retrieval quality is not measured here)."];
+    const notes = [
+      "Random weights, real shape: embedding cost and memory are the real model's, the vectors mean nothing (retrieval quality is not measured here).",
+    ];
     if (!quantized) {
       notes.push(
         made.quantized
@@ -113,7 +129,10 @@ export async function chooseEmbedder(config: Config, logger: Logger, shape: Shap
       settings: null,
       kind: 'none',
       label: 'none (lexical-only)',
-      notes: [warning ?? 'Embeddings are turned off (EMBEDDING_PROVIDER=none).', 'Offline, `--model-shape bge-small` measures with a random-weight model of the real shape.'],
+      notes: [
+        warning ?? 'Embeddings are turned off (EMBEDDING_PROVIDER=none).',
+        'Offline, `--model-shape bge-small` measures with a random-weight model of the real shape.',
+      ],
       loadSeconds: null,
     };
   }
@@ -131,18 +150,30 @@ function ensureShapeModel(o: ShapeModelOptions): { modelId: string; quantized: b
   const target = path.join(o.cacheDir, SHAPE_OWNER, shape.like);
   const stamp = JSON.stringify({ version: STAND_IN_VERSION, ...shape, vocabFrom: path.resolve(o.vocabFrom) });
   const quantizedFile = (dir: string) => fs.existsSync(path.join(dir, 'onnx', 'model_quantized.onnx'));
-  if (readStamp(target) === stamp && fs.existsSync(path.join(target, 'onnx', 'model.onnx'))) return { modelId, quantized: quantizedFile(target) };
+  if (readStamp(target) === stamp && fs.existsSync(path.join(target, 'onnx', 'model.onnx')))
+    return { modelId, quantized: quantizedFile(target) };
 
   if (!fs.existsSync(o.makeBert)) return { problem: `Cannot make the ${o.shape} stand-in: ${o.makeBert} not found` };
   const probe = spawnSync(o.python, ['-c', 'import onnx, numpy'], { encoding: 'utf8' });
   if (probe.status !== 0) {
-    return { problem: `Cannot make the ${o.shape} stand-in: ${o.python} cannot import onnx and numpy (apt-get install -y python3-onnx python3-numpy)` };
+    return {
+      problem: `Cannot make the ${o.shape} stand-in: ${o.python} cannot import onnx and numpy (apt-get install -y python3-onnx python3-numpy)`,
+    };
   }
   // Written beside the target and renamed in, so an interrupted run never leaves half a model behind.
   const tmp = `${target}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(target), { recursive: true });
-  const args = [o.makeBert, tmp, String(shape.layers), String(shape.hidden), String(shape.heads), String(shape.intermediate), '--vocab-from', o.vocabFrom];
+  const args = [
+    o.makeBert,
+    tmp,
+    String(shape.layers),
+    String(shape.hidden),
+    String(shape.heads),
+    String(shape.intermediate),
+    '--vocab-from',
+    o.vocabFrom,
+  ];
   const made = spawnSync(o.python, args, { encoding: 'utf8' });
   if (made.status !== 0) {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -150,7 +181,8 @@ function ensureShapeModel(o: ShapeModelOptions): { modelId: string; quantized: b
   }
   const q = spawnSync(o.python, [QUANTIZE_SCRIPT, tmp], { encoding: 'utf8' });
   // Without the int8 file the stand-in still works in fp32; the caller says so next to the numbers.
-  const quantizeProblem = q.status === 0 ? undefined : `quantize_stand_in.py failed: ${lastLine(q.stderr || q.stdout || String(q.error ?? ''))}`;
+  const quantizeProblem =
+    q.status === 0 ? undefined : `quantize_stand_in.py failed: ${lastLine(q.stderr || q.stdout || String(q.error ?? ''))}`;
   fs.writeFileSync(path.join(tmp, STAMP), stamp);
   fs.rmSync(target, { recursive: true, force: true });
   fs.renameSync(tmp, target);

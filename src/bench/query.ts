@@ -14,7 +14,15 @@ import type { Logger } from '../util/log.js';
 import { runChild } from './child.js';
 import { PeakRssSampler } from './memory.js';
 import type { ServeInput, ServeResult } from './serve.js';
-import { createRng, sentencePool, SyntheticSpace, syntheticArticles, syntheticEmbedder, syntheticQuestions, type SpaceSpec } from './synthetic.js';
+import {
+  createRng,
+  sentencePool,
+  SyntheticSpace,
+  syntheticArticles,
+  syntheticEmbedder,
+  syntheticQuestions,
+  type SpaceSpec,
+} from './synthetic.js';
 
 /** What the query benchmark needs. */
 export interface QueryBenchOptions {
@@ -98,7 +106,12 @@ export async function benchQueries(o: QueryBenchOptions): Promise<QueryResult> {
       vectors,
       recallQueries: o.recallQueries,
     };
-    const served = await runChild<ServeInput, ServeResult>(new URL('./serve-child.ts', import.meta.url), input, SERVE_TIMEOUT_MS, `the ${formatCount(target)} serving process`);
+    const served = await runChild<ServeInput, ServeResult>(
+      new URL('./serve-child.ts', import.meta.url),
+      input,
+      SERVE_TIMEOUT_MS,
+      `the ${formatCount(target)} serving process`,
+    );
     sizes.push({ target, build: { seconds: buildSeconds, peakRssBytes: buildPeak, indexBytes: dirBytes(dir) }, ...served });
     fs.rmSync(dir, { recursive: true, force: true });
   }

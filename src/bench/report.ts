@@ -69,7 +69,9 @@ const BUSY_CORES = 0.25;
 
 /** A note when other processes were busy during a measurement, else undefined. */
 function busyNote(cores: number | null | undefined): string | undefined {
-  return cores !== null && cores !== undefined && cores > BUSY_CORES ? `other processes used ${cores.toFixed(2)} cores meanwhile` : undefined;
+  return cores !== null && cores !== undefined && cores > BUSY_CORES
+    ? `other processes used ${cores.toFixed(2)} cores meanwhile`
+    : undefined;
 }
 
 /** Joins the notes that apply. */
@@ -92,7 +94,9 @@ function sizeAt(r: Measured, n: number): SizeResult | undefined {
 
 /** Why a size has no measurement. */
 function notAt(r: Measured, n: number): string {
-  return r.query.status === 'ok' ? `no ${formatCount(n)}-chunk index in this run${r.quick ? ' (--quick)' : ''}` : `query section ${r.query.status}`;
+  return r.query.status === 'ok'
+    ? `no ${formatCount(n)}-chunk index in this run${r.quick ? ' (--quick)' : ''}`
+    : `query section ${r.query.status}`;
 }
 
 function le(v: number | null | undefined, limit: number): boolean | null {
@@ -211,25 +215,37 @@ export function formatReport(r: BenchReport): string {
   const m = r.machine;
   out.push(`# Benchmark${r.quick ? ' (--quick)' : ''} — ${r.startedAt.slice(0, 19).replace('T', ' ')} UTC, ${r.seconds.toFixed(0)} s`);
   out.push('');
-  out.push(`Machine: ${m.cpuModel} × ${m.cpuCount} (${m.availableParallelism} usable), ${gb(m.totalMemoryBytes)} RAM, Node ${m.node}, ${m.os} ${m.arch}; load average ${r.loadAverage.start.join(' / ')} before, ${r.loadAverage.end.join(' / ')} after`);
+  out.push(
+    `Machine: ${m.cpuModel} × ${m.cpuCount} (${m.availableParallelism} usable), ${gb(m.totalMemoryBytes)} RAM, Node ${m.node}, ${m.os} ${m.arch}; load average ${r.loadAverage.start.join(' / ')} before, ${r.loadAverage.end.join(' / ')} after`,
+  );
   for (const w of r.warnings) out.push(`**Warning:** ${w}`);
-  out.push(`Embedding model: ${r.embedder.label}${r.embedder.loadSeconds !== null ? `, loaded in ${r.embedder.loadSeconds.toFixed(1)} s` : ''}`);
+  out.push(
+    `Embedding model: ${r.embedder.label}${r.embedder.loadSeconds !== null ? `, loaded in ${r.embedder.loadSeconds.toFixed(1)} s` : ''}`,
+  );
   for (const n of r.embedder.notes) out.push(`  - ${n}`);
   const s = r.settings;
-  out.push(`Settings: HNSW M=${s.hnsw.m} efConstruction=${s.hnsw.efConstruction} efSearch=${s.hnsw.efSearch}; chunks ≤ ${s.chunking.maxTokens} tokens, overlap ${s.chunking.overlapSentences}; embedding batch ${s.embeddingBatchSize}`);
+  out.push(
+    `Settings: HNSW M=${s.hnsw.m} efConstruction=${s.hnsw.efConstruction} efSearch=${s.hnsw.efSearch}; chunks ≤ ${s.chunking.maxTokens} tokens, overlap ${s.chunking.overlapSentences}; embedding batch ${s.embeddingBatchSize}`,
+  );
   out.push('');
   out.push(formatIndexing(r.indexing));
   out.push(formatQuery(r.query));
   out.push(formatBot(r.bot));
   out.push('## Targets');
   out.push('');
-  out.push(formatTable(['target', 'goal', 'measured', 'result', 'note'], r.targets.map((t) => [
-    t.description,
-    t.target,
-    t.measured === null ? '—' : `${fmt(t.measured, t.unit === '' ? 3 : 1)}${t.unit ? ' ' + t.unit : ''}`,
-    t.pass === null ? 'not measured' : t.pass ? 'PASS' : 'FAIL',
-    t.note ?? '',
-  ]), 'markdown'));
+  out.push(
+    formatTable(
+      ['target', 'goal', 'measured', 'result', 'note'],
+      r.targets.map((t) => [
+        t.description,
+        t.target,
+        t.measured === null ? '—' : `${fmt(t.measured, t.unit === '' ? 3 : 1)}${t.unit ? ' ' + t.unit : ''}`,
+        t.pass === null ? 'not measured' : t.pass ? 'PASS' : 'FAIL',
+        t.note ?? '',
+      ]),
+      'markdown',
+    ),
+  );
   return out.join('\n') + '\n';
 }
 
@@ -244,7 +260,11 @@ function formatIndexing(x: IndexingResult | SectionUnavailable): string {
     ['index (SQLite + FTS + HNSW + fsync)', sec(f.phases.index), share(f.phases.index)],
     ['**full build**', sec(f.seconds), '100 %'],
     ['reindex, no changes', sec(x.noChange.seconds), `${(100 * x.noChange.ratio).toFixed(2)} % of full`],
-    [`reindex, ${x.changed.articlesEdited} article${x.changed.articlesEdited === 1 ? '' : 's'} edited (${(100 * x.changed.share).toFixed(1)} %)`, sec(x.changed.seconds), `${(100 * x.changed.ratio).toFixed(2)} % of full`],
+    [
+      `reindex, ${x.changed.articlesEdited} article${x.changed.articlesEdited === 1 ? '' : 's'} edited (${(100 * x.changed.share).toFixed(1)} %)`,
+      sec(x.changed.seconds),
+      `${(100 * x.changed.ratio).toFixed(2)} % of full`,
+    ],
   ];
   return [
     `## Indexing — ${x.articles} articles, ${x.chunks} chunks${x.dense ? '' : ' (lexical-only)'}`,
@@ -261,7 +281,11 @@ function formatQuery(x: QueryResult | SectionUnavailable): string {
   const lat: string[][] = [];
   for (const s of x.sizes) {
     const l = s.latencyMs;
-    const row = (name: string, v: Summary | null) => [formatCount(s.target), name, ...(v ? [ms(v.p50), ms(v.p95), ms(v.p99)] : ['n/a', 'n/a', 'n/a'])];
+    const row = (name: string, v: Summary | null) => [
+      formatCount(s.target),
+      name,
+      ...(v ? [ms(v.p50), ms(v.p95), ms(v.p99)] : ['n/a', 'n/a', 'n/a']),
+    ];
     lat.push(row('query embedding', l.queryEmbed));
     lat.push(row('dense search (k=50 candidates)', l.dense));
     lat.push(row('lexical search (FTS5 BM25)', l.lexical));
@@ -292,7 +316,25 @@ function formatQuery(x: QueryResult | SectionUnavailable): string {
     '',
     formatTable(['chunks', 'stage', 'p50', 'p95', 'p99'], lat, 'markdown'),
     '',
-    formatTable(['chunks', 'actual', 'build s', 'index size', 'build RSS peak', 'recall@10', 'exact p50 ms', 'model load s', 'RSS: process', '+ model', '+ index', 'serving peak', 'other CPU'], idx, 'markdown'),
+    formatTable(
+      [
+        'chunks',
+        'actual',
+        'build s',
+        'index size',
+        'build RSS peak',
+        'recall@10',
+        'exact p50 ms',
+        'model load s',
+        'RSS: process',
+        '+ model',
+        '+ index',
+        'serving peak',
+        'other CPU',
+      ],
+      idx,
+      'markdown',
+    ),
     'Serving RSS is measured in a fresh process per size: the process alone (code and native libraries), with the model loaded, with the index open, and the peak while answering queries. "other CPU": cores other processes kept busy while the queries were timed.',
     '',
   ].join('\n');
@@ -303,7 +345,18 @@ function formatBot(x: BotResult | SectionUnavailable): string {
   const rows: string[][] = [];
   for (const v of x.variants) {
     for (const r of v.runs) {
-      rows.push([v.name, r.load, String(r.chats), String(r.messages), r.messagesPerSecond.toFixed(1), ms(r.latencyMs.p50), ms(r.latencyMs.p95), ms(r.latencyMs.p99), String(r.errors), cores(r.otherCpuCores)]);
+      rows.push([
+        v.name,
+        r.load,
+        String(r.chats),
+        String(r.messages),
+        r.messagesPerSecond.toFixed(1),
+        ms(r.latencyMs.p50),
+        ms(r.latencyMs.p95),
+        ms(r.latencyMs.p99),
+        String(r.errors),
+        cores(r.otherCpuCores),
+      ]);
     }
   }
   return [

@@ -48,7 +48,12 @@ interface Run {
 }
 
 /** Runs the benchmark; `note` receives progress lines. */
-export async function runBenchmark(options: BenchOptions, config: Config, logger: Logger, note: (line: string) => void): Promise<BenchReport> {
+export async function runBenchmark(
+  options: BenchOptions,
+  config: Config,
+  logger: Logger,
+  note: (line: string) => void,
+): Promise<BenchReport> {
   const startedAt = new Date();
   const t0 = performance.now();
   const loadAtStart = os.loadavg();
@@ -103,7 +108,14 @@ const wants = (run: Run, section: Section) => run.options.only.includes(section)
 async function loadModel(run: Run): Promise<BenchEmbedder> {
   const { options, config, logger, note } = run;
   if (!wants(run, 'indexing') && !wants(run, 'query')) {
-    return { embedder: null, settings: null, kind: 'none', label: 'not loaded (not needed by the selected sections)', notes: [], loadSeconds: null };
+    return {
+      embedder: null,
+      settings: null,
+      kind: 'none',
+      label: 'not loaded (not needed by the selected sections)',
+      notes: [],
+      loadSeconds: null,
+    };
   }
   note(options.shape ? `Preparing the ${options.shape.shape} stand-in model…` : 'Loading the configured embedding model…');
   const model = await chooseEmbedder(config, logger, options.shape ? { ...options.shape, vocabFrom: options.articlesDir } : null);
@@ -155,7 +167,15 @@ async function runSections(run: Run, model: BenchEmbedder): Promise<Pick<BenchRe
   });
   // Last, as it starts servers and processes of its own.
   const bot = await section('bot', () =>
-    benchBot({ articlesDir: options.articlesDir, workDir: path.join(work, 'bot'), config, levels: options.botLevels, thinkMs: options.thinkMs, logger, note }),
+    benchBot({
+      articlesDir: options.articlesDir,
+      workDir: path.join(work, 'bot'),
+      config,
+      levels: options.botLevels,
+      thinkMs: options.thinkMs,
+      logger,
+      note,
+    }),
   );
   return { indexing, query, bot };
 }

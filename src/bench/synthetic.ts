@@ -178,4 +178,3 @@ function normalise(v: Float32Array): Float32Array {
   for (let i = 0; i < v.length; i++) v[i]! *= inv;
   return v;
 }
-

@@ -110,7 +110,14 @@ async function runReindex(job: ReindexJob, deps: BotDeps): Promise<void> {
 }
 
 function counts(s: IndexSummary): Record<string, number> {
-  return { added: s.added, changed: s.changed, removed: s.removed, unchanged: s.unchanged, skipped: s.skipped.length, articles: s.articles };
+  return {
+    added: s.added,
+    changed: s.changed,
+    removed: s.removed,
+    unchanged: s.unchanged,
+    skipped: s.skipped.length,
+    articles: s.articles,
+  };
 }
 
 function addedHtml(article: ArticleInfo, summary: IndexSummary): string {
@@ -164,7 +171,8 @@ async function addDocument(ctx: Filter<Context, 'message:document'>, deps: BotDe
   try {
     const file = await ctx.api.getFile(doc.file_id);
     if (file.file_size !== undefined && file.file_size > max) throw new UserError(tooLargeMessage(file.file_size, max));
-    if (!file.file_path) throw new UserError('Telegram did not provide that file for download (files over 20 MB need a self-hosted Bot API server).');
+    if (!file.file_path)
+      throw new UserError('Telegram did not provide that file for download (files over 20 MB need a self-hosted Bot API server).');
     const bytes = await downloadFile(deps.files, file.file_path, max);
     const { article, summary } = await deps.library.addFile(name, bytes);
     deps.log.info('bot.article_added', { source: 'upload', article_id: article.id, bytes: bytes.byteLength });
@@ -183,9 +191,14 @@ async function remove(ctx: CommandContext<Context>, deps: BotDeps): Promise<void
   }
   const { summary } = await deps.library.remove(id);
   deps.log.info('bot.article_removed', { article_id: id });
-  await sendHtml(ctx.api, ctx.chat.id, `Removed <code>${escapeHtml(id)}</code>. Index: ${summary.articles} articles, ${summary.chunks} chunks.`, {
-    log: deps.log,
-  });
+  await sendHtml(
+    ctx.api,
+    ctx.chat.id,
+    `Removed <code>${escapeHtml(id)}</code>. Index: ${summary.articles} articles, ${summary.chunks} chunks.`,
+    {
+      log: deps.log,
+    },
+  );
 }
 
 /** /stats: index figures, uptime and questions answered. */

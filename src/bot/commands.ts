@@ -2,7 +2,15 @@
  * Commands everyone can use (/start, /help, /sources with its paging buttons, /reset), and
  * the replies to what no feature handled: unknown commands, old buttons, messages that are not text.
  */
-import { type CallbackQueryContext, type CommandContext, Composer, type Context, type Filter, InlineKeyboard, type NextFunction } from 'grammy';
+import {
+  type CallbackQueryContext,
+  type CommandContext,
+  Composer,
+  type Context,
+  type Filter,
+  InlineKeyboard,
+  type NextFunction,
+} from 'grammy';
 import type { BotCommand } from 'grammy/types';
 import { isAdmin } from './access.js';
 import { callbackPattern } from './callbacks.js';

@@ -24,7 +24,8 @@ const MAX_LINK_URL_CHARS = 2048;
 
 /** A link when the URL is http(s), otherwise just the escaped label (javascript: and friends never become links). */
 export function link(label: string, url: string | null): string {
-  if (url && url.length <= MAX_LINK_URL_CHARS && /^https?:\/\/\S+$/i.test(url)) return `<a href="${escapeHtml(url)}">${escapeHtml(label)}</a>`;
+  if (url && url.length <= MAX_LINK_URL_CHARS && /^https?:\/\/\S+$/i.test(url))
+    return `<a href="${escapeHtml(url)}">${escapeHtml(label)}</a>`;
   return escapeHtml(label);
 }
 
@@ -122,7 +123,6 @@ export function renderStatsHtml(s: LibraryStats, uptimeMs: number, answered: { t
   ].join('\n');
 }
 
-
 /** Human-readable duration (2d 3h 4m, 5m 6s, 7s). */
 export function formatDuration(ms: number): string {
   const s = Math.floor(ms / 1000);
@@ -216,7 +216,13 @@ export function splitHtml(html: string, limit = TELEGRAM_MAX_CHARS): string[] {
       else if (t.tag?.close) popTag(endStack, t.tag.name);
     }
     while (chunk.length > 0 && isBlank(chunk[chunk.length - 1]!)) chunk.pop();
-    const body = prefix + chunk.map((t) => t.raw).join('') + [...endStack].reverse().map((t) => `</${t.tag!.name}>`).join('');
+    const body =
+      prefix +
+      chunk.map((t) => t.raw).join('') +
+      [...endStack]
+        .reverse()
+        .map((t) => `</${t.tag!.name}>`)
+        .join('');
     if (htmlToPlain(body).trim()) parts.push(body);
     stack = endStack;
     i = end;

@@ -38,5 +38,8 @@ export function addressesBot(msg: Message, me: BotIdentity): boolean {
 
 /** The message text without mentions of the bot. */
 export function stripMention(text: string, me: BotIdentity): string {
-  return text.replace(mentionPattern(me.username), '$1').replace(/\s{2,}/g, ' ').trim();
+  return text
+    .replace(mentionPattern(me.username), '$1')
+    .replace(/\s{2,}/g, ' ')
+    .trim();
 }

@@ -184,10 +184,12 @@ async function identify(api: Api, apiRoot: string, log: Logger): Promise<UserFro
     try {
       return await api.getMe();
     } catch (err) {
-      if (err instanceof GrammyError && err.error_code === 401) throw new UserError('Telegram rejected the bot token (401); check TELEGRAM_BOT_TOKEN.');
+      if (err instanceof GrammyError && err.error_code === 401)
+        throw new UserError('Telegram rejected the bot token (401); check TELEGRAM_BOT_TOKEN.');
       const pause = pauses[attempt];
       if (!(err instanceof HttpError)) throw err;
-      if (pause === undefined) throw new UserError(`Could not reach the Telegram Bot API at ${apiRoot}; check the network or TELEGRAM_API_ROOT.`);
+      if (pause === undefined)
+        throw new UserError(`Could not reach the Telegram Bot API at ${apiRoot}; check the network or TELEGRAM_API_ROOT.`);
       log.warn('bot.telegram_unreachable', { attempt: attempt + 1, error: errorFields(err) });
       await new Promise((resolve) => setTimeout(resolve, pause));
     }

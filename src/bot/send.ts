@@ -20,7 +20,11 @@ export interface SendOptions {
 
 /** True when Telegram refused the message because its HTML did not parse. */
 function isParseError(err: unknown): boolean {
-  return err instanceof GrammyError && err.error_code === 400 && /parse entities|can't find end|unsupported start tag|unclosed|entity/i.test(err.description ?? '');
+  return (
+    err instanceof GrammyError &&
+    err.error_code === 400 &&
+    /parse entities|can't find end|unsupported start tag|unclosed|entity/i.test(err.description ?? '')
+  );
 }
 
 /** True when an edit was refused because nothing changed. */

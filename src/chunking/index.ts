@@ -228,7 +228,8 @@ class Splitter {
 
   private splitAt(start: number, end: number, level: 0 | 1 | 2, limit: number): Piece[] {
     const text = this.text;
-    const cuts = level === 0 ? wordEnds(text, start, end) : level === 1 ? wordSegmentEnds(text, start, end) : graphemeEnds(text, start, end);
+    const cuts =
+      level === 0 ? wordEnds(text, start, end) : level === 1 ? wordSegmentEnds(text, start, end) : graphemeEnds(text, start, end);
     const pieces: Piece[] = [];
     let cur = start;
     let k = 0;

@@ -132,9 +132,13 @@ function defaultArticles(given: string | undefined, config: Config): string {
 
 function parseOnly(value: string | undefined): Section[] {
   if (value === undefined) return [...SECTIONS];
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
-  if (bad.length > 0 || names.length === 0) throw new UserError(`--only takes a comma-separated list of: ${SECTIONS.join(', ')} (got "${value}").`);
+  if (bad.length > 0 || names.length === 0)
+    throw new UserError(`--only takes a comma-separated list of: ${SECTIONS.join(', ')} (got "${value}").`);
   return SECTIONS.filter((s) => names.includes(s));
 }
 

@@ -31,7 +31,9 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     if (stopping) await stopping;
     const reason = await handle.finished;
     if (reason === 'conflict') {
-      process.stderr.write('Another instance is already polling with this bot token (Telegram 409); this one stopped. Run only one, or use WEBHOOK_URL.\n');
+      process.stderr.write(
+        'Another instance is already polling with this bot token (Telegram 409); this one stopped. Run only one, or use WEBHOOK_URL.\n',
+      );
       return 1;
     }
     if (reason === 'unauthorized') {

@@ -16,7 +16,9 @@ export async function runChat(app: App, input: NodeJS.ReadableStream, output: No
   const say = (s: string) => output.write(s + '\n');
   if (interactive) {
     const s = app.library.stats();
-    say(`Ask about ${s.articles} article${s.articles === 1 ? '' : 's'}${s.firstDate ? ` (${s.firstDate} to ${s.lastDate})` : ''}. Commands: /reset, /sources, /quit.`);
+    say(
+      `Ask about ${s.articles} article${s.articles === 1 ? '' : 's'}${s.firstDate ? ` (${s.firstDate} to ${s.lastDate})` : ''}. Commands: /reset, /sources, /quit.`,
+    );
     rl.setPrompt('> ');
     rl.prompt();
   }

@@ -126,7 +126,10 @@ export async function runEval(config: Config, logger: Logger, argv: string[], io
 
 function parseModes(list: string | undefined): EvalMode[] {
   if (list === undefined || list.trim() === '') return [...EVAL_MODES];
-  const modes = list.split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
+  const modes = list
+    .split(',')
+    .map((m) => m.trim().toLowerCase())
+    .filter(Boolean);
   const bad = modes.filter((m) => !(EVAL_MODES as readonly string[]).includes(m));
   if (bad.length > 0) throw new UserError(`Unknown mode "${bad[0]}" in --modes; use any of ${EVAL_MODES.join(', ')}.`);
   // Every report shows the product next to the simple baseline; it costs milliseconds.

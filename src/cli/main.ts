@@ -99,7 +99,11 @@ async function cmdChat(config: Config, logger: Logger, note?: string): Promise<v
 async function cmdStart(config: Config, logger: Logger): Promise<number> {
   if (!config.telegram.token) {
     const mode = config.llm.apiKey || config.llm.baseURL ? '' : ' Answers are extractive until OPENAI_API_KEY (or OPENAI_BASE_URL) is set.';
-    await cmdChat(config, logger, `No TELEGRAM_BOT_TOKEN set: starting the terminal chat. Put a token from @BotFather in .env to run the Telegram bot.${mode}`);
+    await cmdChat(
+      config,
+      logger,
+      `No TELEGRAM_BOT_TOKEN set: starting the terminal chat. Put a token from @BotFather in .env to run the Telegram bot.${mode}`,
+    );
     return 0;
   }
   const { runBot } = await import('./bot.js');

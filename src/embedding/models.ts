@@ -33,16 +33,34 @@ const BGE_ZH_INSTRUCTION = '为这个句子生成表示以用于检索相关文�
 /** Matched against the model name without its owner (`Xenova/`, `BAAI/`, ...), case-insensitively. */
 const TABLE: { pattern: RegExp; profile: ModelProfile }[] = [
   // BAAI bge v1/v1.5 (https://huggingface.co/BAAI/bge-small-en-v1.5): CLS, normalised, instruction on queries only.
-  { pattern: /^bge-(small|base|large)-en(-v1\.5)?$/, profile: { pooling: 'cls', normalize: true, queryPrefix: BGE_EN_INSTRUCTION, passagePrefix: '' } },
-  { pattern: /^bge-(small|base|large)-zh(-v1\.5)?$/, profile: { pooling: 'cls', normalize: true, queryPrefix: BGE_ZH_INSTRUCTION, passagePrefix: '' } },
+  {
+    pattern: /^bge-(small|base|large)-en(-v1\.5)?$/,
+    profile: { pooling: 'cls', normalize: true, queryPrefix: BGE_EN_INSTRUCTION, passagePrefix: '' },
+  },
+  {
+    pattern: /^bge-(small|base|large)-zh(-v1\.5)?$/,
+    profile: { pooling: 'cls', normalize: true, queryPrefix: BGE_ZH_INSTRUCTION, passagePrefix: '' },
+  },
   { pattern: /^bge-m3$/, profile: { pooling: 'cls', normalize: true, queryPrefix: '', passagePrefix: '' } },
   // mixedbread and Snowflake arctic follow the bge recipe.
-  { pattern: /^mxbai-embed-(large|xsmall)-v1$/, profile: { pooling: 'cls', normalize: true, queryPrefix: BGE_EN_INSTRUCTION, passagePrefix: '' } },
-  { pattern: /^snowflake-arctic-embed-(xs|s|m|m-long|l)$/, profile: { pooling: 'cls', normalize: true, queryPrefix: BGE_EN_INSTRUCTION, passagePrefix: '' } },
+  {
+    pattern: /^mxbai-embed-(large|xsmall)-v1$/,
+    profile: { pooling: 'cls', normalize: true, queryPrefix: BGE_EN_INSTRUCTION, passagePrefix: '' },
+  },
+  {
+    pattern: /^snowflake-arctic-embed-(xs|s|m|m-long|l)$/,
+    profile: { pooling: 'cls', normalize: true, queryPrefix: BGE_EN_INSTRUCTION, passagePrefix: '' },
+  },
   // intfloat e5 (https://huggingface.co/intfloat/e5-small-v2): mean, "query: " / "passage: ".
-  { pattern: /^(multilingual-)?e5-(small|base|large)(-v2)?$/, profile: { pooling: 'mean', normalize: true, queryPrefix: 'query: ', passagePrefix: 'passage: ' } },
+  {
+    pattern: /^(multilingual-)?e5-(small|base|large)(-v2)?$/,
+    profile: { pooling: 'mean', normalize: true, queryPrefix: 'query: ', passagePrefix: 'passage: ' },
+  },
   // nomic-embed-text: mean, task prefixes on both sides.
-  { pattern: /^nomic-embed-text-v1(\.5)?$/, profile: { pooling: 'mean', normalize: true, queryPrefix: 'search_query: ', passagePrefix: 'search_document: ' } },
+  {
+    pattern: /^nomic-embed-text-v1(\.5)?$/,
+    profile: { pooling: 'mean', normalize: true, queryPrefix: 'search_query: ', passagePrefix: 'search_document: ' },
+  },
   // sentence-transformers "dot" models are CLS and unnormalised; the cos/all/paraphrase ones are mean and normalised.
   { pattern: /^multi-qa-.*-dot-v1$/, profile: { pooling: 'cls', normalize: false, queryPrefix: '', passagePrefix: '' } },
   { pattern: /^(all|paraphrase|multi-qa|msmarco)-/, profile: { pooling: 'mean', normalize: true, queryPrefix: '', passagePrefix: '' } },

@@ -101,5 +101,5 @@ function describeFailure(err: unknown): string {
   if (err instanceof OpenAI.AuthenticationError) return 'the API key was rejected (check OPENAI_API_KEY)';
   if (err instanceof OpenAI.NotFoundError) return 'the model or endpoint was not found (check OPENAI_EMBEDDING_MODEL and OPENAI_BASE_URL)';
   if (err instanceof OpenAI.APIError) return `the server answered ${err.status ?? 'with an error'}: ${err.message.split('\n')[0]}`;
-  return err instanceof Error ? err.message.split('\n')[0] ?? String(err) : String(err);
+  return err instanceof Error ? (err.message.split('\n')[0] ?? String(err)) : String(err);
 }

@@ -224,7 +224,10 @@ export function describeLoadFailure(err: unknown, allowRemote: boolean): string 
   if (/allowRemoteModels=false|local_files_only/.test(message) || (!allowRemote && /not found locally/.test(message))) {
     return 'not found locally and remote downloads are disabled';
   }
-  if (message === 'fetch failed' || /ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENETUNREACH/.test(message + (cause?.code ?? ''))) {
+  if (
+    message === 'fetch failed' ||
+    /ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENETUNREACH/.test(message + (cause?.code ?? ''))
+  ) {
     const host = safeHost(env.remoteHost);
     return `no connection to ${host}${cause?.code ? ` (${cause.code})` : ''} and no local copy`;
   }

@@ -129,7 +129,10 @@ export async function judgeAnswer(judge: LlmClient, question: string, gold: stri
           'You grade answers to questions about news articles. Reply with one word: YES if the candidate answer ' +
           'states the gold answer (wording may differ), NO if it does not or contradicts it.',
       },
-      { role: 'user', content: `Question: ${question}\nGold answer: ${gold}\nCandidate answer: ${answer}\nDoes the candidate state the gold answer?` },
+      {
+        role: 'user',
+        content: `Question: ${question}\nGold answer: ${gold}\nCandidate answer: ${answer}\nDoes the candidate state the gold answer?`,
+      },
     ]);
   } catch (err) {
     if (err instanceof LlmUnavailableError) return null;

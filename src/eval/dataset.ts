@@ -123,7 +123,11 @@ export function loadQuestions(file: string): EvalDataset {
  * The conversation a follow-up is asked in: its chain of earlier questions, oldest first,
  * each followed by the answer given to it when `answers` has one.
  */
-export function historyFor(q: EvalQuestion, byId: ReadonlyMap<string, EvalQuestion>, answers: ReadonlyMap<string, string> = new Map()): Turn[] {
+export function historyFor(
+  q: EvalQuestion,
+  byId: ReadonlyMap<string, EvalQuestion>,
+  answers: ReadonlyMap<string, string> = new Map(),
+): Turn[] {
   const chain: EvalQuestion[] = [];
   const visited = new Set<string>([q.id]);
   let parentId = q.follow_up_of;

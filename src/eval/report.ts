@@ -89,18 +89,20 @@ function formatRetrievalTable(report: Pick<EvalReport, 'modes' | 'config'>): str
     if (!m) return [];
     // The baseline ranks whole articles: it has no passages to find a quote in and never says "not covered".
     const own = (x: number) => (mode === 'baseline' ? 'n/a' : pct(x));
-    return [[
-      mode,
-      pct(m.hitAt1),
-      pct(m.hitAt5),
-      pct(m.hitAt10),
-      dec(m.mrrAt10),
-      dec(m.ndcgAt10),
-      own(m.quoteRecall),
-      own(m.unanswerableNotCovered),
-      own(m.answerableNotCovered),
-      m.latencyMs.p50.toFixed(1),
-    ]];
+    return [
+      [
+        mode,
+        pct(m.hitAt1),
+        pct(m.hitAt5),
+        pct(m.hitAt10),
+        dec(m.mrrAt10),
+        dec(m.ndcgAt10),
+        own(m.quoteRecall),
+        own(m.unanswerableNotCovered),
+        own(m.answerableNotCovered),
+        m.latencyMs.p50.toFixed(1),
+      ],
+    ];
   });
   return formatTable(
     ['mode', 'Hit@1', 'Hit@5', 'Hit@10', 'MRR@10', 'nDCG@10', `Quote@${report.config.k}`, 'Unans→NC', 'Ans→NC', 'p50 ms'],
@@ -113,17 +115,19 @@ function formatAnswerTable(a: AnswerMetrics): string {
   const label = a.answerMode === 'llm' ? `llm (${a.model ?? '?'})` : 'extractive';
   return formatTable(
     ['answers', 'Correct', 'Judge', 'Cites valid', 'Verbatim', 'Gold cited', 'Unans→NC', 'Ans→NC', 'p50 ms'],
-    [[
-      label,
-      `${pct(a.correct)} of ${a.withGoldAnswer}`,
-      a.judgeCorrect === null ? 'n/a' : `${pct(a.judgeCorrect)} of ${a.judged}`,
-      `${pct(a.citationValidity)} of ${a.citations}`,
-      pct(a.citationVerbatim),
-      pct(a.goldCited),
-      pct(a.unanswerableNotCovered),
-      pct(a.answerableNotCovered),
-      String(a.latencyMs.p50),
-    ]],
+    [
+      [
+        label,
+        `${pct(a.correct)} of ${a.withGoldAnswer}`,
+        a.judgeCorrect === null ? 'n/a' : `${pct(a.judgeCorrect)} of ${a.judged}`,
+        `${pct(a.citationValidity)} of ${a.citations}`,
+        pct(a.citationVerbatim),
+        pct(a.goldCited),
+        pct(a.unanswerableNotCovered),
+        pct(a.answerableNotCovered),
+        String(a.latencyMs.p50),
+      ],
+    ],
   );
 }
 
@@ -151,8 +155,7 @@ export function formatReport(report: EvalReport): string {
       'Correct: gold answer inside the answer text (case, accents and punctuation ignored). Judge: LLM grading, when a model is configured.',
       'Cites valid: the quote is passage text (up to three joined fragments). Verbatim: the whole quote is one contiguous passage string. Gold cited: a citation names a gold article.',
     );
-  }
-  else if (report.answersSkipped) parts.push('', `Answers not evaluated: ${report.answersSkipped}`);
+  } else if (report.answersSkipped) parts.push('', `Answers not evaluated: ${report.answersSkipped}`);
   return parts.join('\n');
 }
 

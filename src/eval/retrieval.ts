@@ -8,16 +8,7 @@ import type { HybridRetriever } from '../retrieval/index.js';
 import { mean, percentile } from '../util/stats.js';
 import type { Baseline } from './baseline.js';
 import { askedAt, historyFor, isAnswerable, type EvalQuestion } from './dataset.js';
-import {
-  binaryRelevances,
-  containsNormalised,
-  distinct,
-  firstRelevantRank,
-  hitAtK,
-  mrrAtK,
-  ndcgAtK,
-  share,
-} from './metrics.js';
+import { binaryRelevances, containsNormalised, distinct, firstRelevantRank, hitAtK, mrrAtK, ndcgAtK, share } from './metrics.js';
 
 /**
  * The modes the evaluation knows: `baseline` is plain whole-article BM25 (./baseline.ts), the
@@ -167,7 +158,11 @@ function summarise(
   const ranks = answerable.map((r) => r.rank);
   const ndcgs = answerable.map((r) => {
     const g = gold.get(r.id) ?? [];
-    return ndcgAtK(binaryRelevances(r.articles, g), 10, g.map(() => 1));
+    return ndcgAtK(
+      binaryRelevances(r.articles, g),
+      10,
+      g.map(() => 1),
+    );
   });
   const quoted = answerable.filter((r) => r.quoteFound !== null);
   const times = results.map((r) => r.ms);

@@ -56,7 +56,10 @@ function baselineOf(app: App, listing: readonly { id: string; title: string }[])
 }
 
 /** Gold article ids per question; throws `UserError` naming the references not in the articles folder. */
-function resolveAllGold(questions: readonly EvalDataset['questions'][number][], listing: readonly { id: string; url: string | null }[]): Map<string, string[]> {
+function resolveAllGold(
+  questions: readonly EvalDataset['questions'][number][],
+  listing: readonly { id: string; url: string | null }[],
+): Map<string, string[]> {
   const gold = new Map<string, string[]>();
   const unknown: string[] = [];
   for (const q of questions) {
@@ -105,7 +108,6 @@ function questionReports(
       answer,
     };
   });
-
 }
 
 /** The retrieval modes that can run, each over every question; the others with the reason they cannot. */

@@ -30,12 +30,26 @@ export interface Fetched {
 // also matches IPv4-mapped IPv6 forms (::ffff:7f00:1) against the IPv4 rules.
 const BLOCKED = new net.BlockList();
 for (const [prefix, bits] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 3],
-] as const) BLOCKED.addSubnet(prefix, bits, 'ipv4');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 3],
+] as const)
+  BLOCKED.addSubnet(prefix, bits, 'ipv4');
 for (const [prefix, bits] of [
-  ['::', 127], ['64:ff9b::', 96], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
-] as const) BLOCKED.addSubnet(prefix, bits, 'ipv6');
+  ['::', 127],
+  ['64:ff9b::', 96],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  BLOCKED.addSubnet(prefix, bits, 'ipv6');
 
 /** True for addresses a public-facing fetcher must not reach. */
 export function isPrivateAddress(address: string): boolean {
@@ -91,37 +105,48 @@ function requestOnce(raw: string, limits: FetchLimits, deadline: number): Promis
   return new Promise((resolve, reject) => {
     const remaining = deadline - Date.now();
     if (remaining <= 0) return reject(new UserError(`Timed out fetching ${raw}.`));
-    const req = mod.get(target, { lookup, headers: { 'user-agent': 'newsdesk-bot/0.1 (+article import)', accept: 'text/html,text/plain,application/pdf;q=0.9,*/*;q=0.5' } }, (res) => {
-      const status = res.statusCode ?? 0;
-      if (status >= 300 && status < 400 && res.headers.location) {
-        res.resume();
-        return resolve({ redirect: res.headers.location });
-      }
-      if (status < 200 || status >= 300) {
-        res.resume();
-        return reject(new UserError(`The page answered HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}.`));
-      }
-      const declared = Number(res.headers['content-length'] ?? 0);
-      if (declared > limits.maxBytes) {
-        res.destroy();
-        return reject(new UserError(`The page is too large (${formatBytes(declared)} > ${formatBytes(limits.maxBytes)} limit).`));
-      }
-      const parts: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > limits.maxBytes) {
-          res.destroy();
-          reject(new UserError(`The page is too large (over the ${formatBytes(limits.maxBytes)} limit).`));
-          return;
+    const req = mod.get(
+      target,
+      {
+        lookup,
+        headers: { 'user-agent': 'newsdesk-bot/0.1 (+article import)', accept: 'text/html,text/plain,application/pdf;q=0.9,*/*;q=0.5' },
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400 && res.headers.location) {
+          res.resume();
+          return resolve({ redirect: res.headers.location });
         }
-        parts.push(chunk);
-      });
-      res.on('end', () =>
-        resolve({ url: target.toString(), contentType: String(res.headers['content-type'] ?? ''), bytes: new Uint8Array(Buffer.concat(parts)) }),
-      );
-      res.on('error', (err) => reject(new UserError(`Download of ${raw} failed: ${err.message}.`)));
-    });
+        if (status < 200 || status >= 300) {
+          res.resume();
+          return reject(new UserError(`The page answered HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}.`));
+        }
+        const declared = Number(res.headers['content-length'] ?? 0);
+        if (declared > limits.maxBytes) {
+          res.destroy();
+          return reject(new UserError(`The page is too large (${formatBytes(declared)} > ${formatBytes(limits.maxBytes)} limit).`));
+        }
+        const parts: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > limits.maxBytes) {
+            res.destroy();
+            reject(new UserError(`The page is too large (over the ${formatBytes(limits.maxBytes)} limit).`));
+            return;
+          }
+          parts.push(chunk);
+        });
+        res.on('end', () =>
+          resolve({
+            url: target.toString(),
+            contentType: String(res.headers['content-type'] ?? ''),
+            bytes: new Uint8Array(Buffer.concat(parts)),
+          }),
+        );
+        res.on('error', (err) => reject(new UserError(`Download of ${raw} failed: ${err.message}.`)));
+      },
+    );
     // A total deadline, not an idle timeout: a server dripping a byte at a time must not hold /add open.
     const timedOut = new UserError(`Timed out fetching ${raw}.`);
     const timer = setTimeout(() => {

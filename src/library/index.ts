@@ -10,15 +10,7 @@ import { articleFromHtml, articleId, articleToMarkdown, parseArticleFile, safeAr
 import { currentGeneration } from '../store/generations.js';
 import { IndexReader, type OpenFailure } from '../store/reader.js';
 import { incompatibility } from '../store/writer.js';
-import type {
-  ArticleInfo,
-  Embedder,
-  IndexProgress,
-  IndexSummary,
-  Library,
-  LibraryStats,
-  TokenCounter,
-} from '../types.js';
+import type { ArticleInfo, Embedder, IndexProgress, IndexSummary, Library, LibraryStats, TokenCounter } from '../types.js';
 import { BusyError, UserError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { isProcessAlive } from '../util/process.js';
@@ -204,9 +196,7 @@ export class ArticleLibrary implements Library {
       throw new UserError(`That link is not an article page (content type ${fetched.contentType}).`);
     }
     const text = new TextDecoder('utf-8').decode(fetched.bytes);
-    const article = type.includes('text/plain')
-      ? null
-      : articleFromHtml(text, fetched.url, 'fetched.html');
+    const article = type.includes('text/plain') ? null : articleFromHtml(text, fetched.url, 'fetched.html');
     if (type.includes('text/plain')) return this.addFile(fileNameFromUrl(fetched.url, '.txt'), fetched.bytes);
     if (!article || article.text.trim().length < 20) throw new UserError('No article text could be found on that page.');
     // Saved as Markdown with front matter: the extracted text is what we index, and the file

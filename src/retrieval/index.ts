@@ -160,7 +160,13 @@ export function createRetriever(deps: {
     }
   }
 
-  async function run(call: { query: string; reader: IndexReader | null; k: number; requested: RetrievalMode; now: Date }): Promise<DetailedRetrieval> {
+  async function run(call: {
+    query: string;
+    reader: IndexReader | null;
+    k: number;
+    requested: RetrievalMode;
+    now: Date;
+  }): Promise<DetailedRetrieval> {
     const t0 = performance.now();
     const { query, reader, k, requested } = call;
     const timings: RetrievalTimings = { embed: 0, dense: 0, lexical: 0, fuse: 0, rerank: 0, total: 0 };
@@ -196,7 +202,10 @@ export function createRetriever(deps: {
     }
 
     const tf = performance.now();
-    let ranked = rankArticles(found, evidenceWeights(opts, mode), { dateOf: (id) => reader.article(id)?.date ?? null, prior: priorOf(plan, opts) });
+    let ranked = rankArticles(found, evidenceWeights(opts, mode), {
+      dateOf: (id) => reader.article(id)?.date ?? null,
+      prior: priorOf(plan, opts),
+    });
     const lexicalScores = new Map(found.chunks.map((h) => [h.label, h.score]));
     timings.fuse = performance.now() - tf;
 
@@ -225,7 +234,16 @@ export function createRetriever(deps: {
     const topDense = Math.max(0, ...found.dense.map((h) => h.score));
     const notCovered = passages.length === 0 || !isCovered(opts, { terms: plan.terms, coverage, topDense });
     timings.total = performance.now() - t0;
-    log.debug('retrieval.done', { mode, reranker: rerankedBy, k, passages: passages.length, coverage, topDense, notCovered, ms: timings.total });
+    log.debug('retrieval.done', {
+      mode,
+      reranker: rerankedBy,
+      k,
+      passages: passages.length,
+      coverage,
+      topDense,
+      notCovered,
+      ms: timings.total,
+    });
     return {
       passages,
       notCovered,
@@ -252,7 +270,13 @@ export function createRetriever(deps: {
 function search(
   reader: IndexReader,
   opts: Options,
-  q: { plan: QueryPlan; mode: RetrievalResult['mode']; queryVector: Float32Array | null; range: DateRange | undefined; timings: RetrievalTimings },
+  q: {
+    plan: QueryPlan;
+    mode: RetrievalResult['mode'];
+    queryVector: Float32Array | null;
+    range: DateRange | undefined;
+    timings: RetrievalTimings;
+  },
 ): Searches {
   const withArticle = (hits: { label: number; score: number }[]): ChunkHit[] =>
     hits.flatMap((h) => {

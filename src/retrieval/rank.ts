@@ -88,7 +88,8 @@ export function rankArticles(
     }
   }
 
-  const active = (topArticle > 0 ? weights.article : 0) + (topChunk > 0 ? weights.chunk : 0) + (evidence.dense.length > 0 ? weights.dense : 0);
+  const active =
+    (topArticle > 0 ? weights.article : 0) + (topChunk > 0 ? weights.chunk : 0) + (evidence.dense.length > 0 ? weights.dense : 0);
   const ranked = [...byId.values()];
   for (const e of ranked) {
     const match = active > 0 ? (weights.article * e.article + weights.chunk * e.chunk + weights.dense * e.dense) / active : 0;

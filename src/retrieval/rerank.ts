@@ -7,13 +7,7 @@
  */
 import path from 'node:path';
 import { AutoModelForSequenceClassification, AutoTokenizer } from '@xenova/transformers';
-import {
-  describeLoadFailure,
-  firstLine,
-  modelTokenLimit,
-  withModelEnv,
-  type ModelSource,
-} from '../embedding/transformers.js';
+import { describeLoadFailure, firstLine, modelTokenLimit, withModelEnv, type ModelSource } from '../embedding/transformers.js';
 import { silentLogger, type Logger } from '../util/log.js';
 
 /** Scores query/passage pairs; higher means more relevant. Scores are only comparable within one model. */
@@ -141,8 +135,9 @@ function rerankHint(model: string, options: RerankerOptions, reason: string): st
     ? `${path.join(options.localModelDir, model)}${path.sep} (LOCAL_MODEL_DIR)`
     : `LOCAL_MODEL_DIR/${model}/`;
   const cache = options.cacheDir ? ` (the model is cached in ${options.cacheDir})` : '';
-  const download = (options.allowRemoteModels ?? true)
-    ? `run once with internet access${cache}`
-    : `set ALLOW_REMOTE_MODELS=true and run once with internet access${cache}`;
+  const download =
+    (options.allowRemoteModels ?? true)
+      ? `run once with internet access${cache}`
+      : `set ALLOW_REMOTE_MODELS=true and run once with internet access${cache}`;
   return `Rerank model ${model} could not be loaded (${reason}); retrieval runs without reranking. To enable it, ${download}, or put the model files in ${localTarget}; or unset RERANK_MODEL.`;
 }

@@ -18,7 +18,10 @@ export function wordsOf(text: string): string[] {
  */
 export function stemSet(text: string): Set<string> {
   const out = new Set<string>();
-  for (const m of text.normalize('NFKC').toLowerCase().matchAll(/[\p{L}\p{N}]+(?:['\u2019][\p{L}]+)*/gu)) {
+  for (const m of text
+    .normalize('NFKC')
+    .toLowerCase()
+    .matchAll(/[\p{L}\p{N}]+(?:['\u2019][\p{L}]+)*/gu)) {
     out.add(stem(m[0].replace(/['\u2019]s$/, '')));
   }
   return out;
@@ -38,8 +41,10 @@ export function contentTerms(text: string): string[] {
 // Words that ask rather than name a topic ("how many people died?"), and time words, which
 // retrieval reads as dates: neither says what a question is about.
 const ASKING_WORDS = new Set(
-  ('many much people person happened happen happening name named called yet still ever finally eventually actually ' +
-    'really anyone anybody someone something anything thing things going go went end ended kind sort way make made take took exactly').split(' '),
+  (
+    'many much people person happened happen happening name named called yet still ever finally eventually actually ' +
+    'really anyone anybody someone something anything thing things going go went end ended kind sort way make made take took exactly'
+  ).split(' '),
 );
 const TIME_WORDS = new Set('week weekend month year today yesterday tonight recently lately latest newest days ago morning'.split(' '));
 

@@ -27,8 +27,18 @@ export interface TimeFilter {
 export type TimeKind = 'absolute' | 'relative';
 
 const MONTH_NAMES = [
-  'january', 'february', 'march', 'april', 'may', 'june',
-  'july', 'august', 'september', 'october', 'november', 'december',
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
 ];
 // Full names first so the alternation prefers "june" over "jun" + stray letters.
 const MONTH = `(${[...MONTH_NAMES, 'sept', ...MONTH_NAMES.map((m) => m.slice(0, 3))].join('|')})\\.?`;
@@ -36,7 +46,18 @@ const DAY = `(\\d{1,2})(?:st|nd|rd|th)?`;
 const YEAR = `(\\d{4})`;
 const PREP = `(?:\\b(in|on|during|since|from)\\s+)?`;
 const NUMBER_WORDS: Record<string, number> = {
-  one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
 };
 const COUNT = `(\\d{1,3}|${Object.keys(NUMBER_WORDS).join('|')})`;
 const UNIT = `(days?|weeks?|months?|years?)`;
@@ -157,7 +178,11 @@ const RULES: Rule[] = [
   },
   { kind: 'relative', pattern: /\b(?:today|tonight|this morning)\b/giu, resolve: (_m, ref) => [ref, ref] },
   { kind: 'relative', pattern: /\byesterday\b/giu, resolve: (_m, ref) => [ref - 1, ref - 1] },
-  { kind: 'relative', pattern: /\b(?:recently|lately|latest|newest|these days|the other day|(?:a few|several|a couple of) days ago)\b/giu, resolve: (_m, ref) => [ref - 29, ref] },
+  {
+    kind: 'relative',
+    pattern: /\b(?:recently|lately|latest|newest|these days|the other day|(?:a few|several|a couple of) days ago)\b/giu,
+    resolve: (_m, ref) => [ref - 29, ref],
+  },
 ];
 
 /** Finds the time expression in `query`, resolved against `reference` ("now": when it was asked); null when there is none. */

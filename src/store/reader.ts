@@ -173,7 +173,9 @@ export class IndexReader {
     const w = options.weights ?? { title: 1, text: 1 };
     const params = { match, limit, title: w.title, text: w.text };
     const r = options.range;
-    return (r ? this.stmts.articleLexicalDated.all({ ...params, from: r.from, to: r.to }) : this.stmts.articleLexical.all(params)) as ArticleHit[];
+    return (
+      r ? this.stmts.articleLexicalDated.all({ ...params, from: r.from, to: r.to }) : this.stmts.articleLexical.all(params)
+    ) as ArticleHit[];
   }
 
   /** BM25 search over the chunks of the given articles only. */

@@ -85,7 +85,9 @@ function storageError(err: unknown, indexDir: string): UserError | null {
   }
   if (err instanceof Error && /std::bad_alloc|No space left|Cannot open file/i.test(err.message)) {
     // hnswlib reports write failures as plain exceptions.
-    return new UserError(`Indexing failed: could not write the vector index in ${indexDir} (${err.message}). The previous index is still in use.`);
+    return new UserError(
+      `Indexing failed: could not write the vector index in ${indexDir} (${err.message}). The previous index is still in use.`,
+    );
   }
   return null;
 }

@@ -10,9 +10,7 @@ const wordSegmenter = new Intl.Segmenter('en', { granularity: 'word' });
 
 // Node's ICU build ignores the "ss=standard" suppressions, so Intl.Segmenter ends a sentence
 // after "Mr." or "Dr."; these title abbreviations (almost always followed by a name) are re-joined.
-const TITLE_ABBREVIATIONS = new Set(
-  'mr mrs ms dr prof gen lt col maj capt sgt sen rep gov pres rev hon adm cmdr'.split(' '),
-);
+const TITLE_ABBREVIATIONS = new Set('mr mrs ms dr prof gen lt col maj capt sgt sen rep gov pres rev hon adm cmdr'.split(' '));
 
 /**
  * Sentence spans of `text`: offsets [start, end) with surrounding whitespace excluded and
@@ -44,7 +42,8 @@ function windowCut(text: string, from: number, to: number): number {
     if (!isWhitespace(text.charCodeAt(i))) continue;
     if (space < 0) space = i + 1;
     const before = text.charAt(i - 1);
-    if ((before === '.' || before === '!' || before === '?') && !endsWithTitleAbbreviation(text.slice(Math.max(from, i - 12), i))) return i + 1;
+    if ((before === '.' || before === '!' || before === '?') && !endsWithTitleAbbreviation(text.slice(Math.max(from, i - 12), i)))
+      return i + 1;
   }
   return space > 0 ? space : to;
 }

@@ -75,7 +75,13 @@ describe('prompt', () => {
     expect(answer.query).toBe('Who will Kolokoltsev meet?');
     expect(answer.text).toMatch(/Permanent Mission of the Russian Federation to the UN\. \[1\]$/);
     expect(answer.citations).toHaveLength(1);
-    expect(answer.citations[0]).toMatchObject({ n: 1, articleId: P_ARRIVAL.articleId, title: P_ARRIVAL.title, date: '2024-06-27', url: P_ARRIVAL.url });
+    expect(answer.citations[0]).toMatchObject({
+      n: 1,
+      articleId: P_ARRIVAL.articleId,
+      title: P_ARRIVAL.title,
+      date: '2024-06-27',
+      url: P_ARRIVAL.url,
+    });
     expect(answer.note).toBeUndefined();
     expectConsistentCitations(answer);
   });
@@ -83,7 +89,8 @@ describe('prompt', () => {
 
 describe('streaming', () => {
   it('yields deltas in order that join to the final text', async () => {
-    const reply = 'Kolokoltsev asked Lacroix for a UN assessment of the Sevastopol attack [2]. He will also hold bilateral meetings with Lacroix [1].';
+    const reply =
+      'Kolokoltsev asked Lacroix for a UN assessment of the Sevastopol attack [2]. He will also hold bilateral meetings with Lacroix [1].';
     fake.setHandler(() => ({ text: reply, chunkSize: 10, chunkDelayMs: 2 }));
     const { qa } = answerer();
     const stream = qa.askStream('What did Kolokoltsev ask for?', []);

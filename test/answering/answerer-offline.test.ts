@@ -29,7 +29,9 @@ describe('when the question was asked', () => {
     const period = { matched: 'this week', from: '2026-11-30', to: '2026-12-02', newest: '2024-06-27' };
     const { qa } = offline(new FixedRetriever(SEED_PASSAGES, false, period));
     const answer = await qa.ask('What did Kolokoltsev ask the UN for this week?', []);
-    expect(answer.text.startsWith('I have no articles from this week (2026-11-30 to 2026-12-02); the newest is from 2024-06-27.\n\n')).toBe(true);
+    expect(answer.text.startsWith('I have no articles from this week (2026-11-30 to 2026-12-02); the newest is from 2024-06-27.\n\n')).toBe(
+      true,
+    );
     expect(answer.mode).toBe('extractive');
     const stream = qa.askStream('What did Kolokoltsev ask the UN for this week?', []);
     expect((await collect(stream.text)).join('')).toBe((await stream.result).text);
@@ -78,18 +80,28 @@ describe('extractive answers', () => {
   });
 
   it('quotes only sentences that speak to the question, with no padding from unrelated text', () => {
-    const unrelated: Passage = { ...P_OTHER, text: 'An unrelated opening sentence about the weather today. Nothing else here matters at all.' };
+    const unrelated: Passage = {
+      ...P_OTHER,
+      text: 'An unrelated opening sentence about the weather today. Nothing else here matters at all.',
+    };
     const related: Passage = {
       ...P_ARRIVAL,
       text: 'Kolokoltsev asked Lacroix for a UN assessment of the Sevastopol attack. The minister travelled to New York by plane.',
     };
-    const picked = selectExtractiveSentences('What did Kolokoltsev ask Lacroix about the Sevastopol attack assessment?', [unrelated, related]);
+    const picked = selectExtractiveSentences('What did Kolokoltsev ask Lacroix about the Sevastopol attack assessment?', [
+      unrelated,
+      related,
+    ]);
     expect(picked.map((p) => p.n)).toEqual([2]);
     expect(picked[0]?.sentence).toContain('asked Lacroix');
   });
 
   it('does not quote an article ranked far below the best one, even when it shares a phrase', () => {
-    const best: Passage = { ...P_ARRIVAL, score: 1, text: 'The physicist Ada Moreno, who led the fusion project, retired this year at the age of 70.' };
+    const best: Passage = {
+      ...P_ARRIVAL,
+      score: 1,
+      text: 'The physicist Ada Moreno, who led the fusion project, retired this year at the age of 70.',
+    };
     const weak: Passage = { ...P_OTHER, score: 0.4, text: 'Mir-Mohammadi was 71 years old when he died of the virus in Tehran.' };
     const picked = selectExtractiveSentences('How old was the physicist who led the fusion project?', [best, weak]);
     expect(picked.map((p) => p.n)).toEqual([1]);
@@ -110,7 +122,10 @@ describe('extractive answers', () => {
 
   it('never quotes the same sentence twice', () => {
     const built = extractiveAnswer('Kolokoltsev Lacroix meetings', [P_ARRIVAL, { ...P_ARRIVAL, articleId: 'copy' }]);
-    const lines = built!.text.split('\n\n').slice(1).map((l) => l.replace(/\s*\[\d+\]$/, ''));
+    const lines = built!.text
+      .split('\n\n')
+      .slice(1)
+      .map((l) => l.replace(/\s*\[\d+\]$/, ''));
     expect(new Set(lines).size).toBe(lines.length);
   });
 

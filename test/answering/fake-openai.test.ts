@@ -22,7 +22,13 @@ describe('fake OpenAI server', () => {
   it('default handler answers from source [1] and cites it', async () => {
     const completion = await client.chat.completions.create({
       model: 'm',
-      messages: [{ role: 'user', content: '<sources>\n[1] Title (2024-01-01)\nFirst sentence here. Second one.\n\n[2] Other (2024-01-02)\nNope.\n</sources>\n\nQuestion: q' }],
+      messages: [
+        {
+          role: 'user',
+          content:
+            '<sources>\n[1] Title (2024-01-01)\nFirst sentence here. Second one.\n\n[2] Other (2024-01-02)\nNope.\n</sources>\n\nQuestion: q',
+        },
+      ],
     });
     expect(completion.choices[0]?.message.content).toBe('First sentence here. [1]');
     expect(fake.requests[0]?.messages?.[0]?.role).toBe('user');

@@ -53,7 +53,10 @@ describe('citation markers', () => {
     expect(normaliseCitationMarkers('Array a[0] and year [2019].', 3)).toEqual({ text: 'Array a[0] and year [2019].', order: [] });
     expect(normaliseCitationMarkers('Claim three [0].', 2).text).toBe('Claim three [0].');
     // A range wider than MAX_RANGE is text even when it starts at a valid passage number.
-    expect(normaliseCitationMarkers('Rated on a scale [1-30] by critics [2].', 5)).toEqual({ text: 'Rated on a scale [1-30] by critics [1].', order: [2] });
+    expect(normaliseCitationMarkers('Rated on a scale [1-30] by critics [2].', 5)).toEqual({
+      text: 'Rated on a scale [1-30] by critics [1].',
+      order: [2],
+    });
   });
 
   it('keeps a non-citation group but still normalises the citations next to it', () => {
@@ -104,7 +107,10 @@ describe('quote selection', () => {
 
 describe('sentences', () => {
   it('does not split at abbreviations', () => {
-    expect(splitSentences('U.S. officials met Mr. Lacroix. Then they left.')).toEqual(['U.S. officials met Mr. Lacroix.', 'Then they left.']);
+    expect(splitSentences('U.S. officials met Mr. Lacroix. Then they left.')).toEqual([
+      'U.S. officials met Mr. Lacroix.',
+      'Then they left.',
+    ]);
   });
 
   it('sentenceSpans gives offsets of the same sentences, title abbreviations re-joined', () => {
@@ -139,7 +145,12 @@ describe('condensing', () => {
 
   it('takes names, numbers and quoted phrases as key terms', () => {
     expect(keyTerms('Who is Kolokoltsev meeting at the UN?')).toEqual(['Kolokoltsev', 'UN']);
-    expect(keyTerms('What did Volk say about "Russophobic sentiments" in 2024?')).toEqual(['"Russophobic sentiments"', 'Volk', 'Russophobic', '2024']);
+    expect(keyTerms('What did Volk say about "Russophobic sentiments" in 2024?')).toEqual([
+      '"Russophobic sentiments"',
+      'Volk',
+      'Russophobic',
+      '2024',
+    ]);
     expect(keyTerms('what sanctions were announced?')).toEqual(['sanctions', 'announced']);
   });
 

@@ -153,7 +153,10 @@ describe('single files and edge cases', () => {
   it('keeps both articles when two files share a name but not an extension', async () => {
     await writeFiles(dir, { 'a.txt': body('text'), 'a.md': body('markdown') });
     const r = await loadArticles(dir);
-    expect(r.articles.map((a) => [a.id, a.path])).toEqual([['a', 'a.md'], ['a-2', 'a.txt']]);
+    expect(r.articles.map((a) => [a.id, a.path])).toEqual([
+      ['a', 'a.md'],
+      ['a-2', 'a.txt'],
+    ]);
     expect(r.warnings).toEqual([{ file: 'a.txt', reason: 'id "a" is already used by a.md; using "a-2"' }]);
   });
 
@@ -164,7 +167,11 @@ describe('single files and edge cases', () => {
   });
 
   it('decodes an HTML page in its declared legacy charset', async () => {
-    const html = Buffer.concat([Buffer.from('<html><head><meta charset="windows-1252"></head><body><p>'), Buffer.from(`Caf\xe9 ${body('charset')}`, 'latin1'), Buffer.from('</p></body></html>')]);
+    const html = Buffer.concat([
+      Buffer.from('<html><head><meta charset="windows-1252"></head><body><p>'),
+      Buffer.from(`Caf\xe9 ${body('charset')}`, 'latin1'),
+      Buffer.from('</p></body></html>'),
+    ]);
     const r = await parseArticleFile('legacy.html', new Uint8Array(html));
     expect(r.articles[0]!.text).toBe(`Café ${body('charset')}`);
   });

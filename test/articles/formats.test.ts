@@ -197,7 +197,14 @@ describe('html', () => {
 describe('pdf', () => {
   it('extracts the text of a hand-made PDF with paragraphs and the metadata title', async () => {
     const pdf = makePdf(
-      ['Mayor opens new bridge', '', 'The mayor opened the new bridge (the longest) on Monday,', 'saying it would cut travel times.', '', 'Work began in 2021.'],
+      [
+        'Mayor opens new bridge',
+        '',
+        'The mayor opened the new bridge (the longest) on Monday,',
+        'saying it would cut travel times.',
+        '',
+        'Work began in 2021.',
+      ],
       { title: 'Bridge opens' },
     );
     const { articles, skipped } = await parseArticleFile('docs/bridge.pdf', pdf);
@@ -230,8 +237,19 @@ describe('json and jsonl', () => {
     const { articles, skipped, warnings } = await parseArticleFile('feed/items.json', enc(JSON.stringify(records)));
     expect(skipped).toEqual([]);
     expect(warnings).toEqual([]);
-    expect(articles.map((a) => a.id)).toEqual(['feed/items/first-story', 'feed/items/second-story', 'feed/items/3', 'feed/items/first-story-2']);
-    expect(articles[0]).toMatchObject({ title: 'First story', date: '2024-01-02', url: 'https://ex.example/news/first-story.html', source: 'Ex', path: 'feed/items.json' });
+    expect(articles.map((a) => a.id)).toEqual([
+      'feed/items/first-story',
+      'feed/items/second-story',
+      'feed/items/3',
+      'feed/items/first-story-2',
+    ]);
+    expect(articles[0]).toMatchObject({
+      title: 'First story',
+      date: '2024-01-02',
+      url: 'https://ex.example/news/first-story.html',
+      source: 'Ex',
+      path: 'feed/items.json',
+    });
     expect(articles[1]!.date).toBe('2024-02-03');
     expect(articles[2]!.title).toBe('The council met on Tuesday to discuss three.');
   });

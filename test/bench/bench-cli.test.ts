@@ -39,20 +39,24 @@ describe('npm run bench -- --quick', () => {
     writeFiles(articles, CORPUS);
     for (const f of fs.readdirSync(path.join(ROOT, 'seeds'))) fs.copyFileSync(path.join(ROOT, 'seeds', f), path.join(articles, f));
     const out = path.join(root, 'report.json');
-    const result = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'bench', '--quick', '--articles', articles, '--out', out], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
-        EMBEDDING_MODEL: FIXTURE_MODEL_ID,
-        ALLOW_REMOTE_MODELS: 'false',
-        EMBEDDING_QUANTIZED: 'false',
-        MODEL_CACHE_DIR: path.join(root, 'cache'),
-        LOG_LEVEL: 'warn',
+    const result = await run(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'bench', '--quick', '--articles', articles, '--out', out],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
+          EMBEDDING_MODEL: FIXTURE_MODEL_ID,
+          ALLOW_REMOTE_MODELS: 'false',
+          EMBEDDING_QUANTIZED: 'false',
+          MODEL_CACHE_DIR: path.join(root, 'cache'),
+          LOG_LEVEL: 'warn',
+        },
+        timeout: 170_000,
+        maxBuffer: 20_000_000,
       },
-      timeout: 170_000,
-      maxBuffer: 20_000_000,
-    });
+    );
     stdout = result.stdout;
     report = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
   }, 180_000);
@@ -62,7 +66,18 @@ describe('npm run bench -- --quick', () => {
   });
 
   it('records the run, the machine and the settings', () => {
-    for (const key of ['kind', 'version', 'startedAt', 'finishedAt', 'seconds', 'quick', 'args', 'warnings', 'loadAverage.start', 'loadAverage.end']) {
+    for (const key of [
+      'kind',
+      'version',
+      'startedAt',
+      'finishedAt',
+      'seconds',
+      'quick',
+      'args',
+      'warnings',
+      'loadAverage.start',
+      'loadAverage.end',
+    ]) {
       expect(at(report, key), key).toBeDefined();
     }
     expect(report.quick).toBe(true);
@@ -79,10 +94,27 @@ describe('npm run bench -- --quick', () => {
     expect(at(report, 'indexing.status')).toBe('ok');
     expect(at(report, 'indexing.dense')).toBe(true);
     expect(at(report, 'indexing.articles')).toBe(Object.keys(CORPUS).length + fs.readdirSync(path.join(ROOT, 'seeds')).length);
-    for (const key of ['seconds', 'articlesPerSecond', 'chunksPerSecond', 'embedChunksPerSecond', 'peakRssBytes', 'phases.parse', 'phases.chunk', 'phases.embed', 'phases.index']) {
+    for (const key of [
+      'seconds',
+      'articlesPerSecond',
+      'chunksPerSecond',
+      'embedChunksPerSecond',
+      'peakRssBytes',
+      'phases.parse',
+      'phases.chunk',
+      'phases.embed',
+      'phases.index',
+    ]) {
       expect(typeof at(report, `indexing.full.${key}`), key).toBe('number');
     }
-    for (const key of ['noChange.seconds', 'noChange.ratio', 'changed.seconds', 'changed.ratio', 'changed.articlesEdited', 'changed.share']) {
+    for (const key of [
+      'noChange.seconds',
+      'noChange.ratio',
+      'changed.seconds',
+      'changed.ratio',
+      'changed.articlesEdited',
+      'changed.share',
+    ]) {
       expect(typeof at(report, `indexing.${key}`), key).toBe('number');
     }
     // A number on Linux (from /proc/stat), null elsewhere; present either way.
@@ -100,7 +132,19 @@ describe('npm run bench -- --quick', () => {
       for (const stage of ['queryEmbed', 'dense', 'denseTop10', 'lexical', 'fuse', 'total']) {
         for (const k of SUMMARY) expect(typeof at(s, `latencyMs.${stage}.${k}`), `${stage}.${k}`).toBe('number');
       }
-      for (const key of ['recallAt10', 'recallQueries', 'modelLoadSeconds', 'rssBaseBytes', 'rssModelBytes', 'rssReadyBytes', 'peakRssBytes', 'build.seconds', 'build.peakRssBytes', 'build.indexBytes', 'exactSearchMs.p50']) {
+      for (const key of [
+        'recallAt10',
+        'recallQueries',
+        'modelLoadSeconds',
+        'rssBaseBytes',
+        'rssModelBytes',
+        'rssReadyBytes',
+        'peakRssBytes',
+        'build.seconds',
+        'build.peakRssBytes',
+        'build.indexBytes',
+        'exactSearchMs.p50',
+      ]) {
         expect(typeof at(s, key), key).toBe('number');
       }
       expect(s.otherCpuCores).not.toBeUndefined();
@@ -115,7 +159,14 @@ describe('npm run bench -- --quick', () => {
     expect(variants.map((v) => v.name)).toEqual(['bot-only', 'bot+answering']);
     for (const v of variants) {
       expect(typeof v.peakRssBytes).toBe('number');
-      expect(v.runs.map((r) => `${r.load}:${r.chats}`)).toEqual(['saturated:1', 'saturated:10', 'saturated:100', 'paced:1', 'paced:10', 'paced:100']);
+      expect(v.runs.map((r) => `${r.load}:${r.chats}`)).toEqual([
+        'saturated:1',
+        'saturated:10',
+        'saturated:100',
+        'paced:1',
+        'paced:10',
+        'paced:100',
+      ]);
       for (const r of v.runs) {
         expect(r.errors).toBe(0);
         expect(r.otherCpuCores).not.toBeUndefined();

@@ -61,13 +61,34 @@ describe('recallAtK', () => {
   it('is the share of the true top k that was found', () => {
     expect(recallAtK(exact, exact, 4)).toBe(1);
     // Found 1, 2 and 4 of the true top 4 {1, 2, 3, 4}; label 9 (0.5 < the 4th score 0.6) is a miss.
-    expect(recallAtK([{ label: 1, score: 0.9 }, { label: 2, score: 0.8 }, { label: 9, score: 0.5 }, { label: 4, score: 0.6 }], exact, 4)).toBe(0.75);
+    expect(
+      recallAtK(
+        [
+          { label: 1, score: 0.9 },
+          { label: 2, score: 0.8 },
+          { label: 9, score: 0.5 },
+          { label: 4, score: 0.6 },
+        ],
+        exact,
+        4,
+      ),
+    ).toBe(0.75);
     expect(recallAtK([{ label: 9, score: 0.1 }], exact, 2)).toBe(0);
   });
 
   it('only looks at the first k of each list', () => {
     // True top 2 is {1, 2}; the approximate top 2 is {1, 3}.
-    expect(recallAtK([{ label: 1, score: 0.9 }, { label: 3, score: 0.7 }, { label: 2, score: 0.8 }], exact, 2)).toBe(0.5);
+    expect(
+      recallAtK(
+        [
+          { label: 1, score: 0.9 },
+          { label: 3, score: 0.7 },
+          { label: 2, score: 0.8 },
+        ],
+        exact,
+        2,
+      ),
+    ).toBe(0.5);
   });
 
   it('counts a point tied with the k-th true neighbour as found', () => {
@@ -77,13 +98,40 @@ describe('recallAtK', () => {
       { label: 3, score: 0.5 },
     ];
     // Exact search kept label 2 at the boundary; the index returned label 3 with the same score.
-    expect(recallAtK([{ label: 1, score: 0.9 }, { label: 3, score: 0.5 }], tied, 2)).toBe(1);
+    expect(
+      recallAtK(
+        [
+          { label: 1, score: 0.9 },
+          { label: 3, score: 0.5 },
+        ],
+        tied,
+        2,
+      ),
+    ).toBe(1);
     // A slightly worse point is not a tie.
-    expect(recallAtK([{ label: 1, score: 0.9 }, { label: 7, score: 0.49 }], tied, 2)).toBe(0.5);
+    expect(
+      recallAtK(
+        [
+          { label: 1, score: 0.9 },
+          { label: 7, score: 0.49 },
+        ],
+        tied,
+        2,
+      ),
+    ).toBe(0.5);
   });
 
   it('does not count a label twice, and shrinks the denominator for tiny indexes', () => {
-    expect(recallAtK([{ label: 1, score: 0.9 }, { label: 1, score: 0.9 }], exact.slice(0, 2), 2)).toBe(0.5);
+    expect(
+      recallAtK(
+        [
+          { label: 1, score: 0.9 },
+          { label: 1, score: 0.9 },
+        ],
+        exact.slice(0, 2),
+        2,
+      ),
+    ).toBe(0.5);
     // Only 2 points exist: finding both is full recall at k = 10.
     expect(recallAtK(exact.slice(0, 2), exact.slice(0, 2), 10)).toBe(1);
     expect(recallAtK([], [], 10)).toBe(1);

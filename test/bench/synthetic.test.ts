@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { chunkArticle } from '../../src/chunking/index.js';
 import { approximateTokenCounter } from '../../src/embedding/index.js';
-import { createRng, sentencePool, SyntheticSpace, syntheticArticles, syntheticEmbedder, syntheticQuestions } from '../../src/bench/synthetic.js';
+import {
+  createRng,
+  sentencePool,
+  SyntheticSpace,
+  syntheticArticles,
+  syntheticEmbedder,
+  syntheticQuestions,
+} from '../../src/bench/synthetic.js';
 import type { Article } from '../../src/types.js';
 
 const SENTENCES = [

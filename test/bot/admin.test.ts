@@ -73,7 +73,9 @@ describe('reindexing', () => {
     expect(progress!.versions[0]).toBe('Reindex started…');
     expect(progress!.versions.some((v) => /^Reindex: embedding \d+\/9…$/.test(v))).toBe(true);
     expect(progress!.text).toBe('Reindex finished.');
-    expect(textOf(done!)).toMatch(/^Reindex done in \d+\.\d s\nadded 1 · changed 2 · removed 1 · unchanged 5 · skipped 1\nIndex: 8 articles, 30 chunks/);
+    expect(textOf(done!)).toMatch(
+      /^Reindex done in \d+\.\d s\nadded 1 · changed 2 · removed 1 · unchanged 5 · skipped 1\nIndex: 8 articles, 30 chunks/,
+    );
     expect(textOf(done!)).toContain('Skipped\n• scan<1>.pdf: encrypted & cannot be read');
   });
 
@@ -92,7 +94,12 @@ describe('reindexing', () => {
     expect(textOf(answer!)).toContain('Mayor Alice Park');
     release();
     await chat.waitForReplies(1);
-    expect(library.callsOf('reindex').slice(before).map((c) => c.args)).toEqual([[{ full: true }]]);
+    expect(
+      library
+        .callsOf('reindex')
+        .slice(before)
+        .map((c) => c.args),
+    ).toEqual([[{ full: true }]]);
     expect(progress!.text).toBe('Full reindex finished.');
   });
 

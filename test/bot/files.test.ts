@@ -41,6 +41,8 @@ it('aborts the request when the declared size is over the limit', async () => {
 
 it('aborts the request when the response is not ok', async () => {
   const { apiRoot, closed } = await endlessServer(502, 50_000_000);
-  await expect(downloadFile({ apiRoot, token: 't', timeoutMs: 30_000 }, 'documents/x.txt', 1000)).rejects.toThrow('Telegram file download failed (HTTP 502).');
+  await expect(downloadFile({ apiRoot, token: 't', timeoutMs: 30_000 }, 'documents/x.txt', 1000)).rejects.toThrow(
+    'Telegram file download failed (HTTP 502).',
+  );
   expect(await hungUpWithin(closed, 1000)).toBe(true);
 });

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, htmlToPlain, renderAnswerHtml, renderQuotesHtml, renderSummaryHtml, splitHtml, splitPlain } from '../../src/bot/format.js';
+import {
+  escapeHtml,
+  htmlToPlain,
+  renderAnswerHtml,
+  renderQuotesHtml,
+  renderSummaryHtml,
+  splitHtml,
+  splitPlain,
+} from '../../src/bot/format.js';
 import { EXTRACTIVE_LABEL, NOTE_NO_LLM } from '../../src/answering/extractive.js';
 import { checkTelegramHtml } from '../support/telegram-html.js';
 import { FAKE_ARTICLES, citationOf, makeAnswer, summary } from '../support/telegram-fakes.js';
@@ -24,7 +32,9 @@ describe('rendering answers', () => {
   it('renders the answer text with its [n] markers and a Sources block with linked title and date', () => {
     const html = renderAnswerHtml(makeAnswer({ text: 'The mayor asked for barriers [1].', citations: [citationOf(1, flood)] }));
     expect(html).toContain('The mayor asked for barriers [1].');
-    expect(html).toContain('<b>Sources</b>\n[1] <a href="https://news.example/flood-barriers">Mayor Alice Park asks council for flood barriers</a> · 2024-03-02');
+    expect(html).toContain(
+      '<b>Sources</b>\n[1] <a href="https://news.example/flood-barriers">Mayor Alice Park asks council for flood barriers</a> · 2024-03-02',
+    );
     expect(visible(html)).toContain('Sources');
   });
 
@@ -52,7 +62,9 @@ describe('rendering answers', () => {
   });
 
   it('keeps not-covered answers plain: no markup, no Sources', () => {
-    const html = renderAnswerHtml(makeAnswer({ text: 'Nothing on <that> & more.', mode: 'not-covered', citations: [citationOf(1, flood)] }));
+    const html = renderAnswerHtml(
+      makeAnswer({ text: 'Nothing on <that> & more.', mode: 'not-covered', citations: [citationOf(1, flood)] }),
+    );
     expect(html).toBe('Nothing on &lt;that&gt; &amp; more.');
   });
 

@@ -43,8 +43,12 @@ describe('questions in a private chat', () => {
     await chat.send('What did the mayor ask the council for?');
     const [reply] = await chat.waitForReplies(1);
     expect(reply!.parse_mode).toBe('HTML');
-    expect(reply!.text).toContain('<a href="https://news.example/flood-barriers">Mayor Alice Park asks council for flood barriers</a> · 2024-03-02');
-    expect(textOf(reply!)).toMatch(/12 million dollars .*\[1\]\n\nSources\n\[1\] Mayor Alice Park asks council for flood barriers · 2024-03-02$/s);
+    expect(reply!.text).toContain(
+      '<a href="https://news.example/flood-barriers">Mayor Alice Park asks council for flood barriers</a> · 2024-03-02',
+    );
+    expect(textOf(reply!)).toMatch(
+      /12 million dollars .*\[1\]\n\nSources\n\[1\] Mayor Alice Park asks council for flood barriers · 2024-03-02$/s,
+    );
     expect(hasButton(reply!, 'Show quotes')).toBe(true);
     expect(answerer.calls.at(-1)).toEqual({ question: 'What did the mayor ask the council for?', history: [] });
     // "typing" was attempted although the emulator refuses it; the answer still came.
@@ -81,10 +85,12 @@ describe('questions in a private chat', () => {
     // The next message without a reply continues along the branch the user picked.
     await chat.send('And when did they decide?');
     await chat.waitForReplies(1);
-    expect(answerer.calls.at(-1)!.history.filter((t) => t.role === 'user').map((t) => t.content)).toEqual([
-      'What did coach Ben Ortiz want?',
-      'What did he want?',
-    ]);
+    expect(
+      answerer.calls
+        .at(-1)!
+        .history.filter((t) => t.role === 'user')
+        .map((t) => t.content),
+    ).toEqual(['What did coach Ben Ortiz want?', 'What did he want?']);
   });
 
   it('/reset forgets the conversation', async () => {
@@ -123,7 +129,10 @@ describe('questions in a private chat', () => {
 
   it('splits a long answer into several valid messages on paragraph boundaries', async () => {
     const chat = newChat();
-    const paragraphs = Array.from({ length: 24 }, (_, i) => `Paragraph ${i + 1}: the council debated <item ${i}> & its cost [${(i % 2) + 1}]. ` + 'More detail. '.repeat(30));
+    const paragraphs = Array.from(
+      { length: 24 },
+      (_, i) => `Paragraph ${i + 1}: the council debated <item ${i}> & its cost [${(i % 2) + 1}]. ` + 'More detail. '.repeat(30),
+    );
     answerer.respond = () =>
       makeAnswer({ text: paragraphs.join('\n\n'), citations: [citationOf(1, FAKE_ARTICLES[0]!), citationOf(2, FAKE_ARTICLES[2]!)] });
     await chat.send('Tell me everything about the council.');

@@ -46,7 +46,11 @@ beforeAll(async () => {
   writeFiles(path.join(root, 'articles'), CORPUS);
   writeFiles(path.join(root, 'articles'), {
     'seed.txt': fs.readFileSync('seeds/000_cc2b64a9889106ac.txt'),
-    'markup.md': mdArticle('Council bans <b>bold</b> signs & banners', '2024-06-22', 'The council banned <b>bold</b> shop signs & banners on the high street, citing "visual clutter" <script>alert(1)</script>.'),
+    'markup.md': mdArticle(
+      'Council bans <b>bold</b> signs & banners',
+      '2024-06-22',
+      'The council banned <b>bold</b> shop signs & banners on the high street, citing "visual clutter" <script>alert(1)</script>.',
+    ),
   });
   fake = await startFakeOpenAI();
   fake.setHandler((req) => llm(req as ChatRequest));
@@ -136,7 +140,8 @@ describe('bot over the real stack', () => {
   it('lets an admin upload a document, and the next answer cites it', async () => {
     const chat = h.privateChat(ADMIN);
     chat.skipSeen();
-    const body = 'date 2024-07-09\nThe ferry company Blue Wake ordered three electric ferries for the lake crossing, to be delivered in 2026.';
+    const body =
+      'date 2024-07-09\nThe ferry company Blue Wake ordered three electric ferries for the lake crossing, to be delivered in 2026.';
     await chat.sendDocument({ fileName: 'ferries.txt', bytes: new TextEncoder().encode(body), mimeType: 'text/plain' });
     await chat.waitForNew((m) => /ferries/i.test(textOf(m)) && /add/i.test(textOf(m)), 20_000, 'the upload confirmation');
     const asker = h.privateChat(++user);
@@ -146,7 +151,11 @@ describe('bot over the real stack', () => {
   });
 
   it('splits an answer longer than 4096 characters into valid messages', async () => {
-    fake.setHandler((req) => (isCondense(req as ChatRequest) ? lastUserMessage(req as ChatRequest) : Array.from({ length: 60 }, (_, i) => `Paragraph ${i}: the volcano on Tamuna erupted & lava reached the coast [1].`).join('\n\n')));
+    fake.setHandler((req) =>
+      isCondense(req as ChatRequest)
+        ? lastUserMessage(req as ChatRequest)
+        : Array.from({ length: 60 }, (_, i) => `Paragraph ${i}: the volcano on Tamuna erupted & lava reached the coast [1].`).join('\n\n'),
+    );
     try {
       const chat = h.privateChat(++user);
       await chat.send('Tell me everything about the volcano eruption on Tamuna');
@@ -164,7 +173,8 @@ describe('bot over the real stack', () => {
   });
 
   it('never shows the API key or the bot token in any message or log line', async () => {
-    const everything = JSON.stringify(h.callsOf('sendMessage')) + JSON.stringify(h.callsOf('editMessageText')) + JSON.stringify(h.logEvents());
+    const everything =
+      JSON.stringify(h.callsOf('sendMessage')) + JSON.stringify(h.callsOf('editMessageText')) + JSON.stringify(h.logEvents());
     expect(everything).not.toContain('sk-test-secret-key-123456');
     expect(everything).not.toContain(h.token);
   });

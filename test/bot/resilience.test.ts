@@ -33,7 +33,11 @@ describe('formatting refused by Telegram', () => {
     const refuseFirstHtml: Transformer = async (prev, method, payload, signal) => {
       if (method === 'sendMessage' && (payload as { parse_mode?: string }).parse_mode === 'HTML' && refused === 0) {
         refused++;
-        return { ok: false, error_code: 400, description: "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 3" };
+        return {
+          ok: false,
+          error_code: 400,
+          description: 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 3',
+        };
       }
       return prev(method, payload, signal);
     };
@@ -43,7 +47,9 @@ describe('formatting refused by Telegram', () => {
     const [reply] = await chat.waitForReplies(1);
     expect(refused).toBe(1);
     expect(reply!.parse_mode).toBeUndefined();
-    expect(reply!.text).toMatch(/12 million dollars .*\[1\]\n\nSources\n\[1\] Mayor Alice Park asks council for flood barriers \(https:\/\/news\.example\/flood-barriers\) · 2024-03-02$/s);
+    expect(reply!.text).toMatch(
+      /12 million dollars .*\[1\]\n\nSources\n\[1\] Mayor Alice Park asks council for flood barriers \(https:\/\/news\.example\/flood-barriers\) · 2024-03-02$/s,
+    );
     expect(reply!.reply_markup?.inline_keyboard.flat().map((b) => b.text)).toEqual(['Show quotes']);
     expect(h.logEvents().filter((e) => e.event === 'bot.html_rejected')).toHaveLength(1);
   });
@@ -56,7 +62,10 @@ describe('Telegram flood limits', () => {
     h.faults.push((method, payload) => {
       if (method !== 'sendMessage' || payload.chat_id !== 7010 || limited) return undefined;
       limited = true;
-      return { status: 429, body: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } } };
+      return {
+        status: 429,
+        body: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } },
+      };
     });
     const chat = h.privateChat(7010);
     await chat.send('What did the mayor ask the council for?');
@@ -109,7 +118,10 @@ describe('rate limit', () => {
     expect(replies.find((r) => r.text.includes('faster'))!.text).toBe(
       "You're sending messages faster than I can answer (limit: 2 per minute). Please wait a minute, then ask again.",
     );
-    expect(answerer.calls.map((c) => c.question)).toEqual(['What did the mayor ask the council for? (0)', 'What did the mayor ask the council for? (1)']);
+    expect(answerer.calls.map((c) => c.question)).toEqual([
+      'What did the mayor ask the council for? (0)',
+      'What did the mayor ask the council for? (1)',
+    ]);
     // Other users are not affected.
     const other = h.privateChat(7004);
     await other.send('What did the mayor ask the council for?');
@@ -168,7 +180,14 @@ describe('lifecycle', () => {
     const { h } = await start();
     h.faults.push((method) =>
       method === 'getUpdates'
-        ? { status: 409, body: { ok: false, error_code: 409, description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running' } }
+        ? {
+            status: 409,
+            body: {
+              ok: false,
+              error_code: 409,
+              description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running',
+            },
+          }
         : undefined,
     );
     expect(await h.handle.finished).toBe('conflict');

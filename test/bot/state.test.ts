@@ -101,7 +101,11 @@ describe('conversation memory', () => {
     say(store(), 1, 'before restart', 10);
     state.close();
     state = openStateDb(dir);
-    expect(store().contextFor(1).history.map((t) => t.content)).toEqual(['before restart', 'answer to before restart']);
+    expect(
+      store()
+        .contextFor(1)
+        .history.map((t) => t.content),
+    ).toEqual(['before restart', 'answer to before restart']);
   });
 
   it('ignores writes after the database is closed instead of throwing', () => {

@@ -19,7 +19,12 @@ describe('with drafts available', () => {
   let nextUser = 2000;
 
   beforeAll(async () => {
-    h = await TelegramHarness.start({ answerer, library: new FakeLibrary(), config: { adminUserIds: [42, 43] }, tuning: { typingIntervalMs: 100 } });
+    h = await TelegramHarness.start({
+      answerer,
+      library: new FakeLibrary(),
+      config: { adminUserIds: [42, 43] },
+      tuning: { typingIntervalMs: 100 },
+    });
   });
   afterAll(async () => h?.stop());
   beforeEach(() => {
@@ -122,7 +127,9 @@ describe('without drafts (the emulator refuses sendMessageDraft)', () => {
     expect(final.versions[0]).toMatch(/ …$/);
     expect(final.parse_mode).toBe('HTML');
     expect(final.reply_markup?.inline_keyboard.flat().map((b) => b.text)).toEqual(['Show quotes']);
-    const previewEdits = h.callsOf('editMessageText').filter((c) => c.payload.chat_id === chat.chat.id && c.payload.parse_mode === undefined);
+    const previewEdits = h
+      .callsOf('editMessageText')
+      .filter((c) => c.payload.chat_id === chat.chat.id && c.payload.parse_mode === undefined);
     expect(previewEdits.length).toBeGreaterThanOrEqual(1);
     const sent = h.callsOf('sendMessage').find((c) => c.payload.chat_id === chat.chat.id)!;
     const times = [sent.at, ...previewEdits.map((c) => c.at)];

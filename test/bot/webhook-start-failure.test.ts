@@ -34,7 +34,12 @@ async function canListen(port: number): Promise<boolean> {
 
 it('closes the webhook server and the state database when setWebhook fails', async () => {
   h.faults.push((method) =>
-    method === 'setWebhook' ? { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: bad webhook: HTTPS url must be provided for webhook' } } : undefined,
+    method === 'setWebhook'
+      ? {
+          status: 400,
+          body: { ok: false, error_code: 400, description: 'Bad Request: bad webhook: HTTPS url must be provided for webhook' },
+        }
+      : undefined,
   );
   const port = await freePort();
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bot-state-'));

@@ -33,7 +33,13 @@ function post(body: unknown, secret?: string, path = '/telegram/hook'): Promise<
 }
 const update = (text: string) => ({
   update_id: updateId++,
-  message: { message_id: 1000 + updateId, date: Math.floor(Date.now() / 1000), chat: { id: 8001, type: 'private', first_name: 'W' }, from: { id: 8001, is_bot: false, first_name: 'W' }, text },
+  message: {
+    message_id: 1000 + updateId,
+    date: Math.floor(Date.now() / 1000),
+    chat: { id: 8001, type: 'private', first_name: 'W' },
+    from: { id: 8001, is_bot: false, first_name: 'W' },
+    text,
+  },
 });
 
 it('registers the webhook URL with its secret token instead of polling', () => {

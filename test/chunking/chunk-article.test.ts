@@ -103,7 +103,9 @@ describe('overlap', () => {
   it('repeats the last two sentences with overlap 2', () => {
     const chunks = chunkArticle(a, { maxTokens: 64, overlapSentences: 2, counter: wordCounter });
     for (let i = 1; i < chunks.length; i++) {
-      const lastTwo = (sentences(chunks[i - 1]?.text ?? '').slice(-2)).join(' ');
+      const lastTwo = sentences(chunks[i - 1]?.text ?? '')
+        .slice(-2)
+        .join(' ');
       expect(chunks[i]?.text.startsWith(lastTwo + ' ')).toBe(true);
     }
   });
@@ -125,10 +127,7 @@ describe('overlap', () => {
 
 describe('title abbreviations', () => {
   // Node's ICU segmenter ends a sentence after "Mr."; the chunker must not cut there.
-  const text = Array.from(
-    { length: 24 },
-    (_, i) => `Talks ${i} were held with Mr. Lacroix and Dr. Volk in the city today.`,
-  ).join(' ');
+  const text = Array.from({ length: 24 }, (_, i) => `Talks ${i} were held with Mr. Lacroix and Dr. Volk in the city today.`).join(' ');
   const a = article(text);
 
   for (const overlapSentences of [0, 1, 2]) {

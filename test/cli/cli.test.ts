@@ -40,7 +40,11 @@ function cli(args: string[], extra: Record<string, string> = {}) {
   });
 }
 
-function chat(lines: string[], extra: Record<string, string> = {}, command = 'chat'): Promise<{ stdout: string; stderr: string; code: number | null }> {
+function chat(
+  lines: string[],
+  extra: Record<string, string> = {},
+  command = 'chat',
+): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', TSX, path.resolve('src/cli/main.ts'), command], { env: env(extra), cwd: root });
     let stdout = '';
@@ -91,7 +95,10 @@ describe('cli', () => {
   it('ask uses the LLM when OPENAI_BASE_URL is set, with the sources in the prompt', async () => {
     fake.reset();
     fake.setHandler(() => 'Kolokoltsev is meeting Jean-Pierre Lacroix, the UN peacekeeping chief [1].');
-    const { stdout } = await cli(['ask', 'Who is Kolokoltsev meeting at the UN?'], { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test-123456' });
+    const { stdout } = await cli(['ask', 'Who is Kolokoltsev meeting at the UN?'], {
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'sk-test-123456',
+    });
     expect(stdout).toContain('Kolokoltsev is meeting Jean-Pierre Lacroix, the UN peacekeeping chief [1].');
     expect(stdout).not.toContain('Extracted');
     const prompt = JSON.stringify(fake.chatRequests().at(-1));

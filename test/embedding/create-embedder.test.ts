@@ -23,7 +23,12 @@ describe('createEmbedder', () => {
   });
 
   it('loads the configured transformers model from LOCAL_MODEL_DIR', async () => {
-    const c = config({ EMBEDDING_MODEL: FIXTURE_MODEL_ID, LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR, ALLOW_REMOTE_MODELS: 'false', EMBEDDING_POOLING: 'cls' });
+    const c = config({
+      EMBEDDING_MODEL: FIXTURE_MODEL_ID,
+      LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
+      ALLOW_REMOTE_MODELS: 'false',
+      EMBEDDING_POOLING: 'cls',
+    });
     const { embedder, warning } = await createEmbedder(c.embedding, c.llm);
     expect(warning).toBeUndefined();
     expect(embedder?.id).toBe(`transformers:${FIXTURE_MODEL_ID}?pooling=cls`);
@@ -34,7 +39,11 @@ describe('createEmbedder', () => {
     const consoleSpies = [vi.spyOn(console, 'warn'), vi.spyOn(console, 'error'), vi.spyOn(console, 'log')];
     const lines: string[] = [];
     const c = config({ EMBEDDING_MODEL: 'Xenova/bge-small-en-v1.5', LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR, ALLOW_REMOTE_MODELS: 'false' });
-    const result = await createEmbedder(c.embedding, c.llm, createLogger('info', [], (l) => lines.push(l)));
+    const result = await createEmbedder(
+      c.embedding,
+      c.llm,
+      createLogger('info', [], (l) => lines.push(l)),
+    );
     expect(result.embedder).toBeNull();
     const warning = result.warning ?? '';
     expect(warning).toContain('Xenova/bge-small-en-v1.5');
@@ -58,7 +67,12 @@ describe('createEmbedder', () => {
 
   it('degrades with a clear line when the OpenAI-compatible server is unreachable', async () => {
     const port = await closedPort();
-    const c = config({ EMBEDDING_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-test-secret-key', OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`, LLM_MAX_RETRIES: '0' });
+    const c = config({
+      EMBEDDING_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'sk-test-secret-key',
+      OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
+      LLM_MAX_RETRIES: '0',
+    });
     const { embedder, warning } = await createEmbedder(c.embedding, c.llm);
     expect(embedder).toBeNull();
     expect(warning).toContain(`http://127.0.0.1:${port}/v1`);

@@ -4,34 +4,53 @@ import { knownModelProfile, resolveModelProfile } from '../../src/embedding/mode
 const BGE_PREFIX = 'Represent this sentence for searching relevant passages: ';
 
 describe('model profiles', () => {
-  it.each(['Xenova/bge-small-en-v1.5', 'Xenova/bge-base-en-v1.5', 'BAAI/bge-small-en-v1.5', 'BAAI/bge-large-en-v1.5', 'Xenova/bge-small-en'])(
-    '%s uses CLS pooling and the bge query instruction, no passage prefix',
+  it.each([
+    'Xenova/bge-small-en-v1.5',
+    'Xenova/bge-base-en-v1.5',
+    'BAAI/bge-small-en-v1.5',
+    'BAAI/bge-large-en-v1.5',
+    'Xenova/bge-small-en',
+  ])('%s uses CLS pooling and the bge query instruction, no passage prefix', (model) => {
+    expect(resolveModelProfile(model)).toEqual({
+      pooling: 'cls',
+      normalize: true,
+      queryPrefix: BGE_PREFIX,
+      passagePrefix: '',
+      known: true,
+      poolingOverridden: false,
+    });
+  });
+
+  it.each([
+    'Xenova/all-MiniLM-L6-v2',
+    'sentence-transformers/all-MiniLM-L6-v2',
+    'Xenova/all-mpnet-base-v2',
+    'Xenova/paraphrase-multilingual-MiniLM-L12-v2',
+  ])('%s uses mean pooling without prefixes', (model) => {
+    expect(resolveModelProfile(model)).toMatchObject({ pooling: 'mean', normalize: true, queryPrefix: '', passagePrefix: '', known: true });
+  });
+
+  it.each(['Xenova/e5-small-v2', 'Xenova/e5-base-v2', 'intfloat/e5-large', 'Xenova/multilingual-e5-small'])(
+    '%s uses mean pooling with query:/passage: prefixes',
     (model) => {
-      expect(resolveModelProfile(model)).toEqual({
-        pooling: 'cls',
-        normalize: true,
-        queryPrefix: BGE_PREFIX,
-        passagePrefix: '',
+      expect(resolveModelProfile(model)).toMatchObject({
+        pooling: 'mean',
+        queryPrefix: 'query: ',
+        passagePrefix: 'passage: ',
         known: true,
-        poolingOverridden: false,
       });
     },
   );
 
-  it.each(['Xenova/all-MiniLM-L6-v2', 'sentence-transformers/all-MiniLM-L6-v2', 'Xenova/all-mpnet-base-v2', 'Xenova/paraphrase-multilingual-MiniLM-L12-v2'])(
-    '%s uses mean pooling without prefixes',
-    (model) => {
-      expect(resolveModelProfile(model)).toMatchObject({ pooling: 'mean', normalize: true, queryPrefix: '', passagePrefix: '', known: true });
-    },
-  );
-
-  it.each(['Xenova/e5-small-v2', 'Xenova/e5-base-v2', 'intfloat/e5-large', 'Xenova/multilingual-e5-small'])('%s uses mean pooling with query:/passage: prefixes', (model) => {
-    expect(resolveModelProfile(model)).toMatchObject({ pooling: 'mean', queryPrefix: 'query: ', passagePrefix: 'passage: ', known: true });
-  });
-
   it('falls back to mean pooling without prefixes for an unknown model', () => {
     expect(knownModelProfile('someone/custom-encoder')).toBeNull();
-    expect(resolveModelProfile('someone/custom-encoder')).toMatchObject({ pooling: 'mean', queryPrefix: '', passagePrefix: '', known: false, poolingOverridden: false });
+    expect(resolveModelProfile('someone/custom-encoder')).toMatchObject({
+      pooling: 'mean',
+      queryPrefix: '',
+      passagePrefix: '',
+      known: false,
+      poolingOverridden: false,
+    });
   });
 
   it('does not mistake look-alike names for table entries', () => {
@@ -42,7 +61,10 @@ describe('model profiles', () => {
   it('applies EMBEDDING_POOLING and EMBEDDING_QUERY_PREFIX overrides', () => {
     const bgeMean = resolveModelProfile('Xenova/bge-small-en-v1.5', { pooling: 'mean' });
     expect(bgeMean).toMatchObject({ pooling: 'mean', poolingOverridden: true, queryPrefix: BGE_PREFIX });
-    expect(resolveModelProfile('Xenova/bge-small-en-v1.5', { pooling: 'auto' })).toMatchObject({ pooling: 'cls', poolingOverridden: false });
+    expect(resolveModelProfile('Xenova/bge-small-en-v1.5', { pooling: 'auto' })).toMatchObject({
+      pooling: 'cls',
+      poolingOverridden: false,
+    });
     // Asking for what the card already says changes no vector, so it is not an override.
     expect(resolveModelProfile('Xenova/bge-small-en-v1.5', { pooling: 'cls' }).poolingOverridden).toBe(false);
     expect(resolveModelProfile('Xenova/all-MiniLM-L6-v2', { queryPrefix: 'q: ' })).toMatchObject({ queryPrefix: 'q: ', pooling: 'mean' });

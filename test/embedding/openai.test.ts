@@ -38,7 +38,9 @@ beforeAll(async () => {
       const parsed = JSON.parse(body) as { input: string[]; model: string; encoding_format?: string };
       requests.push({ auth: req.headers.authorization, inputs: parsed.input, model: parsed.model });
       if (failWith) {
-        res.writeHead(failWith, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'Incorrect API key provided' } }));
+        res
+          .writeHead(failWith, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { message: 'Incorrect API key provided' } }));
         return;
       }
       // Out of order on purpose: clients must use `index`, not position.
@@ -101,7 +103,9 @@ describe('OpenAI embedder', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
 
-    const err = await createOpenAIEmbedder({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}/v1`, model: 'm', maxRetries: 0 }).catch((e: unknown) => e);
+    const err = await createOpenAIEmbedder({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}/v1`, model: 'm', maxRetries: 0 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toContain(`http://127.0.0.1:${port}/v1`);
     expect((err as Error).message).toContain('could not connect');

@@ -2,7 +2,13 @@ import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTransformersEmbedder, ModelLoadError, type ModelLoadProgress } from '../../src/embedding/transformers.js';
 import type { Embedder } from '../../src/types.js';
-import { ensureFixtureModel, FIXTURE_DIMENSION, FIXTURE_MAX_TOKENS, FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from '../support/fixture-model.js';
+import {
+  ensureFixtureModel,
+  FIXTURE_DIMENSION,
+  FIXTURE_MAX_TOKENS,
+  FIXTURE_MODEL_ID,
+  FIXTURE_MODELS_DIR,
+} from '../support/fixture-model.js';
 import { dot, fixtureAs, maxAbsDiff, meanRows, norm, rawHiddenStates, unit } from './helpers.js';
 
 const BGE_PREFIX = 'Represent this sentence for searching relevant passages: ';
@@ -129,7 +135,9 @@ describe('model card profiles applied end to end', () => {
     const [doc] = await bge.embedDocuments([text]);
     const query = await bge.embedQuery(text);
     expect(maxAbsDiff(doc!, unit((await rawHiddenStates(text, 'Xenova/bge-small-en-v1.5', dir)).rows[0]!))).toBeLessThan(1e-5);
-    expect(maxAbsDiff(query, unit((await rawHiddenStates(BGE_PREFIX + text, 'Xenova/bge-small-en-v1.5', dir)).rows[0]!))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(query, unit((await rawHiddenStates(BGE_PREFIX + text, 'Xenova/bge-small-en-v1.5', dir)).rows[0]!))).toBeLessThan(
+      1e-5,
+    );
     expect(maxAbsDiff(query, doc!)).toBeGreaterThan(1e-2);
     // No passage prefix: the whole model length is available to chunks.
     expect(bge.maxTokens).toBe(FIXTURE_MAX_TOKENS);
@@ -142,7 +150,9 @@ describe('model card profiles applied end to end', () => {
     const text = 'Storm and flood warnings';
     const [doc] = await e5.embedDocuments([text]);
     const query = await e5.embedQuery(text);
-    expect(maxAbsDiff(doc!, unit(meanRows((await rawHiddenStates('passage: ' + text, 'Xenova/e5-small-v2', dir)).rows)))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(doc!, unit(meanRows((await rawHiddenStates('passage: ' + text, 'Xenova/e5-small-v2', dir)).rows)))).toBeLessThan(
+      1e-5,
+    );
     expect(maxAbsDiff(query, unit(meanRows((await rawHiddenStates('query: ' + text, 'Xenova/e5-small-v2', dir)).rows)))).toBeLessThan(1e-5);
     expect(e5.maxTokens).toBe(FIXTURE_MAX_TOKENS - (e5.tokenizer.count('passage: ') - 2));
     expect(e5.maxTokens).toBeLessThan(FIXTURE_MAX_TOKENS);
@@ -166,7 +176,11 @@ describe('loading', () => {
   });
 
   it('fails with a short ModelLoadError for a model that is not available locally', async () => {
-    const err = await createTransformersEmbedder({ model: 'fixture/missing-model', localModelDir: FIXTURE_MODELS_DIR, allowRemoteModels: false }).catch((e: unknown) => e);
+    const err = await createTransformersEmbedder({
+      model: 'fixture/missing-model',
+      localModelDir: FIXTURE_MODELS_DIR,
+      allowRemoteModels: false,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelLoadError);
     expect((err as ModelLoadError).reason).toBe('not found locally and remote downloads are disabled');
     expect((err as Error).message).not.toContain('\n');

@@ -25,10 +25,7 @@ const cite = (n: number, articleId: string, quote: string): Citation => ({ n, ar
 
 describe('citation checks', () => {
   const answer = {
-    passages: [
-      passage('a', 'First sentence here. Second one follows.\n\nThird sentence ends it.'),
-      passage('b', 'Other article text.'),
-    ],
+    passages: [passage('a', 'First sentence here. Second one follows.\n\nThird sentence ends it.'), passage('b', 'Other article text.')],
   };
 
   it('accepts a contiguous quote, whatever the line breaks', () => {
@@ -44,7 +41,11 @@ describe('citation checks', () => {
   });
 
   it('accepts lines without final punctuation joined into one quote', () => {
-    const listing = { passages: [passage('a', 'Conservative Party - 365 seats\n\nLabour Party - 203 seats\n\nThe Blyth Valley seat elected a conservative.')] };
+    const listing = {
+      passages: [
+        passage('a', 'Conservative Party - 365 seats\n\nLabour Party - 203 seats\n\nThe Blyth Valley seat elected a conservative.'),
+      ],
+    };
     const c = cite(1, 'a', 'Conservative Party - 365 seats The Blyth Valley seat elected a conservative.');
     expect(citationIsValid(c, listing)).toBe(true);
     expect(citationIsVerbatim(c, listing)).toBe(false);
@@ -150,7 +151,10 @@ function report(modes: EvalReport['modes'], k = 10): EvalReport {
 
 describe('compareReports', () => {
   it('shows each metric of both reports and the signed difference', () => {
-    const out = compareReports(report({ lexical: metrics('lexical', 0.5) }), report({ lexical: metrics('lexical', 0.6), dense: metrics('dense', 0.4) }, 5));
+    const out = compareReports(
+      report({ lexical: metrics('lexical', 0.5) }),
+      report({ lexical: metrics('lexical', 0.6), dense: metrics('dense', 0.4) }, 5),
+    );
     expect(out).toMatch(/lexical Hit@1\s+50\.0%\s+60\.0%\s+\+10\.0 pt/);
     expect(out).toMatch(/lexical MRR@10\s+0\.500\s+0\.600\s+\+0\.100/);
     expect(out).toMatch(/dense Hit@5\s+—\s+40\.0%/);
@@ -189,8 +193,14 @@ describe('readReport', () => {
 
 describe('formatTable', () => {
   it('aligns the first column left and the others right', () => {
-    expect(formatTable(['mode', 'Hit@1'], [['lexical', '9.0%'], ['dense', '10.0%']])).toBe(
-      ['mode     Hit@1', '-------  -----', 'lexical   9.0%', 'dense    10.0%'].join('\n'),
-    );
+    expect(
+      formatTable(
+        ['mode', 'Hit@1'],
+        [
+          ['lexical', '9.0%'],
+          ['dense', '10.0%'],
+        ],
+      ),
+    ).toBe(['mode     Hit@1', '-------  -----', 'lexical   9.0%', 'dense    10.0%'].join('\n'));
   });
 });

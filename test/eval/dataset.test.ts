@@ -3,7 +3,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadArticles } from '../../src/articles/index.js';
-import { askedAt, historyFor, isAnswerable, loadQuestions, parseQuestions, resolveGold, type EvalQuestion } from '../../src/eval/dataset.js';
+import {
+  askedAt,
+  historyFor,
+  isAnswerable,
+  loadQuestions,
+  parseQuestions,
+  resolveGold,
+  type EvalQuestion,
+} from '../../src/eval/dataset.js';
 import { normaliseWhitespace } from '../../src/eval/metrics.js';
 import type { Article } from '../../src/types.js';
 
@@ -80,7 +88,9 @@ describe('the shipped evaluation set', () => {
   });
 
   it('has a few questions with time expressions', () => {
-    const dated = questions.filter((q) => /\bin (january|february|march|april|may|june|july|august|september|october|november|december) \d{4}\b/i.test(q.question));
+    const dated = questions.filter((q) =>
+      /\bin (january|february|march|april|may|june|july|august|september|october|november|december) \d{4}\b/i.test(q.question),
+    );
     expect(dated.length).toBeGreaterThanOrEqual(2);
   });
 });
@@ -152,7 +162,10 @@ describe('resolveGold', () => {
   ];
 
   it('passes ids through and maps URLs (case, trailing slash and escapes aside) to ids', () => {
-    expect(resolveGold(['b', 'https://news.example/a_story/', 'https://news.example/A%5FStory'], listing)).toEqual({ ids: ['b', 'news/a'], unknown: [] });
+    expect(resolveGold(['b', 'https://news.example/a_story/', 'https://news.example/A%5FStory'], listing)).toEqual({
+      ids: ['b', 'news/a'],
+      unknown: [],
+    });
   });
 
   it('reports references it cannot find', () => {

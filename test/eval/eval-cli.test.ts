@@ -19,15 +19,83 @@ const ARTICLES = path.join(ROOT, 'eval', 'articles');
 // Two standalone questions, a follow-up pair, and one the articles cannot answer.
 const SUBSET = ['q01', 'q12a', 'q12b', 'q52', 'q79'];
 
-const REPORT_FIELDS = ['version', 'timestamp', 'machine', 'config', 'dataset', 'index', 'modes', 'skippedModes', 'answers', 'answersSkipped', 'questions'];
+const REPORT_FIELDS = [
+  'version',
+  'timestamp',
+  'machine',
+  'config',
+  'dataset',
+  'index',
+  'modes',
+  'skippedModes',
+  'answers',
+  'answersSkipped',
+  'questions',
+];
 const MACHINE_FIELDS = ['os', 'arch', 'cpus', 'cpuModel', 'memoryGb', 'node'];
-const CONFIG_FIELDS = ['articlesDir', 'questionsFile', 'indexDir', 'embeddingModel', 'k', 'answerK', 'denseWeight', 'lexicalWeight', 'maxChunksPerArticle', 'chunkMaxTokens', 'rerankModel', 'condense'];
+const CONFIG_FIELDS = [
+  'articlesDir',
+  'questionsFile',
+  'indexDir',
+  'embeddingModel',
+  'k',
+  'answerK',
+  'denseWeight',
+  'lexicalWeight',
+  'maxChunksPerArticle',
+  'chunkMaxTokens',
+  'rerankModel',
+  'condense',
+];
 const DATASET_FIELDS = ['articles', 'chunks', 'questions', 'answerable', 'unanswerable', 'followUps', 'withQuote', 'withAnswer'];
-const MODE_FIELDS = ['mode', 'answerable', 'hitAt1', 'hitAt5', 'hitAt10', 'mrrAt10', 'ndcgAt10', 'withQuote', 'quoteRecall', 'unanswerable', 'unanswerableNotCovered', 'answerableNotCovered', 'latencyMs'];
-const ANSWER_FIELDS = ['answerMode', 'model', 'questions', 'byMode', 'withGoldAnswer', 'correct', 'judgeCorrect', 'judged', 'citations', 'citationValidity', 'citationVerbatim', 'goldCited', 'unanswerable', 'unanswerableNotCovered', 'answerable', 'answerableNotCovered', 'latencyMs'];
+const MODE_FIELDS = [
+  'mode',
+  'answerable',
+  'hitAt1',
+  'hitAt5',
+  'hitAt10',
+  'mrrAt10',
+  'ndcgAt10',
+  'withQuote',
+  'quoteRecall',
+  'unanswerable',
+  'unanswerableNotCovered',
+  'answerableNotCovered',
+  'latencyMs',
+];
+const ANSWER_FIELDS = [
+  'answerMode',
+  'model',
+  'questions',
+  'byMode',
+  'withGoldAnswer',
+  'correct',
+  'judgeCorrect',
+  'judged',
+  'citations',
+  'citationValidity',
+  'citationVerbatim',
+  'goldCited',
+  'unanswerable',
+  'unanswerableNotCovered',
+  'answerable',
+  'answerableNotCovered',
+  'latencyMs',
+];
 const QUESTION_FIELDS = ['id', 'question', 'followUpOf', 'unanswerable', 'gold', 'query', 'retrieval', 'answer'];
 const PER_MODE_FIELDS = ['rank', 'hit', 'quoteFound', 'notCovered', 'articles', 'ms'];
-const PER_ANSWER_FIELDS = ['query', 'mode', 'correct', 'judged', 'citations', 'validCitations', 'verbatimCitations', 'goldCited', 'notCovered', 'ms'];
+const PER_ANSWER_FIELDS = [
+  'query',
+  'mode',
+  'correct',
+  'judged',
+  'citations',
+  'validCitations',
+  'verbatimCitations',
+  'goldCited',
+  'notCovered',
+  'ms',
+];
 
 function expectFields(obj: unknown, fields: string[], where: string): void {
   expect(obj, where).toBeTypeOf('object');
@@ -84,7 +152,17 @@ describe('npm run eval', () => {
 
   it('evaluates retrieval in every available mode with the fixture model and writes a complete report', async () => {
     const out = path.join(root, 'reports', 'no-answers.json');
-    const { code, io } = await run(['--articles', ARTICLES, '--questions', questionsFile, '--index-dir', indexDir, '--out', out, '--no-answers']);
+    const { code, io } = await run([
+      '--articles',
+      ARTICLES,
+      '--questions',
+      questionsFile,
+      '--index-dir',
+      indexDir,
+      '--out',
+      out,
+      '--no-answers',
+    ]);
     expect(code).toBe(0);
     const report = JSON.parse(fs.readFileSync(out, 'utf8')) as EvalReport;
     first = report;
@@ -102,7 +180,16 @@ describe('npm run eval', () => {
       expectFields(m, MODE_FIELDS, `modes.${mode}`);
       expect(m!.answerable).toBe(4);
       expect(m!.unanswerable).toBe(1);
-      for (const f of ['hitAt1', 'hitAt5', 'hitAt10', 'mrrAt10', 'ndcgAt10', 'quoteRecall', 'unanswerableNotCovered', 'answerableNotCovered'] as const) {
+      for (const f of [
+        'hitAt1',
+        'hitAt5',
+        'hitAt10',
+        'mrrAt10',
+        'ndcgAt10',
+        'quoteRecall',
+        'unanswerableNotCovered',
+        'answerableNotCovered',
+      ] as const) {
         expectRate(m![f], `${mode}.${f}`);
       }
       expect(m!.hitAt1).toBeLessThanOrEqual(m!.hitAt5);
@@ -136,7 +223,18 @@ describe('npm run eval', () => {
 
   it('answers in extractive mode', async () => {
     const out = path.join(root, 'reports', 'answers.json');
-    const { code, io } = await run(['--articles', ARTICLES, '--questions', questionsFile, '--index-dir', indexDir, '--out', out, '--modes', 'lexical']);
+    const { code, io } = await run([
+      '--articles',
+      ARTICLES,
+      '--questions',
+      questionsFile,
+      '--index-dir',
+      indexDir,
+      '--out',
+      out,
+      '--modes',
+      'lexical',
+    ]);
     expect(code).toBe(0);
     const report = JSON.parse(fs.readFileSync(out, 'utf8')) as EvalReport;
 
@@ -150,7 +248,14 @@ describe('npm run eval', () => {
     expect(a.byMode.llm).toBe(0);
     expect(a.byMode.extractive + a.byMode['not-covered']).toBe(5);
     expect(a.withGoldAnswer).toBe(4);
-    for (const f of ['correct', 'citationValidity', 'citationVerbatim', 'goldCited', 'unanswerableNotCovered', 'answerableNotCovered'] as const) {
+    for (const f of [
+      'correct',
+      'citationValidity',
+      'citationVerbatim',
+      'goldCited',
+      'unanswerableNotCovered',
+      'answerableNotCovered',
+    ] as const) {
       expectRate(a[f], f);
     }
     // Extractive answers quote the passages themselves, so every citation must check out.
@@ -178,7 +283,19 @@ describe('npm run eval', () => {
   it('skips dense, hybrid and rerank with a note when there is no embedding model, and reindexes nothing on a rerun', async () => {
     const out = path.join(root, 'reports', 'lexical-only.json');
     // Lexical-only, so a concurrent rebuild of the shared fixture model cannot force a full reindex.
-    const argv = ['--articles', ARTICLES, '--questions', questionsFile, '--index-dir', path.join(root, 'lexical-index'), '--out', out, '--no-answers', '--k', '5'];
+    const argv = [
+      '--articles',
+      ARTICLES,
+      '--questions',
+      questionsFile,
+      '--index-dir',
+      path.join(root, 'lexical-index'),
+      '--out',
+      out,
+      '--no-answers',
+      '--k',
+      '5',
+    ];
     const firstRun = await run(argv, { EMBEDDING_PROVIDER: 'none' });
     expect(firstRun.code).toBe(0);
     expect((JSON.parse(fs.readFileSync(out, 'utf8')) as EvalReport).index).toMatchObject({ added: 41, unchanged: 0 });
@@ -206,7 +323,19 @@ describe('npm run eval', () => {
     const bad = path.join(root, 'bad-gold.jsonl');
     fs.writeFileSync(bad, JSON.stringify({ id: 'x1', question: 'Who?', answer: 'A', articles: ['no-such-article'] }) + '\n');
     await expect(
-      run(['--articles', ARTICLES, '--questions', bad, '--index-dir', indexDir, '--out', path.join(root, 'bad.json'), '--no-answers', '--modes', 'lexical']),
+      run([
+        '--articles',
+        ARTICLES,
+        '--questions',
+        bad,
+        '--index-dir',
+        indexDir,
+        '--out',
+        path.join(root, 'bad.json'),
+        '--no-answers',
+        '--modes',
+        'lexical',
+      ]),
     ).rejects.toThrow(/x1: no-such-article/);
   });
 });
@@ -216,8 +345,7 @@ describe('npm run eval with an LLM', () => {
 
   beforeAll(async () => {
     fake = await startFakeOpenAI({
-      handler: (request) =>
-        request.messages[0]?.content.startsWith('You grade answers') ? 'YES' : defaultHandler(request),
+      handler: (request) => (request.messages[0]?.content.startsWith('You grade answers') ? 'YES' : defaultHandler(request)),
     });
   });
 

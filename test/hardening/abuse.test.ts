@@ -52,7 +52,11 @@ it('one user flooding from five chats cannot starve another user', async () => {
   const flooded = await timedAnswer(victim);
 
   // Let the flooder's admitted questions finish, then count.
-  await s.h.waitUntil(() => s.h.logEvents().filter((e) => e.event === 'bot.answered').length >= 2 + LIMIT || undefined, 30_000, 'the admitted questions');
+  await s.h.waitUntil(
+    () => s.h.logEvents().filter((e) => e.event === 'bot.answered').length >= 2 + LIMIT || undefined,
+    30_000,
+    'the admitted questions',
+  );
   const floodReplies = chats.flatMap((c) => c.messages);
   const notices = floodReplies.filter((m) => m.text.includes('faster than I can answer'));
   const answers = floodReplies.filter((m) => textOf(m).includes('Sources'));
@@ -79,7 +83,15 @@ it('one user flooding from five chats cannot starve another user', async () => {
   };
   console.log(
     `\nFlood vs. another user:\n${markdownTable(
-      ['messages from the flooder', 'admitted', 'notices', 'dropped', 'other user’s answer, quiet', 'other user’s answer, during flood', 'max LLM calls at once'],
+      [
+        'messages from the flooder',
+        'admitted',
+        'notices',
+        'dropped',
+        'other user’s answer, quiet',
+        'other user’s answer, during flood',
+        'max LLM calls at once',
+      ],
       [[FLOOD, answers.length, notices.length, result.floodDropped, `${quiet} ms`, `${flooded} ms`, result.llmMaxConcurrentSeen]],
     )}\n`,
   );

@@ -30,7 +30,9 @@ beforeAll(async () => {
   pages = http.createServer((_req, res) => {
     pageHits++;
     res.writeHead(200, { 'content-type': 'text/html' });
-    res.end('<html><head><title>Harbour reopens</title></head><body><article><p>The old harbour reopened on Friday after two years of repairs to the sea wall and the piers.</p></article></body></html>');
+    res.end(
+      '<html><head><title>Harbour reopens</title></head><body><article><p>The old harbour reopened on Friday after two years of repairs to the sea wall and the piers.</p></article></body></html>',
+    );
   });
   await new Promise<void>((r) => pages.listen(0, '127.0.0.1', r));
   pageUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}/harbour`;
@@ -62,7 +64,11 @@ async function expectRefusals(where: string, chat: ChatHandle, list: string[], p
     const [reply] = await chat.waitForReplies(1);
     expect(reply!.text, cmd).toBe(REFUSED);
   }
-  rows.push([where, list.map((c) => c.split(' ').slice(0, 2).join(' ').replace(pageUrl, '<url>')).join(', '), 'refused, each with one reply']);
+  rows.push([
+    where,
+    list.map((c) => c.split(' ').slice(0, 2).join(' ').replace(pageUrl, '<url>')).join(', '),
+    'refused, each with one reply',
+  ]);
 }
 
 describe('a non-admin', () => {
@@ -79,8 +85,16 @@ describe('a non-admin', () => {
   it('is refused in a group, whether the command is bare or addressed to the bot, and an upload addressed to the bot', async () => {
     const group = s.h.groupChat(-100_600_001, 5002);
     await expectRefusals('non-admin, group (bare command)', group, commands());
-    await expectRefusals('non-admin, group (/cmd@bot)', group, ['/reindex', '/stats'].map((c) => c.replace(/^\/(\w+)/, `/$1@${BOT.username}`)));
-    await group.sendDocument({ fileName: 'notes.txt', bytes: new TextEncoder().encode('The harbour reopened.'), caption: `@${BOT.username} add this` });
+    await expectRefusals(
+      'non-admin, group (/cmd@bot)',
+      group,
+      ['/reindex', '/stats'].map((c) => c.replace(/^\/(\w+)/, `/$1@${BOT.username}`)),
+    );
+    await group.sendDocument({
+      fileName: 'notes.txt',
+      bytes: new TextEncoder().encode('The harbour reopened.'),
+      caption: `@${BOT.username} add this`,
+    });
     const [reply] = await group.waitForReplies(1);
     expect(reply!.text).toMatch(UPLOAD_REFUSED);
     // A document nobody addressed to the bot is group chatter: ignored, not downloaded.
@@ -147,7 +161,11 @@ describe('a non-admin', () => {
     const ids = injectUpdates(s.h, updates);
     for (const id of ids) await waitIgnored(s.h, id);
     expect(s.h.callsOf('sendMessage').filter((c) => c.payload.chat_id === 5005 || c.payload.chat_id === group.id)).toEqual([]);
-    rows.push(['non-admin (and admin) via edited messages, private and group', 'all five commands, a document', 'ignored (edits are never acted on)']);
+    rows.push([
+      'non-admin (and admin) via edited messages, private and group',
+      'all five commands, a document',
+      'ignored (edits are never acted on)',
+    ]);
     expectLibraryUntouched();
   });
 });
@@ -203,7 +221,11 @@ describe('allowlist mode', () => {
     await stranger.expectNoReplies(300);
     await otherGroup.expectNoReplies(0);
     expect(s.fake.chatRequests().length).toBe(llmBefore);
-    rows.push(['stranger under ALLOWED_USER_IDS + ALLOWED_CHAT_IDS', 'questions, /start, /reindex, private and another group', 'one polite refusal per chat, then silence; LLM never called']);
+    rows.push([
+      'stranger under ALLOWED_USER_IDS + ALLOWED_CHAT_IDS',
+      'questions, /start, /reindex, private and another group',
+      'one polite refusal per chat, then silence; LLM never called',
+    ]);
     expect(unexpectedErrors(s.h)).toEqual([]);
   });
 });

@@ -70,7 +70,9 @@ describe('text a user can send', () => {
   });
 
   it('control characters and unpaired surrogates are answered, and nothing invalid goes back to Telegram', async () => {
-    const control = await replyTo('control characters', (c) => c.send('Who\u0000 won\u0007 the national\u001b[31m chess\u0008 championship?\u007f'));
+    const control = await replyTo('control characters', (c) =>
+      c.send('Who\u0000 won\u0007 the national\u001b[31m chess\u0008 championship?\u007f'),
+    );
     expect(control).toMatch(/chess championship/i);
     const surrogates = await replyTo('unpaired surrogates', (c) => c.send('Who won the \uD800 national chess championship? \uDFFF'));
     expect(surrogates).toMatch(/chess championship/i);
@@ -78,7 +80,9 @@ describe('text a user can send', () => {
   });
 
   it('text that looks like HTML or Telegram markup is a question like any other, and shows literally', async () => {
-    const mild = await replyTo('question with a few HTML tags', (c) => c.send('Who won the <b>national</b> chess championship? <i>&amp;</i>'));
+    const mild = await replyTo('question with a few HTML tags', (c) =>
+      c.send('Who won the <b>national</b> chess championship? <i>&amp;</i>'),
+    );
     expect(mild).toMatch(/chess championship/i);
     expect(mild).toMatch(/Sources/);
     // Mostly markup: too few of its words are in any article, so the answer says so rather than guess.
@@ -86,7 +90,9 @@ describe('text a user can send', () => {
       c.send('<b>What</b> did the <a href="javascript:alert(1)">council</a> ban &amp; </pre><script>x</script> on the high street?'),
     );
     expect(html).toMatch(/^The articles I have don't cover this/);
-    const markdown = await replyTo('Markdown/MarkdownV2-looking text', (c) => c.send('*Who* _won_ the `national` chess [championship](http://x.y)? ||spoiler|| \\_'));
+    const markdown = await replyTo('Markdown/MarkdownV2-looking text', (c) =>
+      c.send('*Who* _won_ the `national` chess [championship](http://x.y)? ||spoiler|| \\_'),
+    );
     expect(markdown).toMatch(/^The articles I have don't cover this/);
     expect(badPayloads(s.h)).toEqual([]);
   });
@@ -116,7 +122,9 @@ describe('commands with missing or malformed arguments', () => {
   });
 
   it('/remove without an id, or with an unknown one, says what to do', async () => {
-    expect(await replyTo('/remove (no id, admin)', (c) => c.send('/remove'), adminChat())).toBe('Usage: /remove <article id> (ids are listed by /sources).');
+    expect(await replyTo('/remove (no id, admin)', (c) => c.send('/remove'), adminChat())).toBe(
+      'Usage: /remove <article id> (ids are listed by /sources).',
+    );
     expect(await replyTo('/remove ../../etc/passwd (admin)', (c) => c.send('/remove ../../etc/passwd'), adminChat())).toBe(
       'No article with id "../../etc/passwd". Use /sources to see the ids.',
     );
@@ -147,12 +155,18 @@ describe('messages that are not text', () => {
     const readsText = 'I can only read text messages. Please type your question.';
     const photo = [{ file_id: 'p1', file_unique_id: 'up1', width: 90, height: 90, file_size: 1000 }];
     expect(await replyTo('photo', (c) => postRaw(s.h, c, { photo }))).toBe(readsText);
-    expect(await replyTo('photo with a question as caption', (c) => postRaw(s.h, c, { photo, caption: 'Who won the chess championship?' }))).toBe(readsText);
+    expect(
+      await replyTo('photo with a question as caption', (c) => postRaw(s.h, c, { photo, caption: 'Who won the chess championship?' })),
+    ).toBe(readsText);
     expect(await replyTo('sticker', (c) => c.sendSticker())).toBe(readsText);
-    expect(await replyTo('voice', (c) => postRaw(s.h, c, { voice: { file_id: 'v1', file_unique_id: 'uv1', duration: 3, mime_type: 'audio/ogg' } }))).toBe(readsText);
-    expect(await replyTo('document (non-admin)', (c) => c.sendDocument({ fileName: 'notes.txt', bytes: new TextEncoder().encode('hello') }))).toMatch(
-      /^Only the bot’s admins can add articles/,
-    );
+    expect(
+      await replyTo('voice', (c) =>
+        postRaw(s.h, c, { voice: { file_id: 'v1', file_unique_id: 'uv1', duration: 3, mime_type: 'audio/ogg' } }),
+      ),
+    ).toBe(readsText);
+    expect(
+      await replyTo('document (non-admin)', (c) => c.sendDocument({ fileName: 'notes.txt', bytes: new TextEncoder().encode('hello') })),
+    ).toMatch(/^Only the bot’s admins can add articles/);
   });
 });
 
@@ -170,7 +184,14 @@ describe('updates the bot does not ask for', () => {
     const reindexesBefore = s.h.logEvents().filter((e) => e.event === 'bot.reindexed').length;
     const ids = injectUpdates(s.h, [
       {
-        edited_message: { message_id: 1, date: now - 10, edit_date: now, chat: privateChat(asker), from: user(asker), text: 'Who won the national chess championship?' },
+        edited_message: {
+          message_id: 1,
+          date: now - 10,
+          edit_date: now,
+          chat: privateChat(asker),
+          from: user(asker),
+          text: 'Who won the national chess championship?',
+        },
       },
       {
         edited_message: {
@@ -201,7 +222,10 @@ describe('updates the bot does not ask for', () => {
     expect(s.fake.chatRequests().length).toBe(llmBefore);
     expect(s.h.logEvents().filter((e) => e.event === 'bot.reindexed').length).toBe(reindexesBefore);
     expect(s.h.logEvents().filter((e) => e.event === 'bot.admin_refused' || e.event === 'bot.article_removed')).toEqual([]);
-    rows.push(['edited question', 'ignored (logged update_ignored)', 0], ['edited /reindex full, /remove (non-admin)', 'ignored (logged update_ignored)', 0]);
+    rows.push(
+      ['edited question', 'ignored (logged update_ignored)', 0],
+      ['edited /reindex full, /remove (non-admin)', 'ignored (logged update_ignored)', 0],
+    );
   });
 
   it('ignores channel posts, commands included', async () => {
@@ -209,7 +233,16 @@ describe('updates the bot does not ask for', () => {
     const channel = { id: -100_555, type: 'channel', title: 'News channel' };
     const ids = injectUpdates(s.h, [
       { channel_post: { message_id: 1, date: now, chat: channel, sender_chat: channel, text: 'Who won the national chess championship?' } },
-      { channel_post: { message_id: 2, date: now, chat: channel, sender_chat: channel, text: '/reindex', entities: [{ type: 'bot_command', offset: 0, length: 8 }] } },
+      {
+        channel_post: {
+          message_id: 2,
+          date: now,
+          chat: channel,
+          sender_chat: channel,
+          text: '/reindex',
+          entities: [{ type: 'bot_command', offset: 0, length: 8 }],
+        },
+      },
       { edited_channel_post: { message_id: 1, date: now, edit_date: now, chat: channel, sender_chat: channel, text: 'edited' } },
     ]);
     for (const id of ids) await waitIgnored(s.h, id);

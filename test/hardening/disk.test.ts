@@ -57,7 +57,9 @@ describe.runIf(canMount)('disk faults during reindex', () => {
     const leave = Math.floor(fs.statSync(db).size / 2);
     const { bavail, bsize } = fs.statfsSync(indexDir);
     fs.writeFileSync(path.join(indexDir, 'ballast'), Buffer.alloc(Math.max(0, bavail * bsize - leave)));
-    writeFiles(articles, { 'port.md': mdArticle('Port expansion', '2024-09-01', 'The port authority approved new cargo cranes for the harbour.') });
+    writeFiles(articles, {
+      'port.md': mdArticle('Port expansion', '2024-09-01', 'The port authority approved new cargo cranes for the harbour.'),
+    });
     const err = await app.library.reindex({}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(/disk is full.*previous index is still in use/);
@@ -72,7 +74,13 @@ describe.runIf(canMount)('disk faults during reindex', () => {
   it('a read-only index folder fails the reindex with a clear message and the old index keeps serving', async () => {
     const { app, articles, indexDir } = await setup('4m');
     execFileSync('mount', ['-o', 'remount,ro', indexDir]);
-    writeFiles(articles, { 'new.md': mdArticle('Library reopens', '2024-09-02', 'The town library reopened after a two-year renovation with a new reading room.') });
+    writeFiles(articles, {
+      'new.md': mdArticle(
+        'Library reopens',
+        '2024-09-02',
+        'The town library reopened after a two-year renovation with a new reading room.',
+      ),
+    });
     const err = await app.library.reindex({}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(/cannot write to .*index-data.*EROFS/);

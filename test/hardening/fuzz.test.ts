@@ -44,17 +44,22 @@ describe('fuzz: loaders', () => {
 describe('fuzz: chunker', () => {
   it('keeps the token bound, exact offsets and full coverage for random text', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', maxLength: 3000 }), fc.integer({ min: 24, max: 200 }), fc.integer({ min: 0, max: 2 }), (text, maxTokens, overlap) => {
-        const article: Article = { id: 'a', title: 'T', date: '2024-01-01', url: null, source: null, text, hash: 'h', path: 'a.txt' };
-        const chunks = chunkArticle(article, { maxTokens, overlapSentences: overlap, counter: words });
-        for (const c of chunks) {
-          expect(words.count(c.embedText)).toBeLessThanOrEqual(maxTokens);
-          expect(text.slice(c.start, c.end)).toBe(c.text);
-        }
-        const covered = new Array<boolean>(text.length).fill(false);
-        for (const c of chunks) for (let i = c.start; i < c.end; i++) covered[i] = true;
-        for (let i = 0; i < text.length; i++) if (!/\s/.test(text[i]!)) expect(covered[i]).toBe(true);
-      }),
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 3000 }),
+        fc.integer({ min: 24, max: 200 }),
+        fc.integer({ min: 0, max: 2 }),
+        (text, maxTokens, overlap) => {
+          const article: Article = { id: 'a', title: 'T', date: '2024-01-01', url: null, source: null, text, hash: 'h', path: 'a.txt' };
+          const chunks = chunkArticle(article, { maxTokens, overlapSentences: overlap, counter: words });
+          for (const c of chunks) {
+            expect(words.count(c.embedText)).toBeLessThanOrEqual(maxTokens);
+            expect(text.slice(c.start, c.end)).toBe(c.text);
+          }
+          const covered = new Array<boolean>(text.length).fill(false);
+          for (const c of chunks) for (let i = c.start; i < c.end; i++) covered[i] = true;
+          for (let i = 0; i < text.length; i++) if (!/\s/.test(text[i]!)) expect(covered[i]).toBe(true);
+        },
+      ),
       RUNS,
     );
   });

@@ -54,7 +54,14 @@ async function ask(scenario: string, handler: FakeHandler, question = QUESTION, 
   const labelled = EXTRACTIVE.test(text);
   const sources = /\n\nSources\n\[1\] /.test(text);
   const requests = s.fake.chatRequests();
-  results.push({ scenario, outcome: labelled ? 'extractive, labelled, with sources' : sources ? 'LLM answer with sources' : text.slice(0, 60), llmRequests: requests.length, ms, labelled, sources });
+  results.push({
+    scenario,
+    outcome: labelled ? 'extractive, labelled, with sources' : sources ? 'LLM answer with sources' : text.slice(0, 60),
+    llmRequests: requests.length,
+    ms,
+    labelled,
+    sources,
+  });
   s.fake.reset();
   return { text, labelled, sources, requests, ms };
 }
@@ -77,7 +84,10 @@ describe('faults that clear within the retry budget: a normal cited answer', () 
     for (const [name, fault] of [
       ['500, once', { status: 500 }],
       ['timeout (no reply for 5 s), once', { delayMs: 5000, text: 'late' }],
-      ['stream broken after 2 chunks, once', { text: 'Partial answer that never finishes because the connection drops here [1].', breakAfterChunks: 2, chunkSize: 10 }],
+      [
+        'stream broken after 2 chunks, once',
+        { text: 'Partial answer that never finishes because the connection drops here [1].', breakAfterChunks: 2, chunkSize: 10 },
+      ],
       ['malformed JSON in the stream, once', { text: 'Broken stream answer text [1].', malformed: true, chunkSize: 8 }],
     ] as const) {
       const r = await ask(name, failing(fault, 1));
@@ -90,7 +100,9 @@ describe('faults that clear within the retry budget: a normal cited answer', () 
 
   it('a follow-up whose rewrite call fails still gets a cited answer about the right thing', async () => {
     // Only the condense request (the first one) fails; the rewrite falls back to carrying key terms.
-    const r = await ask('500 on the follow-up rewrite', failing({ status: 500 }, 1), 'Where did she train?', ['Who won the national chess championship?']);
+    const r = await ask('500 on the follow-up rewrite', failing({ status: 500 }, 1), 'Where did she train?', [
+      'Who won the national chess championship?',
+    ]);
     expect(r).toMatchObject({ labelled: false, sources: true });
     expect(r.text).toMatch(/chess/i);
   });
@@ -102,10 +114,16 @@ describe('faults that do not clear: the extractive answer, labelled, with source
     ['500, always', { status: 500 }],
     ['503 with an HTML error page, always', { status: 503, headers: { 'content-type': 'text/html' }, body: '<html>upstream down</html>' }],
     ['timeout (no reply for 5 s), always', { delayMs: 5000, text: 'late' }],
-    ['stream broken after 2 chunks, always', { text: 'Partial answer that never finishes because the connection drops here [1].', breakAfterChunks: 2, chunkSize: 10 }],
+    [
+      'stream broken after 2 chunks, always',
+      { text: 'Partial answer that never finishes because the connection drops here [1].', breakAfterChunks: 2, chunkSize: 10 },
+    ],
     ['connection dropped before any byte, always', { text: 'x', breakAfterChunks: 0 }],
     ['malformed JSON in the stream, always', { text: 'Broken stream answer text [1].', malformed: true, chunkSize: 8 }],
-    ['401 invalid API key (not retried)', { status: 401, body: { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } } }],
+    [
+      '401 invalid API key (not retried)',
+      { status: 401, body: { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } } },
+    ],
   ] as const) {
     it(name, async () => {
       const r = await ask(name, failing(fault as FakeReply));

@@ -92,7 +92,12 @@ it(`answers ${CHATS} chats × ${QUESTIONS} questions with follow-ups, in order, 
     await replies(chatId, QUESTIONS);
   }
 
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`Not all answered within 90 s: ${[...delivered.values()].reduce((n, l) => n + l.length, 0)} answers`)), 90_000));
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(
+      () => reject(new Error(`Not all answered within 90 s: ${[...delivered.values()].reduce((n, l) => n + l.length, 0)} answers`)),
+      90_000,
+    ),
+  );
   await Promise.race([Promise.all(Array.from({ length: CHATS }, (_, c) => converse(c))), timeout]);
   const seconds = (Date.now() - started) / 1000;
   // Anything sent twice would arrive shortly after; give it the chance before counting.
@@ -112,7 +117,8 @@ it(`answers ${CHATS} chats × ${QUESTIONS} questions with follow-ups, in order, 
     for (const [k, kind] of QUESTION_KINDS.entries()) {
       const a = answers[k];
       if (!a) continue;
-      if (!a.text.startsWith(expectedAnswer(person, kind)) || !a.text.includes('\n\nSources\n[1] ')) wrong.push(`chat ${chatId} answer ${k + 1}: expected "${expectedAnswer(person, kind)}", got "${a.text.slice(0, 80)}"`);
+      if (!a.text.startsWith(expectedAnswer(person, kind)) || !a.text.includes('\n\nSources\n[1] '))
+        wrong.push(`chat ${chatId} answer ${k + 1}: expected "${expectedAnswer(person, kind)}", got "${a.text.slice(0, 80)}"`);
       if (k > 0 && a.messageId <= answers[k - 1]!.messageId) wrong.push(`chat ${chatId}: answer ${k + 1} sent before answer ${k}`);
       const sent = sentAt.get(chatId)![k]!;
       latencies.push(a.at - sent);
@@ -139,8 +145,21 @@ it(`answers ${CHATS} chats × ${QUESTIONS} questions with follow-ups, in order, 
     seconds: Number(seconds.toFixed(2)),
     throughputQuestionsPerSecond: Number((total / seconds).toFixed(1)),
     latencyMs: {
-      conversationalChats: { p50: percentile(conversational, 50), p95: percentile(conversational, 95), max: percentile(conversational, 100) },
-      burstChatsService: { p50: percentile(service.filter((_, i) => Math.floor(i / QUESTIONS) % 2 === 1), 50), p95: percentile(service.filter((_, i) => Math.floor(i / QUESTIONS) % 2 === 1), 95) },
+      conversationalChats: {
+        p50: percentile(conversational, 50),
+        p95: percentile(conversational, 95),
+        max: percentile(conversational, 100),
+      },
+      burstChatsService: {
+        p50: percentile(
+          service.filter((_, i) => Math.floor(i / QUESTIONS) % 2 === 1),
+          50,
+        ),
+        p95: percentile(
+          service.filter((_, i) => Math.floor(i / QUESTIONS) % 2 === 1),
+          95,
+        ),
+      },
       allSendToAnswer: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: percentile(latencies, 100) },
     },
     peakRssMB: Math.round(peakRss / 2 ** 20),
@@ -152,7 +171,15 @@ it(`answers ${CHATS} chats × ${QUESTIONS} questions with follow-ups, in order, 
   writeReport('load.json', report);
   console.log(
     `\nLoad: ${CHATS} chats × ${QUESTIONS} questions\n${markdownTable(
-      ['answered', 'seconds', 'questions/s', 'p50 / p95 latency (conversational)', 'p50 / p95 (all, incl. queued bursts)', 'peak RSS', 'CPU s'],
+      [
+        'answered',
+        'seconds',
+        'questions/s',
+        'p50 / p95 latency (conversational)',
+        'p50 / p95 (all, incl. queued bursts)',
+        'peak RSS',
+        'CPU s',
+      ],
       [
         [
           total,

@@ -25,9 +25,50 @@ afterAll(async () => {
 });
 
 const pieces = fc.constantFrom(
-  '<b>', '</b>', '<a href="javascript:x">', '</a>', '<', '>', '&', '&amp;', '&#x0;', '`', '```', '*', '_', '~', '||', '[1]', '[', '](', ')',
-  '\u0000', '\u0007', '\u001b', '\u200b', '\u202e', '\uD800', '\uDC00', '\uD83D\uDE00', '\n', ' ', '\t',
-  'who', 'won', 'the', 'chess', 'championship', 'council', 'volcano', 'he', '?', '@TestNameBot', '/start', '/help', '/reset', '/sources',
+  '<b>',
+  '</b>',
+  '<a href="javascript:x">',
+  '</a>',
+  '<',
+  '>',
+  '&',
+  '&amp;',
+  '&#x0;',
+  '`',
+  '```',
+  '*',
+  '_',
+  '~',
+  '||',
+  '[1]',
+  '[',
+  '](',
+  ')',
+  '\u0000',
+  '\u0007',
+  '\u001b',
+  '\u200b',
+  '\u202e',
+  '\uD800',
+  '\uDC00',
+  '\uD83D\uDE00',
+  '\n',
+  ' ',
+  '\t',
+  'who',
+  'won',
+  'the',
+  'chess',
+  'championship',
+  'council',
+  'volcano',
+  'he',
+  '?',
+  '@TestNameBot',
+  '/start',
+  '/help',
+  '/reset',
+  '/sources',
 );
 const message = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 400 }),
@@ -35,7 +76,9 @@ const message = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 60 }).map((t) => `/${t}`),
   fc.array(pieces, { maxLength: 80 }).map((p) => p.join('')),
   fc.array(pieces, { maxLength: 20 }).map((p) => `/${p.join('')}`),
-  fc.tuple(fc.constantFrom('Who won the chess championship? ', 'What erupted on Tamuna? '), fc.string({ unit: 'binary', maxLength: 200 })).map(([a, b]) => a + b),
+  fc
+    .tuple(fc.constantFrom('Who won the chess championship? ', 'What erupted on Tamuna? '), fc.string({ unit: 'binary', maxLength: 200 }))
+    .map(([a, b]) => a + b),
   fc.string({ unit: 'binary', minLength: 990, maxLength: 1200 }),
 );
 
@@ -51,7 +94,8 @@ it(`replies to ${RUNS} random messages with payloads Telegram accepts, and never
       await chat.waitForReplies(1, 20_000);
       replied++;
       for (const c of s.h.calls.slice(before)) {
-        if (c.method === 'sendMessage' || c.method === 'editMessageText' || c.method === 'sendMessageDraft') expect(payloadProblem(c)).toBeNull();
+        if (c.method === 'sendMessage' || c.method === 'editMessageText' || c.method === 'sendMessageDraft')
+          expect(payloadProblem(c)).toBeNull();
       }
     }),
     { numRuns: RUNS, endOnFailure: true },

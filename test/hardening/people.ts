@@ -36,7 +36,18 @@ const NAME_WORDS = (
 ).split(' ');
 
 const ROLES = ['harbour master', 'head librarian', 'fire chief', 'school principal', 'chief engineer'];
-const TOWNS = ['Pellow', 'Brackwater', 'Dunmore', 'Esterby', 'Fallowfield', 'Grimsdale', 'Hartwell', 'Ivybridge', 'Juniper Bay', 'Kestrel Point'];
+const TOWNS = [
+  'Pellow',
+  'Brackwater',
+  'Dunmore',
+  'Esterby',
+  'Fallowfield',
+  'Grimsdale',
+  'Hartwell',
+  'Ivybridge',
+  'Juniper Bay',
+  'Kestrel Point',
+];
 const PLANS = ['a new ferry route', 'longer opening hours', 'a flood warning siren', 'free evening classes', 'a solar roof project'];
 const HOBBIES = ['antique maps', 'vintage radios', 'river stones', 'old train tickets', 'carved wooden birds'];
 
@@ -146,7 +157,10 @@ export function peopleLlm(list: readonly Person[], delay: () => number, stats: P
         }
       }
       if (!person) stats.unresolved++;
-      const query = followUp.replace(READER_TAG, '').replace(PRONOUN, person ?? 'someone').trim();
+      const query = followUp
+        .replace(READER_TAG, '')
+        .replace(PRONOUN, person ?? 'someone')
+        .trim();
       return { text: query, delayMs: delay() };
     }
     stats.answers++;

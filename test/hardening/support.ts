@@ -55,7 +55,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const config = testConfig(root, { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-hardening-test-key-0000', ...options.env });
   const appLogs: string[] = [];
   // The production composition: the app logger masks the configured secrets (see src/cli/main.ts).
-  const app = await createApp(config, createLogger('debug', secretsOf(config), (line) => appLogs.push(line)));
+  const app = await createApp(
+    config,
+    createLogger('debug', secretsOf(config), (line) => appLogs.push(line)),
+  );
   await app.library.ensure();
   const h = await TelegramHarness.start({ answerer: app.answerer, library: app.library, ...options.harness });
   return {
@@ -121,7 +124,11 @@ export function injectUpdates(h: TelegramHarness, updates: Record<string, unknow
 
 /** Waits until the bot has logged that it ignored update `id` (it logs every update it drops at debug level). */
 export async function waitIgnored(h: TelegramHarness, id: number): Promise<void> {
-  await h.waitUntil(() => h.logEvents().some((e) => e.event === 'bot.update_ignored' && e.update_id === id), 10_000, `update ${id} to be ignored`);
+  await h.waitUntil(
+    () => h.logEvents().some((e) => e.event === 'bot.update_ignored' && e.update_id === id),
+    10_000,
+    `update ${id} to be ignored`,
+  );
 }
 
 /** Why an outgoing text payload would be refused by Telegram, or null when it is fine. */

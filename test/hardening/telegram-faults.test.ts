@@ -48,7 +48,12 @@ afterAll(async () => {
 
 const tooMany = (retryAfter: number) => ({
   status: 429,
-  body: { ok: false, error_code: 429, description: `Too Many Requests: retry after ${retryAfter}`, parameters: { retry_after: retryAfter } },
+  body: {
+    ok: false,
+    error_code: 429,
+    description: `Too Many Requests: retry after ${retryAfter}`,
+    parameters: { retry_after: retryAfter },
+  },
 });
 
 /** Fails the first call matching `match` once with a 429; returns the calls of that chat for inspection. */
@@ -76,7 +81,9 @@ function retryOf(failed: ApiCall): ApiCall | undefined {
 }
 
 function failedWith429(chatId: number, method: string): ApiCall {
-  const failed = s.h.calls.find((c) => c.method === method && c.payload.chat_id === chatId && !c.ok && /Too Many Requests/.test(c.error ?? ''));
+  const failed = s.h.calls.find(
+    (c) => c.method === method && c.payload.chat_id === chatId && !c.ok && /Too Many Requests/.test(c.error ?? ''),
+  );
   expect(failed).toBeDefined();
   return failed!;
 }
@@ -91,7 +98,11 @@ describe('flood limits (429 with retry_after)', () => {
     const failed = failedWith429(chat.chat.id, 'sendMessage');
     const retried = retryOf(failed)!;
     expect(retried.at - failed.at).toBeGreaterThanOrEqual(2000);
-    rows.push(['429 (retry_after 2) on the answer’s sendMessage', 'retried once, answer delivered', `retry after ${retried.at - failed.at} ms`]);
+    rows.push([
+      '429 (retry_after 2) on the answer’s sendMessage',
+      'retried once, answer delivered',
+      `retry after ${retried.at - failed.at} ms`,
+    ]);
   });
 
   it('on a streamed preview edit: the edit waits retry_after and the final answer still arrives', async () => {
@@ -103,7 +114,11 @@ describe('flood limits (429 with retry_after)', () => {
     const failed = failedWith429(group.chat.id, 'editMessageText');
     const retried = retryOf(failed)!;
     expect(retried.at - failed.at).toBeGreaterThanOrEqual(1000);
-    rows.push(['429 (retry_after 1) on a preview editMessageText', 'edit retried, final answer delivered', `retry after ${retried.at - failed.at} ms`]);
+    rows.push([
+      '429 (retry_after 1) on a preview editMessageText',
+      'edit retried, final answer delivered',
+      `retry after ${retried.at - failed.at} ms`,
+    ]);
   });
 
   it('on the final edit that turns the preview into the answer: retried after retry_after, same text', async () => {
@@ -116,7 +131,11 @@ describe('flood limits (429 with retry_after)', () => {
     expect(retried.at - failed.at).toBeGreaterThanOrEqual(1000);
     expect(retried.payload.text).toBe(final.text);
     expect(group.messages).toHaveLength(1);
-    rows.push(['429 (retry_after 1) on the final editMessageText', 'edit retried, one message with the answer', `retry after ${retried.at - failed.at} ms`]);
+    rows.push([
+      '429 (retry_after 1) on the final editMessageText',
+      'edit retried, one message with the answer',
+      `retry after ${retried.at - failed.at} ms`,
+    ]);
   });
 });
 
@@ -125,17 +144,29 @@ describe('formatting refused', () => {
     const group = s.h.groupChat(--nextGroup, ++nextUser);
     let refused = 0;
     s.h.faults.push((method, payload) => {
-      if (method !== 'editMessageText' || payload.chat_id !== group.chat.id || payload.parse_mode !== 'HTML' || refused > 0) return undefined;
+      if (method !== 'editMessageText' || payload.chat_id !== group.chat.id || payload.parse_mode !== 'HTML' || refused > 0)
+        return undefined;
       refused++;
-      return { status: 400, body: { ok: false, error_code: 400, description: "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0" } };
+      return {
+        status: 400,
+        body: { ok: false, error_code: 400, description: 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 0' },
+      };
     });
     await group.send(`@${BOT.username} who won the national chess championship?`);
-    const final = await group.waitFor((m) => /\nSources\n\[1\]/.test(m.text) && m.parse_mode === undefined, 20_000, 'the plain-text answer');
+    const final = await group.waitFor(
+      (m) => /\nSources\n\[1\]/.test(m.text) && m.parse_mode === undefined,
+      20_000,
+      'the plain-text answer',
+    );
     expect(refused).toBe(1);
     expect(final.text).toMatch(/chess championship[\s\S]*\[1\] Teenager wins national chess championship/);
     expect(final.reply_markup?.inline_keyboard.flat().map((b) => b.text)).toEqual(['Show quotes']);
     expect(s.h.logEvents().filter((e) => e.event === 'bot.html_rejected' && e.chat_id === group.chat.id)).toHaveLength(1);
-    rows.push(['HTML refused (400 can’t parse entities) on the final edit', 'same answer edited in as plain text, button kept', '1 extra call']);
+    rows.push([
+      'HTML refused (400 can’t parse entities) on the final edit',
+      'same answer edited in as plain text, button kept',
+      '1 extra call',
+    ]);
   });
 });
 
@@ -154,7 +185,11 @@ describe('getUpdates failing', () => {
     const [answer] = await chat.waitForReplies(1, 30_000);
     expect(textOf(answer!)).toMatch(/Sources/);
     const ms = Date.now() - sent;
-    rows.push(['502 Bad Gateway on getUpdates', 'polling resumed (grammY auto-retry backs off 3 s), question sent during the outage answered', `answered after ${ms} ms`]);
+    rows.push([
+      '502 Bad Gateway on getUpdates',
+      'polling resumed (grammY auto-retry backs off 3 s), question sent during the outage answered',
+      `answered after ${ms} ms`,
+    ]);
   });
 
   it('network errors on getUpdates: polling resumes and questions sent during and after the outage are answered', async () => {

@@ -9,12 +9,15 @@ import { tempDir, testApp, writeFiles } from '../support/stack.js';
 const root = tempDir();
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-const ARTICLE = 'date 2024-07-12\nThe regional orchestra played its final concert in the old opera house before renovation work begins.\n\nTickets sold out in four minutes.';
+const ARTICLE =
+  'date 2024-07-12\nThe regional orchestra played its final concert in the old opera house before renovation work begins.\n\nTickets sold out in four minutes.';
 
 /** Runs add-child and SIGKILLs it `delayMs` after it reports ready; resolves with its output. */
 function addAndKill(src: string, delayMs: number): Promise<{ out: string; killed: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/add-child.ts', root, src], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/add-child.ts', root, src], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();

@@ -56,7 +56,8 @@ async function setup(env: Record<string, string> = {}) {
 describe('library', () => {
   it('adds an uploaded file, indexes it, and answers from it', async () => {
     const { app, articles } = await setup();
-    const body = 'date 2024-07-10\nA new lighthouse opened on Cape Morrow on Wednesday, guiding ships past the reef.\n\nThe keeper said the lamp is visible for thirty kilometres.';
+    const body =
+      'date 2024-07-10\nA new lighthouse opened on Cape Morrow on Wednesday, guiding ships past the reef.\n\nThe keeper said the lamp is visible for thirty kilometres.';
     const { article, summary } = await app.library.addFile('lighthouse.txt', new TextEncoder().encode(body));
     expect(article).toMatchObject({ id: 'lighthouse', date: '2024-07-10' });
     expect(article.title).toMatch(/lighthouse/i);
@@ -68,7 +69,9 @@ describe('library', () => {
 
   it('never writes outside the articles folder, whatever the file name', async () => {
     const { app, articles } = await setup();
-    const bytes = new TextEncoder().encode('date 2024-07-11\nHarbour pilots held a two-day strike over night-shift pay in the northern port.');
+    const bytes = new TextEncoder().encode(
+      'date 2024-07-11\nHarbour pilots held a two-day strike over night-shift pay in the northern port.',
+    );
     for (const name of ['../../escape.txt', '/etc/cron.d/evil.txt', '..\\..\\win.txt']) {
       const { article } = await app.library.addFile(name, bytes).catch(() => ({ article: null }));
       if (article) await app.library.remove(article.id);
@@ -122,8 +125,14 @@ describe('library', () => {
   it('gives an upload a fresh id instead of taking an existing article’s (budget.md beside budget.txt)', async () => {
     const { app, articles } = await setup();
     const enc = (t: string) => new TextEncoder().encode(t);
-    await app.library.addFile('budget.txt', enc('date 2024-07-01\nThe city budget for next year grows by four percent, mostly for schools.'));
-    const { article, summary } = await app.library.addFile('budget.md', enc('---\ntitle: Port budget\ndate: 2024-07-02\n---\n\nThe port authority cut its budget for dredging by a third.'));
+    await app.library.addFile(
+      'budget.txt',
+      enc('date 2024-07-01\nThe city budget for next year grows by four percent, mostly for schools.'),
+    );
+    const { article, summary } = await app.library.addFile(
+      'budget.md',
+      enc('---\ntitle: Port budget\ndate: 2024-07-02\n---\n\nThe port authority cut its budget for dredging by a third.'),
+    );
     expect(article.id).not.toBe('budget');
     expect(summary).toMatchObject({ added: 1, changed: 0 });
     expect(app.library.reader()!.article('budget')!.path).toBe('budget.txt');
@@ -137,7 +146,9 @@ describe('library', () => {
     const lock = path.join(app.config.indexDir, 'index.lock');
     fs.writeFileSync(lock, String(process.ppid));
     try {
-      const err = await app.library.addFile('late.txt', new TextEncoder().encode('date 2024-07-03\nA late train delayed commuters for an hour on Monday morning.')).catch((e: unknown) => e);
+      const err = await app.library
+        .addFile('late.txt', new TextEncoder().encode('date 2024-07-03\nA late train delayed commuters for an hour on Monday morning.'))
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UserError);
       expect((err as Error).message).toMatch(/already in progress/);
     } finally {
@@ -154,7 +165,9 @@ describe('library', () => {
     expect(offline.embedder).toBeNull();
     await offline.library.ensure();
     await expect(offline.library.reindex({})).rejects.toThrow(/embedding model is not loaded/);
-    await expect(offline.library.addFile('x.txt', new TextEncoder().encode('date 2024-07-04\nA new bakery opened on the corner of Elm Street.'))).rejects.toThrow(/not loaded/);
+    await expect(
+      offline.library.addFile('x.txt', new TextEncoder().encode('date 2024-07-04\nA new bakery opened on the corner of Elm Street.')),
+    ).rejects.toThrow(/not loaded/);
     await expect(offline.library.remove('chess')).rejects.toThrow(/not loaded/);
     expect(fs.existsSync(path.join(app.config.articlesDir, 'chess.md'))).toBe(true);
     expect(fs.existsSync(path.join(app.config.articlesDir, 'x.txt'))).toBe(false);

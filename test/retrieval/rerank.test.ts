@@ -29,14 +29,20 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 /** A logger that keeps every event, to check what reached the user and at which level. */
 function recordingLogger(): Logger & { events: { level: string; event: string; fields?: Record<string, unknown> }[] } {
   const events: { level: string; event: string; fields?: Record<string, unknown> }[] = [];
-  const at = (level: string) => (event: string, fields?: Record<string, unknown>) => void events.push({ level, event, ...(fields ? { fields } : {}) });
+  const at = (level: string) => (event: string, fields?: Record<string, unknown>) =>
+    void events.push({ level, event, ...(fields ? { fields } : {}) });
   return { events, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 const fixtureSource = { localModelDir: FIXTURE_MODELS_DIR, allowRemoteModels: false } as const;
 
 async function fixtureReranker(batchSize?: number): Promise<Reranker> {
-  const { reranker, warning } = await createReranker({ model: FIXTURE_RERANKER_ID, ...fixtureSource, quantized: false, ...(batchSize ? { batchSize } : {}) });
+  const { reranker, warning } = await createReranker({
+    model: FIXTURE_RERANKER_ID,
+    ...fixtureSource,
+    quantized: false,
+    ...(batchSize ? { batchSize } : {}),
+  });
   expect(warning).toBeUndefined();
   return reranker!;
 }
@@ -141,7 +147,9 @@ describe('createReranker', () => {
     const cacheDir = tempDir('rerank-cache-');
     const missing = await createReranker({ model: 'nobody/no-such-cross-encoder', ...fixtureSource, cacheDir, logger });
     expect(missing.reranker).toBeNull();
-    expect(missing.warning).toMatch(/^Rerank model nobody\/no-such-cross-encoder could not be loaded \(not found locally and remote downloads are disabled\); retrieval runs without reranking\./);
+    expect(missing.warning).toMatch(
+      /^Rerank model nobody\/no-such-cross-encoder could not be loaded \(not found locally and remote downloads are disabled\); retrieval runs without reranking\./,
+    );
     expect(missing.warning).toContain('ALLOW_REMOTE_MODELS=true');
     expect(missing.warning).toContain(path.join(FIXTURE_MODELS_DIR, 'nobody', 'no-such-cross-encoder'));
     expect(missing.warning).toContain('RERANK_MODEL');
@@ -270,7 +278,10 @@ describe("retrieval in 'rerank' mode", () => {
     const hybridHarbour = await createRetriever(capped).retrieveDetailed(harbour, { k: 4, mode: 'hybrid' });
     // The long article has more matching chunks than the cap lets through (at least six).
     const reader = app.library.reader()!;
-    const longStored = reader.lexical('harbour', 100).map((h) => reader.chunk(h.label)).filter((c) => c?.articleId === 'long');
+    const longStored = reader
+      .lexical('harbour', 100)
+      .map((h) => reader.chunk(h.label))
+      .filter((c) => c?.articleId === 'long');
     expect(longStored.map((c) => c!.ordinal)).toContain(5);
     const long = hybridHarbour.passages.find((p) => p.articleId === 'long')!;
     expect(long.chunkIds.length).toBeLessThanOrEqual(app.config.retrieval.maxChunksPerArticle);
@@ -360,7 +371,19 @@ describe('npm run eval with a reranker', () => {
       },
       err: () => undefined,
     };
-    const argv = ['--articles', path.join(ROOT, 'eval', 'articles'), '--questions', questionsFile, '--index-dir', path.join(root, 'index'), '--out', out, '--no-answers', '--modes', 'hybrid,rerank'];
+    const argv = [
+      '--articles',
+      path.join(ROOT, 'eval', 'articles'),
+      '--questions',
+      questionsFile,
+      '--index-dir',
+      path.join(root, 'index'),
+      '--out',
+      out,
+      '--no-answers',
+      '--modes',
+      'hybrid,rerank',
+    ];
     const code = await runEval(testConfig(root, env), silentLogger, argv, io);
     expect(code).toBe(0);
     return { report: JSON.parse(fs.readFileSync(out, 'utf8')) as EvalReport, stdout };

@@ -112,13 +112,22 @@ describe('retrieval', () => {
   });
 
   it('says when the collection holds nothing from the period asked about, and still answers from what it has', async () => {
-    const r = await app.retriever.retrieveDetailed('Any news on the Elm river bridge this week?', { mode: 'lexical', now: new Date('2026-12-02T10:00:00Z') });
+    const r = await app.retriever.retrieveDetailed('Any news on the Elm river bridge this week?', {
+      mode: 'lexical',
+      now: new Date('2026-12-02T10:00:00Z'),
+    });
     expect(r.period).toEqual({ matched: 'this week', from: '2026-11-30', to: '2026-12-02', newest: '2024-06-27' });
     expect(r.passages[0]?.articleId).toBe('bridge');
   });
 
   it('says "not covered" for questions the articles do not answer', async () => {
-    for (const q of ['What is the recipe for sourdough bread?', 'Who won the football world cup final?', 'the of and what is', '🙂🙂🙂', '']) {
+    for (const q of [
+      'What is the recipe for sourdough bread?',
+      'Who won the football world cup final?',
+      'the of and what is',
+      '🙂🙂🙂',
+      '',
+    ]) {
       const r = await app.retriever.retrieveDetailed(q);
       expect(r.notCovered, q).toBe(true);
     }
@@ -132,7 +141,9 @@ describe('retrieval', () => {
     const empty = await testApp(emptyRoot);
     await empty.library.reindex({});
     expect(await empty.retriever.retrieve('anything at all')).toMatchObject({ passages: [], notCovered: true });
-    writeFiles(path.join(emptyRoot, 'articles'), { 'one.md': mdArticle('Lone article about otters', '2024-01-01', 'Otters returned to the river after forty years.') });
+    writeFiles(path.join(emptyRoot, 'articles'), {
+      'one.md': mdArticle('Lone article about otters', '2024-01-01', 'Otters returned to the river after forty years.'),
+    });
     await empty.library.reindex({});
     const one = await empty.retriever.retrieve('otters river', { k: 50 });
     expect(one.passages).toHaveLength(1);
@@ -165,7 +176,11 @@ describe('rankArticles', () => {
       ['a', 0.5],
       ['c', 0.25],
     ]);
-    const lexOnly = rankArticles({ articles: [], chunks: [{ label: 1, articleId: 'x', score: 1 }], dense: [{ label: 2, articleId: 'y', score: 0.9 }] }, { article: 1, chunk: 1, dense: 0 }, { dateOf, prior: () => 0 });
+    const lexOnly = rankArticles(
+      { articles: [], chunks: [{ label: 1, articleId: 'x', score: 1 }], dense: [{ label: 2, articleId: 'y', score: 0.9 }] },
+      { article: 1, chunk: 1, dense: 0 },
+      { dateOf, prior: () => 0 },
+    );
     expect(lexOnly.map((r) => r.articleId)).toEqual(['x']);
   });
 

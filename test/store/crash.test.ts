@@ -20,7 +20,9 @@ describe('crash safety', () => {
     app.close();
     const genBefore = generation(indexDir);
     fs.writeFileSync(path.join(articles, 'chess.md'), CORPUS['chess.md']!.replace('240 players', '999 players'));
-    writeFiles(articles, { 'extra.md': mdArticle('Harbour strike ends', '2024-08-01', 'Dock workers ended a nine-day strike at the harbour after a pay deal.') });
+    writeFiles(articles, {
+      'extra.md': mdArticle('Harbour strike ends', '2024-08-01', 'Dock workers ended a nine-day strike at the harbour after a pay deal.'),
+    });
 
     const killed = await tsChild('test/support/index-child.ts', root, step).then(
       () => null,
@@ -52,7 +54,13 @@ describe('crash safety', () => {
     await app.library.reindex({});
     const reader = tsChild('test/support/query-child.ts', indexDir, '4000');
     for (let i = 0; i < 6; i++) {
-      writeFiles(articles, { [`extra-${i}.md`]: mdArticle(`Market report ${i}`, '2024-08-0' + (i + 1), `Shares rose ${i} percent in a quiet session of trading number ${i}.`) });
+      writeFiles(articles, {
+        [`extra-${i}.md`]: mdArticle(
+          `Market report ${i}`,
+          '2024-08-0' + (i + 1),
+          `Shares rose ${i} percent in a quiet session of trading number ${i}.`,
+        ),
+      });
       await app.library.reindex({ full: i % 2 === 0 });
     }
     const { stdout } = await reader;

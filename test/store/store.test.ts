@@ -42,7 +42,13 @@ describe('index build', () => {
     };
     fs.writeFileSync(path.join(articles, 'chess.md'), CORPUS['chess.md']!.replace('240 players', '310 players'));
     fs.rmSync(path.join(articles, 'volcano.md'));
-    writeFiles(articles, { 'flood.md': mdArticle('Floods close mountain roads', '2024-07-01', 'Heavy rain flooded mountain roads near Altavista, closing three passes for a week.') });
+    writeFiles(articles, {
+      'flood.md': mdArticle(
+        'Floods close mountain roads',
+        '2024-07-01',
+        'Heavy rain flooded mountain roads near Altavista, closing three passes for a week.',
+      ),
+    });
     const s = await app.library.reindex({});
     expect(s).toMatchObject({ added: 1, changed: 1, removed: 1, unchanged: 3, articles: 5 });
     const embedded = docs.flat().join('\n');

@@ -140,7 +140,13 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       if (req.method === 'POST' && path === '/v1/chat/completions') {
         record.messages = toMessages(obj.messages);
         record.model = typeof obj.model === 'string' ? obj.model : '';
-        const chat: FakeChatRequest = { model: record.model, messages: record.messages, stream: record.stream, body: obj, index: chatCount++ };
+        const chat: FakeChatRequest = {
+          model: record.model,
+          messages: record.messages,
+          stream: record.stream,
+          body: obj,
+          index: chatCount++,
+        };
         active++;
         maxActive = Math.max(maxActive, active);
         res.on('close', () => active--);
@@ -321,7 +327,12 @@ function serveEmbeddings(body: Record<string, unknown>, defaultDimension: number
     return { object: 'embedding', index, embedding };
   });
   const tokens = texts.reduce((sum, t) => sum + t.split(/\s+/).filter(Boolean).length, 0);
-  sendJson(res, 200, { object: 'list', data, model: String(body.model ?? 'fake-embedding'), usage: { prompt_tokens: tokens, total_tokens: tokens } });
+  sendJson(res, 200, {
+    object: 'list',
+    data,
+    model: String(body.model ?? 'fake-embedding'),
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
 }
 
 /** Deterministic L2-normalised hashed bag of lower-cased words: texts sharing words get similar vectors. */

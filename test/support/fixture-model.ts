@@ -222,7 +222,10 @@ just also up out over again further once s t don
 const WORD_PATTERN = /[^\s\p{P}\u0021-\u002F\u003A-\u0040\u005B-\u0060\u007B-\u007E]+/gu;
 
 function normaliseForVocab(text: string): string {
-  return text.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '');
+  return text
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '');
 }
 
 function compareStrings(a: string, b: string): number {
@@ -246,7 +249,10 @@ function buildVocab(texts: string[]): string[] {
   const base = new Set(baseChars);
   const chars = [
     ...baseChars,
-    ...[...extraChars].filter((c) => !base.has(c)).sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!).slice(0, MAX_EXTRA_CHARS),
+    ...[...extraChars]
+      .filter((c) => !base.has(c))
+      .sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!)
+      .slice(0, MAX_EXTRA_CHARS),
   ];
   const vocab: string[] = [...SPECIALS, ...chars, ...chars.map((c) => '##' + c)];
   const seen = new Set(vocab);
@@ -328,8 +334,6 @@ export function buildFixtureModelFiles(texts: string[]): Record<string, Uint8Arr
 
 // ---------------------------------------------------------------------------
 // Weights
-
-
 
 function gaussian(rand: () => number): () => number {
   return () => {
@@ -452,7 +456,11 @@ function buildOnnx(vocab: string[]): Uint8Array {
   const k = dense(h0, 'l0.k', wk);
   const v = dense(h0, 'l0.v', wv);
   const kt = node('Transpose', [k], 'l0.kt', [{ name: 'perm', ints: [0, 2, 1] }]);
-  const scores = node('Add', [node('Mul', [node('MatMul', [q, kt], 'l0.qk'), f32('scale', [], [1 / Math.sqrt(H)])], 'l0.qks'), mask3], 'l0.sc');
+  const scores = node(
+    'Add',
+    [node('Mul', [node('MatMul', [q, kt], 'l0.qk'), f32('scale', [], [1 / Math.sqrt(H)])], 'l0.qks'), mask3],
+    'l0.sc',
+  );
   const probs = node('Softmax', [scores], 'l0.p', [{ name: 'axis', int: -1 }]);
   const ctx = node('MatMul', [probs, v], 'l0.ctx');
   const attn = dense(ctx, 'l0.o', wo);
@@ -545,7 +553,13 @@ function buildCrossEncoderOnnx(vocab: string[]): Uint8Array {
   // 1 for an exact word match, 0 for unrelated words: (cos - t) / (1 - t), floored at 0.
   const match = node(
     'Relu',
-    [node('Mul', [node('Sub', [sim, f32('threshold', [], [MATCH_THRESHOLD])], 'sim.t'), f32('sharp', [], [1 / (1 - MATCH_THRESHOLD)])], 'sim.s')],
+    [
+      node(
+        'Mul',
+        [node('Sub', [sim, f32('threshold', [], [MATCH_THRESHOLD])], 'sim.t'), f32('sharp', [], [1 / (1 - MATCH_THRESHOLD)])],
+        'sim.s',
+      ),
+    ],
     'match',
   );
 

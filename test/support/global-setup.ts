@@ -15,7 +15,9 @@ export default async function setup(): Promise<() => void> {
   return () => {
     const after = tempFolderState();
     if (after !== before) {
-      throw new Error(`A test changed the system temp folder ${os.tmpdir()}: ${before} before the run, ${after} after. Tests must only touch folders they created.`);
+      throw new Error(
+        `A test changed the system temp folder ${os.tmpdir()}: ${before} before the run, ${after} after. Tests must only touch folders they created.`,
+      );
     }
   };
 }

@@ -31,4 +31,6 @@ const summary = await indexArticles({
     }
   },
 });
-process.stdout.write(`done ${JSON.stringify({ added: summary.added, changed: summary.changed, removed: summary.removed, chunks: summary.chunks })}\n`);
+process.stdout.write(
+  `done ${JSON.stringify({ added: summary.added, changed: summary.changed, removed: summary.removed, chunks: summary.chunks })}\n`,
+);

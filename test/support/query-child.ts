@@ -16,7 +16,8 @@ while (Date.now() < until) {
   } else {
     const hits = r.lexical('"volcano"', 5);
     const stats = r.listArticles(0, 1000);
-    if (hits.length === 0 || stats.items.length !== r.manifest.counts.articles) failures.push(`inconsistent generation ${r.manifest.generation}`);
+    if (hits.length === 0 || stats.items.length !== r.manifest.counts.articles)
+      failures.push(`inconsistent generation ${r.manifest.generation}`);
     else ok++;
     r.close();
   }

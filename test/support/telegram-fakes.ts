@@ -4,7 +4,18 @@
  * UserError) and record every call so tests can check what reached them.
  */
 import type { BotLibrary, ReindexStatus } from '../../src/bot/index.js';
-import type { Answer, AnswerStream, ArticleInfo, AskOptions, Citation, IndexProgress, IndexSummary, LibraryStats, QuestionAnswerer, Turn } from '../../src/types.js';
+import type {
+  Answer,
+  AnswerStream,
+  ArticleInfo,
+  AskOptions,
+  Citation,
+  IndexProgress,
+  IndexSummary,
+  LibraryStats,
+  QuestionAnswerer,
+  Turn,
+} from '../../src/types.js';
 import { BusyError, UserError } from '../../src/util/errors.js';
 
 /** An article the fake answerer can cite. */
@@ -41,7 +52,31 @@ export const FAKE_ARTICLES: FakeArticle[] = [
   },
 ];
 
-const STOP = new Set(['the', 'a', 'an', 'what', 'did', 'does', 'do', 'for', 'to', 'of', 'and', 'is', 'was', 'in', 'on', 'about', 'who', 'how', 'why', 'when', 'tell', 'me', 'ask']);
+const STOP = new Set([
+  'the',
+  'a',
+  'an',
+  'what',
+  'did',
+  'does',
+  'do',
+  'for',
+  'to',
+  'of',
+  'and',
+  'is',
+  'was',
+  'in',
+  'on',
+  'about',
+  'who',
+  'how',
+  'why',
+  'when',
+  'tell',
+  'me',
+  'ask',
+]);
 const PRONOUNS = /\b(he|she|they|him|her|his|hers|them|their|it)\b/i;
 
 function words(text: string): string[] {
@@ -144,7 +179,19 @@ export interface LibraryCall {
 
 /** A summary with every count zero except the given ones. */
 export function summary(fields: Partial<IndexSummary> = {}): IndexSummary {
-  return { added: 0, changed: 0, removed: 0, unchanged: 0, skipped: [], warnings: [], chunks: 0, articles: 0, seconds: 0.2, dense: true, ...fields };
+  return {
+    added: 0,
+    changed: 0,
+    removed: 0,
+    unchanged: 0,
+    skipped: [],
+    warnings: [],
+    chunks: 0,
+    articles: 0,
+    seconds: 0.2,
+    dense: true,
+    ...fields,
+  };
 }
 
 /**
@@ -189,7 +236,10 @@ export class FakeLibrary implements BotLibrary {
 
   stats(): LibraryStats {
     this.calls.push({ method: 'stats', args: [] });
-    const dates = this.articles.map((a) => a.date).filter((d): d is string => d !== null).sort();
+    const dates = this.articles
+      .map((a) => a.date)
+      .filter((d): d is string => d !== null)
+      .sort();
     return {
       articles: this.articles.length,
       chunks: this.articles.reduce((n, a) => n + a.chunks, 0),
@@ -237,7 +287,12 @@ export class FakeLibrary implements BotLibrary {
     this.calls.push({ method: 'addFile', args: [fileName, bytes] });
     const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
     if (text.includes('\u0000')) throw new UserError(`"${fileName}" is not a text file.`);
-    const title = text.split('\n').find((l) => l.trim())?.replace(/^#\s*/, '').trim() ?? fileName;
+    const title =
+      text
+        .split('\n')
+        .find((l) => l.trim())
+        ?.replace(/^#\s*/, '')
+        .trim() ?? fileName;
     const article: ArticleInfo = { id: `uploads/${fileName}`, title, date: null, url: null, chunks: 1 };
     this.articles.push(article);
     return { article, summary: summary({ added: 1, articles: this.articles.length, chunks: this.articles.length * 3 }) };
@@ -247,7 +302,13 @@ export class FakeLibrary implements BotLibrary {
     this.calls.push({ method: 'addUrl', args: [url] });
     const page = this.pages.get(url);
     if (!page) throw new UserError(`Could not fetch ${url}: HTTP 404.`);
-    const article: ArticleInfo = { id: `web/${new URL(url).pathname.replace(/\W+/g, '-')}`, title: page.title, date: page.date, url, chunks: 2 };
+    const article: ArticleInfo = {
+      id: `web/${new URL(url).pathname.replace(/\W+/g, '-')}`,
+      title: page.title,
+      date: page.date,
+      url,
+      chunks: 2,
+    };
     this.articles.push(article);
     return { article, summary: summary({ added: 1, articles: this.articles.length, chunks: this.articles.length * 3 }) };
   }

@@ -4,7 +4,24 @@
  * and `>` count as errors, so escaping bugs cannot hide).
  */
 
-const ALLOWED = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'span', 'tg-spoiler', 'a', 'tg-emoji', 'code', 'pre', 'blockquote']);
+const ALLOWED = new Set([
+  'b',
+  'strong',
+  'i',
+  'em',
+  'u',
+  'ins',
+  's',
+  'strike',
+  'del',
+  'span',
+  'tg-spoiler',
+  'a',
+  'tg-emoji',
+  'code',
+  'pre',
+  'blockquote',
+]);
 
 /** The visible text of a valid message, or the reason Telegram would refuse it. */
 export type HtmlCheck = { ok: true; text: string } | { ok: false; error: string };
@@ -26,7 +43,8 @@ export function checkTelegramHtml(html: string): HtmlCheck {
         if (stack.pop() !== name) return { ok: false, error: `Unmatched end tag "${name}" at offset ${i}` };
       } else {
         if (name === 'a' && !/\shref="[^"]+"/.test(attrs ?? '')) return { ok: false, error: `<a> without href at offset ${i}` };
-        if (/&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)/.test(attrs ?? '')) return { ok: false, error: `Unescaped "&" in attribute at offset ${i}` };
+        if (/&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)/.test(attrs ?? ''))
+          return { ok: false, error: `Unescaped "&" in attribute at offset ${i}` };
         stack.push(name);
       }
       i += raw!.length;
@@ -36,7 +54,16 @@ export function checkTelegramHtml(html: string): HtmlCheck {
       const m = /^&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);/.exec(html.slice(i));
       if (!m) return { ok: false, error: `Unescaped "&" at offset ${i}` };
       const e = m[1]!;
-      text += e === 'lt' ? '<' : e === 'gt' ? '>' : e === 'amp' ? '&' : e === 'quot' ? '"' : String.fromCodePoint(e.startsWith('#x') ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+      text +=
+        e === 'lt'
+          ? '<'
+          : e === 'gt'
+            ? '>'
+            : e === 'amp'
+              ? '&'
+              : e === 'quot'
+                ? '"'
+                : String.fromCodePoint(e.startsWith('#x') ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
       i += m[0].length;
       continue;
     }

@@ -243,7 +243,12 @@ export class TelegramHarness {
   /** Makes a file available through getFile and the file URL; returns its file_id. */
   hostFile(fileName: string, bytes: Uint8Array, reportedSize?: number): string {
     const fileId = `file-${++this.fileCounter}`;
-    this.files.set(fileId, { fileId, fileName, bytes, ...(reportedSize !== undefined && reportedSize !== bytes.byteLength ? { reportedSize } : {}) });
+    this.files.set(fileId, {
+      fileId,
+      fileName,
+      bytes,
+      ...(reportedSize !== undefined && reportedSize !== bytes.byteLength ? { reportedSize } : {}),
+    });
     return fileId;
   }
 
@@ -275,7 +280,11 @@ export class TelegramHarness {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}. Calls: ${this.calls.map((c) => c.method + (c.ok ? '' : '!')).join(', ')}`));
+        reject(
+          new Error(
+            `Timed out after ${timeoutMs} ms waiting for ${what}. Calls: ${this.calls.map((c) => c.method + (c.ok ? '' : '!')).join(', ')}`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
@@ -310,13 +319,15 @@ export class TelegramHarness {
     }
     let response: ApiResponse;
     try {
-      response = this.faults.map((f) => f(method, payload)).find((r) => r !== undefined) ?? (await this.dispatch(token, method, payload, res));
+      response =
+        this.faults.map((f) => f(method, payload)).find((r) => r !== undefined) ?? (await this.dispatch(token, method, payload, res));
     } catch (err) {
       response = bad(`Harness error: ${(err as Error).message}`, 500);
     }
     if (!res.destroyed) res.writeHead(response.status, { 'content-type': 'application/json' }).end(JSON.stringify(response.body));
     if (method !== 'getUpdates' || response.body.ok !== true || (response.body.result as unknown[]).length > 0) {
-      const error = response.body.ok === true ? undefined : String(response.body.description ?? response.body.message ?? `HTTP ${response.status}`);
+      const error =
+        response.body.ok === true ? undefined : String(response.body.description ?? response.body.message ?? `HTTP ${response.status}`);
       this.calls.push({ method, payload, ok: response.body.ok === true, at: Date.now(), ...(error ? { error } : {}) });
     }
     this.notify();
@@ -430,7 +441,9 @@ export class TelegramHarness {
     const text = String(payload.text);
     const markup = payload.reply_markup as BotMessage['reply_markup'] | undefined;
     if (text === msg.text && payload.parse_mode === msg.parse_mode && JSON.stringify(markup) === JSON.stringify(msg.reply_markup)) {
-      return bad('Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message');
+      return bad(
+        'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message',
+      );
     }
     await this.forward(token, 'editMessageText', payload);
     msg.text = text;
@@ -470,7 +483,12 @@ export class TelegramHarness {
   private getFile(payload: Json): ApiResponse {
     const file = this.files.get(String(payload.file_id));
     if (!file) return bad('Bad Request: invalid file_id');
-    return ok({ file_id: file.fileId, file_unique_id: `u-${file.fileId}`, file_size: file.reportedSize ?? file.bytes.byteLength, file_path: `documents/${file.fileId}/${file.fileName}` });
+    return ok({
+      file_id: file.fileId,
+      file_unique_id: `u-${file.fileId}`,
+      file_size: file.reportedSize ?? file.bytes.byteLength,
+      file_path: `documents/${file.fileId}/${file.fileName}`,
+    });
   }
 
   private serveFile(token: string, filePath: string, res: http.ServerResponse): void {
@@ -533,7 +551,13 @@ export class ChatHandle {
   }
 
   /** Uploads a document; with `bytes` the file is downloadable, `fileSize` overrides the size Telegram reports. */
-  async sendDocument(doc: { fileName: string; bytes?: Uint8Array; fileSize?: number; mimeType?: string; caption?: string }): Promise<number> {
+  async sendDocument(doc: {
+    fileName: string;
+    bytes?: Uint8Array;
+    fileSize?: number;
+    mimeType?: string;
+    caption?: string;
+  }): Promise<number> {
     const fileId = doc.bytes ? this.harness.hostFile(doc.fileName, doc.bytes, doc.fileSize) : `missing-${doc.fileName}`;
     return this.post({
       document: {
@@ -550,7 +574,15 @@ export class ChatHandle {
   /** Sends a sticker (a non-text message). */
   async sendSticker(): Promise<number> {
     return this.post({
-      sticker: { file_id: 'sticker-1', file_unique_id: 'us-1', type: 'regular', width: 512, height: 512, is_animated: false, is_video: false },
+      sticker: {
+        file_id: 'sticker-1',
+        file_unique_id: 'us-1',
+        type: 'regular',
+        width: 512,
+        height: 512,
+        is_animated: false,
+        is_video: false,
+      },
     });
   }
 
