@@ -278,11 +278,13 @@ function search(
     timings: RetrievalTimings;
   },
 ): Searches {
-  const withArticle = (hits: { label: number; score: number }[]): ChunkHit[] =>
-    hits.flatMap((h) => {
-      const c = reader.chunk(h.label);
-      return c ? [{ ...h, articleId: c.articleId }] : [];
+  const withArticle = (hits: { label: number; score: number }[]): ChunkHit[] => {
+    const articleOf = reader.articlesOfChunks(hits.map((h) => h.label));
+    return hits.flatMap((h) => {
+      const articleId = articleOf.get(h.label);
+      return articleId === undefined ? [] : [{ ...h, articleId }];
     });
+  };
   const td = performance.now();
   const dense = q.queryVector ? withArticle(reader.denseSearch(q.queryVector, opts.candidates, q.range)) : [];
   q.timings.dense += performance.now() - td;

@@ -95,6 +95,7 @@ export class IndexReader {
     this.liveVectors = manifest.embedder ? manifest.counts.chunks : 0;
     this.stmts = {
       chunk: this.db.prepare('SELECT rowid AS label, id, article_id AS articleId, ordinal, start, end, text FROM chunks WHERE rowid = ?'),
+      articlesOfChunks: this.db.prepare('SELECT rowid AS label, article_id AS articleId FROM chunks WHERE rowid IN (SELECT value FROM json_each(?))'),
       article: this.db.prepare('SELECT id, title, date, url, source, path FROM articles WHERE id = ?'),
       articleText: this.db.prepare('SELECT text FROM articles WHERE id = ?'),
       lexical: this.db.prepare(
@@ -229,6 +230,13 @@ export class IndexReader {
   /** The chunk with this label. */
   chunk(label: number): StoredChunk | undefined {
     return this.stmts.chunk.get(label) as StoredChunk | undefined;
+  }
+
+  /** The article of each chunk label, in one query (labels no longer stored are left out). */
+  articlesOfChunks(labels: readonly number[]): Map<number, string> {
+    if (labels.length === 0) return new Map();
+    const rows = this.stmts.articlesOfChunks.all(JSON.stringify(labels)) as { label: number; articleId: string }[];
+    return new Map(rows.map((r) => [r.label, r.articleId]));
   }
 
   /** Stored vector of a chunk, if any. */
