@@ -95,7 +95,9 @@ export class IndexReader {
     this.liveVectors = manifest.embedder ? manifest.counts.chunks : 0;
     this.stmts = {
       chunk: this.db.prepare('SELECT rowid AS label, id, article_id AS articleId, ordinal, start, end, text FROM chunks WHERE rowid = ?'),
-      articlesOfChunks: this.db.prepare('SELECT rowid AS label, article_id AS articleId FROM chunks WHERE rowid IN (SELECT value FROM json_each(?))'),
+      articlesOfChunks: this.db.prepare(
+        'SELECT rowid AS label, article_id AS articleId FROM chunks WHERE rowid IN (SELECT value FROM json_each(?))',
+      ),
       article: this.db.prepare('SELECT id, title, date, url, source, path FROM articles WHERE id = ?'),
       articleText: this.db.prepare('SELECT text FROM articles WHERE id = ?'),
       lexical: this.db.prepare(
