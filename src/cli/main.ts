@@ -11,13 +11,24 @@ import { createLogger, type Logger } from '../util/log.js';
 import { runChat } from './chat.js';
 import { formatAnswerText, formatProgress, formatSummary } from './format.js';
 
-const USAGE = `Usage:
+const USAGE = `Usage (npm run <command> -- <options>, or npx newsdesk <command> <options>):
   npm start                      run the Telegram bot (TELEGRAM_BOT_TOKEN set) or the terminal chat
   npm run index [-- --full]      index the articles folder (incremental; --full rebuilds)
+  npm run reindex                rebuild the whole index (same as index -- --full)
   npm run ask -- "question" [--json]
-  npm run chat                   terminal chat with follow-ups (/reset, /sources, /quit)
+  npm run chat                   terminal chat with follow-ups (/help, /reset, /sources, /quit)
   npm run eval [-- --help]       retrieval and answer evaluation
-  npm run bench [-- --quick]     performance benchmark`;
+  npm run bench [-- --quick]     performance benchmark
+Every command takes --help (-h).`;
+
+/** Commands whose own parser prints a detailed help text for --help / -h. */
+const OWN_HELP = new Set(['eval', 'bench']);
+
+/** True when the arguments ask for help (before any `--` that ends the options). */
+function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
 
 /** Progress on stderr: a redrawn bar on a terminal, a line per phase step otherwise. */
 function progressPrinter(): (p: IndexProgress) => void {
@@ -62,6 +73,12 @@ async function ensureIndex(app: App): Promise<void> {
 
 async function cmdIndex(config: Config, logger: Logger, argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { full: { type: 'boolean', default: false } }, allowPositionals: false });
+  // `npm run index --full` (no `--`) hands --full to npm, which sets npm_config_full and drops it.
+  if (!values.full && process.env.npm_config_full !== undefined) {
+    process.stderr.write(
+      'Warning: npm took --full for itself, so this is an incremental index. Use `npm run index -- --full` or `npm run reindex`.\n',
+    );
+  }
   const app = await buildApp(config, logger);
   try {
     const summary = await app.library.reindex({ full: values.full === true, onProgress: progressPrinter() });
@@ -114,7 +131,7 @@ async function cmdStart(config: Config, logger: Logger): Promise<number> {
 
 async function main(): Promise<number> {
   const [command = 'start', ...rest] = process.argv.slice(2);
-  if (command === '--help' || command === 'help' || command === '-h') {
+  if (command === '--help' || command === 'help' || command === '-h' || (!OWN_HELP.has(command) && wantsHelp(rest))) {
     process.stdout.write(USAGE + '\n');
     return 0;
   }

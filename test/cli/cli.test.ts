@@ -139,3 +139,42 @@ describe('cli', () => {
     expect(unknown.stderr).toMatch(/Unknown command "frobnicate"/);
   });
 });
+
+describe('cli conventions', () => {
+  it('--help and -h print the usage and exit 0 with no error line, on every command and with none', async () => {
+    for (const command of [[], ['start'], ['index'], ['ask'], ['chat'], ['eval'], ['bench']]) {
+      for (const flag of ['--help', '-h']) {
+        const { stdout, stderr } = await cli([...command, flag]);
+        expect(stdout, `${command.join(' ')} ${flag}`).toMatch(/^Usage/);
+        expect(stderr, `${command.join(' ')} ${flag}`).toBe('');
+      }
+    }
+  }, 180_000);
+
+  it('npx newsdesk ask --json prints pure JSON on stdout', async () => {
+    // --prefix finds the project's own bin while the command runs in the temp cwd.
+    const { stdout } = await exec(
+      'npx',
+      ['--prefix', path.resolve('.'), 'newsdesk', 'ask', '--json', 'Who is Kolokoltsev meeting at the UN?'],
+      {
+        env: env(),
+        cwd: root,
+      },
+    );
+    const answer = JSON.parse(stdout) as { mode: string; citations: { articleId: string }[] };
+    expect(answer.citations[0]!.articleId).toBe('000_cc2b64a9889106ac');
+  });
+
+  it('npm run reindex rebuilds everything', async () => {
+    const { stdout } = await exec('npm', ['run', '--silent', 'reindex'], { env: env(), cwd: path.resolve('.') });
+    expect(stdout).toMatch(/Indexed 1 article .*1 added/);
+  });
+
+  it('warns when npm swallowed --full (npm run index --full without --)', async () => {
+    const { stdout, stderr } = await cli(['index'], { npm_config_full: 'true' });
+    expect(stderr).toMatch(/npm took --full for itself.*npm run index -- --full.*npm run reindex/);
+    expect(stdout).toMatch(/0 added/);
+    const quiet = await cli(['index']);
+    expect(quiet.stderr).not.toMatch(/npm took --full/);
+  });
+});
