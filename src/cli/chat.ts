@@ -7,6 +7,13 @@ import type { App } from '../app.js';
 import type { Answer, Turn } from '../types.js';
 import { formatAnswerText, formatQuotes } from './format.js';
 
+const CHAT_HELP = `Commands:
+  /help      this list
+  /reset     forget the conversation (follow-ups start over)
+  /sources   the quotes behind the last answer
+  /quit      leave (also /exit, or Ctrl-D)
+Anything else is a question about the articles.`;
+
 /** Runs the chat loop until end of input or `/quit`. */
 export async function runChat(app: App, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<void> {
   const interactive = (input as NodeJS.ReadStream).isTTY === true;
@@ -17,7 +24,7 @@ export async function runChat(app: App, input: NodeJS.ReadableStream, output: No
   if (interactive) {
     const s = app.library.stats();
     say(
-      `Ask about ${s.articles} article${s.articles === 1 ? '' : 's'}${s.firstDate ? ` (${s.firstDate} to ${s.lastDate})` : ''}. Commands: /reset, /sources, /quit.`,
+      `Ask about ${s.articles} article${s.articles === 1 ? '' : 's'}${s.firstDate ? ` (${s.firstDate} to ${s.lastDate})` : ''}. Commands: /help, /reset, /sources, /quit.`,
     );
     rl.setPrompt('> ');
     rl.prompt();
@@ -35,6 +42,11 @@ export async function runChat(app: App, input: NodeJS.ReadableStream, output: No
       say('Conversation reset.');
     } else if (line === '/sources') {
       say(last ? formatQuotes(last) : 'Ask a question first.');
+    } else if (line === '/help') {
+      say(CHAT_HELP);
+    } else if (/^\/[A-Za-z]\w*(\s|$)/.test(line)) {
+      // A slash word is a command, never a question: answering "/foo" would quote whatever matches "foo".
+      say(`Unknown command: ${line.split(/\s/, 1)[0]}. Try /help`);
     } else {
       if (!interactive) say(`> ${line}`);
       const answer = await app.answerer.ask(line, history);

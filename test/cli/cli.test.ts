@@ -114,6 +114,15 @@ describe('cli', () => {
     expect(stdout).toContain('Conversation reset.');
   });
 
+  it('chat lists its commands on /help and answers an unknown /command with a hint, never as a question', async () => {
+    const { stdout, code } = await chat(['/help', '/foo', '/foo bar']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/\/reset[\s\S]*\/sources[\s\S]*\/quit/);
+    expect(stdout.match(/Unknown command: \/foo\. Try \/help/g)).toHaveLength(2);
+    expect(stdout).not.toContain('Sources:');
+    expect(stdout).not.toContain('Extracted');
+  });
+
   it('start without a token runs the terminal chat with a one-line note', async () => {
     const { stdout, stderr, code } = await chat(['Who is Kolokoltsev meeting at the UN?'], {}, 'start');
     expect(code).toBe(0);
