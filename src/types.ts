@@ -227,6 +227,11 @@ export interface LibraryStats {
  */
 export interface Library {
   stats(): LibraryStats;
+  /**
+   * Where an indexed article's file lives, for citations without a URL: the articles folder plus
+   * its path (relative to the working folder when inside it, e.g. `seeds/000_….txt`); null if unknown.
+   */
+  articleLocation?(articleId: string): string | null;
   listArticles(offset: number, limit: number): { total: number; items: ArticleInfo[] };
   /** Rejects with `BusyError` when a reindex is already running. */
   reindex(options: { full?: boolean; onProgress?: (p: IndexProgress) => void }): Promise<IndexSummary>;

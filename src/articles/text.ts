@@ -6,7 +6,7 @@ import { sentenceSpans } from '../util/text.js';
 import { normalizeDate } from './dates.js';
 
 /** Titles guessed from the body are cut to about this many characters. */
-const GUESSED_TITLE_MAX = 120;
+const GUESSED_TITLE_MAX = 80;
 /** Explicit titles (front matter, metadata) are only cut when absurdly long. */
 const EXPLICIT_TITLE_MAX = 300;
 /** A first line longer than this reads as a paragraph, not a headline. */
@@ -89,7 +89,8 @@ export function oneLine(text: string): string {
 function shortenAtWord(text: string, max: number): string {
   const s = oneLine(text);
   if (s.length <= max) return s;
-  const cut = s.slice(0, max);
+  // One character is kept for the ellipsis, so the result is at most `max` long.
+  const cut = s.slice(0, max - 1);
   const space = cut.lastIndexOf(' ');
   // Without a space in a sensible place, cutting mid-word beats a one-word title.
   const base = space >= max / 2 ? cut.slice(0, space) : cut;
@@ -116,7 +117,7 @@ function firstSentence(text: string): string {
   return oneLine(head);
 }
 
-/** A title guessed from the body: its first sentence, cut to about 120 characters. */
+/** A title guessed from the body: its first sentence, cut at a word boundary to at most 80 characters (with an ellipsis when cut). */
 export function titleFromText(text: string): string {
   return shortenAtWord(firstSentence(text), GUESSED_TITLE_MAX);
 }

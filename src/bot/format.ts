@@ -33,22 +33,25 @@ export function link(label: string, url: string | null): string {
  * Renders a finished answer: its note in italics, the text with its [n] markers, then a
  * Sources block. An extractive answer's text carries its own label, so none is added here.
  */
-export function renderAnswerHtml(answer: Answer): string {
+export function renderAnswerHtml(answer: Answer, locate?: (articleId: string) => string | null): string {
   const text = escapeHtml(answer.text.trim() || 'I could not produce an answer.');
   if (answer.mode === 'not-covered') return text;
   const parts: string[] = [];
   // Extractive: why the passages are quoted. Model answer: one that could not be tied to a source must not pass for a cited one.
   if (answer.note?.trim()) parts.push(`<i>${escapeHtml(answer.note.trim())}</i>`);
   parts.push(text);
-  if (answer.citations.length > 0) parts.push(renderSourcesHtml(answer.citations));
+  if (answer.citations.length > 0) parts.push(renderSourcesHtml(answer.citations, locate));
   return parts.join('\n\n');
 }
 
-/** The "Sources" block: one line per cited article with its number, linked title and date. */
-function renderSourcesHtml(citations: readonly Citation[]): string {
+/** The "Sources" block: one line per cited article with its number, linked title and date (and its file when it has no URL). */
+function renderSourcesHtml(citations: readonly Citation[], locate?: (articleId: string) => string | null): string {
   const lines = [...citations]
     .sort((a, b) => a.n - b.n)
-    .map((c) => `[${c.n}] ${link(c.title || c.articleId, c.url)} · ${escapeHtml(c.date ?? 'date unknown')}`);
+    .map((c) => {
+      const where = c.url ? null : (locate?.(c.articleId) ?? null);
+      return `[${c.n}] ${link(c.title || c.articleId, c.url)} · ${escapeHtml(c.date ?? 'date unknown')}${where ? ` · <code>${escapeHtml(where)}</code>` : ''}`;
+    });
   return ['<b>Sources</b>', ...lines].join('\n');
 }
 

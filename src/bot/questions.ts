@@ -105,7 +105,7 @@ interface Delivery {
 async function deliver(ctx: TextContext, deps: BotDeps, delivery: Delivery): Promise<number[]> {
   const { answer: a, previewId, replyTo } = delivery;
   const chatId = ctx.chat.id;
-  const chunks = splitHtml(renderAnswerHtml(a));
+  const chunks = splitHtml(renderAnswerHtml(a, (id) => deps.library.articleLocation?.(id) ?? null));
   const withQuotes = a.mode !== 'not-covered' && a.citations.some((c) => c.quote.trim());
   const keyboard = withQuotes ? quotesKeyboard(deps.quotes.save(chatId, a.citations)) : undefined;
   const options = { log: deps.log, ...(keyboard ? { keyboard } : {}) };

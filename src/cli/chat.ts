@@ -54,7 +54,7 @@ export async function runChat(app: App, input: NodeJS.ReadableStream, output: No
       history.push({ role: 'user', content: line }, { role: 'assistant', content: answer.text });
       // Memory is bounded here too; the answerer trims further to HISTORY_TURNS.
       if (history.length > 40) history.splice(0, history.length - 40);
-      say(formatAnswerText(answer));
+      say(formatAnswerText(answer, (id) => app.library.articleLocation?.(id) ?? null));
       say('');
     }
     if (interactive) rl.prompt();

@@ -1,14 +1,18 @@
 /** Plain-text rendering of answers and summaries for the terminal. */
 import type { Answer, IndexProgress, IndexSummary } from '../types.js';
 
+/** Where a cited article lives, for citations without a URL (the library's `articleLocation`). */
+export type Locate = (articleId: string) => string | null;
+
 /** An answer with its label (extractive / not covered) and a numbered source list. */
-export function formatAnswerText(answer: Answer): string {
+export function formatAnswerText(answer: Answer, locate?: Locate): string {
   const lines: string[] = [answer.text.trim()];
   if (answer.note) lines.push('', `(${answer.note})`);
   if (answer.citations.length > 0) {
     lines.push('', 'Sources:');
     for (const c of answer.citations) {
-      lines.push(`[${c.n}] ${c.title}${c.date ? ` (${c.date})` : ''}${c.url ? ` ${c.url}` : ''}`);
+      const where = c.url ?? locate?.(c.articleId) ?? null;
+      lines.push(`[${c.n}] ${c.title}${c.date ? ` (${c.date})` : ''}${where ? ` ${where}` : ''}`);
     }
   }
   return lines.join('\n');

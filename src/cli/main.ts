@@ -96,7 +96,9 @@ async function cmdAsk(config: Config, logger: Logger, argv: string[]): Promise<v
   try {
     await ensureIndex(app);
     const answer = await app.answerer.ask(question, []);
-    process.stdout.write((values.json ? JSON.stringify(answer, null, 2) : formatAnswerText(answer)) + '\n');
+    process.stdout.write(
+      (values.json ? JSON.stringify(answer, null, 2) : formatAnswerText(answer, (id) => app.library.articleLocation(id))) + '\n',
+    );
   } finally {
     app.close();
   }

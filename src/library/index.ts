@@ -107,6 +107,14 @@ export class ArticleLibrary implements Library {
     };
   }
 
+  articleLocation(articleId: string): string | null {
+    const stored = this.current?.article(articleId);
+    if (!stored?.path) return null;
+    const full = path.resolve(this.options.articlesDir, stored.path);
+    const rel = path.relative(process.cwd(), full);
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : full;
+  }
+
   listArticles(offset: number, limit: number): { total: number; items: ArticleInfo[] } {
     return this.current ? this.current.listArticles(offset, limit) : { total: 0, items: [] };
   }

@@ -107,6 +107,20 @@ describe('questions in a private chat', () => {
     expect(reply!.text).toBe('The articles do not cover that.');
   });
 
+  it('shows where a cited article without a URL lives in the Sources block', async () => {
+    const chat = newChat();
+    answerer.respond = () =>
+      makeAnswer({
+        text: 'Mayor Alice Park asked for 12 million dollars [1].',
+        citations: [{ ...citationOf(1, FAKE_ARTICLES[0]!), url: null }],
+      });
+    await chat.send('What did the mayor ask for?');
+    const [reply] = await chat.waitForReplies(1);
+    expect(reply!.text).toContain(
+      '[1] Mayor Alice Park asks council for flood barriers · 2024-03-02 · <code>articles/city/flood-barriers.md</code>',
+    );
+  });
+
   it('labels extractive answers and keeps not-covered answers plain', async () => {
     const chat = newChat();
     answerer.respond = () =>

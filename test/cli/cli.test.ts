@@ -84,6 +84,15 @@ describe('cli', () => {
     expect(stdout).toMatch(/Sources:\n\[1\] A Kolokoltsev’s arrival.*\(2024-06-27\)/);
   });
 
+  it('ask gives the seed (no headline, no URL) a short title and shows where its file lives', async () => {
+    const { stdout } = await cli(['ask', 'Who is Kolokoltsev meeting at the UN?']);
+    const source = stdout.split('\n').find((l) => l.startsWith('[1] '))!;
+    const title = /^\[1\] (.*) \(2024-06-27\)/.exec(source)![1]!;
+    expect(title.length).toBeLessThanOrEqual(80);
+    expect(title).toMatch(/^A Kolokoltsev’s arrival .*\S…$/);
+    expect(source).toMatch(/\(2024-06-27\) articles\/000_cc2b64a9889106ac\.txt$/);
+  });
+
   it('ask --json prints the structured answer', async () => {
     const { stdout } = await cli(['ask', '--json', 'Who is Kolokoltsev meeting at the UN?']);
     const answer = JSON.parse(stdout) as { mode: string; citations: { n: number; articleId: string; date: string; quote: string }[] };

@@ -229,6 +229,11 @@ export class FakeLibrary implements BotLibrary {
     return this.running;
   }
 
+  /** Where an article "lives": a path under a pretend articles folder. */
+  articleLocation(articleId: string): string | null {
+    return this.articles.some((a) => a.id === articleId) ? `articles/${articleId}` : null;
+  }
+
   /** Recorded calls of one method. */
   callsOf(method: LibraryCall['method']): LibraryCall[] {
     return this.calls.filter((c) => c.method === method);
