@@ -18,6 +18,8 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     secrets: secretsOf(app.config),
     tuning: { historyTurns: app.config.llm.historyTurns },
   });
+  // `npm run index` in another terminal publishes a new generation; serve it without a restart.
+  app.library.follow();
   let stopping: Promise<void> | null = null;
   const shutdown = (signal: string) => {
     if (stopping) return;

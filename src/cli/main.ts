@@ -109,6 +109,7 @@ async function cmdChat(config: Config, logger: Logger, note?: string): Promise<v
   try {
     await ensureIndex(app);
     if (note) process.stderr.write(note + '\n');
+    app.library.follow();
     await runChat(app, process.stdin, process.stdout);
   } finally {
     app.close();

@@ -40,6 +40,10 @@ export class ArticleLibrary implements Library {
   /** The reindex in progress: the one record of "a reindex is running" (the bot asks `reindexStatus`). */
   private running: { done: Promise<IndexSummary>; full: boolean; startedAt: number } | null = null;
   private readonly log: Logger;
+  /** The poll started by `follow()`, if any. */
+  private followTimer: NodeJS.Timeout | null = null;
+  /** A published generation that could not be opened, so the poll reports it once instead of every tick. */
+  private unopenable: number | null = null;
 
   constructor(private readonly options: LibraryOptions) {
     this.log = options.logger ?? silentLogger;
@@ -231,10 +235,55 @@ export class ArticleLibrary implements Library {
     return { summary };
   }
 
+  /**
+   * Keeps serving what `CURRENT` names: every `intervalMs` it checks whether another process (the
+   * CLI's `index` while the bot runs) published a newer generation, and switches to it. Polling a
+   * one-line file costs one small read a second and works wherever the index lives; `fs.watch`
+   * misses renames on network and container-mounted folders, and would need this poll as a fallback
+   * anyway. Returns a function that stops following (so does `close()`).
+   */
+  follow(intervalMs = 1000): () => void {
+    this.unfollow();
+    const timer = setInterval(() => this.refresh(), intervalMs);
+    // Following must never be what keeps the process alive.
+    timer.unref();
+    this.followTimer = timer;
+    return () => this.unfollow();
+  }
+
+  /**
+   * Switches to the generation `CURRENT` names if it is not the one being served (another process
+   * published it). Searches in flight finish on the old generation, which closes after the last
+   * of them. Returns true when it switched.
+   */
+  refresh(): boolean {
+    // A reindex in this process switches by itself when it finishes.
+    if (this.running) return false;
+    const published = currentGeneration(this.options.indexDir);
+    if (!published || published.n === this.current?.manifest.generation || published.n === this.unopenable) return false;
+    // The publisher checksummed every file as it wrote them; re-reading the whole index here would
+    // stall answers for as long as that takes.
+    const failure = this.open(false);
+    if (failure) {
+      this.unopenable = published.n;
+      this.log.warn('index.follow_failed', { generation: published.n, problem: failure.message });
+      return false;
+    }
+    const s = this.current?.manifest.counts;
+    this.log.info('index.followed', { generation: published.n, articles: s?.articles, chunks: s?.chunks, mismatch: this.mismatch() });
+    return true;
+  }
+
   /** Stops using the index (for shutdown). */
   close(): void {
+    this.unfollow();
     this.current?.close();
     this.current = null;
+  }
+
+  private unfollow(): void {
+    if (this.followTimer) clearInterval(this.followTimer);
+    this.followTimer = null;
   }
 
   private async indexAdded(rel: string, shownName: string): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
