@@ -54,6 +54,13 @@ const optionalString = z
 
 const url = z.string().trim().url('expected a URL like https://example.com');
 
+const postgresUrl = optionalString.pipe(
+  z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'expected a URL like postgres://user:password@host:5432/database')
+    .optional(),
+);
+
 /** Every variable, its parser and default (as a string, parsed like user input). */
 const schema = {
   ARTICLES_DIR: [z.string().trim().min(1), 'seeds'],
@@ -107,6 +114,10 @@ const schema = {
   MAX_UPLOAD_BYTES: [int(1, 2000000000), '20000000'],
   FETCH_TIMEOUT_MS: [int(100, 600000), '15000'],
   ALLOW_PRIVATE_URLS: [bool, 'false'],
+
+  DATABASE_URL: [postgresUrl, ''],
+  DATABASE_POOL_MAX: [int(1, 1000), '10'],
+  DATABASE_CONNECT_TIMEOUT_MS: [int(100, 600000), '5000'],
 } as const;
 
 type Schema = typeof schema;
@@ -164,6 +175,14 @@ export interface Config {
     maxUploadBytes: number;
     fetchTimeoutMs: number;
     allowPrivateUrls: boolean;
+  };
+  database: {
+    /** PostgreSQL connection string; undefined = embedded mode (index and state in local files). */
+    url: string | undefined;
+    /** Most connections one process opens. */
+    poolMax: number;
+    /** Longest wait for a connection (new, or free in a full pool) before the operation fails. */
+    connectTimeoutMs: number;
   };
 }
 
@@ -243,11 +262,23 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       fetchTimeoutMs: r.FETCH_TIMEOUT_MS,
       allowPrivateUrls: r.ALLOW_PRIVATE_URLS,
     },
+    database: { url: r.DATABASE_URL, poolMax: r.DATABASE_POOL_MAX, connectTimeoutMs: r.DATABASE_CONNECT_TIMEOUT_MS },
   };
 }
 
 function redactIfSecret(name: string, value: string): string {
-  return /KEY|TOKEN|SECRET/.test(name) ? '***' : value;
+  if (/KEY|TOKEN|SECRET/.test(name)) return '***';
+  return name === 'DATABASE_URL' ? value.replace(/(:\/\/[^:/@]*:)[^@]*@/, '$1***@') : value;
+}
+
+/** The password inside a connection string, if it has one. */
+function urlPassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads `.env` (if present) into the environment, then parses it. */
@@ -258,7 +289,7 @@ export function loadConfig(cwd = process.cwd()): Config {
 
 /** Values that must never appear in logs or replies. */
 export function secretsOf(config: Config): string[] {
-  return [config.telegram.token, config.llm.apiKey, config.telegram.webhookSecret].filter(
+  return [config.telegram.token, config.llm.apiKey, config.telegram.webhookSecret, urlPassword(config.database.url)].filter(
     (s): s is string => typeof s === 'string' && s.length >= 6,
   );
 }

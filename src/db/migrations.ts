@@ -1,0 +1,18 @@
+/**
+ * The schema, as one ordered list of migrations. To change the schema, append an entry with the
+ * next version number; never edit or reorder one that has shipped (databases record which
+ * versions they ran). Each entry runs in one transaction, so it must not use statements that
+ * refuse to (CREATE INDEX CONCURRENTLY, VACUUM). Features may define their SQL in their own
+ * module and list it here.
+ */
+
+/** One schema change. */
+export interface Migration {
+  version: number;
+  /** A few words saying what it adds, recorded in `schema_migrations`. */
+  name: string;
+  sql: string;
+}
+
+/** Every migration, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [];
