@@ -10,6 +10,7 @@ import type { FileSource } from './files.js';
 import type { QuoteStore } from './quote-store.js';
 import type { Counters } from './state.js';
 import type { TaskTracker } from './tasks.js';
+import type { UndeliveredAnswers } from './undelivered.js';
 
 /** Timings and sizes with production defaults; tests shorten some of them. */
 export interface BotTuning {
@@ -25,6 +26,8 @@ export interface BotTuning {
   historyTurns: number;
   /** How long "Show quotes" buttons keep working. */
   quoteTtlMs: number;
+  /** How long an answer that could not be sent is kept for "try again". */
+  undeliveredTtlMs: number;
   /** Articles per /sources page. */
   sourcesPageSize: number;
   /** Interface the webhook server binds to. */
@@ -39,6 +42,7 @@ export const DEFAULT_TUNING: BotTuning = {
   shutdownTimeoutMs: 10_000,
   historyTurns: 6,
   quoteTtlMs: 24 * 60 * 60 * 1000,
+  undeliveredTtlMs: 15 * 60 * 1000,
   sourcesPageSize: 10,
   webhookHost: '0.0.0.0',
 };
@@ -67,6 +71,8 @@ export interface BotDeps {
   log: Logger;
   conversations: ConversationStore;
   quotes: QuoteStore;
+  /** The last answer per chat that could not be sent, for "try again". */
+  undelivered: UndeliveredAnswers;
   counters: Counters;
   tuning: BotTuning;
   files: FileSource;

@@ -21,8 +21,10 @@ import { gates, handleError } from './middleware.js';
 import { QuoteStore } from './quote-store.js';
 import { quotes } from './quotes.js';
 import { questions } from './questions.js';
+import { retryUnanswered } from './retry.js';
 import { Counters, openStateDb, type StateDb } from './state.js';
 import { TaskTracker } from './tasks.js';
+import { UndeliveredAnswers } from './undelivered.js';
 
 export type { BotLibrary, BotTuning, ReindexStatus } from './deps.js';
 export type { BotHandle, StopReason } from './lifecycle.js';
@@ -49,6 +51,8 @@ export function createBot(options: CreateBotOptions): BotHandle {
   const bot = new Bot(options.token, apiRoot ? { client: { apiRoot } } : {});
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowHttpErrors: true }));
   bot.api.config.use(logPollingErrors(log));
+  // Outside auto-retry (which rethrows network errors): a send whose connection broke gets one more try.
+  bot.api.config.use(retryUnanswered(log));
 
   const state = openStateDb(options.stateDir);
   const deps = botDeps(options, state, log, apiRoot ?? DEFAULT_API_ROOT);
@@ -71,6 +75,7 @@ function botDeps(options: CreateBotOptions, state: StateDb, log: Logger, apiRoot
     log,
     conversations: new ConversationStore(state, { ttlMs: config.conversationTtlMinutes * 60_000, maxTurns: tuning.historyTurns }),
     quotes: new QuoteStore(state, tuning.quoteTtlMs),
+    undelivered: new UndeliveredAnswers(tuning.undeliveredTtlMs),
     counters: new Counters(state),
     tuning,
     files: { apiRoot, token: options.token, timeoutMs: Math.max(config.fetchTimeoutMs, 60_000) },

@@ -1,10 +1,12 @@
 /**
  * The main path: a text message becomes a question, answered with history,
  * streamed while it is written, then delivered as formatted HTML with sources,
- * a "Show quotes" button and a link from every answer message to its turn.
+ * a "Show quotes" button and a link from every answer message to its turn. An answer that
+ * Telegram could not take is kept, and "try again" (typed, or the apology's button) sends it.
  */
-import { Composer, type Context, type Filter } from 'grammy';
+import { type Api, type CallbackQueryContext, Composer, type Context, type Filter, InlineKeyboard } from 'grammy';
 import type { Answer } from '../types.js';
+import { callbackPattern } from './callbacks.js';
 import { unknownCommand } from './commands.js';
 import type { BotDeps } from './deps.js';
 import { renderAnswerHtml, splitHtml } from './format.js';
@@ -13,13 +15,23 @@ import { errorFields } from './logging.js';
 import { quotesKeyboard } from './quotes.js';
 import { editHtml, sendChunks } from './send.js';
 import { startTyping, streamAnswer } from './stream.js';
+import type { UndeliveredAnswer } from './undelivered.js';
 
 /** A text message, as the questions feature sees it. */
 type TextContext = Filter<Context, 'message:text'>;
 
-/** Every text message that is not a command (unknown commands get a hint) is a question. */
+/** Prefix of the "Try again" button under the apology for an answer that could not be sent. */
+export const AGAIN_PREFIX = 'a:';
+const AGAIN_DATA = `${AGAIN_PREFIX}send`;
+/** What a user types to get the kept answer: "try again", "Try again!", "please send it again". */
+const TRY_AGAIN = /^(please\s+)?(try|send(\s+it)?)\s+again\W*$/i;
+const UNDELIVERED_APOLOGY =
+  'Sorry, your answer is ready but I could not send it (a connection problem). Tap “Try again”, or send “try again”, and it comes right away.';
+
+/** Every text message that is not a command (unknown commands get a hint) is a question; "try again" first sends a kept answer. */
 export function questions(deps: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
+  composer.callbackQuery(callbackPattern(AGAIN_PREFIX, 'send'), (ctx) => tryAgainButton(ctx, deps));
   composer.on('message:text', unknownCommand, (ctx) => question(ctx, deps));
   return composer;
 }
@@ -39,6 +51,10 @@ async function question(ctx: TextContext, deps: BotDeps): Promise<void> {
         ? 'Please type a question, for example: What happened this week?'
         : `Ask me something after the mention, for example: @${ctx.me.username} what happened this week?`;
     await ctx.reply(hint);
+    return;
+  }
+  if (TRY_AGAIN.test(text) && deps.undelivered.has(ctx.chat.id)) {
+    await sendKept(ctx.api, ctx.chat.id, deps);
     return;
   }
   const max = deps.config.maxQuestionChars;
@@ -76,11 +92,15 @@ async function answer(ctx: TextContext, deps: BotDeps, text: string): Promise<vo
     typing.stop();
   }
   const { answer: a, previewMessageId } = result;
-  const ids = await deliver(ctx, deps, { answer: a, previewId: previewMessageId, replyTo });
-  const exchangeId = deps.conversations.record(chat.id, parentId, text, a.text);
-  deps.conversations.linkMessages(chat.id, ids, exchangeId);
-  deps.counters.increment('questions_answered');
-  deps.answeredSinceStart++;
+  const kept: UndeliveredAnswer = { question: text, answer: a, parentId, replyTo };
+  let ids: number[];
+  try {
+    ids = await deliver(ctx.api, chat.id, deps, { answer: a, previewId: previewMessageId, replyTo });
+  } catch (err) {
+    await keepUndelivered(ctx.api, chat.id, deps, kept, err);
+    return;
+  }
+  recordAnswered(chat.id, deps, kept, ids);
   deps.log.info('bot.answered', {
     update_id: ctx.update.update_id,
     chat_id: chat.id,
@@ -90,6 +110,59 @@ async function answer(ctx: TextContext, deps: BotDeps, text: string): Promise<vo
     messages: ids.length,
     ms: Date.now() - started,
   });
+}
+
+/** Records a delivered answer: conversation memory, the links from its messages, the counters. */
+function recordAnswered(chatId: number, deps: BotDeps, item: UndeliveredAnswer, ids: number[]): void {
+  const exchangeId = deps.conversations.record(chatId, item.parentId, item.question, item.answer.text);
+  deps.conversations.linkMessages(chatId, ids, exchangeId);
+  deps.counters.increment('questions_answered');
+  deps.answeredSinceStart++;
+}
+
+/**
+ * The answer could not be delivered (even after the send's own retry): keep it, and apologise
+ * with a button that sends it, so the user does not wait for retrieval and the LLM again.
+ */
+async function keepUndelivered(api: Api, chatId: number, deps: BotDeps, item: UndeliveredAnswer, err: unknown): Promise<void> {
+  deps.undelivered.keep(chatId, item);
+  deps.log.warn('bot.answer_undelivered', { chat_id: chatId, error: errorFields(err) });
+  try {
+    await api.sendMessage(chatId, UNDELIVERED_APOLOGY, {
+      reply_markup: new InlineKeyboard().text('Try again', AGAIN_DATA),
+      ...(item.replyTo === undefined ? {} : { reply_parameters: { message_id: item.replyTo, allow_sending_without_reply: true } }),
+    });
+  } catch (replyErr) {
+    // Telegram is still unreachable; the answer stays kept for when the user writes again.
+    deps.log.warn('bot.error_reply_failed', { chat_id: chatId, error: errorFields(replyErr) });
+  }
+}
+
+/** Sends the chat's kept answer (if it could not be sent either, it is kept again). */
+async function sendKept(api: Api, chatId: number, deps: BotDeps): Promise<boolean> {
+  const item = deps.undelivered.take(chatId);
+  if (!item) return false;
+  let ids: number[];
+  try {
+    ids = await deliver(api, chatId, deps, { answer: item.answer, previewId: undefined, replyTo: item.replyTo });
+  } catch (err) {
+    await keepUndelivered(api, chatId, deps, item, err);
+    return true;
+  }
+  recordAnswered(chatId, deps, item, ids);
+  deps.log.info('bot.answered_again', { chat_id: chatId, messages: ids.length });
+  return true;
+}
+
+/** The apology's "Try again" button: sends the kept answer, or says it is gone. */
+async function tryAgainButton(ctx: CallbackQueryContext<Context>, deps: BotDeps): Promise<void> {
+  const chatId = ctx.callbackQuery.message?.chat.id;
+  if (chatId === undefined || !deps.undelivered.has(chatId)) {
+    await ctx.answerCallbackQuery({ text: 'That answer is no longer kept. Please ask the question again.', show_alert: true });
+    return;
+  }
+  await ctx.answerCallbackQuery().catch(() => undefined);
+  await sendKept(ctx.api, chatId, deps);
 }
 
 /** A finished answer and where it goes. */
@@ -102,9 +175,8 @@ interface Delivery {
 }
 
 /** Sends the formatted answer, reusing the preview message for its first part; returns all message ids. */
-async function deliver(ctx: TextContext, deps: BotDeps, delivery: Delivery): Promise<number[]> {
+async function deliver(api: Api, chatId: number, deps: BotDeps, delivery: Delivery): Promise<number[]> {
   const { answer: a, previewId, replyTo } = delivery;
-  const chatId = ctx.chat.id;
   const chunks = splitHtml(renderAnswerHtml(a, (id) => deps.library.articleLocation?.(id) ?? null));
   const withQuotes = a.mode !== 'not-covered' && a.citations.some((c) => c.quote.trim());
   const keyboard = withQuotes ? quotesKeyboard(deps.quotes.save(chatId, a.citations)) : undefined;
@@ -112,14 +184,14 @@ async function deliver(ctx: TextContext, deps: BotDeps, delivery: Delivery): Pro
   if (previewId !== undefined && chunks.length > 0) {
     let edited = false;
     try {
-      await editHtml(ctx.api, chatId, previewId, chunks[0]!, chunks.length === 1 ? options : { log: deps.log });
+      await editHtml(api, chatId, previewId, chunks[0]!, chunks.length === 1 ? options : { log: deps.log });
       edited = true;
     } catch (err) {
       // The preview could not become the answer (deleted, too old): send the answer fresh instead.
       deps.log.warn('bot.preview_finalize_failed', { chat_id: chatId, error: errorFields(err) });
-      ctx.api.deleteMessage(chatId, previewId).catch(() => undefined);
+      api.deleteMessage(chatId, previewId).catch(() => undefined);
     }
-    if (edited) return [previewId, ...(await sendChunks(ctx.api, chatId, chunks.slice(1), options))];
+    if (edited) return [previewId, ...(await sendChunks(api, chatId, chunks.slice(1), options))];
   }
-  return sendChunks(ctx.api, chatId, chunks, { ...options, ...(replyTo === undefined ? {} : { replyTo }) });
+  return sendChunks(api, chatId, chunks, { ...options, ...(replyTo === undefined ? {} : { replyTo }) });
 }

@@ -1,7 +1,7 @@
 /**
- * Failure handling: Telegram refusing HTML, the answerer failing, floods,
- * strangers under an allowlist, secrets in logs, a second instance (409) and
- * shutting down with an answer in flight.
+ * Failure handling: Telegram refusing HTML, the answerer failing, floods, connections
+ * reset while sending, strangers under an allowlist, secrets in logs, a second instance
+ * (409) and shutting down with an answer in flight.
  */
 import type { Transformer } from 'grammy';
 import fs from 'node:fs';
@@ -12,7 +12,7 @@ import { createBot } from '../../src/bot/index.js';
 import type { AnswerStream } from '../../src/types.js';
 import { UserError } from '../../src/util/errors.js';
 import { silentLogger } from '../../src/util/log.js';
-import { FAKE_TOKEN, TelegramHarness, freePort, telegramConfig, type HarnessOptions } from '../support/telegram.js';
+import { BOT, FAKE_TOKEN, TelegramHarness, freePort, telegramConfig, type HarnessOptions, type SocketFault } from '../support/telegram.js';
 import { FakeAnswerer, FakeLibrary } from '../support/telegram-fakes.js';
 
 let h: TelegramHarness | undefined;
@@ -74,6 +74,111 @@ describe('Telegram flood limits', () => {
     const sends = h.callsOf('sendMessage').filter((c) => c.payload.chat_id === 7010);
     expect(sends.map((c) => c.ok)).toEqual([false, true]);
     expect(sends[1]!.at - sends[0]!.at).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+describe('connections that break while an answer is sent', () => {
+  const QUESTION = 'What did the mayor ask the council for?';
+  const APOLOGY =
+    'Sorry, your answer is ready but I could not send it (a connection problem). Tap “Try again”, or send “try again”, and it comes right away.';
+
+  /** Breaks the next `times` sendMessage calls to `chatId` with `fault`. */
+  function breakSends(h: TelegramHarness, chatId: number, fault: SocketFault, times: number): void {
+    let left = times;
+    h.socketFaults.push((method, payload) => {
+      if (method !== 'sendMessage' || Number(payload.chat_id) !== chatId || left === 0) return undefined;
+      left--;
+      return fault;
+    });
+  }
+
+  const sendsTo = (h: TelegramHarness, chatId: number) => h.callsOf('sendMessage').filter((c) => Number(c.payload.chat_id) === chatId);
+
+  it('sends once more when the connection is reset before any response, and the user just gets the answer', async () => {
+    const { h, answerer } = await start();
+    breakSends(h, 7020, 'reset', 1);
+    const chat = h.privateChat(7020);
+    await chat.send(QUESTION);
+    const [answer] = await chat.waitForReplies(1);
+    expect(answer!.text).toContain('Mayor Alice Park');
+    await chat.expectNoReplies(300);
+    expect(sendsTo(h, 7020).map((c) => c.error ?? 'ok')).toEqual(['connection reset', 'ok']);
+    expect(answerer.calls).toHaveLength(1);
+    expect(h.logEvents().filter((e) => e.event === 'bot.send_retried')).toMatchObject([{ level: 'warn', method: 'sendMessage' }]);
+  });
+
+  it('edits once more when the final edit of a streamed preview is reset before any response', async () => {
+    const { h, answerer } = await start({ tuning: { editIntervalMs: 100 } });
+    answerer.deltaDelayMs = 40;
+    let reset = false;
+    h.socketFaults.push((method, payload) => {
+      if (reset || method !== 'editMessageText' || payload.parse_mode !== 'HTML') return undefined;
+      reset = true;
+      return 'reset';
+    });
+    const group = h.groupChat(-100_700, 7024);
+    await group.send(`@${BOT.username} what did the mayor ask the council for?`);
+    const final = await group.waitForNew((m) => m.text.includes('<b>Sources</b>'), 15_000, 'the finished answer');
+    await group.expectNoReplies(300);
+    expect(group.messages).toEqual([final]);
+    const finalEdits = h.callsOf('editMessageText').filter((c) => c.payload.parse_mode === 'HTML');
+    expect(finalEdits.map((c) => c.error ?? 'ok')).toEqual(['connection reset', 'ok']);
+  });
+
+  it('after a second reset, apologises with a button that sends the kept answer without asking again', async () => {
+    const { h, answerer } = await start();
+    breakSends(h, 7021, 'reset', 2);
+    const chat = h.privateChat(7021);
+    await chat.send(QUESTION);
+    const [apology] = await chat.waitForReplies(1);
+    expect(apology!.text).toBe(APOLOGY);
+    expect(apology!.reply_markup?.inline_keyboard.flat().map((b) => b.text)).toEqual(['Try again']);
+    expect(h.logEvents().filter((e) => e.event === 'bot.update_failed')).toHaveLength(0);
+
+    await chat.tap(apology!, 'Try again');
+    const [answer] = await chat.waitForReplies(1);
+    expect(answer!.text).toContain('Mayor Alice Park');
+    expect(answer!.reply_markup?.inline_keyboard.flat().map((b) => b.text)).toEqual(['Show quotes']);
+    // Answered from the kept answer: the answerer ran once, for the original question.
+    expect(answerer.calls).toHaveLength(1);
+    // The button has done its job; pressed again, it says so instead of sending the answer twice.
+    await chat.tap(apology!, 'Try again');
+    await chat.expectNoReplies(300);
+    // The delivered answer is part of the conversation: a follow-up gets it as history.
+    await chat.send('And when?');
+    await chat.waitForReplies(1);
+    expect(answerer.calls[1]!.history.map((t) => t.role)).toEqual(['user', 'assistant']);
+  });
+
+  it('answers a typed "try again" from the kept answer at once', async () => {
+    const { h, answerer } = await start();
+    breakSends(h, 7022, 'reset', 2);
+    const chat = h.privateChat(7022);
+    await chat.send(QUESTION);
+    const [apology] = await chat.waitForReplies(1);
+    expect(apology!.text).toBe(APOLOGY);
+    await chat.send('Try again!');
+    const [answer] = await chat.waitForReplies(1);
+    expect(answer!.text).toContain('Mayor Alice Park');
+    expect(answerer.calls.map((c) => c.question)).toEqual([QUESTION]);
+    // Nothing is kept any more: "try again" is an ordinary message now.
+    await chat.send('try again');
+    await chat.waitForReplies(1);
+    expect(answerer.calls.map((c) => c.question)).toEqual([QUESTION, 'try again']);
+  });
+
+  it('never sends again when Telegram did respond, even if the response broke off', async () => {
+    const { h, answerer } = await start();
+    breakSends(h, 7023, 'torn', 1);
+    const chat = h.privateChat(7023);
+    await chat.send(QUESTION);
+    // Telegram took the message, so it is there; the bot could not know and apologises.
+    const [delivered, apology] = await chat.waitForReplies(2);
+    expect(delivered!.text).toContain('Mayor Alice Park');
+    expect(apology!.text).toBe(APOLOGY);
+    expect(sendsTo(h, 7023).map((c) => c.error ?? 'ok')).toEqual(['connection torn', 'ok']);
+    expect(h.logEvents().filter((e) => e.event === 'bot.send_retried')).toHaveLength(0);
+    expect(answerer.calls).toHaveLength(1);
   });
 });
 

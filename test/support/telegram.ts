@@ -9,6 +9,8 @@
  * - `editMessageText` checks the message exists and really changes, returns the message;
  * - HTML messages are parsed strictly (test/support/telegram-html.ts) and refused
  *   with Telegram's 400 "can't parse entities" when they would not parse;
+ * - socket faults cut a call's connection before any response (`reset`) or in the middle of
+ *   one (`torn`), the way a flaky network does;
  * - every call is recorded, so tests can see attempts that failed (sendChatAction,
  *   setMyCommands stay unsupported and fail, as they do in the emulator).
  * Tests act as users through `privateChat()` / `groupChat()` handles.
@@ -35,6 +37,12 @@ export const BOT = { id: 666, username: 'TestNameBot', first_name: 'Test First n
 type TelegramConfig = Config['telegram'];
 type Json = Record<string, unknown>;
 type ApiResponse = { status: number; body: Json };
+/**
+ * A network fault: `reset` destroys the connection before the call reaches the emulator and before
+ * any response; `torn` lets the call through, then sends the response's headers and half its body
+ * and destroys the connection (Telegram did the work, the bot never learns the result).
+ */
+export type SocketFault = 'reset' | 'torn';
 
 /** One request the bot made to the Bot API. */
 export interface ApiCall {
@@ -153,6 +161,8 @@ export class TelegramHarness {
   readonly downloads: string[] = [];
   /** Faults consulted before every call; return a response to replace the real one. */
   readonly faults: ((method: string, payload: Json) => ApiResponse | undefined)[] = [];
+  /** Network faults consulted before `faults`; return one to break this call's connection. */
+  readonly socketFaults: ((method: string, payload: Json) => SocketFault | undefined)[] = [];
   handle!: BotHandle;
   private running: Promise<void> | undefined;
   private readonly files = new Map<string, HostedFile>();
@@ -317,6 +327,8 @@ export class TelegramHarness {
       res.writeHead(400).end();
       return;
     }
+    const socketFault = this.socketFaults.map((f) => f(method, payload)).find((r) => r !== undefined);
+    if (socketFault) return this.breakConnection(socketFault, token, method, payload, res);
     let response: ApiResponse;
     try {
       response =
@@ -330,6 +342,20 @@ export class TelegramHarness {
         response.body.ok === true ? undefined : String(response.body.description ?? response.body.message ?? `HTTP ${response.status}`);
       this.calls.push({ method, payload, ok: response.body.ok === true, at: Date.now(), ...(error ? { error } : {}) });
     }
+    this.notify();
+  }
+
+  /** Applies a socket fault to one call (see `SocketFault`) and records the call as failed. */
+  private async breakConnection(fault: SocketFault, token: string, method: string, payload: Json, res: http.ServerResponse): Promise<void> {
+    if (fault === 'reset') {
+      res.socket?.destroy();
+    } else {
+      const body = JSON.stringify((await this.dispatch(token, method, payload, res)).body);
+      // Chunked, as node-fetch notices a chunked body breaking off (with a Content-Length it waits for the rest).
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(body.slice(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
+    }
+    this.calls.push({ method, payload, ok: false, at: Date.now(), error: `connection ${fault}` });
     this.notify();
   }
 
