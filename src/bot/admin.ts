@@ -23,6 +23,8 @@ export const ADMIN_COMMANDS: BotCommand[] = [
   { command: 'add', description: 'Add an article: /add <url>' },
   { command: 'remove', description: 'Remove an article: /remove <id>' },
   { command: 'stats', description: 'Index and bot statistics' },
+  { command: 'feeds', description: 'Feed subscriptions and their state' },
+  { command: 'feed', description: 'Manage feeds: /feed add <url>, /feed remove <url>' },
 ];
 
 /** File types an upload may have. */
@@ -41,7 +43,7 @@ export function admin(deps: BotDeps): Composer<Context> {
 }
 
 /** Guard for admin commands: refuses everyone whose user id is not configured as admin. */
-function adminOnly(deps: BotDeps) {
+export function adminOnly(deps: BotDeps) {
   return async function requireAdmin(ctx: Context, next: NextFunction): Promise<void> {
     if (isAdmin(deps.config, ctx.from?.id)) return next();
     deps.log.info('bot.admin_refused', { update_id: ctx.update.update_id, user_id: ctx.from?.id });

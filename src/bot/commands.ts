@@ -89,6 +89,7 @@ async function help(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> 
       '/add &lt;url&gt; — fetch and add an article; or upload a .txt, .md, .html or .pdf file',
       '/remove &lt;id&gt; — delete an article (ids are in /sources)',
       '/stats — index and bot statistics',
+      '/feeds — feed subscriptions and their state; /feed add &lt;url&gt;, /feed remove &lt;url&gt;',
     );
   }
   await sendHtml(ctx.api, ctx.chat.id, lines.join('\n'), { log: deps.log });

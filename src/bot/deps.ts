@@ -3,6 +3,7 @@
  * feature's Composer, so handlers stay plain functions that are easy to follow.
  */
 import type { Config } from '../config/index.js';
+import type { FeedPoller } from '../feeds/index.js';
 import type { Library, QuestionAnswerer } from '../types.js';
 import type { Logger } from '../util/log.js';
 import type { ConversationStore } from './conversations.js';
@@ -80,4 +81,6 @@ export interface BotDeps {
   jobs: TaskTracker;
   startedAt: number;
   answeredSinceStart: number;
+  /** Feed polling, run while the bot runs (null when the bot was built without it). */
+  feeds: FeedPoller | null;
 }

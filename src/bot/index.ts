@@ -9,12 +9,14 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Bot } from 'grammy';
 import type { Config } from '../config/index.js';
+import type { FeedPoller } from '../feeds/index.js';
 import type { QuestionAnswerer } from '../types.js';
 import type { Logger } from '../util/log.js';
 import { admin } from './admin.js';
 import { commands, leftovers } from './commands.js';
 import { ConversationStore } from './conversations.js';
 import { type BotDeps, type BotLibrary, type BotTuning, DEFAULT_TUNING } from './deps.js';
+import { feedCommands, reportFeedProblems } from './feeds.js';
 import { type BotHandle, BotLifecycle, logPollingErrors } from './lifecycle.js';
 import { redactingLogger } from './logging.js';
 import { gates, handleError } from './middleware.js';
@@ -40,6 +42,8 @@ export interface CreateBotOptions {
   /** Values masked in every log line (the token is always added). */
   secrets: string[];
   tuning?: Partial<BotTuning>;
+  /** Feed polling to run while the bot runs (started and stopped with it; /feeds and /feed manage it). */
+  feeds?: FeedPoller;
 }
 
 const DEFAULT_API_ROOT = 'https://api.telegram.org';
@@ -58,8 +62,9 @@ export function createBot(options: CreateBotOptions): BotHandle {
   const deps = botDeps(options, state, log, apiRoot ?? DEFAULT_API_ROOT);
   const updates = new TaskTracker();
   bot.use(gates(deps, updates));
-  bot.use(commands(deps), admin(deps), quotes(deps), questions(deps), leftovers());
+  bot.use(commands(deps), admin(deps), feedCommands(deps), quotes(deps), questions(deps), leftovers());
   bot.catch(handleError(log));
+  deps.feeds?.onProblem(reportFeedProblems(bot.api, deps));
 
   return new BotLifecycle({ bot, deps, updates, state, apiRoot: apiRoot ?? DEFAULT_API_ROOT }).handle();
 }
@@ -82,5 +87,6 @@ function botDeps(options: CreateBotOptions, state: StateDb, log: Logger, apiRoot
     jobs: new TaskTracker(),
     startedAt: Date.now(),
     answeredSinceStart: 0,
+    feeds: options.feeds ?? null,
   };
 }

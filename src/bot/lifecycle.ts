@@ -104,6 +104,7 @@ export class BotLifecycle {
     const { webhookUrl } = deps.config;
     if (webhookUrl) await this.startWebhook(webhookUrl);
     else await this.startPolling();
+    deps.feeds?.start();
     deps.log.info('bot.started', { username: bot.botInfo.username, mode: webhookUrl ? 'webhook' : 'polling' });
   }
 
@@ -163,6 +164,7 @@ export class BotLifecycle {
     }
     const server = this.webhookServer;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await deps.feeds?.stop();
     const timeoutMs = deps.tuning.shutdownTimeoutMs;
     const deadline = Date.now() + timeoutMs;
     const answered = await updates.drain(timeoutMs);

@@ -2,12 +2,14 @@
 import type { App } from '../app.js';
 import { createBot } from '../bot/index.js';
 import { secretsOf } from '../config/index.js';
+import { openFeedPoller } from '../feeds/index.js';
 import type { Logger } from '../util/log.js';
 
 /** Starts the bot (long polling or webhook); resolves with the exit code after a graceful shutdown. */
 export async function runBot(app: App, logger: Logger): Promise<number> {
   const token = app.config.telegram.token;
   if (!token) throw new Error('runBot needs TELEGRAM_BOT_TOKEN');
+  const feeds = openFeedPoller(app.config, app.library, logger);
   const handle = createBot({
     token,
     config: app.config.telegram,
@@ -17,6 +19,7 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     logger,
     secrets: secretsOf(app.config),
     tuning: { historyTurns: app.config.llm.historyTurns },
+    feeds,
   });
   // `npm run index` in another terminal publishes a new generation; serve it without a restart.
   app.library.follow();
@@ -44,6 +47,7 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     }
     return reason === 'failed' ? 1 : 0;
   } finally {
+    feeds.store.close();
     app.close();
   }
 }

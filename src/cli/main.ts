@@ -14,6 +14,7 @@ import { formatAnswerText, formatProgress, formatSummary } from './format.js';
 const USAGE = `Usage (npm run <command> -- <options>, or npx newsdesk <command> <options>):
   npm start                      run the Telegram bot (TELEGRAM_BOT_TOKEN set) or the terminal chat
   npm run index [-- --full]      index the articles folder (incremental; --full rebuilds)
+  npm run index -- --feeds       poll every feed (FEED_URLS, /feed add) once and index what is new
   npm run reindex                rebuild the whole index (same as index -- --full)
   npm run ask -- "question" [--json]
   npm run chat                   terminal chat with follow-ups (/help, /reset, /sources, /quit)
@@ -72,7 +73,11 @@ async function ensureIndex(app: App): Promise<void> {
 }
 
 async function cmdIndex(config: Config, logger: Logger, argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { full: { type: 'boolean', default: false } }, allowPositionals: false });
+  const { values } = parseArgs({
+    args: argv,
+    options: { full: { type: 'boolean', default: false }, feeds: { type: 'boolean', default: false } },
+    allowPositionals: false,
+  });
   // `npm run index --full` (no `--`) hands --full to npm, which sets npm_config_full and drops it.
   if (!values.full && process.env.npm_config_full !== undefined) {
     process.stderr.write(
@@ -81,6 +86,10 @@ async function cmdIndex(config: Config, logger: Logger, argv: string[]): Promise
   }
   const app = await buildApp(config, logger);
   try {
+    if (values.feeds) {
+      const { indexFeeds } = await import('./feeds.js');
+      return await indexFeeds(app, logger, progressPrinter());
+    }
     const summary = await app.library.reindex({ full: values.full === true, onProgress: progressPrinter() });
     process.stdout.write(formatSummary(summary) + '\n');
   } finally {

@@ -60,6 +60,18 @@ const postgresUrl = optionalString.pipe(
     .regex(/^postgres(ql)?:\/\/\S+$/, 'expected a URL like postgres://user:password@host:5432/database')
     .optional(),
 );
+const feedUrls = z
+  .string()
+  .trim()
+  .transform((v) =>
+    v === ''
+      ? []
+      : v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+  )
+  .refine((list) => list.every((u) => /^https?:\/\/\S+$/i.test(u) && URL.canParse(u)), 'expected comma-separated http(s) feed URLs');
 
 /** Every variable, its parser and default (as a string, parsed like user input). */
 const schema = {
@@ -118,6 +130,9 @@ const schema = {
   DATABASE_URL: [postgresUrl, ''],
   DATABASE_POOL_MAX: [int(1, 1000), '10'],
   DATABASE_CONNECT_TIMEOUT_MS: [int(100, 600000), '5000'],
+
+  FEED_URLS: [feedUrls, ''],
+  FEED_POLL_MINUTES: [int(1, 1440), '15'],
 } as const;
 
 type Schema = typeof schema;
@@ -184,6 +199,8 @@ export interface Config {
     /** Longest wait for a connection (new, or free in a full pool) before the operation fails. */
     connectTimeoutMs: number;
   };
+  /** RSS / Atom / JSON Feed sources (more can be added from the chat; those live in the state folder). */
+  feeds: { urls: string[]; pollMinutes: number };
 }
 
 /** Names of every variable the product reads (documented in .env.example and the README). */
@@ -263,6 +280,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       allowPrivateUrls: r.ALLOW_PRIVATE_URLS,
     },
     database: { url: r.DATABASE_URL, poolMax: r.DATABASE_POOL_MAX, connectTimeoutMs: r.DATABASE_CONNECT_TIMEOUT_MS },
+    feeds: { urls: r.FEED_URLS, pollMinutes: r.FEED_POLL_MINUTES },
   };
 }
 

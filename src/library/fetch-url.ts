@@ -19,11 +19,23 @@ export interface FetchLimits {
   maxRedirects?: number;
 }
 
+/** Extra request details (feed polling sends conditional headers). */
+export interface FetchRequest {
+  /** Sent with every hop, e.g. If-None-Match / If-Modified-Since. */
+  headers?: Record<string, string>;
+  /** The Accept header (default: HTML, plain text, PDF). */
+  accept?: string;
+}
+
 /** A fetched document. */
 export interface Fetched {
   url: string;
   contentType: string;
   bytes: Uint8Array;
+  /** 200-299, or 304 when a conditional request found nothing new (then `bytes` is empty). */
+  status: number;
+  etag?: string;
+  lastModified?: string;
 }
 
 // Loopback, private, link-local, CGNAT, benchmarking, multicast and reserved ranges. A BlockList
@@ -63,11 +75,11 @@ export function isPrivateAddress(address: string): boolean {
 }
 
 /** Downloads `url` within `limits`; throws `UserError` with a one-line reason otherwise. */
-export async function fetchUrl(url: string, limits: FetchLimits): Promise<Fetched> {
+export async function fetchUrl(url: string, limits: FetchLimits, request: FetchRequest = {}): Promise<Fetched> {
   const deadline = Date.now() + limits.timeoutMs;
   let current = url;
   for (let hop = 0; hop <= (limits.maxRedirects ?? 5); hop++) {
-    const res = await requestOnce(current, limits, deadline);
+    const res = await requestOnce(current, limits, deadline, request);
     if ('redirect' in res) {
       current = new URL(res.redirect, current).toString();
       continue;
@@ -77,7 +89,7 @@ export async function fetchUrl(url: string, limits: FetchLimits): Promise<Fetche
   throw new UserError(`Too many redirects fetching ${url}.`);
 }
 
-function requestOnce(raw: string, limits: FetchLimits, deadline: number): Promise<Fetched | { redirect: string }> {
+function requestOnce(raw: string, limits: FetchLimits, deadline: number, request: FetchRequest): Promise<Fetched | { redirect: string }> {
   let target: URL;
   try {
     target = new URL(raw);
@@ -109,13 +121,25 @@ function requestOnce(raw: string, limits: FetchLimits, deadline: number): Promis
       target,
       {
         lookup,
-        headers: { 'user-agent': 'newsdesk-bot/0.1 (+article import)', accept: 'text/html,text/plain,application/pdf;q=0.9,*/*;q=0.5' },
+        headers: {
+          'user-agent': 'newsdesk-bot/0.1 (+article import)',
+          accept: request.accept ?? 'text/html,text/plain,application/pdf;q=0.9,*/*;q=0.5',
+          ...request.headers,
+        },
       },
       (res) => {
         const status = res.statusCode ?? 0;
         if (status >= 300 && status < 400 && res.headers.location) {
           res.resume();
           return resolve({ redirect: res.headers.location });
+        }
+        const validators = {
+          ...(typeof res.headers.etag === 'string' ? { etag: res.headers.etag } : {}),
+          ...(typeof res.headers['last-modified'] === 'string' ? { lastModified: res.headers['last-modified'] } : {}),
+        };
+        if (status === 304 && request.headers) {
+          res.resume();
+          return resolve({ url: target.toString(), contentType: '', bytes: new Uint8Array(), status, ...validators });
         }
         if (status < 200 || status >= 300) {
           res.resume();
@@ -142,6 +166,8 @@ function requestOnce(raw: string, limits: FetchLimits, deadline: number): Promis
             url: target.toString(),
             contentType: String(res.headers['content-type'] ?? ''),
             bytes: new Uint8Array(Buffer.concat(parts)),
+            status,
+            ...validators,
           }),
         );
         res.on('error', (err) => reject(new UserError(`Download of ${raw} failed: ${err.message}.`)));

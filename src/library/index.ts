@@ -15,7 +15,7 @@ import { BusyError, UserError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { isProcessAlive } from '../util/process.js';
 import { formatBytes } from '../util/format.js';
-import { fetchUrl, type FetchLimits } from './fetch-url.js';
+import { type FetchLimits, type Fetched, fetchUrl } from './fetch-url.js';
 import { indexArticles, loadForIndexing, storeSettings } from './pipeline.js';
 
 /** What the library needs; built by the composition root. */
@@ -196,27 +196,61 @@ export class ArticleLibrary implements Library {
   }
 
   async addUrl(url: string): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
-    const fetched = await fetchUrl(url.trim(), {
-      ...this.options.fetch,
-      maxBytes: Math.min(this.options.fetch.maxBytes, this.options.maxFileBytes),
-    });
+    const fetched = await this.fetchPage(url.trim());
     const type = fetched.contentType.toLowerCase();
-    if (type.includes('pdf')) {
-      return this.addFile(fileNameFromUrl(fetched.url, '.pdf'), fetched.bytes);
-    }
-    if (!type.includes('html') && !type.includes('text/plain') && !type.includes('xml') && type !== '') {
-      throw new UserError(`That link is not an article page (content type ${fetched.contentType}).`);
-    }
-    const text = new TextDecoder('utf-8').decode(fetched.bytes);
-    const article = type.includes('text/plain') ? null : articleFromHtml(text, fetched.url, 'fetched.html');
+    if (type.includes('pdf')) return this.addFile(fileNameFromUrl(fetched.url, '.pdf'), fetched.bytes);
     if (type.includes('text/plain')) return this.addFile(fileNameFromUrl(fetched.url, '.txt'), fetched.bytes);
-    if (!article || article.text.trim().length < 20) throw new UserError('No article text could be found on that page.');
+    const draft = extractArticle(fetched);
     // Saved as Markdown with front matter: the extracted text is what we index, and the file
     // stays readable and editable by admins.
-    const body = articleToMarkdown({ ...article, url: fetched.url, source: article.source ?? hostOf(fetched.url) });
     if (this.running) throw new BusyError('A reindex is already running; try again when it has finished.');
-    const rel = this.writeAtomically(safeArticleFileName(slug(article.title) + '.md'), new TextEncoder().encode(body));
+    const rel = this.writeAtomically(safeArticleFileName(slug(draft.title) + '.md'), new TextEncoder().encode(articleToMarkdown(draft)));
     return this.indexAdded(rel, url);
+  }
+
+  /** Fetches an HTML page through the safe fetcher (as /add does) and extracts its article, without saving it. */
+  async fetchArticle(url: string): Promise<ArticleDraft> {
+    return extractArticle(await this.fetchPage(url.trim()));
+  }
+
+  /**
+   * Saves new articles (from feeds) as Markdown files under `folder` of the articles folder and
+   * indexes them in one reindex (waiting for one already running). Files that were not indexed
+   * (a duplicate text) are taken back out; on a failed reindex every new file is.
+   */
+  async importArticles(drafts: readonly ArticleDraft[], folder: string): Promise<{ saved: ImportedArticle[]; summary: IndexSummary }> {
+    while (this.running) await this.running.done.catch(() => undefined);
+    this.assertCanReindex();
+    const rels = drafts.map((d) =>
+      this.writeAtomically(safeArticleFileName(slug(d.title) + '.md'), new TextEncoder().encode(articleToMarkdown(d)), folder),
+    );
+    let summary: IndexSummary;
+    try {
+      summary = await this.reindex({});
+    } catch (err) {
+      for (const rel of rels) fs.rmSync(this.resolveInside(rel), { force: true });
+      throw err;
+    }
+    const saved = rels.map((rel) => {
+      const article = this.current?.articlesInFile(rel)[0] ?? null;
+      if (!article) fs.rmSync(this.resolveInside(rel), { force: true });
+      return { path: rel, article };
+    });
+    return { saved, summary };
+  }
+
+  /** The URLs of every indexed article (feeds skip items whose link is already in the folder). */
+  knownUrls(): Set<string> {
+    const urls = new Set<string>();
+    const r = this.current;
+    if (!r) return urls;
+    const { total } = r.listArticles(0, 1);
+    for (let at = 0; at < total; at += 1000) for (const a of r.listArticles(at, 1000).items) if (a.url) urls.add(a.url);
+    return urls;
+  }
+
+  private fetchPage(url: string): Promise<Fetched> {
+    return fetchUrl(url, { ...this.options.fetch, maxBytes: Math.min(this.options.fetch.maxBytes, this.options.maxFileBytes) });
   }
 
   async remove(id: string): Promise<{ summary: IndexSummary }> {
@@ -320,8 +354,8 @@ export class ArticleLibrary implements Library {
   }
 
   /** Writes a new file into the articles folder under a free name: complete or not at all. */
-  private writeAtomically(name: string, bytes: Uint8Array): string {
-    const dir = this.options.articlesDir;
+  private writeAtomically(name: string, bytes: Uint8Array, folder = ''): string {
+    const dir = path.join(this.options.articlesDir, folder);
     fs.mkdirSync(dir, { recursive: true });
     const ext = path.extname(name);
     const base = name.slice(0, name.length - ext.length);
@@ -339,7 +373,7 @@ export class ArticleLibrary implements Library {
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, path.join(dir, rel));
-    return rel;
+    return folder ? path.posix.join(folder, rel) : rel;
   }
 
   private resolveInside(rel: string): string {
@@ -354,6 +388,32 @@ export class ArticleLibrary implements Library {
     this.current = next;
     old?.retire();
   }
+}
+
+/** An article to save into the folder, as extracted from a page or a feed item. */
+export interface ArticleDraft {
+  title: string;
+  date: string | null;
+  url: string | null;
+  source: string | null;
+  text: string;
+}
+
+/** Where an imported article was saved, and the article as indexed (null when it was not, e.g. a duplicate). */
+export interface ImportedArticle {
+  path: string;
+  article: ArticleInfo | null;
+}
+
+/** The article of a fetched HTML page; UserError when the page is not one. */
+function extractArticle(fetched: Fetched): ArticleDraft {
+  const type = fetched.contentType.toLowerCase();
+  if (!type.includes('html') && !type.includes('xml') && type !== '') {
+    throw new UserError(`That link is not an article page (content type ${fetched.contentType}).`);
+  }
+  const article = articleFromHtml(new TextDecoder('utf-8').decode(fetched.bytes), fetched.url, 'fetched.html');
+  if (!article || article.text.trim().length < 20) throw new UserError('No article text could be found on that page.');
+  return { title: article.title, date: article.date, url: fetched.url, source: article.source ?? hostOf(fetched.url), text: article.text };
 }
 
 function slug(title: string): string {

@@ -25,6 +25,7 @@ import type { Transformer } from 'grammy';
 import { TelegramServer } from 'telegram-test-api/lib/telegramServer.js';
 import { type BotHandle, type BotLibrary, type BotTuning, createBot } from '../../src/bot/index.js';
 import type { Config } from '../../src/config/index.js';
+import type { FeedPoller } from '../../src/feeds/index.js';
 import type { QuestionAnswerer } from '../../src/types.js';
 import { createLogger } from '../../src/util/log.js';
 import { checkTelegramHtml, visibleText } from './telegram-html.js';
@@ -98,6 +99,8 @@ export interface HarnessOptions {
   unsupported?: string[];
   /** Reuse a state directory (restart tests); a temporary one otherwise. */
   stateDir?: string;
+  /** Feed polling the bot runs (started and stopped with it). */
+  feeds?: FeedPoller;
 }
 
 /** Telegram config with the product defaults, pointed at `apiRoot`. */
@@ -216,6 +219,7 @@ export class TelegramHarness {
       logger: log,
       secrets: [],
       tuning: { shutdownTimeoutMs: 3000, ...this.options.tuning },
+      ...(this.options.feeds ? { feeds: this.options.feeds } : {}),
     });
     for (const t of this.options.transformers ?? []) this.handle.bot.api.config.use(t);
     this.running = this.handle.start();
