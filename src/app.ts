@@ -3,7 +3,10 @@
  * Front ends (terminal, Telegram, eval, bench) get an `App` and use only its public parts.
  */
 import { createAnswerer } from './answering/index.js';
+import type pg from 'pg';
 import type { Config } from './config/index.js';
+import { migrate } from './db/migrate.js';
+import { createPool } from './db/pool.js';
 import { createEmbedder, estimatedWordPieceCounter, type ModelLoadProgress } from './embedding/index.js';
 import { ArticleLibrary } from './library/index.js';
 import { createRetriever, type HybridRetriever } from './retrieval/index.js';
@@ -26,6 +29,8 @@ export interface App {
   answerer: QuestionAnswerer;
   /** True when answers are written by an LLM (otherwise they are extractive). */
   llmEnabled: boolean;
+  /** The PostgreSQL pool when DATABASE_URL is set (schema migrated), shared by the stores; null in embedded mode. */
+  database: pg.Pool | null;
   close(): void;
 }
 
@@ -46,6 +51,15 @@ export function llmOptions(config: Config) {
 
 /** Builds the app. Loading the embedding model (and the reranker, when configured) may take a while, and downloads it on first use. */
 export async function createApp(config: Config, logger: Logger, onModelProgress?: (p: ModelLoadProgress) => void): Promise<App> {
+  const database = config.database.url ? createPool({ ...config.database, url: config.database.url }, logger) : null;
+  if (database) {
+    try {
+      await migrate(database, undefined, logger);
+    } catch (err) {
+      await database.end().catch(() => {});
+      throw err;
+    }
+  }
   const { embedder, warning } = await createEmbedder(config.embedding, config.llm, logger, onModelProgress);
   const { reranker, warning: rerankerWarning } = await createReranker({
     model: config.retrieval.rerankModel,
@@ -86,6 +100,10 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     retriever,
     answerer,
     llmEnabled: llm !== null,
-    close: () => library.close(),
+    database,
+    close: () => {
+      library.close();
+      database?.end().catch(() => {});
+    },
   };
 }

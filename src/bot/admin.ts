@@ -11,7 +11,7 @@ import { UserError } from '../util/errors.js';
 import { isAdmin } from './access.js';
 import type { BotDeps } from './deps.js';
 import { downloadFile, tooLargeMessage } from './files.js';
-import { escapeHtml, formatDuration, link, renderProgress, renderStatsHtml, renderSummaryHtml } from './format.js';
+import { escapeHtml, formatDuration, link, renderAuditHtml, renderProgress, renderStatsHtml, renderSummaryHtml } from './format.js';
 import { errorFields } from './logging.js';
 import { editHtml, sendHtml, sendPlain } from './send.js';
 import { startTyping } from './stream.js';
@@ -25,7 +25,11 @@ export const ADMIN_COMMANDS: BotCommand[] = [
   { command: 'stats', description: 'Index and bot statistics' },
   { command: 'feeds', description: 'Feed subscriptions and their state' },
   { command: 'feed', description: 'Manage feeds: /feed add <url>, /feed remove <url>' },
+  { command: 'audit', description: 'Who added, removed or reindexed what' },
 ];
+
+/** Entries /audit shows. */
+const AUDIT_SHOWN = 20;
 
 /** File types an upload may have. */
 const UPLOAD_EXTENSIONS = ['.txt', '.md', '.markdown', '.html', '.htm', '.pdf'];
@@ -38,6 +42,7 @@ export function admin(deps: BotDeps): Composer<Context> {
   composer.command('add', requireAdmin, (ctx) => addUrl(ctx, deps));
   composer.command('remove', requireAdmin, (ctx) => remove(ctx, deps));
   composer.command('stats', requireAdmin, (ctx) => stats(ctx, deps));
+  composer.command('audit', requireAdmin, (ctx) => audit(ctx, deps));
   composer.on('message:document', (ctx) => addDocument(ctx, deps));
   return composer;
 }
@@ -66,7 +71,14 @@ async function reindex(ctx: CommandContext<Context>, deps: BotDeps): Promise<voi
   }
   const full = arg === 'full';
   const progress = await ctx.reply(renderProgress(full, null));
-  const job = { api: ctx.api, chatId: ctx.chat.id, replyTo: ctx.msg.message_id, progressId: progress.message_id, full };
+  const job = {
+    api: ctx.api,
+    chatId: ctx.chat.id,
+    replyTo: ctx.msg.message_id,
+    progressId: progress.message_id,
+    full,
+    admin: adminOf(ctx),
+  };
   deps.jobs.track(runReindex(job, deps));
 }
 
@@ -79,6 +91,8 @@ interface ReindexJob {
   /** The message edited with progress, then with the outcome. */
   progressId: number;
   full: boolean;
+  /** Who started it, for the audit trail. */
+  admin: Admin;
 }
 
 async function runReindex(job: ReindexJob, deps: BotDeps): Promise<void> {
@@ -95,7 +109,9 @@ async function runReindex(job: ReindexJob, deps: BotDeps): Promise<void> {
     outcome = `${full ? 'Full reindex' : 'Reindex'} finished.`;
     summaryHtml = renderSummaryHtml(full ? 'Full reindex done' : 'Reindex done', summary);
     deps.log.info('bot.reindexed', { full, ms: Date.now() - started, ...counts(summary) });
+    await recordAudit(deps, job.admin, full ? 'reindex full' : 'reindex', '', changedOutcome(summary));
   } catch (err) {
+    await recordAudit(deps, job.admin, full ? 'reindex full' : 'reindex', '', failedOutcome(err));
     outcome = err instanceof UserError ? err.message : 'Reindex failed; the previous index keeps answering. The error is in the log.';
     if (!(err instanceof UserError)) deps.log.error('bot.reindex_failed', { full, error: errorFields(err) });
   } finally {
@@ -143,7 +159,7 @@ async function addUrl(ctx: CommandContext<Context>, deps: BotDeps): Promise<void
   }
   const typing = startTyping(ctx.api, ctx.chat.id, deps.tuning.typingIntervalMs, deps.log);
   try {
-    const { article, summary } = await deps.library.addUrl(url);
+    const { article, summary } = await audited(deps, adminOf(ctx), 'add', url, () => deps.library.addUrl(url), addedOutcome);
     deps.log.info('bot.article_added', { source: 'url', article_id: article.id });
     await sendHtml(ctx.api, ctx.chat.id, addedHtml(article, summary), { log: deps.log });
   } finally {
@@ -176,7 +192,7 @@ async function addDocument(ctx: Filter<Context, 'message:document'>, deps: BotDe
     if (!file.file_path)
       throw new UserError('Telegram did not provide that file for download (files over 20 MB need a self-hosted Bot API server).');
     const bytes = await downloadFile(deps.files, file.file_path, max);
-    const { article, summary } = await deps.library.addFile(name, bytes);
+    const { article, summary } = await audited(deps, adminOf(ctx), 'upload', name, () => deps.library.addFile(name, bytes), addedOutcome);
     deps.log.info('bot.article_added', { source: 'upload', article_id: article.id, bytes: bytes.byteLength });
     await sendHtml(ctx.api, ctx.chat.id, addedHtml(article, summary), { log: deps.log });
   } finally {
@@ -191,7 +207,14 @@ async function remove(ctx: CommandContext<Context>, deps: BotDeps): Promise<void
     await ctx.reply('Usage: /remove <article id> (ids are listed by /sources).');
     return;
   }
-  const { summary } = await deps.library.remove(id);
+  const { summary } = await audited(
+    deps,
+    adminOf(ctx),
+    'remove',
+    id,
+    () => deps.library.remove(id),
+    (r) => changedOutcome(r.summary),
+  );
   deps.log.info('bot.article_removed', { article_id: id });
   await sendHtml(
     ctx.api,
@@ -206,8 +229,66 @@ async function remove(ctx: CommandContext<Context>, deps: BotDeps): Promise<void
 /** /stats: index figures, uptime and questions answered. */
 async function stats(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
   const html = renderStatsHtml(deps.library.stats(), Date.now() - deps.startedAt, {
-    total: deps.counters.get('questions_answered'),
+    total: await deps.counters.get('questions_answered'),
     sinceStart: deps.answeredSinceStart,
   });
   await sendHtml(ctx.api, ctx.chat.id, html, { log: deps.log });
+}
+
+/** /audit: the newest entries of the admin audit trail (every replica's, with a shared database). */
+async function audit(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
+  const entries = await deps.audit.recent(AUDIT_SHOWN);
+  await sendHtml(ctx.api, ctx.chat.id, renderAuditHtml(entries), { log: deps.log });
+}
+
+/** The admin behind an update, as the audit trail names them. */
+interface Admin {
+  userId: number;
+  userName: string | null;
+}
+
+function adminOf(ctx: Context): Admin {
+  const from = ctx.from;
+  return { userId: from?.id ?? 0, userName: from?.username ? `@${from.username}` : (from?.first_name ?? null) };
+}
+
+/** Runs an admin action and records it in the audit trail, whether it succeeded or failed. */
+async function audited<T>(
+  deps: BotDeps,
+  who: Admin,
+  action: string,
+  target: string,
+  run: () => Promise<T>,
+  ok: (r: T) => string,
+): Promise<T> {
+  let result: T;
+  try {
+    result = await run();
+  } catch (err) {
+    await recordAudit(deps, who, action, target, failedOutcome(err));
+    throw err;
+  }
+  await recordAudit(deps, who, action, target, ok(result));
+  return result;
+}
+
+/** Appends to the audit trail; a failure to record is logged, never shown as the action's failure. */
+async function recordAudit(deps: BotDeps, who: Admin, action: string, target: string, outcome: string): Promise<void> {
+  try {
+    await deps.audit.record({ at: Date.now(), ...who, action, target, outcome });
+  } catch (err) {
+    deps.log.warn('bot.audit_failed', { action, error: errorFields(err) });
+  }
+}
+
+function addedOutcome(r: { article: ArticleInfo }): string {
+  return `ok: ${r.article.id} (${r.article.chunks} chunk${r.article.chunks === 1 ? '' : 's'})`;
+}
+
+function changedOutcome(s: IndexSummary): string {
+  return `ok: +${s.added} ~${s.changed} -${s.removed}, ${s.articles} articles`;
+}
+
+function failedOutcome(err: unknown): string {
+  return err instanceof UserError ? `failed: ${err.message}` : 'failed (see the log)';
 }

@@ -90,6 +90,7 @@ async function help(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> 
       '/remove &lt;id&gt; — delete an article (ids are in /sources)',
       '/stats — index and bot statistics',
       '/feeds — feed subscriptions and their state; /feed add &lt;url&gt;, /feed remove &lt;url&gt;',
+      '/audit — who added, removed or reindexed what, and when',
     );
   }
   await sendHtml(ctx.api, ctx.chat.id, lines.join('\n'), { log: deps.log });
@@ -132,7 +133,7 @@ async function turnSourcesPage(ctx: CallbackQueryContext<Context>, deps: BotDeps
 
 /** /reset: forgets this chat's conversation. */
 async function reset(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
-  deps.conversations.reset(ctx.chat.id);
+  await deps.conversations.reset(ctx.chat.id);
   await ctx.reply('Done: I have forgotten our conversation. Ask me anything.');
 }
 

@@ -6,12 +6,9 @@ import type { Config } from '../config/index.js';
 import type { FeedPoller } from '../feeds/index.js';
 import type { Library, QuestionAnswerer } from '../types.js';
 import type { Logger } from '../util/log.js';
-import type { ConversationStore } from './conversations.js';
 import type { FileSource } from './files.js';
-import type { QuoteStore } from './quote-store.js';
-import type { Counters } from './state.js';
+import type { AuditLog, ConversationMemory, CounterStore, KeptAnswers, QuoteKeys, RateGate } from './stores.js';
 import type { TaskTracker } from './tasks.js';
-import type { UndeliveredAnswers } from './undelivered.js';
 
 /** Timings and sizes with production defaults; tests shorten some of them. */
 export interface BotTuning {
@@ -70,11 +67,15 @@ export interface BotDeps {
   answerer: QuestionAnswerer;
   library: BotLibrary;
   log: Logger;
-  conversations: ConversationStore;
-  quotes: QuoteStore;
+  conversations: ConversationMemory;
+  quotes: QuoteKeys;
+  /** The per-user rate limit (shared by replicas in PostgreSQL mode). */
+  rateLimiter: RateGate;
   /** The last answer per chat that could not be sent, for "try again". */
-  undelivered: UndeliveredAnswers;
-  counters: Counters;
+  undelivered: KeptAnswers;
+  counters: CounterStore;
+  /** Who added, removed or reindexed what (shown by /audit). */
+  audit: AuditLog;
   tuning: BotTuning;
   files: FileSource;
   /** Background jobs (reindex) that shutdown waits for. */

@@ -5,6 +5,7 @@
  */
 import type { Answer, ArticleInfo, Citation, IndexProgress, IndexSummary, LibraryStats } from '../types.js';
 import { formatBytes } from '../util/format.js';
+import type { AuditEntry } from './audit.js';
 
 /** Telegram's limit for one message, in characters. */
 export const TELEGRAM_MAX_CHARS = 4096;
@@ -301,4 +302,21 @@ function unescapeEntity(e: string): string {
   if (e === 'amp') return '&';
   const code = e.startsWith('#x') ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
   return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code) : '';
+}
+
+/** The /audit list: one line per admin action, newest first, times in UTC. */
+export function renderAuditHtml(entries: readonly AuditEntry[]): string {
+  if (entries.length === 0) return 'No admin actions recorded yet.';
+  const lines = entries.map((e) => {
+    const when = new Date(e.at).toISOString().slice(0, 16).replace('T', ' ');
+    const who = e.userName ? `${escapeHtml(e.userName)} (${e.userId})` : String(e.userId);
+    const what = e.target ? `${escapeHtml(e.action)} <code>${escapeHtml(cut(e.target))}</code>` : escapeHtml(e.action);
+    return `${when} · ${who} · ${what} → ${escapeHtml(cut(e.outcome))}`;
+  });
+  return ['<b>Admin actions</b> (newest first, UTC)', ...lines].join('\n');
+}
+
+/** Keeps one audit field short enough that 20 lines fit one message. */
+function cut(s: string, max = 120): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }

@@ -8,25 +8,24 @@
  */
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Bot } from 'grammy';
+import type pg from 'pg';
 import type { Config } from '../config/index.js';
 import type { FeedPoller } from '../feeds/index.js';
 import type { QuestionAnswerer } from '../types.js';
 import type { Logger } from '../util/log.js';
 import { admin } from './admin.js';
 import { commands, leftovers } from './commands.js';
-import { ConversationStore } from './conversations.js';
 import { type BotDeps, type BotLibrary, type BotTuning, DEFAULT_TUNING } from './deps.js';
 import { feedCommands, reportFeedProblems } from './feeds.js';
 import { type BotHandle, BotLifecycle, logPollingErrors } from './lifecycle.js';
 import { redactingLogger } from './logging.js';
 import { gates, handleError } from './middleware.js';
-import { QuoteStore } from './quote-store.js';
 import { quotes } from './quotes.js';
 import { questions } from './questions.js';
 import { retryUnanswered } from './retry.js';
-import { Counters, openStateDb, type StateDb } from './state.js';
+import { pgBotState } from './pg-state.js';
+import { type BotState, sqliteBotState, type StateSettings } from './stores.js';
 import { TaskTracker } from './tasks.js';
-import { UndeliveredAnswers } from './undelivered.js';
 
 export type { BotLibrary, BotTuning, ReindexStatus } from './deps.js';
 export type { BotHandle, StopReason } from './lifecycle.js';
@@ -36,6 +35,11 @@ export interface CreateBotOptions {
   token: string;
   config: Config['telegram'];
   stateDir: string;
+  /**
+   * PostgreSQL (DATABASE_URL, migrated): conversations, quote keys, rate limits, kept answers,
+   * counters and the audit trail live there, shared by every replica. Without it, SQLite in `stateDir`.
+   */
+  database?: pg.Pool | null;
   answerer: QuestionAnswerer;
   library: BotLibrary;
   logger: Logger;
@@ -58,8 +62,16 @@ export function createBot(options: CreateBotOptions): BotHandle {
   // Outside auto-retry (which rethrows network errors): a send whose connection broke gets one more try.
   bot.api.config.use(retryUnanswered(log));
 
-  const state = openStateDb(options.stateDir);
-  const deps = botDeps(options, state, log, apiRoot ?? DEFAULT_API_ROOT);
+  const tuning: BotTuning = { ...DEFAULT_TUNING, ...options.tuning };
+  const settings: StateSettings = {
+    conversationTtlMs: options.config.conversationTtlMinutes * 60_000,
+    historyTurns: tuning.historyTurns,
+    quoteTtlMs: tuning.quoteTtlMs,
+    undeliveredTtlMs: tuning.undeliveredTtlMs,
+    rateLimitPerMinute: options.config.rateLimitPerMinute,
+  };
+  const state = options.database ? pgBotState(options.database, settings) : sqliteBotState(options.stateDir, settings);
+  const deps = botDeps(options, state, tuning, log, apiRoot ?? DEFAULT_API_ROOT);
   const updates = new TaskTracker();
   bot.use(gates(deps, updates));
   bot.use(commands(deps), admin(deps), feedCommands(deps), quotes(deps), questions(deps), leftovers());
@@ -70,18 +82,19 @@ export function createBot(options: CreateBotOptions): BotHandle {
 }
 
 /** The services and state every feature shares. */
-function botDeps(options: CreateBotOptions, state: StateDb, log: Logger, apiRoot: string): BotDeps {
+function botDeps(options: CreateBotOptions, state: BotState, tuning: BotTuning, log: Logger, apiRoot: string): BotDeps {
   const { config } = options;
-  const tuning: BotTuning = { ...DEFAULT_TUNING, ...options.tuning };
   return {
     config,
     answerer: options.answerer,
     library: options.library,
     log,
-    conversations: new ConversationStore(state, { ttlMs: config.conversationTtlMinutes * 60_000, maxTurns: tuning.historyTurns }),
-    quotes: new QuoteStore(state, tuning.quoteTtlMs),
-    undelivered: new UndeliveredAnswers(tuning.undeliveredTtlMs),
-    counters: new Counters(state),
+    conversations: state.conversations,
+    quotes: state.quotes,
+    rateLimiter: state.rateLimiter,
+    undelivered: state.undelivered,
+    counters: state.counters,
+    audit: state.audit,
     tuning,
     files: { apiRoot, token: options.token, timeoutMs: Math.max(config.fetchTimeoutMs, 60_000) },
     jobs: new TaskTracker(),

@@ -13,7 +13,7 @@ import { ADMIN_COMMANDS } from './admin.js';
 import { PUBLIC_COMMANDS } from './commands.js';
 import type { BotDeps } from './deps.js';
 import { errorFields } from './logging.js';
-import type { StateDb } from './state.js';
+import type { BotState } from './stores.js';
 import type { TaskTracker } from './tasks.js';
 import { startWebhookServer } from './webhook.js';
 
@@ -42,7 +42,7 @@ export interface LifecycleParts {
   deps: BotDeps;
   /** Updates being handled (shutdown waits for them). */
   updates: TaskTracker;
-  state: StateDb;
+  state: Pick<BotState, 'close'>;
   /** The Bot API root, without a trailing slash. */
   apiRoot: string;
 }
@@ -170,7 +170,7 @@ export class BotLifecycle {
     const answered = await updates.drain(timeoutMs);
     const jobsDone = await deps.jobs.drain(Math.max(0, deadline - Date.now()));
     if (!answered || !jobsDone) log.warn('bot.shutdown_timeout', { pending_updates: updates.size, pending_jobs: deps.jobs.size });
-    state.close();
+    await state.close();
     log.info('bot.stopped', { reason });
     this.settle(reason);
   }

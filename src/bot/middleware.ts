@@ -10,8 +10,8 @@ import type { Logger } from '../util/log.js';
 import { isAllowed, RefusedOnce } from './access.js';
 import type { BotDeps } from './deps.js';
 import { addressesBot } from './groups.js';
+import type { RateGate } from './stores.js';
 import { errorFields } from './logging.js';
-import { RateLimiter } from './ratelimit.js';
 import type { TaskTracker } from './tasks.js';
 
 /** The gates, outermost first; `updates` tracks each update's handling for shutdown. */
@@ -21,7 +21,7 @@ export function gates(deps: BotDeps, updates: TaskTracker): Composer<Context> {
   composer.use(trackUpdates(updates));
   composer.use(onlyAddressed(deps.log));
   composer.use(allowlist(deps));
-  composer.use(rateLimit(new RateLimiter(perMinute), perMinute, deps.log));
+  composer.use(rateLimit(deps.rateLimiter, perMinute, deps.log));
   // Updates of one chat are handled in order (answers depend on the conversation so far).
   composer.use(sequentialize(chatKey));
   return composer;
@@ -68,11 +68,19 @@ function allowlist(deps: Pick<BotDeps, 'config' | 'log'>) {
  * limit gets one polite reply, the rest are dropped; a press over the limit is answered
  * with a button notice (never a chat message), so the client's spinner stops.
  */
-function rateLimit(limiter: RateLimiter, perMinute: number, log: Logger) {
+function rateLimit(limiter: RateGate, perMinute: number, log: Logger) {
   return async function rateLimited(ctx: Context, next: NextFunction): Promise<void> {
     const user = ctx.from?.id;
     if ((!ctx.message && !ctx.callbackQuery) || user === undefined) return next();
-    const decision = limiter.hit(user);
+    let decision: Awaited<ReturnType<RateGate['hit']>>;
+    try {
+      decision = await limiter.hit(user);
+    } catch (err) {
+      // The shared limiter's database is away: let the message through rather than refuse
+      // everyone; the answer path reports the outage if it needs the database too.
+      log.warn('bot.rate_limit_unavailable', { user_id: user, error: errorFields(err) });
+      decision = 'allow';
+    }
     if (decision === 'allow') return next();
     const text = `You're sending messages faster than I can answer (limit: ${perMinute} per minute). Please wait a minute, then ask again.`;
     if (ctx.callbackQuery) {

@@ -53,7 +53,7 @@ async function question(ctx: TextContext, deps: BotDeps): Promise<void> {
     await ctx.reply(hint);
     return;
   }
-  if (TRY_AGAIN.test(text) && deps.undelivered.has(ctx.chat.id)) {
+  if (TRY_AGAIN.test(text) && (await deps.undelivered.has(ctx.chat.id))) {
     await sendKept(ctx.api, ctx.chat.id, deps);
     return;
   }
@@ -71,7 +71,7 @@ async function answer(ctx: TextContext, deps: BotDeps, text: string): Promise<vo
   // In groups the answer replies to the question so it is clear whose it is.
   const replyTo = isPrivate ? undefined : ctx.msg.message_id;
   const started = Date.now();
-  const { parentId, history } = deps.conversations.contextFor(chat.id, repliedBotMessage(ctx));
+  const { parentId, history } = await deps.conversations.contextFor(chat.id, repliedBotMessage(ctx));
   const typing = startTyping(ctx.api, chat.id, deps.tuning.typingIntervalMs, deps.log);
   let result: { answer: Answer; previewMessageId?: number };
   try {
@@ -100,7 +100,7 @@ async function answer(ctx: TextContext, deps: BotDeps, text: string): Promise<vo
     await keepUndelivered(ctx.api, chat.id, deps, kept, err);
     return;
   }
-  recordAnswered(chat.id, deps, kept, ids);
+  await recordAnswered(chat.id, deps, kept, ids);
   deps.log.info('bot.answered', {
     update_id: ctx.update.update_id,
     chat_id: chat.id,
@@ -112,12 +112,19 @@ async function answer(ctx: TextContext, deps: BotDeps, text: string): Promise<vo
   });
 }
 
-/** Records a delivered answer: conversation memory, the links from its messages, the counters. */
-function recordAnswered(chatId: number, deps: BotDeps, item: UndeliveredAnswer, ids: number[]): void {
-  const exchangeId = deps.conversations.record(chatId, item.parentId, item.question, item.answer.text);
-  deps.conversations.linkMessages(chatId, ids, exchangeId);
-  deps.counters.increment('questions_answered');
+/**
+ * Records a delivered answer: conversation memory, the links from its messages, the counters.
+ * The user already has the answer, so a database that fails now is logged, not reported to them.
+ */
+async function recordAnswered(chatId: number, deps: BotDeps, item: UndeliveredAnswer, ids: number[]): Promise<void> {
   deps.answeredSinceStart++;
+  try {
+    const exchangeId = await deps.conversations.record(chatId, item.parentId, item.question, item.answer.text);
+    await deps.conversations.linkMessages(chatId, ids, exchangeId);
+    await deps.counters.increment('questions_answered');
+  } catch (err) {
+    deps.log.warn('bot.record_failed', { chat_id: chatId, error: errorFields(err) });
+  }
 }
 
 /**
@@ -125,7 +132,11 @@ function recordAnswered(chatId: number, deps: BotDeps, item: UndeliveredAnswer, 
  * with a button that sends it, so the user does not wait for retrieval and the LLM again.
  */
 async function keepUndelivered(api: Api, chatId: number, deps: BotDeps, item: UndeliveredAnswer, err: unknown): Promise<void> {
-  deps.undelivered.keep(chatId, item);
+  try {
+    await deps.undelivered.keep(chatId, item);
+  } catch (keepErr) {
+    deps.log.warn('bot.keep_failed', { chat_id: chatId, error: errorFields(keepErr) });
+  }
   deps.log.warn('bot.answer_undelivered', { chat_id: chatId, error: errorFields(err) });
   try {
     await api.sendMessage(chatId, UNDELIVERED_APOLOGY, {
@@ -140,7 +151,7 @@ async function keepUndelivered(api: Api, chatId: number, deps: BotDeps, item: Un
 
 /** Sends the chat's kept answer (if it could not be sent either, it is kept again). */
 async function sendKept(api: Api, chatId: number, deps: BotDeps): Promise<boolean> {
-  const item = deps.undelivered.take(chatId);
+  const item = await deps.undelivered.take(chatId);
   if (!item) return false;
   let ids: number[];
   try {
@@ -149,7 +160,7 @@ async function sendKept(api: Api, chatId: number, deps: BotDeps): Promise<boolea
     await keepUndelivered(api, chatId, deps, item, err);
     return true;
   }
-  recordAnswered(chatId, deps, item, ids);
+  await recordAnswered(chatId, deps, item, ids);
   deps.log.info('bot.answered_again', { chat_id: chatId, messages: ids.length });
   return true;
 }
@@ -157,7 +168,7 @@ async function sendKept(api: Api, chatId: number, deps: BotDeps): Promise<boolea
 /** The apology's "Try again" button: sends the kept answer, or says it is gone. */
 async function tryAgainButton(ctx: CallbackQueryContext<Context>, deps: BotDeps): Promise<void> {
   const chatId = ctx.callbackQuery.message?.chat.id;
-  if (chatId === undefined || !deps.undelivered.has(chatId)) {
+  if (chatId === undefined || !(await deps.undelivered.has(chatId))) {
     await ctx.answerCallbackQuery({ text: 'That answer is no longer kept. Please ask the question again.', show_alert: true });
     return;
   }
@@ -179,7 +190,7 @@ async function deliver(api: Api, chatId: number, deps: BotDeps, delivery: Delive
   const { answer: a, previewId, replyTo } = delivery;
   const chunks = splitHtml(renderAnswerHtml(a, (id) => deps.library.articleLocation?.(id) ?? null));
   const withQuotes = a.mode !== 'not-covered' && a.citations.some((c) => c.quote.trim());
-  const keyboard = withQuotes ? quotesKeyboard(deps.quotes.save(chatId, a.citations)) : undefined;
+  const keyboard = withQuotes ? await quotesButton(chatId, deps, a) : undefined;
   const options = { log: deps.log, ...(keyboard ? { keyboard } : {}) };
   if (previewId !== undefined && chunks.length > 0) {
     let edited = false;
@@ -194,4 +205,14 @@ async function deliver(api: Api, chatId: number, deps: BotDeps, delivery: Delive
     if (edited) return [previewId, ...(await sendChunks(api, chatId, chunks.slice(1), options))];
   }
   return sendChunks(api, chatId, chunks, { ...options, ...(replyTo === undefined ? {} : { replyTo }) });
+}
+
+/** The "Show quotes" button for an answer; none when its quotes cannot be stored now (the answer matters more). */
+async function quotesButton(chatId: number, deps: BotDeps, a: Answer): Promise<InlineKeyboard | undefined> {
+  try {
+    return quotesKeyboard(await deps.quotes.save(chatId, a.citations));
+  } catch (err) {
+    deps.log.warn('bot.quotes_save_failed', { chat_id: chatId, error: errorFields(err) });
+    return undefined;
+  }
 }

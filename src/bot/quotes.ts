@@ -27,7 +27,7 @@ export function quotesKeyboard(key: string): InlineKeyboard {
 async function showQuotes(ctx: CallbackQueryContext<Context>, deps: BotDeps): Promise<void> {
   const key = ctx.callbackQuery.data.slice(QUOTES_PREFIX.length);
   const message = ctx.callbackQuery.message;
-  const stored = message ? deps.quotes.load(message.chat.id, key) : null;
+  const stored = message ? await deps.quotes.load(message.chat.id, key) : null;
   if (!message || !stored) {
     await ctx.answerCallbackQuery({ text: 'These quotes have expired. Ask the question again to see them.', show_alert: true });
     return;

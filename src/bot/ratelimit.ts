@@ -22,20 +22,17 @@ export class RateLimiter {
   /** Records a message from `key` and decides whether to handle it, refuse it once, or drop it. */
   hit(key: number): RateDecision {
     const now = this.now();
-    const since = now - this.windowMs;
-    if (++this.hitsSinceSweep >= 1000) this.sweep(since);
-    const times = (this.hits.get(key) ?? []).filter((t) => t > since);
-    if (times.length < this.limit) {
-      times.push(now);
-      this.hits.set(key, times);
-      this.warnedUntil.delete(key);
-      return 'allow';
-    }
-    this.hits.set(key, times);
-    if ((this.warnedUntil.get(key) ?? 0) > now) return 'drop';
-    // Quiet until the oldest counted message leaves the window, i.e. until the user may send again.
-    this.warnedUntil.set(key, times[0]! + this.windowMs);
-    return 'warn';
+    if (++this.hitsSinceSweep >= 1000) this.sweep(now - this.windowMs);
+    const next = decideRate(
+      { times: this.hits.get(key) ?? [], warnedUntil: this.warnedUntil.get(key) ?? 0 },
+      now,
+      this.limit,
+      this.windowMs,
+    );
+    this.hits.set(key, next.times);
+    if (next.warnedUntil > 0) this.warnedUntil.set(key, next.warnedUntil);
+    else this.warnedUntil.delete(key);
+    return next.decision;
   }
 
   /** How many users the limiter currently remembers. */
@@ -53,4 +50,24 @@ export class RateLimiter {
       }
     }
   }
+}
+
+/** One user's window: the times of counted messages, and until when refusals stay quiet. */
+export interface RateWindow {
+  times: number[];
+  /** 0 when the user has not been refused in this window. */
+  warnedUntil: number;
+}
+
+/**
+ * The rate-limit rule on one user's window, shared by the in-memory limiter and the PostgreSQL
+ * one (pg-state.ts) so replicas enforce exactly what one process does. Returns the decision and
+ * the window to store.
+ */
+export function decideRate(window: RateWindow, now: number, limit: number, windowMs: number): RateWindow & { decision: RateDecision } {
+  const times = window.times.filter((t) => t > now - windowMs);
+  if (times.length < limit) return { decision: 'allow', times: [...times, now], warnedUntil: 0 };
+  if (window.warnedUntil > now) return { decision: 'drop', times, warnedUntil: window.warnedUntil };
+  // Quiet until the oldest counted message leaves the window, i.e. until the user may send again.
+  return { decision: 'warn', times, warnedUntil: times[0]! + windowMs };
 }

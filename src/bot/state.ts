@@ -1,6 +1,6 @@
 /**
  * The bot's persistent state: one SQLite file under the state directory holding
- * conversations, answer-message links, quote keys and counters. It is not
+ * conversations, answer-message links, quote keys, counters and the admin audit trail. It is not
  * rebuildable from the articles, which is why it lives apart from the index.
  */
 import Database from 'better-sqlite3';
@@ -48,6 +48,15 @@ CREATE INDEX IF NOT EXISTS quotes_expires ON quotes(expires_at);
 CREATE TABLE IF NOT EXISTS counters (
   name TEXT PRIMARY KEY,
   value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  user_id INTEGER NOT NULL,
+  user_name TEXT,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  outcome TEXT NOT NULL
 );
 `;
 

@@ -14,6 +14,7 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     token,
     config: app.config.telegram,
     stateDir: app.config.stateDir,
+    database: app.database,
     answerer: app.answerer,
     library: app.library,
     logger,

@@ -6,6 +6,8 @@
  * module and list it here.
  */
 
+import { BOT_STATE_SQL } from '../bot/pg-schema.js';
+
 /** One schema change. */
 export interface Migration {
   version: number;
@@ -15,4 +17,7 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. */
-export const MIGRATIONS: readonly Migration[] = [];
+export const MIGRATIONS: readonly Migration[] = [
+  // 1–19: the index (src/store/pg); 20–39: the bot's shared state, reindex jobs and embedding work.
+  { version: 20, name: 'bot state: conversations, quotes, counters, rate limits, undelivered answers, admin audit', sql: BOT_STATE_SQL },
+];

@@ -22,6 +22,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Transformer } from 'grammy';
+import type pg from 'pg';
 import { TelegramServer } from 'telegram-test-api/lib/telegramServer.js';
 import { type BotHandle, type BotLibrary, type BotTuning, createBot } from '../../src/bot/index.js';
 import type { Config } from '../../src/config/index.js';
@@ -101,6 +102,8 @@ export interface HarnessOptions {
   stateDir?: string;
   /** Feed polling the bot runs (started and stopped with it). */
   feeds?: FeedPoller;
+  /** Keep the bot's state in this PostgreSQL pool (migrated) instead of the state directory. */
+  database?: pg.Pool;
 }
 
 /** Telegram config with the product defaults, pointed at `apiRoot`. */
@@ -214,6 +217,7 @@ export class TelegramHarness {
       token: this.token,
       config: this.config,
       stateDir: this.stateDir,
+      ...(this.options.database ? { database: this.options.database } : {}),
       answerer: this.options.answerer,
       library: this.options.library,
       logger: log,

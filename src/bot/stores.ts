@@ -1,0 +1,94 @@
+/**
+ * The bot's state as the handlers see it: conversation memory, quote keys, the rate limit, the
+ * kept undelivered answers, counters and the admin audit trail. Two implementations: one process
+ * on its own (SQLite under STATE_DIR, in-memory limiter and kept answers; `sqliteBotState`) and
+ * several replicas sharing PostgreSQL (`pgBotState` in pg-state.ts), where a follow-up, a quote
+ * button or a rate-limit window works whichever replica the update reaches. Methods may answer at
+ * once (SQLite) or later (a database round trip); handlers await both.
+ */
+import type { Citation } from '../types.js';
+import { type AuditEntry, AuditTrail } from './audit.js';
+import { type ConversationContext, ConversationStore } from './conversations.js';
+import { QuoteStore } from './quote-store.js';
+import { type RateDecision, RateLimiter } from './ratelimit.js';
+import { Counters, openStateDb } from './state.js';
+import { type UndeliveredAnswer, UndeliveredAnswers } from './undelivered.js';
+
+export type { AuditEntry } from './audit.js';
+
+/** A value now or later. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** Per-chat conversation memory (see conversations.ts for the model: exchanges, heads, links). */
+export interface ConversationMemory {
+  contextFor(chatId: number, replyToMessageId?: number): Awaitable<ConversationContext>;
+  record(chatId: number, parentId: number | null, question: string, answer: string): Awaitable<number>;
+  linkMessages(chatId: number, messageIds: readonly number[], exchangeId: number): Awaitable<void>;
+  reset(chatId: number): Awaitable<void>;
+}
+
+/** Citations behind "Show quotes" buttons. */
+export interface QuoteKeys {
+  save(chatId: number, citations: readonly Citation[]): Awaitable<string>;
+  load(chatId: number, key: string): Awaitable<Citation[] | null>;
+}
+
+/** The per-user rate limit. */
+export interface RateGate {
+  hit(userId: number): Awaitable<RateDecision>;
+}
+
+/** The last undelivered answer per chat, for "try again". */
+export interface KeptAnswers {
+  keep(chatId: number, item: UndeliveredAnswer): Awaitable<void>;
+  has(chatId: number): Awaitable<boolean>;
+  take(chatId: number): Awaitable<UndeliveredAnswer | undefined>;
+}
+
+/** Persisted counters (questions answered). */
+export interface CounterStore {
+  increment(name: string, by?: number): Awaitable<number>;
+  get(name: string): Awaitable<number>;
+}
+
+/** The admin audit trail: who added, removed or reindexed what, and when. */
+export interface AuditLog {
+  record(entry: AuditEntry): Awaitable<void>;
+  /** The newest `limit` entries, newest first. */
+  recent(limit: number): Awaitable<AuditEntry[]>;
+}
+
+/** Every store the bot uses, and how to close them. */
+export interface BotState {
+  conversations: ConversationMemory;
+  quotes: QuoteKeys;
+  rateLimiter: RateGate;
+  undelivered: KeptAnswers;
+  counters: CounterStore;
+  audit: AuditLog;
+  /** Stops using the stores (late writers are ignored); does not end a shared database pool. */
+  close(): Awaitable<void>;
+}
+
+/** How long things are kept and how fast users may ask; shared by both implementations. */
+export interface StateSettings {
+  conversationTtlMs: number;
+  historyTurns: number;
+  quoteTtlMs: number;
+  undeliveredTtlMs: number;
+  rateLimitPerMinute: number;
+}
+
+/** The one-process state: SQLite in `stateDir` (conversations, quotes, counters, audit), the limiter and kept answers in memory. */
+export function sqliteBotState(stateDir: string, settings: StateSettings, now: () => number = Date.now): BotState {
+  const db = openStateDb(stateDir);
+  return {
+    conversations: new ConversationStore(db, { ttlMs: settings.conversationTtlMs, maxTurns: settings.historyTurns, now }),
+    quotes: new QuoteStore(db, settings.quoteTtlMs, now),
+    rateLimiter: new RateLimiter(settings.rateLimitPerMinute, 60_000, now),
+    undelivered: new UndeliveredAnswers(settings.undeliveredTtlMs, 1000, now),
+    counters: new Counters(db),
+    audit: new AuditTrail(db),
+    close: () => db.close(),
+  };
+}
