@@ -6,6 +6,7 @@
  */
 import { type Api, type CommandContext, Composer, type Context, type Filter, type NextFunction } from 'grammy';
 import type { BotCommand } from 'grammy/types';
+import type { OwnJob, ReindexJob as SharedJob } from '../db/reindex-jobs.js';
 import type { ArticleInfo, IndexProgress, IndexSummary } from '../types.js';
 import { UserError } from '../util/errors.js';
 import { isAdmin } from './access.js';
@@ -70,16 +71,43 @@ async function reindex(ctx: CommandContext<Context>, deps: BotDeps): Promise<voi
     return;
   }
   const full = arg === 'full';
-  const progress = await ctx.reply(renderProgress(full, null));
-  const job = {
-    api: ctx.api,
-    chatId: ctx.chat.id,
-    replyTo: ctx.msg.message_id,
-    progressId: progress.message_id,
-    full,
-    admin: adminOf(ctx),
-  };
+  const admin = adminOf(ctx);
+  // With replicas, the shared jobs table decides who runs it: one run, every starter told.
+  const claim = deps.reindexJobs ? await deps.reindexJobs.claim(full, `${admin.userName ?? 'admin'} (${admin.userId})`) : null;
+  if (claim && 'running' in claim) {
+    await followElsewhere(ctx, deps, claim.running);
+    return;
+  }
+  const own = claim?.own;
+  let progress: { message_id: number };
+  try {
+    progress = await ctx.reply(renderProgress(full, null));
+  } catch (err) {
+    await own?.finish('failed', 'could not report progress to Telegram', null).catch(() => undefined);
+    throw err;
+  }
+  const job = { api: ctx.api, chatId: ctx.chat.id, replyTo: ctx.msg.message_id, progressId: progress.message_id, full, admin, own };
   deps.jobs.track(runReindex(job, deps));
+}
+
+/**
+ * Another replica runs a reindex (PostgreSQL mode): say so, and post its report here too when it
+ * ends, so the admin who asked learns the outcome like the one who started it.
+ */
+async function followElsewhere(ctx: CommandContext<Context>, deps: BotDeps, running: SharedJob): Promise<void> {
+  const ago = formatDuration(Math.max(0, Date.now() - running.startedAt));
+  await ctx.reply(
+    `A ${running.full ? 'full ' : ''}reindex is already running (started ${ago} ago by ${running.startedBy}). I'll post its summary when it finishes.`,
+  );
+  const { api, chat } = ctx;
+  const replyTo = ctx.msg.message_id;
+  const report = async () => {
+    const done = await deps.reindexJobs?.waitFor(running.id);
+    if (!done) return;
+    if (done.report) await sendHtml(api, chat.id, done.report, { log: deps.log, replyTo });
+    else await sendPlain(api, chat.id, `The reindex ${done.state === 'done' ? 'finished' : `failed: ${done.outcome ?? 'see the log'}`}.`);
+  };
+  report().catch((err) => deps.log.warn('bot.reindex_report_failed', { chat_id: chat.id, error: errorFields(err) }));
 }
 
 /** A reindex started from the chat: where its progress and outcome are reported. */
@@ -93,6 +121,8 @@ interface ReindexJob {
   full: boolean;
   /** Who started it, for the audit trail. */
   admin: Admin;
+  /** The shared job row this run owns (PostgreSQL mode), finished with its outcome. */
+  own: OwnJob | undefined;
 }
 
 async function runReindex(job: ReindexJob, deps: BotDeps): Promise<void> {
@@ -117,6 +147,9 @@ async function runReindex(job: ReindexJob, deps: BotDeps): Promise<void> {
   } finally {
     await throttle.close();
   }
+  await job.own
+    ?.finish(summaryHtml ? 'done' : 'failed', outcome, summaryHtml)
+    .catch((err) => deps.log.warn('bot.reindex_job_finish_failed', { error: errorFields(err) }));
   // This runs outside the update's middleware, so failures are logged here rather than by bot.catch.
   try {
     await editHtml(api, chatId, progressId, escapeHtml(outcome), { log: deps.log });

@@ -3,6 +3,7 @@
  * feature's Composer, so handlers stay plain functions that are easy to follow.
  */
 import type { Config } from '../config/index.js';
+import type { ReindexJobs } from '../db/reindex-jobs.js';
 import type { FeedPoller } from '../feeds/index.js';
 import type { Library, QuestionAnswerer } from '../types.js';
 import type { Logger } from '../util/log.js';
@@ -76,6 +77,8 @@ export interface BotDeps {
   counters: CounterStore;
   /** Who added, removed or reindexed what (shown by /audit). */
   audit: AuditLog;
+  /** Reindex jobs shared by replicas (PostgreSQL mode): /reindex runs once across them. */
+  reindexJobs: ReindexJobs | null;
   tuning: BotTuning;
   files: FileSource;
   /** Background jobs (reindex) that shutdown waits for. */

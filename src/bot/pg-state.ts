@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { unavailable, withTransaction } from '../db/pool.js';
+import { type ReindexJobTiming, ReindexJobs } from '../db/reindex-jobs.js';
 import type { Citation, Turn } from '../types.js';
 import { AUDIT_KEEP, type AuditEntry, type AuditRow, fromRow } from './audit.js';
 import type { ConversationContext } from './conversations.js';
@@ -15,9 +16,10 @@ import { decideRate, type RateDecision } from './ratelimit.js';
 import type { BotState, ConversationMemory, CounterStore, KeptAnswers, QuoteKeys, RateGate, StateSettings } from './stores.js';
 import type { UndeliveredAnswer } from './undelivered.js';
 
-/** Optional clock for tests. */
+/** Optional clock and job timings for tests. */
 export interface PgStateOptions {
   now?: () => number;
+  reindexJobTiming?: Partial<ReindexJobTiming>;
 }
 
 /** A closable view of the pool: queries fail as `DatabaseUnavailableError` when the server is away. */
@@ -42,6 +44,7 @@ class Sql {
 export function pgBotState(pool: pg.Pool, settings: StateSettings, options: PgStateOptions = {}): BotState {
   const sql = new Sql(pool);
   const now = options.now ?? Date.now;
+  const reindexJobs = new ReindexJobs(pool, options.reindexJobTiming);
   return {
     conversations: new PgConversations(sql, settings.conversationTtlMs, settings.historyTurns, now),
     quotes: new PgQuotes(sql, settings.quoteTtlMs, now),
@@ -67,8 +70,10 @@ export function pgBotState(pool: pg.Pool, settings: StateSettings, options: PgSt
               )
             ).map(fromRow),
     },
+    reindexJobs,
     close: () => {
       sql.closed = true;
+      reindexJobs.close();
     },
   };
 }

@@ -6,6 +6,7 @@
  * button or a rate-limit window works whichever replica the update reaches. Methods may answer at
  * once (SQLite) or later (a database round trip); handlers await both.
  */
+import type { ReindexJobs } from '../db/reindex-jobs.js';
 import type { Citation } from '../types.js';
 import { type AuditEntry, AuditTrail } from './audit.js';
 import { type ConversationContext, ConversationStore } from './conversations.js';
@@ -66,6 +67,8 @@ export interface BotState {
   undelivered: KeptAnswers;
   counters: CounterStore;
   audit: AuditLog;
+  /** Reindex jobs shared by replicas (PostgreSQL mode); null when this process is the only one. */
+  reindexJobs: ReindexJobs | null;
   /** Stops using the stores (late writers are ignored); does not end a shared database pool. */
   close(): Awaitable<void>;
 }
@@ -89,6 +92,7 @@ export function sqliteBotState(stateDir: string, settings: StateSettings, now: (
     undelivered: new UndeliveredAnswers(settings.undeliveredTtlMs, 1000, now),
     counters: new Counters(db),
     audit: new AuditTrail(db),
+    reindexJobs: null,
     close: () => db.close(),
   };
 }

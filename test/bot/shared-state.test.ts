@@ -201,15 +201,16 @@ describe('two replicas sharing PostgreSQL', () => {
 });
 
 describe('two bots sharing PostgreSQL (each with its own Bot API emulator)', () => {
-  const ADMIN = 4242;
+  const [ADMIN, ADMIN2, ADMIN3] = [4242, 4343, 4444];
   const answerer = new FakeAnswerer();
   const library = new FakeLibrary();
+  const libraryTwo = new FakeLibrary();
   let one: TelegramHarness;
   let two: TelegramHarness;
   beforeAll(async () => {
-    const config = { adminUserIds: [ADMIN], rateLimitPerMinute: 4 };
+    const config = { adminUserIds: [ADMIN, ADMIN2, ADMIN3], rateLimitPerMinute: 4 };
     one = await TelegramHarness.start({ answerer, library, config, database: newPool() });
-    two = await TelegramHarness.start({ answerer, library, config, database: newPool() });
+    two = await TelegramHarness.start({ answerer, library: libraryTwo, config, database: newPool() });
   });
   afterAll(async () => {
     await one?.stop();
@@ -263,5 +264,21 @@ describe('two bots sharing PostgreSQL (each with its own Bot API emulator)', () 
     const lines = textOf(list!).split('\n');
     expect(lines[1]).toMatch(/Ann \(4242\) · remove no\/such-article\.md → failed: No article with id "no\/such-article\.md"/);
     expect(lines[2]).toMatch(/Ann \(4242\) · add https:\/\/news\.example\/new-bridge → ok: web\/-new-bridge \(2 chunks\)/);
+  });
+
+  it('/reindex sent to both bots at once runs once; both admins are told, and both get its summary', async () => {
+    const releases = [library.holdReindex(), libraryTwo.holdReindex()];
+    const chats = [one.privateChat(ADMIN2, 'Bea'), two.privateChat(ADMIN3, 'Cal')];
+    await Promise.all(chats.map((c) => c.send('/reindex')));
+    const first = await Promise.all(chats.map(async (c) => textOf((await c.waitForReplies(1))[0]!)));
+    expect(first.filter((t) => t === 'Reindex started…')).toHaveLength(1);
+    const told = first.find((t) => t !== 'Reindex started…');
+    expect(told).toMatch(/^A reindex is already running \(started \d+s ago by (Bea \(4343\)|Cal \(4444\))\)\. I'll post its summary when it finishes\.$/);
+    for (const release of releases) release();
+    for (const c of chats) await c.waitFor((m) => textOf(m).startsWith('Reindex done'), 10_000, 'the summary');
+    expect(library.callsOf('reindex').length + libraryTwo.callsOf('reindex').length).toBe(1);
+    // Over: the next /reindex starts a new run.
+    await chats[1]!.send('/reindex');
+    await chats[1]!.waitFor((m) => textOf(m) === 'Reindex finished.', 10_000, 'a second run');
   });
 });
