@@ -273,7 +273,9 @@ describe('two bots sharing PostgreSQL (each with its own Bot API emulator)', () 
     const first = await Promise.all(chats.map(async (c) => textOf((await c.waitForReplies(1))[0]!)));
     expect(first.filter((t) => t === 'Reindex started…')).toHaveLength(1);
     const told = first.find((t) => t !== 'Reindex started…');
-    expect(told).toMatch(/^A reindex is already running \(started \d+s ago by (Bea \(4343\)|Cal \(4444\))\)\. I'll post its summary when it finishes\.$/);
+    expect(told).toMatch(
+      /^A reindex is already running \(started \d+s ago by (Bea \(4343\)|Cal \(4444\))\)\. I'll post its summary when it finishes\.$/,
+    );
     for (const release of releases) release();
     for (const c of chats) await c.waitFor((m) => textOf(m).startsWith('Reindex done'), 10_000, 'the summary');
     expect(library.callsOf('reindex').length + libraryTwo.callsOf('reindex').length).toBe(1);
