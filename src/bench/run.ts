@@ -119,7 +119,8 @@ async function loadModel(run: Run): Promise<BenchEmbedder> {
   }
   note(options.shape ? `Preparing the ${options.shape.shape} stand-in model…` : 'Loading the configured embedding model…');
   const model = await chooseEmbedder(config, logger, options.shape ? { ...options.shape, vocabFrom: options.articlesDir } : null);
-  for (const n of model.notes) note(`Note: ${n}`);
+  // The model's notes (why it is lexical-only, what a stand-in measures) head the report; printing
+  // them here as well showed each one twice.
   return model;
 }
 

@@ -4,7 +4,7 @@
  * message can always be split and still parse.
  */
 import type { Answer, ArticleInfo, Citation, IndexProgress, IndexSummary, LibraryStats } from '../types.js';
-import { formatBytes } from '../util/format.js';
+import { formatBytes, formatSeconds } from '../util/format.js';
 import type { AuditEntry } from './audit.js';
 
 /** Telegram's limit for one message, in characters. */
@@ -98,7 +98,7 @@ export function renderProgress(full: boolean, p: IndexProgress | null): string {
 /** A reindex summary: counts, then every skipped file with its reason (capped). */
 export function renderSummaryHtml(title: string, s: IndexSummary): string {
   const lines = [
-    `<b>${escapeHtml(title)}</b> in ${s.seconds.toFixed(1)} s`,
+    `<b>${escapeHtml(title)}</b> in ${formatSeconds(s.seconds)}`,
     `added ${s.added} · changed ${s.changed} · removed ${s.removed} · unchanged ${s.unchanged} · skipped ${s.skipped.length}`,
     `Index: ${s.articles} articles, ${s.chunks} chunks${s.dense ? '' : ' (keyword search only, no vectors)'}`,
   ];

@@ -11,6 +11,7 @@ import { createApp } from '../app.js';
 import type { Config } from '../config/index.js';
 import { loadQuestions } from '../eval/dataset.js';
 import { compareReports, formatReport, readReport } from '../eval/report.js';
+import { formatSeconds } from '../util/format.js';
 import { EVAL_MODES, type EvalMode } from '../eval/retrieval.js';
 import { runEvaluation } from '../eval/run.js';
 import type { IndexProgress } from '../types.js';
@@ -100,7 +101,7 @@ export async function runEval(config: Config, logger: Logger, argv: string[], io
     const index = await app.library.reindex({ onProgress: phasePrinter(io) });
     io.err(
       `Index: ${index.articles} articles, ${index.chunks} chunks (${index.added} added, ${index.changed} changed, ` +
-        `${index.removed} removed, ${index.unchanged} unchanged) in ${index.seconds.toFixed(1)} s.\n`,
+        `${index.removed} removed, ${index.unchanged} unchanged) in ${formatSeconds(index.seconds)}.\n`,
     );
     for (const s of index.skipped) io.err(`  skipped ${s.file}: ${s.reason}\n`);
     const report = await runEvaluation(app, {

@@ -1,5 +1,6 @@
 /** Plain-text rendering of answers and summaries for the terminal. */
-import type { Answer, IndexProgress, IndexSummary } from '../types.js';
+import type { Answer, IndexSummary } from '../types.js';
+import { formatSeconds } from '../util/format.js';
 
 /** Where a cited article lives, for citations without a URL (the library's `articleLocation`). */
 export type Locate = (articleId: string) => string | null;
@@ -27,20 +28,11 @@ export function formatQuotes(answer: Answer): string {
 /** Multi-line summary of a (re)index run. */
 export function formatSummary(s: IndexSummary): string {
   const lines = [
-    `Indexed ${s.articles} article${s.articles === 1 ? '' : 's'} (${s.chunks} chunks) in ${s.seconds.toFixed(1)} s: ` +
+    `Indexed ${s.articles} article${s.articles === 1 ? '' : 's'} (${s.chunks} chunks) in ${formatSeconds(s.seconds)}: ` +
       `${s.added} added, ${s.changed} changed, ${s.removed} removed, ${s.unchanged} unchanged, ${s.skipped.length} skipped.`,
   ];
   if (!s.dense) lines.push('Retrieval mode: lexical only (no embedding model).');
   for (const k of s.skipped) lines.push(`  skipped ${k.file}: ${k.reason}`);
   for (const w of s.warnings) lines.push(`  warning ${w.file}: ${w.reason}`);
   return lines.join('\n');
-}
-
-/** One progress line (or a bar when `width` is given). */
-export function formatProgress(p: IndexProgress, width = 0): string {
-  if (p.total === 0) return `${p.phase}…`;
-  const pct = Math.floor((100 * p.done) / p.total);
-  if (width <= 0) return `${p.phase} ${p.done}/${p.total} (${pct}%)`;
-  const filled = Math.round((width * p.done) / p.total);
-  return `${p.phase.padEnd(5)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}`;
 }

@@ -2,14 +2,15 @@
  * Command-line entry: `start`, `index`, `ask`, `chat`, `eval`, `bench`.
  * User-caused problems end with one clear line on stderr and exit code 1, never a stack trace.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApp, type App } from '../app.js';
 import { loadConfig, secretsOf, type Config } from '../config/index.js';
-import type { IndexProgress } from '../types.js';
 import { errorMessage, UserError } from '../util/errors.js';
-import { createLogger, type Logger } from '../util/log.js';
+import { appendToFile, createLogger, type Logger } from '../util/log.js';
 import { runChat } from './chat.js';
-import { formatAnswerText, formatProgress, formatSummary } from './format.js';
+import { formatAnswerText, formatSummary } from './format.js';
+import { progressPrinter } from './progress.js';
 
 const USAGE = `Usage (npm run <command> -- <options>, or npx newsdesk <command> <options>):
   npm start                      run the Telegram bot (TELEGRAM_BOT_TOKEN set) or the terminal chat
@@ -20,7 +21,16 @@ const USAGE = `Usage (npm run <command> -- <options>, or npx newsdesk <command> 
   npm run chat                   terminal chat with follow-ups (/help, /reset, /sources, /quit)
   npm run eval [-- --help]       retrieval and answer evaluation
   npm run bench [-- --quick]     performance benchmark
-Every command takes --help (-h).`;
+Every command takes --help (-h).
+
+Semantic search needs the embedding model (EMBEDDING_MODEL, default Xenova/bge-small-en-v1.5, about
+34 MB). It downloads into MODEL_CACHE_DIR on first use. Without internet, copy the model's folder
+(config.json, tokenizer.json, tokenizer_config.json, onnx/model_quantized.onnx) to
+LOCAL_MODEL_DIR/<model id>/ (with ALLOW_REMOTE_MODELS=false nothing is downloaded). Until the model
+loads, every command says "lexical-only search" once and answers from keyword (BM25) search; run
+the index again once the model is there, and the index is rebuilt with vectors.
+
+JSON log lines go to STATE_DIR/newsdesk.log for these commands (the Telegram bot: stderr); see LOG_FILE.`;
 
 /** Commands whose own parser prints a detailed help text for --help / -h. */
 const OWN_HELP = new Set(['eval', 'bench']);
@@ -31,31 +41,33 @@ function wantsHelp(args: string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
-/** Progress on stderr: a redrawn bar on a terminal, a line per phase step otherwise. */
-function progressPrinter(): (p: IndexProgress) => void {
-  const tty = process.stderr.isTTY === true;
-  let lastLine = '';
-  let lastPct = -1;
-  return (p) => {
-    if (tty) {
-      process.stderr.write(`\r${formatProgress(p, 30)}`.padEnd(70) + (p.phase === 'done' ? '\n' : ''));
-      return;
-    }
-    const pct = p.total ? Math.floor((10 * p.done) / p.total) : 0;
-    const line = `${p.phase}:${pct}`;
-    if (line === lastLine || (p.phase === 'embed' && pct === lastPct)) return;
-    lastLine = line;
-    lastPct = pct;
-    if (p.phase !== 'done') process.stderr.write(formatProgress(p) + '\n');
-  };
+/**
+ * Where JSON log lines go. The bot's stderr is its service log. A terminal command's stderr is for
+ * people (progress, one-line notes), so its log lines are appended to STATE_DIR/newsdesk.log,
+ * unless LOG_FILE names another file or `-` (stderr).
+ */
+function commandLogger(config: Config, runsBot: boolean): Logger {
+  const target = config.logFile ?? (runsBot ? '-' : path.join(config.stateDir, 'newsdesk.log'));
+  if (target === '-') return createLogger(config.logLevel, secretsOf(config));
+  return createLogger(
+    config.logLevel,
+    secretsOf(config),
+    appendToFile(target, (m) => process.stderr.write(`Note: ${m}\n`)),
+  );
 }
 
 async function buildApp(config: Config, logger: Logger): Promise<App> {
+  let firstEvent = 0;
   let lastReport = 0;
   const app = await createApp(config, logger, (p) => {
+    const now = Date.now();
+    firstEvent ||= now;
+    // A cached or local model reports the same "download" events, all within milliseconds: saying
+    // "Downloading" on every command would be noise. Only a load still going after a moment is one.
+    if (now - firstEvent < 1500) return;
     // Downloads happen once per model; a line every few seconds is enough to show it is alive.
-    if (p.status === 'done' || Date.now() - lastReport > 2000) {
-      lastReport = Date.now();
+    if ((p.status === 'done' && lastReport > 0) || now - lastReport > 2000) {
+      lastReport = now;
       const pct = p.total ? ` ${Math.floor((100 * p.loaded) / p.total)}%` : '';
       process.stderr.write(`Downloading ${config.embedding.model}: ${p.file}${p.status === 'done' ? ' done' : pct}\n`);
     }
@@ -67,7 +79,8 @@ async function buildApp(config: Config, logger: Logger): Promise<App> {
 
 /** Opens the index, building it first when `index-data/` is empty or damaged. */
 async function ensureIndex(app: App): Promise<void> {
-  const { built, problem } = await app.library.ensure(progressPrinter());
+  const progress = progressPrinter(process.stderr);
+  const { built, problem } = await app.library.ensure(progress).finally(progress.clear);
   if (problem) process.stderr.write(`${problem} Rebuilt it from the articles.\n`);
   if (built) process.stderr.write(formatSummary(built) + '\n');
 }
@@ -86,11 +99,12 @@ async function cmdIndex(config: Config, logger: Logger, argv: string[]): Promise
   }
   const app = await buildApp(config, logger);
   try {
+    const progress = progressPrinter(process.stderr);
     if (values.feeds) {
       const { indexFeeds } = await import('./feeds.js');
-      return await indexFeeds(app, logger, progressPrinter());
+      return await indexFeeds(app, logger, progress).finally(progress.clear);
     }
-    const summary = await app.library.reindex({ full: values.full === true, onProgress: progressPrinter() });
+    const summary = await app.library.reindex({ full: values.full === true, onProgress: progress }).finally(progress.clear);
     process.stdout.write(formatSummary(summary) + '\n');
   } finally {
     app.close();
@@ -148,10 +162,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  // Info-level JSON lines are for the bot service's logs; in the terminal they would interleave
-  // with answers, so terminal commands show warnings and errors unless LOG_LEVEL=debug.
-  const runsBot = command === 'start' && config.telegram.token !== undefined;
-  const logger = createLogger(config.logLevel === 'info' && !runsBot ? 'warn' : config.logLevel, secretsOf(config));
+  const logger = commandLogger(config, command === 'start' && config.telegram.token !== undefined);
   switch (command) {
     case 'start':
       return cmdStart(config, logger);

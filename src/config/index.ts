@@ -79,6 +79,7 @@ const schema = {
   INDEX_DIR: [z.string().trim().min(1), 'index-data'],
   STATE_DIR: [z.string().trim().min(1), 'state'],
   LOG_LEVEL: [z.enum(['debug', 'info', 'warn', 'error', 'silent']), 'info'],
+  LOG_FILE: [optionalString, ''],
 
   EMBEDDING_PROVIDER: [z.enum(['transformers', 'openai', 'none']), 'transformers'],
   EMBEDDING_MODEL: [z.string().trim().min(1), 'Xenova/bge-small-en-v1.5'],
@@ -145,6 +146,8 @@ export interface Config {
   /** Bot state that must survive restarts (conversations); not rebuildable from articles. */
   stateDir: string;
   logLevel: Raw['LOG_LEVEL'];
+  /** Where JSON log lines go: a file, `-` for stderr, or undefined for the default (see `logTarget` in src/cli/main.ts). */
+  logFile: string | undefined;
   embedding: {
     provider: Raw['EMBEDDING_PROVIDER'];
     model: string;
@@ -233,6 +236,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
     indexDir: abs(r.INDEX_DIR),
     stateDir: abs(r.STATE_DIR),
     logLevel: r.LOG_LEVEL,
+    logFile: r.LOG_FILE === undefined || r.LOG_FILE === '-' ? r.LOG_FILE : abs(r.LOG_FILE),
     embedding: {
       provider: r.EMBEDDING_PROVIDER,
       model: r.EMBEDDING_MODEL,

@@ -18,8 +18,10 @@ export type { ModelLoadProgress } from './transformers.js';
 /** What `createEmbedder` produced: an embedder, or null plus the reason to show the user. */
 export interface EmbedderResult {
   embedder: Embedder | null;
-  /** One line explaining why semantic search is off and how to turn it on. */
+  /** One short line saying semantic search is off and why; the how-to is in `--help` and the README. */
   warning?: string;
+  /** How to turn semantic search on with these settings (paths included), for the log. */
+  details?: string;
 }
 
 /** Builds the configured embedder; never throws for a missing model, key or server. */
@@ -35,7 +37,8 @@ export async function createEmbedder(
     if (!llm.apiKey) {
       return unavailable(
         logger,
-        `Embedding provider openai needs OPENAI_API_KEY; using lexical-only retrieval. Set OPENAI_API_KEY (and OPENAI_BASE_URL for a compatible server), or use EMBEDDING_PROVIDER=transformers.`,
+        'EMBEDDING_PROVIDER=openai needs OPENAI_API_KEY',
+        'Set OPENAI_API_KEY (and OPENAI_BASE_URL for a compatible server), or use EMBEDDING_PROVIDER=transformers.',
       );
     }
     try {
@@ -51,7 +54,11 @@ export async function createEmbedder(
       return { embedder };
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
-      return unavailable(logger, `${stripPeriod(err.message)}; using lexical-only retrieval.`);
+      return unavailable(
+        logger,
+        stripPeriod(err.message),
+        'Check OPENAI_BASE_URL and OPENAI_API_KEY, or use EMBEDDING_PROVIDER=transformers.',
+      );
     }
   }
 
@@ -71,24 +78,27 @@ export async function createEmbedder(
     return { embedder };
   } catch (err) {
     if (!(err instanceof ModelLoadError)) throw err;
-    return unavailable(logger, modelHint(config, err.reason));
+    return unavailable(logger, `${config.model} not loaded (${err.reason})`, modelHint(config));
   }
 }
 
-function modelHint(config: Config['embedding'], reason: string): string {
+/** How to make the configured model loadable, with this configuration's paths. */
+function modelHint(config: Config['embedding']): string {
   const localTarget = config.localModelDir
     ? `${path.join(config.localModelDir, config.model)}${path.sep} (LOCAL_MODEL_DIR)`
     : `LOCAL_MODEL_DIR/${config.model}/`;
   const download = config.allowRemoteModels
     ? `run once with internet access (the model is cached in ${config.cacheDir})`
     : `set ALLOW_REMOTE_MODELS=true and run once with internet access (the model is cached in ${config.cacheDir})`;
-  return `Embedding model ${config.model} could not be loaded (${reason}); using lexical-only retrieval. To enable semantic search, ${download}, or put the model files in ${localTarget}.`;
+  return `To enable semantic search, ${download}, or put the model files in ${localTarget}; then run the index again.`;
 }
 
-function unavailable(logger: Logger, warning: string): EmbedderResult {
+/** No embedder: one short line for the terminal (`why`), the how-to for the log. */
+function unavailable(logger: Logger, why: string, details: string): EmbedderResult {
+  const warning = `lexical-only search: ${why}. See --help.`;
   // Debug only: the caller shows `warning` itself, and the user should see it once.
-  logger.debug('embedding.unavailable', { warning });
-  return { embedder: null, warning };
+  logger.debug('embedding.unavailable', { warning, details });
+  return { embedder: null, warning, details };
 }
 
 function stripPeriod(text: string): string {

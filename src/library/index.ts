@@ -149,7 +149,7 @@ export class ArticleLibrary implements Library {
     if (this.wouldDropVectors()) {
       throw new UserError(
         'The embedding model is not loaded, and reindexing now would drop semantic search from the index. ' +
-          'Fix the model (see the note at start-up) and retry, or set EMBEDDING_PROVIDER=none to index lexical-only on purpose.',
+          'Fix the model (see `npx newsdesk --help`) and retry, or set EMBEDDING_PROVIDER=none to index lexical-only on purpose.',
       );
     }
   }
@@ -157,9 +157,12 @@ export class ArticleLibrary implements Library {
   private async runReindex(options: { full?: boolean; onProgress?: (p: IndexProgress) => void }): Promise<IndexSummary> {
     const o = this.options;
     this.assertCanReindex();
+    // The whole run counts, reading the folder and opening the result included: the pipeline's own
+    // clock starts after loading, which made a no-change sync look like "0.0 s".
+    const started = performance.now();
     options.onProgress?.({ phase: 'load', done: 0, total: 0 });
     const loaded = await loadForIndexing(o.articlesDir, { maxFileBytes: o.maxFileBytes, logger: this.log });
-    const summary = await indexArticles({
+    const built = await indexArticles({
       indexDir: o.indexDir,
       loaded,
       embedder: o.embedder,
@@ -171,12 +174,13 @@ export class ArticleLibrary implements Library {
       logger: this.log,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
+    const summary = (): IndexSummary => ({ ...built, seconds: (performance.now() - started) / 1000 });
     // Nothing changed (same generation): keep the open reader instead of loading it all again.
-    if (this.current && currentGeneration(o.indexDir)?.n === this.current.manifest.generation) return summary;
+    if (this.current && currentGeneration(o.indexDir)?.n === this.current.manifest.generation) return summary();
     // The build just checksummed what it wrote; verifying again would re-read the whole index.
     const failure = this.open(false);
     if (failure) throw new Error(`Index was built but cannot be opened: ${failure.message}`);
-    return summary;
+    return summary();
   }
 
   async addFile(fileName: string, bytes: Uint8Array): Promise<{ article: ArticleInfo; summary: IndexSummary }> {

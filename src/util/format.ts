@@ -6,3 +6,11 @@ export function formatBytes(n: number): string {
   if (n >= 1_000) return `${fmt(n / 1_000)} KB`;
   return `${n} bytes`;
 }
+
+/** A duration for people: `180 ms` under a second, `4.2 s` under a minute, then `2 min 05 s`. */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 1) return `${Math.max(1, Math.round(seconds * 1000))} ms`;
+  if (seconds < 59.95) return `${seconds.toFixed(1)} s`;
+  const whole = Math.round(seconds);
+  return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, '0')} s`;
+}

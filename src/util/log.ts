@@ -1,7 +1,10 @@
 /**
- * Structured logging: one JSON line per event on stderr. Known secrets are masked
- * in every line, whatever field they end up in.
+ * Structured logging: one JSON line per event, on stderr (the bot's service log) or appended to a
+ * file (terminal commands, whose stderr is for people). Known secrets are masked in every line,
+ * whatever field they end up in.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -37,6 +40,32 @@ export function createLogger(
     info: (e, f) => emit('info', e, f),
     warn: (e, f) => emit('warn', e, f),
     error: (e, f) => emit('error', e, f),
+  };
+}
+
+/** A log file is rotated (to `<file>.1`) when it has grown past this at start-up. */
+const ROTATE_BYTES = 10_000_000;
+
+/**
+ * A `write` for `createLogger` that appends lines to `file` (created with its folder on the first
+ * line). Synchronous, so lines written just before an exit are not lost. When the file cannot be
+ * written, `onFailure` is told once and later lines are dropped: a log must never stop a command.
+ */
+export function appendToFile(file: string, onFailure: (message: string) => void): (line: string) => void {
+  let state: 'new' | 'open' | 'failed' = 'new';
+  return (line) => {
+    if (state === 'failed') return;
+    try {
+      if (state === 'new') {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        if ((fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) > ROTATE_BYTES) fs.renameSync(file, `${file}.1`);
+        state = 'open';
+      }
+      fs.appendFileSync(file, line + '\n');
+    } catch (err) {
+      state = 'failed';
+      onFailure(`Could not write the log file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); log lines are dropped.`);
+    }
   };
 }
 

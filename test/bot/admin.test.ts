@@ -74,7 +74,7 @@ describe('reindexing', () => {
     expect(progress!.versions.some((v) => /^Reindex: embedding \d+\/9…$/.test(v))).toBe(true);
     expect(progress!.text).toBe('Reindex finished.');
     expect(textOf(done!)).toMatch(
-      /^Reindex done in \d+\.\d s\nadded 1 · changed 2 · removed 1 · unchanged 5 · skipped 1\nIndex: 8 articles, 30 chunks/,
+      /^Reindex done in (\d+ ms|\d+\.\d s)\nadded 1 · changed 2 · removed 1 · unchanged 5 · skipped 1\nIndex: 8 articles, 30 chunks/,
     );
     expect(textOf(done!)).toContain('Skipped\n• scan<1>.pdf: encrypted & cannot be read');
   });
