@@ -15,6 +15,7 @@ const INTEGRATION = [
   'test/eval/eval-cli.test.ts',
   'test/library/crash.test.ts',
   'test/store/crash.test.ts',
+  'test/workers/worker-cli.test.ts',
 ];
 
 export default defineConfig({

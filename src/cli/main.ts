@@ -19,6 +19,7 @@ const USAGE = `Usage (npm run <command> -- <options>, or npx newsdesk <command> 
   npm run reindex                rebuild the whole index (same as index -- --full)
   npm run ask -- "question" [--json]
   npm run chat                   terminal chat with follow-ups (/help, /reset, /sources, /quit)
+  npm run worker                 embedding worker: takes embedding work from PostgreSQL (DATABASE_URL)
   npm run eval [-- --help]       retrieval and answer evaluation
   npm run bench [-- --quick]     performance benchmark
 Every command takes --help (-h).
@@ -162,7 +163,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  const logger = commandLogger(config, command === 'start' && config.telegram.token !== undefined);
+  // Workers are services like the bot: their lines (batches done) go to stderr, the service's log.
+  const logger = commandLogger(config, (command === 'start' && config.telegram.token !== undefined) || command === 'worker');
   switch (command) {
     case 'start':
       return cmdStart(config, logger);
@@ -175,6 +177,10 @@ async function main(): Promise<number> {
     case 'chat':
       await cmdChat(config, logger);
       return 0;
+    case 'worker': {
+      const { runWorkerCommand } = await import('./worker.js');
+      return runWorkerCommand(config, logger);
+    }
     case 'eval': {
       const { runEval } = await import('./eval.js');
       return runEval(config, logger, rest);

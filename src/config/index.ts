@@ -131,6 +131,7 @@ const schema = {
   DATABASE_URL: [postgresUrl, ''],
   DATABASE_POOL_MAX: [int(1, 1000), '10'],
   DATABASE_CONNECT_TIMEOUT_MS: [int(100, 600000), '5000'],
+  WORKER_LEASE_SECONDS: [int(1, 86400), '60'],
 
   FEED_URLS: [feedUrls, ''],
   FEED_POLL_MINUTES: [int(1, 1440), '15'],
@@ -201,6 +202,8 @@ export interface Config {
     poolMax: number;
     /** Longest wait for a connection (new, or free in a full pool) before the operation fails. */
     connectTimeoutMs: number;
+    /** How long a claimed embedding batch stays reserved for its worker (a killed worker's batch is claimed again after it). */
+    workerLeaseMs: number;
   };
   /** RSS / Atom / JSON Feed sources (more can be added from the chat; those live in the state folder). */
   feeds: { urls: string[]; pollMinutes: number };
@@ -283,7 +286,12 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       fetchTimeoutMs: r.FETCH_TIMEOUT_MS,
       allowPrivateUrls: r.ALLOW_PRIVATE_URLS,
     },
-    database: { url: r.DATABASE_URL, poolMax: r.DATABASE_POOL_MAX, connectTimeoutMs: r.DATABASE_CONNECT_TIMEOUT_MS },
+    database: {
+      url: r.DATABASE_URL,
+      poolMax: r.DATABASE_POOL_MAX,
+      connectTimeoutMs: r.DATABASE_CONNECT_TIMEOUT_MS,
+      workerLeaseMs: r.WORKER_LEASE_SECONDS * 1000,
+    },
     feeds: { urls: r.FEED_URLS, pollMinutes: r.FEED_POLL_MINUTES },
   };
 }
