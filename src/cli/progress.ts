@@ -29,6 +29,14 @@ const BAR_WIDTH = 24;
 /** A terminal is redrawn at most this often (the last step of a phase is always drawn). */
 const REDRAW_MS = 100;
 
+/** The printer whose live line is on screen, so a message from elsewhere (an interrupt) can clear it first. */
+let onScreen: ProgressPrinter | null = null;
+
+/** Clears a live progress line, if one is showing, so the next message starts at the left margin. */
+export function clearProgressLine(): void {
+  onScreen?.clear();
+}
+
 /** Time left, for people: `<1 s`, `12 s`, `3 min 05 s`. */
 export function formatEta(seconds: number): string {
   if (seconds < 1) return '<1 s';
@@ -69,6 +77,7 @@ export function progressPrinter(out: ProgressOutput, now: () => number = () => p
     const max = (out.columns && out.columns > 20 ? out.columns : 80) - 1;
     out.write(CLEAR_LINE + (line.length > max ? line.slice(0, max) : line));
     live = true;
+    onScreen = result;
   };
 
   const drawPlain = (p: IndexProgress, changed: boolean) => {
@@ -88,6 +97,7 @@ export function progressPrinter(out: ProgressOutput, now: () => number = () => p
   const clear = () => {
     if (live) out.write(CLEAR_LINE);
     live = false;
+    if (onScreen === result) onScreen = null;
   };
 
   const printer = (p: IndexProgress) => {
@@ -104,5 +114,6 @@ export function progressPrinter(out: ProgressOutput, now: () => number = () => p
     if (tty) drawTty(p, changed);
     else drawPlain(p, changed);
   };
-  return Object.assign(printer, { clear });
+  const result: ProgressPrinter = Object.assign(printer, { clear });
+  return result;
 }

@@ -1,6 +1,6 @@
 /** The indexing progress printer, driven with a fake clock: the live line's ETA and the plain lines' count. */
 import { describe, expect, it } from 'vitest';
-import { formatEta, progressPrinter } from '../../src/cli/progress.js';
+import { clearProgressLine, formatEta, progressPrinter } from '../../src/cli/progress.js';
 import type { IndexProgress } from '../../src/types.js';
 
 function run(tty: boolean, events: [number, IndexProgress][]): string {
@@ -34,6 +34,17 @@ describe('progress on a terminal', () => {
     expect(frames).toContain('Embedding [############............] 500/1000 chunks 50% · about 25 s left');
     expect(frames).toContain('Writing the index: 1000 chunks…');
     expect(frames.at(-1)).toBe('');
+  });
+});
+
+describe('clearProgressLine', () => {
+  it('clears the live line for a message from elsewhere, once', () => {
+    let out = '';
+    const print = progressPrinter({ isTTY: true, write: (s) => (out += s) }, () => 0);
+    print({ phase: 'embed', done: 5, total: 10 });
+    clearProgressLine();
+    clearProgressLine();
+    expect(out.endsWith('5/10 chunks 50%\r\x1b[K')).toBe(true);
   });
 });
 
