@@ -25,6 +25,9 @@ export const PUBLIC_COMMANDS: BotCommand[] = [
   { command: 'help', description: 'How to use this bot' },
   { command: 'sources', description: 'List the indexed articles' },
   { command: 'reset', description: 'Forget our conversation' },
+  { command: 'follow', description: 'Get alerts on a topic: /follow <topic>' },
+  { command: 'following', description: 'The topics you follow' },
+  { command: 'unfollow', description: 'Stop following a topic' },
 ];
 
 /** Prefix of /sources paging buttons' callback_data. */
@@ -80,6 +83,7 @@ async function help(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> 
     '',
     '/sources — list the indexed articles',
     '/reset — forget our conversation and start over',
+    '/follow &lt;topic&gt; — an alert when a new article on it arrives; /following, /unfollow',
   ];
   if (isAdmin(deps.config, ctx.from?.id)) {
     lines.push(

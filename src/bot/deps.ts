@@ -3,6 +3,7 @@
  * feature's Composer, so handlers stay plain functions that are easy to follow.
  */
 import type { Config } from '../config/index.js';
+import type { TopicAlerts } from '../alerts/index.js';
 import type { ReindexJobs } from '../db/reindex-jobs.js';
 import type { FeedPoller } from '../feeds/index.js';
 import type { Library, QuestionAnswerer } from '../types.js';
@@ -31,6 +32,9 @@ export interface BotTuning {
   sourcesPageSize: number;
   /** Interface the webhook server binds to. */
   webhookHost: string;
+  /** Alert delivery: gap between two messages to one chat, and between any two (Telegram: 1/s per chat, ~30/s per bot). */
+  alertPerChatMs: number;
+  alertGlobalMs: number;
 }
 
 /** Production defaults for `BotTuning`. */
@@ -44,6 +48,8 @@ export const DEFAULT_TUNING: BotTuning = {
   undeliveredTtlMs: 15 * 60 * 1000,
   sourcesPageSize: 10,
   webhookHost: '0.0.0.0',
+  alertPerChatMs: 1000,
+  alertGlobalMs: 40,
 };
 
 /** A reindex in progress, as the library reports it. */
@@ -87,4 +93,6 @@ export interface BotDeps {
   answeredSinceStart: number;
   /** Feed polling, run while the bot runs (null when the bot was built without it). */
   feeds: FeedPoller | null;
+  /** Topic alerts (follows and the outbox; null when the bot was built without them). */
+  alerts: TopicAlerts | null;
 }

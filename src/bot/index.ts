@@ -10,10 +10,12 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { Bot } from 'grammy';
 import type pg from 'pg';
 import type { Config } from '../config/index.js';
+import type { TopicAlerts } from '../alerts/index.js';
 import type { FeedPoller } from '../feeds/index.js';
 import type { QuestionAnswerer } from '../types.js';
 import type { Logger } from '../util/log.js';
 import { admin } from './admin.js';
+import { AlertSender, alertCommands } from './alerts.js';
 import { commands, leftovers } from './commands.js';
 import { type BotDeps, type BotLibrary, type BotTuning, DEFAULT_TUNING } from './deps.js';
 import { feedCommands, reportFeedProblems } from './feeds.js';
@@ -48,6 +50,8 @@ export interface CreateBotOptions {
   tuning?: Partial<BotTuning>;
   /** Feed polling to run while the bot runs (started and stopped with it; /feeds and /feed manage it). */
   feeds?: FeedPoller;
+  /** Topic alerts: matched while the bot runs, delivered by it (/follow, /following, /unfollow). */
+  alerts?: TopicAlerts;
 }
 
 const DEFAULT_API_ROOT = 'https://api.telegram.org';
@@ -74,11 +78,23 @@ export function createBot(options: CreateBotOptions): BotHandle {
   const deps = botDeps(options, state, tuning, log, apiRoot ?? DEFAULT_API_ROOT);
   const updates = new TaskTracker();
   bot.use(gates(deps, updates));
-  bot.use(commands(deps), admin(deps), feedCommands(deps), quotes(deps), questions(deps), leftovers());
+  bot.use(commands(deps), admin(deps), feedCommands(deps), alertCommands(deps), quotes(deps), questions(deps), leftovers());
   bot.catch(handleError(log));
   deps.feeds?.onProblem(reportFeedProblems(bot.api, deps));
+  const services = [
+    ...(deps.feeds ? [deps.feeds] : []),
+    ...(deps.alerts
+      ? [
+          new AlertSender(bot.api, deps.alerts, deps, {
+            perChatMs: deps.tuning.alertPerChatMs,
+            globalMs: deps.tuning.alertGlobalMs,
+            idleMs: 1000,
+          }),
+        ]
+      : []),
+  ];
 
-  return new BotLifecycle({ bot, deps, updates, state, apiRoot: apiRoot ?? DEFAULT_API_ROOT }).handle();
+  return new BotLifecycle({ bot, deps, updates, state, apiRoot: apiRoot ?? DEFAULT_API_ROOT, services }).handle();
 }
 
 /** The services and state every feature shares. */
@@ -102,5 +118,6 @@ function botDeps(options: CreateBotOptions, state: BotState, tuning: BotTuning, 
     startedAt: Date.now(),
     answeredSinceStart: 0,
     feeds: options.feeds ?? null,
+    alerts: options.alerts ?? null,
   };
 }

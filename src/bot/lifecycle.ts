@@ -45,6 +45,8 @@ export interface LifecycleParts {
   state: Pick<BotState, 'close'>;
   /** The Bot API root, without a trailing slash. */
   apiRoot: string;
+  /** Background work that runs while the bot runs (feed polling, alert delivery); stopped before the state closes. */
+  services?: { start(): void; stop(): Promise<void> }[];
 }
 
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
@@ -104,7 +106,7 @@ export class BotLifecycle {
     const { webhookUrl } = deps.config;
     if (webhookUrl) await this.startWebhook(webhookUrl);
     else await this.startPolling();
-    deps.feeds?.start();
+    for (const service of this.parts.services ?? []) service.start();
     deps.log.info('bot.started', { username: bot.botInfo.username, mode: webhookUrl ? 'webhook' : 'polling' });
   }
 
@@ -164,7 +166,7 @@ export class BotLifecycle {
     }
     const server = this.webhookServer;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-    await deps.feeds?.stop();
+    for (const service of this.parts.services ?? []) await service.stop();
     const timeoutMs = deps.tuning.shutdownTimeoutMs;
     const deadline = Date.now() + timeoutMs;
     const answered = await updates.drain(timeoutMs);

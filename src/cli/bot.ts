@@ -2,6 +2,7 @@
 import type { App } from '../app.js';
 import { createBot } from '../bot/index.js';
 import { secretsOf } from '../config/index.js';
+import { AlertStore, createTopicMatcher, TopicAlerts } from '../alerts/index.js';
 import { openFeedPoller } from '../feeds/index.js';
 import type { Logger } from '../util/log.js';
 
@@ -10,6 +11,12 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
   const token = app.config.telegram.token;
   if (!token) throw new Error('runBot needs TELEGRAM_BOT_TOKEN');
   const feeds = openFeedPoller(app.config, app.library, logger);
+  const alerts = new TopicAlerts({
+    store: AlertStore.open(app.config.stateDir),
+    matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.reader() }),
+    library: app.library,
+    logger,
+  });
   const handle = createBot({
     token,
     config: app.config.telegram,
@@ -21,6 +28,7 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     secrets: secretsOf(app.config),
     tuning: { historyTurns: app.config.llm.historyTurns },
     feeds,
+    alerts,
   });
   // `npm run index` in another terminal publishes a new generation; serve it without a restart.
   app.library.follow();
@@ -49,6 +57,7 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     return reason === 'failed' ? 1 : 0;
   } finally {
     feeds.store.close();
+    alerts.store.close();
     app.close();
   }
 }

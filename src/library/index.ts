@@ -40,6 +40,7 @@ export class ArticleLibrary implements Library {
   /** The reindex in progress: the one record of "a reindex is running" (the bot asks `reindexStatus`). */
   private running: { done: Promise<IndexSummary>; full: boolean; startedAt: number } | null = null;
   private readonly log: Logger;
+  private readonly changeListeners = new Set<() => void>();
   /** The poll started by `follow()`, if any. */
   private followTimer: NodeJS.Timeout | null = null;
   /** A published generation that could not be opened, so the poll reports it once instead of every tick. */
@@ -387,10 +388,27 @@ export class ArticleLibrary implements Library {
     return file;
   }
 
+  /**
+   * Calls `listener` whenever another index generation starts serving (a reindex here, or one
+   * another process published and `follow()` picked up). Topic alerts look for new articles then.
+   * Returns a function that unsubscribes.
+   */
+  onIndexChanged(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
   private swap(next: IndexReader): void {
     const old = this.current;
     this.current = next;
     old?.retire();
+    for (const listener of this.changeListeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.log.error('index.change_listener_failed', { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
   }
 }
 

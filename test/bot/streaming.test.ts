@@ -69,8 +69,23 @@ describe('with drafts available', () => {
     const menus = h.callsOf('setMyCommands');
     expect(menus.map((c) => (c.payload.scope as { chat_id?: number } | undefined)?.chat_id ?? 'everyone')).toEqual(['everyone', 42, 43]);
     const names = (i: number) => (menus[i]!.payload.commands as { command: string }[]).map((c) => c.command);
-    expect(names(0)).toEqual(['start', 'help', 'sources', 'reset']);
-    expect(names(1)).toEqual(['start', 'help', 'sources', 'reset', 'reindex', 'add', 'remove', 'stats', 'feeds', 'feed', 'audit']);
+    expect(names(0)).toEqual(['start', 'help', 'sources', 'reset', 'follow', 'following', 'unfollow']);
+    expect(names(1)).toEqual([
+      'start',
+      'help',
+      'sources',
+      'reset',
+      'follow',
+      'following',
+      'unfollow',
+      'reindex',
+      'add',
+      'remove',
+      'stats',
+      'feeds',
+      'feed',
+      'audit',
+    ]);
     expect(menus.every((c) => !c.ok)).toBe(true);
     expect(h.logEvents().filter((e) => e.event === 'bot.set_commands_failed')).toHaveLength(3);
     const chat = h.privateChat(++nextUser);

@@ -26,6 +26,7 @@ import type pg from 'pg';
 import { TelegramServer } from 'telegram-test-api/lib/telegramServer.js';
 import { type BotHandle, type BotLibrary, type BotTuning, createBot } from '../../src/bot/index.js';
 import type { Config } from '../../src/config/index.js';
+import type { TopicAlerts } from '../../src/alerts/index.js';
 import type { FeedPoller } from '../../src/feeds/index.js';
 import type { QuestionAnswerer } from '../../src/types.js';
 import { createLogger } from '../../src/util/log.js';
@@ -104,6 +105,8 @@ export interface HarnessOptions {
   feeds?: FeedPoller;
   /** Keep the bot's state in this PostgreSQL pool (migrated) instead of the state directory. */
   database?: pg.Pool;
+  /** Topic alerts the bot matches and delivers. */
+  alerts?: TopicAlerts;
 }
 
 /** Telegram config with the product defaults, pointed at `apiRoot`. */
@@ -224,6 +227,7 @@ export class TelegramHarness {
       secrets: [],
       tuning: { shutdownTimeoutMs: 3000, ...this.options.tuning },
       ...(this.options.feeds ? { feeds: this.options.feeds } : {}),
+      ...(this.options.alerts ? { alerts: this.options.alerts } : {}),
     });
     for (const t of this.options.transformers ?? []) this.handle.bot.api.config.use(t);
     this.running = this.handle.start();

@@ -1,0 +1,228 @@
+/**
+ * Topic alerts in the chat: /follow <topic>, /following, /unfollow (buttons to pick which), the
+ * "Ask about this" button under an alert, and the sender that delivers the outbox within
+ * Telegram's limits (about 30 messages a second per bot, one a second per chat), at most once
+ * per alert, and stops for a chat whose user blocked the bot.
+ */
+import { type Api, type CallbackQueryContext, type CommandContext, Composer, type Context, GrammyError, InlineKeyboard } from 'grammy';
+import { type AlertPayload, MAX_FOLLOWS_PER_CHAT, type OutboxRow, type TopicAlerts } from '../alerts/index.js';
+import { errorMessage } from '../util/errors.js';
+import { callbackPattern } from './callbacks.js';
+import type { BotDeps } from './deps.js';
+import { escapeHtml, link } from './format.js';
+import { sendHtml } from './send.js';
+
+/** Prefix of "Ask about this" buttons' callback_data (followed by the outbox id). */
+export const ASK_PREFIX = 'al:';
+/** Prefix of /unfollow's buttons (followed by the follow id). */
+export const UNFOLLOW_PREFIX = 'uf:';
+const MAX_TOPIC_CHARS = 100;
+
+/** /follow, /following, /unfollow and the alert buttons. */
+export function alertCommands(deps: BotDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+  composer.command('follow', (ctx) => follow(ctx, deps));
+  composer.command('following', (ctx) => following(ctx, deps));
+  composer.command('unfollow', (ctx) => unfollow(ctx, deps));
+  composer.callbackQuery(callbackPattern(UNFOLLOW_PREFIX, '\\d{1,12}'), (ctx) => unfollowButton(ctx, deps));
+  composer.callbackQuery(callbackPattern(ASK_PREFIX, '\\d{1,12}'), (ctx) => askAbout(ctx, deps));
+  return composer;
+}
+
+async function follow(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
+  if (!deps.alerts) return void (await ctx.reply('Topic alerts are not enabled in this bot.'));
+  const topic = ctx.match.trim().replace(/\s+/g, ' ');
+  if (!topic) return void (await ctx.reply('Usage: /follow <topic>, for example /follow Hong Kong protests'));
+  if (topic.length > MAX_TOPIC_CHARS) return void (await ctx.reply(`Please keep a topic under ${MAX_TOPIC_CHARS} characters.`));
+  const result = deps.alerts.store.follow(ctx.chat.id, topic);
+  if (result === 'exists') return void (await ctx.reply(`You already follow “${topic}”. /following lists your topics.`));
+  if (result === 'limit') {
+    return void (await ctx.reply(`You follow ${MAX_FOLLOWS_PER_CHAT} topics already; /unfollow one first.`));
+  }
+  deps.log.info('bot.followed', { chat_id: ctx.chat.id });
+  await ctx.reply(
+    `Following “${topic}”. When a new article on it arrives, I’ll send you its title, date, link and a quote. /unfollow stops it.`,
+  );
+}
+
+async function following(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
+  if (!deps.alerts) return void (await ctx.reply('Topic alerts are not enabled in this bot.'));
+  const list = deps.alerts.store.following(ctx.chat.id);
+  if (list.length === 0) return void (await ctx.reply('You follow no topics. Start with /follow <topic>.'));
+  await ctx.reply(['You follow:', ...list.map((f, i) => `${i + 1}. ${f.topic}`), '', '/unfollow to stop one.'].join('\n'));
+}
+
+/** /unfollow with a number or the topic stops that one; without, buttons to pick it. */
+async function unfollow(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
+  if (!deps.alerts) return void (await ctx.reply('Topic alerts are not enabled in this bot.'));
+  const store = deps.alerts.store;
+  const list = store.following(ctx.chat.id);
+  if (list.length === 0) return void (await ctx.reply('You follow no topics.'));
+  const arg = ctx.match.trim().replace(/\s+/g, ' ');
+  if (!arg) {
+    const kb = new InlineKeyboard();
+    for (const f of list) kb.text(`Stop “${f.topic.slice(0, 40)}”`, `${UNFOLLOW_PREFIX}${f.id}`).row();
+    return void (await ctx.reply('Which topic should I stop following?', { reply_markup: kb }));
+  }
+  const chosen = /^\d{1,3}$/.test(arg) ? list[Number(arg) - 1] : list.find((f) => f.topic.toLowerCase() === arg.toLowerCase());
+  if (!chosen) return void (await ctx.reply(`You do not follow “${arg}”. /following lists your topics.`));
+  store.unfollow(ctx.chat.id, chosen.id);
+  await ctx.reply(`Stopped following “${chosen.topic}”.`);
+}
+
+async function unfollowButton(ctx: CallbackQueryContext<Context>, deps: BotDeps): Promise<void> {
+  const id = Number(ctx.callbackQuery.data.slice(UNFOLLOW_PREFIX.length));
+  const message = ctx.callbackQuery.message;
+  const topic = message ? deps.alerts?.store.following(message.chat.id).find((f) => f.id === id) : undefined;
+  if (!message || !topic) return void (await ctx.answerCallbackQuery({ text: 'You no longer follow that topic.' }));
+  deps.alerts!.store.unfollow(message.chat.id, id);
+  await ctx.answerCallbackQuery({ text: `Stopped following “${topic.topic}”.` });
+  await ctx.api.editMessageText(message.chat.id, message.message_id, `Stopped following “${topic.topic}”.`).catch(() => undefined);
+}
+
+/**
+ * "Ask about this": the article becomes the chat's conversation (as if the reader had asked about
+ * it), so the next question, or a reply to the alert, is understood as being about it.
+ */
+async function askAbout(ctx: CallbackQueryContext<Context>, deps: BotDeps): Promise<void> {
+  const id = Number(ctx.callbackQuery.data.slice(ASK_PREFIX.length));
+  const message = ctx.callbackQuery.message;
+  const alert = message ? deps.alerts?.store.alert(id, message.chat.id) : null;
+  if (!message || !alert) return void (await ctx.answerCallbackQuery({ text: 'This alert is no longer available.', show_alert: true }));
+  await ctx.answerCallbackQuery().catch(() => undefined);
+  const chatId = message.chat.id;
+  const dated = alert.date ? ` (${alert.date})` : '';
+  const exchange = await deps.conversations.record(
+    chatId,
+    null,
+    `Tell me about “${alert.title}”`,
+    `${alert.title}${dated}: ${alert.sentence}`,
+  );
+  await deps.conversations.linkMessages(chatId, [message.message_id], exchange);
+  const html = `Let’s talk about <b>${escapeHtml(alert.title)}</b>${escapeHtml(dated)}. Ask me anything about it, for example: <i>What happened?</i>`;
+  const sent = await sendHtml(ctx.api, chatId, html, { log: deps.log, replyTo: message.message_id });
+  await deps.conversations.linkMessages(chatId, sent, exchange);
+}
+
+/** The alert message: title, date, link, the cited sentence, and why it came. */
+export function renderAlertHtml(a: AlertPayload): string {
+  return [
+    `🔔 <b>${link(a.title, a.url)}</b>${a.date ? ` (${escapeHtml(a.date)})` : ''}`,
+    `“${escapeHtml(a.sentence)}” [1]`,
+    a.url ? `[1] ${escapeHtml(a.url)}` : `[1] ${escapeHtml(a.title)}`,
+    `<i>You follow “${escapeHtml(a.topic)}” · /unfollow</i>`,
+  ].join('\n');
+}
+
+/** Limits of the sender (Telegram's: ~30 messages/s per bot, 1 message/s per chat). */
+export interface SendLimits {
+  perChatMs: number;
+  globalMs: number;
+  /** How long an idle sender sleeps before looking at the outbox again (a new alert wakes it at once). */
+  idleMs: number;
+}
+
+/** Delivers the outbox while the bot runs. */
+export class AlertSender {
+  private stopped = true;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private readonly lastPerChat = new Map<number, number>();
+  private lastSend = 0;
+
+  constructor(
+    private readonly api: Api,
+    private readonly alerts: TopicAlerts,
+    private readonly deps: BotDeps,
+    private readonly limits: SendLimits,
+  ) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.unsubscribe = this.alerts.onQueued(() => this.wake?.());
+    this.alerts.start();
+    this.loop = this.run();
+  }
+
+  /** Stops after the alert being sent (never mid-request), then stops matching. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.wake?.();
+    await this.loop;
+    await this.alerts.stop();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const now = Date.now();
+      let next = now + this.limits.idleMs;
+      let sent = false;
+      for (const row of this.alerts.store.due(now, 200)) {
+        if (this.stopped) break;
+        const free = (this.lastPerChat.get(row.chatId) ?? 0) + this.limits.perChatMs;
+        if (free > Date.now()) {
+          next = Math.min(next, free);
+          continue;
+        }
+        const gap = this.lastSend + this.limits.globalMs - Date.now();
+        if (gap > 0) await sleep(gap);
+        await this.deliver(row);
+        sent = true;
+      }
+      if (!sent && !this.stopped) await this.idle(Math.max(10, next - Date.now()));
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  /** Sends one alert; what happens on failure depends on whether Telegram can have shown it. */
+  private async deliver(row: OutboxRow): Promise<void> {
+    const { store } = this.alerts;
+    const log = this.deps.log;
+    store.markSending(row.id);
+    this.lastSend = Date.now();
+    this.lastPerChat.set(row.chatId, this.lastSend);
+    try {
+      const msg = await this.api.sendMessage(row.chatId, renderAlertHtml(row.payload), {
+        parse_mode: 'HTML',
+        link_preview_options: { is_disabled: true },
+        reply_markup: new InlineKeyboard().text('Ask about this', `${ASK_PREFIX}${row.id}`),
+      });
+      store.markSent(row.id, msg.message_id);
+      log.info('alerts.sent', { chat_id: row.chatId, alert_id: row.id });
+    } catch (err) {
+      if (!(err instanceof GrammyError)) {
+        // No answer from Telegram: the message may have gone out, and an alert is never sent twice.
+        store.markFailed(row.id, 'unknown', errorMessage(err));
+        log.warn('alerts.send_unknown', { chat_id: row.chatId, alert_id: row.id, error: errorMessage(err) });
+      } else if (err.error_code === 403) {
+        store.markFailed(row.id, 'failed', err.description);
+        store.dropChat(row.chatId);
+        log.info('alerts.chat_blocked', { chat_id: row.chatId, description: err.description });
+      } else if ((err.error_code === 429 || err.error_code >= 500) && row.attempts < 5) {
+        const after = (err.parameters.retry_after ?? 5 * 2 ** row.attempts) * 1000;
+        store.retryLater(row.id, Date.now() + after, err.description);
+        log.warn('alerts.retry', { chat_id: row.chatId, alert_id: row.id, code: err.error_code, after_ms: after });
+      } else {
+        store.markFailed(row.id, 'failed', err.description);
+        log.warn('alerts.failed', { chat_id: row.chatId, alert_id: row.id, code: err.error_code, description: err.description });
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
