@@ -13,6 +13,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from '../support/fixture-model.js';
 import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
+import { FAKE_TOKEN, TelegramHarness, textOf } from '../support/telegram.js';
+import { FakeAnswerer, FakeLibrary } from '../support/telegram-fakes.js';
 
 const exec = promisify(execFile);
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -29,9 +31,12 @@ const QUESTION = 'Who won the Tromsø chess open?';
 let root: string | undefined;
 let child: ChildProcessWithoutNullStreams | undefined;
 let app: App | undefined;
-afterEach(() => {
+let harness: TelegramHarness | undefined;
+afterEach(async () => {
   child?.kill('SIGKILL');
   child = undefined;
+  await harness?.stop();
+  harness = undefined;
   app?.close();
   app = undefined;
   if (root) fs.rmSync(root, { recursive: true, force: true });
@@ -109,6 +114,44 @@ describe('a running front end follows the index', () => {
     console.log(`Picked up the new generation ${Date.now() - published} ms after the other process published it.`);
     expect(after).toContain('Ingrid Solberg');
     expect(after).toMatch(/Sources:\n\[1\] Ingrid Solberg wins the Tromsø chess open \(2024-07-02\)/);
+    expect(c.exitCode).toBeNull();
+  });
+
+  it('the Telegram bot (npm start with a token) answers from an article indexed by another process', async () => {
+    const dir = newRoot();
+    root = dir;
+    await indexInAnotherProcess(dir);
+    // The emulator and its proxy, without the harness's own bot: the bot is the CLI's `start`, in a child process.
+    const h = await TelegramHarness.start({ answerer: new FakeAnswerer(), library: new FakeLibrary() });
+    harness = h;
+    await h.handle.stop();
+    const botEnv = { ...env(dir), TELEGRAM_BOT_TOKEN: FAKE_TOKEN, TELEGRAM_API_ROOT: h.apiRoot, RATE_LIMIT_PER_MINUTE: '100' };
+    const c = spawn(process.execPath, ['--import', TSX, MAIN, 'start'], { env: botEnv, cwd: dir });
+    child = c;
+    let log = '';
+    c.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    const chat = h.privateChat(9001);
+    const ask = async (): Promise<string> => {
+      await chat.send(QUESTION);
+      const [reply] = await chat.waitForReplies(1, 60_000).catch((err: Error) => {
+        throw new Error(`${err.message}\nBot log:\n${log}`);
+      });
+      return textOf(reply!);
+    };
+
+    expect(await ask()).not.toContain('Ingrid Solberg');
+    writeFiles(path.join(dir, 'articles'), { 'chess.md': CHESS });
+    await indexInAnotherProcess(dir);
+    const published = Date.now();
+    let answer = '';
+    while (Date.now() - published < 15_000) {
+      answer = await ask();
+      if (answer.includes('Ingrid Solberg')) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(answer).toContain('Ingrid Solberg');
+    expect(answer).toMatch(/Sources\n\[1\] Ingrid Solberg wins the Tromsø chess open/);
+    expect(log).toContain('"event":"index.followed"');
     expect(c.exitCode).toBeNull();
   });
 
