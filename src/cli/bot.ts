@@ -26,7 +26,7 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     library: app.library,
     logger,
     secrets: secretsOf(app.config),
-    tuning: { historyTurns: app.config.llm.historyTurns },
+    tuning: { historyTurns: app.config.llm.historyTurns, webhookHost: app.config.telegram.webhookHost },
     feeds,
     alerts,
   });

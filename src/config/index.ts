@@ -121,6 +121,7 @@ const schema = {
   WEBHOOK_URL: [optionalString.pipe(url.optional()), ''],
   WEBHOOK_SECRET: [optionalString, ''],
   WEBHOOK_PORT: [int(1, 65535), '8080'],
+  WEBHOOK_HOST: [z.string().trim().min(1), '0.0.0.0'],
   MAX_QUESTION_CHARS: [int(10, 100000), '1000'],
   RATE_LIMIT_PER_MINUTE: [int(1, 10000), '10'],
   CONVERSATION_TTL_MINUTES: [int(1, 100000), '120'],
@@ -188,6 +189,8 @@ export interface Config {
     webhookUrl: string | undefined;
     webhookSecret: string | undefined;
     webhookPort: number;
+    /** Interface the webhook server listens on (127.0.0.1 behind a reverse proxy on the same machine). */
+    webhookHost: string;
     maxQuestionChars: number;
     rateLimitPerMinute: number;
     conversationTtlMinutes: number;
@@ -279,6 +282,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       webhookUrl: r.WEBHOOK_URL,
       webhookSecret: r.WEBHOOK_SECRET,
       webhookPort: r.WEBHOOK_PORT,
+      webhookHost: r.WEBHOOK_HOST,
       maxQuestionChars: r.MAX_QUESTION_CHARS,
       rateLimitPerMinute: r.RATE_LIMIT_PER_MINUTE,
       conversationTtlMinutes: r.CONVERSATION_TTL_MINUTES,

@@ -120,6 +120,7 @@ export function telegramConfig(apiRoot: string, overrides: Partial<TelegramConfi
     webhookUrl: undefined,
     webhookSecret: undefined,
     webhookPort: 8080,
+    webhookHost: '127.0.0.1',
     maxQuestionChars: 1000,
     rateLimitPerMinute: 100,
     conversationTtlMinutes: 120,
@@ -189,6 +190,22 @@ export class TelegramHarness {
     this.ownsStateDir = options.stateDir === undefined;
   }
 
+  /**
+   * The emulator and the proxy only, for bots running as separate processes pointed at `apiRoot`
+   * (replica tests): users talk through `privateChat()` as usual.
+   */
+  static async forProcesses(): Promise<TelegramHarness> {
+    const emulator = await startEmulator();
+    const proxy = http.createServer();
+    proxy.listen(0, '127.0.0.1');
+    await once(proxy, 'listening');
+    const apiRoot = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bot-state-'));
+    const harness = new TelegramHarness(emulator, proxy, apiRoot, {} as HarnessOptions, stateDir);
+    proxy.on('request', (req, res) => void harness.serve(req, res));
+    return harness;
+  }
+
   /** Starts the emulator, the proxy and the bot (long polling), and waits until it polls. */
   static async start(options: HarnessOptions): Promise<TelegramHarness> {
     const emulator = await startEmulator();
@@ -244,8 +261,10 @@ export class TelegramHarness {
 
   /** Stops the bot, proxy and emulator and removes the temporary state directory. */
   async stop(): Promise<void> {
-    await this.handle.stop();
-    await this.running;
+    if (this.handle) {
+      await this.handle.stop();
+      await this.running;
+    }
     this.proxy.closeAllConnections();
     await new Promise<void>((resolve) => this.proxy.close(() => resolve()));
     await this.emulator.stop();

@@ -1,0 +1,225 @@
+/**
+ * Two bot replicas as separate `npm start` processes in webhook mode behind a small load
+ * balancer, the Bot API emulator, and one PostgreSQL database (DATABASE_URL): a conversation
+ * moves between replicas (the follow-up is answered by the other one, with the first one's turn
+ * as history), and an article an admin adds through one replica is served by the other within 5 s.
+ *
+ * Both replicas run on this machine and share ARTICLES_DIR and INDEX_DIR; the bot's state
+ * (conversations, quotes, rate limits, jobs, audit) is in the database.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from '../support/fixture-model.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { mdArticle, tempDir, writeFiles } from '../support/stack.js';
+import { FAKE_TOKEN, freePort, TelegramHarness, textOf } from '../support/telegram.js';
+
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const MAIN = path.resolve('src/cli/main.ts');
+const SECRET = 'replica-test-secret';
+const ADMIN = 9100;
+
+const CHESS = mdArticle(
+  'Ingrid Solberg wins the Tromsø chess open',
+  '2024-07-02',
+  'Ingrid Solberg won the Tromsø chess open on Sunday, beating the defending champion in the final round. ' +
+    'The tournament drew 140 players from 22 countries to the Arctic city.',
+);
+const FERRY = mdArticle(
+  'Harbour ferry timetable changes in Bergen',
+  '2024-07-05',
+  'The Bergen harbour ferry will run every twenty minutes from August. The city says the new boats are quieter.',
+);
+const BRIDGE_HTML = `<!doctype html><html><head><title>Fjord Link bridge opens in Nordby</title></head><body><article>
+<h1>Fjord Link bridge opens in Nordby</h1><p>The Fjord Link bridge in Nordby opened to traffic on Monday after four years of work.</p>
+<p>Engineers say the 900 metre span was built to withstand winter storms from the sea.</p></article></body></html>`;
+
+/** A replica: its process, its webhook port, and what it wrote. */
+interface Replica {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  output: () => string;
+  /** Parsed JSON log lines so far. */
+  events: () => { event: string; [k: string]: unknown }[];
+}
+
+let h: TelegramHarness;
+let db: TestDatabase;
+let root: string;
+let balancer: http.Server;
+let pages: http.Server;
+let target: Replica | undefined;
+const replicas: Replica[] = [];
+
+/** The load balancer: Telegram's webhook calls go to the replica the test picks, with the secret Telegram would add. */
+async function startBalancer(): Promise<number> {
+  balancer = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const to = target!;
+    const answer = await fetch(`http://127.0.0.1:${to.port}/hook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
+      body: Buffer.concat(chunks),
+    }).catch(() => null);
+    res.writeHead(answer?.status ?? 502).end();
+  });
+  balancer.listen(0, '127.0.0.1');
+  await once(balancer, 'listening');
+  return (balancer.address() as net.AddressInfo).port;
+}
+
+async function startPages(): Promise<number> {
+  pages = http.createServer((req, res) => {
+    if (req.url === '/bridge') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(BRIDGE_HTML);
+    else res.writeHead(404).end();
+  });
+  pages.listen(0, '127.0.0.1');
+  await once(pages, 'listening');
+  return (pages.address() as net.AddressInfo).port;
+}
+
+async function startReplica(name: string, balancerPort: number): Promise<Replica> {
+  const port = await freePort();
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(OPENAI_|TELEGRAM_|EMBEDDING_|DATABASE_|WEBHOOK_|LOCAL_MODEL_DIR|npm_config_)/.test(k)),
+  );
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'start'], {
+    env: {
+      ...clean,
+      ARTICLES_DIR: path.join(root, 'articles'),
+      INDEX_DIR: path.join(root, 'index-data'),
+      STATE_DIR: path.join(root, `state-${name}`),
+      MODEL_CACHE_DIR: path.join(root, 'cache'),
+      LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
+      EMBEDDING_MODEL: FIXTURE_MODEL_ID,
+      ALLOW_REMOTE_MODELS: 'false',
+      EMBEDDING_QUANTIZED: 'false',
+      CHUNK_MAX_TOKENS: '96',
+      DATABASE_URL: db.url,
+      TELEGRAM_BOT_TOKEN: FAKE_TOKEN,
+      TELEGRAM_API_ROOT: h.apiRoot,
+      WEBHOOK_URL: `http://127.0.0.1:${balancerPort}/hook`,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_PORT: String(port),
+      WEBHOOK_HOST: '127.0.0.1',
+      ADMIN_USER_IDS: String(ADMIN),
+      ALLOW_PRIVATE_URLS: 'true',
+      RATE_LIMIT_PER_MINUTE: '100',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const replica: Replica = {
+    name,
+    port,
+    child,
+    output: () => out,
+    events: () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { event: string }),
+  };
+  replicas.push(replica);
+  await until(() => replica.events().some((e) => e.event === 'bot.started'), 90_000, `replica ${name} to start:\n${out}`);
+  return replica;
+}
+
+async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  root = tempDir('replicas-');
+  writeFiles(path.join(root, 'articles'), { 'chess.md': CHESS, 'ferry.md': FERRY });
+  db = await createTestDatabase();
+  h = await TelegramHarness.forProcesses();
+  const lb = await startBalancer();
+  // One at a time: the first builds the shared index, the second finds it.
+  await startReplica('a', lb);
+  await startReplica('b', lb);
+}, 180_000);
+
+afterAll(async () => {
+  for (const r of replicas) {
+    if (r.child.exitCode === null) {
+      r.child.kill('SIGTERM');
+      await Promise.race([once(r.child, 'exit'), new Promise((res) => setTimeout(res, 10_000))]);
+      r.child.kill('SIGKILL');
+    }
+  }
+  balancer?.close();
+  pages?.close();
+  await h?.stop();
+  await db?.drop();
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+const answered = (r: Replica, chatId: number) => r.events().filter((e) => e.event === 'bot.answered' && e.chat_id === chatId);
+
+describe('two replicas, one database', () => {
+  it('a follow-up answered by the other replica resolves with the first replica’s turn as history', { timeout: 60_000 }, async () => {
+    const [a, b] = replicas as [Replica, Replica];
+    const chat = h.privateChat(5001);
+    target = a;
+    await chat.send('Who won the Tromsø chess open?');
+    const [first] = await chat.waitForReplies(1, 30_000);
+    expect(textOf(first!)).toContain('Ingrid Solberg');
+    target = b;
+    await chat.send('Tell me more about that.');
+    const [second] = await chat.waitForReplies(1, 30_000);
+    expect(textOf(second!), textOf(second!)).toContain('Ingrid Solberg wins the Tromsø chess open');
+    // The same words with no conversation behind them are not about the chess open: the history made the difference.
+    const stranger = h.privateChat(5009);
+    await stranger.send('Tell me more about that.');
+    const [control] = await stranger.waitForReplies(1, 30_000);
+    expect(textOf(control!)).toMatch(/^The articles I have don't cover this/);
+    // Each replica logs what it answered (the log line may trail the message by a moment).
+    await until(() => answered(b, 5001).length > 0, 5000, 'replica b to log its answer');
+    expect(answered(a, 5001).map((e) => e.history_turns)).toEqual([0]);
+    expect(answered(b, 5001).map((e) => e.history_turns)).toEqual([2]);
+  });
+
+  it('an /add through one replica is answered by the other within 5 s', { timeout: 90_000 }, async () => {
+    const [a, b] = replicas as [Replica, Replica];
+    const port = await startPages();
+    const admin = h.privateChat(ADMIN, 'Ann');
+    target = a;
+    await admin.send(`/add http://127.0.0.1:${port}/bridge`);
+    await admin.waitFor((m) => textOf(m).startsWith('Added'), 60_000, 'the /add confirmation');
+    const added = Date.now();
+    target = b;
+    const reader = h.privateChat(5002);
+    let delay = -1;
+    while (delay < 0 && Date.now() - added < 5000) {
+      const before = reader.messages.length;
+      await reader.send('When did the Fjord Link bridge in Nordby open?');
+      const reply = await reader.waitFor((m) => reader.messages.indexOf(m) >= before && !m.text.startsWith('…'), 10_000, 'an answer');
+      if (textOf(reply).includes('Fjord Link bridge opens in Nordby')) delay = Date.now() - added;
+      else await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(delay).toBeGreaterThanOrEqual(0);
+    expect(delay).toBeLessThan(5000);
+    await until(() => answered(b, 5002).length > 0, 5000, 'replica b to log its answers');
+    expect(answered(a, 5002)).toEqual([]);
+    process.stderr.write(`[replicas] /add on replica a served by replica b after ${delay} ms\n`);
+  });
+});
