@@ -84,6 +84,7 @@ async function help(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> 
     '/sources — list the indexed articles',
     '/reset — forget our conversation and start over',
     '/follow &lt;topic&gt; — an alert when a new article on it arrives; /following, /unfollow',
+    `In any chat, type <code>@${escapeHtml(ctx.me.username)} words</code> to find an article and share it.`,
   ];
   if (isAdmin(deps.config, ctx.from?.id)) {
     lines.push(

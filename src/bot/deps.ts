@@ -6,6 +6,7 @@ import type { Config } from '../config/index.js';
 import type { TopicAlerts } from '../alerts/index.js';
 import type { ReindexJobs } from '../db/reindex-jobs.js';
 import type { FeedPoller } from '../feeds/index.js';
+import type { ArticleSearch } from '../search/index.js';
 import type { Library, QuestionAnswerer } from '../types.js';
 import type { Logger } from '../util/log.js';
 import type { FileSource } from './files.js';
@@ -95,4 +96,6 @@ export interface BotDeps {
   feeds: FeedPoller | null;
   /** Topic alerts (follows and the outbox; null when the bot was built without them). */
   alerts: TopicAlerts | null;
+  /** Inline-mode search (null: inline queries get no results). */
+  search: ArticleSearch | null;
 }

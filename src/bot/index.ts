@@ -12,6 +12,7 @@ import type pg from 'pg';
 import type { Config } from '../config/index.js';
 import type { TopicAlerts } from '../alerts/index.js';
 import type { FeedPoller } from '../feeds/index.js';
+import type { ArticleSearch } from '../search/index.js';
 import type { QuestionAnswerer } from '../types.js';
 import type { Logger } from '../util/log.js';
 import { admin } from './admin.js';
@@ -19,6 +20,7 @@ import { AlertSender, alertCommands } from './alerts.js';
 import { commands, leftovers } from './commands.js';
 import { type BotDeps, type BotLibrary, type BotTuning, DEFAULT_TUNING } from './deps.js';
 import { feedCommands, reportFeedProblems } from './feeds.js';
+import { inlineSearch } from './inline.js';
 import { type BotHandle, BotLifecycle, logPollingErrors } from './lifecycle.js';
 import { redactingLogger } from './logging.js';
 import { gates, handleError } from './middleware.js';
@@ -52,6 +54,8 @@ export interface CreateBotOptions {
   feeds?: FeedPoller;
   /** Topic alerts: matched while the bot runs, delivered by it (/follow, /following, /unfollow). */
   alerts?: TopicAlerts;
+  /** Inline-mode search (`@botname words` in any chat). */
+  search?: ArticleSearch;
 }
 
 const DEFAULT_API_ROOT = 'https://api.telegram.org';
@@ -78,7 +82,16 @@ export function createBot(options: CreateBotOptions): BotHandle {
   const deps = botDeps(options, state, tuning, log, apiRoot ?? DEFAULT_API_ROOT);
   const updates = new TaskTracker();
   bot.use(gates(deps, updates));
-  bot.use(commands(deps), admin(deps), feedCommands(deps), alertCommands(deps), quotes(deps), questions(deps), leftovers());
+  bot.use(
+    commands(deps),
+    admin(deps),
+    feedCommands(deps),
+    alertCommands(deps),
+    inlineSearch(deps),
+    quotes(deps),
+    questions(deps),
+    leftovers(),
+  );
   bot.catch(handleError(log));
   deps.feeds?.onProblem(reportFeedProblems(bot.api, deps));
   const services = [
@@ -119,5 +132,6 @@ function botDeps(options: CreateBotOptions, state: BotState, tuning: BotTuning, 
     answeredSinceStart: 0,
     feeds: options.feeds ?? null,
     alerts: options.alerts ?? null,
+    search: options.search ?? null,
   };
 }

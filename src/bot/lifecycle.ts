@@ -49,7 +49,7 @@ export interface LifecycleParts {
   services?: { start(): void; stop(): Promise<void> }[];
 }
 
-const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
+const ALLOWED_UPDATES = ['message', 'callback_query', 'inline_query'] as const;
 
 /** Starts and stops one bot; see `BotHandle`. */
 export class BotLifecycle {

@@ -40,7 +40,8 @@ function trackUpdates(tracker: TaskTracker) {
  */
 function onlyAddressed(log: Logger) {
   return async function addressedOnly(ctx: Context, next: NextFunction): Promise<void> {
-    if (ctx.callbackQuery?.message) return next();
+    // Inline queries are addressed by definition: the user typed @botname.
+    if (ctx.callbackQuery?.message || ctx.inlineQuery) return next();
     const msg = ctx.message;
     if (!msg || !ctx.chat || ctx.chat.type === 'channel') {
       log.debug('bot.update_ignored', { update_id: ctx.update.update_id, kind: Object.keys(ctx.update).filter((k) => k !== 'update_id') });
@@ -56,6 +57,8 @@ function allowlist(deps: Pick<BotDeps, 'config' | 'log'>) {
   return async function allowlisted(ctx: Context, next: NextFunction): Promise<void> {
     if (isAllowed(deps.config, ctx.from?.id, ctx.chat?.id)) return next();
     deps.log.info('bot.not_allowed', { user_id: ctx.from?.id, chat_id: ctx.chat?.id });
+    // Inline mode has no chat to write to: no results, for this user only.
+    if (ctx.inlineQuery) return void (await ctx.answerInlineQuery([], { cache_time: 60, is_personal: true }));
     if (!refused.first(`${ctx.chat?.id}:${ctx.from?.id}`)) return;
     const text = 'Sorry, this bot is private. Please ask its owner for access.';
     if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text });

@@ -4,6 +4,7 @@ import { createBot } from '../bot/index.js';
 import { secretsOf } from '../config/index.js';
 import { AlertStore, createTopicMatcher, TopicAlerts } from '../alerts/index.js';
 import { openFeedPoller } from '../feeds/index.js';
+import { createArticleSearch } from '../search/index.js';
 import type { Logger } from '../util/log.js';
 
 /** Starts the bot (long polling or webhook); resolves with the exit code after a graceful shutdown. */
@@ -29,6 +30,7 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     tuning: { historyTurns: app.config.llm.historyTurns, webhookHost: app.config.telegram.webhookHost },
     feeds,
     alerts,
+    search: createArticleSearch(app.retriever),
   });
   // `npm run index` in another terminal publishes a new generation; serve it without a restart.
   app.library.follow();

@@ -171,10 +171,10 @@ describe('messages that are not text', () => {
 });
 
 describe('updates the bot does not ask for', () => {
-  it('asks Telegram only for messages and button presses', async () => {
+  it('asks Telegram only for messages, button presses and inline queries', async () => {
     const polls = s.h.callsOf('getUpdates');
     expect(polls.length).toBeGreaterThan(0);
-    for (const p of polls) expect(p.payload.allowed_updates).toEqual(['message', 'callback_query']);
+    for (const p of polls) expect(p.payload.allowed_updates).toEqual(['message', 'callback_query', 'inline_query']);
   });
 
   it('ignores edited messages (an edited question is not re-answered; an edited admin command from a non-admin does not run)', async () => {

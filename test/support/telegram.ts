@@ -28,6 +28,7 @@ import { type BotHandle, type BotLibrary, type BotTuning, createBot } from '../.
 import type { Config } from '../../src/config/index.js';
 import type { TopicAlerts } from '../../src/alerts/index.js';
 import type { FeedPoller } from '../../src/feeds/index.js';
+import type { ArticleSearch } from '../../src/search/index.js';
 import type { QuestionAnswerer } from '../../src/types.js';
 import { createLogger } from '../../src/util/log.js';
 import { checkTelegramHtml, visibleText } from './telegram-html.js';
@@ -107,6 +108,8 @@ export interface HarnessOptions {
   database?: pg.Pool;
   /** Topic alerts the bot matches and delivers. */
   alerts?: TopicAlerts;
+  /** Inline-mode search. */
+  search?: ArticleSearch;
 }
 
 /** Telegram config with the product defaults, pointed at `apiRoot`. */
@@ -169,6 +172,8 @@ export class TelegramHarness {
   readonly messages = new Map<string, BotMessage>();
   /** File paths the bot downloaded. */
   readonly downloads: string[] = [];
+  /** Answers the bot gave to inline queries (answerInlineQuery payloads), in order. */
+  readonly inlineAnswers: Json[] = [];
   /** Faults consulted before every call; return a response to replace the real one. */
   readonly faults: ((method: string, payload: Json) => ApiResponse | undefined)[] = [];
   /** Network faults consulted before `faults`; return one to break this call's connection. */
@@ -178,6 +183,9 @@ export class TelegramHarness {
   private readonly files = new Map<string, HostedFile>();
   private readonly listeners = new Set<() => void>();
   private fileCounter = 0;
+  /** Updates the emulator cannot produce (inline queries), delivered with the next getUpdates. */
+  private readonly injected: Json[] = [];
+  private readonly injectedWaiters = new Set<() => void>();
   private ownsStateDir: boolean;
 
   private constructor(
@@ -245,6 +253,7 @@ export class TelegramHarness {
       tuning: { shutdownTimeoutMs: 3000, ...this.options.tuning },
       ...(this.options.feeds ? { feeds: this.options.feeds } : {}),
       ...(this.options.alerts ? { alerts: this.options.alerts } : {}),
+      ...(this.options.search ? { search: this.options.search } : {}),
     });
     for (const t of this.options.transformers ?? []) this.handle.bot.api.config.use(t);
     this.running = this.handle.start();
@@ -411,6 +420,8 @@ export class TelegramHarness {
           return this.getFile(payload);
         case 'answerCallbackQuery':
           return ok(true);
+        case 'answerInlineQuery':
+          return this.answerInlineQuery(payload);
       }
     }
     return this.forward(token, method, payload);
@@ -428,7 +439,7 @@ export class TelegramHarness {
 
   private async getUpdates(token: string, payload: Json, res: http.ServerResponse): Promise<ApiResponse> {
     const pending = () => this.emulator.getUpdates(token);
-    const hasUnread = () => this.emulator.storage.userMessages.some((u) => u.botToken === token && !u.isRead);
+    const hasUnread = () => this.injected.length > 0 || this.emulator.storage.userMessages.some((u) => u.botToken === token && !u.isRead);
     let abandoned = false;
     if (!hasUnread()) {
       // Long polling, capped so that stopping the bot is quick.
@@ -437,6 +448,7 @@ export class TelegramHarness {
         const done = () => {
           clearTimeout(timer);
           for (const e of USER_EVENTS) this.emulator.off(e, done);
+          this.injectedWaiters.delete(done);
           res.off('close', onClose);
           resolve();
         };
@@ -446,12 +458,49 @@ export class TelegramHarness {
         };
         const timer = setTimeout(done, waitMs);
         for (const e of USER_EVENTS) this.emulator.on(e, done);
+        this.injectedWaiters.add(done);
         res.on('close', onClose);
       });
     }
     // A poll the bot already abandoned must not mark updates as read, or they would be lost.
     if (abandoned || res.destroyed) return ok([]);
-    return ok(pending());
+    return ok([...pending(), ...this.injected.splice(0)]);
+  }
+
+  /**
+   * Sends an inline query from `userId` (the emulator has no inline mode) and resolves with the
+   * bot's answerInlineQuery payload.
+   */
+  async inlineQuery(userId: number, query: string, timeoutMs = 10_000): Promise<Json> {
+    const id = `iq-${++this.fileCounter}`;
+    // Update ids must keep rising across emulator and injected updates.
+    const emulator = this.emulator as unknown as { updateId: number };
+    this.injected.push({
+      update_id: emulator.updateId++,
+      inline_query: { id, from: { id: userId, is_bot: false, first_name: `User${userId}` }, query, offset: '', chat_type: 'sender' },
+    });
+    for (const wake of [...this.injectedWaiters]) wake();
+    return this.waitUntil(
+      () => this.inlineAnswers.find((a) => a.inline_query_id === id),
+      timeoutMs,
+      `the answer to inline query "${query}"`,
+    );
+  }
+
+  /** answerInlineQuery, checked like Telegram: at most 50 results, unique ids of at most 64 bytes, valid message HTML. */
+  private answerInlineQuery(payload: Json): ApiResponse {
+    const results = (payload.results ?? []) as { id: string; input_message_content?: { message_text: string; parse_mode?: string } }[];
+    if (results.length > 50) return bad('Bad Request: too many inline query results');
+    const ids = new Set(results.map((r) => r.id));
+    if (ids.size !== results.length || results.some((r) => Buffer.byteLength(r.id) > 64)) return bad('Bad Request: RESULT_ID_INVALID');
+    for (const r of results) {
+      const content = r.input_message_content;
+      if (content?.parse_mode === 'HTML' && !checkTelegramHtml(content.message_text).ok) {
+        return bad("Bad Request: can't parse entities in inline result");
+      }
+    }
+    this.inlineAnswers.push(payload);
+    return ok(true);
   }
 
   private validate(payload: Json): string | undefined {
