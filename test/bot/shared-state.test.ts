@@ -16,7 +16,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { createPool } from '../../src/db/pool.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { FAKE_ARTICLES, FakeAnswerer, FakeLibrary, citationOf, makeAnswer } from '../support/telegram-fakes.js';
-import { TelegramHarness, textOf } from '../support/telegram.js';
+import { freePort, TelegramHarness, textOf } from '../support/telegram.js';
 
 const MINUTE = 60_000;
 const SETTINGS: StateSettings = {
@@ -282,5 +282,23 @@ describe('two bots sharing PostgreSQL (each with its own Bot API emulator)', () 
     // Over: the next /reindex starts a new run.
     await chats[1]!.send('/reindex');
     await chats[1]!.waitFor((m) => textOf(m) === 'Reindex finished.', 10_000, 'a second run');
+  });
+});
+
+describe('a bot whose database is away', () => {
+  it('answers a question with a clear "try again" instead of failing silently, and logs the rate limit as unavailable', async () => {
+    const port = await freePort();
+    const dead = createPool({ url: `postgres://postgres@127.0.0.1:${port}/none`, poolMax: 2, connectTimeoutMs: 1000 });
+    pools.push(dead);
+    const h = await TelegramHarness.start({ answerer: new FakeAnswerer(), library: new FakeLibrary(), database: dead });
+    try {
+      const chat = h.privateChat(8001);
+      await chat.send('What did the mayor ask the council for?');
+      const [reply] = await chat.waitForReplies(1);
+      expect(textOf(reply!)).toMatch(/^The database is unreachable \(.*\); try again in a moment\.$/);
+      expect(h.logEvents().some((e) => e.event === 'bot.rate_limit_unavailable')).toBe(true);
+    } finally {
+      await h.stop();
+    }
   });
 });
