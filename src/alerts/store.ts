@@ -167,9 +167,15 @@ export class AlertStore {
     return rows.map((r) => ({ id: r.id, chatId: r.chat_id, payload: JSON.parse(r.payload) as AlertPayload, attempts: r.attempts }));
   }
 
-  /** Claims an alert for sending (committed before the request goes out). */
-  markSending(id: number): void {
-    this.db.prepare(`UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?`).run(id);
+  /**
+   * Claims a pending alert for sending (committed before the request goes out). False when it is
+   * no longer pending: another process sharing the state folder took it first.
+   */
+  claim(id: number): boolean {
+    return (
+      this.db.prepare(`UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'pending'`).run(id)
+        .changes === 1
+    );
   }
 
   markSent(id: number, messageId: number, now = Date.now()): void {

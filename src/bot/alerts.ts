@@ -191,7 +191,7 @@ export class AlertSender {
   private async deliver(row: OutboxRow): Promise<void> {
     const { store } = this.alerts;
     const log = this.deps.log;
-    store.markSending(row.id);
+    if (!store.claim(row.id)) return;
     this.lastSend = Date.now();
     this.lastPerChat.set(row.chatId, this.lastSend);
     try {

@@ -188,6 +188,7 @@ export class FeedPoller {
       } catch (err) {
         // Not the feeds' fault: their items stay new and the next poll tries again.
         importFailed = true;
+        for (const d of drafts) this.options.store.releaseItem(d.feedUrl, d.key);
         this.log.error('feeds.import_failed', { error: errorMessage(err), items: drafts.length });
       }
     }
@@ -267,7 +268,7 @@ export class FeedPoller {
       if (out.length >= MAX_ITEMS_PER_POLL) break;
       const link = item.link ? normalizeLink(item.link) : null;
       const key = item.guid ?? link ?? `hash:${sha1(`${item.title ?? ''}\n${item.content ?? ''}`)}`;
-      if (seenNow.has(key) || (link && seenNow.has(link)) || store.isKnown(feedUrl, key, link)) continue;
+      if (seenNow.has(key) || (link && seenNow.has(link)) || !store.claimItem(feedUrl, key, link)) continue;
       seenNow.add(key);
       if (link) seenNow.add(link);
       if (link && (known.has(link) || known.has(item.link!))) {

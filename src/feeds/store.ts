@@ -26,8 +26,11 @@ export interface FeedRecord {
   articles: number;
 }
 
-/** What became of a feed item. */
-export type ItemStatus = 'added' | 'duplicate' | 'failed';
+/** What became of a feed item ('claimed': a poll is turning it into an article right now). */
+export type ItemStatus = 'added' | 'duplicate' | 'failed' | 'claimed';
+
+/** A claim older than this was left by a process that died mid-poll; the item may be taken again. */
+export const CLAIM_TTL_MS = 10 * 60_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS feeds (
@@ -173,13 +176,43 @@ export class FeedStore {
   }
 
   /** True when this item was handled already (by this feed's guid, or its link by any feed) and needs no retry. */
-  isKnown(feedUrl: string, key: string, link: string | null): boolean {
-    const own = this.db.prepare('SELECT status, attempts FROM feed_items WHERE feed_url = ? AND item_key = ?').get(feedUrl, key) as
-      | { status: ItemStatus; attempts: number }
+  isKnown(feedUrl: string, key: string, link: string | null, now = Date.now()): boolean {
+    const own = this.db.prepare('SELECT status, attempts, seen_at FROM feed_items WHERE feed_url = ? AND item_key = ?').get(feedUrl, key) as
+      | { status: ItemStatus; attempts: number; seen_at: number }
       | undefined;
+    if (own && own.status === 'claimed') return own.seen_at > now - CLAIM_TTL_MS;
     if (own && (own.status !== 'failed' || own.attempts >= MAX_ITEM_ATTEMPTS)) return true;
     if (!link) return false;
-    return this.db.prepare(`SELECT 1 FROM feed_items WHERE link = ? AND status != 'failed' LIMIT 1`).get(link) !== undefined;
+    return (
+      this.db
+        .prepare(
+          `SELECT 1 FROM feed_items WHERE link = ? AND (status IN ('added', 'duplicate') OR (status = 'claimed' AND seen_at > ?)) LIMIT 1`,
+        )
+        .get(link, now - CLAIM_TTL_MS) !== undefined
+    );
+  }
+
+  /**
+   * Claims a new item for this poll, so another process polling the same feed at the same time
+   * (the bot and a cron `npm run index -- --feeds`) does not import it too. False when it is taken.
+   */
+  claimItem(feedUrl: string, key: string, link: string | null, now = Date.now()): boolean {
+    return this.db.transaction(() => {
+      if (this.isKnown(feedUrl, key, link, now)) return false;
+      this.db
+        .prepare(
+          `INSERT INTO feed_items(feed_url, item_key, link, status, attempts, seen_at) VALUES (?, ?, ?, 'claimed', 0, ?)
+           ON CONFLICT(feed_url, item_key) DO UPDATE SET status = 'claimed', seen_at = excluded.seen_at`,
+        )
+        .run(feedUrl, key, link, now);
+      return true;
+    })();
+  }
+
+  /** Gives a claimed item back (its import failed; the next poll tries again). */
+  releaseItem(feedUrl: string, key: string): void {
+    this.db.prepare(`DELETE FROM feed_items WHERE feed_url = ? AND item_key = ? AND status = 'claimed' AND attempts = 0`).run(feedUrl, key);
+    this.db.prepare(`UPDATE feed_items SET status = 'failed' WHERE feed_url = ? AND item_key = ? AND status = 'claimed'`).run(feedUrl, key);
   }
 
   /** Remembers what became of an item (failed ones count their attempts). */

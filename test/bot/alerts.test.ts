@@ -229,7 +229,7 @@ describe('alert outbox', () => {
       ],
     );
     const [first] = store.due();
-    store.markSending(first!.id);
+    expect(store.claim(first!.id)).toBe(true);
     // The process dies here, before Telegram answered; a new one opens the outbox.
     store.close();
     const reopened = AlertStore.open(dir);
@@ -238,5 +238,20 @@ describe('alert outbox', () => {
     // The same article queued again for the same chat is ignored.
     expect(reopened.commit([], [{ chatId: 1, payload }])).toBe(0);
     reopened.close();
+  });
+
+  it('lets only one of two processes sharing the state folder claim an alert', () => {
+    const dir = path.join(root, 'outbox-shared');
+    const a = AlertStore.open(dir);
+    const b = AlertStore.open(dir);
+    a.unseen([]);
+    a.commit(['x'], [{ chatId: 9, payload: { articleId: 'x', title: 'X', date: null, url: null, sentence: 'About x.', topic: 'x' } }]);
+    const [seenByA] = a.due();
+    const [seenByB] = b.due();
+    expect(seenByA!.id).toBe(seenByB!.id);
+    expect(a.claim(seenByA!.id)).toBe(true);
+    expect(b.claim(seenByB!.id)).toBe(false);
+    a.close();
+    b.close();
   });
 });

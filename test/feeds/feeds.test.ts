@@ -216,6 +216,38 @@ describe('feed polling', () => {
     }
   });
 
+  it('imports an item once when two processes poll the same feed at the same time (the bot and a cron run)', async () => {
+    site.json('/race.json', 'Race Desk', [
+      {
+        guid: 'race-1',
+        title: 'Cyclists race across the salt flats',
+        date: '2024-07-06T08:00:00Z',
+        path: '/race/1',
+        content: storyText('Two hundred cyclists raced across the salt flats in the first desert stage of the tour.'),
+      },
+      {
+        guid: 'race-2',
+        title: 'Sailors cross the bay in record time',
+        date: '2024-07-06T09:00:00Z',
+        path: '/race/2',
+        content: storyText('A crew of four sailors crossed the bay in a record time of three hours and ten minutes.'),
+      },
+    ]);
+    const dir = path.join(root, 'state-race');
+    const a = poller(dir, [site.url('/race.json')]);
+    const b = poller(dir, [site.url('/race.json')]);
+    try {
+      const [ra, rb] = await Promise.all([a.pollAll(), b.pollAll()]);
+      expect(ra.added.length + rb.added.length).toBe(2);
+      const files = fs.readdirSync(path.join(root, 'articles', 'feeds')).filter((f) => /cyclists|sailors/.test(f));
+      expect(files.sort()).toEqual(['cyclists-race-across-the-salt-flats.md', 'sailors-cross-the-bay-in-record-time.md']);
+      expect(indexedTitles().filter((t) => /Cyclists race|Sailors cross/.test(t))).toHaveLength(2);
+    } finally {
+      a.store.close();
+      b.store.close();
+    }
+  });
+
   it('keeps chat feeds across restarts and follows FEED_URLS for config feeds', () => {
     const dir = path.join(root, 'state-list');
     const a = FeedStore.open(dir, ['https://a.example/feed']);
