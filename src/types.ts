@@ -233,8 +233,11 @@ export interface Library {
    */
   articleLocation?(articleId: string): string | null;
   listArticles(offset: number, limit: number): { total: number; items: ArticleInfo[] };
-  /** Rejects with `BusyError` when a reindex is already running. */
-  reindex(options: { full?: boolean; onProgress?: (p: IndexProgress) => void }): Promise<IndexSummary>;
+  /**
+   * Rejects with `BusyError` when a reindex is already running, and with `MassDeleteError` (nothing
+   * removed) when it would remove every article or more than half of them without `allowMassDelete`.
+   */
+  reindex(options: { full?: boolean; allowMassDelete?: boolean; onProgress?: (p: IndexProgress) => void }): Promise<IndexSummary>;
   /** Saves a file into the articles folder (safe name) and indexes it. Rejects with `UserError` for bad input. */
   addFile(fileName: string, bytes: Uint8Array): Promise<{ article: ArticleInfo; summary: IndexSummary }>;
   /** Fetches a URL (http/https, size and time capped), extracts the article, saves and indexes it. */

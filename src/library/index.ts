@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { articleFromHtml, articleId, articleToMarkdown, parseArticleFile, safeArticleFileName } from '../articles/index.js';
 import { currentGeneration } from '../store/generations.js';
+import { readManifest } from '../store/manifest.js';
 import { IndexReader, type OpenFailure } from '../store/reader.js';
 import { incompatibility } from '../store/writer.js';
 import type { ArticleInfo, Embedder, IndexProgress, IndexSummary, Library, LibraryStats, TokenCounter } from '../types.js';
@@ -32,6 +33,37 @@ export interface LibraryOptions {
   maxFileBytes: number;
   fetch: FetchLimits;
   logger?: Logger;
+}
+
+/** Options of one reindex run. */
+export interface ReindexOptions {
+  full?: boolean;
+  onProgress?: (p: IndexProgress) => void;
+  /** Confirms a run that removes every article, or more than half of them (refused otherwise). */
+  allowMassDelete?: boolean;
+  /** Stops the run between steps; the previous index stays in use and nothing half-built is left. */
+  signal?: AbortSignal;
+}
+
+/** What `sync` did: the run's summary (null when it did not run), and why it rebuilt or did not run. */
+export interface SyncResult {
+  summary: IndexSummary | null;
+  /** Why the index was rebuilt from scratch (damaged, other settings), or null. */
+  problem: string | null;
+  /** Why the index being served was not synced (another process is indexing, the model is missing), or null. */
+  notSynced: string | null;
+}
+
+/**
+ * What the published index in `indexDir` holds, read from its manifest without opening the index
+ * (cheap enough for a signal handler): its article count and the folder it was built from (null
+ * when it predates that record). Null when there is no readable index.
+ */
+export function publishedIndex(indexDir: string): { articles: number; articlesDir: string | null } | null {
+  const cur = currentGeneration(indexDir);
+  if (!cur) return null;
+  const read = readManifest(cur.dir, false);
+  return 'manifest' in read ? { articles: read.manifest.counts.articles, articlesDir: read.manifest.articlesDir ?? null } : null;
 }
 
 /** The `Library` implementation over the articles folder and `index-data/`. */
@@ -87,6 +119,31 @@ export class ArticleLibrary implements Library {
     return { built, problem };
   }
 
+  /**
+   * Opens the index and brings it in line with the articles folder before serving: an incremental
+   * reindex (a no-change run only reads the folder), a full one when the index is damaged. An
+   * index built from another folder is resynced like any other change. Throws `UserError` for a
+   * missing folder and `MassDeleteError` when the folder lost most of the indexed articles.
+   */
+  async sync(options: Omit<ReindexOptions, 'full'> = {}): Promise<SyncResult> {
+    this.removeAbandonedUploads();
+    const failure = this.open();
+    const problem = failure?.kind === 'damaged' ? failure.message : null;
+    if (!failure && this.wouldDropVectors()) {
+      this.log.warn('index.serving_lexical', { model: this.current?.manifest.embedder?.id });
+      return { summary: null, problem: null, notSynced: 'the embedding model is not loaded, and a sync now would drop its vectors' };
+    }
+    const why = failure ? null : this.mismatch();
+    try {
+      const summary = await this.reindex({ ...options, full: problem !== null });
+      return { summary, problem: problem ?? (why ? `The index does not match the current settings (${why}).` : null), notSynced: null };
+    } catch (err) {
+      // Another writer (a bot's /reindex, a CLI run) is busy: serve what is published meanwhile.
+      if (err instanceof BusyError && this.current) return { summary: null, problem, notSynced: 'another indexing run is in progress' };
+      throw err;
+    }
+  }
+
   /** Why the open index was built with other settings than the current ones, or null. */
   mismatch(): string | null {
     const r = this.current;
@@ -124,9 +181,14 @@ export class ArticleLibrary implements Library {
     return this.current ? this.current.listArticles(offset, limit) : { total: 0, items: [] };
   }
 
-  reindex(options: { full?: boolean; onProgress?: (p: IndexProgress) => void } = {}): Promise<IndexSummary> {
+  reindex(options: ReindexOptions = {}): Promise<IndexSummary> {
+    return this.startReindex(options, []);
+  }
+
+  /** Starts a reindex unless one runs; `expectedRemovals` are articles removed by name (not counted by the guard). */
+  private startReindex(options: ReindexOptions, expectedRemovals: readonly string[]): Promise<IndexSummary> {
     if (this.running) return Promise.reject(new BusyError('A reindex is already running; try again when it has finished.'));
-    const done = this.runReindex(options).finally(() => {
+    const done = this.runReindex(options, expectedRemovals).finally(() => {
       this.running = null;
     });
     this.running = { done, full: options.full === true, startedAt: Date.now() };
@@ -155,14 +217,16 @@ export class ArticleLibrary implements Library {
     }
   }
 
-  private async runReindex(options: { full?: boolean; onProgress?: (p: IndexProgress) => void }): Promise<IndexSummary> {
+  private async runReindex(options: ReindexOptions, expectedRemovals: readonly string[]): Promise<IndexSummary> {
     const o = this.options;
     this.assertCanReindex();
     // The whole run counts, reading the folder and opening the result included: the pipeline's own
     // clock starts after loading, which made a no-change sync look like "0.0 s".
     const started = performance.now();
+    options.signal?.throwIfAborted();
     options.onProgress?.({ phase: 'load', done: 0, total: 0 });
     const loaded = await loadForIndexing(o.articlesDir, { maxFileBytes: o.maxFileBytes, logger: this.log });
+    options.signal?.throwIfAborted();
     const built = await indexArticles({
       indexDir: o.indexDir,
       loaded,
@@ -172,8 +236,12 @@ export class ArticleLibrary implements Library {
       hnsw: o.hnsw,
       batchSize: o.batchSize,
       full: options.full === true,
+      articlesDir: path.resolve(o.articlesDir),
+      allowMassDelete: options.allowMassDelete === true,
+      expectedRemovals,
       logger: this.log,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     const summary = (): IndexSummary => ({ ...built, seconds: (performance.now() - started) / 1000 });
     // Nothing changed (same generation): keep the open reader instead of loading it all again.
@@ -270,7 +338,7 @@ export class ArticleLibrary implements Library {
     this.assertCanReindex();
     const file = this.resolveInside(art.path);
     fs.rmSync(file, { force: true });
-    const summary = await this.reindex({});
+    const summary = await this.startReindex({}, [art.id]);
     return { summary };
   }
 

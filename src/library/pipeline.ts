@@ -17,7 +17,7 @@ import {
   withWriteLock,
 } from '../store/writer.js';
 import type { Article, Chunk, Embedder, IndexProgress, IndexSummary, LoadIssue, LoadResult, TokenCounter } from '../types.js';
-import { errorMessage } from '../util/errors.js';
+import { errorMessage, MassDeleteError } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 
 /** Everything an indexing run needs (besides the loaded articles). */
@@ -33,6 +33,14 @@ export interface IndexOptions {
   batchSize?: number;
   /** Rebuild everything instead of reusing unchanged articles. */
   full?: boolean;
+  /** The folder the articles were loaded from: recorded in the manifest and named by the mass-delete guard. */
+  articlesDir?: string;
+  /** Lifts the guard that refuses to remove every article, or more than half, from a non-empty index. */
+  allowMassDelete?: boolean;
+  /** Ids whose removal was asked for by name (an admin's /remove): the guard does not count them. */
+  expectedRemovals?: readonly string[];
+  /** Stops the run between steps (never inside the write, which publishes or leaves nothing). */
+  signal?: AbortSignal;
   onProgress?: (p: IndexProgress) => void;
   logger?: Logger;
   /** Test hook: called between steps so crash tests can kill the process at a chosen point. */
@@ -43,6 +51,8 @@ export interface IndexOptions {
 interface Plan {
   /** The generation to patch; null for a full build. */
   base: Generation | null;
+  /** The generation serving now (patched or not): what the mass-delete guard protects. */
+  current: { ids: ReadonlySet<string>; articlesDir: string | null } | null;
   added: Article[];
   changed: Article[];
   removed: string[];
@@ -53,6 +63,8 @@ interface Plan {
 interface Chunked {
   items: { article: Article; chunks: Chunk[] }[];
   skipped: LoadIssue[];
+  /** Ids of the articles that could not be chunked (they are not written). */
+  failed: ReadonlySet<string>;
 }
 
 /** The settings, logger and callbacks every step shares. */
@@ -98,11 +110,16 @@ export async function indexArticles(options: IndexOptions): Promise<IndexSummary
   return withWriteLock(options.indexDir, async () => {
     const plan = planChanges(run);
     const chunked = chunkChanged(run, plan);
-    if (plan.base && plan.added.length === 0 && plan.changed.length === 0 && plan.removed.length === 0) {
+    guardMassDelete(run, plan, chunked);
+    options.signal?.throwIfAborted();
+    // A generation from another folder is rewritten even when no article changed, so it records this one.
+    const sameFolder = options.articlesDir === undefined || plan.base?.manifest.articlesDir === options.articlesDir;
+    if (plan.base && sameFolder && plan.added.length === 0 && plan.changed.length === 0 && plan.removed.length === 0) {
       run.progress({ phase: 'done', done: 0, total: 0 });
       return summarize(run, plan, chunked, plan.base.manifest.counts.chunks);
     }
     const records = await embedChunks(run, chunked);
+    options.signal?.throwIfAborted();
     const chunks = writeGeneration(run, plan, records);
     return summarize(run, plan, chunked, chunks);
   });
@@ -125,7 +142,47 @@ function planChanges(run: Run): Plan {
   const added = articles.filter((a) => !stored.has(a.id));
   const changed = articles.filter((a) => stored.has(a.id) && stored.get(a.id) !== a.hash);
   const removed = [...stored.keys()].filter((id) => !present.has(id));
-  return { base, added, changed, removed, unchanged: articles.length - added.length - changed.length };
+  const currentIds = current === base ? stored : current ? storedArticleHashes(current) : null;
+  return {
+    base,
+    current: current && currentIds ? { ids: new Set(currentIds.keys()), articlesDir: current.manifest.articlesDir ?? null } : null,
+    added,
+    changed,
+    removed,
+    unchanged: articles.length - added.length - changed.length,
+  };
+}
+
+/** Share of a non-empty index a run may remove without `allowMassDelete`. */
+const MASS_DELETE_SHARE = 0.5;
+
+/**
+ * After planning and chunking, before anything is embedded or written: refuses a run that would
+ * remove every article, or more than half of them, from the index serving now (an empty, wrong or
+ * unmounted folder looks exactly like that). Switching to another folder on purpose may replace
+ * most articles, but never all of them. Articles removed by name (`expectedRemovals`) do not count.
+ */
+function guardMassDelete(run: Run, plan: Plan, chunked: Chunked): void {
+  const { options } = run;
+  const current = plan.current;
+  if (options.allowMassDelete === true || !current || current.ids.size === 0) return;
+  const kept = new Set(options.loaded.articles.map((a) => a.id).filter((id) => !chunked.failed.has(id)));
+  const expected = new Set(options.expectedRemovals ?? []);
+  const lost = [...current.ids].filter((id) => !kept.has(id) && !expected.has(id)).length;
+  const indexed = current.ids.size;
+  const switched = options.articlesDir !== undefined && current.articlesDir !== null && current.articlesDir !== options.articlesDir;
+  if (lost === 0 || (lost < indexed && (switched || lost <= indexed * MASS_DELETE_SHARE))) return;
+  const inFolder = options.loaded.articles.length;
+  const folder = options.articlesDir ? `${options.articlesDir} holds ${inFolder}` : `the folder holds ${inFolder}`;
+  run.log.info('index.mass_delete_refused', { removed: lost, indexed, in_folder: inFolder });
+  throw new MassDeleteError(
+    // Front ends add how to confirm (the CLI's flag, the bot's button).
+    `Refusing to remove ${lost === indexed ? 'all' : lost} of the ${indexed} indexed articles: ${folder} article${inFolder === 1 ? '' : 's'} now. ` +
+      'Nothing was removed; check ARTICLES_DIR.',
+    lost,
+    indexed,
+    inFolder,
+  );
 }
 
 /**
@@ -152,7 +209,7 @@ function chunkChanged(run: Run, plan: Plan): Chunked {
   for (const a of plan.changed) if (failed.has(a.id)) plan.removed.push(a.id);
   plan.added = plan.added.filter((a) => !failed.has(a.id));
   plan.changed = plan.changed.filter((a) => !failed.has(a.id));
-  return { items, skipped };
+  return { items, skipped, failed };
 }
 
 /** Step 4, embed: every new chunk, in batches, with progress. */
@@ -167,6 +224,10 @@ async function embedChunks(run: Run, chunked: Chunked): Promise<ArticleRecord[]>
     vectors.push(...(await embedder.embedDocuments(texts.slice(i, i + batch))));
     progress({ phase: 'embed', done: Math.min(i + batch, texts.length), total: texts.length });
     options.onStep?.('embedded-batch');
+    // A turn of the event loop per batch: inference can finish without one, and then a signal
+    // (Ctrl-C) or any other waiting work would only be seen after the whole embed.
+    await new Promise((resolve) => setImmediate(resolve));
+    options.signal?.throwIfAborted();
   }
   let next = 0;
   return chunked.items.map((item) => {
@@ -185,6 +246,7 @@ function writeGeneration(run: Run, plan: Plan, records: ArticleRecord[]): number
     indexDir: options.indexDir,
     base: plan.base,
     settings: run.settings,
+    ...(options.articlesDir ? { articlesDir: options.articlesDir } : {}),
     ...(options.onStep ? { onStep: options.onStep } : {}),
   });
   try {

@@ -22,6 +22,11 @@ export interface Manifest {
   chunker: string;
   hnsw: { m: number; efConstruction: number; deleted: number } | null;
   counts: { articles: number; chunks: number };
+  /**
+   * The articles folder the generation was built from (absolute), so an index built from another
+   * folder is noticed instead of served silently. Absent in generations written before it was recorded.
+   */
+  articlesDir?: string | null;
   /** Files of the generation with size and sha256, checked when the index is opened. */
   files: Record<string, { bytes: number; sha256: string }>;
 }

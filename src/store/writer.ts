@@ -44,6 +44,8 @@ export interface GenerationWriteOptions {
   /** The generation to copy and patch; null writes a fresh one. */
   base: Generation | null;
   settings: StoreSettings;
+  /** The articles folder this generation is built from, recorded in its manifest. */
+  articlesDir?: string;
   /** Test hook: called after each step so crash tests can kill the process at a chosen point. */
   onStep?: (step: string) => void;
 }
@@ -284,6 +286,7 @@ export class GenerationWriter {
       chunker,
       hnsw: embedder ? { m: hnsw.m, efConstruction: hnsw.efConstruction, deleted: this.deleted } : null,
       counts,
+      articlesDir: this.options.articlesDir ?? null,
       files: describeFiles(this.tmpDir, names),
     };
     fs.writeFileSync(path.join(this.tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
