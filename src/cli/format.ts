@@ -1,5 +1,6 @@
 /** Plain-text rendering of answers and summaries for the terminal. */
-import type { Answer, IndexSummary } from '../types.js';
+import path from 'node:path';
+import type { Answer, IndexSummary, LibraryStats } from '../types.js';
 import { formatSeconds } from '../util/format.js';
 
 /** Where a cited article lives, for citations without a URL (the library's `articleLocation`). */
@@ -35,4 +36,29 @@ export function formatSummary(s: IndexSummary): string {
   for (const k of s.skipped) lines.push(`  skipped ${k.file}: ${k.reason}`);
   for (const w of s.warnings) lines.push(`  warning ${w.file}: ${w.reason}`);
   return lines.join('\n');
+}
+
+/** A folder as the user would type it: relative to the working folder when inside it, else absolute. */
+export function shownPath(dir: string, cwd = process.cwd()): string {
+  const rel = path.relative(cwd, dir);
+  if (rel === '') return '.';
+  return !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : dir;
+}
+
+/**
+ * The line printed before serving: which folder, how many articles, the newest date; with no
+ * articles, why (an empty folder, or files that could not be read).
+ */
+export function formatServing(stats: LibraryStats, folder: string, skippedFiles: number): string {
+  if (stats.articles === 0) {
+    const why =
+      skippedFiles > 0
+        ? `none of the ${skippedFiles} file${skippedFiles === 1 ? '' : 's'} in ${folder} could be read (npm run index lists why)`
+        : `${folder} holds no articles (.txt, .md, .html, .pdf, .json, .jsonl)`;
+    return `Serving 0 articles: ${why}. Add articles there, or set ARTICLES_DIR to your articles folder.`;
+  }
+  const n = `${stats.articles} article${stats.articles === 1 ? '' : 's'}`;
+  const newest = stats.lastDate ? `newest ${stats.lastDate}` : 'none dated';
+  const skipped = skippedFiles > 0 ? `; ${skippedFiles} file${skippedFiles === 1 ? '' : 's'} skipped (npm run index lists why)` : '';
+  return `Serving ${n} from ${folder} (${newest}${skipped}).`;
 }

@@ -6,20 +6,25 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApp, type App } from '../app.js';
 import { loadConfig, secretsOf, type Config } from '../config/index.js';
-import { errorMessage, UserError } from '../util/errors.js';
+import { publishedIndex } from '../library/index.js';
+import { errorMessage, MassDeleteError, UserError } from '../util/errors.js';
 import { appendToFile, createLogger, type Logger } from '../util/log.js';
 import { runChat } from './chat.js';
-import { formatAnswerText, formatSummary } from './format.js';
+import { formatAnswerText, formatServing, formatSummary, shownPath } from './format.js';
+import { InterruptGuard } from './interrupt.js';
 import { progressPrinter } from './progress.js';
 
 const USAGE = `Usage (npm run <command> -- <options>, or npx newsdesk <command> <options>):
-  npm start                      run the Telegram bot (TELEGRAM_BOT_TOKEN set) or the terminal chat
+  npm start                      sync the index with ARTICLES_DIR, then run the Telegram bot
+                                 (TELEGRAM_BOT_TOKEN set) or the terminal chat
   npm run index [-- --full]      index the articles folder (incremental; --full rebuilds)
   npm run index -- --feeds       poll every feed (FEED_URLS, /feed add) once and index what is new
   npm run reindex                rebuild the whole index (same as index -- --full)
   npm run ask -- "question" [--json]
   npm run chat                   terminal chat with follow-ups (/help, /reset, /sources, /quit)
   npm run worker                 embedding worker: takes embedding work from PostgreSQL (DATABASE_URL)
+start, chat, ask and index refuse to remove every article, or more than half of them, from the
+index (an empty or wrong ARTICLES_DIR); --allow-mass-delete confirms such a run.
   npm run eval [-- --help]       retrieval and answer evaluation
   npm run bench [-- --quick]     performance benchmark
 Every command takes --help (-h).
@@ -78,18 +83,58 @@ async function buildApp(config: Config, logger: Logger): Promise<App> {
   return app;
 }
 
-/** Opens the index, building it first when `index-data/` is empty or damaged. */
-async function ensureIndex(app: App): Promise<void> {
-  const progress = progressPrinter(process.stderr);
-  const { built, problem } = await app.library.ensure(progress).finally(progress.clear);
-  if (problem) process.stderr.write(`${problem} Rebuilt it from the articles.\n`);
-  if (built) process.stderr.write(formatSummary(built) + '\n');
+/** Prints one line on stderr, clearing a live progress line first. */
+function printLine(progress: { clear(): void }): (line: string) => void {
+  return (line) => {
+    progress.clear();
+    process.stderr.write(`${line}\n`);
+  };
 }
 
-async function cmdIndex(config: Config, logger: Logger, argv: string[]): Promise<void> {
+/** The option every command that indexes takes: confirms removing most of the index. */
+const MASS_DELETE_OPTION = { 'allow-mass-delete': { type: 'boolean', default: false } } as const;
+
+/** Warns when npm kept a flag given without `--` (it sets npm_config_<flag> and drops it). */
+function warnSwallowed(flag: string, given: boolean, consequence: string): void {
+  if (given || process.env[`npm_config_${flag.replaceAll('-', '_')}`] === undefined) return;
+  process.stderr.write(`Warning: npm took --${flag} for itself, so ${consequence}. Put it after \`--\` (npm run index -- --${flag}).\n`);
+}
+
+/**
+ * Brings the index in line with ARTICLES_DIR before serving (start, chat, ask): what is served is
+ * what the folder holds. Reports an index built from another folder in one line, a rebuild, any
+ * change, and (with `banner`) the folder, article count and newest date. Returns an exit code when
+ * Ctrl-C or SIGTERM stopped the sync (its one line printed), else null.
+ */
+async function syncIndex(app: App, options: { allowMassDelete: boolean; banner: boolean }): Promise<number | null> {
+  const { library } = app;
+  const folder = shownPath(app.config.articlesDir);
+  const from = publishedIndex(app.config.indexDir);
+  if (from?.articlesDir && from.articlesDir !== path.resolve(app.config.articlesDir)) {
+    process.stderr.write(
+      `The index holds ${from.articles} articles from ${shownPath(from.articlesDir)}, not ARTICLES_DIR; syncing it with ${folder}.\n`,
+    );
+  }
+  const progress = progressPrinter(process.stderr);
+  const sync = (signal: AbortSignal) =>
+    library.sync({ allowMassDelete: options.allowMassDelete, onProgress: progress, signal }).finally(progress.clear);
+  const outcome = await new InterruptGuard(() => publishedIndex(app.config.indexDir)?.articles ?? null, printLine(progress)).run(
+    sync,
+    (r) => r.summary?.articles ?? library.stats().articles,
+  );
+  if ('exitCode' in outcome) return outcome.exitCode;
+  const { summary, problem, notSynced } = outcome.value;
+  if (problem) process.stderr.write(`${problem} Rebuilt it from the articles.\n`);
+  if (notSynced) process.stderr.write(`Serving the index as it is, not synced with ${folder}: ${notSynced}.\n`);
+  if (summary && (problem || summary.added + summary.changed + summary.removed > 0)) process.stderr.write(formatSummary(summary) + '\n');
+  if (options.banner) process.stderr.write(formatServing(library.stats(), folder, summary?.skipped.length ?? 0) + '\n');
+  return null;
+}
+
+async function cmdIndex(config: Config, logger: Logger, argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { full: { type: 'boolean', default: false }, feeds: { type: 'boolean', default: false } },
+    options: { full: { type: 'boolean', default: false }, feeds: { type: 'boolean', default: false }, ...MASS_DELETE_OPTION },
     allowPositionals: false,
   });
   // `npm run index --full` (no `--`) hands --full to npm, which sets npm_config_full and drops it.
@@ -98,61 +143,95 @@ async function cmdIndex(config: Config, logger: Logger, argv: string[]): Promise
       'Warning: npm took --full for itself, so this is an incremental index. Use `npm run index -- --full` or `npm run reindex`.\n',
     );
   }
-  const app = await buildApp(config, logger);
+  warnSwallowed('allow-mass-delete', values['allow-mass-delete'], 'a run that removes most articles is still refused');
+  const progress = progressPrinter(process.stderr);
+  // Watching signals from here: Ctrl-C while the model loads ends at once with the same one line.
+  const interrupts = new InterruptGuard(() => publishedIndex(config.indexDir)?.articles ?? null, printLine(progress));
   try {
-    const progress = progressPrinter(process.stderr);
-    if (values.feeds) {
-      const { indexFeeds } = await import('./feeds.js');
-      return await indexFeeds(app, logger, progress).finally(progress.clear);
+    const app = await buildApp(config, logger);
+    try {
+      if (values.feeds) {
+        // Polling writes article files as it goes: signals keep their default action here.
+        interrupts.dispose();
+        const { indexFeeds } = await import('./feeds.js');
+        await indexFeeds(app, logger, progress).finally(progress.clear);
+        return 0;
+      }
+      const reindex = (signal: AbortSignal) =>
+        app.library
+          .reindex({ full: values.full, allowMassDelete: values['allow-mass-delete'], onProgress: progress, signal })
+          .finally(progress.clear);
+      const outcome = await interrupts.run(reindex, (summary) => summary.articles);
+      if ('exitCode' in outcome) return outcome.exitCode;
+      process.stdout.write(formatSummary(outcome.value) + '\n');
+      return 0;
+    } finally {
+      app.close();
     }
-    const summary = await app.library.reindex({ full: values.full === true, onProgress: progress }).finally(progress.clear);
-    process.stdout.write(formatSummary(summary) + '\n');
   } finally {
-    app.close();
+    interrupts.dispose();
   }
 }
 
-async function cmdAsk(config: Config, logger: Logger, argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
+async function cmdAsk(config: Config, logger: Logger, argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean', default: false }, ...MASS_DELETE_OPTION },
+    allowPositionals: true,
+  });
   const question = positionals.join(' ').trim();
   if (!question) throw new UserError('Give a question: npm run ask -- "Who is Kolokoltsev meeting at the UN?"');
   const app = await buildApp(config, logger);
   try {
-    await ensureIndex(app);
+    // A one-shot answer from a stale or another folder's index is the same trap as a session's; a no-change sync costs a folder read.
+    const interrupted = await syncIndex(app, { allowMassDelete: values['allow-mass-delete'], banner: false });
+    if (interrupted !== null) return interrupted;
     const answer = await app.answerer.ask(question, []);
     process.stdout.write(
       (values.json ? JSON.stringify(answer, null, 2) : formatAnswerText(answer, (id) => app.library.articleLocation(id))) + '\n',
     );
+    return 0;
   } finally {
     app.close();
   }
 }
 
-async function cmdChat(config: Config, logger: Logger, note?: string): Promise<void> {
+async function cmdChat(config: Config, logger: Logger, argv: string[], note?: string): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: MASS_DELETE_OPTION, allowPositionals: false });
   const app = await buildApp(config, logger);
   try {
-    await ensureIndex(app);
+    const interrupted = await syncIndex(app, { allowMassDelete: values['allow-mass-delete'], banner: true });
+    if (interrupted !== null) return interrupted;
     if (note) process.stderr.write(note + '\n');
     app.library.follow();
     await runChat(app, process.stdin, process.stdout);
+    return 0;
   } finally {
     app.close();
   }
 }
 
-async function cmdStart(config: Config, logger: Logger): Promise<number> {
+async function cmdStart(config: Config, logger: Logger, argv: string[]): Promise<number> {
   if (!config.telegram.token) {
     const mode = config.llm.apiKey || config.llm.baseURL ? '' : ' Answers are extractive until OPENAI_API_KEY (or OPENAI_BASE_URL) is set.';
-    await cmdChat(
+    return cmdChat(
       config,
       logger,
+      argv,
       `No TELEGRAM_BOT_TOKEN set: starting the terminal chat. Put a token from @BotFather in .env to run the Telegram bot.${mode}`,
     );
-    return 0;
   }
+  const { values } = parseArgs({ args: argv, options: MASS_DELETE_OPTION, allowPositionals: false });
   const { runBot } = await import('./bot.js');
   const app = await buildApp(config, logger);
-  await ensureIndex(app);
+  const interrupted = await syncIndex(app, { allowMassDelete: values['allow-mass-delete'], banner: true }).catch((err: unknown) => {
+    app.close();
+    throw err;
+  });
+  if (interrupted !== null) {
+    app.close();
+    return interrupted;
+  }
   return runBot(app, logger);
 }
 
@@ -167,16 +246,13 @@ async function main(): Promise<number> {
   const logger = commandLogger(config, (command === 'start' && config.telegram.token !== undefined) || command === 'worker');
   switch (command) {
     case 'start':
-      return cmdStart(config, logger);
+      return cmdStart(config, logger, rest);
     case 'index':
-      await cmdIndex(config, logger, rest);
-      return 0;
+      return cmdIndex(config, logger, rest);
     case 'ask':
-      await cmdAsk(config, logger, rest);
-      return 0;
+      return cmdAsk(config, logger, rest);
     case 'chat':
-      await cmdChat(config, logger);
-      return 0;
+      return cmdChat(config, logger, rest);
     case 'worker': {
       const { runWorkerCommand } = await import('./worker.js');
       return runWorkerCommand(config, logger);
@@ -200,7 +276,11 @@ main().then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UserError) {
+    if (err instanceof MassDeleteError) {
+      process.stderr.write(
+        `${err.message} If the removal is intended, run again with --allow-mass-delete (npm run index -- --allow-mass-delete).\n`,
+      );
+    } else if (err instanceof UserError) {
       process.stderr.write(`${err.message}\n`);
     } else if (err instanceof TypeError && /parseArgs|Unknown option/i.test(String(err.message))) {
       process.stderr.write(`${err.message}\n${USAGE}\n`);
