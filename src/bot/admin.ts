@@ -4,12 +4,22 @@
  * each call; a reindex runs in the background so the admin's chat stays usable
  * and a second one is refused while the library reports one running.
  */
-import { type Api, type CommandContext, Composer, type Context, type Filter, type NextFunction } from 'grammy';
+import {
+  type Api,
+  type CallbackQueryContext,
+  type CommandContext,
+  Composer,
+  type Context,
+  type Filter,
+  InlineKeyboard,
+  type NextFunction,
+} from 'grammy';
 import type { BotCommand } from 'grammy/types';
 import type { OwnJob, ReindexJob as SharedJob } from '../db/reindex-jobs.js';
 import type { ArticleInfo, IndexProgress, IndexSummary } from '../types.js';
-import { UserError } from '../util/errors.js';
+import { MassDeleteError, UserError } from '../util/errors.js';
 import { isAdmin } from './access.js';
+import { callbackPattern } from './callbacks.js';
 import type { BotDeps } from './deps.js';
 import { downloadFile, tooLargeMessage } from './files.js';
 import { escapeHtml, formatDuration, link, renderAuditHtml, renderProgress, renderStatsHtml, renderSummaryHtml } from './format.js';
@@ -32,6 +42,12 @@ export const ADMIN_COMMANDS: BotCommand[] = [
 /** Entries /audit shows. */
 const AUDIT_SHOWN = 20;
 
+/**
+ * Prefix of the "Confirm" button under a /reindex the library refused because it would remove most
+ * articles; followed by `full` or `inc` (which reindex to rerun with the guard lifted).
+ */
+export const REINDEX_CONFIRM_PREFIX = 'rc:';
+
 /** File types an upload may have. */
 const UPLOAD_EXTENSIONS = ['.txt', '.md', '.markdown', '.html', '.htm', '.pdf'];
 
@@ -44,6 +60,7 @@ export function admin(deps: BotDeps): Composer<Context> {
   composer.command('remove', requireAdmin, (ctx) => remove(ctx, deps));
   composer.command('stats', requireAdmin, (ctx) => stats(ctx, deps));
   composer.command('audit', requireAdmin, (ctx) => audit(ctx, deps));
+  composer.callbackQuery(callbackPattern(REINDEX_CONFIRM_PREFIX, 'full|inc'), (ctx) => confirmReindex(ctx, deps));
   composer.on('message:document', (ctx) => addDocument(ctx, deps));
   return composer;
 }
@@ -86,7 +103,16 @@ async function reindex(ctx: CommandContext<Context>, deps: BotDeps): Promise<voi
     await own?.finish('failed', 'could not report progress to Telegram', null).catch(() => undefined);
     throw err;
   }
-  const job = { api: ctx.api, chatId: ctx.chat.id, replyTo: ctx.msg.message_id, progressId: progress.message_id, full, admin, own };
+  const job = {
+    api: ctx.api,
+    chatId: ctx.chat.id,
+    replyTo: ctx.msg.message_id,
+    progressId: progress.message_id,
+    full,
+    admin,
+    own,
+    confirmed: false,
+  };
   deps.jobs.track(runReindex(job, deps));
 }
 
@@ -110,6 +136,66 @@ async function followElsewhere(ctx: CommandContext<Context>, deps: BotDeps, runn
   report().catch((err) => deps.log.warn('bot.reindex_report_failed', { chat_id: chat.id, error: errorFields(err) }));
 }
 
+/**
+ * The "Confirm" button under a refused /reindex: admins only (checked on the presser's id, since
+ * anyone in a group sees the button). Turns the message back into the progress message and reruns
+ * the reindex with the mass-delete guard lifted; nothing was removed before this press.
+ */
+async function confirmReindex(ctx: CallbackQueryContext<Context>, deps: BotDeps): Promise<void> {
+  const message = ctx.callbackQuery.message;
+  if (!isAdmin(deps.config, ctx.from.id)) {
+    deps.log.info('bot.admin_refused', { update_id: ctx.update.update_id, user_id: ctx.from.id });
+    await ctx.answerCallbackQuery({ text: 'Only the bot’s admins can confirm a reindex.', show_alert: true });
+    return;
+  }
+  const running = deps.library.reindexStatus();
+  if (!message || running) {
+    const text = running
+      ? 'A reindex is already running; I’ll post its summary when it finishes.'
+      : 'That message is too old; send /reindex again.';
+    await ctx.answerCallbackQuery({ text, show_alert: true });
+    return;
+  }
+  const full = ctx.callbackQuery.data.slice(REINDEX_CONFIRM_PREFIX.length) === 'full';
+  const admin = adminOf(ctx);
+  // With replicas, the shared jobs table decides who runs it, as for /reindex.
+  const claim = deps.reindexJobs ? await deps.reindexJobs.claim(full, `${admin.userName ?? 'admin'} (${admin.userId})`) : null;
+  if (claim && 'running' in claim) {
+    await ctx.answerCallbackQuery({ text: `A reindex is already running (started by ${claim.running.startedBy}).`, show_alert: true });
+    return;
+  }
+  await ctx.answerCallbackQuery().catch(() => undefined);
+  deps.log.info('bot.mass_delete_confirmed', { user_id: ctx.from.id, full });
+  // Editing the text without a keyboard removes the button, so it cannot be pressed twice.
+  try {
+    await editHtml(ctx.api, message.chat.id, message.message_id, escapeHtml(renderProgress(full, null)), { log: deps.log });
+  } catch (err) {
+    await claim?.own.finish('failed', 'could not report progress to Telegram', null).catch(() => undefined);
+    throw err;
+  }
+  const chatId = message.chat.id;
+  const job = {
+    api: ctx.api,
+    chatId,
+    replyTo: message.message_id,
+    progressId: message.message_id,
+    full,
+    admin,
+    own: claim?.own,
+    confirmed: true,
+  };
+  deps.jobs.track(runReindex(job, deps));
+}
+
+/** What the admin reads when the library refused a reindex that would remove most articles. */
+function massDeleteHtml(err: MassDeleteError): string {
+  const what = err.removed === err.indexed ? `all ${err.indexed}` : `${err.removed} of the ${err.indexed}`;
+  return [
+    `<b>Reindex not run:</b> it would remove ${what} indexed articles, because the articles folder holds ${err.inFolder} now.`,
+    'Nothing was removed. If the folder is wrong, fix it (ARTICLES_DIR) and /reindex again; if the removal is intended, press Confirm.',
+  ].join('\n');
+}
+
 /** A reindex started from the chat: where its progress and outcome are reported. */
 interface ReindexJob {
   api: Api;
@@ -123,26 +209,31 @@ interface ReindexJob {
   admin: Admin;
   /** The shared job row this run owns (PostgreSQL mode), finished with its outcome. */
   own: OwnJob | undefined;
+  /** True when an admin confirmed removing most articles (the library's mass-delete guard is lifted). */
+  confirmed: boolean;
 }
 
 async function runReindex(job: ReindexJob, deps: BotDeps): Promise<void> {
-  const { api, chatId, replyTo, progressId, full } = job;
+  const { api, chatId, replyTo, progressId, full, confirmed } = job;
+  const action = `${full ? 'reindex full' : 'reindex'}${confirmed ? ' (removal confirmed)' : ''}`;
   const showProgress = async (p: IndexProgress) => {
     await editHtml(api, chatId, progressId, escapeHtml(renderProgress(full, p)), { log: deps.log });
   };
   const throttle = new LatestThrottle<IndexProgress>(deps.tuning.editIntervalMs, showProgress);
   const started = Date.now();
   let outcome: string;
+  let outcomeHtml: string | null = null;
   let summaryHtml: string | null = null;
   try {
-    const summary = await deps.library.reindex({ full, onProgress: (p) => throttle.push(p) });
+    const summary = await deps.library.reindex({ full, allowMassDelete: confirmed, onProgress: (p) => throttle.push(p) });
     outcome = `${full ? 'Full reindex' : 'Reindex'} finished.`;
     summaryHtml = renderSummaryHtml(full ? 'Full reindex done' : 'Reindex done', summary);
-    deps.log.info('bot.reindexed', { full, ms: Date.now() - started, ...counts(summary) });
-    await recordAudit(deps, job.admin, full ? 'reindex full' : 'reindex', '', changedOutcome(summary));
+    deps.log.info('bot.reindexed', { full, ms: Date.now() - started, confirmed, ...counts(summary) });
+    await recordAudit(deps, job.admin, action, '', changedOutcome(summary));
   } catch (err) {
-    await recordAudit(deps, job.admin, full ? 'reindex full' : 'reindex', '', failedOutcome(err));
+    await recordAudit(deps, job.admin, action, '', failedOutcome(err));
     outcome = err instanceof UserError ? err.message : 'Reindex failed; the previous index keeps answering. The error is in the log.';
+    if (err instanceof MassDeleteError) outcomeHtml = massDeleteHtml(err);
     if (!(err instanceof UserError)) deps.log.error('bot.reindex_failed', { full, error: errorFields(err) });
   } finally {
     await throttle.close();
@@ -150,9 +241,10 @@ async function runReindex(job: ReindexJob, deps: BotDeps): Promise<void> {
   await job.own
     ?.finish(summaryHtml ? 'done' : 'failed', outcome, summaryHtml)
     .catch((err) => deps.log.warn('bot.reindex_job_finish_failed', { error: errorFields(err) }));
+  const keyboard = outcomeHtml ? new InlineKeyboard().text('Confirm', REINDEX_CONFIRM_PREFIX + (full ? 'full' : 'inc')) : undefined;
   // This runs outside the update's middleware, so failures are logged here rather than by bot.catch.
   try {
-    await editHtml(api, chatId, progressId, escapeHtml(outcome), { log: deps.log });
+    await editHtml(api, chatId, progressId, outcomeHtml ?? escapeHtml(outcome), { log: deps.log, ...(keyboard ? { keyboard } : {}) });
     if (summaryHtml) await sendHtml(api, chatId, summaryHtml, { log: deps.log, replyTo });
   } catch (err) {
     deps.log.warn('bot.reindex_report_failed', { chat_id: chatId, error: errorFields(err) });

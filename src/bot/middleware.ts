@@ -5,7 +5,7 @@
  */
 import { sequentialize } from '@grammyjs/runner';
 import { type BotError, Composer, type Context, type NextFunction } from 'grammy';
-import { UserError } from '../util/errors.js';
+import { MassDeleteError, UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { isAllowed, RefusedOnce } from './access.js';
 import type { BotDeps } from './deps.js';
@@ -112,7 +112,9 @@ export function handleError(log: Logger) {
     const user = e instanceof UserError;
     if (user) log.info('bot.user_error', { update_id: ctx.update.update_id, message: e.message });
     else log.error('bot.update_failed', { update_id: ctx.update.update_id, error: errorFields(e) });
-    const text = user ? e.message : 'Sorry, something went wrong on my side. Please try again in a moment.';
+    // A refused mass removal (an /add or /remove while the folder lost most articles) says how to confirm here.
+    const confirm = e instanceof MassDeleteError ? ' If the removal is intended, send /reindex and press Confirm.' : '';
+    const text = user ? e.message + confirm : 'Sorry, something went wrong on my side. Please try again in a moment.';
     try {
       if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text, show_alert: true });
       else if (ctx.chat) await ctx.reply(text);
