@@ -134,9 +134,11 @@ export class ArticleLibrary implements Library {
       return { summary: null, problem: null, notSynced: 'the embedding model is not loaded, and a sync now would drop its vectors' };
     }
     const why = failure ? null : this.mismatch();
+    const rebuild = problem ?? (why ? `The index does not match the current settings (${why}).` : null);
+    if (rebuild) this.log.warn('index.rebuild', { problem: rebuild, action: 'rebuilding from the articles' });
     try {
-      const summary = await this.reindex({ ...options, full: problem !== null });
-      return { summary, problem: problem ?? (why ? `The index does not match the current settings (${why}).` : null), notSynced: null };
+      const summary = await this.reindex({ ...options, full: rebuild !== null });
+      return { summary, problem: rebuild, notSynced: null };
     } catch (err) {
       // Another writer (a bot's /reindex, a CLI run) is busy: serve what is published meanwhile.
       if (err instanceof BusyError && this.current) return { summary: null, problem, notSynced: 'another indexing run is in progress' };
