@@ -5,6 +5,7 @@
  * in use. The exit code follows the shell convention, 128 + the signal number (130, 143).
  */
 import os from 'node:os';
+import { clearProgressLine } from './progress.js';
 
 /** How an interruptible run ended: its value, or the exit code after an interrupt (its line is printed). */
 export type Interruptible<T> = { value: T } | { exitCode: number };
@@ -48,11 +49,14 @@ export class InterruptGuard {
 
   /**
    * @param previous articles in the published index (null when there is none), read when needed
-   * @param print writes one line to the user (stderr by default; the CLI clears its live progress line first)
+   * @param print writes one line to the user (by default on stderr, after clearing a live progress line)
    */
   constructor(
     private readonly previous: () => number | null,
-    private readonly print: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+    private readonly print: (line: string) => void = (line) => {
+      clearProgressLine();
+      process.stderr.write(`${line}\n`);
+    },
   ) {
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);

@@ -83,14 +83,6 @@ async function buildApp(config: Config, logger: Logger): Promise<App> {
   return app;
 }
 
-/** Prints one line on stderr, clearing a live progress line first. */
-function printLine(progress: { clear(): void }): (line: string) => void {
-  return (line) => {
-    progress.clear();
-    process.stderr.write(`${line}\n`);
-  };
-}
-
 /** The option every command that indexes takes: confirms removing most of the index. */
 const MASS_DELETE_OPTION = { 'allow-mass-delete': { type: 'boolean', default: false } } as const;
 
@@ -118,7 +110,7 @@ async function syncIndex(app: App, options: { allowMassDelete: boolean; banner: 
   const progress = progressPrinter(process.stderr);
   const sync = (signal: AbortSignal) =>
     library.sync({ allowMassDelete: options.allowMassDelete, onProgress: progress, signal }).finally(progress.clear);
-  const outcome = await new InterruptGuard(() => publishedIndex(app.config.indexDir)?.articles ?? null, printLine(progress)).run(
+  const outcome = await new InterruptGuard(() => publishedIndex(app.config.indexDir)?.articles ?? null).run(
     sync,
     (r) => r.summary?.articles ?? library.stats().articles,
   );
@@ -146,7 +138,7 @@ async function cmdIndex(config: Config, logger: Logger, argv: string[]): Promise
   warnSwallowed('allow-mass-delete', values['allow-mass-delete'], 'a run that removes most articles is still refused');
   const progress = progressPrinter(process.stderr);
   // Watching signals from here: Ctrl-C while the model loads ends at once with the same one line.
-  const interrupts = new InterruptGuard(() => publishedIndex(config.indexDir)?.articles ?? null, printLine(progress));
+  const interrupts = new InterruptGuard(() => publishedIndex(config.indexDir)?.articles ?? null);
   try {
     const app = await buildApp(config, logger);
     try {
