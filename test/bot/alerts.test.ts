@@ -158,6 +158,24 @@ describe('topic alerts', () => {
     expect(alerts.store.outboxCounts()).not.toHaveProperty('unknown');
   });
 
+  it('alerts on articles that arrive any other way too (an upload or /add goes through the library)', async () => {
+    const chat = h.privateChat(311);
+    await chat.send('/follow beekeepers honey harvest');
+    await chat.waitForReplies(1);
+    await app.library.addFile(
+      'honey.md',
+      new TextEncoder().encode(
+        mdArticle(
+          'Beekeepers report record honey harvest',
+          '2024-07-11',
+          storyText('Local beekeepers reported a record honey harvest after a warm and dry spring.'),
+        ),
+      ),
+    );
+    const alert = await chat.waitForNew(isAlert, 15_000, 'the alert for the uploaded article');
+    expect(textOf(alert)).toMatch(/Beekeepers report record honey harvest \(2024-07-11\)/);
+  });
+
   it('paces alerts to one chat at one a second', async () => {
     const chat = h.privateChat(601);
     await chat.send('/follow harbour seals');
