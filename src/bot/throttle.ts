@@ -49,6 +49,9 @@ export class LatestThrottle<T> {
     this.running = this.run(next.value)
       .catch(() => undefined)
       .finally(() => {
+        // Count the interval from the end of the call too: Telegram sees a call when it arrives,
+        // and a slow call followed by a fast one would otherwise land less than the interval apart.
+        this.last = Date.now();
         this.running = null;
         this.schedule();
       });

@@ -177,4 +177,23 @@ describe('latest-value throttle', () => {
     expect(seen.length).toBeLessThanOrEqual(6);
     expect(seen[seen.length - 1]).toBe(20);
   });
+
+  it('counts the interval from when a call finished, so calls slower than usual cannot arrive closer together than the interval', async () => {
+    // Telegram sees a call when it arrives. Counting from the call's start let a slow call followed
+    // by a fast one land less than the interval apart (939 ms for a 1 s edit interval under load).
+    const spans: { start: number; end: number }[] = [];
+    const t = new LatestThrottle<number>(50, async () => {
+      const start = Date.now();
+      await new Promise((r) => setTimeout(r, 40));
+      spans.push({ start, end: Date.now() });
+    });
+    for (let i = 1; i <= 12; i++) {
+      t.push(i);
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    await new Promise((r) => setTimeout(r, 120));
+    await t.close();
+    expect(spans.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]!.start - spans[i - 1]!.end).toBeGreaterThanOrEqual(49);
+  });
 });
