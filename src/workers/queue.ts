@@ -161,18 +161,34 @@ export async function indexEmbeddingsSink(db: Sql): Promise<VectorSink> {
     `SELECT 1 FROM information_schema.columns WHERE table_name = 'index_embeddings' AND column_name = 'embedding' AND table_schema = current_schema()`,
   );
   const pgvector = rows.length > 0;
+  const insert = async (embedderId: string, items: readonly { label: number; vector: Float32Array }[]) => {
+    // As '{…}' array literals: a float32 printed as a double parses back to the same float32.
+    const vectors = items.map((x) => `{${Array.from(x.vector).join(',')}}`);
+    await db.query(
+      pgvector
+        ? `INSERT INTO index_embeddings (chunk_label, embedder_id, vector, embedding)
+           SELECT t.label, $3, t.v::real[], t.v::real[]::vector FROM unnest($1::int[], $2::text[]) AS t(label, v) ON CONFLICT DO NOTHING`
+        : `INSERT INTO index_embeddings (chunk_label, embedder_id, vector)
+           SELECT t.label, $3, t.v::real[] FROM unnest($1::int[], $2::text[]) AS t(label, v) ON CONFLICT DO NOTHING`,
+      [items.map((x) => x.label), vectors, embedderId],
+    );
+  };
   return {
     store: async (embedderId, items) => {
-      // As '{…}' array literals: a float32 printed as a double parses back to the same float32.
-      const vectors = items.map((x) => `{${Array.from(x.vector).join(',')}}`);
-      await db.query(
-        pgvector
-          ? `INSERT INTO index_embeddings (chunk_label, embedder_id, vector, embedding)
-             SELECT t.label, $3, t.v::real[], t.v::real[]::vector FROM unnest($1::int[], $2::text[]) AS t(label, v) ON CONFLICT DO NOTHING`
-          : `INSERT INTO index_embeddings (chunk_label, embedder_id, vector)
-             SELECT t.label, $3, t.v::real[] FROM unnest($1::int[], $2::text[]) AS t(label, v) ON CONFLICT DO NOTHING`,
-        [items.map((x) => x.label), vectors, embedderId],
-      );
+      try {
+        await insert(embedderId, items);
+      } catch (err) {
+        if ((err as { code?: string }).code !== '23503') throw err;
+        // Some chunks were deleted after they were queued (their build was abandoned): their
+        // vectors are not wanted. Store the rest; the queue then drops the batch's rows, so an
+        // orphaned chunk is never claimed again.
+        const { rows: live } = await db.query<{ label: number }>('SELECT label FROM index_chunks WHERE label = ANY($1::int[])', [
+          items.map((x) => x.label),
+        ]);
+        const keep = new Set(live.map((r) => r.label));
+        const wanted = items.filter((x) => keep.has(x.label));
+        if (wanted.length > 0) await insert(embedderId, wanted);
+      }
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool } from '../../src/db/pool.js';
 import { EmbeddingQueue, indexEmbeddingsSink, type VectorSink } from '../../src/workers/queue.js';
 import { embedQueued, runWorker } from '../../src/workers/worker.js';
 import type { TestDatabase } from '../support/postgres.js';
@@ -142,5 +143,43 @@ describe('the indexing process and workers', () => {
     abort.abort();
     expect((await worker).chunks).toBe(60);
     expect(embeddedHere).toBe(0);
+  });
+});
+
+describe('chunks deleted after they were queued', () => {
+  it('are dropped from the queue instead of failing every batch (the build that queued them was abandoned)', async () => {
+    // A schema of its own with the index's foreign key from embeddings to chunks.
+    await pool.query(`CREATE SCHEMA orphans;
+      CREATE TABLE orphans.index_chunks (label integer PRIMARY KEY);
+      CREATE TABLE orphans.index_embeddings (chunk_label integer NOT NULL REFERENCES orphans.index_chunks(label) ON DELETE CASCADE,
+        embedder_id text NOT NULL, vector real[] NOT NULL, PRIMARY KEY (chunk_label, embedder_id));
+      INSERT INTO orphans.index_chunks SELECT generate_series(1, 30);`);
+    const scoped = createPool({ url: db.url, poolMax: 2, connectTimeoutMs: 5000 });
+    scoped.on('connect', (c) => void c.query('SET search_path = orphans, public'));
+    try {
+      const e = newEmbedder();
+      const queue = new EmbeddingQueue(pool, 60_000);
+      await queue.enqueue(21, e, tasks(40));
+      // Chunks 31–40 are gone (their generation was discarded) before any worker got to them.
+      const abort = new AbortController();
+      const worker = runWorker({
+        queue,
+        sink: await indexEmbeddingsSink(scoped),
+        embedderId: e,
+        embed: fakeEmbed(0),
+        batchSize: 16,
+        idleMs: 20,
+        signal: abort.signal,
+      });
+      const deadline = Date.now() + 15_000;
+      while ((await queue.remaining(21, e)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      abort.abort();
+      await worker;
+      expect(await queue.remaining(21, e)).toBe(0);
+      const { rows } = await scoped.query<{ n: number }>('SELECT count(*)::int AS n FROM index_embeddings WHERE embedder_id = $1', [e]);
+      expect(rows[0]!.n).toBe(30);
+    } finally {
+      await scoped.end();
+    }
   });
 });
