@@ -183,6 +183,10 @@ describe('two replicas, one database', () => {
     await chat.send('Who won the Tromsø chess open?');
     const [first] = await chat.waitForReplies(1, 30_000);
     expect(textOf(first!)).toContain('Ingrid Solberg');
+    // A reads the answer before replying: by then replica a has stored the turn (it logs
+    // bot.answered after storing it). A follow-up sent within milliseconds could reach the other
+    // replica before that write; see README, Running on several machines.
+    await until(() => answered(a, 5001).length > 0, 5000, 'replica a to store and log its answer');
     target = b;
     await chat.send('Tell me more about that.');
     const [second] = await chat.waitForReplies(1, 30_000);
