@@ -5,12 +5,14 @@
 import { createAnswerer } from './answering/index.js';
 import type pg from 'pg';
 import type { Config } from './config/index.js';
+import { poolDb } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { createEmbedder, estimatedWordPieceCounter, type ModelLoadProgress } from './embedding/index.js';
 import { ArticleLibrary } from './library/index.js';
 import { createRetriever, type HybridRetriever } from './retrieval/index.js';
 import { createReranker, type Reranker } from './retrieval/rerank.js';
+import { PgIndexStore } from './store/pg/index.js';
 import type { Embedder, QuestionAnswerer } from './types.js';
 import type { Logger } from './util/log.js';
 
@@ -60,6 +62,14 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
       throw err;
     }
   }
+  // The index in PostgreSQL as well (pgvector when the server has it, else hnswlib per process).
+  const pg = database
+    ? await PgIndexStore.connect(poolDb(database, { ...config.database, url: config.database.url! }, logger), {
+        efSearch: config.hnsw.efSearch,
+        workerLeaseMs: config.database.workerLeaseMs,
+        logger,
+      })
+    : null;
   const { embedder, warning } = await createEmbedder(config.embedding, config.llm, logger, onModelProgress);
   const { reranker, warning: rerankerWarning } = await createReranker({
     model: config.retrieval.rerankModel,
@@ -86,8 +96,9 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
       allowPrivate: config.telegram.allowPrivateUrls,
     },
     logger,
+    ...(pg ? { pg } : {}),
   });
-  const retriever = createRetriever({ getReader: () => library.reader(), embedder, options: config.retrieval, reranker, logger });
+  const retriever = createRetriever({ getReader: () => library.searchIndex(), embedder, options: config.retrieval, reranker, logger });
   const llm = llmOptions(config);
   const answerer = createAnswerer({ retriever, llm, historyTurns: config.llm.historyTurns, logger });
   return {

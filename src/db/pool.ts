@@ -27,6 +27,8 @@ export function createPool(settings: PoolSettings, logger: Logger = silentLogger
     max: settings.poolMax,
     connectionTimeoutMillis: settings.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
+    // Idle connections must not keep a finished command (npm run ask) alive.
+    allowExitOnIdle: true,
     application_name: 'newsdesk-bot',
   });
   // Without a listener, an idle connection dropped by a server restart is an uncaught 'error' event.

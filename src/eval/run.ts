@@ -50,9 +50,10 @@ function modeUnavailable(app: App, mode: EvalMode): string | null {
 }
 
 /** The baseline's own whole-article index, over the articles the product indexed. */
-function baselineOf(app: App, listing: readonly { id: string; title: string }[]): Baseline {
-  const reader = app.library.reader();
-  return createBaseline(listing.map((a) => ({ id: a.id, title: a.title, text: reader?.articleText(a.id) ?? '' })));
+async function baselineOf(app: App, listing: readonly { id: string; title: string }[]): Promise<Baseline> {
+  const reader = app.library.searchIndex();
+  const texts = await Promise.all(listing.map(async (a) => (await reader?.articleText(a.id)) ?? ''));
+  return createBaseline(listing.map((a, i) => ({ id: a.id, title: a.title, text: texts[i]! })));
 }
 
 /** Gold article ids per question; throws `UserError` naming the references not in the articles folder. */
@@ -130,7 +131,7 @@ async function runModes(
       continue;
     }
     const every = Math.max(1, Math.ceil(questions.length / 5));
-    const baseline = mode === 'baseline' ? baselineOf(app, listing) : null;
+    const baseline = mode === 'baseline' ? await baselineOf(app, listing) : null;
     const result = await evaluateMode({
       retriever: app.retriever,
       baseline,

@@ -9,10 +9,12 @@ import path from 'node:path';
 import { articleFromHtml, articleId, articleToMarkdown, parseArticleFile, safeArticleFileName } from '../articles/index.js';
 import { currentGeneration } from '../store/generations.js';
 import { readManifest } from '../store/manifest.js';
+import type { PgIndexReader, PgIndexStore } from '../store/pg/index.js';
 import { IndexReader, type OpenFailure } from '../store/reader.js';
+import type { IndexView } from '../store/search-index.js';
 import { incompatibility } from '../store/writer.js';
 import type { ArticleInfo, Embedder, IndexProgress, IndexSummary, Library, LibraryStats, TokenCounter } from '../types.js';
-import { BusyError, UserError } from '../util/errors.js';
+import { BusyError, errorMessage, UserError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { isProcessAlive } from '../util/process.js';
 import { formatBytes } from '../util/format.js';
@@ -33,6 +35,8 @@ export interface LibraryOptions {
   maxFileBytes: number;
   fetch: FetchLimits;
   logger?: Logger;
+  /** PostgreSQL mode: the index lives there instead of `indexDir` (the articles folder stays the source). */
+  pg?: PgIndexStore;
 }
 
 /** Options of one reindex run. */
@@ -68,7 +72,7 @@ export function publishedIndex(indexDir: string): { articles: number; articlesDi
 
 /** The `Library` implementation over the articles folder and `index-data/`. */
 export class ArticleLibrary implements Library {
-  private current: IndexReader | null = null;
+  private current: IndexView | null = null;
   /** The reindex in progress: the one record of "a reindex is running" (the bot asks `reindexStatus`). */
   private running: { done: Promise<IndexSummary>; full: boolean; startedAt: number } | null = null;
   private readonly log: Logger;
@@ -77,18 +81,30 @@ export class ArticleLibrary implements Library {
   private followTimer: NodeJS.Timeout | null = null;
   /** A published generation that could not be opened, so the poll reports it once instead of every tick. */
   private unopenable: number | null = null;
+  /** PostgreSQL mode: stops listening for published generations. */
+  private unlisten: (() => Promise<void>) | null = null;
+  /** Bumped by `unfollow`, so a subscription that completes after it is dropped. */
+  private followToken = 0;
+  /** PostgreSQL mode: the switch to a newly published generation in progress (one at a time). */
+  private switching: Promise<boolean> = Promise.resolve(false);
 
   constructor(private readonly options: LibraryOptions) {
     this.log = options.logger ?? silentLogger;
   }
 
-  /** The index searches should use now (null before the first build). */
+  /** The embedded index being served (null before the first build, and in PostgreSQL mode: see `searchIndex`). */
   reader(): IndexReader | null {
+    return this.current instanceof IndexReader ? this.current : null;
+  }
+
+  /** The index searches should use now, whichever store holds it (null before the first build). */
+  searchIndex(): IndexView | null {
     return this.current;
   }
 
-  /** Opens the current index generation; returns why not when it is missing or damaged. */
+  /** Opens the current index generation; returns why not when it is missing or damaged. Embedded mode only (PostgreSQL: `ensure`). */
   open(verify = true): OpenFailure | null {
+    if (this.options.pg) throw new Error('open() reads the embedded index; in PostgreSQL mode call ensure().');
     const opened = IndexReader.open(this.options.indexDir, { efSearch: this.options.hnsw.efSearch, verify });
     if (!(opened instanceof IndexReader)) return opened;
     this.swap(opened);
@@ -101,7 +117,7 @@ export class ArticleLibrary implements Library {
    */
   async ensure(onProgress?: (p: IndexProgress) => void): Promise<{ built: IndexSummary | null; problem: string | null }> {
     this.removeAbandonedUploads();
-    const failure = this.open();
+    const failure = this.options.pg ? await this.openPg() : this.open();
     let problem: string | null = failure?.kind === 'damaged' ? failure.message : null;
     if (!failure) {
       if (this.wouldDropVectors()) {
@@ -127,7 +143,7 @@ export class ArticleLibrary implements Library {
    */
   async sync(options: Omit<ReindexOptions, 'full'> = {}): Promise<SyncResult> {
     this.removeAbandonedUploads();
-    const failure = this.open();
+    const failure = this.options.pg ? await this.openPg() : this.open();
     const problem = failure?.kind === 'damaged' ? failure.message : null;
     if (!failure && this.wouldDropVectors()) {
       this.log.warn('index.serving_lexical', { model: this.current?.manifest.embedder?.id });
@@ -231,6 +247,7 @@ export class ArticleLibrary implements Library {
     options.signal?.throwIfAborted();
     const built = await indexArticles({
       indexDir: o.indexDir,
+      ...(o.pg ? { target: o.pg.target() } : {}),
       loaded,
       embedder: o.embedder,
       counter: o.counter,
@@ -246,6 +263,10 @@ export class ArticleLibrary implements Library {
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const summary = (): IndexSummary => ({ ...built, seconds: (performance.now() - started) / 1000 });
+    if (o.pg) {
+      await this.switchPg();
+      return summary();
+    }
     // Nothing changed (same generation): keep the open reader instead of loading it all again.
     if (this.current && currentGeneration(o.indexDir)?.n === this.current.manifest.generation) return summary();
     // The build just checksummed what it wrote; verifying again would re-read the whole index.
@@ -353,6 +374,10 @@ export class ArticleLibrary implements Library {
    */
   follow(intervalMs = 1000): () => void {
     this.unfollow();
+    if (this.options.pg) {
+      this.followPg(this.options.pg);
+      return () => this.unfollow();
+    }
     const timer = setInterval(() => this.refresh(), intervalMs);
     // Following must never be what keeps the process alive.
     timer.unref();
@@ -366,8 +391,8 @@ export class ArticleLibrary implements Library {
    * of them. Returns true when it switched.
    */
   refresh(): boolean {
-    // A reindex in this process switches by itself when it finishes.
-    if (this.running) return false;
+    // A reindex in this process switches by itself when it finishes; PostgreSQL mode follows notifications.
+    if (this.running || this.options.pg) return false;
     const published = currentGeneration(this.options.indexDir);
     if (!published || published.n === this.current?.manifest.generation || published.n === this.unopenable) return false;
     // The publisher checksummed every file as it wrote them; re-reading the whole index here would
@@ -391,8 +416,73 @@ export class ArticleLibrary implements Library {
   }
 
   private unfollow(): void {
+    this.followToken++;
     if (this.followTimer) clearInterval(this.followTimer);
     this.followTimer = null;
+    const stop = this.unlisten;
+    this.unlisten = null;
+    stop?.().catch(() => {});
+  }
+
+  /** PostgreSQL mode: opens the published generation; 'missing' when none is published yet. */
+  private async openPg(): Promise<OpenFailure | null> {
+    const switched = await this.switchPg();
+    if (switched || this.current) return null;
+    return { kind: 'missing', message: 'No index in the database yet.' };
+  }
+
+  /**
+   * PostgreSQL mode: serves the published generation if it is not the one being served, patching
+   * the in-memory vectors of the current one. Calls run one after another. Returns true when it switched.
+   */
+  private switchPg(): Promise<boolean> {
+    const pg = this.options.pg!;
+    const next = this.switching.then(async () => {
+      const published = await pg.published();
+      if (!published || published.id === this.current?.manifest.generation) return false;
+      const opened = await pg.openReader(this.current as PgIndexReader | null);
+      if (!opened) return false;
+      this.swap(opened);
+      return true;
+    });
+    // A failed switch (database away) must not block the next one.
+    this.switching = next.catch(() => false);
+    return next;
+  }
+
+  /** PostgreSQL mode: switches when another process publishes (NOTIFY), and after a lost connection comes back. */
+  private followPg(pg: PgIndexStore): void {
+    const token = this.followToken;
+    const onChange = () => {
+      if (this.running) return;
+      this.switchPg().then(
+        (switched) => {
+          if (switched) {
+            const s = this.current?.manifest;
+            this.log.info('index.followed', {
+              generation: s?.generation,
+              articles: s?.counts.articles,
+              chunks: s?.counts.chunks,
+              mismatch: this.mismatch(),
+            });
+          }
+        },
+        (err) => this.log.warn('index.follow_failed', { problem: errorMessage(err) }),
+      );
+    };
+    pg.onPublished(onChange).then(
+      (stop) => {
+        // Stopped (or restarted) while the connection opened: this subscription is not wanted.
+        if (token !== this.followToken) {
+          void stop();
+          return;
+        }
+        this.unlisten = stop;
+        // A generation published between opening and listening would otherwise wait for the next one.
+        onChange();
+      },
+      (err) => this.log.warn('index.follow_failed', { problem: errorMessage(err) }),
+    );
   }
 
   private async indexAdded(rel: string, shownName: string): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
@@ -468,7 +558,7 @@ export class ArticleLibrary implements Library {
     return () => this.changeListeners.delete(listener);
   }
 
-  private swap(next: IndexReader): void {
+  private swap(next: IndexView): void {
     const old = this.current;
     this.current = next;
     old?.retire();

@@ -6,16 +6,8 @@
  */
 import { loadArticles } from '../articles/index.js';
 import { chunkArticle, chunkerSettingsId } from '../chunking/index.js';
-import {
-  type ArticleRecord,
-  type Generation,
-  GenerationWriter,
-  incompatibility,
-  intactGeneration,
-  type StoreSettings,
-  storedArticleHashes,
-  withWriteLock,
-} from '../store/writer.js';
+import { type BaseGeneration, fileTarget, type IndexTarget } from '../store/target.js';
+import { type ArticleRecord, incompatibility, type StoreSettings } from '../store/writer.js';
 import type { Article, Chunk, Embedder, IndexProgress, IndexSummary, LoadIssue, LoadResult, TokenCounter } from '../types.js';
 import { errorMessage, MassDeleteError } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
@@ -23,6 +15,8 @@ import { type Logger, silentLogger } from '../util/log.js';
 /** Everything an indexing run needs (besides the loaded articles). */
 export interface IndexOptions {
   indexDir: string;
+  /** Where to write; default the embedded store in `indexDir`. */
+  target?: IndexTarget;
   loaded: LoadResult;
   /** null builds a lexical-only index. */
   embedder: Embedder | null;
@@ -50,7 +44,7 @@ export interface IndexOptions {
 /** What changed between the stored generation and the loaded articles. */
 interface Plan {
   /** The generation to patch; null for a full build. */
-  base: Generation | null;
+  base: BaseGeneration | null;
   /** The generation serving now (patched or not): what the mass-delete guard protects. */
   current: { ids: ReadonlySet<string>; articlesDir: string | null } | null;
   added: Article[];
@@ -70,6 +64,7 @@ interface Chunked {
 /** The settings, logger and callbacks every step shares. */
 interface Run {
   options: IndexOptions;
+  target: IndexTarget;
   settings: StoreSettings;
   log: Logger;
   progress: (p: IndexProgress) => void;
@@ -102,13 +97,14 @@ export function storeSettings(options: Pick<IndexOptions, 'embedder' | 'counter'
 export async function indexArticles(options: IndexOptions): Promise<IndexSummary> {
   const run: Run = {
     options,
+    target: options.target ?? fileTarget(options.indexDir),
     settings: storeSettings(options),
     log: options.logger ?? silentLogger,
     progress: options.onProgress ?? (() => {}),
     started: performance.now(),
   };
-  return withWriteLock(options.indexDir, async () => {
-    const plan = planChanges(run);
+  return run.target.withWriteLock(async () => {
+    const plan = await planChanges(run);
     const chunked = chunkChanged(run, plan);
     guardMassDelete(run, plan, chunked);
     options.signal?.throwIfAborted();
@@ -118,31 +114,35 @@ export async function indexArticles(options: IndexOptions): Promise<IndexSummary
       run.progress({ phase: 'done', done: 0, total: 0 });
       return summarize(run, plan, chunked, plan.base.manifest.counts.chunks);
     }
-    const records = await embedChunks(run, chunked);
+    // A target that embeds after writing gets the chunks first: a killed run or a slow model
+    // leaves them stored, and separate workers can embed them.
+    const records = run.target.embedsAfterWrite
+      ? chunked.items.map((item) => ({ ...item, vectors: null }))
+      : await embedChunks(run, chunked);
     options.signal?.throwIfAborted();
-    const chunks = writeGeneration(run, plan, records);
+    const chunks = await writeGeneration(run, plan, records);
     return summarize(run, plan, chunked, chunks);
   });
 }
 
 /** Step 2, plan: which articles are new, changed or gone since the generation being patched. */
-function planChanges(run: Run): Plan {
+async function planChanges(run: Run): Promise<Plan> {
   const { options, log } = run;
   // Checked even for --full: a damaged index is worth a line in the log either way.
-  const current = intactGeneration(options.indexDir, log);
+  const current = await run.target.current(log);
   let base = options.full === true ? null : current;
   const why = base ? incompatibility(base.manifest, run.settings) : null;
   if (why) {
     log.info('index.full_rebuild', { reason: why });
     base = null;
   }
-  const stored = base ? storedArticleHashes(base) : new Map<string, string>();
+  const stored = base ? await run.target.storedHashes(base) : new Map<string, string>();
   const articles = options.loaded.articles;
   const present = new Set(articles.map((a) => a.id));
   const added = articles.filter((a) => !stored.has(a.id));
   const changed = articles.filter((a) => stored.has(a.id) && stored.get(a.id) !== a.hash);
   const removed = [...stored.keys()].filter((id) => !present.has(id));
-  const currentIds = current === base ? stored : current ? storedArticleHashes(current) : null;
+  const currentIds = current === base ? stored : current ? await run.target.storedHashes(current) : null;
   return {
     base,
     current: current && currentIds ? { ids: new Set(currentIds.keys()), articlesDir: current.manifest.articlesDir ?? null } : null,
@@ -237,22 +237,34 @@ async function embedChunks(run: Run, chunked: Chunked): Promise<ArticleRecord[]>
   });
 }
 
-/** Step 5, write: a new generation with the removals and additions, published atomically. Returns its chunk count. */
-function writeGeneration(run: Run, plan: Plan, records: ArticleRecord[]): number {
+/**
+ * Step 5, write: a new generation with the removals and additions, published atomically (for a
+ * target that embeds after writing, step 4 runs here, between writing and publishing). Returns
+ * its chunk count.
+ */
+async function writeGeneration(run: Run, plan: Plan, records: ArticleRecord[]): Promise<number> {
   const { options, log, progress } = run;
   const total = records.reduce((n, r) => n + r.chunks.length, 0);
   progress({ phase: 'write', done: 0, total });
-  const writer = GenerationWriter.begin({
-    indexDir: options.indexDir,
-    base: plan.base,
-    settings: run.settings,
+  const writer = await run.target.begin(plan.base, run.settings, {
     ...(options.articlesDir ? { articlesDir: options.articlesDir } : {}),
     ...(options.onStep ? { onStep: options.onStep } : {}),
   });
   try {
-    writer.removeArticles([...plan.removed, ...plan.changed.map((a) => a.id)]);
-    writer.addArticles(records);
-    const { generation, counts } = writer.commit();
+    await writer.removeArticles([...plan.removed, ...plan.changed.map((a) => a.id)]);
+    await writer.addArticles(records);
+    const embedder = options.embedder;
+    if (embedder && writer.embedPending) {
+      await writer.embedPending(
+        (texts) => embedder.embedDocuments(texts),
+        Math.max(1, options.batchSize ?? 16),
+        (done, all) => {
+          progress({ phase: 'embed', done, total: all });
+          options.onStep?.('embedded-batch');
+        },
+      );
+    }
+    const { generation, counts } = await writer.commit();
     progress({ phase: 'done', done: counts.chunks, total: counts.chunks });
     log.info('index.built', {
       generation,
@@ -264,7 +276,7 @@ function writeGeneration(run: Run, plan: Plan, records: ArticleRecord[]): number
     });
     return counts.chunks;
   } catch (err) {
-    writer.abort();
+    await writer.abort();
     throw err;
   }
 }

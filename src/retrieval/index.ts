@@ -9,7 +9,8 @@
  * Articles are ranked first and passages picked inside them second: a question about a story
  * names facts spread over the article, and one chunk rarely holds them all.
  */
-import type { ArticleFieldWeights, DateRange, IndexReader } from '../store/reader.js';
+import type { ArticleFieldWeights, ArticleHit, DateRange } from '../store/reader.js';
+import type { SearchIndex } from '../store/search-index.js';
 import type { Embedder, PeriodNote, RetrievalResult, Retriever } from '../types.js';
 import { errorMessage } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
@@ -125,7 +126,7 @@ interface QueryPlan {
 }
 
 interface Searches {
-  articles: ReturnType<IndexReader['articleLexical']>;
+  articles: ArticleHit[];
   chunks: ChunkHit[];
   dense: ChunkHit[];
 }
@@ -138,7 +139,7 @@ type Options = Required<Omit<RetrievalOptions, 'recency' | 'fieldWeights' | 'per
  * With a `reranker` the default mode is 'rerank': the caller only passes one when the admin configured it.
  */
 export function createRetriever(deps: {
-  getReader: () => IndexReader | null;
+  getReader: () => SearchIndex | null;
   embedder: Embedder | null;
   options: RetrievalOptions;
   reranker?: Reranker | null;
@@ -162,7 +163,7 @@ export function createRetriever(deps: {
 
   async function run(call: {
     query: string;
-    reader: IndexReader | null;
+    reader: SearchIndex | null;
     k: number;
     requested: RetrievalMode;
     now: Date;
@@ -194,11 +195,11 @@ export function createRetriever(deps: {
     }
 
     let range = plan.range;
-    let found = search(reader, opts, { plan, mode, queryVector, range, timings });
+    let found = await search(reader, opts, { plan, mode, queryVector, range, timings });
     if (range && found.articles.length === 0 && found.chunks.length === 0 && found.dense.length === 0) {
       // Nothing on this in that period: answer from the whole collection rather than claim ignorance.
       range = undefined;
-      found = search(reader, opts, { plan, mode, queryVector, range, timings });
+      found = await search(reader, opts, { plan, mode, queryVector, range, timings });
     }
 
     const tf = performance.now();
@@ -222,14 +223,15 @@ export function createRetriever(deps: {
 
     const tp = performance.now();
     const chosen = ranked.slice(0, k);
+    await reader.prefetch?.(chosen.map((a) => a.articleId));
     const queryStems = topicStems(plan.terms);
-    const passages = passagesFor(reader, chosen, {
+    const passages = await passagesFor(reader, chosen, {
       lexical: lexicalScores,
       queryStems: mode === 'dense' ? [] : queryStems,
       dense: new Map(found.dense.map((h) => [h.label, h.score])),
       maxChunksPerArticle: opts.maxChunksPerArticle,
     });
-    const coverage = bestCoverage(reader, queryStems, chosen.slice(0, 3));
+    const coverage = await bestCoverage(reader, queryStems, chosen.slice(0, 3));
     timings.fuse += performance.now() - tp;
     const topDense = Math.max(0, ...found.dense.map((h) => h.score));
     const notCovered = passages.length === 0 || !isCovered(opts, { terms: plan.terms, coverage, topDense });
@@ -267,8 +269,8 @@ export function createRetriever(deps: {
 }
 
 /** Step 2. Runs the searches the mode allows, each timed. */
-function search(
-  reader: IndexReader,
+async function search(
+  reader: SearchIndex,
   opts: Options,
   q: {
     plan: QueryPlan;
@@ -277,21 +279,27 @@ function search(
     range: DateRange | undefined;
     timings: RetrievalTimings;
   },
-): Searches {
-  const withArticle = (hits: { label: number; score: number }[]): ChunkHit[] => {
-    const articleOf = reader.articlesOfChunks(hits.map((h) => h.label));
+): Promise<Searches> {
+  const withArticle = async (hits: { label: number; score: number }[]): Promise<ChunkHit[]> => {
+    const articleOf = await reader.articlesOfChunks(hits.map((h) => h.label));
     return hits.flatMap((h) => {
       const articleId = articleOf.get(h.label);
       return articleId === undefined ? [] : [{ ...h, articleId }];
     });
   };
   const td = performance.now();
-  const dense = q.queryVector ? withArticle(reader.denseSearch(q.queryVector, opts.candidates, q.range)) : [];
+  const dense = q.queryVector ? await withArticle(await reader.denseSearch(q.queryVector, opts.candidates, q.range)) : [];
   q.timings.dense += performance.now() - td;
   const tl = performance.now();
   const lexical = q.mode !== 'dense';
-  const articles = lexical ? reader.articleLexical(q.plan.match, opts.candidates, { range: q.range, weights: opts.fieldWeights }) : [];
-  const chunks = lexical ? withArticle(reader.lexical(q.plan.match, opts.candidates, q.range)) : [];
+  // Both at once: a database store runs them in parallel.
+  const [articles, chunkHits] = lexical
+    ? await Promise.all([
+        reader.articleLexical(q.plan.match, opts.candidates, { range: q.range, weights: opts.fieldWeights }),
+        reader.lexical(q.plan.match, opts.candidates, q.range),
+      ])
+    : [[], []];
+  const chunks = await withArticle(chunkHits);
   q.timings.lexical += performance.now() - tl;
   return { articles, chunks, dense };
 }
@@ -327,7 +335,7 @@ function isCovered(opts: Options, e: { terms: string[]; coverage: number; topDen
  * terms ("the 2020 race"). Either way, when the collection holds nothing from the period, the
  * answer says so and names the newest date it has.
  */
-function planQuery(reader: IndexReader, query: string, now: Date, opts: Pick<Options, 'recency' | 'period'>): QueryPlan {
+function planQuery(reader: SearchIndex, query: string, now: Date, opts: Pick<Options, 'recency' | 'period'>): QueryPlan {
   const time = parseTimeFilter(query, now);
   const cleaned = time?.cleanedQuery.trim() ? time.cleanedQuery : query;
   const narrows = time?.kind === 'absolute' && topicTerms(contentTerms(cleaned)).length === 0;
@@ -359,20 +367,23 @@ function addDays(isoDate: string, days: number): string {
  */
 async function rerankArticles(
   reranker: Reranker,
-  reader: IndexReader,
+  reader: SearchIndex,
   query: string,
   ranked: RankedArticle[],
   size: number,
   log: Logger,
 ): Promise<RankedArticle[] | null> {
   const pool = ranked.slice(0, size);
-  const texts = pool.map((a) => {
-    const title = reader.article(a.articleId)?.title ?? '';
-    const chunks = reader.chunksOf(a.articleId);
-    const best = reader.lexicalIn(ftsQuery(contentTerms(query)), [a.articleId], 1)[0];
-    const chunk = chunks.find((c) => c.label === best?.label) ?? chunks[0];
-    return title ? `${title}\n\n${chunk?.text ?? ''}` : (chunk?.text ?? '');
-  });
+  await reader.prefetch?.(pool.map((a) => a.articleId));
+  const texts = await Promise.all(
+    pool.map(async (a) => {
+      const title = reader.article(a.articleId)?.title ?? '';
+      const chunks = await reader.chunksOf(a.articleId);
+      const best = (await reader.lexicalIn(ftsQuery(contentTerms(query)), [a.articleId], 1))[0];
+      const chunk = chunks.find((c) => c.label === best?.label) ?? chunks[0];
+      return title ? `${title}\n\n${chunk?.text ?? ''}` : (chunk?.text ?? '');
+    }),
+  );
   let scores: number[];
   try {
     scores = await reranker.score(query, texts);
@@ -403,11 +414,11 @@ function topicStems(terms: string[]): string[] {
  * question may name facts from all over it. Asking and time words ("how many", "this week") are
  * left out, so "how many people died in the crash?" is judged on "died" and "crash".
  */
-function bestCoverage(reader: IndexReader, want: readonly string[], articles: readonly RankedArticle[]): number {
+async function bestCoverage(reader: SearchIndex, want: readonly string[], articles: readonly RankedArticle[]): Promise<number> {
   if (want.length === 0) return 0;
   let best = 0;
   for (const a of articles) {
-    const have = stemSet(`${reader.article(a.articleId)?.title ?? ''} ${reader.articleText(a.articleId) ?? ''}`);
+    const have = stemSet(`${reader.article(a.articleId)?.title ?? ''} ${(await reader.articleText(a.articleId)) ?? ''}`);
     best = Math.max(best, want.filter((t) => have.has(t)).length / want.length);
   }
   return best;

@@ -3,7 +3,8 @@
  * question, each article's best chunks (by their own lexical and dense evidence) become one
  * passage, adjacent chunks merged into one excerpt.
  */
-import type { IndexReader, StoredChunk } from '../store/reader.js';
+import type { StoredChunk } from '../store/reader.js';
+import type { SearchIndex } from '../store/search-index.js';
 import type { Passage } from '../types.js';
 import type { RankedArticle } from './rank.js';
 import { stemSet } from './terms.js';
@@ -26,14 +27,14 @@ export interface ChunkScoring {
 }
 
 /** One passage per ranked article, in ranking order. */
-export function passagesFor(reader: IndexReader, ranked: RankedArticle[], scoring: ChunkScoring): Passage[] {
+export async function passagesFor(reader: SearchIndex, ranked: RankedArticle[], scoring: ChunkScoring): Promise<Passage[]> {
   const topLexical = Math.max(0, ...scoring.lexical.values());
   const passages: Passage[] = [];
   for (const a of ranked) {
     const art = reader.article(a.articleId);
-    const text = reader.articleText(a.articleId);
+    const text = await reader.articleText(a.articleId);
     if (!art || text === undefined) continue;
-    const chunks = chooseChunks(reader.chunksOf(a.articleId), scoring, topLexical);
+    const chunks = chooseChunks(await reader.chunksOf(a.articleId), scoring, topLexical);
     if (chunks.length === 0) continue;
     passages.push({
       articleId: a.articleId,

@@ -11,60 +11,17 @@ import { errorMessage } from '../util/errors.js';
 import { bufferToVector } from './vectors.js';
 import { currentGeneration } from './generations.js';
 import { DB_FILE, readManifest, VECTORS_FILE, type Manifest } from './manifest.js';
+import type { ArticleFieldWeights, ArticleHit, DateRange, Hit, IndexView, StoredArticle, StoredChunk } from './search-index.js';
 
 const { HierarchicalNSW } = hnswlib;
 
-/** A chunk row as stored. */
-export interface StoredChunk {
-  label: number;
-  id: string;
-  articleId: string;
-  ordinal: number;
-  start: number;
-  end: number;
-  text: string;
-}
-
-/** Article metadata as stored. */
-export interface StoredArticle {
-  id: string;
-  title: string;
-  date: string | null;
-  url: string | null;
-  source: string | null;
-  path: string;
-}
-
-/** A search hit: chunk label and score (higher is better). */
-export interface Hit {
-  label: number;
-  score: number;
-}
-
-/** A whole-article search hit: article id, its date and score (higher is better). */
-export interface ArticleHit {
-  articleId: string;
-  date: string | null;
-  score: number;
-}
-
-/** Column weights of the whole-article BM25: the title is short and says what the story is. */
-export interface ArticleFieldWeights {
-  title: number;
-  text: number;
-}
-
-/** Inclusive ISO date range. */
-export interface DateRange {
-  from: string;
-  to: string;
-}
+export type { ArticleFieldWeights, ArticleHit, DateRange, Hit, StoredArticle, StoredChunk } from './search-index.js';
 
 /** Why an index could not be opened; `kind` tells the caller whether a rebuild fixes it. */
 export type OpenFailure = { kind: 'missing' | 'damaged'; message: string };
 
 /** An open, read-only index generation. */
-export class IndexReader {
+export class IndexReader implements IndexView {
   readonly manifest: Manifest;
   readonly dir: string;
   private readonly db: Database.Database;

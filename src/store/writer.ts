@@ -118,7 +118,7 @@ export function storedArticleHashes(generation: Generation): Map<string, string>
 }
 
 /** Why a generation cannot be patched (or served) with these settings, or null when it can. */
-export function incompatibility(manifest: Manifest, settings: StoreSettings): string | null {
+export function incompatibility(manifest: Pick<Manifest, 'embedder' | 'chunker' | 'hnsw'>, settings: StoreSettings): string | null {
   const { embedder, chunker, hnsw } = settings;
   const had = manifest.embedder ? `${manifest.embedder.id} (${manifest.embedder.dimension}d)` : 'no embedding model';
   const has = embedder ? `${embedder.id} (${embedder.dimension}d)` : 'no embedding model';
