@@ -182,6 +182,44 @@ describe('index in PostgreSQL (DATABASE_URL)', () => {
     ).toBe(1);
   });
 
+  it('refuses to publish a generation while any of its chunks has no embedding', async () => {
+    const a = await app();
+    writeFiles(a.config.articlesDir, CORPUS);
+    await a.library.reindex({});
+    const store = (a.library as unknown as { options: { pg: import('../../src/store/pg/index.js').PgIndexStore } }).options.pg;
+    const info = a.library.searchIndex()!.manifest;
+    const writer = await store.target().begin((await store.published())!, {
+      embedder: info.embedder,
+      chunker: info.chunker,
+      hnsw: { m: 16, efConstruction: 200 },
+    });
+    const article = {
+      id: 'late',
+      title: 'Late news',
+      date: null,
+      url: null,
+      source: null,
+      text: 'Late news about the harbour.',
+      hash: 'h',
+      path: 'late.md',
+    };
+    const chunk = {
+      id: 'late#0',
+      articleId: 'late',
+      ordinal: 0,
+      start: 0,
+      end: 28,
+      text: article.text,
+      embedText: article.text,
+      tokens: 8,
+    };
+    await writer.addArticles([{ article, chunks: [chunk], vectors: null }]);
+    await expect(Promise.resolve(writer.commit())).rejects.toThrow(/1 chunk\(s\) have no embedding yet/);
+    expect((await store.published())!.id).toBe(1);
+    await writer.abort();
+    expect((await query<{ n: number }>(`SELECT count(*)::int AS n FROM index_articles WHERE id = 'late'`))[0]!.n).toBe(0);
+  });
+
   it('a replica serves what another published, without a restart (LISTEN/NOTIFY)', async () => {
     const shared = tempDir();
     roots.push(shared);
