@@ -1,11 +1,13 @@
 /**
- * Two bot replicas as separate `npm start` processes in webhook mode behind a small load
- * balancer, the Bot API emulator, and one PostgreSQL database (DATABASE_URL): a conversation
- * moves between replicas (the follow-up is answered by the other one, with the first one's turn
- * as history), and an article an admin adds through one replica is served by the other within 5 s.
- *
- * Both replicas run on this machine and share ARTICLES_DIR and INDEX_DIR; the bot's state
- * (conversations, quotes, rate limits, jobs, audit) is in the database.
+ * The issue's multi-process test: two bot replicas as separate `npm start` processes in webhook
+ * mode behind a small load balancer, two `npm run worker` processes, the Bot API emulator, and one
+ * PostgreSQL database (DATABASE_URL) holding the index and the bots' state:
+ * - a conversation moves between replicas (the follow-up is answered by the other one, with the
+ *   first one's turn as history);
+ * - an article an admin adds through one replica is served by the other within 5 s;
+ * - a full /reindex is embedded by the workers, one of them SIGKILLed while it holds a batch, and
+ *   still publishes with every chunk embedded.
+ * The replicas share ARTICLES_DIR (as replicas must, see README).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,6 +17,7 @@ import type net from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from '../support/fixture-model.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
@@ -137,6 +140,46 @@ async function startReplica(name: string, balancerPort: number): Promise<Replica
   return replica;
 }
 
+/** Starts `npm run worker` with the replicas' model settings; resolves once it is waiting for work. */
+async function startWorker(name: string): Promise<Replica> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(OPENAI_|TELEGRAM_|EMBEDDING_|DATABASE_|WEBHOOK_|LOCAL_MODEL_DIR|npm_config_)/.test(k)),
+  );
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'worker'], {
+    env: {
+      ...clean,
+      STATE_DIR: path.join(root, `state-${name}`),
+      MODEL_CACHE_DIR: path.join(root, 'cache'),
+      LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
+      EMBEDDING_MODEL: FIXTURE_MODEL_ID,
+      ALLOW_REMOTE_MODELS: 'false',
+      EMBEDDING_QUANTIZED: 'false',
+      EMBEDDING_BATCH_SIZE: '4',
+      DATABASE_URL: db.url,
+      WORKER_LEASE_SECONDS: '2',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const worker: Replica = {
+    name,
+    port: 0,
+    child,
+    output: () => out,
+    events: () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { event: string }),
+  };
+  replicas.push(worker);
+  await until(() => out.includes('waiting for work'), 90_000, `worker ${name} to start:\n${out}`);
+  return worker;
+}
+
 async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
@@ -160,7 +203,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const r of replicas) {
-    if (r.child.exitCode === null) {
+    if (r.child.exitCode === null && r.child.signalCode === null) {
       r.child.kill('SIGTERM');
       await Promise.race([once(r.child, 'exit'), new Promise((res) => setTimeout(res, 10_000))]);
       r.child.kill('SIGKILL');
@@ -225,5 +268,63 @@ describe('two replicas, one database', () => {
     await until(() => answered(b, 5002).length > 0, 5000, 'replica b to log its answers');
     expect(answered(a, 5002)).toEqual([]);
     process.stderr.write(`[replicas] /add on replica a served by replica b after ${delay} ms\n`);
+  });
+
+  it('a full /reindex with two workers finishes, with every chunk embedded, although one worker is SIGKILLed mid-batch', {
+    timeout: 150_000,
+  }, async () => {
+    const [a] = replicas as [Replica, Replica];
+    // Enough chunks that the build outlasts a few batches of 4.
+    const more: Record<string, string> = {};
+    for (let i = 0; i < 120; i++) {
+      const body = Array.from(
+        { length: 12 },
+        (_, j) => `Council report ${i} notes item ${j}: the ward ${i + j} budget for roads and schools was discussed at length.`,
+      ).join(' ');
+      more[`reports/report-${i}.md`] = mdArticle(`Council report ${i}`, '2024-06-01', body);
+    }
+    writeFiles(path.join(root, 'articles'), more);
+    const [one, two] = [await startWorker('w1'), await startWorker('w2')];
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      const before = (await sql.query<{ g: number }>('SELECT generation_id AS g FROM index_current')).rows[0]!.g;
+      const admin = h.privateChat(ADMIN, 'Ann');
+      target = a;
+      await admin.send('/reindex full');
+      // Worker one dies the moment it holds a claimed batch that is not stored yet.
+      const held = await until(
+        async () => {
+          const { rows } = await sql.query<{ l: number }>(
+            `SELECT chunk_label AS l FROM embedding_tasks WHERE worker LIKE $1 AND lease_until > now()`,
+            [`%:${one.child.pid}:%`],
+          );
+          return rows.length > 0 ? rows.map((r) => r.l) : undefined;
+        },
+        60_000,
+        `worker one to claim a batch\n${one.output()}`,
+      );
+      one.child.kill('SIGKILL');
+      await admin.waitFor((m) => textOf(m) === 'Full reindex finished.', 90_000, 'the reindex to finish');
+      const after = (
+        await sql.query<{ g: number; articles: number }>(
+          'SELECT g.id AS g, g.article_count AS articles FROM index_current c JOIN index_generations g ON g.id = c.generation_id',
+        )
+      ).rows[0]!;
+      expect(after.g).toBeGreaterThan(before);
+      expect(after.articles).toBe(123);
+      // The killed worker's batch was embedded after all (by the other worker, after its lease).
+      const { rows } = await sql.query<{ n: number }>(
+        'SELECT count(DISTINCT chunk_label)::int AS n FROM index_embeddings WHERE chunk_label = ANY($1::int[])',
+        [held],
+      );
+      expect(rows[0]!.n).toBe(held.length);
+      expect((await sql.query('SELECT 1 FROM embedding_tasks')).rowCount).toBe(0);
+      expect(two.events().some((e) => e.event === 'worker.batch')).toBe(true);
+      // The replica left the embedding to the workers it saw alive.
+      expect(a.events().some((e) => e.event === 'index.embedding_by_workers')).toBe(true);
+    } finally {
+      await sql.end();
+    }
   });
 });
