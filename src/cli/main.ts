@@ -104,7 +104,7 @@ async function syncIndex(app: App, options: { allowMassDelete: boolean; banner: 
   const from = publishedIndex(app.config.indexDir);
   if (from?.articlesDir && from.articlesDir !== path.resolve(app.config.articlesDir)) {
     process.stderr.write(
-      `The index holds ${from.articles} articles from ${shownPath(from.articlesDir)}, not ARTICLES_DIR; syncing it with ${folder}.\n`,
+      `The index holds ${from.articles} article${from.articles === 1 ? '' : 's'} from ${shownPath(from.articlesDir)}, not ARTICLES_DIR; syncing it with ${folder}.\n`,
     );
   }
   const progress = progressPrinter(process.stderr);
@@ -270,7 +270,7 @@ main().then(
   (err: unknown) => {
     if (err instanceof MassDeleteError) {
       process.stderr.write(
-        `${err.message} If the removal is intended, run again with --allow-mass-delete (npm run index -- --allow-mass-delete).\n`,
+        `${err.message} If the removal is intended, run again with --allow-mass-delete (${confirmCommand(process.argv[2])}).\n`,
       );
     } else if (err instanceof UserError) {
       process.stderr.write(`${err.message}\n`);
@@ -283,3 +283,10 @@ main().then(
     process.exitCode = 1;
   },
 );
+
+/** The npm form of the command that was refused, with the flag that confirms it. */
+function confirmCommand(command: string | undefined): string {
+  if (command === 'start') return 'npm start -- --allow-mass-delete';
+  if (command === 'chat' || command === 'ask') return `npm run ${command} -- --allow-mass-delete`;
+  return 'npm run index -- --allow-mass-delete';
+}

@@ -159,8 +159,10 @@ const MASS_DELETE_SHARE = 0.5;
 /**
  * After planning and chunking, before anything is embedded or written: refuses a run that would
  * remove every article, or more than half of them, from the index serving now (an empty, wrong or
- * unmounted folder looks exactly like that). Switching to another folder on purpose may replace
- * most articles, but never all of them. Articles removed by name (`expectedRemovals`) do not count.
+ * unmounted folder looks exactly like that). A switch to another folder (ARTICLES_DIR changed since
+ * the index was built) that holds articles replaces the index: that is what the user configured, and
+ * the old folder's articles are still on disk. A switch to an empty folder is refused like any wipe.
+ * Articles removed by name (`expectedRemovals`) do not count.
  */
 function guardMassDelete(run: Run, plan: Plan, chunked: Chunked): void {
   const { options } = run;
@@ -171,7 +173,7 @@ function guardMassDelete(run: Run, plan: Plan, chunked: Chunked): void {
   const lost = [...current.ids].filter((id) => !kept.has(id) && !expected.has(id)).length;
   const indexed = current.ids.size;
   const switched = options.articlesDir !== undefined && current.articlesDir !== null && current.articlesDir !== options.articlesDir;
-  if (lost === 0 || (lost < indexed && (switched || lost <= indexed * MASS_DELETE_SHARE))) return;
+  if (lost === 0 || (switched && kept.size > 0) || (lost < indexed && lost <= indexed * MASS_DELETE_SHARE)) return;
   const inFolder = options.loaded.articles.length;
   const folder = options.articlesDir ? `${options.articlesDir} holds ${inFolder}` : `the folder holds ${inFolder}`;
   run.log.info('index.mass_delete_refused', { removed: lost, indexed, in_folder: inFolder });

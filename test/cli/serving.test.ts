@@ -108,6 +108,31 @@ describe('never empty by accident', () => {
     expect(indexed().articles).toBe(0);
   });
 
+  it('a switch to another folder with none of the same articles resyncs without the flag; a switch to an empty folder is refused', async () => {
+    // The newcomer's path: index another corpus, then start on the default folder again.
+    writeFiles(dir('other'), {
+      'harbour.md': mdArticle('Harbour strike ends', '2024-08-01', 'Dock workers ended a strike at the harbour.'),
+    });
+    expect((await runCli(root, ['index'], { env: { ARTICLES_DIR: dir('corpus') } })).code).toBe(0);
+    const switched = await runCli(root, ['index'], { env: { ARTICLES_DIR: dir('other') } });
+    expect(switched.code, switched.stderr).toBe(0);
+    expect(switched.stdout).toMatch(/1 added, 0 changed, 5 removed/);
+    const back = await runCli(root, ['start'], { env: { ARTICLES_DIR: dir('seeds') }, input: `${QUESTION}\n` });
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stderr).toContain('The index holds 1 article from other, not ARTICLES_DIR; syncing it with seeds.');
+    expect(back.stdout).toContain('Jean-Pierre Lacroix');
+    expect(indexed()).toEqual({ articles: 2, articlesDir: dir('seeds') });
+
+    fs.mkdirSync(dir('empty'));
+    const empty = await runCli(root, ['start'], { env: { ARTICLES_DIR: dir('empty') }, input: `${QUESTION}\n` });
+    expect(empty.code).toBe(1);
+    expect(lastLine(empty.stderr)).toBe(
+      `Refusing to remove all of the 2 indexed articles: ${dir('empty')} holds 0 articles now. Nothing was removed; check ARTICLES_DIR. ` +
+        'If the removal is intended, run again with --allow-mass-delete (npm start -- --allow-mass-delete).',
+    );
+    expect(indexed().articles).toBe(2);
+  });
+
   it('refuses to remove more than half of the articles, allows half', async () => {
     const env = { ARTICLES_DIR: dir('corpus') };
     expect((await runCli(root, ['index'], { env })).code).toBe(0);
