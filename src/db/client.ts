@@ -60,6 +60,14 @@ function clientQueryable(client: pg.PoolClient): Queryable {
   };
 }
 
+/**
+ * The longest pause between attempts to re-open a lost LISTEN connection. Notifications sent
+ * while it is away are lost, so a replica serves a stale generation until it is back: after a
+ * restart of any length that staleness must end within seconds, and one connection attempt per
+ * replica every 2 s costs the server nothing.
+ */
+const LISTEN_RETRY_MAX_MS = 2000;
+
 /** LISTEN on a dedicated connection; when it drops (server restart), reconnect with backoff. */
 async function listenWithReconnect(
   settings: PoolSettings,
@@ -103,7 +111,7 @@ async function listenWithReconnect(
         logger.info('db.listen_restored', { channel });
         onNotify(null);
       } catch {
-        reconnect(Math.min(delay * 2, 10_000));
+        reconnect(Math.min(delay * 2, LISTEN_RETRY_MAX_MS));
       }
     }, delay);
     retry.unref();
