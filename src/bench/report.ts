@@ -6,12 +6,13 @@ import type { BotResult, SectionUnavailable } from './bot.js';
 import type { IndexingResult } from './indexing.js';
 import type { MachineInfo } from '../util/machine.js';
 import { formatTable } from '../util/table.js';
+import type { PgRetrievalResult } from './pg-retrieval.js';
 import type { QueryResult, SizeResult } from './query.js';
 import { formatCount } from './query.js';
 import type { Summary } from './stats.js';
 
 /** Names of the sections, in the order they run. */
-export const SECTIONS = ['indexing', 'query', 'bot'] as const;
+export const SECTIONS = ['indexing', 'query', 'pg-retrieval', 'bot'] as const;
 /** One section name. */
 export type Section = (typeof SECTIONS)[number];
 
@@ -62,6 +63,8 @@ export interface BenchReport {
   };
   indexing: IndexingResult | SectionUnavailable;
   query: QueryResult | SectionUnavailable;
+  /** Retrieval in PostgreSQL mode next to the embedded mode (the `pg-retrieval` section). */
+  pgRetrieval: PgRetrievalResult | SectionUnavailable;
   bot: BotResult | SectionUnavailable;
   targets: TargetCheck[];
 }
@@ -237,6 +240,7 @@ export function formatReport(r: BenchReport): string {
   out.push('');
   out.push(formatIndexing(r.indexing));
   out.push(formatQuery(r.query));
+  out.push(formatPgRetrieval(r.pgRetrieval));
   out.push(formatBot(r.bot));
   out.push('## Targets');
   out.push('');
@@ -343,6 +347,63 @@ function formatQuery(x: QueryResult | SectionUnavailable): string {
       'markdown',
     ),
     'Serving RSS is measured in a fresh process per size: the process alone (code and native libraries), with the model loaded, with the index open, and the peak while answering queries. "other CPU": cores other processes kept busy while the queries were timed.',
+    '',
+  ].join('\n');
+}
+
+function formatPgRetrieval(x: PgRetrievalResult | SectionUnavailable): string {
+  if (x.status !== 'ok') return `## Retrieval, PostgreSQL vs embedded\n\n${x.status}: ${x.reason}\n`;
+  const rows: string[][] = [];
+  for (const s of x.sizes) {
+    for (const mode of ['lexical', 'hybrid'] as const) {
+      const e = s.embedded[mode];
+      const p = s.postgres[mode];
+      rows.push([
+        formatCount(s.target),
+        mode,
+        `${ms(e.total.p50)} / ${ms(e.total.p95)}`,
+        `${ms(p.total.p50)} / ${ms(p.total.p95)}`,
+        `${ms(e.lexical.p50)} / ${ms(p.lexical.p50)}`,
+        mode === 'hybrid' ? `${ms(e.dense.p50)} / ${ms(p.dense.p50)}` : '—',
+      ]);
+    }
+  }
+  const builds = x.sizes.map((s) => [
+    formatCount(s.target),
+    String(s.postgres.chunks),
+    sec(s.embedded.buildSeconds),
+    sec(s.postgres.buildSeconds),
+    sec(s.embedded.openSeconds),
+    sec(s.postgres.openSeconds),
+    s.postgres.dense ?? '—',
+    `${cores(s.embedded.otherCpuCores)} / ${cores(s.postgres.otherCpuCores)}`,
+  ]);
+  return [
+    `## Retrieval, PostgreSQL vs embedded (ms, ${x.queries} queries per size and mode)`,
+    '',
+    x.note,
+    `Server: ${x.server}`,
+    '',
+    formatTable(
+      ['chunks', 'mode', 'embedded p50 / p95', 'PostgreSQL p50 / p95', 'lexical p50 emb. / PG', 'dense p50 emb. / PG'],
+      rows,
+      'markdown',
+    ),
+    '',
+    formatTable(
+      [
+        'chunks',
+        'actual',
+        'build s embedded',
+        'build s PostgreSQL',
+        'open s embedded',
+        'open s PostgreSQL',
+        'PG dense',
+        'other CPU emb. / PG',
+      ],
+      builds,
+      'markdown',
+    ),
     '',
   ].join('\n');
 }

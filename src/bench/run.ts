@@ -10,6 +10,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../util/log.js';
 import { benchBot, type BotLevel, type SectionUnavailable } from './bot.js';
 import { benchIndexing } from './indexing.js';
+import { benchPgRetrieval, type PgRetrievalResult } from './pg-retrieval.js';
 import { machineInfo } from '../util/machine.js';
 import { busyMachineWarning } from './machine.js';
 import { chooseEmbedder, type BenchEmbedder, type ShapeModelOptions } from './model.js';
@@ -28,6 +29,10 @@ export interface BenchOptions {
   shape: Omit<ShapeModelOptions, 'vocabFrom'> | undefined;
   /** Index sizes, in chunks, for the query section. */
   sizes: number[];
+  /** Index sizes, in chunks, for the pg-retrieval section. */
+  pgSizes: number[];
+  /** PostgreSQL server for the pg-retrieval section (scratch databases are created on it), or undefined to skip it. */
+  databaseUrl: string | undefined;
   queries: number;
   recallQueries: number;
   botLevels: BotLevel[];
@@ -125,7 +130,7 @@ async function loadModel(run: Run): Promise<BenchEmbedder> {
 }
 
 /** Indexing, then query latency, then the bot: each selected one guarded, the others marked skipped. */
-async function runSections(run: Run, model: BenchEmbedder): Promise<Pick<BenchReport, 'indexing' | 'query' | 'bot'>> {
+async function runSections(run: Run, model: BenchEmbedder): Promise<Pick<BenchReport, 'indexing' | 'query' | 'pgRetrieval' | 'bot'>> {
   const { options, config, logger, note, work } = run;
   const section = async <T>(name: Section, measure: () => Promise<T>): Promise<T | SectionUnavailable> => {
     if (!wants(run, name)) return { status: 'skipped', reason: 'not selected with --only' };
@@ -166,6 +171,7 @@ async function runSections(run: Run, model: BenchEmbedder): Promise<Pick<BenchRe
       note,
     });
   });
+  const pgRetrieval = await section('pg-retrieval', () => pgSection(run));
   // Last, as it starts servers and processes of its own.
   const bot = await section('bot', () =>
     benchBot({
@@ -178,7 +184,28 @@ async function runSections(run: Run, model: BenchEmbedder): Promise<Pick<BenchRe
       note,
     }),
   );
-  return { indexing, query, bot };
+  return { indexing, query, pgRetrieval, bot };
+}
+
+/** The store comparison, or a skip that says how to enable it when no PostgreSQL server was given. */
+async function pgSection(run: Run): Promise<PgRetrievalResult | SectionUnavailable> {
+  const { options, config, logger, note, work } = run;
+  if (!options.databaseUrl) {
+    const reason = 'PostgreSQL rows skipped: set DATABASE_URL or pass --database-url postgres://user@host:5432/db to measure them';
+    note(reason);
+    return { status: 'skipped', reason };
+  }
+  const corpus = (await loadArticles(options.articlesDir, { maxFileBytes: config.telegram.maxUploadBytes })).articles;
+  return benchPgRetrieval({
+    serverUrl: options.databaseUrl,
+    sizes: options.pgSizes,
+    queries: options.queries,
+    workDir: path.join(work, 'pg-retrieval'),
+    config,
+    corpus,
+    logger,
+    note,
+  });
 }
 
 function round2(values: number[]): number[] {

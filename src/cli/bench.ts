@@ -35,7 +35,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --model-shape NAME    measure with a random-weight model of a real model's shape (${Object.keys(MODEL_SHAPES).join(', ')}),
                         generated with make_bert.py into .cache/bench-models/ (for offline machines)
   --make-bert FILE      make_bert.py to use (default ../shared/tools/make_bert.py)
-  --sizes LIST          index sizes in chunks for the query section, e.g. 1k,10k,100k
+  --sizes LIST          index sizes in chunks for the query and pg-retrieval sections, e.g. 1k,10k,100k
+                        (default 1k,10k,100k and 10k,100k; 1k,5k and 1k with --quick)
+  --database-url URL    PostgreSQL server for the pg-retrieval section (default DATABASE_URL); it creates and
+                        drops a scratch database newsdesk_bench_<pid>_<size> there. Without one the section is skipped
   --queries N           timed queries per index size (default 300; 20 with --quick)
   --recall-queries N    queries for HNSW recall@10 per size (default 100; 20 with --quick)`;
 
@@ -79,11 +82,13 @@ export async function runBench(config: Config, logger: Logger, argv: string[], i
         }
       : undefined,
     sizes: v.sizes !== undefined ? parseSizes(v.sizes) : quick ? [1_000, 5_000] : [1_000, 10_000, 100_000],
+    pgSizes: v.sizes !== undefined ? parseSizes(v.sizes) : quick ? [1_000] : [10_000, 100_000],
+    databaseUrl: v['database-url'] ?? config.database.url,
     queries: v.queries !== undefined ? positiveInt(v.queries, '--queries') : quick ? 20 : 300,
     recallQueries: v['recall-queries'] !== undefined ? positiveInt(v['recall-queries'], '--recall-queries') : quick ? 20 : 100,
     botLevels: quick ? QUICK_BOT_LEVELS : BOT_LEVELS,
     thinkMs: 1000,
-    args: argv,
+    args: argv.map(hidePassword),
   };
   if (!fs.existsSync(options.articlesDir)) throw new UserError(`Articles folder not found: ${options.articlesDir}. Pass --articles DIR.`);
   const out = path.resolve(v.out ?? path.join('reports', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`));
@@ -94,7 +99,7 @@ export async function runBench(config: Config, logger: Logger, argv: string[], i
   fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   io.out(formatReport(report));
   io.out(`\nJSON report: ${out}\n`);
-  const failed = [report.indexing, report.query, report.bot].some((s) => s.status === 'failed');
+  const failed = [report.indexing, report.query, report.pgRetrieval, report.bot].some((s) => s.status === 'failed');
   return failed ? 1 : 0;
 }
 
@@ -114,6 +119,7 @@ function parseBenchArgs(argv: string[]) {
         'make-bert': { type: 'string' },
         sizes: { type: 'string' },
         queries: { type: 'string' },
+        'database-url': { type: 'string' },
         'recall-queries': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -122,6 +128,11 @@ function parseBenchArgs(argv: string[]) {
   } catch (err) {
     throw new UserError(`${errorMessage(err)}\n${USAGE}`);
   }
+}
+
+/** An argument with any connection-string password replaced (the report records the command line). */
+function hidePassword(arg: string): string {
+  return arg.replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1***@');
 }
 
 function defaultArticles(given: string | undefined, config: Config): string {

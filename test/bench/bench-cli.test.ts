@@ -11,6 +11,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORPUS } from '../support/corpus.js';
 import { FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from '../support/fixture-model.js';
+import { testServerUrl } from '../support/postgres.js';
+import pg from 'pg';
 import { tempDir, writeFiles } from '../support/stack.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -28,10 +30,41 @@ function at(value: unknown, dotted: string): unknown {
 
 const SUMMARY = ['n', 'mean', 'min', 'p50', 'p95', 'p99', 'max'];
 
+/** The environment of a bench run: the offline fixture model, logs in `root`, no DATABASE_URL from the caller's shell. */
+function benchEnv(root: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
+    EMBEDDING_MODEL: FIXTURE_MODEL_ID,
+    ALLOW_REMOTE_MODELS: 'false',
+    EMBEDDING_QUANTIZED: 'false',
+    MODEL_CACHE_DIR: path.join(root, 'cache'),
+    // Terminal commands append their JSON log to STATE_DIR/newsdesk.log: keep it out of the repo.
+    STATE_DIR: path.join(root, 'state'),
+    LOG_LEVEL: 'warn',
+  };
+  delete env.DATABASE_URL;
+  return env;
+}
+
+/** Names of the scratch databases bench process `pid` made on the test server (`newsdesk_bench_<pid>_<size>`). */
+async function benchDatabases(pid: number): Promise<string[]> {
+  const c = new pg.Client({ connectionString: testServerUrl() });
+  await c.connect();
+  try {
+    return (
+      await c.query<{ d: string }>(`SELECT datname AS d FROM pg_database WHERE datname LIKE $1`, [`newsdesk_bench_${pid}_%`])
+    ).rows.map((r) => r.d);
+  } finally {
+    await c.end();
+  }
+}
+
 describe('npm run bench -- --quick', () => {
   let root: string;
   let report: Record<string, unknown>;
   let stdout: string;
+  let benchPid: number;
 
   beforeAll(async () => {
     root = tempDir('bench-cli-');
@@ -39,29 +72,34 @@ describe('npm run bench -- --quick', () => {
     writeFiles(articles, CORPUS);
     for (const f of fs.readdirSync(path.join(ROOT, 'seeds'))) fs.copyFileSync(path.join(ROOT, 'seeds', f), path.join(articles, f));
     const out = path.join(root, 'report.json');
-    const result = await run(
+    const running = run(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'bench', '--quick', '--articles', articles, '--out', out],
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'bench',
+        '--quick',
+        '--articles',
+        articles,
+        '--out',
+        out,
+        // The PostgreSQL rows at --quick's 1k chunks, on the test server (a scratch database the bench drops).
+        '--database-url',
+        testServerUrl(),
+      ],
       {
         cwd: ROOT,
-        env: {
-          ...process.env,
-          LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
-          EMBEDDING_MODEL: FIXTURE_MODEL_ID,
-          ALLOW_REMOTE_MODELS: 'false',
-          EMBEDDING_QUANTIZED: 'false',
-          MODEL_CACHE_DIR: path.join(root, 'cache'),
-          // Terminal commands append their JSON log to STATE_DIR/newsdesk.log: keep it out of the repo.
-          STATE_DIR: path.join(root, 'state'),
-          LOG_LEVEL: 'warn',
-        },
-        timeout: 170_000,
+        env: benchEnv(root),
+        timeout: 230_000,
         maxBuffer: 20_000_000,
       },
     );
+    benchPid = running.child.pid!;
+    const result = await running;
     stdout = result.stdout;
     report = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
-  }, 180_000);
+  }, 240_000);
 
   afterAll(() => {
     if (root) fs.rmSync(root, { recursive: true, force: true });
@@ -155,6 +193,23 @@ describe('npm run bench -- --quick', () => {
     }
   });
 
+  it('has retrieval in PostgreSQL next to the embedded store, and drops its scratch database', async () => {
+    expect(at(report, 'pgRetrieval.status')).toBe('ok');
+    expect(at(report, 'pgRetrieval.server')).toMatch(/^PostgreSQL/);
+    const sizes = at(report, 'pgRetrieval.sizes') as Record<string, unknown>[];
+    expect(sizes.map((s) => s.target)).toEqual([1000]);
+    for (const store of ['embedded', 'postgres']) {
+      expect(at(sizes[0], `${store}.chunks`), store).toBe(1000);
+      for (const mode of ['lexical', 'hybrid']) {
+        for (const k of SUMMARY) expect(typeof at(sizes[0], `${store}.${mode}.total.${k}`), `${store}.${mode}.${k}`).toBe('number');
+      }
+      expect(typeof at(sizes[0], `${store}.buildSeconds`)).toBe('number');
+    }
+    expect(['pgvector', 'hnswlib']).toContain(at(sizes[0], 'postgres.dense'));
+    expect(stdout).toContain('## Retrieval, PostgreSQL vs embedded');
+    expect(await benchDatabases(benchPid)).toEqual([]);
+  });
+
   it('has the bot section for 1, 10 and 100 chats under both loads, without errors', () => {
     expect(at(report, 'bot.status')).toBe('ok');
     const variants = at(report, 'bot.variants') as { name: string; peakRssBytes: number; runs: Record<string, unknown>[] }[];
@@ -200,4 +255,26 @@ describe('npm run bench -- --quick', () => {
     expect(row).not.toMatch(/FAIL|PASS/);
     for (const heading of ['## Indexing', '## Query latency', '## Bot overhead', '## Targets']) expect(stdout).toContain(heading);
   });
+});
+
+describe('npm run bench without a database', () => {
+  it('skips the PostgreSQL rows with one line saying how to enable them', async () => {
+    const root = tempDir('bench-nodb-');
+    try {
+      const out = path.join(root, 'report.json');
+      const result = await run(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', 'bench', '--only', 'pg-retrieval', '--articles', path.join(ROOT, 'seeds'), '--out', out],
+        { cwd: ROOT, env: benchEnv(root), timeout: 60_000 },
+      );
+      const skipLines = result.stderr.split('\n').filter((l) => l.includes('PostgreSQL rows skipped'));
+      expect(skipLines).toHaveLength(1);
+      expect(skipLines[0]).toContain('DATABASE_URL');
+      expect(skipLines[0]).toContain('--database-url');
+      const written = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
+      expect(at(written, 'pgRetrieval.status')).toBe('skipped');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }, 70_000);
 });

@@ -1,0 +1,164 @@
+/**
+ * Retrieval latency in PostgreSQL mode next to the embedded mode (`pg-retrieval` section). At
+ * each size the same synthetic articles (as the query section makes them) are indexed into both
+ * stores through `indexArticles` with the synthetic embedder (instant vectors, so 100k chunks
+ * need no model; in PostgreSQL they go through the embedding queue like a real build), then one
+ * fresh process per store times the same questions, lexical-only and hybrid. PostgreSQL gets a
+ * scratch database per size, created and dropped here.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import type { Config } from '../config/index.js';
+import { poolDb } from '../db/client.js';
+import { migrate } from '../db/migrate.js';
+import { createPool } from '../db/pool.js';
+import { approximateTokenCounter } from '../embedding/index.js';
+import { indexArticles } from '../library/pipeline.js';
+import { PgIndexStore } from '../store/pg/index.js';
+import type { IndexTarget } from '../store/target.js';
+import type { Article } from '../types.js';
+import type { Logger } from '../util/log.js';
+import { runChild } from './child.js';
+import { formatCount } from './query.js';
+import type { StoreRef, StoreServeInput, StoreServeResult } from './store-serve.js';
+import { createRng, sentencePool, SyntheticSpace, syntheticArticles, syntheticEmbedder, syntheticQuestions } from './synthetic.js';
+
+/** What the section needs. */
+export interface PgRetrievalOptions {
+  /** Server to create the scratch databases on (any database of it; the user needs CREATEDB). */
+  serverUrl: string;
+  sizes: number[];
+  queries: number;
+  workDir: string;
+  config: Config;
+  corpus: Article[];
+  logger: Logger;
+  note?: (line: string) => void;
+  seed?: number;
+}
+
+/** One store at one size. */
+export interface StoreRow extends StoreServeResult {
+  buildSeconds: number;
+}
+
+/** Results of the section. */
+export interface PgRetrievalResult {
+  status: 'ok';
+  note: string;
+  /** The server's `version()`. */
+  server: string;
+  queries: number;
+  sizes: { target: number; embedded: StoreRow; postgres: StoreRow }[];
+}
+
+const DIMENSION = 384;
+const SERVE_TIMEOUT_MS = 15 * 60_000;
+
+/** Runs the comparison. */
+export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetrievalResult> {
+  const note = o.note ?? (() => {});
+  // The query section's seed and space, so the articles and questions are the ones it times.
+  const seed = o.seed ?? 20240501;
+  const space = new SyntheticSpace({ dimension: DIMENSION, clusters: 256, seed });
+  const pool = sentencePool(o.corpus);
+  const questions = syntheticQuestions(pool, o.queries, createRng(seed + 1));
+  const queryRng = createRng(seed + 3);
+  const vectors = Array.from({ length: o.queries }, () => space.randomVector(queryRng));
+  const chunking = { ...o.config.chunking, counter: approximateTokenCounter };
+  const server = await serverVersion(o.serverUrl);
+  const sizes: PgRetrievalResult['sizes'] = [];
+  for (const target of o.sizes) {
+    const articles = syntheticArticles(pool, target, chunking, createRng(seed + target));
+    const build = async (label: string, indexDir: string, storeTarget?: IndexTarget) => {
+      note(`pg-retrieval: building the ${formatCount(target)}-chunk index in ${label}…`);
+      const t = performance.now();
+      await indexArticles({
+        indexDir,
+        ...(storeTarget ? { target: storeTarget } : {}),
+        loaded: { articles, skipped: [], warnings: [] },
+        embedder: syntheticEmbedder(space, approximateTokenCounter, seed + 2),
+        counter: approximateTokenCounter,
+        chunking: o.config.chunking,
+        hnsw: o.config.hnsw,
+        batchSize: 1024,
+        full: true,
+        logger: o.logger,
+      });
+      return (performance.now() - t) / 1000;
+    };
+    const serve = async (store: StoreRef, label: string) => {
+      note(`pg-retrieval: timing ${questions.length} questions × 2 modes on ${label} in a fresh process…`);
+      const input: StoreServeInput = { store, efSearch: o.config.hnsw.efSearch, retrieval: o.config.retrieval, questions, vectors };
+      return runChild<StoreServeInput, StoreServeResult>(
+        new URL('./store-serve-child.ts', import.meta.url),
+        input,
+        SERVE_TIMEOUT_MS,
+        `the ${formatCount(target)} ${label} serving process`,
+      );
+    };
+    const dir = path.join(o.workDir, `index-${target}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    const embeddedBuild = await build('the embedded store', dir);
+    const embedded = { ...(await serve({ kind: 'embedded', indexDir: dir }, 'embedded')), buildSeconds: embeddedBuild };
+    fs.rmSync(dir, { recursive: true, force: true });
+    const postgres = await withScratchDatabase(o.serverUrl, `${process.pid}_${target}`, async (url) => {
+      const settings = { ...o.config.database, url };
+      const dbPool = createPool(settings, o.logger);
+      let buildSeconds: number;
+      try {
+        await migrate(dbPool, undefined, o.logger);
+        const store = await PgIndexStore.connect(poolDb(dbPool, settings, o.logger), {
+          efSearch: o.config.hnsw.efSearch,
+          logger: o.logger,
+        });
+        buildSeconds = await build(`PostgreSQL (${store.dense})`, dir, store.target());
+      } finally {
+        await dbPool.end();
+      }
+      return { ...(await serve({ kind: 'postgres', url, database: o.config.database }, 'PostgreSQL')), buildSeconds };
+    });
+    sizes.push({ target, embedded, postgres });
+  }
+  return {
+    status: 'ok',
+    note: 'Same synthetic articles, clustered random vectors (not model output) and questions in both stores, written through indexArticles; query vectors are synthetic too, so no model time is included. "other CPU" counts the PostgreSQL server as another process.',
+    server,
+    queries: questions.length,
+    sizes,
+  };
+}
+
+async function serverVersion(serverUrl: string): Promise<string> {
+  const c = new pg.Client({ connectionString: serverUrl });
+  await c.connect();
+  try {
+    return (await c.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v;
+  } finally {
+    await c.end();
+  }
+}
+
+/** Runs `fn` with a fresh database `newsdesk_bench_<suffix>` on the server, dropped afterwards. */
+async function withScratchDatabase<T>(serverUrl: string, suffix: string, fn: (url: string) => Promise<T>): Promise<T> {
+  const name = `newsdesk_bench_${suffix.replace(/[^a-z0-9_]/gi, '_')}`;
+  const admin = async (sql: string) => {
+    const c = new pg.Client({ connectionString: serverUrl });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin(`CREATE DATABASE ${name}`);
+  try {
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    return await fn(url.toString());
+  } finally {
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  }
+}

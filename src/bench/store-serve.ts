@@ -1,0 +1,118 @@
+/**
+ * The serving half of the store comparison (`pg-retrieval` section), run in a fresh process per
+ * store and size: open one generation from the embedded store (SQLite + hnswlib files) or from
+ * PostgreSQL, then time the same questions through the real retriever, lexical-only and hybrid.
+ * Query vectors are synthetic (from the index's space) in both stores, so the difference is the
+ * store's, not a model's.
+ */
+import type { Config } from '../config/index.js';
+import { poolDb } from '../db/client.js';
+import { createPool } from '../db/pool.js';
+import { createRetriever, type RetrievalTimings } from '../retrieval/index.js';
+import { PgIndexStore } from '../store/pg/index.js';
+import { IndexReader } from '../store/reader.js';
+import type { SearchIndex } from '../store/search-index.js';
+import type { Embedder } from '../types.js';
+import { createLogger } from '../util/log.js';
+import { OtherCpuMeter } from './machine.js';
+import { summarize, type Summary } from './stats.js';
+
+/** Which store to open. */
+export type StoreRef = { kind: 'embedded'; indexDir: string } | { kind: 'postgres'; url: string; database: Config['database'] };
+
+/** What the store-serving child is given. */
+export interface StoreServeInput {
+  store: StoreRef;
+  efSearch: number;
+  retrieval: Config['retrieval'];
+  questions: string[];
+  /** Query vectors from the index's synthetic space, used in turn by the hybrid runs. */
+  vectors: Float32Array[];
+}
+
+/** Latency of one retrieval mode, in milliseconds. */
+export interface ModeLatency {
+  total: Summary;
+  lexical: Summary;
+  dense: Summary;
+  fuse: Summary;
+}
+
+/** What the store-serving child reports. */
+export interface StoreServeResult {
+  chunks: number;
+  /** Time to open the published generation (PostgreSQL: catalogue and, without pgvector, the vectors into hnswlib). */
+  openSeconds: number;
+  /** PostgreSQL only: 'pgvector' or 'hnswlib' (the per-process graph). */
+  dense: string | null;
+  lexical: ModeLatency;
+  hybrid: ModeLatency;
+  otherCpuCores: number | null;
+}
+
+// Untimed queries first: the first calls pay for lazy initialisation (SQLite pages, plan caches).
+const WARMUP = 5;
+
+/** Opens the store, measures both retrieval modes, closes it. */
+export async function serveStore(input: StoreServeInput): Promise<StoreServeResult> {
+  const logger = createLogger('warn');
+  const t = performance.now();
+  const opened = await openStore(input);
+  const openSeconds = (performance.now() - t) / 1000;
+  try {
+    const reader = opened.reader;
+    const e = reader.manifest.embedder;
+    if (!e) throw new Error('The benchmark index has no vectors.');
+    let next = 0;
+    // The retriever searches densely only when the query embedder's id is the index's.
+    const queryEmbedder: Embedder = {
+      id: e.id,
+      dimension: e.dimension,
+      maxTokens: 512,
+      tokenizer: { id: 'none', count: (text) => text.length },
+      embedDocuments: () => Promise.reject(new Error('not used')),
+      embedQuery: async () => input.vectors[next++ % input.vectors.length]!,
+    };
+    const meter = new OtherCpuMeter();
+    const measure = async (embedder: Embedder | null): Promise<ModeLatency> => {
+      const retriever = createRetriever({ getReader: () => reader, embedder, options: input.retrieval, logger });
+      for (const q of input.questions.slice(0, WARMUP)) await retriever.retrieveDetailed(q);
+      const timings: RetrievalTimings[] = [];
+      for (const q of input.questions) timings.push((await retriever.retrieveDetailed(q)).timings);
+      const pick = (f: (x: RetrievalTimings) => number) => summarize(timings.map(f));
+      return { total: pick((x) => x.total), lexical: pick((x) => x.lexical), dense: pick((x) => x.dense), fuse: pick((x) => x.fuse) };
+    };
+    const lexical = await measure(null);
+    const hybrid = await measure(queryEmbedder);
+    return { chunks: reader.manifest.counts.chunks, openSeconds, dense: opened.dense, lexical, hybrid, otherCpuCores: meter.stop() };
+  } finally {
+    await opened.close();
+  }
+}
+
+async function openStore(input: StoreServeInput): Promise<{ reader: SearchIndex; dense: string | null; close: () => Promise<void> }> {
+  const ref = input.store;
+  if (ref.kind === 'embedded') {
+    const r = IndexReader.open(ref.indexDir, { efSearch: input.efSearch });
+    if (!(r instanceof IndexReader)) throw new Error(r.message);
+    return { reader: r, dense: null, close: async () => r.close() };
+  }
+  const settings = { ...ref.database, url: ref.url };
+  const pool = createPool(settings);
+  try {
+    const store = await PgIndexStore.connect(poolDb(pool, settings), { efSearch: input.efSearch });
+    const r = await store.openReader();
+    if (!r) throw new Error('The benchmark database has no published generation.');
+    return {
+      reader: r,
+      dense: store.dense,
+      close: async () => {
+        r.close();
+        await pool.end();
+      },
+    };
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+}
