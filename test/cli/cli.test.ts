@@ -6,8 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
-import { FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from '../support/fixture-model.js';
 import { tempDir } from '../support/stack.js';
+import { cliEnv } from './support.js';
 
 const exec = promisify(execFile);
 // The CLI runs with a temp cwd (so no developer .env is read); the loader is passed by absolute URL.
@@ -16,21 +16,7 @@ let root: string;
 let fake: FakeOpenAI;
 
 /** Environment for the CLI: temp folders, the seed article, the fixture model, no network. */
-function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(OPENAI_|TELEGRAM_|EMBEDDING_|LOCAL_MODEL_DIR)/.test(k)));
-  return {
-    ...clean,
-    ARTICLES_DIR: path.join(root, 'articles'),
-    INDEX_DIR: path.join(root, 'index-data'),
-    STATE_DIR: path.join(root, 'state'),
-    MODEL_CACHE_DIR: path.join(root, 'cache'),
-    LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
-    EMBEDDING_MODEL: FIXTURE_MODEL_ID,
-    ALLOW_REMOTE_MODELS: 'false',
-    EMBEDDING_QUANTIZED: 'false',
-    ...extra,
-  };
-}
+const env = (extra: Record<string, string> = {}) => cliEnv(root, extra);
 
 function cli(args: string[], extra: Record<string, string> = {}) {
   // cwd is a temp folder so no developer .env is picked up.

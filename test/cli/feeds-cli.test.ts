@@ -11,8 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeedSite, storyText } from '../support/feed-server.js';
-import { FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from '../support/fixture-model.js';
 import { tempDir } from '../support/stack.js';
+import { cliEnv } from './support.js';
 
 const exec = promisify(execFile);
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -20,24 +20,7 @@ let root: string;
 let site: FeedSite;
 
 function cli(args: string[], extra: Record<string, string> = {}) {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(OPENAI_|TELEGRAM_|EMBEDDING_|LOCAL_MODEL_DIR|FEED_)/.test(k)),
-  );
-  return exec(process.execPath, ['--import', TSX, path.resolve('src/cli/main.ts'), ...args], {
-    cwd: root,
-    env: {
-      ...clean,
-      ARTICLES_DIR: path.join(root, 'articles'),
-      INDEX_DIR: path.join(root, 'index-data'),
-      STATE_DIR: path.join(root, 'state'),
-      MODEL_CACHE_DIR: path.join(root, 'cache'),
-      LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
-      EMBEDDING_MODEL: FIXTURE_MODEL_ID,
-      ALLOW_REMOTE_MODELS: 'false',
-      EMBEDDING_QUANTIZED: 'false',
-      ...extra,
-    },
-  });
+  return exec(process.execPath, ['--import', TSX, path.resolve('src/cli/main.ts'), ...args], { cwd: root, env: cliEnv(root, extra) });
 }
 
 beforeAll(async () => {

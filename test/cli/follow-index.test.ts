@@ -11,10 +11,10 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from '../support/fixture-model.js';
 import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
 import { FAKE_TOKEN, TelegramHarness, textOf } from '../support/telegram.js';
 import { FakeAnswerer, FakeLibrary } from '../support/telegram-fakes.js';
+import { cliEnv } from './support.js';
 
 const exec = promisify(execFile);
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -44,23 +44,7 @@ afterEach(async () => {
 });
 
 /** The CLI's environment: temp folders, the fixture model (the same settings as `testApp`), no network. */
-function env(dir: string): NodeJS.ProcessEnv {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(OPENAI_|TELEGRAM_|EMBEDDING_|LOCAL_MODEL_DIR|npm_config_)/.test(k)),
-  );
-  return {
-    ...clean,
-    ARTICLES_DIR: path.join(dir, 'articles'),
-    INDEX_DIR: path.join(dir, 'index-data'),
-    STATE_DIR: path.join(dir, 'state'),
-    MODEL_CACHE_DIR: path.join(dir, 'cache'),
-    LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
-    EMBEDDING_MODEL: FIXTURE_MODEL_ID,
-    ALLOW_REMOTE_MODELS: 'false',
-    EMBEDDING_QUANTIZED: 'false',
-    CHUNK_MAX_TOKENS: '96',
-  };
-}
+const env = (dir: string): NodeJS.ProcessEnv => cliEnv(dir, { CHUNK_MAX_TOKENS: '96' });
 
 /** Runs `index` in its own process, as a second terminal would. */
 async function indexInAnotherProcess(dir: string): Promise<string> {

@@ -11,8 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORPUS } from '../support/corpus.js';
-import { FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from '../support/fixture-model.js';
 import { tempDir, writeFiles } from '../support/stack.js';
+import { cliEnv } from './support.js';
 
 const exec = promisify(execFile);
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -21,23 +21,8 @@ let root: string;
 
 /** The CLI's environment: temp folders, the fixture model, no network, no developer settings. */
 function env(dir: string, extra: Record<string, string> = {}): Record<string, string> {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(OPENAI_|TELEGRAM_|EMBEDDING_|LOCAL_MODEL_DIR|LOG_|npm_config_)/.test(k)),
-  ) as Record<string, string>;
-  return {
-    ...clean,
-    ARTICLES_DIR: path.join(dir, 'articles'),
-    INDEX_DIR: path.join(dir, 'index-data'),
-    STATE_DIR: path.join(dir, 'state'),
-    MODEL_CACHE_DIR: path.join(dir, 'cache'),
-    LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
-    EMBEDDING_MODEL: FIXTURE_MODEL_ID,
-    ALLOW_REMOTE_MODELS: 'false',
-    EMBEDDING_QUANTIZED: 'false',
-    // Small batches, so embedding reports progress many times (the plain output must not).
-    EMBEDDING_BATCH_SIZE: '2',
-    ...extra,
-  };
+  // Small batches, so embedding reports progress many times (the plain output must not).
+  return cliEnv(dir, { EMBEDDING_BATCH_SIZE: '2', ...extra }) as Record<string, string>;
 }
 
 async function cli(dir: string, args: string[], extra: Record<string, string> = {}) {

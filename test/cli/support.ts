@@ -20,10 +20,16 @@ export interface CliResult {
   signal: NodeJS.Signals | null;
 }
 
-/** Environment for the CLI over `root` (articles in `root/articles` unless ARTICLES_DIR is given). */
+/**
+ * Environment for the CLI over `root` (articles in `root/articles` unless ARTICLES_DIR is given):
+ * temp folders, the fixture model, and nothing from the caller's shell that points at keys, bots,
+ * feeds or a database.
+ */
 export function cliEnv(root: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(OPENAI_|TELEGRAM_|EMBEDDING_|LOCAL_MODEL_DIR|npm_config_)/.test(k)),
+    Object.entries(process.env).filter(
+      ([k]) => !/^(OPENAI_|TELEGRAM_|EMBEDDING_|LOCAL_MODEL_DIR|LOG_|FEED_|DATABASE_|npm_config_)/.test(k),
+    ),
   );
   return {
     ...clean,
