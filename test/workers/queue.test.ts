@@ -154,8 +154,11 @@ describe('chunks deleted after they were queued', () => {
       CREATE TABLE orphans.index_embeddings (chunk_label integer NOT NULL REFERENCES orphans.index_chunks(label) ON DELETE CASCADE,
         embedder_id text NOT NULL, vector real[] NOT NULL, PRIMARY KEY (chunk_label, embedder_id));
       INSERT INTO orphans.index_chunks SELECT generate_series(1, 30);`);
-    const scoped = createPool({ url: db.url, poolMax: 2, connectTimeoutMs: 5000 });
-    scoped.on('connect', (c) => void c.query('SET search_path = orphans, public'));
+    // The search path is a startup option: a SET fired from a 'connect' hook raced the pool's first
+    // query on the same connection (pg's "already executing a query" deprecation warning).
+    const scopedUrl = new URL(db.url);
+    scopedUrl.searchParams.set('options', '-c search_path=orphans,public');
+    const scoped = createPool({ url: scopedUrl.toString(), poolMax: 2, connectTimeoutMs: 5000 });
     try {
       const e = newEmbedder();
       const queue = new EmbeddingQueue(pool, 60_000);
