@@ -9,6 +9,7 @@ import { CORPUS } from '../support/corpus.js';
 import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
 
 let root: string;
+let lexRoot: string;
 let app: App;
 let lexicalOnly: App;
 
@@ -18,7 +19,7 @@ beforeAll(async () => {
   writeFiles(path.join(root, 'articles'), { 'seed.txt': fs.readFileSync('seeds/000_cc2b64a9889106ac.txt') });
   app = await testApp(root);
   await app.library.reindex({});
-  const lexRoot = tempDir();
+  lexRoot = tempDir();
   writeFiles(path.join(lexRoot, 'articles'), CORPUS);
   lexicalOnly = await testApp(lexRoot, { EMBEDDING_PROVIDER: 'none' });
   await lexicalOnly.library.reindex({});
@@ -28,6 +29,7 @@ afterAll(() => {
   app.close();
   lexicalOnly.close();
   fs.rmSync(root, { recursive: true, force: true });
+  fs.rmSync(lexRoot, { recursive: true, force: true });
 });
 
 const cases: [string, string][] = [

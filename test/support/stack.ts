@@ -10,9 +10,12 @@ import { parseConfig, type Config } from '../../src/config/index.js';
 import { silentLogger, type Logger } from '../../src/util/log.js';
 import { FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from './fixture-model.js';
 
-/** A fresh temp folder (removed by the caller's `cleanup`). */
+/**
+ * A fresh temp folder, which the caller removes. Inside the run's own temp folder when the test
+ * global setup made one (it fails the run if any is left behind), else in the system temp folder.
+ */
 export function tempDir(prefix = 'newsbot-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return fs.mkdtempSync(path.join(process.env.NEWSDESK_TEST_TMPDIR || os.tmpdir(), prefix));
 }
 
 /** Writes `{relPath: content}` into `dir`. */
