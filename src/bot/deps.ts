@@ -4,13 +4,12 @@
  */
 import type { Config } from '../config/index.js';
 import type { TopicAlerts } from '../alerts/index.js';
-import type { ReindexJobs } from '../db/reindex-jobs.js';
 import type { FeedPoller } from '../feeds/index.js';
 import type { ArticleSearch } from '../search/index.js';
 import type { Library, QuestionAnswerer } from '../types.js';
 import type { Logger } from '../util/log.js';
 import type { FileSource } from './files.js';
-import type { AuditLog, ConversationMemory, CounterStore, KeptAnswers, QuoteKeys, RateGate } from './stores.js';
+import type { BotState } from './stores.js';
 import type { TaskTracker } from './tasks.js';
 
 /** Timings and sizes with production defaults; tests shorten some of them. */
@@ -69,23 +68,16 @@ export interface BotLibrary extends Library {
   reindexStatus(): ReindexStatus | null;
 }
 
-/** Shared state and services for handlers. */
-export interface BotDeps {
+/**
+ * Shared state and services for handlers: every store of `BotState` (conversations, quote keys,
+ * the per-user rate limit, kept undelivered answers, counters, the audit log, shared reindex jobs)
+ * plus the services below.
+ */
+export interface BotDeps extends Omit<BotState, 'close'> {
   config: Config['telegram'];
   answerer: QuestionAnswerer;
   library: BotLibrary;
   log: Logger;
-  conversations: ConversationMemory;
-  quotes: QuoteKeys;
-  /** The per-user rate limit (shared by replicas in PostgreSQL mode). */
-  rateLimiter: RateGate;
-  /** The last answer per chat that could not be sent, for "try again". */
-  undelivered: KeptAnswers;
-  counters: CounterStore;
-  /** Who added, removed or reindexed what (shown by /audit). */
-  audit: AuditLog;
-  /** Reindex jobs shared by replicas (PostgreSQL mode): /reindex runs once across them. */
-  reindexJobs: ReindexJobs | null;
   tuning: BotTuning;
   files: FileSource;
   /** Background jobs (reindex) that shutdown waits for. */
