@@ -123,6 +123,8 @@ interface QueryPlan {
   recencyWeight: number;
   /** A named period the question prefers (dates inclusive, grace included). */
   preferred?: DateRange;
+  /** The question asks about a calendar period ("this week") the collection does not reach. */
+  outOfPeriod?: boolean;
 }
 
 interface Searches {
@@ -234,7 +236,7 @@ export function createRetriever(deps: {
     const coverage = await bestCoverage(reader, queryStems, chosen.slice(0, 3));
     timings.fuse += performance.now() - tp;
     const topDense = Math.max(0, ...found.dense.map((h) => h.score));
-    const notCovered = passages.length === 0 || !isCovered(opts, { terms: plan.terms, coverage, topDense });
+    const notCovered = plan.outOfPeriod === true || passages.length === 0 || !isCovered(opts, { terms: plan.terms, coverage, topDense });
     timings.total = performance.now() - t0;
     log.debug('retrieval.done', {
       mode,
@@ -344,8 +346,11 @@ function planQuery(reader: SearchIndex, query: string, now: Date, opts: Pick<Opt
   const plan: QueryPlan = { terms, match: ftsQuery(terms), searchText, time, now, recencyWeight: opts.recency.weight };
   if (!time) return plan;
   const period = { from: time.from, to: time.to };
-  if (reader.countInRange(period) === 0) {
+  if (reader.countInRange(reportedIn(time, now)) === 0) {
     plan.period = { matched: time.matched, ...period, newest: reader.dateRange().last };
+    // "This week" or "yesterday" is meant literally: when the collection does not reach that
+    // time, its older articles do not answer the question, whatever words they share with it.
+    plan.outOfPeriod = time.kind === 'relative' && !time.vague;
   } else if (narrows) {
     plan.range = period;
   } else if (time.kind === 'absolute') {
@@ -353,6 +358,23 @@ function planQuery(reader: SearchIndex, query: string, now: Date, opts: Pick<Opt
   }
   if (time.kind === 'relative') plan.recencyWeight = opts.recency.relativeWeight;
   return plan;
+}
+
+/**
+ * Days before a recent period that still count as reporting on it: readers say "this week" on a
+ * Monday about Friday's story.
+ */
+const RECENT_SLACK_DAYS = 7;
+
+/**
+ * Where articles about the period named would be dated. A named period ("in 2003") is its own
+ * dates. Recent time ("last weekend", "yesterday") runs on to the question, since the story is
+ * reported after the event, and starts a little before the period.
+ */
+function reportedIn(time: TimeFilter, now: Date): DateRange {
+  if (time.kind === 'absolute') return { from: time.from, to: time.to };
+  const today = now.toISOString().slice(0, 10);
+  return { from: addDays(time.from, -RECENT_SLACK_DAYS), to: time.to > today ? time.to : today };
 }
 
 function addDays(isoDate: string, days: number): string {

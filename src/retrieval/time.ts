@@ -22,6 +22,12 @@ export interface TimeFilter {
   cleanedQuery: string;
   /** 'absolute' for a named period, 'relative' for loose recent time ("this week", "recently"). */
   kind: TimeKind;
+  /**
+   * True for recent time with no calendar edge ("recently", "the latest", "these days"): "the
+   * latest on Brexit" still wants the newest article there is. False for a calendar period
+   * ("this week", "yesterday", "last month"), which a reader means literally.
+   */
+  vague: boolean;
 }
 
 export type TimeKind = 'absolute' | 'relative';
@@ -71,11 +77,13 @@ interface Candidate {
   length: number;
   range: [Day, Day];
   kind: TimeKind;
+  vague: boolean;
 }
 
 interface Rule {
   pattern: RegExp;
   kind: TimeKind;
+  vague?: true;
   /** The range for a match, or null when the match is not a real date (e.g. 31 June). */
   resolve: (m: RegExpExecArray, ref: Day) => [Day, Day] | null;
 }
@@ -180,6 +188,7 @@ const RULES: Rule[] = [
   { kind: 'relative', pattern: /\byesterday\b/giu, resolve: (_m, ref) => [ref - 1, ref - 1] },
   {
     kind: 'relative',
+    vague: true,
     pattern: /\b(?:recently|lately|latest|newest|these days|the other day|(?:a few|several|a couple of) days ago)\b/giu,
     resolve: (_m, ref) => [ref - 29, ref],
   },
@@ -193,7 +202,7 @@ export function parseTimeFilter(query: string, reference: Date | string): TimeFi
     for (const m of query.matchAll(rule.pattern)) {
       const range = rule.resolve(m, ref);
       if (!range) continue;
-      const c: Candidate = { index: m.index, length: m[0].length, range, kind: rule.kind };
+      const c: Candidate = { index: m.index, length: m[0].length, range, kind: rule.kind, vague: rule.vague === true };
       // Leftmost wins; at the same start the longest ("June 27, 2024" over "June 27").
       if (!best || c.index < best.index || (c.index === best.index && c.length > best.length)) best = c;
     }
@@ -206,6 +215,7 @@ export function parseTimeFilter(query: string, reference: Date | string): TimeFi
     matched,
     cleanedQuery: tidy(query.slice(0, best.index) + ' ' + query.slice(best.index + best.length)),
     kind: best.kind,
+    vague: best.vague,
   };
 }
 

@@ -113,13 +113,38 @@ describe('retrieval', () => {
     expect(r.period).toBeUndefined();
   });
 
-  it('says when the collection holds nothing from the period asked about, and still answers from what it has', async () => {
-    const r = await app.retriever.retrieveDetailed('Any news on the Elm river bridge this week?', {
+  it('says when the collection does not reach the week asked about: not covered, with the closest articles', async () => {
+    const now = new Date('2026-12-02T10:00:00Z');
+    const r = await app.retriever.retrieveDetailed('Any news on the Elm river bridge this week?', { mode: 'lexical', now });
+    expect(r.period).toEqual({ matched: 'this week', from: '2026-11-30', to: '2026-12-02', newest: '2024-06-27' });
+    // A 2024 article does not say what happened this week, however many words it shares with the question.
+    expect(r.notCovered).toBe(true);
+    expect(r.passages[0]?.articleId).toBe('bridge');
+    const yesterday = await app.retriever.retrieveDetailed('What did the city council decide about the Elm river bridge yesterday?', {
+      mode: 'lexical',
+      now,
+    });
+    expect(yesterday.notCovered).toBe(true);
+  });
+
+  it('answers "the latest" from the newest it has, saying how old that is', async () => {
+    const r = await app.retriever.retrieveDetailed("What's the latest on the Elm river bridge?", {
       mode: 'lexical',
       now: new Date('2026-12-02T10:00:00Z'),
     });
-    expect(r.period).toEqual({ matched: 'this week', from: '2026-11-30', to: '2026-12-02', newest: '2024-06-27' });
+    expect(r.period?.newest).toBe('2024-06-27');
+    expect(r.notCovered).toBe(false);
     expect(r.passages[0]?.articleId).toBe('bridge');
+  });
+
+  it('counts articles published after a recent period as reporting on it', async () => {
+    // Asked on Wednesday 26 June: last weekend (22–23 June) has no article, but the rocket story
+    // came out on Tuesday and the bridge story the Thursday before.
+    const now = new Date('2024-06-26T09:00:00Z');
+    const r = await app.retriever.retrieveDetailed('Did the private rocket reach orbit last weekend?', { mode: 'lexical', now });
+    expect(r.period).toBeUndefined();
+    expect(r.notCovered).toBe(false);
+    expect(r.passages[0]?.articleId).toBe('rocket');
   });
 
   it('says "not covered" for questions the articles do not answer', async () => {

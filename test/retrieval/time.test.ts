@@ -44,6 +44,15 @@ describe('parseTimeFilter: absolute dates', () => {
     expect(range('on 29 February', '2025-06-01')).toEqual(['2024-02-29', '2024-02-29']);
   });
 
+  it('tells recent time with no calendar edge ("the latest") from a calendar period ("this week")', () => {
+    for (const q of ['what happened recently?', 'the latest on Brexit', 'lately', 'these days']) {
+      expect(parseTimeFilter(q, REF)?.vague, q).toBe(true);
+    }
+    for (const q of ['this week', 'yesterday', 'last weekend', 'last month', 'in the past 3 days', 'today', 'in June 2024']) {
+      expect(parseTimeFilter(q, REF)?.vague, q).toBe(false);
+    }
+  });
+
   it('reports the phrase with its preposition and removes it from the query', () => {
     expect(parseTimeFilter('What happened in June 2024?', REF)).toEqual({
       from: '2024-06-01',
@@ -51,6 +60,7 @@ describe('parseTimeFilter: absolute dates', () => {
       matched: 'in June 2024',
       cleanedQuery: 'What happened?',
       kind: 'absolute',
+      vague: false,
     });
     expect(parseTimeFilter('In 2019, what did the G20 say?', REF)?.cleanedQuery).toBe('what did the G20 say?');
     const f = parseTimeFilter('What did Volk say on 27 June 2024 about Lacroix?', REF);
