@@ -373,8 +373,8 @@ const RECENT_SLACK_DAYS = 7;
  */
 function reportedIn(time: TimeFilter, now: Date): DateRange {
   if (time.kind === 'absolute') return { from: time.from, to: time.to };
-  const today = now.toISOString().slice(0, 10);
-  return { from: addDays(time.from, -RECENT_SLACK_DAYS), to: time.to > today ? time.to : today };
+  // Recent periods never end after "now", so they run to the question's day.
+  return { from: addDays(time.from, -RECENT_SLACK_DAYS), to: now.toISOString().slice(0, 10) };
 }
 
 function addDays(isoDate: string, days: number): string {
