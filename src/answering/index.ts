@@ -13,7 +13,7 @@ import { checkCitations } from './citations.js';
 import { condenseDeterministic, needsContext, parseCondensedQuery } from './condense.js';
 import { extractiveAnswer, NOTE_LLM_UNAVAILABLE, NOTE_NO_LLM, notCoveredAnswer } from './extractive.js';
 import { createLlmClient, LlmUnavailableError, type LlmOptions } from './llm.js';
-import { boundHistory, buildAnswerMessages, buildCondenseMessages } from './prompt.js';
+import { boundHistory, buildAnswerMessages, buildCondenseMessages, isNotCoveredReply, NOT_COVERED_REPLY } from './prompt.js';
 
 export type { LlmOptions } from './llm.js';
 export { createLlmClient, LlmUnavailableError, type LlmClient, type CallOptions } from './llm.js';
@@ -44,6 +44,8 @@ export {
   buildCondenseMessages,
   CONDENSE_SYSTEM_PROMPT,
   formatSources,
+  isNotCoveredReply,
+  NOT_COVERED_REPLY,
   type ChatMessage,
 } from './prompt.js';
 export { backoffDelayMs, classifyLlmError, parseRetryAfter } from './retry.js';
@@ -138,23 +140,23 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
 
     const messages = buildAnswerMessages(question, passages, history);
     let raw: string;
-    let streamed = false;
+    // The model's "not covered" token is never shown: the reply is ours, with the closest articles.
+    const gate = sink ? new RefusalGate(sink) : null;
     try {
-      raw = sink
+      raw = gate
         ? await llm.stream(
             messages,
-            (delta) => {
-              streamed = true;
-              sink.push(delta);
-            },
-            () => sink.push(STREAM_RESTART_MARKER),
+            (delta) => gate.push(delta),
+            () => gate.restart(),
           )
         : await llm.complete(messages);
     } catch (err) {
       if (!(err instanceof LlmUnavailableError)) throw err;
-      if (streamed) sink?.push(STREAM_RESTART_MARKER);
+      gate?.restart();
       return quoted(NOTE_LLM_UNAVAILABLE);
     }
+    if (isNotCoveredReply(raw)) return notCovered();
+    gate?.flush();
     return finish(llmAnswer(raw, passages, query));
   }
 
@@ -183,6 +185,44 @@ function llmAnswer(raw: string, passages: Passage[], query: string): Answer {
 
 interface DeltaSink {
   push(delta: string): void;
+}
+
+/**
+ * Passes a streamed reply on, holding back its start while it could still be the model's "not
+ * covered" token, so a reader never sees the token flash by. `restart` starts over (a broken
+ * stream, or quotes instead): the restart marker is shown only when text was.
+ */
+class RefusalGate implements DeltaSink {
+  private held = '';
+  private open = false;
+
+  constructor(private readonly sink: DeltaSink) {}
+
+  push(delta: string): void {
+    if (this.open) {
+      this.sink.push(delta);
+      return;
+    }
+    this.held += delta;
+    const start = this.held.replace(/^[\s*_`"'([]+/, '').toUpperCase();
+    if (start === '' || NOT_COVERED_REPLY.startsWith(start) || start.startsWith(NOT_COVERED_REPLY)) return;
+    this.open = true;
+    this.sink.push(this.held);
+    this.held = '';
+  }
+
+  /** The stream ended and was not the token: shows what was held back. */
+  flush(): void {
+    if (!this.open && this.held !== '') this.sink.push(this.held);
+    this.open = true;
+    this.held = '';
+  }
+
+  restart(): void {
+    if (this.open) this.sink.push(STREAM_RESTART_MARKER);
+    this.open = false;
+    this.held = '';
+  }
 }
 
 /**

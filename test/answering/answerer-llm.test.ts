@@ -369,6 +369,45 @@ describe('concurrency', () => {
 });
 
 describe('not covered', () => {
+  it("turns the model's not-covered reply into the closest-articles reply, never showing the token", async () => {
+    for (const reply of ['NOT_COVERED', '**NOT_COVERED**', 'not_covered.', '  `NOT_COVERED`\n']) {
+      fake.reset();
+      fake.setHandler(() => reply);
+      const answer = await answerer().qa.ask('What did Lacroix reply about Russophobia?', []);
+      expect(answer.mode, reply).toBe('not-covered');
+      expect(answer.citations).toEqual([]);
+      expect(answer.text).toContain("don't cover");
+      expect(answer.text).toContain(`${P_ARRIVAL.title} (2024-06-27)`);
+      expect(answer.text).not.toMatch(/not_covered/i);
+    }
+    // The model was asked, once, with the rule that names the token.
+    expect(fake.chatRequests()).toHaveLength(1);
+    expect(ANSWER_SYSTEM_PROMPT).toContain('reply with NOT_COVERED alone');
+  });
+
+  it('holds a streamed reply back only while it could still be the token', async () => {
+    fake.setHandler(() => ({ text: 'NOT_COVERED', chunkSize: 2 }));
+    const refused = answerer().qa.askStream('What did Lacroix reply about Russophobia?', []);
+    const refusedDeltas = await collect(refused.text);
+    const refusal = await refused.result;
+    expect(refusal.mode).toBe('not-covered');
+    expect(refusedDeltas.join('')).toBe(refusal.text);
+    expect(refusedDeltas.join('')).not.toMatch(/NOT_C|NOT_|^NO/);
+
+    const reply = 'No, he did not meet the Pope; he met Lacroix [1].';
+    fake.setHandler(() => ({ text: reply, chunkSize: 2 }));
+    const answered = answerer().qa.askStream('Did Kolokoltsev meet the Pope?', []);
+    const deltas = await collect(answered.text);
+    expect(deltas.join('')).toBe(reply);
+    expect((await answered.result).mode).toBe('llm');
+
+    // A reply that is only a prefix of the token is shown when the stream ends.
+    fake.setHandler(() => ({ text: 'No', chunkSize: 1 }));
+    const short = answerer().qa.askStream('Did Kolokoltsev meet the Pope?', []);
+    expect((await collect(short.text)).join('')).toBe('No');
+    expect((await short.result).text).toBe('No');
+  });
+
   it('names the closest articles and asks the model nothing', async () => {
     const retriever = new FixedRetriever([P_SANCTIONS, P_ARRIVAL, SEED_PASSAGES[1] as Passage], true);
     const { qa } = answerer({}, retriever);

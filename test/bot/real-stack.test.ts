@@ -36,6 +36,8 @@ function llm(req: ChatRequest): string {
     return /Kolokoltsev/.test(all) && /\bhe\b/i.test(q) ? q.replace(/\bhe\b/i, 'Kolokoltsev') : q;
   }
   const prompt = lastUserMessage(req);
+  // Nothing in the sources says how Lacroix answered: the model says so with its token.
+  if (/Question: What did Lacroix reply/.test(prompt)) return 'NOT_COVERED';
   const first = /\[1\][^\n]*\n([^\n]+)/.exec(prompt)?.[1] ?? '';
   const sentence = first.split(/(?<=\.)\s/)[0] ?? first;
   return `${sentence} [1]`;
@@ -90,6 +92,24 @@ describe('bot over the real stack', () => {
     expect(textOf(reply)).toMatch(/A Kolokoltsev’s arrival.*2024-06-27/s);
     const prompt = JSON.stringify(fake.chatRequests().at(-1));
     expect(prompt).toContain('Jean-Pierre Lacroix');
+  });
+
+  it("replies 'not covered' with the closest articles when the model finds no answer in the sources", async () => {
+    const chat = h.privateChat(++user);
+    const asked = fake.chatRequests().length;
+    await chat.send('What did Lacroix reply to Kolokoltsev about Russophobia?');
+    const reply = await chat.waitForNew((m) => /don’t cover|don't cover/.test(textOf(m)), 15_000, 'a not-covered reply');
+    expect(textOf(reply)).toMatch(/closest articles/);
+    expect(textOf(reply)).toMatch(/Kolokoltsev.*\(2024-06-27\)/s);
+    expect(textOf(reply)).not.toMatch(/Sources/);
+    // Retrieval found the article; it was the model that found no answer in it.
+    expect(JSON.stringify(fake.chatRequests().slice(asked))).toContain('Question: What did Lacroix reply');
+    // The model's token never reaches the chat, not even in a streamed draft.
+    const shown = [
+      ...h.messagesIn(chat.chat.id).flatMap((m) => m.versions),
+      ...h.drafts.filter((d) => d.chat_id === chat.chat.id).map((d) => d.text),
+    ];
+    expect(shown.join('\n')).not.toMatch(/NOT_COVERED/);
   });
 
   it('resolves a follow-up ("what did he ask for?") against this chat’s history', async () => {
