@@ -84,7 +84,8 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     indexDir: config.indexDir,
     embedder,
     embedderUnavailable: embedder === null && config.embedding.provider !== 'none',
-    counter: embedder?.tokenizer ?? estimatedWordPieceCounter,
+    // The same chunk boundaries with or without the model: one arriving later only adds vectors.
+    counter: estimatedWordPieceCounter,
     // A chunk longer than the model's input would be silently truncated when embedded.
     chunking: { ...config.chunking, maxTokens: Math.min(config.chunking.maxTokens, embedder?.maxTokens ?? Infinity) },
     hnsw: config.hnsw,

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadArticles } from '../articles/index.js';
 import type { Config } from '../config/index.js';
-import { approximateTokenCounter } from '../embedding/index.js';
+import { estimatedWordPieceCounter } from '../embedding/index.js';
 import { indexArticles } from '../library/pipeline.js';
 import type { Embedder, IndexProgress, IndexSummary, LoadResult } from '../types.js';
 import type { Logger } from '../util/log.js';
@@ -77,7 +77,7 @@ export async function benchIndexing(o: IndexingOptions): Promise<IndexingResult>
       indexDir,
       loaded,
       embedder: o.embedder,
-      counter: o.embedder?.tokenizer ?? approximateTokenCounter,
+      counter: estimatedWordPieceCounter,
       chunking: o.config.chunking,
       hnsw: o.config.hnsw,
       batchSize: o.config.embedding.batchSize,

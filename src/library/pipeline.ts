@@ -20,7 +20,12 @@ export interface IndexOptions {
   loaded: LoadResult;
   /** null builds a lexical-only index. */
   embedder: Embedder | null;
-  /** Token counter used for chunking (the embedder's tokenizer when there is one). */
+  /**
+   * Token counter for chunk sizes. The app passes a model-independent WordPiece estimate, so an
+   * index built before the model arrives keeps its chunk boundaries once it does and only gains
+   * vectors; a chunk the embedder's own tokenizer finds too long for the model is re-chunked with
+   * that tokenizer instead (see `chunkFor`).
+   */
   counter: TokenCounter;
   chunking: { maxTokens: number; overlapSentences: number };
   hnsw: { m: number; efConstruction: number };
@@ -193,14 +198,14 @@ function guardMassDelete(run: Run, plan: Plan, chunked: Chunked): void {
  * longer be chunked leaves the index rather than keep its stale text, so the plan is updated.
  */
 function chunkChanged(run: Run, plan: Plan): Chunked {
-  const { options, log, progress } = run;
+  const { log, progress } = run;
   const todo = [...plan.added, ...plan.changed];
   const items: Chunked['items'] = [];
   const skipped: LoadIssue[] = [];
   const failed = new Set<string>();
   for (const [i, article] of todo.entries()) {
     try {
-      items.push({ article, chunks: chunkArticle(article, { ...options.chunking, counter: options.counter }) });
+      items.push({ article, chunks: chunkFor(run, article) });
     } catch (err) {
       skipped.push({ file: article.path, reason: `could not be chunked (${errorMessage(err).split('\n')[0]})` });
       log.warn('article.unchunkable', { file: article.path, error: errorMessage(err) });
@@ -212,6 +217,22 @@ function chunkChanged(run: Run, plan: Plan): Chunked {
   plan.added = plan.added.filter((a) => !failed.has(a.id));
   plan.changed = plan.changed.filter((a) => !failed.has(a.id));
   return { items, skipped, failed };
+}
+
+/**
+ * An article's chunks, sized by `options.counter`. When the embedder's own tokenizer counts a chunk
+ * longer than the model's input (the estimate can undercount unusual text), the article is chunked
+ * again with that tokenizer: a truncated chunk would be embedded without its end.
+ */
+function chunkFor(run: Run, article: Article): Chunk[] {
+  const { options, log } = run;
+  const chunks = chunkArticle(article, { ...options.chunking, counter: options.counter });
+  const embedder = options.embedder;
+  if (!embedder || embedder.tokenizer.id === options.counter.id) return chunks;
+  const tooLong = chunks.filter((c) => embedder.tokenizer.count(c.embedText) > embedder.maxTokens).length;
+  if (tooLong === 0) return chunks;
+  log.info('chunk.rechunked_for_model', { file: article.path, tooLong, maxTokens: embedder.maxTokens });
+  return chunkArticle(article, { ...options.chunking, counter: embedder.tokenizer });
 }
 
 /** Step 4, embed: every new chunk, in batches, with progress. */
