@@ -89,6 +89,7 @@ export async function runEval(config: Config, logger: Logger, argv: string[], io
   }
   const questionsFile = path.resolve(values.questions ?? 'eval/questions.jsonl');
   const dataset = loadQuestions(questionsFile);
+  for (const warning of dataset.warnings) io.err(`Note: ${warning}\n`);
   const modes = parseModes(values.modes);
   const k = parseK(values.k);
   const indexDir = path.resolve(values['index-dir'] ?? path.join('.cache', 'eval-index', indexKey(articlesDir, config)));

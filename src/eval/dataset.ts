@@ -1,34 +1,36 @@
 /**
  * The evaluation questions file: JSON Lines, one question per line, checked strictly so a
  * typo in the gold data shows up as a clear message instead of as a silently lower score.
+ * Fields the evaluation does not use (a quiz's own "source" or "category") are ignored and
+ * listed in one warning; one that looks like a misspelt field name ("asked_on") is an error.
  */
 import fs from 'node:fs';
 import { z } from 'zod';
 import type { Turn } from '../types.js';
 import { UserError } from '../util/errors.js';
 
-const questionSchema = z
-  .object({
-    id: z.string().trim().min(1),
-    question: z.string().trim().min(1),
-    /** Short gold answer, matched loosely against answer text. */
-    answer: z.string().trim().min(1).optional(),
-    /** Gold evidence: article ids (path without extension) or article URLs. */
-    articles: z.array(z.string().trim().min(1)).default([]),
-    /** Verbatim (whitespace-normalised) fragment of a gold article that supports the answer. */
-    quote: z.string().trim().min(1).optional(),
-    /** Id of the question this one follows up on; it only makes sense after that one. */
-    follow_up_of: z.string().trim().min(1).optional(),
-    /** True when no article answers it: the right reply is "not covered". */
-    unanswerable: z.boolean().optional(),
-    /** When the question was asked (ISO date or date-time): "this week" and "recently" count from it. */
-    asked_at: z
-      .string()
-      .trim()
-      .refine((v) => parseAskedAt(v) !== null, { message: 'must be an ISO date (YYYY-MM-DD) or date-time' })
-      .optional(),
-  })
-  .strict();
+const questionSchema = z.object({
+  id: z.string().trim().min(1),
+  question: z.string().trim().min(1),
+  /** Short gold answer, matched loosely against answer text. */
+  answer: z.string().trim().min(1).optional(),
+  /** Gold evidence: article ids (path without extension) or article URLs. */
+  articles: z.array(z.string().trim().min(1)).default([]),
+  /** Verbatim (whitespace-normalised) fragment of a gold article that supports the answer. */
+  quote: z.string().trim().min(1).optional(),
+  /** Id of the question this one follows up on; it only makes sense after that one. */
+  follow_up_of: z.string().trim().min(1).optional(),
+  /** True when no article answers it: the right reply is "not covered". */
+  unanswerable: z.boolean().optional(),
+  /** When the question was asked (ISO date or date-time): "this week" and "recently" count from it. */
+  asked_at: z
+    .string()
+    .trim()
+    .refine((v) => parseAskedAt(v) !== null, { message: 'must be an ISO date (YYYY-MM-DD) or date-time' })
+    .optional(),
+});
+
+const KNOWN_FIELDS = Object.keys(questionSchema.shape);
 
 /** An `asked_at` value as a Date; a bare date means noon UTC that day. Null when it is not a valid ISO date. */
 export function parseAskedAt(value: string): Date | null {
@@ -59,6 +61,8 @@ export type EvalQuestion = z.infer<typeof questionSchema>;
 export interface EvalDataset {
   file: string;
   questions: EvalQuestion[];
+  /** Problems that did not stop the run (fields the evaluation ignores), one line each. */
+  warnings: string[];
 }
 
 /** True when the question has gold evidence to be ranked against. */
@@ -74,6 +78,7 @@ export function isAnswerable(q: EvalQuestion): boolean {
 export function parseQuestions(text: string, file = 'questions'): EvalDataset {
   const questions: EvalQuestion[] = [];
   const seen = new Set<string>();
+  const ignored = new Map<string, number>();
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('//')) return;
@@ -83,6 +88,11 @@ export function parseQuestions(text: string, file = 'questions'): EvalDataset {
       json = JSON.parse(line);
     } catch {
       throw new UserError(`${where}: not valid JSON. Each line must be one JSON object.`);
+    }
+    for (const field of unknownFields(json)) {
+      const meant = misspeltField(field);
+      if (meant) throw new UserError(`${where}: unknown field "${field}"; did you mean "${meant}"?`);
+      ignored.set(field, (ignored.get(field) ?? 0) + 1);
     }
     const parsed = questionSchema.safeParse(json);
     if (!parsed.success) {
@@ -105,7 +115,42 @@ export function parseQuestions(text: string, file = 'questions'): EvalDataset {
     questions.push(q);
   });
   if (questions.length === 0) throw new UserError(`${file}: no questions found.`);
-  return { file, questions };
+  const warnings =
+    ignored.size === 0
+      ? []
+      : [
+          `${file}: ignored field(s) the evaluation does not use: ${[...ignored].map(([f, n]) => `"${f}" (${n} line${n === 1 ? '' : 's'})`).join(', ')}. ` +
+            `Known fields: ${KNOWN_FIELDS.join(', ')}.`,
+        ];
+  return { file, questions, warnings };
+}
+
+function unknownFields(json: unknown): string[] {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return [];
+  return Object.keys(json).filter((k) => !KNOWN_FIELDS.includes(k));
+}
+
+/** The known field a name is a likely misspelling of (at most two edits, or the same letters in another order), or null. */
+function misspeltField(name: string): string | null {
+  const lower = name.toLowerCase();
+  const sorted = (s: string) => [...s].sort().join('');
+  for (const known of KNOWN_FIELDS) {
+    if (lower === known || sorted(lower) === sorted(known) || editDistance(lower, known) <= Math.min(2, known.length - 2)) return known;
+  }
+  return null;
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 /** Reads and parses a questions file; a missing file is a `UserError`. */

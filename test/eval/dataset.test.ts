@@ -108,8 +108,24 @@ describe('parseQuestions', () => {
     expect(() => parseQuestions(`${lines(ok)}\n{oops`, 'q.jsonl')).toThrow(/q\.jsonl:2: not valid JSON/);
   });
 
-  it('rejects unknown fields, which are usually typos', () => {
-    expect(() => parseQuestions(lines({ ...ok, artciles: ['y'] }))).toThrow(/:1: .*artciles/);
+  it('rejects a field name that looks like a typo of a known one, naming the field meant', () => {
+    expect(() => parseQuestions(lines({ ...ok, artciles: ['y'] }))).toThrow(/:1: unknown field "artciles"; did you mean "articles"\?/);
+    expect(() => parseQuestions(lines(ok, { ...ok, id: 'b', asked_on: '2024-06-30' }))).toThrow(/:2: .*"asked_on".*"asked_at"/);
+    expect(() => parseQuestions(lines({ ...ok, Follow_Up_Of: 'x' }))).toThrow(/did you mean "follow_up_of"/);
+  });
+
+  it('ignores fields the evaluation does not use, with one warning that counts them', () => {
+    const d = parseQuestions(
+      lines({ ...ok, source: 'quiz 12', category: 'politics' }, { ...ok, id: 'b', source: 'quiz 13' }),
+      'quiz.jsonl',
+    );
+    expect(d.questions.map((q) => q.id)).toEqual(['a', 'b']);
+    expect(d.questions[0]).not.toHaveProperty('source');
+    expect(d.warnings).toHaveLength(1);
+    expect(d.warnings[0]).toMatch(
+      /^quiz\.jsonl: ignored field\(s\) the evaluation does not use: "source" \(2 lines\), "category" \(1 line\)\./,
+    );
+    expect(parseQuestions(lines(ok)).warnings).toEqual([]);
   });
 
   it('rejects duplicate ids', () => {

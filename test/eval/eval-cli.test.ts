@@ -311,6 +311,31 @@ describe('npm run eval', () => {
     expect(io.stdout()).toMatch(/Quote@5/);
   });
 
+  it('runs a questions file that carries fields of its own, and says which it ignored', async () => {
+    const extra = path.join(root, 'quiz.jsonl');
+    const rows = fs
+      .readFileSync(questionsFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.stringify({ ...(JSON.parse(l) as object), source: 'weekly quiz' }));
+    fs.writeFileSync(extra, rows.join('\n') + '\n');
+    const argv = [
+      '--articles',
+      ARTICLES,
+      '--questions',
+      extra,
+      '--index-dir',
+      path.join(root, 'lexical-index'),
+      '--out',
+      path.join(root, 'quiz.json'),
+      '--no-answers',
+    ];
+    const { code, io } = await run(argv, { EMBEDDING_PROVIDER: 'none' });
+    expect(code).toBe(0);
+    expect(io.stderr()).toContain(`Note: ${extra}: ignored field(s) the evaluation does not use: "source" (${rows.length} lines).`);
+    expect(io.stdout()).toMatch(/^lexical /m);
+  });
+
   it('refuses bad arguments with a clear message', async () => {
     await expect(run(['--modes', 'lexical,sparse'])).rejects.toThrow(/Unknown mode "sparse"/);
     await expect(run(['--k', '0'])).rejects.toThrow(/--k must be a whole number/);
