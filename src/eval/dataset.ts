@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import type { Turn } from '../types.js';
+import { SUPPORTED_EXTENSIONS } from '../articles/files.js';
 import { UserError } from '../util/errors.js';
 
 const questionSchema = z.object({
@@ -206,11 +207,18 @@ export function resolveGold(
   const out: string[] = [];
   const unknown: string[] = [];
   for (const ref of refs) {
-    const id = ids.has(ref) ? ref : /^https?:\/\//i.test(ref) ? byUrl.get(normaliseUrl(ref)) : undefined;
+    const id = ids.has(ref) ? ref : /^https?:\/\//i.test(ref) ? byUrl.get(normaliseUrl(ref)) : byFileName(ref, ids);
     if (id === undefined) unknown.push(ref);
     else if (!out.includes(id)) out.push(id);
   }
   return { ids: out, unknown };
+}
+
+/** An article named by its file name ("2019-09-01-dorian.md" for the id "2019-09-01-dorian"), or undefined. */
+function byFileName(ref: string, ids: ReadonlySet<string>): string | undefined {
+  const ext = SUPPORTED_EXTENSIONS.find((e) => ref.toLowerCase().endsWith(e));
+  const id = ext ? ref.slice(0, -ext.length) : undefined;
+  return id !== undefined && ids.has(id) ? id : undefined;
 }
 
 function normaliseUrl(url: string): string {

@@ -184,6 +184,10 @@ describe('resolveGold', () => {
     });
   });
 
+  it('also takes an article by its file name', () => {
+    expect(resolveGold(['news/a.md', 'b.txt', 'b.pdf.txt'], listing)).toEqual({ ids: ['news/a', 'b'], unknown: ['b.pdf.txt'] });
+  });
+
   it('reports references it cannot find', () => {
     expect(resolveGold(['nope', 'https://other.example/x'], listing)).toEqual({ ids: [], unknown: ['nope', 'https://other.example/x'] });
   });
