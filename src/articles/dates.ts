@@ -55,6 +55,7 @@ export function normalizeDate(value: unknown): string | null {
   if (value instanceof Date) {
     return Number.isNaN(value.getTime()) ? null : value.toISOString().slice(0, 10);
   }
+  if (typeof value === 'number') return fromEpoch(value);
   if (typeof value !== 'string') return null;
   const s = value.trim().replace(WEEKDAY_PREFIX, '');
   let m = ISO.exec(s) ?? SLASHED.exec(s) ?? COMPACT.exec(s);
@@ -70,6 +71,16 @@ export function normalizeDate(value: unknown): string | null {
     return month ? ymd(Number(m[3]), month, Number(m[1])) : null;
   }
   return null;
+}
+
+/**
+ * A Unix time in a JSON export: seconds (10 digits, 2001–2286) or milliseconds (13 digits).
+ * Other numbers ("20240627", a year) are not dates: guessing would misdate the article.
+ */
+function fromEpoch(n: number): string | null {
+  if (!Number.isFinite(n)) return null;
+  const ms = n >= 1e9 && n < 1e10 ? n * 1000 : n >= 1e12 && n < 1e13 ? n : null;
+  return ms === null ? null : new Date(ms).toISOString().slice(0, 10);
 }
 
 /** True when a raw date value is present at all (so failing to parse it deserves a warning). */

@@ -25,7 +25,16 @@ function recordDraft(record: Record<string, unknown>): Draft | null {
   if (typeof text !== 'string') return null;
   return {
     title: first(record, ['title', 'headline']),
-    date: first(record, ['date', 'published', 'published_at', 'publishedAt', 'datePublished']),
+    date: first(record, [
+      'date',
+      'published',
+      'published_at',
+      'publishedAt',
+      'datePublished',
+      'pubDate',
+      'published_date',
+      'publication_date',
+    ]),
     url: first(record, ['url', 'link']),
     source: first(record, ['source']),
     text,

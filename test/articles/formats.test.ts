@@ -254,6 +254,17 @@ describe('json and jsonl', () => {
     expect(articles[2]!.title).toBe('The council met on Tuesday to discuss three.');
   });
 
+  it('reads the date fields news exports use, Unix times included', async () => {
+    const records = [
+      { title: 'Epoch seconds', text: body('a'), pubDate: 1719446400 },
+      { title: 'Epoch millis', text: body('b'), published_date: 1719532800000 },
+      { title: 'Publication date', text: body('c'), publication_date: '2024-06-29T08:00:00Z' },
+    ];
+    const { articles, warnings } = await parseArticleFile('export.json', enc(JSON.stringify(records)));
+    expect(warnings).toEqual([]);
+    expect(articles.map((a) => a.date)).toEqual(['2024-06-27', '2024-06-28', '2024-06-29']);
+  });
+
   it('loads a single JSON record', async () => {
     const { articles } = await parseArticleFile('one.json', enc(JSON.stringify({ title: 'Solo', text: body('solo') })));
     expect(articles.map((a) => [a.id, a.title])).toEqual([['one/solo', 'Solo']]);

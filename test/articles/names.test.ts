@@ -90,7 +90,14 @@ describe('normalizeDate', () => {
     expect(normalizeDate(new Date(Date.UTC(2020, 0, 31)))).toBe('2020-01-31');
     expect(normalizeDate(new Date('nope'))).toBeNull();
     expect(normalizeDate(20240627)).toBeNull();
+    expect(normalizeDate(2024)).toBeNull();
     expect(normalizeDate(null)).toBeNull();
+  });
+
+  it('reads a Unix time in seconds or milliseconds, as JSON exports write dates', () => {
+    expect(normalizeDate(1719446400)).toBe('2024-06-27');
+    expect(normalizeDate(1719446400123)).toBe('2024-06-27');
+    expect(normalizeDate(Number.NaN)).toBeNull();
   });
 });
 
