@@ -347,7 +347,9 @@ function planQuery(reader: SearchIndex, query: string, now: Date, opts: Pick<Opt
   if (!time) return plan;
   const period = { from: time.from, to: time.to };
   if (reader.countInRange(reportedIn(time, now)) === 0) {
-    plan.period = { matched: time.matched, ...period, newest: reader.dateRange().last };
+    const newest = reader.dateRange().last;
+    if (time.kind === 'relative' || narrows || beyondCollection(period, newest, now))
+      plan.period = { matched: time.matched, ...period, newest };
     // "This week" or "yesterday" is meant literally: when the collection does not reach that
     // time, its older articles do not answer the question, whatever words they share with it.
     plan.outOfPeriod = time.kind === 'relative' && !time.vague;
@@ -358,6 +360,16 @@ function planQuery(reader: SearchIndex, query: string, now: Date, opts: Pick<Opt
   }
   if (time.kind === 'relative') plan.recencyWeight = opts.recency.relativeWeight;
   return plan;
+}
+
+/**
+ * A named period inside a question about something earns the "no articles from …" notice only
+ * when it lies between the collection's newest article and the question: "the 2022 final" asked
+ * of a 2020 archive. Articles refer to earlier years all the time ("Europe's 2003 heatwave"), and
+ * nobody expects articles from the future ("cuts from 2075"), so neither gets the notice.
+ */
+function beyondCollection(period: DateRange, newest: string | null, now: Date): boolean {
+  return newest !== null && period.from > newest && period.from <= now.toISOString().slice(0, 10);
 }
 
 /**

@@ -127,6 +127,24 @@ describe('retrieval', () => {
     expect(yesterday.notCovered).toBe(true);
   });
 
+  it('names a year the collection does not reach, but not a year an article may look back on or one still ahead', async () => {
+    const now = new Date('2026-12-02T10:00:00Z');
+    const after = await app.retriever.retrieveDetailed('Was the Elm river bridge finished in 2026?', { mode: 'lexical', now });
+    expect(after.period).toEqual({ matched: 'in 2026', from: '2026-01-01', to: '2026-12-31', newest: '2024-06-27' });
+    expect(after.passages[0]?.articleId).toBe('bridge');
+    // A story may recall an earlier year; that is no reason to say the collection has nothing from it.
+    const before = await app.retriever.retrieveDetailed('Did the 2019 measles outbreak lead to the vaccination campaign?', {
+      mode: 'lexical',
+      now,
+    });
+    expect(before.period).toBeUndefined();
+    expect(before.passages[0]?.articleId).toBe('vaccine');
+    const ahead = await app.retriever.retrieveDetailed('Will the Elm river bridge still be open in 2040?', { mode: 'lexical', now });
+    expect(ahead.period).toBeUndefined();
+    // A question about nothing but the period still gets the notice, whenever the period is.
+    expect((await app.retriever.retrieveDetailed('What happened in 2019?', { mode: 'lexical', now })).period?.matched).toBe('in 2019');
+  });
+
   it('answers "the latest" from the newest it has, saying how old that is', async () => {
     const r = await app.retriever.retrieveDetailed("What's the latest on the Elm river bridge?", {
       mode: 'lexical',
