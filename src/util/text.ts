@@ -2,8 +2,9 @@
  * Small text helpers shared by quote selection, extractive answers, condensing, title guessing
  * and chunking: sentence and word segmentation (Intl.Segmenter, so non-Latin scripts are
  * handled by ICU rather than by hand-written rules, plus one fix-up for title abbreviations)
- * and a crude stemmer.
+ * and the stemmer (Porter for English words).
  */
+import { stemmer as porterStem } from 'stemmer';
 
 const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 const wordSegmenter = new Intl.Segmenter('en', { granularity: 'word' });
@@ -126,12 +127,29 @@ export function isStopWord(word: string): boolean {
   return STOP_WORDS.has(word.toLowerCase());
 }
 
+// Stems already computed: whole articles are stemmed on every query (coverage), and news words repeat.
+const stems = new Map<string, string>();
+const MAX_CACHED_STEMS = 50_000;
+
 /**
- * Reduces an English word to a rough stem so "asked"/"ask" and "sanctions"/"sanction"
- * match. Deliberately crude: it only has to be consistent on both sides of a comparison.
+ * Reduces a word to its stem so "asked"/"ask", "died"/"dies" and "knifed"/"knife" match: the
+ * Porter algorithm (the `stemmer` package) for plain English words, the same rules FTS5's porter
+ * tokenizer searched with, so "does the article hold this term" agrees with what search matched.
+ * Other words (accents, other scripts, digits) keep a light plural and -ed/-ing rule.
  */
 export function stem(word: string): string {
-  let w = word.toLowerCase().replace(/[\u2019']s$/, '');
+  const w = word.toLowerCase().replace(/[\u2019']s$/, '');
+  let s = stems.get(w);
+  if (s === undefined) {
+    if (stems.size >= MAX_CACHED_STEMS) stems.clear();
+    s = /^[a-z]+$/.test(w) ? porterStem(w) : lightStem(w);
+    stems.set(w, s);
+  }
+  return s;
+}
+
+function lightStem(word: string): string {
+  let w = word;
   if (w.length > 4 && w.endsWith('ies')) return w.slice(0, -3) + 'y';
   // Plurals first, so "meetings" and "meeting" end up the same after the -ing rule.
   if (w.length > 4 && (w.endsWith('ches') || w.endsWith('shes') || w.endsWith('sses') || w.endsWith('xes'))) w = w.slice(0, -2);

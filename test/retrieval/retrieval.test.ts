@@ -165,6 +165,13 @@ describe('retrieval', () => {
     expect(r.passages[0]?.articleId).toBe('rocket');
   });
 
+  it('counts other forms of a word as the same term when judging coverage ("eruption" / "erupted")', async () => {
+    const r = await lexicalOnly.retriever.retrieveDetailed('Eruption on Tamuna: how many evacuations by ferries?');
+    expect(r.passages[0]?.articleId).toBe('volcano');
+    expect(r.notCovered).toBe(false);
+    expect(r.coverage).toBe(1);
+  });
+
   it('says "not covered" for questions the articles do not answer', async () => {
     for (const q of [
       'What is the recipe for sourdough bread?',
