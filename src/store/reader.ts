@@ -11,6 +11,7 @@ import { errorMessage } from '../util/errors.js';
 import { bufferToVector } from './vectors.js';
 import { currentGeneration } from './generations.js';
 import { DB_FILE, readManifest, VECTORS_FILE, type Manifest } from './manifest.js';
+import { Retirable } from './retirable.js';
 import type { ArticleFieldWeights, ArticleHit, DateRange, Hit, IndexView, StoredArticle, StoredChunk } from './search-index.js';
 
 const { HierarchicalNSW } = hnswlib;
@@ -21,17 +22,16 @@ export type { ArticleFieldWeights, ArticleHit, DateRange, Hit, StoredArticle, St
 export type OpenFailure = { kind: 'missing' | 'damaged'; message: string };
 
 /** An open, read-only index generation. */
-export class IndexReader implements IndexView {
+export class IndexReader extends Retirable implements IndexView {
   readonly manifest: Manifest;
   readonly dir: string;
   private readonly db: Database.Database;
   private readonly vectors: InstanceType<typeof HierarchicalNSW> | null;
   private readonly liveVectors: number;
-  private users = 0;
-  private retired = false;
   private readonly stmts;
 
   private constructor(dir: string, manifest: Manifest, efSearch: number) {
+    super();
     this.dir = dir;
     this.manifest = manifest;
     this.db = new Database(path.join(dir, DB_FILE), { readonly: true, fileMustExist: true });
@@ -235,23 +235,6 @@ export class IndexReader implements IndexView {
   /** Bytes on disk of this generation. */
   sizeBytes(): number {
     return Object.values(this.manifest.files).reduce((s, f) => s + f.bytes, 0) + safeSize(path.join(this.dir, 'manifest.json'));
-  }
-
-  /** Marks the reader as used by one search in progress; pair with `release()`. */
-  retain(): void {
-    this.users++;
-  }
-
-  /** Ends one `retain()`; closes the reader if it was retired and this was its last user. */
-  release(): void {
-    this.users--;
-    if (this.retired && this.users <= 0) this.close();
-  }
-
-  /** Closes the reader now if no search uses it, else when the last one releases it. */
-  retire(): void {
-    this.retired = true;
-    if (this.users <= 0) this.close();
   }
 
   /** Releases the database handle. */

@@ -10,6 +10,7 @@ import hnswlib from 'hnswlib-node';
 import type { Queryable } from '../../db/client.js';
 import type { ArticleInfo } from '../../types.js';
 import type { ArticleFieldWeights, ArticleHit, DateRange, Hit, StoredArticle, StoredChunk } from '../reader.js';
+import { Retirable } from '../retirable.js';
 import type { IndexInfo, IndexView } from '../search-index.js';
 import { articleBm25, type Bm25Stats, chunkBm25 } from './lexical.js';
 import { visible } from './sql.js';
@@ -55,9 +56,7 @@ interface MemoryVectors {
 const REBUILD_AT = 0.3;
 
 /** An open, read-only generation in PostgreSQL. */
-export class PgIndexReader implements IndexView {
-  private users = 0;
-  private retired = false;
+export class PgIndexReader extends Retirable implements IndexView {
   private closed = false;
   /** Article texts and chunks already read from this generation. */
   private readonly cache = { texts: new Map<string, string>(), chunks: new Map<string, StoredChunk[]>() };
@@ -70,7 +69,9 @@ export class PgIndexReader implements IndexView {
     private readonly options: PgReaderOptions,
     /** The hnswlib graph in 'hnswlib' mode with vectors, else null. */
     readonly memory: MemoryVectors | null,
-  ) {}
+  ) {
+    super();
+  }
 
   /**
    * Opens generation `generation`. With `previous` (the reader being replaced, same process), an
@@ -256,20 +257,6 @@ export class PgIndexReader implements IndexView {
     return this.stats.bytes;
   }
 
-  retain(): void {
-    this.users++;
-  }
-
-  release(): void {
-    this.users--;
-    if (this.retired && this.users <= 0) this.close();
-  }
-
-  retire(): void {
-    this.retired = true;
-    if (this.users <= 0) this.close();
-  }
-
   /** Nothing to free but the reference: the database connection belongs to the pool, the graph to the next reader. */
   close(): void {
     this.closed = true;
@@ -280,7 +267,7 @@ export class PgIndexReader implements IndexView {
     return this.catalog.labels;
   }
 
-  /** True once closed (tests check retired readers close after their last search). */
+  /** True once closed: retired, and released by the last search that held it. */
   get isClosed(): boolean {
     return this.closed;
   }
