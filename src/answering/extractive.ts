@@ -30,6 +30,8 @@ const MAX_QUOTED_PASSAGES = 3;
 // A sentence holding what the question asks for (a number for "how many") counts this much more.
 const ANSWER_TYPE_BONUS = 1.5;
 const MAX_CLOSEST_ARTICLES = 3;
+// Weight of a word a follow-up only carries from an earlier question, against the follow-up's own.
+const CARRIED_WEIGHT = 0.5;
 
 /** What kind of thing a question asks for, when its wording says so. */
 export type AnswerType = 'number' | 'name' | 'time' | null;
@@ -81,8 +83,10 @@ export interface ExtractedSentence {
  * number for "how many"), best first; ties go to the better-ranked passage. Empty when no
  * sentence shares a topical word with the question: then nothing answers it.
  */
-export function selectExtractiveSentences(query: string, passages: readonly Passage[]): ExtractedSentence[] {
+export function selectExtractiveSentences(query: string, passages: readonly Passage[], question = query): ExtractedSentence[] {
   const queryStems = new Set([...contentStems(query)].filter((s) => !isAskingWord(s)));
+  // A follow-up's own words say what it asks; the words carried from earlier questions only say what about.
+  const own = contentStems(question);
   const type = answerTypeOf(query);
   const candidates: { n: number; index: number; sentence: string; stems: Set<string> }[] = [];
   const seen = new Set<string>();
@@ -104,7 +108,7 @@ export function selectExtractiveSentences(query: string, passages: readonly Pass
       let score = 0;
       for (const s of c.stems) {
         const d = df.get(s);
-        if (d) score += Math.log(1 + candidates.length / d);
+        if (d) score += Math.log(1 + candidates.length / d) * (own.has(s) || question === query ? 1 : CARRIED_WEIGHT);
       }
       if (score > 0 && type !== null && hasAnswerType(type, c.sentence, query)) score *= ANSWER_TYPE_BONUS;
       return { ...c, score };
@@ -127,8 +131,8 @@ export interface BuiltAnswer {
  * Builds the labelled extractive answer: quoted sentences, each followed by its renumbered [n];
  * null when no sentence of the passages speaks to the question (the caller says "not covered").
  */
-export function extractiveAnswer(query: string, passages: readonly Passage[]): BuiltAnswer | null {
-  const picked = selectExtractiveSentences(query, passages);
+export function extractiveAnswer(query: string, passages: readonly Passage[], question = query): BuiltAnswer | null {
+  const picked = selectExtractiveSentences(query, passages, question);
   if (picked.length === 0) return null;
   const lines = picked.map((p) => `\u201C${p.sentence}\u201D [${p.n}]`);
   const draft = [EXTRACTIVE_LABEL, ...lines].join('\n\n');

@@ -129,7 +129,7 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
       return finish({ ...built, mode: 'not-covered', query });
     };
     const quoted = (note: string): Answer => {
-      const built = extractiveAnswer(query, passages);
+      const built = extractiveAnswer(query, passages, question);
       if (!built) return notCovered();
       sink?.push(built.text);
       return finish({ ...built, mode: 'extractive', query, note });

@@ -42,6 +42,19 @@ describe('when the question was asked', () => {
 });
 
 describe('extractive answers', () => {
+  it('quotes first what a follow-up asks, not what the earlier question was about', async () => {
+    const { qa, retriever } = offline();
+    const history: Turn[] = [
+      { role: 'user', content: 'Who is Kolokoltsev meeting at the UN?' },
+      { role: 'assistant', content: 'He will hold bilateral meetings with Jean-Pierre Lacroix [1].' },
+    ];
+    const answer = await qa.ask('What did he ask for?', history);
+    // Retrieval got the earlier question's names along with the follow-up.
+    expect(retriever.queries.at(-1)).toMatch(/Kolokoltsev/);
+    const firstQuote = answer.text.split('\n\n')[1] ?? '';
+    expect(firstQuote).toContain('asked for a UN assessment');
+  });
+
   it('quotes the most relevant sentences, labelled, each with a valid citation', async () => {
     const { qa } = offline();
     const answer = await qa.ask('What did Kolokoltsev ask the UN for?', []);
