@@ -32,6 +32,9 @@ const ANSWER_TYPE_BONUS = 1.5;
 const MAX_CLOSEST_ARTICLES = 3;
 // Weight of a word a follow-up only carries from an earlier question, against the follow-up's own.
 const CARRIED_WEIGHT = 0.5;
+// Share of the better neighbour's overlap a sentence gains: news states a topic, then its detail
+// in the next sentence ("US helicopters began dropping food in Aceh. About 12 are involved.").
+const NEIGHBOUR_WEIGHT = 0.5;
 
 /** What kind of thing a question asks for, when its wording says so. */
 export type AnswerType = 'number' | 'name' | 'time' | null;
@@ -79,9 +82,11 @@ export interface ExtractedSentence {
 /**
  * Picks up to three sentences that answer the question: from the articles ranked nearly as high
  * as the best, by overlap with the query's topical words (weighted by how rare each word is
- * among the candidate sentences), preferring sentences that hold what the question asks for (a
- * number for "how many"), best first; ties go to the better-ranked passage. Empty when no
- * sentence shares a topical word with the question: then nothing answers it.
+ * among the candidate sentences) plus half the overlap of the better adjacent sentence (only for a
+ * sentence with some overlap of its own), preferring
+ * sentences that hold what the question asks for (a number for "how many"), best first; ties go
+ * to the better-ranked passage. Empty when no sentence shares a topical word with the question:
+ * then nothing answers it.
  */
 export function selectExtractiveSentences(query: string, passages: readonly Passage[], question = query): ExtractedSentence[] {
   const queryStems = new Set([...contentStems(query)].filter((s) => !isAskingWord(s)));
@@ -103,13 +108,20 @@ export function selectExtractiveSentences(query: string, passages: readonly Pass
   });
   const df = new Map<string, number>();
   for (const c of candidates) for (const s of c.stems) if (queryStems.has(s)) df.set(s, (df.get(s) ?? 0) + 1);
+  const overlap = candidates.map((c) => {
+    let score = 0;
+    for (const s of c.stems) {
+      const d = df.get(s);
+      if (d) score += Math.log(1 + candidates.length / d) * (own.has(s) || question === query ? 1 : CARRIED_WEIGHT);
+    }
+    return score;
+  });
+  const at = new Map(candidates.map((c, i) => [`${c.n}:${c.index}`, overlap[i]!]));
   const scored = candidates
-    .map((c) => {
-      let score = 0;
-      for (const s of c.stems) {
-        const d = df.get(s);
-        if (d) score += Math.log(1 + candidates.length / d) * (own.has(s) || question === query ? 1 : CARRIED_WEIGHT);
-      }
+    .map((c, i) => {
+      const near = Math.max(at.get(`${c.n}:${c.index - 1}`) ?? 0, at.get(`${c.n}:${c.index + 1}`) ?? 0);
+      // A sentence sharing no word with the question is never quoted, however close to one that does.
+      let score = overlap[i]! > 0 ? overlap[i]! + NEIGHBOUR_WEIGHT * near : 0;
       if (score > 0 && type !== null && hasAnswerType(type, c.sentence, query)) score *= ANSWER_TYPE_BONUS;
       return { ...c, score };
     })

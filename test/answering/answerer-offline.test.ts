@@ -42,6 +42,15 @@ describe('when the question was asked', () => {
 });
 
 describe('extractive answers', () => {
+  it('quotes the detail a news sentence gives right after naming the topic', () => {
+    const text =
+      'United States helicopters based on an aircraft carrier off Aceh began dropping food to isolated villages. ' +
+      'About 12 Seahawk helicopters are involved in the operation. The carrier arrived off the coast on Monday.';
+    const aceh: Passage = { ...P_OTHER, articleId: 'aceh', title: 'US helicopters drop aid in Aceh', text, end: text.length, score: 1 };
+    const picked = selectExtractiveSentences('How many helicopters are the Americans using in Aceh?', [aceh]);
+    expect(picked[0]?.sentence).toBe('About 12 Seahawk helicopters are involved in the operation.');
+  });
+
   it('quotes first what a follow-up asks, not what the earlier question was about', async () => {
     const { qa, retriever } = offline();
     const history: Turn[] = [
