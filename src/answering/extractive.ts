@@ -82,11 +82,11 @@ export interface ExtractedSentence {
 /**
  * Picks up to three sentences that answer the question: from the articles ranked nearly as high
  * as the best, by overlap with the query's topical words (weighted by how rare each word is
- * among the candidate sentences) plus half the overlap of the better adjacent sentence (only for a
- * sentence with some overlap of its own), preferring
- * sentences that hold what the question asks for (a number for "how many"), best first; ties go
- * to the better-ranked passage. Empty when no sentence shares a topical word with the question:
- * then nothing answers it.
+ * among the candidate sentences; in a follow-up, words carried from the earlier question count
+ * half) plus half the overlap of the better adjacent sentence (only for a sentence with some
+ * overlap of its own), preferring sentences that hold what the question asks for (a number for
+ * "how many"), best first; ties go to the better-ranked passage. Empty when no sentence shares a
+ * topical word with the question: then nothing answers it.
  */
 export function selectExtractiveSentences(query: string, passages: readonly Passage[], question = query): ExtractedSentence[] {
   const queryStems = new Set([...contentStems(query)].filter((s) => !isAskingWord(s)));

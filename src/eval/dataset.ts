@@ -15,7 +15,7 @@ const questionSchema = z.object({
   question: z.string().trim().min(1),
   /** Short gold answer, matched loosely against answer text. */
   answer: z.string().trim().min(1).optional(),
-  /** Gold evidence: article ids (path without extension) or article URLs. */
+  /** Gold evidence: article ids (path without extension), file names (path with it) or article URLs. */
   articles: z.array(z.string().trim().min(1)).default([]),
   /** Verbatim (whitespace-normalised) fragment of a gold article that supports the answer. */
   quote: z.string().trim().min(1).optional(),
@@ -73,7 +73,7 @@ export function isAnswerable(q: EvalQuestion): boolean {
 
 /**
  * Parses questions JSONL text. Throws `UserError` naming the line of the first problem:
- * bad JSON, unknown or missing fields, duplicate ids, a follow-up of a later or unknown
+ * bad JSON, misspelt or missing fields, duplicate ids, a follow-up of a later or unknown
  * question, or an unanswerable question that lists gold articles.
  */
 export function parseQuestions(text: string, file = 'questions'): EvalDataset {
