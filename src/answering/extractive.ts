@@ -35,6 +35,9 @@ const CARRIED_WEIGHT = 0.5;
 // Share of the better neighbour's overlap a sentence gains: news states a topic, then its detail
 // in the next sentence ("US helicopters began dropping food in Aceh. About 12 are involved.").
 const NEIGHBOUR_WEIGHT = 0.5;
+// A sentence whose own words score below this share of the best sentence's own is padding,
+// whatever its neighbours ("Who is Kolokoltsev meeting?" must not quote his sanctions).
+const OWN_FLOOR = 0.3;
 
 /** What kind of thing a question asks for, when its wording says so. */
 export type AnswerType = 'number' | 'name' | 'time' | null;
@@ -83,10 +86,11 @@ export interface ExtractedSentence {
  * Picks up to three sentences that answer the question: from the articles ranked nearly as high
  * as the best, by overlap with the query's topical words (weighted by how rare each word is
  * among the candidate sentences; in a follow-up, words carried from the earlier question count
- * half) plus half the overlap of the better adjacent sentence (only for a sentence with some
- * overlap of its own), preferring sentences that hold what the question asks for (a number for
- * "how many"), best first; ties go to the better-ranked passage. Empty when no sentence shares a
- * topical word with the question: then nothing answers it.
+ * half) plus half the overlap of the better adjacent sentence, preferring sentences that hold
+ * what the question asks for (a number for "how many"), best first; ties go to the better-ranked
+ * passage. A sentence is quoted only when its own overlap is at least 0.3 of the best one's and
+ * its score at least half the best score. Empty when no sentence shares a topical word with the
+ * question: then nothing answers it.
  */
 export function selectExtractiveSentences(query: string, passages: readonly Passage[], question = query): ExtractedSentence[] {
   const queryStems = new Set([...contentStems(query)].filter((s) => !isAskingWord(s)));
@@ -117,18 +121,19 @@ export function selectExtractiveSentences(query: string, passages: readonly Pass
     return score;
   });
   const at = new Map(candidates.map((c, i) => [`${c.n}:${c.index}`, overlap[i]!]));
-  const scored = candidates
-    .map((c, i) => {
-      const near = Math.max(at.get(`${c.n}:${c.index - 1}`) ?? 0, at.get(`${c.n}:${c.index + 1}`) ?? 0);
-      // A sentence sharing no word with the question is never quoted, however close to one that does.
-      let score = overlap[i]! > 0 ? overlap[i]! + NEIGHBOUR_WEIGHT * near : 0;
-      if (score > 0 && type !== null && hasAnswerType(type, c.sentence, query)) score *= ANSWER_TYPE_BONUS;
-      return { ...c, score };
-    })
-    .sort((a, b) => b.score - a.score || a.n - b.n || a.index - b.index);
-
-  const top = scored[0]?.score ?? 0;
-  const picked = scored.filter((c) => c.score > 0 && c.score >= top * RELATIVE_FLOOR).slice(0, MAX_SENTENCES);
+  const scored = candidates.map((c, i) => {
+    const bonus = type !== null && hasAnswerType(type, c.sentence, query) ? ANSWER_TYPE_BONUS : 1;
+    const near = Math.max(at.get(`${c.n}:${c.index - 1}`) ?? 0, at.get(`${c.n}:${c.index + 1}`) ?? 0);
+    // A neighbour lifts a sentence, but only its own words can make it worth quoting: one that
+    // merely names the topic is padding, however close to the answer.
+    return { ...c, own: overlap[i]! * bonus, score: (overlap[i]! + NEIGHBOUR_WEIGHT * near) * bonus };
+  });
+  const top = Math.max(0, ...scored.map((c) => c.own));
+  const best = Math.max(0, ...scored.map((c) => c.score));
+  const picked = scored
+    .filter((c) => c.own > 0 && c.own >= top * OWN_FLOOR && c.score >= best * RELATIVE_FLOOR)
+    .sort((a, b) => b.score - a.score || a.n - b.n || a.index - b.index)
+    .slice(0, MAX_SENTENCES);
   return picked.map((c) => ({ n: c.n, sentence: truncate(c.sentence, MAX_SENTENCE_CHARS), score: c.score }));
 }
 

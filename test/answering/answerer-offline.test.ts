@@ -10,7 +10,7 @@ import {
   selectExtractiveSentences,
 } from '../../src/answering/index.js';
 import type { Passage, Retriever, Turn } from '../../src/types.js';
-import { collect, FixedRetriever, P_ARRIVAL, P_OTHER, P_REQUEST, SEED_PASSAGES } from './support.js';
+import { collect, FixedRetriever, P_ARRIVAL, P_OTHER, P_REQUEST, paragraphs, SEED_PASSAGES } from './support.js';
 
 function offline(retriever = new FixedRetriever()) {
   return { retriever, qa: createAnswerer({ retriever, llm: null, historyTurns: 6 }) };
@@ -42,6 +42,15 @@ describe('when the question was asked', () => {
 });
 
 describe('extractive answers', () => {
+  it('does not pad "Who is Kolokoltsev meeting?" with his sanctions, which only name him', () => {
+    // The whole seed article as one passage, as retrieval merges its adjacent chunks.
+    const text = paragraphs.join('\n\n');
+    const seed: Passage = { ...P_ARRIVAL, text, end: P_ARRIVAL.start + text.length, score: 1 };
+    const picked = selectExtractiveSentences('Who is Kolokoltsev meeting at the UN?', [seed]);
+    expect(picked[0]?.sentence).toContain('bilateral meetings with UN Under-Secretary-General');
+    expect(picked.map((p) => p.sentence).join(' ')).not.toMatch(/sanctions/);
+  });
+
   it('quotes the detail a news sentence gives right after naming the topic', () => {
     const text =
       'United States helicopters based on an aircraft carrier off Aceh began dropping food to isolated villages. ' +
