@@ -57,7 +57,6 @@ const REBUILD_AT = 0.3;
 
 /** An open, read-only generation in PostgreSQL. */
 export class PgIndexReader extends Retirable implements IndexView {
-  private closed = false;
   /** Article texts and chunks already read from this generation. */
   private readonly cache = { texts: new Map<string, string>(), chunks: new Map<string, StoredChunk[]>() };
 
@@ -258,18 +257,11 @@ export class PgIndexReader extends Retirable implements IndexView {
   }
 
   /** Nothing to free but the reference: the database connection belongs to the pool, the graph to the next reader. */
-  close(): void {
-    this.closed = true;
-  }
+  close(): void {}
 
   /** Chunk label → article id of every chunk this generation shows. */
   chunkLabels(): ReadonlyMap<number, string> {
     return this.catalog.labels;
-  }
-
-  /** True once closed: retired, and released by the last search that held it. */
-  get isClosed(): boolean {
-    return this.closed;
   }
 
   private labelsInRange(range: DateRange): Set<number> {
