@@ -10,13 +10,9 @@
  * offline; with --model it uses the configured embedding model (hybrid), which must be available.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { openScratchApp } from './scratch-app.js';
 import { DEFAULT_MATCH_THRESHOLDS, createTopicMatcher } from '../src/alerts/matcher.js';
-import { createApp } from '../src/app.js';
-import { loadConfig, parseConfig } from '../src/config/index.js';
-import { silentLogger } from '../src/util/log.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,18 +34,8 @@ interface Observation {
 
 async function observe(): Promise<{ observations: Observation[]; mode: string }> {
   const labels = JSON.parse(fs.readFileSync(values.labels!, 'utf8')) as { topics: { topic: string; relevant: string[] }[] };
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'alert-threshold-'));
   // With --model, the developer's .env and environment choose the model; otherwise lexical only.
-  if (values.model) loadConfig();
-  const config = parseConfig({
-    ...(values.model ? process.env : { EMBEDDING_PROVIDER: 'none' }),
-    ARTICLES_DIR: path.resolve(values.corpus!),
-    INDEX_DIR: path.join(scratch, 'index'),
-    STATE_DIR: path.join(scratch, 'state'),
-    OPENAI_API_KEY: '',
-    OPENAI_BASE_URL: '',
-  });
-  const app = await createApp(config, silentLogger);
+  const app = await openScratchApp(values.corpus!, { model: values.model === true, prefix: 'alert-threshold-' });
   try {
     await app.library.ensure();
     const articles = app.library.listArticles(0, 10_000).items;
@@ -74,7 +60,6 @@ async function observe(): Promise<{ observations: Observation[]; mode: string }>
     return { observations, mode: app.library.stats().dense ? 'hybrid' : 'lexical' };
   } finally {
     app.close();
-    fs.rmSync(scratch, { recursive: true, force: true });
   }
 }
 

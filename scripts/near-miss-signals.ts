@@ -16,17 +16,12 @@
  * - two sentences: the same, inside two adjacent sentences;
  * - absent word: a topic term that no article of the corpus contains (flags at any threshold).
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createApp } from '../src/app.js';
-import { parseConfig } from '../src/config/index.js';
+import { openScratchApp } from './scratch-app.js';
 import { askedAt, isAnswerable, loadQuestions } from '../src/eval/dataset.js';
 import { evaluationQuery } from '../src/eval/retrieval.js';
 import { contentTerms, stem, stemSet, topicTerms } from '../src/retrieval/terms.js';
 import { parseTimeFilter } from '../src/retrieval/time.js';
-import { silentLogger } from '../src/util/log.js';
 import { splitSentences } from '../src/util/text.js';
 
 const { values, positionals } = parseArgs({
@@ -45,16 +40,7 @@ interface Signals {
   absentWord: boolean;
 }
 
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'near-miss-'));
-const config = parseConfig({
-  EMBEDDING_PROVIDER: 'none',
-  ARTICLES_DIR: path.resolve(values.articles!),
-  INDEX_DIR: path.join(scratch, 'index'),
-  STATE_DIR: path.join(scratch, 'state'),
-  OPENAI_API_KEY: '',
-  OPENAI_BASE_URL: '',
-});
-const app = await createApp(config, silentLogger);
+const app = await openScratchApp(values.articles!, { prefix: 'near-miss-' });
 try {
   await app.library.ensure();
   const reader = app.library.searchIndex();
@@ -128,5 +114,4 @@ try {
   }
 } finally {
   app.close();
-  fs.rmSync(scratch, { recursive: true, force: true });
 }
