@@ -90,41 +90,33 @@ async function startPages(): Promise<number> {
   return (pages.address() as net.AddressInfo).port;
 }
 
-async function startReplica(name: string, balancerPort: number): Promise<Replica> {
-  const port = await freePort();
+/**
+ * Spawns `main.ts <command>` over a cleaned environment with the settings every process shares
+ * (fixture model, database, log level), plus `env`; its output and JSON log lines are captured.
+ */
+function spawnMain(name: string, command: 'start' | 'worker', port: number, env: Record<string, string>): Replica {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !/^(OPENAI_|TELEGRAM_|EMBEDDING_|DATABASE_|WEBHOOK_|LOCAL_MODEL_DIR|npm_config_)/.test(k)),
   );
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'start'], {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, command], {
     env: {
       ...clean,
-      ARTICLES_DIR: path.join(root, 'articles'),
-      INDEX_DIR: path.join(root, 'index-data'),
       STATE_DIR: path.join(root, `state-${name}`),
       MODEL_CACHE_DIR: path.join(root, 'cache'),
       LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
       EMBEDDING_MODEL: FIXTURE_MODEL_ID,
       ALLOW_REMOTE_MODELS: 'false',
       EMBEDDING_QUANTIZED: 'false',
-      CHUNK_MAX_TOKENS: '96',
       DATABASE_URL: db.url,
-      TELEGRAM_BOT_TOKEN: FAKE_TOKEN,
-      TELEGRAM_API_ROOT: h.apiRoot,
-      WEBHOOK_URL: `http://127.0.0.1:${balancerPort}/hook`,
-      WEBHOOK_SECRET: SECRET,
-      WEBHOOK_PORT: String(port),
-      WEBHOOK_HOST: '127.0.0.1',
-      ADMIN_USER_IDS: String(ADMIN),
-      ALLOW_PRIVATE_URLS: 'true',
-      RATE_LIMIT_PER_MINUTE: '100',
       LOG_LEVEL: 'info',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const replica: Replica = {
+  const started: Replica = {
     name,
     port,
     child,
@@ -135,48 +127,34 @@ async function startReplica(name: string, balancerPort: number): Promise<Replica
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as { event: string }),
   };
-  replicas.push(replica);
-  await until(() => replica.events().some((e) => e.event === 'bot.started'), 90_000, `replica ${name} to start:\n${out}`);
+  replicas.push(started);
+  return started;
+}
+
+async function startReplica(name: string, balancerPort: number): Promise<Replica> {
+  const port = await freePort();
+  const replica = spawnMain(name, 'start', port, {
+    ARTICLES_DIR: path.join(root, 'articles'),
+    INDEX_DIR: path.join(root, 'index-data'),
+    CHUNK_MAX_TOKENS: '96',
+    TELEGRAM_BOT_TOKEN: FAKE_TOKEN,
+    TELEGRAM_API_ROOT: h.apiRoot,
+    WEBHOOK_URL: `http://127.0.0.1:${balancerPort}/hook`,
+    WEBHOOK_SECRET: SECRET,
+    WEBHOOK_PORT: String(port),
+    WEBHOOK_HOST: '127.0.0.1',
+    ADMIN_USER_IDS: String(ADMIN),
+    ALLOW_PRIVATE_URLS: 'true',
+    RATE_LIMIT_PER_MINUTE: '100',
+  });
+  await until(() => replica.events().some((e) => e.event === 'bot.started'), 90_000, `replica ${name} to start:\n${replica.output()}`);
   return replica;
 }
 
 /** Starts `npm run worker` with the replicas' model settings; resolves once it is waiting for work. */
 async function startWorker(name: string): Promise<Replica> {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(OPENAI_|TELEGRAM_|EMBEDDING_|DATABASE_|WEBHOOK_|LOCAL_MODEL_DIR|npm_config_)/.test(k)),
-  );
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'worker'], {
-    env: {
-      ...clean,
-      STATE_DIR: path.join(root, `state-${name}`),
-      MODEL_CACHE_DIR: path.join(root, 'cache'),
-      LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
-      EMBEDDING_MODEL: FIXTURE_MODEL_ID,
-      ALLOW_REMOTE_MODELS: 'false',
-      EMBEDDING_QUANTIZED: 'false',
-      EMBEDDING_BATCH_SIZE: '4',
-      DATABASE_URL: db.url,
-      WORKER_LEASE_SECONDS: '2',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const worker: Replica = {
-    name,
-    port: 0,
-    child,
-    output: () => out,
-    events: () =>
-      out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { event: string }),
-  };
-  replicas.push(worker);
-  await until(() => out.includes('waiting for work'), 90_000, `worker ${name} to start:\n${out}`);
+  const worker = spawnMain(name, 'worker', 0, { EMBEDDING_BATCH_SIZE: '4', WORKER_LEASE_SECONDS: '2' });
+  await until(() => worker.output().includes('waiting for work'), 90_000, `worker ${name} to start:\n${worker.output()}`);
   return worker;
 }
 
