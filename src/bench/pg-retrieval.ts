@@ -14,15 +14,14 @@ import { poolDb } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
 import { approximateTokenCounter } from '../embedding/index.js';
-import { indexArticles } from '../library/pipeline.js';
 import { PgIndexStore } from '../store/pg/index.js';
 import type { IndexTarget } from '../store/target.js';
 import type { Article } from '../types.js';
 import type { Logger } from '../util/log.js';
 import { runChild } from './child.js';
-import { formatCount } from './query.js';
+import { buildSyntheticIndex, formatCount } from './query.js';
 import type { StoreRef, StoreServeInput, StoreServeResult } from './store-serve.js';
-import { createRng, sentencePool, SyntheticSpace, syntheticArticles, syntheticEmbedder, syntheticQuestions } from './synthetic.js';
+import { createRng, sentencePool, SyntheticSpace, syntheticArticles, syntheticQuestions } from './synthetic.js';
 
 /** What the section needs. */
 export interface PgRetrievalOptions {
@@ -74,16 +73,13 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
     const build = async (label: string, indexDir: string, storeTarget?: IndexTarget) => {
       note(`pg-retrieval: building the ${formatCount(target)}-chunk index in ${label}…`);
       const t = performance.now();
-      await indexArticles({
+      await buildSyntheticIndex({
         indexDir,
         ...(storeTarget ? { target: storeTarget } : {}),
-        loaded: { articles, skipped: [], warnings: [] },
-        embedder: syntheticEmbedder(space, approximateTokenCounter, seed + 2),
-        counter: approximateTokenCounter,
-        chunking: o.config.chunking,
-        hnsw: o.config.hnsw,
-        batchSize: 1024,
-        full: true,
+        articles,
+        space,
+        seed,
+        config: o.config,
         logger: o.logger,
       });
       return (performance.now() - t) / 1000;

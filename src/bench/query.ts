@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Config } from '../config/index.js';
 import { approximateTokenCounter } from '../embedding/index.js';
 import { indexArticles } from '../library/pipeline.js';
+import type { IndexTarget } from '../store/target.js';
 import type { Article } from '../types.js';
 import type { Logger } from '../util/log.js';
 import { runChild } from './child.js';
@@ -63,6 +64,33 @@ export interface QueryResult {
 const DEFAULT_DIMENSION = 384;
 const SERVE_TIMEOUT_MS = 15 * 60_000;
 
+/**
+ * Writes `articles` as a full index through the product's pipeline, with the synthetic space's
+ * vectors as embeddings: the index both query sections time (embedded or, with `target`, PostgreSQL).
+ */
+export async function buildSyntheticIndex(o: {
+  indexDir: string;
+  target?: IndexTarget;
+  articles: Article[];
+  space: SyntheticSpace;
+  seed: number;
+  config: Pick<Config, 'chunking' | 'hnsw'>;
+  logger?: Logger;
+}): Promise<void> {
+  await indexArticles({
+    indexDir: o.indexDir,
+    ...(o.target ? { target: o.target } : {}),
+    loaded: { articles: o.articles, skipped: [], warnings: [] },
+    embedder: syntheticEmbedder(o.space, approximateTokenCounter, o.seed + 2),
+    counter: approximateTokenCounter,
+    chunking: o.config.chunking,
+    hnsw: o.config.hnsw,
+    batchSize: 1024,
+    full: true,
+    ...(o.logger ? { logger: o.logger } : {}),
+  });
+}
+
 /** Runs the query benchmark. */
 export async function benchQueries(o: QueryBenchOptions): Promise<QueryResult> {
   const note = o.note ?? (() => {});
@@ -82,17 +110,7 @@ export async function benchQueries(o: QueryBenchOptions): Promise<QueryResult> {
     const articles = syntheticArticles(pool, target, chunking, createRng(seed + target));
     const sampler = new PeakRssSampler();
     const t = performance.now();
-    await indexArticles({
-      indexDir: dir,
-      loaded: { articles, skipped: [], warnings: [] },
-      embedder: syntheticEmbedder(synth, approximateTokenCounter, seed + 2),
-      counter: approximateTokenCounter,
-      chunking: o.config.chunking,
-      hnsw: o.config.hnsw,
-      batchSize: 1024,
-      full: true,
-      logger: o.logger,
-    });
+    await buildSyntheticIndex({ indexDir: dir, articles, space: synth, seed, config: o.config, logger: o.logger });
     const buildSeconds = (performance.now() - t) / 1000;
     const buildPeak = await sampler.stop();
     note(`query: built in ${buildSeconds.toFixed(1)} s; measuring ${o.queries} queries in a fresh process…`);
