@@ -26,6 +26,14 @@ describe('index in PostgreSQL (DATABASE_URL)', () => {
     apps.push(a);
     return a;
   };
+  /** Two app processes' worth of stores over one articles folder and one database, as replicas run. */
+  const twoReplicas = async () => {
+    const shared = tempDir();
+    roots.push(shared);
+    writeFiles(path.join(shared, 'articles'), CORPUS);
+    const env = { ARTICLES_DIR: path.join(shared, 'articles') };
+    return { env, a: await app(env), b: await app(env) };
+  };
   const query = async <T>(sql: string, params: unknown[] = []) => (await apps[0]!.database!.query(sql, params)).rows as T[];
 
   // A database per test: each starts from an empty store.
@@ -221,12 +229,7 @@ describe('index in PostgreSQL (DATABASE_URL)', () => {
   });
 
   it('a replica serves what another published, without a restart (LISTEN/NOTIFY)', async () => {
-    const shared = tempDir();
-    roots.push(shared);
-    writeFiles(path.join(shared, 'articles'), CORPUS);
-    const env = { ARTICLES_DIR: path.join(shared, 'articles') };
-    const a = await app(env);
-    const b = await app(env);
+    const { env, a, b } = await twoReplicas();
     await a.library.ensure();
     await b.library.ensure();
     b.library.follow();
@@ -243,12 +246,7 @@ describe('index in PostgreSQL (DATABASE_URL)', () => {
   });
 
   it('two replicas starting a reindex at once run it once; the other is told it is already running', async () => {
-    const shared = tempDir();
-    roots.push(shared);
-    writeFiles(path.join(shared, 'articles'), CORPUS);
-    const env = { ARTICLES_DIR: path.join(shared, 'articles') };
-    const a = await app(env);
-    const b = await app(env);
+    const { a, b } = await twoReplicas();
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const embed = a.embedder!.embedDocuments.bind(a.embedder);
