@@ -22,6 +22,13 @@ const TIME_TOKEN = new RegExp(
   'i',
 );
 const CURRENCY = /[$€£¥]|\b(dollars?|euros?|pounds?|yen|yuan|rupees?|usd|eur|gbp)\b/i;
+const CURRENCY_WORD = /^([$€£¥]|dollars?|euros?|pounds?|yen|yuan|rupees?|usd|us|eur|gbp|million|billion|trillion)$/i;
+// Questions about money: "how much did it cost", "how much was pledged". Their answer is an amount, not any number.
+const MONEY_WORDS = new Set(
+  'cost costs costing paid pay pays spend spent worth price priced budget fund funding funds raise raised pledge pledged donate donated fine fined charge compensation salary earn earned'.split(
+    ' ',
+  ),
+);
 // How news states a reason. "after" and "following" give a cause as often as a time; both count.
 const CAUSE =
   /\b(because|due to|owing to|as a result|result of|resulted from|after|following|caused|causing|cause of|blamed|blaming|so that|in order to|reasons?|led to|amid|citing|cited|over concerns|attributed|triggered|sparked|prompted|since the)\b/i;
@@ -40,13 +47,13 @@ export function answerTypeOf(question: string): AnswerType {
   if (/\bwhen\b|\b(what|which) (date|day|year|time|month)\b|\bwhat time\b/.test(q)) return 'time';
   if (/\bwhy\b|\bwhat (caused|led to|prompted|triggered|was the reason|reason)\b|\bfor what reason\b/.test(q)) return 'cause';
   if (
-    /\bwhere\b|\b(which|what) (country|countries|city|cities|town|state|nation|island|province|region|village|district|area|place|county|venue|port|airport)\b/.test(
+    /\bwhere\b|\b(which|what) (\w+ )?(country|countries|city|cities|town|state|nation|island|province|region|village|district|area|place|county|venue|port|airport)\b/.test(
       q,
     )
   )
     return 'place';
   if (
-    /\b(who|whom|whose)\b|\b(which|what) (company|companies|team|party|person|man|woman|player|leader|group|airline|band|club|organi[sz]ation|minister|president|senator|official|agency|firm|court|network|newspaper)\b/.test(
+    /\b(who|whom|whose)\b|\b(which|what) (\w+ )?(company|companies|team|party|person|man|woman|player|leader|group|airline|band|club|organi[sz]ation|minister|president|senator|official|agency|firm|court|network|newspaper)\b/.test(
       q,
     )
   )
@@ -80,18 +87,22 @@ export function answerTypePositions(type: AnswerType, sentence: string, tokens: 
     return [splitWords(sentence.slice(0, m.index)).length];
   }
   const out: number[] = [];
+  const moneyAsked = type === 'number' && [...asked].some((w) => MONEY_WORDS.has(w));
   tokens.forEach((t, i) => {
     const lower = t.word.toLowerCase();
     if (asked.has(lower)) return;
     if (type === 'number') {
-      if (NUMBER_TOKEN.test(t.word) && !YEAR_TOKEN.test(t.word)) out.push(i);
+      if (!NUMBER_TOKEN.test(t.word) || YEAR_TOKEN.test(t.word)) return;
+      // An amount: a currency or "million" right before or after the number ("410 million euros", "$8 million").
+      const money = [tokens[i - 1], tokens[i + 1]].some((n) => n !== undefined && CURRENCY_WORD.test(n.word));
+      if (!moneyAsked || money || /^[$€£¥]/.test(sentence.slice(Math.max(0, sentence.indexOf(t.word) - 1)))) out.push(i);
     } else if (type === 'time') {
       if (TIME_TOKEN.test(t.word)) out.push(i);
     } else if (i > 0 && /^\p{Lu}/u.test(t.word) && !isStopWord(t.word)) {
       if (type === 'name' || PLACE_PREPOSITIONS.has(tokens[i - 1]!.word.toLowerCase()) || /^\p{Lu}/u.test(tokens[i - 1]!.word)) out.push(i);
     }
   });
-  if (type === 'number' && out.length === 0 && CURRENCY.test(sentence)) out.push(0);
+  if (type === 'number' && out.length === 0 && moneyAsked && CURRENCY.test(sentence)) out.push(0);
   return out;
 }
 

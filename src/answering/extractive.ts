@@ -36,6 +36,8 @@ const CARRIED_WEIGHT = 0.5;
 const PARAPHRASE_WEIGHT = 0.5;
 // A further sentence is quoted only when it scores within this of the first (in SENTENCE_WEIGHTS units).
 const SCORE_MARGIN = 3;
+// A further sentence whose question words weigh less than this share of the best sentence's is padding.
+const OWN_FLOOR = 0.3;
 // Words this close to a matched question word belong to the same statement.
 const NEAR_WORDS = 4;
 // Matches within this many consecutive words sit in one clause.
@@ -73,7 +75,7 @@ export const SENTENCE_FEATURES = [
 
 /** Weights of `SENTENCE_FEATURES`, fitted on the readers' set by scripts/fit-extractive.ts. */
 export const SENTENCE_WEIGHTS: number[] = [
-  1.7, 1.99, 1.24, 0.62, 2.71, 0.41, 0.44, 1.3, -0.87, 0.81, -0.39, 1.0, -0.3, -0.63, -2.5, 1.08, 1.22, 0.46,
+  1.84, 1.95, 1.37, 0.65, 2.65, 0.37, 0.47, 1.3, -0.79, 0.87, -0.41, 1.02, -0.33, -0.43, -2.52, 0.81, 1.06, 0.6,
 ];
 
 /** A candidate sentence with its signals. */
@@ -89,17 +91,25 @@ export interface ScoredSentence {
   ownOverlap: number;
 }
 
-/** The first two topical words after the asking word: what the question is about ("which Arizona senator"). */
+// Words that, right after the asking word, say the question's subject comes next and its verb last.
+const AUXILIARIES = new Set('did does do was were is are has have had will would can could should'.split(' '));
+
+/**
+ * What the question is about: the first two topical words after the asking word ("which Arizona
+ * senator"). When a verb comes next, its verb: right after it for "who will chair the firm?",
+ * where "who" is the subject; else last, after the subject ("how much did the bridge cost?").
+ */
 function focusStems(question: string): Set<string> {
   const words = splitWords(question.toLowerCase());
-  const at = words.findIndex((w) => /^(which|what|who|whom|whose|where|when|why|how)$/.test(w));
-  const out = new Set<string>();
-  for (const w of words.slice(at + 1)) {
-    if (out.size >= 2) break;
-    if (isStopWord(w) || isAskingWord(w)) continue;
-    out.add(stem(w));
+  let at = words.findIndex((w) => /^(which|what|who|whom|whose|where|when|why|how)$/.test(w));
+  if (words[at] === 'how' && /^(many|much|old|long|far|big)$/.test(words[at + 1] ?? '')) at++;
+  const topical = (w: string) => !isStopWord(w) && !isAskingWord(w);
+  const after = words.slice(at + 1).filter(topical);
+  if (AUXILIARIES.has(words[at + 1] ?? '')) {
+    const verb = words[at] === 'who' ? after[0] : after.at(-1);
+    return new Set(verb ? [stem(verb)] : []);
   }
-  return out;
+  return new Set(after.slice(0, 2).map((w) => stem(w)));
 }
 
 interface Candidate {
@@ -118,7 +128,9 @@ function quotableSentences(passages: readonly Passage[]): Candidate[] {
   const seen = new Set<string>();
   const topScore = passages[0]?.score ?? 0;
   passages.forEach((p, i) => {
-    if (i >= MAX_QUOTED_PASSAGES || (i > 0 && p.score < PASSAGE_FLOOR * topScore)) return;
+    // A weaker passage of the best article is the same story; a weaker article is not.
+    const sameStory = p.articleId === passages[0]?.articleId;
+    if (i >= MAX_QUOTED_PASSAGES || (i > 0 && p.score < PASSAGE_FLOOR * topScore && !sameStory)) return;
     splitSentences(p.text).forEach((raw, index) => {
       const sentence = stripCitationMarkers(raw).replace(/\s+/g, ' ').trim();
       const key = sentence.toLowerCase();
@@ -259,13 +271,21 @@ export function selectExtractiveSentences(
   const covered = new Set(first.matched);
   for (const c of ranked.slice(1)) {
     if (picked.length >= MAX_SENTENCES || c.score < first.score - SCORE_MARGIN) break;
-    if (![...c.matched].some((s) => !covered.has(s)) && !holdsAskedType(c)) continue;
+    // It must add something the quotes so far lack: a question word, or what the question asks for.
+    // Its own words must speak to the question: sharing only the topic's name is padding
+    // ("Who is Kolokoltsev meeting?" must not quote his sanctions).
+    if ((c.features[OVERLAP] ?? 0) + (c.features[PARAPHRASE] ?? 0) < OWN_FLOOR) continue;
+    // It must add something the quotes so far lack: a question word, or what the question asks for.
+    const adds = [...c.matched].some((s) => !covered.has(s)) || holdsAskedType(c);
+    if (!adds) continue;
     picked.push(c);
     for (const s of c.matched) covered.add(s);
   }
   return picked.map((c) => ({ n: c.n, sentence: truncate(c.sentence, MAX_SENTENCE_CHARS), score: c.score }));
 }
 
+const OVERLAP = SENTENCE_FEATURES.indexOf('overlap');
+const PARAPHRASE = SENTENCE_FEATURES.indexOf('paraphrase');
 const TYPE_FEATURES = [...ANSWER_TYPES.map((t) => `type:${t}`), 'typeNearMatch'].map((f) => SENTENCE_FEATURES.indexOf(f as never));
 
 /** True when the sentence holds what the question asks for (any answer-type signal is on). */

@@ -63,7 +63,9 @@ describe('rendering answers', () => {
   });
 
   it('shows the note of a model answer that could not be cited before its text', () => {
-    const html = renderAnswerHtml(makeAnswer({ text: 'Flood barriers.', mode: 'llm', note: 'The answer could not be tied to a source.', citations: [] }));
+    const html = renderAnswerHtml(
+      makeAnswer({ text: 'Flood barriers.', mode: 'llm', note: 'The answer could not be tied to a source.', citations: [] }),
+    );
     expect(html).toBe('<i>The answer could not be tied to a source.</i>\n\nFlood barriers.');
   });
 

@@ -11,7 +11,8 @@ import { textOf } from '../support/telegram.js';
 import { badPayloads, markdownTable, startStack, unexpectedErrors, writeReport, type Stack } from './support.js';
 
 // The answer sentence opens the reply; the note after the quotes says what they are and why, once.
-const EXTRACTIVE = /^\u201C[^\n]*\[\d+\]\n\n(\u201C[^\n]*\[\d+\]\n\n)*Extracted from the articles \(no AI summary\): the answer service is unavailable right now/;
+const EXTRACTIVE =
+  /^\u201C[^\n]*\[\d+\]\n\n(\u201C[^\n]*\[\d+\]\n\n)*Extracted from the articles \(no AI summary\): the answer service is unavailable right now/;
 const QUESTION = 'Who won the national chess championship?';
 
 let s: Stack;
