@@ -75,7 +75,7 @@ export const SENTENCE_FEATURES = [
 
 /** Weights of `SENTENCE_FEATURES`, fitted on the readers' set by scripts/fit-extractive.ts. */
 export const SENTENCE_WEIGHTS: number[] = [
-  1.84, 1.95, 1.37, 0.65, 2.65, 0.37, 0.47, 1.3, -0.79, 0.87, -0.41, 1.02, -0.33, -0.43, -2.52, 0.81, 1.06, 0.6,
+  1.82, 1.96, 1.33, 0.67, 2.66, 0.42, 0.47, 1.31, -0.79, 0.85, -0.42, 1.02, -0.34, -0.46, -2.52, 0.85, 1.11, 0.55,
 ];
 
 /** A candidate sentence with its signals. */
