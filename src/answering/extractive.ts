@@ -74,7 +74,7 @@ export const SENTENCE_FEATURES = [
 ] as const;
 
 /** Weights of `SENTENCE_FEATURES`, fitted on the readers' set by scripts/fit-extractive.ts. */
-export const SENTENCE_WEIGHTS: number[] = [
+export const SENTENCE_WEIGHTS: readonly number[] = [
   1.82, 1.96, 1.33, 0.67, 2.66, 0.42, 0.47, 1.31, -0.79, 0.85, -0.42, 1.02, -0.34, -0.46, -2.52, 0.85, 1.11, 0.55,
 ];
 
