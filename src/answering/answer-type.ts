@@ -44,6 +44,13 @@ export function answerTypeOf(question: string): AnswerType {
     )
   )
     return 'number';
+  // "what's the latest death toll", "what was the vote", "what vaccination rate did they reach".
+  if (
+    /\bwhat(['\u2019]s| is| was| were)? (the )?(\w+ ){0,3}(toll|rate|score|tally|total|margin|figure|price|cost|count|vote|majority)\b/.test(
+      q,
+    )
+  )
+    return 'number';
   if (/\bwhen\b|\b(what|which) (date|day|year|time|month)\b|\bwhat time\b/.test(q)) return 'time';
   if (/\bwhy\b|\bwhat (caused|led to|prompted|triggered|was the reason|reason)\b|\bfor what reason\b/.test(q)) return 'cause';
   if (

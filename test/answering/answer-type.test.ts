@@ -23,6 +23,8 @@ describe('answer types', () => {
     expect(answerTypeOf('In which Andalusian city was the bomb found?')).toBe('place');
     expect(answerTypeOf("who's going to chair it?")).toBe('name');
     expect(answerTypeOf('Which militant group is blamed?')).toBe('name');
+    expect(answerTypeOf("what's the latest coronavirus death toll in china?")).toBe('number');
+    expect(answerTypeOf('what was the vote on gay marriage in taiwan?')).toBe('number');
     expect(answerTypeOf('What did he ask for?')).toBeNull();
   });
 
