@@ -75,7 +75,7 @@ export const SENTENCE_FEATURES = [
 
 /** Weights of `SENTENCE_FEATURES`, fitted on the readers' set by scripts/fit-extractive.ts. */
 export const SENTENCE_WEIGHTS: readonly number[] = [
-  1.82, 1.96, 1.33, 0.67, 2.66, 0.42, 0.47, 1.31, -0.79, 0.85, -0.42, 1.02, -0.34, -0.46, -2.52, 0.85, 1.11, 0.55,
+  1.78, 1.85, 1.32, 0.69, 2.64, 0.35, 0.41, 1.18, -0.8, 0.93, -0.41, 1.0, -0.32, -0.43, -2.58, 0.81, 1.13, 0.59,
 ];
 
 /** A candidate sentence with its signals. */
