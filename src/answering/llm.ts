@@ -29,12 +29,33 @@ export interface LlmOptions {
 /** Every attempt failed, or the failure was not worth retrying (bad key, unknown model, ...). */
 export class LlmUnavailableError extends Error {
   override name = 'LlmUnavailableError';
+  /** What went wrong, in a few words for whoever runs the bot, e.g. "cannot connect: connect ECONNREFUSED 127.0.0.1:9". */
+  readonly reason: string;
   constructor(
     readonly failure: ErrorClass,
     override readonly cause: unknown,
   ) {
     super(`LLM unavailable (${failure.kind}${failure.status ? ` ${failure.status}` : ''}): ${describe(cause)}`);
+    this.reason = failureReason(failure, cause);
   }
+}
+
+const FAILURE_WORDS: Record<ErrorClass['kind'], string> = {
+  connection: 'cannot connect',
+  timeout: 'timed out',
+  'rate-limit': 'rate limited',
+  server: 'server error',
+  malformed: 'unusable reply',
+  client: 'request refused',
+};
+
+/** The kind of failure in words, then the innermost cause's message (the socket error, not "fetch failed"). */
+function failureReason(failure: ErrorClass, cause: unknown): string {
+  let inner = cause;
+  for (let i = 0; i < 5 && inner instanceof Error && inner.cause instanceof Error; i++) inner = inner.cause;
+  const message = (inner instanceof Error ? inner.message : String(inner)).replace(/\s+/g, ' ').trim().slice(0, 200);
+  const status = failure.status && !message.startsWith(String(failure.status)) ? `HTTP ${failure.status}: ` : '';
+  return `${FAILURE_WORDS[failure.kind]}: ${status}${message}`;
 }
 
 /** Per-call tweaks. */

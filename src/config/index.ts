@@ -5,6 +5,7 @@ import { config as loadDotenv } from 'dotenv';
 import path from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../util/errors.js';
+import { likelyMeant } from '../util/text.js';
 
 /**
  * A user-caused configuration problem: one line naming the variable, shown as is like any
@@ -216,6 +217,18 @@ export interface Config {
 export const CONFIG_VARIABLES = Object.keys(schema) as (keyof Schema)[];
 
 /**
+ * Variables read outside `Config`, also documented in .env.example and the README. DEBUG: any
+ * value prints the stack of an unexpected error (read when the command fails, even before a
+ * config could be made); `DEBUG=grammy*` also turns on grammY's own debug lines.
+ */
+export const OTHER_VARIABLES = ['DEBUG'] as const;
+
+/** True when DEBUG asks for stack traces of unexpected errors. */
+export function debugEnabled(env: Record<string, string | undefined> = process.env): boolean {
+  return (env.DEBUG ?? '').trim() !== '';
+}
+
+/**
  * Builds a `Config` from an environment object. Relative paths resolve against `cwd`.
  * Throws `ConfigError` with a one-line message naming the first bad variable.
  */
@@ -227,7 +240,9 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
     const value = given === undefined || given.trim() === '' ? fallback : given;
     const result = (parser as z.ZodTypeAny).safeParse(value);
     if (!result.success) {
-      const why = result.error.issues[0]?.message ?? 'invalid value';
+      const issue = result.error.issues[0];
+      if (issue?.code === 'invalid_enum_value') throw new ConfigError(choiceProblem(name, value, issue.options.map(String)));
+      const why = issue?.message ?? 'invalid value';
       throw new ConfigError(`Invalid ${name}=${JSON.stringify(redactIfSecret(name, value))}: ${why}.`);
     }
     raw[name] = result.data;
@@ -298,6 +313,12 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
     },
     feeds: { urls: r.FEED_URLS, pollMinutes: r.FEED_POLL_MINUTES },
   };
+}
+
+/** A bad choice in plain words: `EMBEDDING_PROVIDER must be one of: transformers, openai, none (got "foo").` */
+function choiceProblem(name: string, value: string, options: string[]): string {
+  const meant = likelyMeant(value.trim(), options);
+  return `${name} must be one of: ${options.join(', ')} (got ${JSON.stringify(value)}${meant ? `; did you mean ${meant}?` : ''}).`;
 }
 
 function redactIfSecret(name: string, value: string): string {
