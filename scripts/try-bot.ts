@@ -12,7 +12,8 @@
  *   :help       this list        :quit   stop (also Ctrl-D)
  *
  * Reads stdin line by line, so it can be scripted: `printf 'Who is Kolokoltsev meeting?\n' | npm run try-bot`.
- * The bot's JSON log goes to state/try-bot.log (or `--log FILE`); its state lives in a temporary
+ * The bot's JSON log goes to state/try-bot.log (or `--log FILE`; `--reply-timeout SECONDS` is how long to
+ * wait for a reply, default 90); its state lives in a temporary
  * folder removed at the end, so these conversations never reach your real state. The index is the
  * configured INDEX_DIR, synced with ARTICLES_DIR as `npm start` does. Dev-only: needs the
  * devDependencies (npm install without --omit=dev).
@@ -29,10 +30,16 @@ import { BOT, type BotMessage, FAKE_TOKEN, TelegramHarness, textOf } from '../te
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const { values: options } = parseArgs({ options: { log: { type: 'string', default: path.join('state', 'try-bot.log') } } });
+const { values: options } = parseArgs({
+  options: {
+    log: { type: 'string', default: path.join('state', 'try-bot.log') },
+    // A local model or LLM can be slow to write the first reply.
+    'reply-timeout': { type: 'string', default: '90' },
+  },
+});
 const USER_ID = 1001;
-/** Longest wait for the bot's first reply to a message (a local model or LLM can be slow). */
-const REPLY_TIMEOUT_MS = Number(process.env.TRY_BOT_REPLY_TIMEOUT_MS ?? 90_000);
+/** Longest wait for the bot's first reply to a message (`--reply-timeout SECONDS`). */
+const REPLY_TIMEOUT_MS = Math.max(1, Number(options['reply-timeout']) || 90) * 1000;
 /** The reply is complete once the bot has been quiet this long (answers stream edits about once a second). */
 const QUIET_MS = 2000;
 const HELP = `Type a question or a command (/start, /help, /sources, /stats, ...) as in Telegram.
