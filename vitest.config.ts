@@ -17,6 +17,7 @@ const INTEGRATION = [
   'test/store/crash.test.ts',
   'test/workers/worker-cli.test.ts',
   'test/cluster/**/*.test.ts',
+  'test/observability/metrics.test.ts',
   'test/db/embedded-postgres.test.ts',
 ];
 

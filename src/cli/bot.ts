@@ -4,13 +4,39 @@ import { createBot } from '../bot/index.js';
 import { secretsOf } from '../config/index.js';
 import { AlertStore, createTopicMatcher, TopicAlerts } from '../alerts/index.js';
 import { openFeedPoller } from '../feeds/index.js';
+import type http from 'node:http';
 import { createArticleSearch } from '../search/index.js';
+import { isLoopback as isLoopbackHost, observabilityRoutes, type Routes, startObservabilityServer } from '../observability/http.js';
+import { readinessChecks } from '../observability/readiness.js';
+import { UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 
 /** Starts the bot (long polling or webhook); resolves with the exit code after a graceful shutdown. */
-export async function runBot(app: App, logger: Logger): Promise<number> {
+export async function runBot(app: App, baseLogger: Logger): Promise<number> {
   const token = app.config.telegram.token;
   if (!token) throw new Error('runBot needs TELEGRAM_BOT_TOKEN');
+  const logger = app.metrics.observing(baseLogger);
+  app.metrics.collectProcessMetrics();
+  let telegramReached = false;
+  const readiness = readinessChecks({
+    searchIndex: () => app.library.searchIndex(),
+    database: app.database,
+    telegramReached: () => telegramReached,
+  });
+  const routesFor = (host: string): Routes =>
+    observabilityRoutes({ metrics: app.metrics, readiness, token: app.config.metrics.token, host });
+  const { webhookUrl, webhookHost } = app.config.telegram;
+  if (webhookUrl && !app.config.metrics.token && !isLoopbackHost(webhookHost)) {
+    logger.warn('metrics.not_exposed', { message: `/metrics is refused on ${webhookHost} until METRICS_TOKEN is set` });
+  }
+  const { port: metricsPort, host: metricsHost } = app.config.metrics;
+  let metricsServer: http.Server | undefined;
+  if (metricsPort !== undefined) {
+    metricsServer = await startObservabilityServer(metricsHost, metricsPort, routesFor(metricsHost), logger).catch((err: unknown) => {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new UserError(`Could not serve /metrics on ${metricsHost}:${metricsPort} (${code}); check METRICS_PORT and METRICS_HOST.`);
+    });
+  }
   const feeds = openFeedPoller(app.config, app.library, logger);
   const alerts = new TopicAlerts({
     store: AlertStore.open(app.config.stateDir),
@@ -31,7 +57,16 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     feeds,
     alerts,
     search: createArticleSearch(app.retriever),
+    routes: routesFor(webhookHost),
   });
+  // Outermost: counts what Telegram finally answered, after the automatic retries.
+  handle.bot.api.config.use(app.metrics.telegramErrors());
+  handle.ready.then(
+    () => {
+      telegramReached = true;
+    },
+    () => undefined,
+  );
   // `npm run index` in another terminal publishes a new generation; serve it without a restart.
   app.library.follow();
   let stopping: Promise<void> | null = null;
@@ -58,6 +93,8 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     }
     return reason === 'failed' ? 1 : 0;
   } finally {
+    metricsServer?.closeAllConnections();
+    await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
     feeds.store.close();
     alerts.store.close();
     app.close();
