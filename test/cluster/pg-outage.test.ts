@@ -41,12 +41,8 @@ beforeAll(async () => {
   process.on('unhandledRejection', onUncaught);
   process.on('uncaughtException', onUncaught);
   db = await createTestDatabase();
-  const target = new URL(db.url);
-  proxy = new FlakyProxy({ host: target.hostname, port: Number(target.port || 5432) });
-  await proxy.start();
-  const viaProxy = new URL(db.url);
-  viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(proxy.port);
+  const front = await FlakyProxy.inFrontOf(db.url);
+  proxy = front.proxy;
   root = tempDir('pg-outage-');
   // Replicas share ARTICLES_DIR (README, Running on several machines).
   const articles = path.join(root, 'articles');
@@ -55,7 +51,7 @@ beforeAll(async () => {
   await writer.library.ensure();
   replica = await testApp(
     path.join(root, 'replica'),
-    { DATABASE_URL: viaProxy.toString(), ARTICLES_DIR: articles, DATABASE_CONNECT_TIMEOUT_MS: '2000' },
+    { DATABASE_URL: front.url, ARTICLES_DIR: articles, DATABASE_CONNECT_TIMEOUT_MS: '2000' },
     logger,
   );
   await replica.library.ensure();

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BotProcess, startBotProcess, until } from '../support/bot-process.js';
+import { type BotProcess, folders, startBotProcess, until } from '../support/bot-process.js';
 import { FlakyProxy } from '../support/flaky-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { mdArticle, tempDir, writeFiles } from '../support/stack.js';
@@ -22,12 +22,8 @@ let port: number;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const target = new URL(db.url);
-  proxy = new FlakyProxy({ host: target.hostname, port: Number(target.port || 5432) });
-  await proxy.start();
-  const viaProxy = new URL(db.url);
-  viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(proxy.port);
+  const front = await FlakyProxy.inFrontOf(db.url);
+  proxy = front.proxy;
   root = tempDir('readyz-');
   writeFiles(path.join(root, 'articles'), {
     'chess.md': mdArticle('Ingrid Solberg wins the Tromsø chess open', '2024-07-02', 'Ingrid Solberg won the Tromsø chess open on Sunday.'),
@@ -35,12 +31,9 @@ beforeAll(async () => {
   h = await TelegramHarness.forProcesses();
   port = await freePort();
   bot = startBotProcess({
-    ARTICLES_DIR: path.join(root, 'articles'),
-    INDEX_DIR: path.join(root, 'index-data'),
-    STATE_DIR: path.join(root, 'state'),
-    MODEL_CACHE_DIR: path.join(root, 'cache'),
+    ...folders(root),
     EMBEDDING_PROVIDER: 'none',
-    DATABASE_URL: viaProxy.toString(),
+    DATABASE_URL: front.url,
     DATABASE_CONNECT_TIMEOUT_MS: '1500',
     TELEGRAM_BOT_TOKEN: FAKE_TOKEN,
     TELEGRAM_API_ROOT: h.apiRoot,
@@ -49,7 +42,7 @@ beforeAll(async () => {
     WEBHOOK_PORT: String(port),
     WEBHOOK_HOST: '127.0.0.1',
   });
-  await until(() => bot.events().some((e) => e.event === 'bot.started'), 90_000, `the bot to start:\n${bot.output()}`);
+  await bot.started();
 }, 120_000);
 
 afterAll(async () => {
@@ -65,6 +58,18 @@ async function readyz(): Promise<{ status: number; body: { ready: boolean; check
   return { status: res.status, body: (await res.json()) as { ready: boolean; checks: Record<string, string> } };
 }
 
+/** Polls /readyz until it answers `status`. */
+function readyzTurns(status: number, what: string): ReturnType<typeof readyz> {
+  return until(
+    async () => {
+      const r = await readyz();
+      return r.status === status ? r : false;
+    },
+    20_000,
+    `/readyz to ${what}`,
+  );
+}
+
 describe('/readyz on the webhook server', () => {
   it('is ready with the database, unready while it is cut off, and ready again when it is back', { timeout: 60_000 }, async () => {
     expect(await readyz()).toEqual({ status: 200, body: { ready: true, checks: { index: 'ok', database: 'ok', telegram: 'ok' } } });
@@ -74,28 +79,14 @@ describe('/readyz on the webhook server', () => {
     expect(await metrics.text()).toMatch(/^newsdesk_questions_total\{outcome="answered"\} 0$/m);
 
     proxy.down();
-    const down = await until(
-      async () => {
-        const r = await readyz();
-        return r.status === 503 ? r : false;
-      },
-      20_000,
-      '/readyz to report the database outage',
-    );
+    const down = await readyzTurns(503, 'report the database outage');
     expect(down.body.ready).toBe(false);
     expect(down.body.checks.database).not.toBe('ok');
     expect(down.body.checks.index).toBe('ok');
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
 
     proxy.up();
-    const back = await until(
-      async () => {
-        const r = await readyz();
-        return r.status === 200 ? r : false;
-      },
-      20_000,
-      '/readyz to be ready again',
-    );
+    const back = await readyzTurns(200, 'be ready again');
     expect(back.body.checks).toEqual({ index: 'ok', database: 'ok', telegram: 'ok' });
     expect(bot.child.exitCode).toBeNull();
   });

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { NOT_COVERED_REPLY } from '../../src/answering/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BotProcess, startBotProcess, until } from '../support/bot-process.js';
+import { type BotProcess, folders, startBotProcess, until } from '../support/bot-process.js';
 import { type FakeOpenAI, fakeUsage, startFakeOpenAI } from '../support/fake-openai.js';
 import { FeedSite, storyText } from '../support/feed-server.js';
 import { mdArticle, tempDir, writeFiles } from '../support/stack.js';
@@ -73,10 +73,7 @@ beforeAll(async () => {
   const deadPort = await freePort();
   port = await freePort();
   bot = startBotProcess({
-    ARTICLES_DIR: path.join(root, 'articles'),
-    INDEX_DIR: path.join(root, 'index-data'),
-    STATE_DIR: path.join(root, 'state'),
-    MODEL_CACHE_DIR: path.join(root, 'cache'),
+    ...folders(root),
     EMBEDDING_PROVIDER: 'none',
     TELEGRAM_BOT_TOKEN: FAKE_TOKEN,
     TELEGRAM_API_ROOT: h.apiRoot,
@@ -89,7 +86,7 @@ beforeAll(async () => {
     METRICS_PORT: String(port),
     METRICS_TOKEN,
   });
-  await until(() => bot.events().some((e) => e.event === 'bot.started'), 90_000, `the bot to start:\n${bot.output()}`);
+  await bot.started();
 }, 120_000);
 
 afterAll(async () => {

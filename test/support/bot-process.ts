@@ -19,29 +19,46 @@ export interface BotProcess {
   events(): { event: string; [k: string]: unknown }[];
   /** SIGTERM, then SIGKILL after 10 s; resolves when it has exited. */
   stop(): Promise<void>;
+  /** Resolves once the bot logged `bot.started` (rejects with its output after `timeoutMs`). */
+  started(timeoutMs?: number): Promise<void>;
 }
 
-export function startBotProcess(env: Record<string, string>): BotProcess {
+/** Where a process keeps its files, under `root`: articles (`root/articles`), index, state, model cache. */
+export function folders(root: string): Record<string, string> {
+  return {
+    ARTICLES_DIR: path.join(root, 'articles'),
+    INDEX_DIR: path.join(root, 'index-data'),
+    STATE_DIR: path.join(root, 'state'),
+    MODEL_CACHE_DIR: path.join(root, 'cache'),
+  };
+}
+
+/** Spawns `main.ts <command>` (default `start`) with `env` over the cleaned environment. */
+export function startBotProcess(env: Record<string, string>, command: 'start' | 'worker' = 'start'): BotProcess {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(
       ([k]) => !/^(OPENAI_|TELEGRAM_|EMBEDDING_|DATABASE_|WEBHOOK_|METRICS_|FEED_|LOCAL_MODEL_DIR|LOG_|npm_config_)/.test(k),
     ),
   );
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'start'], {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, command], {
     env: { ...clean, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
+  const events = () =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { event: string });
   return {
     child,
     output: () => out,
-    events: () =>
-      out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { event: string }),
+    events,
+    started: async (timeoutMs = 90_000) => {
+      await until(() => events().some((e) => e.event === 'bot.started'), timeoutMs, `the bot to start:\n${out}`);
+    },
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');

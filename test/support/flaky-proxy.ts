@@ -15,6 +15,17 @@ export class FlakyProxy {
     this.server = net.createServer((client) => this.accept(client));
   }
 
+  /** A started proxy in front of the server of connection string `url`, and the same URL through the proxy. */
+  static async inFrontOf(url: string): Promise<{ proxy: FlakyProxy; url: string }> {
+    const target = new URL(url);
+    const proxy = new FlakyProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    await proxy.start();
+    const viaProxy = new URL(url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    return { proxy, url: viaProxy.toString() };
+  }
+
   async start(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as net.AddressInfo).port;
