@@ -16,27 +16,7 @@ export async function runBot(app: App, baseLogger: Logger): Promise<number> {
   const token = app.config.telegram.token;
   if (!token) throw new Error('runBot needs TELEGRAM_BOT_TOKEN');
   const logger = app.metrics.observing(baseLogger);
-  app.metrics.collectProcessMetrics();
-  let telegramReached = false;
-  const readiness = readinessChecks({
-    searchIndex: () => app.library.searchIndex(),
-    database: app.database,
-    telegramReached: () => telegramReached,
-  });
-  const routesFor = (host: string): Routes =>
-    observabilityRoutes({ metrics: app.metrics, readiness, token: app.config.metrics.token, host });
-  const { webhookUrl, webhookHost } = app.config.telegram;
-  if (webhookUrl && !app.config.metrics.token && !isLoopbackHost(webhookHost)) {
-    logger.warn('metrics.not_exposed', { message: `/metrics is refused on ${webhookHost} until METRICS_TOKEN is set` });
-  }
-  const { port: metricsPort, host: metricsHost } = app.config.metrics;
-  let metricsServer: http.Server | undefined;
-  if (metricsPort !== undefined) {
-    metricsServer = await startObservabilityServer(metricsHost, metricsPort, routesFor(metricsHost), logger).catch((err: unknown) => {
-      const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      throw new UserError(`Could not serve /metrics on ${metricsHost}:${metricsPort} (${code}); check METRICS_PORT and METRICS_HOST.`);
-    });
-  }
+  const endpoints = await serveEndpoints(app, logger);
   const feeds = openFeedPoller(app.config, app.library, logger);
   const alerts = new TopicAlerts({
     store: AlertStore.open(app.config.stateDir),
@@ -57,16 +37,11 @@ export async function runBot(app: App, baseLogger: Logger): Promise<number> {
     feeds,
     alerts,
     search: createArticleSearch(app.retriever),
-    routes: routesFor(webhookHost),
+    routes: endpoints.webhookRoutes,
   });
   // Outermost: counts what Telegram finally answered, after the automatic retries.
   handle.bot.api.config.use(app.metrics.telegramErrors());
-  handle.ready.then(
-    () => {
-      telegramReached = true;
-    },
-    () => undefined,
-  );
+  handle.ready.then(endpoints.telegramReached, () => undefined);
   // `npm run index` in another terminal publishes a new generation; serve it without a restart.
   app.library.follow();
   let stopping: Promise<void> | null = null;
@@ -93,10 +68,47 @@ export async function runBot(app: App, baseLogger: Logger): Promise<number> {
     }
     return reason === 'failed' ? 1 : 0;
   } finally {
-    metricsServer?.closeAllConnections();
-    await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+    await endpoints.close();
     feeds.store.close();
     alerts.store.close();
     app.close();
   }
+}
+
+/**
+ * /healthz, /readyz and /metrics (docs/observability.md): routes for the webhook server, and a
+ * server of their own when METRICS_PORT is set. `telegramReached` marks the Bot API as answered.
+ */
+async function serveEndpoints(app: App, logger: Logger) {
+  app.metrics.collectProcessMetrics();
+  let reached = false;
+  const readiness = readinessChecks({
+    searchIndex: () => app.library.searchIndex(),
+    database: app.database,
+    telegramReached: () => reached,
+  });
+  const { port, host, token } = app.config.metrics;
+  const routesFor = (on: string): Routes => observabilityRoutes({ metrics: app.metrics, readiness, token, host: on });
+  const { webhookUrl, webhookHost } = app.config.telegram;
+  for (const on of [...(webhookUrl ? [webhookHost] : []), ...(port !== undefined ? [host] : [])]) {
+    if (!token && !isLoopbackHost(on))
+      logger.warn('metrics.not_exposed', { message: `/metrics is refused on ${on} until METRICS_TOKEN is set` });
+  }
+  let server: http.Server | undefined;
+  if (port !== undefined) {
+    server = await startObservabilityServer(host, port, routesFor(host), logger).catch((err: unknown) => {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new UserError(`Could not serve /metrics on ${host}:${port} (${code}); check METRICS_PORT and METRICS_HOST.`);
+    });
+  }
+  return {
+    webhookRoutes: routesFor(webhookHost),
+    telegramReached: () => {
+      reached = true;
+    },
+    close: async () => {
+      server?.closeAllConnections();
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    },
+  };
 }
