@@ -134,12 +134,7 @@ const schema = {
   DATABASE_CONNECT_TIMEOUT_MS: [int(100, 600000), '5000'],
   WORKER_LEASE_SECONDS: [int(1, 86400), '60'],
 
-  METRICS_PORT: [
-    optionalString.pipe(
-      z.string().regex(/^\d+$/, 'expected a port number').transform(Number).pipe(z.number().int().min(1).max(65535)).optional(),
-    ),
-    '',
-  ],
+  METRICS_PORT: [optionalString.pipe(int(1, 65535).optional()), ''],
   METRICS_HOST: [z.string().trim().min(1), '127.0.0.1'],
   METRICS_TOKEN: [optionalString, ''],
 
