@@ -4,11 +4,15 @@ import { createBot } from '../bot/index.js';
 import { secretsOf } from '../config/index.js';
 import { AlertStore, createTopicMatcher, TopicAlerts } from '../alerts/index.js';
 import { openFeedPoller } from '../feeds/index.js';
-import type http from 'node:http';
 import { createArticleSearch } from '../search/index.js';
-import { isLoopback as isLoopbackHost, observabilityRoutes, type Routes, startObservabilityServer } from '../observability/http.js';
+import {
+  closeServer,
+  isLoopback as isLoopbackHost,
+  observabilityRoutes,
+  type Routes,
+  startObservabilityServer,
+} from '../observability/http.js';
 import { readinessChecks } from '../observability/readiness.js';
-import { UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 
 /** Starts the bot (long polling or webhook); resolves with the exit code after a graceful shutdown. */
@@ -94,21 +98,12 @@ async function serveEndpoints(app: App, logger: Logger) {
     if (!token && !isLoopbackHost(on))
       logger.warn('metrics.not_exposed', { message: `/metrics is refused on ${on} until METRICS_TOKEN is set` });
   }
-  let server: http.Server | undefined;
-  if (port !== undefined) {
-    server = await startObservabilityServer(host, port, routesFor(host), logger).catch((err: unknown) => {
-      const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      throw new UserError(`Could not serve /metrics on ${host}:${port} (${code}); check METRICS_PORT and METRICS_HOST.`);
-    });
-  }
+  const server = port === undefined ? undefined : await startObservabilityServer({ host, port }, routesFor, logger);
   return {
     webhookRoutes: routesFor(webhookHost),
     telegramReached: () => {
       reached = true;
     },
-    close: async () => {
-      server?.closeAllConnections();
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    },
+    close: () => closeServer(server),
   };
 }

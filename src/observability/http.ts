@@ -10,6 +10,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import { UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { Metrics } from './metrics.js';
 
@@ -109,18 +110,41 @@ export function observabilityRoutes(options: ObservabilityOptions): Routes {
   };
 }
 
-/** Serves the three paths (and 404 for anything else) on `host:port`; resolves once it listens. */
-export async function startObservabilityServer(host: string, port: number, routes: Routes, log: Logger): Promise<http.Server> {
+/**
+ * Serves the three paths (and 404 for anything else) on `host:port`, built by `routesFor(host)`;
+ * resolves with the listening server. A port that cannot be used ends the command with one line.
+ */
+export async function startObservabilityServer(
+  settings: { host: string; port: number },
+  routesFor: (host: string) => Routes,
+  log: Logger,
+): Promise<http.Server> {
+  const { host, port } = settings;
+  const routes = routesFor(host);
   const server = http.createServer((req, res) => {
     if (!routes(req, res)) res.writeHead(404).end();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new UserError(
+      `Could not serve /healthz, /readyz and /metrics on ${host}:${port} (${code}); check METRICS_PORT and METRICS_HOST.`,
+    );
+  }
   log.info('metrics.listening', { host, port });
   return server;
+}
+
+/** Closes a server started by `startObservabilityServer` (open keep-alive connections too). */
+export async function closeServer(server: http.Server | undefined): Promise<void> {
+  if (!server) return;
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }

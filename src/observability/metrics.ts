@@ -87,6 +87,12 @@ const EVENT_METRICS: Record<string, (m: Metrics, f: Fields) => void> = {
   // The whole poll round failed (not one feed): counted as one failure.
   'feeds.poll_failed': (m) => m.feedFailures.inc(),
   'alerts.sent': (m) => m.alertsSent.inc(),
+  // Embedding workers (npm run worker): their own process, so their metrics are created on first use.
+  'worker.batch': (m, f) => {
+    m.counter('worker_batches_total', 'Embedding batches a worker finished').inc();
+    m.counter('worker_chunks_embedded_total', 'Chunks a worker embedded and stored').inc(count(f.chunks));
+  },
+  'worker.batch_failed': (m) => m.counter('worker_batch_failures_total', 'Embedding batches that failed (retried later)').inc(),
 };
 
 /** Loggers already reporting into some `Metrics`, so wrapping twice never counts twice. */

@@ -1,19 +1,24 @@
-/** The readiness checks of a running bot: the index is open, the database answers, Telegram was reached. */
+/**
+ * Readiness checks: the index is open, the database answers, Telegram was reached (each only where
+ * the process has it: an embedding worker has only the database).
+ */
 import type pg from 'pg';
 import type { ReadinessCheck } from './http.js';
 
 /** What the checks look at. */
 export interface ReadinessSources {
   /** Non-null once an index is open and served. */
-  searchIndex(): unknown;
+  searchIndex?(): unknown;
   /** The PostgreSQL pool (DATABASE_URL), or null in embedded mode (no database check). */
   database: pg.Pool | null;
   /** True once the Bot API answered (getMe at start-up). */
-  telegramReached(): boolean;
+  telegramReached?(): boolean;
 }
 
 export function readinessChecks(sources: ReadinessSources): ReadinessCheck[] {
-  const checks: ReadinessCheck[] = [{ name: 'index', check: async () => (sources.searchIndex() ? null : 'no index is open') }];
+  const { searchIndex, telegramReached } = sources;
+  const checks: ReadinessCheck[] = [];
+  if (searchIndex) checks.push({ name: 'index', check: async () => (searchIndex() ? null : 'no index is open') });
   const db = sources.database;
   if (db) {
     checks.push({
@@ -24,6 +29,8 @@ export function readinessChecks(sources: ReadinessSources): ReadinessCheck[] {
       },
     });
   }
-  checks.push({ name: 'telegram', check: async () => (sources.telegramReached() ? null : 'the Bot API has not answered yet') });
+  if (telegramReached) {
+    checks.push({ name: 'telegram', check: async () => (telegramReached() ? null : 'the Bot API has not answered yet') });
+  }
   return checks;
 }
