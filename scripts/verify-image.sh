@@ -109,8 +109,9 @@ in_image sh -c "cd /app && node --import tsx --input-type=module -e \"
   const { createMetrics } = await import('./src/observability/metrics.ts');
   const { observabilityRoutes, startObservabilityServer } = await import('./src/observability/http.ts');
   const { silentLogger } = await import('./src/util/log.ts');
-  const routes = observabilityRoutes({ metrics: createMetrics(), readiness: [], token: undefined, host: process.env.METRICS_HOST });
-  await startObservabilityServer(process.env.METRICS_HOST, Number(process.env.METRICS_PORT), routes, silentLogger);
+  const settings = { host: process.env.METRICS_HOST, port: Number(process.env.METRICS_PORT) };
+  const routesFor = (host) => observabilityRoutes({ metrics: createMetrics(), readiness: [], token: undefined, host });
+  await startObservabilityServer(settings, routesFor, silentLogger);
   setTimeout(() => process.exit(0), 20000);
 \"" &
 SERVER_PID=$!
