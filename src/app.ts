@@ -34,10 +34,8 @@ export interface App {
   llmEnabled: boolean;
   /** The PostgreSQL pool when DATABASE_URL is set (schema migrated), shared by the stores; null in embedded mode. */
   database: pg.Pool | null;
-  /** This app's Prometheus metrics (its own registry); every stage built here reports into it. */
+  /** This app's Prometheus metrics (its own registry); every stage built here reports into it through its logger. */
   metrics: Metrics;
-  /** The logger the stages log through: the given one, also moving `metrics` (pass it on to front ends). */
-  logger: Logger;
   close(): void;
 }
 
@@ -122,7 +120,6 @@ export async function createApp(config: Config, baseLogger: Logger, onModelProgr
     llmEnabled: llm !== null,
     database,
     metrics,
-    logger,
     close: () => {
       library.close();
       database?.end().catch(() => {});
