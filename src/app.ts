@@ -10,6 +10,7 @@ import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { createEmbedder, estimatedWordPieceCounter, type ModelLoadProgress } from './embedding/index.js';
 import { ArticleLibrary } from './library/index.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createRetriever, type HybridRetriever } from './retrieval/index.js';
 import { createReranker, type Reranker } from './retrieval/rerank.js';
 import { PgIndexStore } from './store/pg/index.js';
@@ -33,6 +34,8 @@ export interface App {
   llmEnabled: boolean;
   /** The PostgreSQL pool when DATABASE_URL is set (schema migrated), shared by the stores; null in embedded mode. */
   database: pg.Pool | null;
+  /** This app's Prometheus metrics (its own registry); every stage built here reports into it through its logger. */
+  metrics: Metrics;
   close(): void;
 }
 
@@ -52,7 +55,9 @@ export function llmOptions(config: Config) {
 }
 
 /** Builds the app. Loading the embedding model (and the reranker, when configured) may take a while, and downloads it on first use. */
-export async function createApp(config: Config, logger: Logger, onModelProgress?: (p: ModelLoadProgress) => void): Promise<App> {
+export async function createApp(config: Config, baseLogger: Logger, onModelProgress?: (p: ModelLoadProgress) => void): Promise<App> {
+  const metrics = createMetrics();
+  const logger = metrics.observing(baseLogger);
   const database = config.database.url ? createPool({ ...config.database, url: config.database.url }, logger) : null;
   if (database) {
     try {
@@ -99,6 +104,7 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     logger,
     ...(pg ? { pg } : {}),
   });
+  metrics.watchLibrary(() => (library.searchIndex() ? library.stats() : null));
   const retriever = createRetriever({ getReader: () => library.searchIndex(), embedder, options: config.retrieval, reranker, logger });
   const llm = llmOptions(config);
   const answerer = createAnswerer({ retriever, llm, historyTurns: config.llm.historyTurns, logger });
@@ -113,6 +119,7 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     answerer,
     llmEnabled: llm !== null,
     database,
+    metrics,
     close: () => {
       library.close();
       database?.end().catch(() => {});

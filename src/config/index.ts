@@ -135,6 +135,10 @@ const schema = {
   DATABASE_CONNECT_TIMEOUT_MS: [int(100, 600000), '5000'],
   WORKER_LEASE_SECONDS: [int(1, 86400), '60'],
 
+  METRICS_PORT: [optionalString.pipe(int(1, 65535).optional()), ''],
+  METRICS_HOST: [z.string().trim().min(1), '127.0.0.1'],
+  METRICS_TOKEN: [optionalString, ''],
+
   FEED_URLS: [feedUrls, ''],
   FEED_POLL_MINUTES: [int(1, 1440), '15'],
 } as const;
@@ -208,6 +212,14 @@ export interface Config {
     connectTimeoutMs: number;
     /** How long a claimed embedding batch stays reserved for its worker (a killed worker's batch is claimed again after it). */
     workerLeaseMs: number;
+  };
+  /** /healthz, /readyz and /metrics (docs/observability.md). */
+  metrics: {
+    /** Serve them on their own server at host:port (any mode); unset: only on the webhook server. */
+    port: number | undefined;
+    host: string;
+    /** Bearer token /metrics requires when set; without it /metrics is served on loopback addresses only. */
+    token: string | undefined;
   };
   /** RSS / Atom / JSON Feed sources (more can be added from the chat; those live in the state folder). */
   feeds: { urls: string[]; pollMinutes: number };
@@ -311,6 +323,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       connectTimeoutMs: r.DATABASE_CONNECT_TIMEOUT_MS,
       workerLeaseMs: r.WORKER_LEASE_SECONDS * 1000,
     },
+    metrics: { port: r.METRICS_PORT, host: r.METRICS_HOST, token: r.METRICS_TOKEN },
     feeds: { urls: r.FEED_URLS, pollMinutes: r.FEED_POLL_MINUTES },
   };
 }
@@ -344,7 +357,11 @@ export function loadConfig(cwd = process.cwd()): Config {
 
 /** Values that must never appear in logs or replies. */
 export function secretsOf(config: Config): string[] {
-  return [config.telegram.token, config.llm.apiKey, config.telegram.webhookSecret, urlPassword(config.database.url)].filter(
-    (s): s is string => typeof s === 'string' && s.length >= 6,
-  );
+  return [
+    config.telegram.token,
+    config.llm.apiKey,
+    config.telegram.webhookSecret,
+    config.metrics.token,
+    urlPassword(config.database.url),
+  ].filter((s): s is string => typeof s === 'string' && s.length >= 6);
 }

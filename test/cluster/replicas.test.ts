@@ -9,23 +9,20 @@
  *   still publishes with every chunk embedded.
  * The replicas share ARTICLES_DIR (as replicas must, see README).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBotProcess, until } from '../support/bot-process.js';
 import { FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from '../support/fixture-model.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { mdArticle, tempDir, writeFiles } from '../support/stack.js';
 import { FAKE_TOKEN, freePort, TelegramHarness, textOf } from '../support/telegram.js';
 
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const MAIN = path.resolve('src/cli/main.ts');
 const SECRET = 'replica-test-secret';
 const ADMIN = 9100;
 
@@ -91,16 +88,12 @@ async function startPages(): Promise<number> {
 }
 
 /**
- * Spawns `main.ts <command>` over a cleaned environment with the settings every process shares
- * (fixture model, database, log level), plus `env`; its output and JSON log lines are captured.
+ * Spawns `main.ts <command>` (test/support/bot-process.ts) with the settings every process shares
+ * (fixture model, database), plus `env`; its output and JSON log lines are captured.
  */
 function spawnMain(name: string, command: 'start' | 'worker', port: number, env: Record<string, string>): Replica {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(OPENAI_|TELEGRAM_|EMBEDDING_|DATABASE_|WEBHOOK_|LOCAL_MODEL_DIR|npm_config_)/.test(k)),
-  );
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, command], {
-    env: {
-      ...clean,
+  const child = startBotProcess(
+    {
       STATE_DIR: path.join(root, `state-${name}`),
       MODEL_CACHE_DIR: path.join(root, 'cache'),
       LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
@@ -108,25 +101,11 @@ function spawnMain(name: string, command: 'start' | 'worker', port: number, env:
       ALLOW_REMOTE_MODELS: 'false',
       EMBEDDING_QUANTIZED: 'false',
       DATABASE_URL: db.url,
-      LOG_LEVEL: 'info',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const started: Replica = {
-    name,
-    port,
-    child,
-    output: () => out,
-    events: () =>
-      out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { event: string }),
-  };
+    command,
+  );
+  const started: Replica = { name, port, child: child.child, output: child.output, events: child.events };
   replicas.push(started);
   return started;
 }
@@ -156,16 +135,6 @@ async function startWorker(name: string): Promise<Replica> {
   const worker = spawnMain(name, 'worker', 0, { EMBEDDING_BATCH_SIZE: '4', WORKER_LEASE_SECONDS: '2' });
   await until(() => worker.output().includes('waiting for work'), 90_000, `worker ${name} to start:\n${worker.output()}`);
   return worker;
-}
-
-async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 beforeAll(async () => {
