@@ -38,7 +38,7 @@ async function run(input: BotChildInput): Promise<void> {
     const handle = createBot({
       token: input.token,
       config: input.config.telegram,
-      stateDir: input.stateDir,
+      state: app.state.bot,
       answerer,
       library: app.library,
       // Production logs one JSON line per answer at info level: keep the formatting cost, drop the I/O.

@@ -2,7 +2,7 @@
 import type { App } from '../app.js';
 import { createBot } from '../bot/index.js';
 import { secretsOf } from '../config/index.js';
-import { AlertStore, createTopicMatcher, TopicAlerts } from '../alerts/index.js';
+import { createTopicMatcher, TopicAlerts } from '../alerts/index.js';
 import { openFeedPoller } from '../feeds/index.js';
 import { createArticleSearch } from '../search/index.js';
 import type { Logger } from '../util/log.js';
@@ -11,9 +11,9 @@ import type { Logger } from '../util/log.js';
 export async function runBot(app: App, logger: Logger): Promise<number> {
   const token = app.config.telegram.token;
   if (!token) throw new Error('runBot needs TELEGRAM_BOT_TOKEN');
-  const feeds = openFeedPoller(app.config, app.library, logger);
+  const feeds = openFeedPoller(app.config, await app.state.feeds(), app.library, logger);
   const alerts = new TopicAlerts({
-    store: AlertStore.open(app.config.stateDir),
+    store: await app.state.alerts(),
     matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.reader() }),
     library: app.library,
     logger,
@@ -21,8 +21,7 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
   const handle = createBot({
     token,
     config: app.config.telegram,
-    stateDir: app.config.stateDir,
-    database: app.database,
+    state: app.state.bot,
     answerer: app.answerer,
     library: app.library,
     logger,
@@ -58,8 +57,8 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     }
     return reason === 'failed' ? 1 : 0;
   } finally {
-    feeds.store.close();
-    alerts.store.close();
+    await feeds.store.close();
+    await alerts.store.close();
     app.close();
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Config } from '../config/index.js';
 import { migrate } from '../db/migrate.js';
+import { MIGRATIONS } from '../schema.js';
 import { createPool } from '../db/pool.js';
 import { createEmbedder } from '../embedding/index.js';
 import { UserError } from '../util/errors.js';
@@ -24,7 +25,7 @@ export async function runWorkerCommand(config: Config, logger: Logger): Promise<
   if (!embedder) throw new UserError(`The embedding model could not be loaded${warning ? `: ${warning}` : ''}.`);
   const pool = createPool({ ...config.database, url }, logger);
   try {
-    await migrate(pool, undefined, logger);
+    await migrate(pool, MIGRATIONS, logger);
     const abort = new AbortController();
     const stop = (signal: string) => {
       logger.info('worker.stopping', { signal });

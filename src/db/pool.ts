@@ -81,6 +81,19 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
   });
 }
 
+/** Runs one statement on the pool and returns its rows; a connection failure becomes `DatabaseUnavailableError`. */
+export async function queryRows<R extends pg.QueryResultRow>(
+  db: pg.Pool | pg.PoolClient,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<R[]> {
+  try {
+    return (await db.query<R>(sql, params as unknown[])).rows;
+  } catch (err) {
+    throw unavailable(err);
+  }
+}
+
 /** Turns a connection failure into the one-line error callers show; other errors pass through. */
 export function unavailable(err: unknown): unknown {
   if (err instanceof DatabaseUnavailableError) return err;

@@ -1,5 +1,6 @@
 /**
- * The article collection as admins manage it: the articles folder plus the index built from it.
+ * The article collection as admins manage it: the articles folder and the stored sources (chat
+ * and feed additions, `ArticleSources`), plus the index built from both.
  * Serves reads from the current index generation while a reindex builds the next one, then
  * swaps readers. Only one reindex runs at a time (in this process, and across processes via the
  * index lock).
@@ -7,19 +8,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { articleFromHtml, articleId, articleToMarkdown, parseArticleFile, safeArticleFileName } from '../articles/index.js';
+import type { PublishStep } from '../store/target.js';
 import { currentGeneration } from '../store/generations.js';
 import { readManifest } from '../store/manifest.js';
 import type { PgIndexReader, PgIndexStore } from '../store/pg/index.js';
 import { IndexReader, type OpenFailure } from '../store/reader.js';
 import type { IndexView } from '../store/search-index.js';
 import { incompatibility } from '../store/writer.js';
-import type { ArticleInfo, Embedder, IndexProgress, IndexSummary, Library, LibraryStats, TokenCounter } from '../types.js';
+import type { ArticleInfo, Embedder, IndexProgress, IndexSummary, Library, LibraryStats, LoadResult, TokenCounter } from '../types.js';
 import { BusyError, errorMessage, UserError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { isProcessAlive } from '../util/process.js';
 import { formatBytes } from '../util/format.js';
 import { type FetchLimits, type Fetched, fetchUrl } from './fetch-url.js';
 import { indexArticles, loadForIndexing, storeSettings } from './pipeline.js';
+import type { ArticleSources, SourceMeta } from './sources.js';
 
 /** What the library needs; built by the composition root. */
 export interface LibraryOptions {
@@ -35,8 +38,17 @@ export interface LibraryOptions {
   maxFileBytes: number;
   fetch: FetchLimits;
   logger?: Logger;
-  /** PostgreSQL mode: the index lives there instead of `indexDir` (the articles folder stays the source). */
+  /** PostgreSQL mode: the index lives there instead of `indexDir`. */
   pg?: PgIndexStore;
+  /** Where chat and feed additions are kept (never the articles folder, which a sync mirrors). */
+  sources: ArticleSources;
+}
+
+/** A removal in progress: the source left out of the load, and what deletes it with the publish. */
+interface Removal {
+  path: string;
+  id: string;
+  onPublish: PublishStep;
 }
 
 /** Options of one reindex run. */
@@ -87,6 +99,8 @@ export class ArticleLibrary implements Library {
   private followToken = 0;
   /** PostgreSQL mode: the switch to a newly published generation in progress (one at a time). */
   private switching: Promise<boolean> = Promise.resolve(false);
+  /** Paths of the stored sources as last loaded (the rest of the index came from the folder). */
+  private stored = new Set<string>();
 
   constructor(private readonly options: LibraryOptions) {
     this.log = options.logger ?? silentLogger;
@@ -190,7 +204,10 @@ export class ArticleLibrary implements Library {
   articleLocation(articleId: string): string | null {
     const stored = this.current?.article(articleId);
     if (!stored?.path) return null;
-    const full = path.resolve(this.options.articlesDir, stored.path);
+    const full = this.stored.has(stored.path)
+      ? this.options.sources.location(stored.path)
+      : path.resolve(this.options.articlesDir, stored.path);
+    if (!full) return null;
     const rel = path.relative(process.cwd(), full);
     return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : full;
   }
@@ -200,13 +217,13 @@ export class ArticleLibrary implements Library {
   }
 
   reindex(options: ReindexOptions = {}): Promise<IndexSummary> {
-    return this.startReindex(options, []);
+    return this.startReindex(options, null);
   }
 
-  /** Starts a reindex unless one runs; `expectedRemovals` are articles removed by name (not counted by the guard). */
-  private startReindex(options: ReindexOptions, expectedRemovals: readonly string[]): Promise<IndexSummary> {
+  /** Starts a reindex unless one runs; `removal` is an article removed by name (not counted by the guard). */
+  private startReindex(options: ReindexOptions, removal: Removal | null): Promise<IndexSummary> {
     if (this.running) return Promise.reject(new BusyError('A reindex is already running; try again when it has finished.'));
-    const done = this.runReindex(options, expectedRemovals).finally(() => {
+    const done = this.runReindex(options, removal).finally(() => {
       this.running = null;
     });
     this.running = { done, full: options.full === true, startedAt: Date.now() };
@@ -235,7 +252,7 @@ export class ArticleLibrary implements Library {
     }
   }
 
-  private async runReindex(options: ReindexOptions, expectedRemovals: readonly string[]): Promise<IndexSummary> {
+  private async runReindex(options: ReindexOptions, removal: Removal | null): Promise<IndexSummary> {
     const o = this.options;
     this.assertCanReindex();
     // The whole run counts, reading the folder and opening the result included: the pipeline's own
@@ -243,7 +260,7 @@ export class ArticleLibrary implements Library {
     const started = performance.now();
     options.signal?.throwIfAborted();
     options.onProgress?.({ phase: 'load', done: 0, total: 0 });
-    const loaded = await loadForIndexing(o.articlesDir, { maxFileBytes: o.maxFileBytes, logger: this.log });
+    const loaded = await this.loadAll(removal?.path ?? null);
     options.signal?.throwIfAborted();
     const built = await indexArticles({
       indexDir: o.indexDir,
@@ -257,7 +274,8 @@ export class ArticleLibrary implements Library {
       full: options.full === true,
       articlesDir: path.resolve(o.articlesDir),
       allowMassDelete: options.allowMassDelete === true,
-      expectedRemovals,
+      expectedRemovals: removal ? [removal.id] : [],
+      ...(removal ? { onPublish: removal.onPublish } : {}),
       logger: this.log,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -275,7 +293,21 @@ export class ArticleLibrary implements Library {
     return summary();
   }
 
-  async addFile(fileName: string, bytes: Uint8Array): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
+  /**
+   * What a run indexes: the articles folder plus every stored source (`leaveOut`, an article being
+   * removed, excepted). The folder's files come first, so a stored source repeating one is skipped.
+   */
+  private async loadAll(leaveOut: string | null): Promise<LoadResult> {
+    const o = this.options;
+    const sources = await o.sources.list();
+    this.stored = new Set(sources.map((s) => s.path));
+    const extra = sources.filter((s) => s.path !== leaveOut);
+    const loaded = await loadForIndexing(o.articlesDir, { maxFileBytes: o.maxFileBytes, logger: this.log, extra });
+    if (leaveOut === null || this.stored.has(leaveOut)) return loaded;
+    return { ...loaded, articles: loaded.articles.filter((a) => a.path !== leaveOut) };
+  }
+
+  async addFile(fileName: string, bytes: Uint8Array, addedBy?: string): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
     if (bytes.byteLength > this.options.maxFileBytes) {
       throw new UserError(`The file is too large (${formatBytes(bytes.byteLength)} > ${formatBytes(this.options.maxFileBytes)} limit).`);
     }
@@ -287,20 +319,21 @@ export class ArticleLibrary implements Library {
     }
     if (this.running) throw new BusyError('A reindex is already running; try again when it has finished.');
     this.assertCanReindex();
-    const rel = this.writeAtomically(name, bytes);
+    const rel = await this.store(name, '', bytes, { origin: 'chat', addedBy: addedBy ?? null });
     return this.indexAdded(rel, fileName);
   }
 
-  async addUrl(url: string): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
+  async addUrl(url: string, addedBy?: string): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
     const fetched = await this.fetchPage(url.trim());
     const type = fetched.contentType.toLowerCase();
-    if (type.includes('pdf')) return this.addFile(fileNameFromUrl(fetched.url, '.pdf'), fetched.bytes);
-    if (type.includes('text/plain')) return this.addFile(fileNameFromUrl(fetched.url, '.txt'), fetched.bytes);
+    if (type.includes('pdf')) return this.addFile(fileNameFromUrl(fetched.url, '.pdf'), fetched.bytes, addedBy);
+    if (type.includes('text/plain')) return this.addFile(fileNameFromUrl(fetched.url, '.txt'), fetched.bytes, addedBy);
     const draft = extractArticle(fetched);
     // Saved as Markdown with front matter: the extracted text is what we index, and the file
     // stays readable and editable by admins.
     if (this.running) throw new BusyError('A reindex is already running; try again when it has finished.');
-    const rel = this.writeAtomically(safeArticleFileName(slug(draft.title) + '.md'), new TextEncoder().encode(articleToMarkdown(draft)));
+    const markdown = new TextEncoder().encode(articleToMarkdown(draft));
+    const rel = await this.store(safeArticleFileName(slug(draft.title) + '.md'), '', markdown, { origin: 'chat', addedBy: addedBy ?? url });
     return this.indexAdded(rel, url);
   }
 
@@ -310,29 +343,47 @@ export class ArticleLibrary implements Library {
   }
 
   /**
-   * Saves new articles (from feeds) as Markdown files under `folder` of the articles folder and
-   * indexes them in one reindex (waiting for one already running). Files that were not indexed
-   * (a duplicate text) are taken back out; on a failed reindex every new file is.
+   * Stores new articles (from feeds) as Markdown sources under `folder` and indexes them in one
+   * reindex (waiting for one already running). Sources that were not indexed (a duplicate text) are
+   * taken back out; on a failed reindex every new one is.
    */
   async importArticles(drafts: readonly ArticleDraft[], folder: string): Promise<{ saved: ImportedArticle[]; summary: IndexSummary }> {
     while (this.running) await this.running.done.catch(() => undefined);
     this.assertCanReindex();
-    const rels = drafts.map((d) =>
-      this.writeAtomically(safeArticleFileName(slug(d.title) + '.md'), new TextEncoder().encode(articleToMarkdown(d)), folder),
-    );
+    const rels: string[] = [];
+    for (const d of drafts) {
+      const markdown = new TextEncoder().encode(articleToMarkdown(d));
+      rels.push(
+        await this.store(safeArticleFileName(slug(d.title) + '.md'), folder, markdown, { origin: 'feed', addedBy: d.url ?? d.source }),
+      );
+    }
     let summary: IndexSummary;
     try {
       summary = await this.reindex({});
     } catch (err) {
-      for (const rel of rels) fs.rmSync(this.resolveInside(rel), { force: true });
+      for (const rel of rels) await this.options.sources.delete(rel);
       throw err;
     }
-    const saved = rels.map((rel) => {
+    const saved: ImportedArticle[] = [];
+    for (const rel of rels) {
       const article = this.current?.articlesInFile(rel)[0] ?? null;
-      if (!article) fs.rmSync(this.resolveInside(rel), { force: true });
-      return { path: rel, article };
-    });
+      if (!article) await this.options.sources.delete(rel);
+      saved.push({ path: rel, article });
+    }
     return { saved, summary };
+  }
+
+  /** Stores a new source under a name whose id neither the folder nor the index has. */
+  private async store(name: string, folder: string, bytes: Uint8Array, meta: SourceMeta): Promise<string> {
+    const dir = path.join(this.options.articlesDir, folder);
+    let inFolder: Set<string>;
+    try {
+      inFolder = new Set(fs.readdirSync(dir).map((e) => articleId(folder ? path.posix.join(folder, e) : e)));
+    } catch {
+      inFolder = new Set();
+    }
+    // Ids drop the extension, so budget.md beside budget.txt would steal the older article's id.
+    return this.options.sources.add(name, folder, bytes, meta, (id) => inFolder.has(id) || this.current?.article(id) !== undefined);
   }
 
   /** The URLs of every indexed article (feeds skip items whose link is already in the folder). */
@@ -359,9 +410,13 @@ export class ArticleLibrary implements Library {
     }
     if (this.running) throw new BusyError('A reindex is already running; try again when it has finished.');
     this.assertCanReindex();
-    const file = this.resolveInside(art.path);
-    fs.rmSync(file, { force: true });
-    const summary = await this.startReindex({}, [art.id]);
+    // The source goes with the publish of the generation without it, never before: a refused or
+    // failed run leaves both. A folder file is deleted after the publish (the folder is this machine's).
+    const sources = await this.options.sources.list();
+    const stored = sources.some((s) => s.path === art.path);
+    const file = stored ? null : this.resolveInside(art.path);
+    const onPublish: PublishStep = stored ? this.options.sources.deleteOnPublish(art.path) : async () => fs.rmSync(file!, { force: true });
+    const summary = await this.startReindex({}, { path: art.path, id: art.id, onPublish });
     return { summary };
   }
 
@@ -490,14 +545,14 @@ export class ArticleLibrary implements Library {
     try {
       summary = await this.reindex({});
     } catch (err) {
-      // The user is told the add failed, so the file must not be picked up by a later reindex.
-      fs.rmSync(this.resolveInside(rel), { force: true });
+      // The user is told the add failed, so the source must not be picked up by a later reindex.
+      await this.options.sources.delete(rel);
       throw err;
     }
     const article = this.current?.articlesInFile(rel)[0];
     if (!article) {
-      // Not indexed (for example a duplicate of an existing article): take the file back out.
-      fs.rmSync(this.resolveInside(rel), { force: true });
+      // Not indexed (for example a duplicate of an existing article): take the source back out.
+      await this.options.sources.delete(rel);
       const why = summary.skipped.find((s) => s.file === rel)?.reason ?? 'it produced no article';
       throw new UserError(`Could not add ${shownName}: ${why}.`);
     }
@@ -516,29 +571,6 @@ export class ArticleLibrary implements Library {
       const m = /^\..+\.tmp-(\d+)$/.exec(e);
       if (m && !isProcessAlive(Number(m[1]))) fs.rmSync(path.join(this.options.articlesDir, e), { force: true });
     }
-  }
-
-  /** Writes a new file into the articles folder under a free name: complete or not at all. */
-  private writeAtomically(name: string, bytes: Uint8Array, folder = ''): string {
-    const dir = path.join(this.options.articlesDir, folder);
-    fs.mkdirSync(dir, { recursive: true });
-    const ext = path.extname(name);
-    const base = name.slice(0, name.length - ext.length);
-    // Ids drop the extension, so budget.md beside budget.txt would steal the older article's id.
-    const ids = new Set(fs.readdirSync(dir).map((e) => articleId(e)));
-    const taken = (rel: string) => fs.existsSync(path.join(dir, rel)) || ids.has(articleId(rel));
-    let rel = name;
-    for (let i = 2; taken(rel); i++) rel = `${base}-${i}${ext}`;
-    const tmp = path.join(dir, `.${rel}.tmp-${process.pid}`);
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, path.join(dir, rel));
-    return folder ? path.posix.join(folder, rel) : rel;
   }
 
   private resolveInside(rel: string): string {

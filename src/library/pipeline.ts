@@ -4,9 +4,9 @@
  * and vectors; changed ones are re-chunked and re-embedded; deleted ones leave both halves. The
  * store only writes and reads generations; this is where articles become chunks and vectors.
  */
-import { loadArticles } from '../articles/index.js';
+import { type ExtraSource, loadArticles } from '../articles/index.js';
 import { chunkArticle, chunkerSettingsId } from '../chunking/index.js';
-import { type BaseGeneration, fileTarget, type IndexTarget } from '../store/target.js';
+import { type BaseGeneration, fileTarget, type IndexTarget, type PublishStep } from '../store/target.js';
 import { type ArticleRecord, incompatibility, type StoreSettings } from '../store/writer.js';
 import type { Article, Chunk, Embedder, IndexProgress, IndexSummary, LoadIssue, LoadResult, TokenCounter } from '../types.js';
 import { errorMessage, MassDeleteError } from '../util/errors.js';
@@ -38,6 +38,8 @@ export interface IndexOptions {
   allowMassDelete?: boolean;
   /** Ids whose removal was asked for by name (an admin's /remove): the guard does not count them. */
   expectedRemovals?: readonly string[];
+  /** Runs with the publish of the new generation (never when the run publishes nothing): a removed article's source goes with it. */
+  onPublish?: PublishStep;
   /** Stops the run between steps (never inside the write, which publishes or leaves nothing). */
   signal?: AbortSignal;
   onProgress?: (p: IndexProgress) => void;
@@ -76,10 +78,16 @@ interface Run {
   started: number;
 }
 
-/** Step 1, load: reads the articles folder and logs every file skipped or warned about. */
-export async function loadForIndexing(articlesDir: string, options: { maxFileBytes: number; logger?: Logger }): Promise<LoadResult> {
+/** Step 1, load: reads the articles folder (plus `extra` sources kept elsewhere) and logs every file skipped or warned about. */
+export async function loadForIndexing(
+  articlesDir: string,
+  options: { maxFileBytes: number; logger?: Logger; extra?: readonly ExtraSource[] },
+): Promise<LoadResult> {
   const log = options.logger ?? silentLogger;
-  const loaded = await loadArticles(articlesDir, { maxFileBytes: options.maxFileBytes });
+  const loaded = await loadArticles(articlesDir, {
+    maxFileBytes: options.maxFileBytes,
+    ...(options.extra ? { extra: options.extra } : {}),
+  });
   for (const s of loaded.skipped) log.warn('article.skipped', { file: s.file, reason: s.reason });
   for (const w of loaded.warnings) log.warn('article.warning', { file: w.file, reason: w.reason });
   return loaded;
@@ -272,6 +280,7 @@ async function writeGeneration(run: Run, plan: Plan, records: ArticleRecord[]): 
   const writer = await run.target.begin(plan.base, run.settings, {
     ...(options.articlesDir ? { articlesDir: options.articlesDir } : {}),
     ...(options.onStep ? { onStep: options.onStep } : {}),
+    ...(options.onPublish ? { onPublish: options.onPublish } : {}),
   });
   try {
     await writer.removeArticles([...plan.removed, ...plan.changed.map((a) => a.id)]);

@@ -13,6 +13,7 @@ import { pgBotState } from '../../src/bot/pg-state.js';
 import { type BotState, sqliteBotState, type StateSettings } from '../../src/bot/stores.js';
 import type { UndeliveredAnswer } from '../../src/bot/undelivered.js';
 import { migrate } from '../../src/db/migrate.js';
+import { MIGRATIONS } from '../../src/schema.js';
 import { createPool } from '../../src/db/pool.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { FAKE_ARTICLES, FakeAnswerer, FakeLibrary, citationOf, makeAnswer } from '../support/telegram-fakes.js';
@@ -38,7 +39,7 @@ function newPool(): pg.Pool {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await migrate(newPool());
+  await migrate(newPool(), MIGRATIONS);
 });
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.end()));

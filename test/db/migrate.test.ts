@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
-import { MIGRATIONS, type Migration } from '../../src/db/migrations.js';
+import { MIGRATIONS, type Migration } from '../../src/schema.js';
 import { createPool } from '../../src/db/pool.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
@@ -89,9 +89,9 @@ describe('schema migrations', () => {
     const fresh = await createTestDatabase();
     const p = createPool({ url: fresh.url, poolMax: 2, connectTimeoutMs: 10_000 });
     try {
-      const result = await migrate(p);
+      const result = await migrate(p, MIGRATIONS);
       expect(result.applied).toEqual(MIGRATIONS.map((m) => m.version));
-      expect(await migrate(p)).toEqual({ applied: [], version: result.version });
+      expect(await migrate(p, MIGRATIONS)).toEqual({ applied: [], version: result.version });
     } finally {
       await p.end();
       await fresh.drop();

@@ -25,6 +25,8 @@ import type { Transformer } from 'grammy';
 import type pg from 'pg';
 import { TelegramServer } from 'telegram-test-api/lib/telegramServer.js';
 import { type BotHandle, type BotLibrary, type BotTuning, createBot } from '../../src/bot/index.js';
+import { pgBotState } from '../../src/bot/pg-state.js';
+import { sqliteBotState } from '../../src/bot/stores.js';
 import type { Config } from '../../src/config/index.js';
 import type { TopicAlerts } from '../../src/alerts/index.js';
 import type { FeedPoller } from '../../src/feeds/index.js';
@@ -244,8 +246,10 @@ export class TelegramHarness {
     this.handle = createBot({
       token: this.token,
       config: this.config,
-      stateDir: this.stateDir,
-      ...(this.options.database ? { database: this.options.database } : {}),
+      state: (settings) => {
+        const database = this.options.database;
+        return database ? pgBotState(database, settings) : sqliteBotState(this.stateDir, settings);
+      },
       answerer: this.options.answerer,
       library: this.options.library,
       logger: log,
