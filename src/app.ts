@@ -11,7 +11,7 @@ import { createAnswerer } from './answering/index.js';
 import type pg from 'pg';
 import { type AlertStore, PgAlertStore, SqliteAlertStore } from './alerts/index.js';
 import { pgBotState } from './bot/pg-state.js';
-import { type BotState, sqliteBotState, type StateSettings } from './bot/stores.js';
+import { type BotState, type BotStateSettings, sqliteBotState } from './bot/stores.js';
 import type { Config } from './config/index.js';
 import { poolDb } from './db/client.js';
 import { migrate } from './db/migrate.js';
@@ -36,8 +36,8 @@ import path from 'node:path';
  * implementations satisfy; the contract suites under test/ run every one against both.
  */
 export interface StateStores {
-  /** The bot's conversations, quote keys, rate limits, kept answers, counters and audit trail. */
-  bot(settings: StateSettings): BotState;
+  /** The bot's conversations (keeping HISTORY_TURNS turns), quote keys, rate limits, kept answers, counters and audit trail. */
+  bot(settings: BotStateSettings): BotState;
   /** The feeds (FEED_URLS merged in), their leases and handled items. */
   feeds(): Promise<FeedStore>;
   /** Topic alerts: follows, looked-at articles, the outbox and its send pace. */
@@ -49,7 +49,7 @@ export interface StateStores {
 /** The embedded state: SQLite files and a sources folder under `stateDir`. */
 function embeddedState(config: Config): StateStores {
   return {
-    bot: (settings) => sqliteBotState(config.stateDir, settings),
+    bot: (settings) => sqliteBotState(config.stateDir, { ...settings, historyTurns: config.llm.historyTurns }),
     feeds: async () => SqliteFeedStore.open(config.stateDir, config.feeds.urls),
     alerts: async () => SqliteAlertStore.open(config.stateDir),
     sources: new FileSources(path.join(config.stateDir, 'sources')),
@@ -59,7 +59,7 @@ function embeddedState(config: Config): StateStores {
 /** The shared state: every store in the PostgreSQL database (migrated). */
 function postgresState(config: Config, pool: pg.Pool): StateStores {
   return {
-    bot: (settings) => pgBotState(pool, settings),
+    bot: (settings) => pgBotState(pool, { ...settings, historyTurns: config.llm.historyTurns }),
     feeds: () => PgFeedStore.open(pool, config.feeds.urls),
     alerts: () => PgAlertStore.open(pool),
     sources: new PgSources(pool),
@@ -144,11 +144,11 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     chunking: { ...config.chunking, maxTokens: Math.min(config.chunking.maxTokens, embedder?.maxTokens ?? Infinity) },
     hnsw: config.hnsw,
     batchSize: config.embedding.batchSize,
-    maxFileBytes: config.telegram.maxUploadBytes,
+    maxFileBytes: config.intake.maxUploadBytes,
     fetch: {
-      maxBytes: config.telegram.maxUploadBytes,
-      timeoutMs: config.telegram.fetchTimeoutMs,
-      allowPrivate: config.telegram.allowPrivateUrls,
+      maxBytes: config.intake.maxUploadBytes,
+      timeoutMs: config.intake.fetchTimeoutMs,
+      allowPrivate: config.intake.allowPrivateUrls,
     },
     logger,
     ...(pg ? { pg } : {}),

@@ -38,6 +38,7 @@ async function run(input: BotChildInput): Promise<void> {
     const handle = createBot({
       token: input.token,
       config: input.config.telegram,
+      intake: input.config.intake,
       state: app.state.bot,
       answerer,
       library: app.library,

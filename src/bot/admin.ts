@@ -312,7 +312,7 @@ async function addDocument(ctx: Filter<Context, 'message:document'>, deps: BotDe
     await ctx.reply(`I can add .txt, .md, .html or .pdf files; “${name}” is none of those.`);
     return;
   }
-  const max = deps.config.maxUploadBytes;
+  const max = deps.intake.maxUploadBytes;
   if (doc.file_size !== undefined && doc.file_size > max) {
     await ctx.reply(tooLargeMessage(doc.file_size, max));
     return;

@@ -26,7 +26,7 @@ import { gates, handleError } from './middleware.js';
 import { quotes } from './quotes.js';
 import { questions } from './questions.js';
 import { retryUnanswered } from './retry.js';
-import type { BotState, StateSettings } from './stores.js';
+import type { BotState, BotStateSettings } from './stores.js';
 import { TaskTracker } from './tasks.js';
 
 export type { BotLibrary, BotTuning, ReindexStatus } from './deps.js';
@@ -36,12 +36,14 @@ export type { BotHandle, StopReason } from './lifecycle.js';
 export interface CreateBotOptions {
   token: string;
   config: Config['telegram'];
+  /** Upload size and fetch time limits (the file download of an upload uses them). */
+  intake: Pick<Config['intake'], 'maxUploadBytes' | 'fetchTimeoutMs'>;
   /**
    * Opens the bot's state (conversations, quote keys, rate limits, kept answers, counters, audit
    * trail) with the settings the bot derives from its config. The composition root picks the
    * implementation (`App.state.bot`: SQLite in STATE_DIR, or PostgreSQL shared by replicas).
    */
-  state: (settings: StateSettings) => BotState;
+  state: (settings: BotStateSettings) => BotState;
   answerer: QuestionAnswerer;
   library: BotLibrary;
   logger: Logger;
@@ -69,9 +71,8 @@ export function createBot(options: CreateBotOptions): BotHandle {
   bot.api.config.use(retryUnanswered(log));
 
   const tuning: BotTuning = { ...DEFAULT_TUNING, ...options.tuning };
-  const settings: StateSettings = {
+  const settings: BotStateSettings = {
     conversationTtlMs: options.config.conversationTtlMinutes * 60_000,
-    historyTurns: tuning.historyTurns,
     quoteTtlMs: tuning.quoteTtlMs,
     undeliveredTtlMs: tuning.undeliveredTtlMs,
     rateLimitPerMinute: options.config.rateLimitPerMinute,
@@ -124,7 +125,8 @@ function botDeps(options: CreateBotOptions, state: BotState, tuning: BotTuning, 
     audit: state.audit,
     reindexJobs: state.reindexJobs,
     tuning,
-    files: { apiRoot, token: options.token, timeoutMs: Math.max(config.fetchTimeoutMs, 60_000) },
+    intake: options.intake,
+    files: { apiRoot, token: options.token, timeoutMs: Math.max(options.intake.fetchTimeoutMs, 60_000) },
     jobs: new TaskTracker(),
     startedAt: Date.now(),
     answeredSinceStart: 0,

@@ -21,12 +21,12 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
   const handle = createBot({
     token,
     config: app.config.telegram,
+    intake: app.config.intake,
     state: app.state.bot,
     answerer: app.answerer,
     library: app.library,
     logger,
     secrets: secretsOf(app.config),
-    tuning: { historyTurns: app.config.llm.historyTurns, webhookHost: app.config.telegram.webhookHost },
     feeds,
     alerts,
     search: createArticleSearch(app.retriever),

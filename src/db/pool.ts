@@ -5,7 +5,7 @@
  * idle (a restart) is logged and replaced instead of taking the process down.
  */
 import pg from 'pg';
-import { UserError } from '../util/errors.js';
+import { DatabaseUnavailableError } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 
 /** How to reach the database; `Config['database']` with a url. */
@@ -15,10 +15,7 @@ export interface PoolSettings {
   connectTimeoutMs: number;
 }
 
-/** The database cannot be reached now, or no connection became free in time. The caller may retry later. */
-export class DatabaseUnavailableError extends UserError {
-  override name = 'DatabaseUnavailableError';
-}
+export { DatabaseUnavailableError } from '../util/errors.js';
 
 /** Creates the pool. Connections are opened lazily; nothing is contacted until the first query. */
 export function createPool(settings: PoolSettings, logger: Logger = silentLogger): pg.Pool {

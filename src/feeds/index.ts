@@ -29,7 +29,7 @@ export function openFeedPoller(
   return new FeedPoller({
     store,
     library,
-    fetch: { timeoutMs: config.telegram.fetchTimeoutMs, allowPrivate: config.telegram.allowPrivateUrls },
+    fetch: { timeoutMs: config.intake.fetchTimeoutMs, allowPrivate: config.intake.allowPrivateUrls },
     intervalMs: config.feeds.pollMinutes * 60_000,
     logger,
     ...(onProblem ? { onProblem } : {}),

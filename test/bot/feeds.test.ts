@@ -52,7 +52,7 @@ beforeAll(async () => {
   h = await TelegramHarness.start({
     answerer: app.answerer,
     library: app.library,
-    config: { adminUserIds: [ADMIN], allowPrivateUrls: true },
+    config: { adminUserIds: [ADMIN] },
     feeds: poller,
     stateDir,
   });

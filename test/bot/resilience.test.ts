@@ -326,7 +326,8 @@ describe('start-up failures', () => {
     const bot = createBot({
       token,
       config: telegramConfig(apiRoot, { token }),
-      state: (settings) => sqliteBotState(stateDir, settings),
+      intake: { maxUploadBytes: 20_000_000, fetchTimeoutMs: 15_000 },
+      state: (settings) => sqliteBotState(stateDir, { ...settings, historyTurns: 6 }),
       answerer: new FakeAnswerer(),
       library: new FakeLibrary(),
       logger: silentLogger,

@@ -96,6 +96,10 @@ export interface HarnessOptions {
   answerer: QuestionAnswerer;
   library: BotLibrary;
   config?: Partial<TelegramConfig>;
+  /** Upload and fetch limits (defaults: the product's). */
+  intake?: Partial<Config['intake']>;
+  /** Conversation turns the bot's state keeps (HISTORY_TURNS; default 6). */
+  historyTurns?: number;
   token?: string;
   tuning?: Partial<BotTuning>;
   /** API transformers installed on the bot before it starts (fault injection, observation). */
@@ -129,9 +133,6 @@ export function telegramConfig(apiRoot: string, overrides: Partial<TelegramConfi
     maxQuestionChars: 1000,
     rateLimitPerMinute: 100,
     conversationTtlMinutes: 120,
-    maxUploadBytes: 20_000_000,
-    fetchTimeoutMs: 15_000,
-    allowPrivateUrls: true,
     ...overrides,
   };
 }
@@ -246,7 +247,9 @@ export class TelegramHarness {
     this.handle = createBot({
       token: this.token,
       config: this.config,
-      state: (settings) => {
+      intake: { maxUploadBytes: 20_000_000, fetchTimeoutMs: 15_000, ...this.options.intake },
+      state: (bot) => {
+        const settings = { ...bot, historyTurns: this.options.historyTurns ?? 6 };
         const database = this.options.database;
         return database ? pgBotState(database, settings) : sqliteBotState(this.stateDir, settings);
       },
