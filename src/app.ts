@@ -25,6 +25,7 @@ import type { ArticleSources } from './library/sources.js';
 import { MIGRATIONS } from './schema.js';
 import { createRetriever, type HybridRetriever } from './retrieval/index.js';
 import { createReranker, type Reranker } from './retrieval/rerank.js';
+import { fileIndexStore } from './store/index-store.js';
 import { PgIndexStore } from './store/pg/index.js';
 import type { Embedder, QuestionAnswerer } from './types.js';
 import type { Logger } from './util/log.js';
@@ -135,7 +136,7 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
   const library = new ArticleLibrary({
     sources: state.sources,
     articlesDir: config.articlesDir,
-    indexDir: config.indexDir,
+    index: pg ?? fileIndexStore(config.indexDir, config.hnsw.efSearch),
     embedder,
     embedderUnavailable: embedder === null && config.embedding.provider !== 'none',
     // The same chunk boundaries with or without the model: one arriving later only adds vectors.

@@ -32,7 +32,7 @@ async function run(input: BotChildInput): Promise<void> {
   try {
     const sampler = new PeakRssSampler();
     const app = await createApp(input.config, silentLogger);
-    const failure = app.library.open();
+    const failure = await app.library.open();
     if (failure) throw new Error(failure.message);
     const answerer = input.mode === 'bot-only' ? instantAnswerer(app.library) : app.answerer;
     const handle = createBot({

@@ -14,7 +14,7 @@ export async function indexFeeds(app: App, logger: Logger, onProgress: (p: Index
     if (feeds.length === 0)
       throw new UserError('No feeds to poll: set FEED_URLS (comma-separated) or add one in the bot with /feed add <url>.');
     // Dedupe against the folder's articles needs the current index; a missing one is built by the import below.
-    app.library.open(false);
+    await app.library.open(false);
     const report = await poller.pollAll();
     for (const f of report.feeds) {
       const what = f.ok ? (f.notModified ? 'not modified' : `${f.added} new article${f.added === 1 ? '' : 's'}`) : `FAILED: ${f.error}`;

@@ -11,7 +11,7 @@ import { articleFromHtml, articleId, articleToMarkdown, parseArticleFile, safeAr
 import type { PublishStep } from '../store/target.js';
 import { currentGeneration } from '../store/generations.js';
 import { readManifest } from '../store/manifest.js';
-import type { PgIndexReader, PgIndexStore } from '../store/pg/index.js';
+import { type IndexStore, isOpenFailure } from '../store/index-store.js';
 import { IndexReader, type OpenFailure } from '../store/reader.js';
 import type { IndexView } from '../store/search-index.js';
 import { incompatibility } from '../store/writer.js';
@@ -27,7 +27,6 @@ import type { ArticleSources, SourceMeta } from './sources.js';
 /** What the library needs; built by the composition root. */
 export interface LibraryOptions {
   articlesDir: string;
-  indexDir: string;
   embedder: Embedder | null;
   /** True when an embedding model is configured but could not be loaded (as opposed to EMBEDDING_PROVIDER=none). */
   embedderUnavailable?: boolean;
@@ -38,8 +37,8 @@ export interface LibraryOptions {
   maxFileBytes: number;
   fetch: FetchLimits;
   logger?: Logger;
-  /** PostgreSQL mode: the index lives there instead of `indexDir`. */
-  pg?: PgIndexStore;
+  /** Where the index lives (files under INDEX_DIR, or PostgreSQL): the composition root's choice. */
+  index: IndexStore;
   /** Where chat and feed additions are kept (never the articles folder, which a sync mirrors). */
   sources: ArticleSources;
 }
@@ -89,16 +88,14 @@ export class ArticleLibrary implements Library {
   private running: { done: Promise<IndexSummary>; full: boolean; startedAt: number } | null = null;
   private readonly log: Logger;
   private readonly changeListeners = new Set<() => void>();
-  /** The poll started by `follow()`, if any. */
-  private followTimer: NodeJS.Timeout | null = null;
-  /** A published generation that could not be opened, so the poll reports it once instead of every tick. */
+  /** A published generation that could not be opened, so following reports it once instead of every tick. */
   private unopenable: number | null = null;
-  /** PostgreSQL mode: stops listening for published generations. */
-  private unlisten: (() => Promise<void>) | null = null;
-  /** Bumped by `unfollow`, so a subscription that completes after it is dropped. */
+  /** Stops the watch `follow()` started. */
+  private unwatch: (() => Promise<void>) | null = null;
+  /** Bumped by `unfollow`, so a watch that starts after it is dropped. */
   private followToken = 0;
-  /** PostgreSQL mode: the switch to a newly published generation in progress (one at a time). */
-  private switching: Promise<boolean> = Promise.resolve(false);
+  /** The switch to a newly published generation in progress (one at a time). */
+  private switching: Promise<OpenFailure | null> = Promise.resolve(null);
   /** Paths of the stored sources as last loaded (the rest of the index came from the folder). */
   private stored = new Set<string>();
 
@@ -106,7 +103,7 @@ export class ArticleLibrary implements Library {
     this.log = options.logger ?? silentLogger;
   }
 
-  /** The embedded index being served (null before the first build, and in PostgreSQL mode: see `searchIndex`). */
+  /** The index being served, as the embedded store's reader (tests and tools that read its files); null otherwise: use `searchIndex`. */
   reader(): IndexReader | null {
     return this.current instanceof IndexReader ? this.current : null;
   }
@@ -116,13 +113,23 @@ export class ArticleLibrary implements Library {
     return this.current;
   }
 
-  /** Opens the current index generation; returns why not when it is missing or damaged. Embedded mode only (PostgreSQL: `ensure`). */
-  open(verify = true): OpenFailure | null {
-    if (this.options.pg) throw new Error('open() reads the embedded index; in PostgreSQL mode call ensure().');
-    const opened = IndexReader.open(this.options.indexDir, { efSearch: this.options.hnsw.efSearch, verify });
-    if (!(opened instanceof IndexReader)) return opened;
-    this.swap(opened);
-    return null;
+  /**
+   * Serves the published generation unless it is the one served already; returns why not when it
+   * is missing or damaged (a failed switch keeps the current one). Switches run one at a time.
+   */
+  open(verify = true): Promise<OpenFailure | null> {
+    const next = this.switching.then(async (): Promise<OpenFailure | null> => {
+      const published = await this.options.index.publishedGeneration();
+      if (published === null) return { kind: 'missing', message: 'No index yet.' };
+      if (this.current && published === this.current.manifest.generation) return null;
+      const opened = await this.options.index.open(this.current, verify);
+      if (isOpenFailure(opened)) return opened;
+      this.swap(opened);
+      return null;
+    });
+    // A failed switch (database away) must not block the next one.
+    this.switching = next.catch(() => null);
+    return next;
   }
 
   /**
@@ -131,7 +138,7 @@ export class ArticleLibrary implements Library {
    */
   async ensure(onProgress?: (p: IndexProgress) => void): Promise<{ built: IndexSummary | null; problem: string | null }> {
     this.removeAbandonedUploads();
-    const failure = this.options.pg ? await this.openPg() : this.open();
+    const failure = await this.open();
     let problem: string | null = failure?.kind === 'damaged' ? failure.message : null;
     if (!failure) {
       if (this.wouldDropVectors()) {
@@ -157,7 +164,7 @@ export class ArticleLibrary implements Library {
    */
   async sync(options: Omit<ReindexOptions, 'full'> = {}): Promise<SyncResult> {
     this.removeAbandonedUploads();
-    const failure = this.options.pg ? await this.openPg() : this.open();
+    const failure = await this.open();
     const problem = failure?.kind === 'damaged' ? failure.message : null;
     if (!failure && this.wouldDropVectors()) {
       this.log.warn('index.serving_lexical', { model: this.current?.manifest.embedder?.id });
@@ -263,8 +270,7 @@ export class ArticleLibrary implements Library {
     const loaded = await this.loadAll(removal?.path ?? null);
     options.signal?.throwIfAborted();
     const built = await indexArticles({
-      indexDir: o.indexDir,
-      ...(o.pg ? { target: o.pg.target() } : {}),
+      target: o.index.target(),
       loaded,
       embedder: o.embedder,
       counter: o.counter,
@@ -280,17 +286,11 @@ export class ArticleLibrary implements Library {
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    const summary = (): IndexSummary => ({ ...built, seconds: (performance.now() - started) / 1000 });
-    if (o.pg) {
-      await this.switchPg();
-      return summary();
-    }
-    // Nothing changed (same generation): keep the open reader instead of loading it all again.
-    if (this.current && currentGeneration(o.indexDir)?.n === this.current.manifest.generation) return summary();
-    // The build just checksummed what it wrote; verifying again would re-read the whole index.
-    const failure = this.open(false);
-    if (failure) throw new Error(`Index was built but cannot be opened: ${failure.message}`);
-    return summary();
+    // Nothing changed (same generation): the open reader stays. The build just checksummed what it
+    // wrote; verifying again would re-read the whole index.
+    const failure = await this.open(false);
+    if (failure?.kind === 'damaged') throw new Error(`Index was built but cannot be opened: ${failure.message}`);
+    return { ...built, seconds: (performance.now() - started) / 1000 };
   }
 
   /**
@@ -421,45 +421,57 @@ export class ArticleLibrary implements Library {
   }
 
   /**
-   * Keeps serving what `CURRENT` names: every `intervalMs` it checks whether another process (the
-   * CLI's `index` while the bot runs) published a newer generation, and switches to it. Polling a
-   * one-line file costs one small read a second and works wherever the index lives; `fs.watch`
-   * misses renames on network and container-mounted folders, and would need this poll as a fallback
-   * anyway. Returns a function that stops following (so does `close()`).
+   * Keeps serving what is published: when another process (the CLI's `index` while the bot runs,
+   * another replica) publishes a newer generation, switches to it. The store says when to look
+   * (the embedded one every `intervalMs`, PostgreSQL on NOTIFY). Returns a function that stops
+   * following (so does `close()`).
    */
   follow(intervalMs = 1000): () => void {
     this.unfollow();
-    if (this.options.pg) {
-      this.followPg(this.options.pg);
-      return () => this.unfollow();
-    }
-    const timer = setInterval(() => this.refresh(), intervalMs);
-    // Following must never be what keeps the process alive.
-    timer.unref();
-    this.followTimer = timer;
+    const token = this.followToken;
+    this.options.index
+      .watch(() => void this.refresh().catch((err) => this.log.warn('index.follow_failed', { problem: errorMessage(err) })), intervalMs)
+      .then(
+        (stop) => {
+          // Stopped (or restarted) while the watch started: this one is not wanted.
+          if (token !== this.followToken) {
+            void stop();
+            return;
+          }
+          this.unwatch = stop;
+          // A generation published while the watch started would otherwise wait for the next one.
+          void this.refresh().catch(() => false);
+        },
+        (err) => this.log.warn('index.follow_failed', { problem: errorMessage(err) }),
+      );
     return () => this.unfollow();
   }
 
   /**
-   * Switches to the generation `CURRENT` names if it is not the one being served (another process
+   * Switches to the published generation if it is not the one being served (another process
    * published it). Searches in flight finish on the old generation, which closes after the last
-   * of them. Returns true when it switched.
+   * of them. Resolves to true when it switched.
    */
-  refresh(): boolean {
-    // A reindex in this process switches by itself when it finishes; PostgreSQL mode follows notifications.
-    if (this.running || this.options.pg) return false;
-    const published = currentGeneration(this.options.indexDir);
-    if (!published || published.n === this.current?.manifest.generation || published.n === this.unopenable) return false;
+  async refresh(): Promise<boolean> {
+    // A reindex in this process switches by itself when it finishes.
+    if (this.running) return false;
+    const published = await this.options.index.publishedGeneration();
+    if (published === null || published === this.current?.manifest.generation || published === this.unopenable) return false;
     // The publisher checksummed every file as it wrote them; re-reading the whole index here would
     // stall answers for as long as that takes.
-    const failure = this.open(false);
+    const failure = await this.open(false);
     if (failure) {
-      this.unopenable = published.n;
-      this.log.warn('index.follow_failed', { generation: published.n, problem: failure.message });
+      this.unopenable = published;
+      this.log.warn('index.follow_failed', { generation: published, problem: failure.message });
       return false;
     }
-    const s = this.current?.manifest.counts;
-    this.log.info('index.followed', { generation: published.n, articles: s?.articles, chunks: s?.chunks, mismatch: this.mismatch() });
+    const s = this.current?.manifest;
+    this.log.info('index.followed', {
+      generation: s?.generation,
+      articles: s?.counts.articles,
+      chunks: s?.counts.chunks,
+      mismatch: this.mismatch(),
+    });
     return true;
   }
 
@@ -472,72 +484,9 @@ export class ArticleLibrary implements Library {
 
   private unfollow(): void {
     this.followToken++;
-    if (this.followTimer) clearInterval(this.followTimer);
-    this.followTimer = null;
-    const stop = this.unlisten;
-    this.unlisten = null;
+    const stop = this.unwatch;
+    this.unwatch = null;
     stop?.().catch(() => {});
-  }
-
-  /** PostgreSQL mode: opens the published generation; 'missing' when none is published yet. */
-  private async openPg(): Promise<OpenFailure | null> {
-    const switched = await this.switchPg();
-    if (switched || this.current) return null;
-    return { kind: 'missing', message: 'No index in the database yet.' };
-  }
-
-  /**
-   * PostgreSQL mode: serves the published generation if it is not the one being served, patching
-   * the in-memory vectors of the current one. Calls run one after another. Returns true when it switched.
-   */
-  private switchPg(): Promise<boolean> {
-    const pg = this.options.pg!;
-    const next = this.switching.then(async () => {
-      const published = await pg.published();
-      if (!published || published.id === this.current?.manifest.generation) return false;
-      const opened = await pg.openReader(this.current as PgIndexReader | null);
-      if (!opened) return false;
-      this.swap(opened);
-      return true;
-    });
-    // A failed switch (database away) must not block the next one.
-    this.switching = next.catch(() => false);
-    return next;
-  }
-
-  /** PostgreSQL mode: switches when another process publishes (NOTIFY), and after a lost connection comes back. */
-  private followPg(pg: PgIndexStore): void {
-    const token = this.followToken;
-    const onChange = () => {
-      if (this.running) return;
-      this.switchPg().then(
-        (switched) => {
-          if (switched) {
-            const s = this.current?.manifest;
-            this.log.info('index.followed', {
-              generation: s?.generation,
-              articles: s?.counts.articles,
-              chunks: s?.counts.chunks,
-              mismatch: this.mismatch(),
-            });
-          }
-        },
-        (err) => this.log.warn('index.follow_failed', { problem: errorMessage(err) }),
-      );
-    };
-    pg.onPublished(onChange).then(
-      (stop) => {
-        // Stopped (or restarted) while the connection opened: this subscription is not wanted.
-        if (token !== this.followToken) {
-          void stop();
-          return;
-        }
-        this.unlisten = stop;
-        // A generation published between opening and listening would otherwise wait for the next one.
-        onChange();
-      },
-      (err) => this.log.warn('index.follow_failed', { problem: errorMessage(err) }),
-    );
   }
 
   private async indexAdded(rel: string, shownName: string): Promise<{ article: ArticleInfo; summary: IndexSummary }> {

@@ -14,7 +14,8 @@ import { type Logger, silentLogger } from '../util/log.js';
 
 /** Everything an indexing run needs (besides the loaded articles). */
 export interface IndexOptions {
-  indexDir: string;
+  /** The embedded store's folder, used when no `target` is given. */
+  indexDir?: string;
   /** Where to write; default the embedded store in `indexDir`. */
   target?: IndexTarget;
   loaded: LoadResult;
@@ -93,6 +94,13 @@ export async function loadForIndexing(
   return loaded;
 }
 
+/** Where a run writes: its `target`, else the embedded store in `indexDir`. */
+function targetOf(options: IndexOptions): IndexTarget {
+  if (options.target) return options.target;
+  if (!options.indexDir) throw new Error('indexArticles needs a target or an indexDir.');
+  return fileTarget(options.indexDir);
+}
+
 /** What the store records about these options: embedding model, chunker settings, graph settings. */
 export function storeSettings(options: Pick<IndexOptions, 'embedder' | 'counter' | 'chunking' | 'hnsw'>): StoreSettings {
   const { embedder } = options;
@@ -110,7 +118,7 @@ export function storeSettings(options: Pick<IndexOptions, 'embedder' | 'counter'
 export async function indexArticles(options: IndexOptions): Promise<IndexSummary> {
   const run: Run = {
     options,
-    target: options.target ?? fileTarget(options.indexDir),
+    target: targetOf(options),
     settings: storeSettings(options),
     log: options.logger ?? silentLogger,
     progress: options.onProgress ?? (() => {}),
