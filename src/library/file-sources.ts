@@ -73,21 +73,9 @@ export class FileSources implements ArticleSources {
   /** Relative paths of every stored file (posix), sorted. */
   private files(): string[] {
     const out: string[] = [];
-    const visit = (abs: string, rel: string) => {
-      let entries: fs.Dirent[];
-      try {
-        entries = fs.readdirSync(abs, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        if (e.name.startsWith('.') || (rel === '' && e.name === MANIFEST)) continue;
-        const childRel = rel ? `${rel}/${e.name}` : e.name;
-        if (e.isDirectory()) visit(path.join(abs, e.name), childRel);
-        else if (e.isFile()) out.push(childRel);
-      }
-    };
-    visit(this.dir, '');
+    walk(this.dir, '', (_abs, rel, e) => {
+      if (!e.name.startsWith('.') && rel !== MANIFEST) out.push(rel);
+    });
     return out.sort();
   }
 
@@ -108,20 +96,10 @@ export class FileSources implements ArticleSources {
 
   /** Deletes temporary files a killed process never renamed into place. */
   private removeAbandoned(): void {
-    const visit = (abs: string) => {
-      let entries: fs.Dirent[];
-      try {
-        entries = fs.readdirSync(abs, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        if (e.isDirectory()) visit(path.join(abs, e.name));
-        const m = /^\..+\.tmp-(\d+)$/.exec(e.name);
-        if (m && !isProcessAlive(Number(m[1]))) fs.rmSync(path.join(abs, e.name), { force: true });
-      }
-    };
-    visit(this.dir);
+    walk(this.dir, '', (abs, _rel, e) => {
+      const m = /^\..+\.tmp-(\d+)$/.exec(e.name);
+      if (m && !isProcessAlive(Number(m[1]))) fs.rmSync(abs, { force: true });
+    });
   }
 
   private resolve(rel: string): string {
@@ -129,6 +107,21 @@ export class FileSources implements ArticleSources {
     const file = path.resolve(root, rel);
     if (!file.startsWith(root + path.sep)) throw new UserError('Refusing to touch a file outside the sources folder.');
     return file;
+  }
+}
+
+/** Calls `visit` for every file under `abs` (folders whose name starts with a dot are skipped); an unreadable folder has none. */
+function walk(abs: string, rel: string, visit: (file: string, rel: string, entry: fs.Dirent) => void): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(abs, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const childRel = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory() && !e.name.startsWith('.')) walk(path.join(abs, e.name), childRel, visit);
+    else if (e.isFile()) visit(path.join(abs, e.name), childRel, e);
   }
 }
 

@@ -16,27 +16,12 @@ import type net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, type Replica, until } from '../support/cluster.js';
+import { BRIDGE_HTML, CLUSTER_ARTICLES, Cluster, type Replica, until } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { mdArticle, tempDir, writeFiles } from '../support/stack.js';
 import { TelegramHarness, textOf } from '../support/telegram.js';
 
 const ADMIN = 9100;
-
-const CHESS = mdArticle(
-  'Ingrid Solberg wins the Tromsø chess open',
-  '2024-07-02',
-  'Ingrid Solberg won the Tromsø chess open on Sunday, beating the defending champion in the final round. ' +
-    'The tournament drew 140 players from 22 countries to the Arctic city.',
-);
-const FERRY = mdArticle(
-  'Harbour ferry timetable changes in Bergen',
-  '2024-07-05',
-  'The Bergen harbour ferry will run every twenty minutes from August. The city says the new boats are quieter.',
-);
-const BRIDGE_HTML = `<!doctype html><html><head><title>Fjord Link bridge opens in Nordby</title></head><body><article>
-<h1>Fjord Link bridge opens in Nordby</h1><p>The Fjord Link bridge in Nordby opened to traffic on Monday after four years of work.</p>
-<p>Engineers say the 900 metre span was built to withstand winter storms from the sea.</p></article></body></html>`;
 
 let h: TelegramHarness;
 let db: TestDatabase;
@@ -74,7 +59,7 @@ async function startWorker(name: string): Promise<Replica> {
 
 beforeAll(async () => {
   root = tempDir('replicas-');
-  writeFiles(path.join(root, 'articles'), { 'chess.md': CHESS, 'ferry.md': FERRY });
+  writeFiles(path.join(root, 'articles'), CLUSTER_ARTICLES);
   db = await createTestDatabase();
   h = await TelegramHarness.forProcesses();
   cluster = new Cluster(root, h, { DATABASE_URL: db.url });

@@ -13,29 +13,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, type Replica, until } from '../support/cluster.js';
+import { BRIDGE_HTML, CLUSTER_ARTICLES, Cluster, type Replica, until } from '../support/cluster.js';
 import { FeedSite, type StoryItem, storyText } from '../support/feed-server.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { mdArticle, tempDir, writeFiles } from '../support/stack.js';
+import { tempDir, writeFiles } from '../support/stack.js';
 import { TelegramHarness, textOf } from '../support/telegram.js';
 
 const ADMIN = 9200;
-const FOLDER = {
-  'chess.md': mdArticle(
-    'Ingrid Solberg wins the Tromsø chess open',
-    '2024-07-02',
-    'Ingrid Solberg won the Tromsø chess open on Sunday, beating the defending champion in the final round. ' +
-      'The tournament drew 140 players from 22 countries to the Arctic city.',
-  ),
-  'ferry.md': mdArticle(
-    'Harbour ferry timetable changes in Bergen',
-    '2024-07-05',
-    'The Bergen harbour ferry will run every twenty minutes from August. The city says the new boats are quieter.',
-  ),
-};
-const BRIDGE_HTML = `<!doctype html><html><head><title>Fjord Link bridge opens in Nordby</title></head><body><article>
-<h1>Fjord Link bridge opens in Nordby</h1><p>The Fjord Link bridge in Nordby opened to traffic on Monday after four years of work.</p>
-<p>Engineers say the 900 metre span was built to withstand winter storms from the sea.</p></article></body></html>`;
+const FOLDER = CLUSTER_ARTICLES;
 const BRIDGE_ID = 'fjord-link-bridge-opens-in-nordby';
 const BRIDGE_QUESTION = 'When did the Fjord Link bridge in Nordby open?';
 

@@ -5,34 +5,18 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../src/db/migrate.js';
-import { createPool, withTransaction } from '../../src/db/pool.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { withTransaction } from '../../src/db/pool.js';
 import { FileSources } from '../../src/library/file-sources.js';
 import { PgSources } from '../../src/library/pg-sources.js';
 import type { ArticleSources, PublishStep } from '../../src/library/sources.js';
-import { MIGRATIONS } from '../../src/schema.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { migratedDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/stack.js';
 
-let db: TestDatabase;
-const pools: pg.Pool[] = [];
+const database = migratedDatabase();
+const newPool = () => database.pool();
 const dirs: string[] = [];
-
-function newPool(): pg.Pool {
-  const p = createPool({ url: db.url, poolMax: 4, connectTimeoutMs: 5000 });
-  pools.push(p);
-  return p;
-}
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await migrate(newPool(), MIGRATIONS);
-});
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await db?.drop();
+afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 

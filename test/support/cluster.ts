@@ -11,10 +11,31 @@ import type net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from './fixture-model.js';
+import { mdArticle } from './stack.js';
 import { FAKE_TOKEN, freePort, type TelegramHarness } from './telegram.js';
 
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const MAIN = path.resolve('src/cli/main.ts');
+/** The articles folder the cluster tests start from. */
+export const CLUSTER_ARTICLES: Record<string, string> = {
+  'chess.md': mdArticle(
+    'Ingrid Solberg wins the Tromsø chess open',
+    '2024-07-02',
+    'Ingrid Solberg won the Tromsø chess open on Sunday, beating the defending champion in the final round. ' +
+      'The tournament drew 140 players from 22 countries to the Arctic city.',
+  ),
+  'ferry.md': mdArticle(
+    'Harbour ferry timetable changes in Bergen',
+    '2024-07-05',
+    'The Bergen harbour ferry will run every twenty minutes from August. The city says the new boats are quieter.',
+  ),
+};
+
+/** The page an admin `/add`s in the cluster tests. */
+export const BRIDGE_HTML = `<!doctype html><html><head><title>Fjord Link bridge opens in Nordby</title></head><body><article>
+<h1>Fjord Link bridge opens in Nordby</h1><p>The Fjord Link bridge in Nordby opened to traffic on Monday after four years of work.</p>
+<p>Engineers say the 900 metre span was built to withstand winter storms from the sea.</p></article></body></html>`;
+
 /** The webhook secret every replica is started with (the balancer adds it, as Telegram would). */
 export const WEBHOOK_SECRET = 'replica-test-secret';
 
