@@ -97,6 +97,26 @@ describe('schema migrations', () => {
       await fresh.drop();
     }
   });
+
+  it('upgrades a database from before the feeds, alerts and sources migrations in place, keeping its rows', async () => {
+    const old = await createTestDatabase();
+    const p = createPool({ url: old.url, poolMax: 2, connectTimeoutMs: 10_000 });
+    try {
+      // The schema as it shipped before this change: versions 1 to 22.
+      const before = MIGRATIONS.filter((m) => m.version <= 22);
+      expect((await migrate(p, before)).version).toBe(22);
+      await p.query(`INSERT INTO bot_counters (name, value) VALUES ('answered', 41)`);
+      const result = await migrate(p, MIGRATIONS);
+      expect(result.applied).toEqual(MIGRATIONS.filter((m) => m.version > 22).map((m) => m.version));
+      expect((await p.query('SELECT value FROM bot_counters WHERE name = $1', ['answered'])).rows).toEqual([{ value: '41' }]);
+      for (const table of ['feeds', 'feed_items', 'alert_follows', 'alert_outbox', 'alert_pace', 'article_sources']) {
+        expect((await p.query('SELECT to_regclass($1) AS t', [table])).rows[0].t, table).toBe(table);
+      }
+    } finally {
+      await p.end();
+      await old.drop();
+    }
+  });
 });
 
 async function waitFor<T>(probe: () => Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
