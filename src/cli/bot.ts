@@ -14,7 +14,7 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
   const feeds = openFeedPoller(app.config, await app.state.feeds(), app.library, logger);
   const alerts = new TopicAlerts({
     store: await app.state.alerts(),
-    matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.reader() }),
+    matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.searchIndex() }),
     library: app.library,
     logger,
   });

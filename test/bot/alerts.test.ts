@@ -62,7 +62,7 @@ beforeAll(async () => {
   });
   alerts = new TopicAlerts({
     store: SqliteAlertStore.open(stateDir),
-    matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.reader() }),
+    matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.searchIndex() }),
     library: app.library,
   });
   h = await TelegramHarness.start({
