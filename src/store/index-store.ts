@@ -6,8 +6,8 @@
  * composition root picks one, and the library never asks which it has.
  */
 import { currentGeneration } from './generations.js';
-import { IndexReader, type OpenFailure } from './reader.js';
-import type { IndexView } from './search-index.js';
+import { IndexReader } from './reader.js';
+import type { IndexView, OpenFailure } from './search-index.js';
 import { fileTarget, type IndexTarget } from './target.js';
 
 /** Where the index lives. */
