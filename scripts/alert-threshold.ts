@@ -39,7 +39,7 @@ async function observe(): Promise<{ observations: Observation[]; mode: string }>
   try {
     await app.library.ensure();
     const articles = app.library.listArticles(0, 10_000).items;
-    const matcher = createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.reader() });
+    const matcher = createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.searchIndex() });
     const observations: Observation[] = [];
     for (const { topic, relevant } of labels.topics) {
       const wanted = new Set(relevant);

@@ -32,6 +32,12 @@ export interface LoadOptions {
   maxFileBytes?: number;
 }
 
+/** A source that is not a file in the folder (an article added in the chat or by a feed, kept elsewhere). */
+export interface ExtraSource {
+  path: string;
+  bytes: Uint8Array;
+}
+
 /** What parsing one file produced. */
 export interface ParsedFile {
   articles: Article[];
@@ -291,13 +297,16 @@ export function assertArticlesFolder(dir: string): string {
  * ignored). Bad files are reported in `skipped` and never stop the others; the result is
  * deterministic and sorted by id. Rejects with UserError only when `dir` is not a folder.
  */
-export async function loadArticles(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
+export async function loadArticles(dir: string, options: LoadOptions & { extra?: readonly ExtraSource[] } = {}): Promise<LoadResult> {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const root = assertArticlesFolder(dir);
 
   const walkSkipped: LoadIssue[] = [];
   const files = await walk(root, walkSkipped);
   const parsed = await mapLimit(files, READ_CONCURRENCY, (file) => loadFile(file, maxFileBytes));
+  // After the folder's files: a stored source repeating a folder article's text is the one skipped.
+  for (const source of options.extra ?? [])
+    parsed.push(await parseSafely(source.path, source.bytes, Math.max(maxFileBytes, source.bytes.byteLength)));
 
   const out = emptyOutput();
   out.skipped.push(...walkSkipped);

@@ -118,7 +118,7 @@ export class BotLifecycle {
     const secret = deps.config.webhookSecret;
     if (!secret) throw new Error('WEBHOOK_SECRET must be set when WEBHOOK_URL is set.');
     this.webhookServer = await startWebhookServer({
-      host: deps.tuning.webhookHost,
+      host: deps.config.webhookHost,
       port: deps.config.webhookPort,
       path: new URL(url).pathname || '/',
       secret,

@@ -2,7 +2,7 @@
 import type { App } from '../app.js';
 import { createBot } from '../bot/index.js';
 import { secretsOf } from '../config/index.js';
-import { AlertStore, createTopicMatcher, TopicAlerts } from '../alerts/index.js';
+import { createTopicMatcher, TopicAlerts } from '../alerts/index.js';
 import { openFeedPoller } from '../feeds/index.js';
 import { createArticleSearch } from '../search/index.js';
 import {
@@ -21,23 +21,22 @@ export async function runBot(app: App, baseLogger: Logger): Promise<number> {
   if (!token) throw new Error('runBot needs TELEGRAM_BOT_TOKEN');
   const logger = app.metrics.observing(baseLogger);
   const endpoints = await serveEndpoints(app, logger);
-  const feeds = openFeedPoller(app.config, app.library, logger);
+  const feeds = openFeedPoller(app.config, await app.state.feeds(), app.library, logger);
   const alerts = new TopicAlerts({
-    store: AlertStore.open(app.config.stateDir),
-    matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.reader() }),
+    store: await app.state.alerts(),
+    matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.searchIndex() }),
     library: app.library,
     logger,
   });
   const handle = createBot({
     token,
     config: app.config.telegram,
-    stateDir: app.config.stateDir,
-    database: app.database,
+    intake: app.config.intake,
+    state: app.state.bot,
     answerer: app.answerer,
     library: app.library,
     logger,
     secrets: secretsOf(app.config),
-    tuning: { historyTurns: app.config.llm.historyTurns, webhookHost: app.config.telegram.webhookHost },
     feeds,
     alerts,
     search: createArticleSearch(app.retriever),
@@ -73,8 +72,8 @@ export async function runBot(app: App, baseLogger: Logger): Promise<number> {
     return reason === 'failed' ? 1 : 0;
   } finally {
     await endpoints.close();
-    feeds.store.close();
-    alerts.store.close();
+    await feeds.store.close();
+    await alerts.store.close();
     app.close();
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Config } from '../config/index.js';
 import { migrate } from '../db/migrate.js';
+import { MIGRATIONS } from '../schema.js';
 import { createPool } from '../db/pool.js';
 import { createEmbedder } from '../embedding/index.js';
 import { closeServer, observabilityRoutes, startObservabilityServer } from '../observability/http.js';
@@ -31,7 +32,7 @@ export async function runWorkerCommand(config: Config, baseLogger: Logger): Prom
   const pool = createPool({ ...config.database, url }, logger);
   let server: Awaited<ReturnType<typeof startObservabilityServer>> | undefined;
   try {
-    await migrate(pool, undefined, logger);
+    await migrate(pool, MIGRATIONS, logger);
     const { port, host, token } = config.metrics;
     if (port !== undefined) {
       metrics.collectProcessMetrics();

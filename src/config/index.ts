@@ -4,20 +4,10 @@
 import { config as loadDotenv } from 'dotenv';
 import path from 'node:path';
 import { z } from 'zod';
-import { UserError } from '../util/errors.js';
+import { ConfigError } from '../util/errors.js';
 import { likelyMeant } from '../util/text.js';
 
-/**
- * A user-caused configuration problem: one line naming the variable, shown as is like any
- * UserError, and prefixed so the reader knows where to look.
- */
-export class ConfigError extends UserError {
-  override name = 'ConfigError';
-
-  constructor(message: string) {
-    super(`Configuration error: ${message}`);
-  }
-}
+export { ConfigError } from '../util/errors.js';
 
 const bool = z
   .string()
@@ -199,8 +189,14 @@ export interface Config {
     maxQuestionChars: number;
     rateLimitPerMinute: number;
     conversationTtlMinutes: number;
+  };
+  /** What is taken in from outside (uploads, /add, feeds), whichever front end or poller takes it. */
+  intake: {
+    /** Largest upload, fetched page and article file read (MAX_UPLOAD_BYTES). */
     maxUploadBytes: number;
+    /** Longest fetch of a page, a feed or a Telegram file download. */
     fetchTimeoutMs: number;
+    /** Lets /add and feeds fetch private and loopback addresses (tests, intranets). */
     allowPrivateUrls: boolean;
   };
   database: {
@@ -313,6 +309,8 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       maxQuestionChars: r.MAX_QUESTION_CHARS,
       rateLimitPerMinute: r.RATE_LIMIT_PER_MINUTE,
       conversationTtlMinutes: r.CONVERSATION_TTL_MINUTES,
+    },
+    intake: {
       maxUploadBytes: r.MAX_UPLOAD_BYTES,
       fetchTimeoutMs: r.FETCH_TIMEOUT_MS,
       allowPrivateUrls: r.ALLOW_PRIVATE_URLS,

@@ -61,8 +61,8 @@ beforeAll(async () => {
   h = await TelegramHarness.start({
     answerer: app.answerer,
     library: app.library,
-    config: { adminUserIds: [ADMIN], allowPrivateUrls: true },
-    tuning: { historyTurns: 6 },
+    config: { adminUserIds: [ADMIN] },
+    historyTurns: 6,
   });
   pages = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

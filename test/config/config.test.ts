@@ -16,7 +16,7 @@ describe('config', () => {
   it('parses numeric id lists and booleans', () => {
     const c = parseConfig({ ADMIN_USER_IDS: '1, 22,333', ALLOW_PRIVATE_URLS: 'yes', RETRIEVAL_K: '8' });
     expect(c.telegram.adminUserIds).toEqual([1, 22, 333]);
-    expect(c.telegram.allowPrivateUrls).toBe(true);
+    expect(c.intake.allowPrivateUrls).toBe(true);
     expect(c.retrieval.k).toBe(8);
   });
 
