@@ -27,7 +27,7 @@ beforeAll(async () => {
   // into passages retrieval returns one of, so the request would not be among them at all.
   app = await testApp(root, { EMBEDDING_PROVIDER: 'none', CHUNK_MAX_TOKENS: '256' });
   await app.library.ensure();
-  h = await TelegramHarness.start({ answerer: app.answerer, library: app.library, tuning: { historyTurns: 6 } });
+  h = await TelegramHarness.start({ answerer: app.answerer, library: app.library, historyTurns: 6 });
 });
 
 afterAll(async () => {
