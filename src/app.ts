@@ -5,6 +5,7 @@
 import { createAnswerer } from './answering/index.js';
 import type pg from 'pg';
 import type { Config } from './config/index.js';
+import { QuestionQueue, questionConcurrency } from './db/admission.js';
 import { poolDb } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
@@ -33,6 +34,8 @@ export interface App {
   llmEnabled: boolean;
   /** The PostgreSQL pool when DATABASE_URL is set (schema migrated), shared by the stores; null in embedded mode. */
   database: pg.Pool | null;
+  /** PostgreSQL mode: the queue questions wait in before they search (`retriever` goes through it); null in embedded mode. */
+  questionQueue: QuestionQueue | null;
   close(): void;
 }
 
@@ -99,7 +102,23 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     logger,
     ...(pg ? { pg } : {}),
   });
-  const retriever = createRetriever({ getReader: () => library.searchIndex(), embedder, options: config.retrieval, reranker, logger });
+  const searcher = createRetriever({ getReader: () => library.searchIndex(), embedder, options: config.retrieval, reranker, logger });
+  // A burst of questions waits its turn here rather than for a pool connection (which times out).
+  const questionQueue = database
+    ? new QuestionQueue(
+        {
+          concurrency: config.database.questionConcurrency || questionConcurrency(config.database.poolMax),
+          maxWaitMs: config.database.questionWaitMs,
+        },
+        logger,
+      )
+    : null;
+  const retriever: HybridRetriever = questionQueue
+    ? {
+        retrieve: (query, o) => questionQueue.run(() => searcher.retrieve(query, o)),
+        retrieveDetailed: (query, o) => questionQueue.run(() => searcher.retrieveDetailed(query, o)),
+      }
+    : searcher;
   const llm = llmOptions(config);
   const answerer = createAnswerer({ retriever, llm, historyTurns: config.llm.historyTurns, logger });
   return {
@@ -113,6 +132,7 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     answerer,
     llmEnabled: llm !== null,
     database,
+    questionQueue,
     close: () => {
       library.close();
       database?.end().catch(() => {});
