@@ -15,6 +15,8 @@ import { errorMessage } from '../util/errors.js';
 /** How the parent configures the bot process. */
 export interface BotChildInput {
   mode: 'bot-only' | 'bot+answering';
+  /** PostgreSQL (`config.database.url` set): the child builds the index in the database and keeps the bot's state there. */
+  store: 'embedded' | 'postgres';
   /** Full product config (articles, index, LLM base URL already pointed at the benchmark's servers). */
   config: Config;
   token: string;
@@ -32,13 +34,18 @@ async function run(input: BotChildInput): Promise<void> {
   try {
     const sampler = new PeakRssSampler();
     const app = await createApp(input.config, silentLogger);
-    const failure = app.library.open();
-    if (failure) throw new Error(failure.message);
+    if (input.store === 'postgres') {
+      await app.library.ensure();
+    } else {
+      const failure = app.library.open();
+      if (failure) throw new Error(failure.message);
+    }
     const answerer = input.mode === 'bot-only' ? instantAnswerer(app.library) : app.answerer;
     const handle = createBot({
       token: input.token,
       config: input.config.telegram,
       stateDir: input.stateDir,
+      database: app.database,
       answerer,
       library: app.library,
       // Production logs one JSON line per answer at info level: keep the formatting cost, drop the I/O.
