@@ -6,7 +6,7 @@
  * the eval asks them (its `asked_at`), cycled.
  *
  *   npx tsx scripts/burst.ts --articles /tmp/archive --database-url postgres://postgres@127.0.0.1:5432/scratch \
- *     [--questions 100] [--rounds 3] [--pool 10]
+ *     [--questions 100] [--rounds 3] [--pool 10] [--concurrency 0]
  *
  * The database must exist and be empty or hold this archive's index (it is indexed into).
  */
@@ -28,6 +28,8 @@ const { values } = parseArgs({
     questions: { type: 'string', default: '100' },
     rounds: { type: 'string', default: '3' },
     pool: { type: 'string', default: '10' },
+    /** Questions searching PostgreSQL at once (DATABASE_QUESTION_CONCURRENCY); 0 = from the pool. */
+    concurrency: { type: 'string', default: '0' },
     set: { type: 'string', default: 'eval/readers/questions.jsonl' },
   },
 });
@@ -46,7 +48,9 @@ const open = (mode: 'embedded' | 'postgres') =>
       STATE_DIR: path.join(scratch, `state-${mode}`),
       OPENAI_API_KEY: '',
       OPENAI_BASE_URL: '',
-      ...(mode === 'postgres' ? { DATABASE_URL: values['database-url']!, DATABASE_POOL_MAX: values.pool! } : {}),
+      ...(mode === 'postgres'
+        ? { DATABASE_URL: values['database-url']!, DATABASE_POOL_MAX: values.pool!, DATABASE_QUESTION_CONCURRENCY: values.concurrency! }
+        : {}),
     }),
     silentLogger,
   );
@@ -55,6 +59,14 @@ const all = loadQuestions(values.set!).questions;
 const byId = new Map(all.map((q) => [q.id, q]));
 const asked = all.filter((q) => !q.follow_up_of);
 const burst = Array.from({ length: n }, (_, i) => asked[(i * 7) % asked.length]!);
+
+/** The question queue's measured service time and size after a PostgreSQL round. */
+function queueNote(app: App): string {
+  const q = app.questionQueue?.stats();
+  return q
+    ? ` [queue: concurrency ${app.config.database.questionConcurrency || 'auto'}, service ${q.serviceMs.toFixed(0)} ms, capacity ${q.capacity}]`
+    : '';
+}
 
 async function round(app: App): Promise<{ errors: number; first: string | null; p50: number; p95: number; wall: number }> {
   const t0 = performance.now();
@@ -95,7 +107,7 @@ try {
         const res = await round(app);
         walls[mode]!.push(res.wall);
         console.log(
-          `round ${r} ${mode.padEnd(8)} ${n} at once: ${res.errors} errors, p50 ${res.p50.toFixed(0)} ms, p95 ${res.p95.toFixed(0)} ms, wall ${(res.wall / 1000).toFixed(2)} s${res.first ? ` (first error: ${res.first})` : ''}`,
+          `round ${r} ${mode.padEnd(8)} ${n} at once: ${res.errors} errors, p50 ${res.p50.toFixed(0)} ms, p95 ${res.p95.toFixed(0)} ms, wall ${(res.wall / 1000).toFixed(2)} s${res.first ? ` (first error: ${res.first})` : ''}${queueNote(app)}`,
         );
       }
     }
