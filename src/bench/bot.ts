@@ -43,6 +43,8 @@ export interface BotRun {
   latencyMs: Summary;
   /** Replies that were apologies or refusals (database busy, question queue full), or no reply within the timeout. */
   errors: number;
+  /** The errors by kind: the reply's first words, or "no reply". */
+  errorKinds: Record<string, number>;
   /** Cores other processes kept busy during the run (null off Linux). */
   otherCpuCores: number | null;
 }
@@ -290,6 +292,7 @@ class TelegramSide {
   ): Promise<Omit<BotRun, 'otherCpuCores'>> {
     const latencies: number[] = [];
     let errors = 0;
+    const errorKinds: Record<string, number> = {};
     const started = performance.now();
     await Promise.all(
       Array.from({ length: chats }, async (_, c) => {
@@ -307,7 +310,11 @@ class TelegramSide {
             text: question,
           } as Parameters<typeof this.emulator.addUserMessage>[0]);
           const r = await reply;
-          if (r === null || APOLOGY.test(r.text)) errors++;
+          if (r === null || APOLOGY.test(r.text)) {
+            errors++;
+            const kind = r === null ? 'no reply' : r.text.split(/[.;(]/)[0]!;
+            errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+          }
           if (r !== null) latencies.push(r.at - t0);
         }
       }),
@@ -323,6 +330,7 @@ class TelegramSide {
       messagesPerSecond: messages / seconds,
       latencyMs: summarize(latencies),
       errors,
+      errorKinds,
     };
   }
 

@@ -484,6 +484,17 @@ function formatBot(x: BotResult | SectionUnavailable): string {
       'markdown',
     ),
     '',
+    ...x.variants.flatMap((v) =>
+      v.runs
+        .filter((r) => r.errors > 0)
+        .map(
+          (r) =>
+            `- errors, ${v.name} (${v.store}) ${r.load} ${r.chats}: ${Object.entries(r.errorKinds ?? {})
+              .map(([kind, n]) => `${n} × “${kind}”`)
+              .join(', ')}`,
+        ),
+    ),
+    '',
   ].join('\n');
 }
 
