@@ -16,6 +16,7 @@ import { createRetriever } from '../../src/retrieval/index.js';
 import { createLogger, silentLogger } from '../../src/util/log.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { mdArticle, tempDir, testApp, testConfig, writeFiles } from '../support/stack.js';
+import { TelegramHarness, textOf } from '../support/telegram.js';
 
 const TOPICS = [
   'volcano eruption ash cloud grounded flights over the northern islands',
@@ -242,5 +243,29 @@ describe('the question queue in front of the database', () => {
     // Afterwards the queue is empty and takes questions again.
     expect(app.questionQueue!.stats()).toMatchObject({ active: 0, queued: 0 });
     await expect(app.retriever.retrieve(QUESTIONS[0]!)).resolves.toBeTruthy();
+  });
+
+  it('a reader of the bot is told to wait and ask again while the queue is full, and answered once it has room', async () => {
+    const h = await TelegramHarness.start({ answerer: app.answerer, library: app.library, database: app.database! });
+    try {
+      // Two long questions hold the queue: one searching, one waiting.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const holding = [app.questionQueue!.run(() => held), app.questionQueue!.run(() => held)];
+      const reader = h.privateChat(4242);
+      await reader.send('What happened with the volcano eruption?');
+      expect(textOf((await reader.waitForReplies(1))[0]!)).toMatch(
+        /^Many readers are asking right now, more than I can answer at once\. Please wait \d+ seconds?, then ask again\.$/,
+      );
+      release();
+      await Promise.all(holding);
+      await reader.send('What happened with the volcano eruption?');
+      const answer = await reader.waitForNew((m) => /volcano/i.test(textOf(m)), 15_000, 'the answer');
+      expect(textOf(answer)).not.toMatch(/Many readers/);
+    } finally {
+      await h.stop();
+    }
   });
 });
