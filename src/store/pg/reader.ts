@@ -228,11 +228,14 @@ export class PgIndexReader extends Retirable implements IndexView {
           `SELECT a.id, a.text FROM index_articles a WHERE a.id = ANY($1::text[]) AND ${visible('a', '$2')}`,
           [page, g],
         ),
-        // Through the article rows: index_chunks is indexed by article_row, not article_id.
+        // Through the article rows: index_chunks is indexed by article_row, not article_id. As an
+        // array, so the planner uses that index (a join scanned the generation's chunks: 57-77 ms
+        // instead of 2-18 ms for 5 articles of an 18k-chunk archive).
         this.db.query<StoredChunk>(
           `SELECT c.label, c.id, c.article_id AS "articleId", c.ordinal, c.start_offset AS start, c.end_offset AS "end", c.text
-           FROM index_articles a JOIN index_chunks c ON c.article_row = a.row_id
-           WHERE a.id = ANY($1::text[]) AND ${visible('a', '$2')} AND ${visible('c', '$2')} ORDER BY c.article_id, c.ordinal`,
+           FROM index_chunks c
+           WHERE c.article_row = ANY(ARRAY(SELECT a.row_id FROM index_articles a WHERE a.id = ANY($1::text[]) AND ${visible('a', '$2')}))
+             AND ${visible('c', '$2')} ORDER BY c.article_id, c.ordinal`,
           [page, g],
         ),
       ]);
