@@ -35,17 +35,19 @@ async function run(input: BotChildInput): Promise<void> {
     const sampler = new PeakRssSampler();
     const app = await createApp(input.config, silentLogger);
     if (input.store === 'postgres') {
+      // The scratch database starts empty: index the articles into it.
       await app.library.ensure();
     } else {
-      const failure = app.library.open();
+      const failure = await app.library.open();
       if (failure) throw new Error(failure.message);
     }
     const answerer = input.mode === 'bot-only' ? instantAnswerer(app.library) : app.answerer;
     const handle = createBot({
       token: input.token,
       config: input.config.telegram,
-      stateDir: input.stateDir,
-      database: app.database,
+      intake: input.config.intake,
+      // In PostgreSQL mode the app keeps the bot's state in the database.
+      state: app.state.bot,
       answerer,
       library: app.library,
       // Production logs one JSON line per answer at info level: keep the formatting cost, drop the I/O.

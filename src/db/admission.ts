@@ -8,6 +8,7 @@
  * average of how long questions took), so a reader is refused only when waiting would take longer
  * than that, and is then told when to try again.
  */
+import type { Metrics } from '../observability/metrics.js';
 import { UserError } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 
@@ -132,4 +133,19 @@ function logObserver(log: Logger): QueueObserver {
     refused: ({ queued, capacity, retryAfterSeconds }) =>
       log.warn('db.question_refused', { queued, capacity, retry_after_s: retryAfterSeconds }),
   };
+}
+
+/**
+ * The queue in the app's Prometheus metrics: `newsdesk_question_queue_length` and
+ * `newsdesk_question_queue_active` (read at scrape time), `newsdesk_question_queue_wait_seconds`
+ * (every question, 0 when it did not wait) and `newsdesk_question_queue_refused_total`.
+ */
+export function watchQuestionQueue(metrics: Pick<Metrics, 'gauge' | 'histogram' | 'counter'>, queue: QuestionQueue): void {
+  metrics.gauge('question_queue_length', 'Questions waiting for their turn at the database', {
+    collect: (g) => g.set(queue.stats().queued),
+  });
+  metrics.gauge('question_queue_active', 'Questions searching the database now', { collect: (g) => g.set(queue.stats().active) });
+  const wait = metrics.histogram('question_queue_wait_seconds', 'Time a question waited for its turn at the database');
+  const refused = metrics.counter('question_queue_refused_total', 'Questions refused because the question queue was full');
+  queue.observe({ admitted: ({ waitMs }) => wait.observe(waitMs / 1000), refused: () => refused.inc() });
 }

@@ -102,6 +102,10 @@ describe('PostgreSQL mode with an archive larger than the pool', () => {
     expect(queued.length).toBeGreaterThan(30);
     expect(Math.max(...queued.map((l) => Number(l.queued)))).toBeGreaterThan(30);
     expect(queued.every((l) => Number(l.wait_ms) >= 0)).toBe(true);
+    // And in the metrics: every question's wait, and the queue empty again.
+    const scraped = await pg.metrics.registry.metrics();
+    expect(Number(/^newsdesk_question_queue_wait_seconds_count (\d+)/m.exec(scraped)?.[1])).toBeGreaterThanOrEqual(40);
+    expect(scraped).toMatch(/^newsdesk_question_queue_length 0$/m);
   });
 
   it('a question never holds more than its share of connections, whatever it reads (measured)', async () => {
@@ -240,6 +244,7 @@ describe('the question queue in front of the database', () => {
         /^Many readers are asking right now, more than I can answer at once\. Please wait \d+ seconds?, then ask again\.$/,
       );
     }
+    expect(await app.metrics.registry.metrics()).toMatch(/^newsdesk_question_queue_refused_total 4$/m);
     // Afterwards the queue is empty and takes questions again.
     expect(app.questionQueue!.stats()).toMatchObject({ active: 0, queued: 0 });
     await expect(app.retriever.retrieve(QUESTIONS[0]!)).resolves.toBeTruthy();
