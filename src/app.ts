@@ -13,6 +13,7 @@ import { type AlertStore, PgAlertStore, SqliteAlertStore } from './alerts/index.
 import { pgBotState } from './bot/pg-state.js';
 import { type BotState, type BotStateSettings, sqliteBotState } from './bot/stores.js';
 import type { Config } from './config/index.js';
+import { QuestionQueue, questionConcurrency, watchQuestionQueue } from './db/admission.js';
 import { poolDb } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
@@ -85,6 +86,8 @@ export interface App {
   llmEnabled: boolean;
   /** The PostgreSQL pool when DATABASE_URL is set (schema migrated), shared by the stores; null in embedded mode. */
   database: pg.Pool | null;
+  /** PostgreSQL mode: the queue questions wait in before they search (`retriever` goes through it); null in embedded mode. */
+  questionQueue: QuestionQueue | null;
   /** This app's Prometheus metrics (its own registry); every stage built here reports into it through its logger. */
   metrics: Metrics;
   /** Where the bot's, the feeds' and the alerts' state and the stored article sources live. */
@@ -160,7 +163,24 @@ export async function createApp(config: Config, baseLogger: Logger, onModelProgr
     ...(pg ? { pg } : {}),
   });
   metrics.watchLibrary(() => (library.searchIndex() ? library.stats() : null));
-  const retriever = createRetriever({ getReader: () => library.searchIndex(), embedder, options: config.retrieval, reranker, logger });
+  const searcher = createRetriever({ getReader: () => library.searchIndex(), embedder, options: config.retrieval, reranker, logger });
+  // A burst of questions waits its turn here rather than for a pool connection (which times out).
+  const questionQueue = database
+    ? new QuestionQueue(
+        {
+          concurrency: config.database.questionConcurrency || questionConcurrency(config.database.poolMax),
+          maxWaitMs: config.database.questionWaitMs,
+        },
+        logger,
+      )
+    : null;
+  if (questionQueue) watchQuestionQueue(metrics, questionQueue);
+  const retriever: HybridRetriever = questionQueue
+    ? {
+        retrieve: (query, o) => questionQueue.run(() => searcher.retrieve(query, o)),
+        retrieveDetailed: (query, o) => questionQueue.run(() => searcher.retrieveDetailed(query, o)),
+      }
+    : searcher;
   const llm = llmOptions(config);
   const answerer = createAnswerer({ retriever, llm, historyTurns: config.llm.historyTurns, logger });
   return {
@@ -174,6 +194,7 @@ export async function createApp(config: Config, baseLogger: Logger, onModelProgr
     answerer,
     llmEnabled: llm !== null,
     database,
+    questionQueue,
     metrics,
     state,
     close: () => {

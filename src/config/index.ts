@@ -123,6 +123,8 @@ const schema = {
   DATABASE_URL: [postgresUrl, ''],
   DATABASE_POOL_MAX: [int(1, 1000), '10'],
   DATABASE_CONNECT_TIMEOUT_MS: [int(100, 600000), '5000'],
+  DATABASE_QUESTION_CONCURRENCY: [int(0, 1000), '0'],
+  DATABASE_QUESTION_WAIT_MS: [int(100, 600000), '60000'],
   WORKER_LEASE_SECONDS: [int(1, 86400), '60'],
 
   METRICS_PORT: [optionalString.pipe(int(1, 65535).optional()), ''],
@@ -206,6 +208,10 @@ export interface Config {
     poolMax: number;
     /** Longest wait for a connection (new, or free in a full pool) before the operation fails. */
     connectTimeoutMs: number;
+    /** Questions searching the database at once; 0 = from the pool size (`questionConcurrency`). */
+    questionConcurrency: number;
+    /** Longest a question should wait for its turn; the question queue holds what is served within it. */
+    questionWaitMs: number;
     /** How long a claimed embedding batch stays reserved for its worker (a killed worker's batch is claimed again after it). */
     workerLeaseMs: number;
   };
@@ -319,6 +325,8 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       url: r.DATABASE_URL,
       poolMax: r.DATABASE_POOL_MAX,
       connectTimeoutMs: r.DATABASE_CONNECT_TIMEOUT_MS,
+      questionConcurrency: r.DATABASE_QUESTION_CONCURRENCY,
+      questionWaitMs: r.DATABASE_QUESTION_WAIT_MS,
       workerLeaseMs: r.WORKER_LEASE_SECONDS * 1000,
     },
     metrics: { port: r.METRICS_PORT, host: r.METRICS_HOST, token: r.METRICS_TOKEN },
