@@ -8,6 +8,7 @@ import type { Config } from './config/index.js';
 import { poolDb } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
+import { openQuestionDesk, type QuestionDesk } from './desk/index.js';
 import { createEmbedder, estimatedWordPieceCounter, type ModelLoadProgress } from './embedding/index.js';
 import { ArticleLibrary } from './library/index.js';
 import { createRetriever, type HybridRetriever } from './retrieval/index.js';
@@ -33,6 +34,8 @@ export interface App {
   llmEnabled: boolean;
   /** The PostgreSQL pool when DATABASE_URL is set (schema migrated), shared by the stores; null in embedded mode. */
   database: pg.Pool | null;
+  /** The question log (PostgreSQL with a database, else SQLite in STATE_DIR) and its views. */
+  desk: QuestionDesk;
   close(): void;
 }
 
@@ -101,6 +104,7 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
   });
   const retriever = createRetriever({ getReader: () => library.searchIndex(), embedder, options: config.retrieval, reranker, logger });
   const llm = llmOptions(config);
+  const desk = openQuestionDesk(config, database, logger);
   const answerer = createAnswerer({ retriever, llm, historyTurns: config.llm.historyTurns, logger });
   return {
     config,
@@ -113,7 +117,9 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     answerer,
     llmEnabled: llm !== null,
     database,
+    desk,
     close: () => {
+      void desk.close();
       library.close();
       database?.end().catch(() => {});
     },

@@ -37,6 +37,7 @@ export const ADMIN_COMMANDS: BotCommand[] = [
   { command: 'feeds', description: 'Feed subscriptions and their state' },
   { command: 'feed', description: 'Manage feeds: /feed add <url>, /feed remove <url>' },
   { command: 'audit', description: 'Who added, removed or reindexed what' },
+  { command: 'gaps', description: 'What readers asked that the articles do not answer' },
 ];
 
 /** Entries /audit shows. */

@@ -18,7 +18,8 @@ import type { Logger } from '../util/log.js';
 import { admin } from './admin.js';
 import { AlertSender, alertCommands } from './alerts.js';
 import { commands, leftovers } from './commands.js';
-import { type BotDeps, type BotLibrary, type BotTuning, DEFAULT_TUNING } from './deps.js';
+import { deskCommands } from './desk.js';
+import { type BotDeps, type BotDesk, type BotLibrary, type BotTuning, DEFAULT_TUNING } from './deps.js';
 import { feedCommands, reportFeedProblems } from './feeds.js';
 import { inlineSearch } from './inline.js';
 import { type BotHandle, BotLifecycle, logPollingErrors } from './lifecycle.js';
@@ -56,6 +57,8 @@ export interface CreateBotOptions {
   alerts?: TopicAlerts;
   /** Inline-mode search (`@botname words` in any chat). */
   search?: ArticleSearch;
+  /** The editors' desk: every question logged, 👍 / 👎 under answers, /gaps, /forgetme. */
+  desk?: BotDesk;
 }
 
 const DEFAULT_API_ROOT = 'https://api.telegram.org';
@@ -88,6 +91,7 @@ export function createBot(options: CreateBotOptions): BotHandle {
     feedCommands(deps),
     alertCommands(deps),
     inlineSearch(deps),
+    deskCommands(deps),
     quotes(deps),
     questions(deps),
     leftovers(),
@@ -133,5 +137,6 @@ function botDeps(options: CreateBotOptions, state: BotState, tuning: BotTuning, 
     feeds: options.feeds ?? null,
     alerts: options.alerts ?? null,
     search: options.search ?? null,
+    desk: options.desk ?? null,
   };
 }

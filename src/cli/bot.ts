@@ -31,6 +31,7 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     feeds,
     alerts,
     search: createArticleSearch(app.retriever),
+    desk: { questions: app.desk, embedder: app.embedder },
   });
   // `npm run index` in another terminal publishes a new generation; serve it without a restart.
   app.library.follow();

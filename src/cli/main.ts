@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { createApp, type App } from '../app.js';
 import { loadConfig, secretsOf, type Config } from '../config/index.js';
 import { publishedIndex } from '../library/index.js';
+import type { Answer } from '../types.js';
 import { errorMessage, MassDeleteError, UserError } from '../util/errors.js';
 import { appendToFile, createLogger, type Logger } from '../util/log.js';
 import { runChat } from './chat.js';
@@ -178,7 +179,15 @@ async function cmdAsk(config: Config, logger: Logger, argv: string[]): Promise<n
     // A one-shot answer from a stale or another folder's index is the same trap as a session's; a no-change sync costs a folder read.
     const interrupted = await syncIndex(app, { allowMassDelete: values['allow-mass-delete'], banner: false });
     if (interrupted !== null) return interrupted;
-    const answer = await app.answerer.ask(question, []);
+    await app.desk.start();
+    let answer: Answer;
+    try {
+      answer = await app.answerer.ask(question, []);
+    } catch (err) {
+      await app.desk.record({ text: question, outcome: 'failed', chatType: 'terminal' });
+      throw err;
+    }
+    await app.desk.record({ text: question, outcome: 'answered', chatType: 'terminal', answer });
     process.stdout.write(
       (values.json ? JSON.stringify(answer, null, 2) : formatAnswerText(answer, (id) => app.library.articleLocation(id))) + '\n',
     );
@@ -195,6 +204,7 @@ async function cmdChat(config: Config, logger: Logger, argv: string[], note?: st
     const interrupted = await syncIndex(app, { allowMassDelete: values['allow-mass-delete'], banner: true });
     if (interrupted !== null) return interrupted;
     if (note) process.stderr.write(note + '\n');
+    await app.desk.start();
     app.library.follow();
     await runChat(app, process.stdin, process.stdout);
     return 0;
@@ -224,6 +234,7 @@ async function cmdStart(config: Config, logger: Logger, argv: string[]): Promise
     app.close();
     return interrupted;
   }
+  await app.desk.start();
   return runBot(app, logger);
 }
 

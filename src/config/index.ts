@@ -136,6 +136,9 @@ const schema = {
 
   FEED_URLS: [feedUrls, ''],
   FEED_POLL_MINUTES: [int(1, 1440), '15'],
+
+  QUESTION_LOG_DAYS: [int(0, 3650), '30'],
+  QUESTION_LOG_SECRET: [optionalString.pipe(z.string().min(16, 'use at least 16 characters (a random string)').optional()), ''],
 } as const;
 
 type Schema = typeof schema;
@@ -210,6 +213,13 @@ export interface Config {
   };
   /** RSS / Atom / JSON Feed sources (more can be added from the chat; those live in the state folder). */
   feeds: { urls: string[]; pollMinutes: number };
+  /** The editors' desk (src/desk): the question log and what reads it. */
+  desk: {
+    /** Days questions are kept; 0 turns the log off (and deletes what it holds). */
+    questionLogDays: number;
+    /** HMAC key for readers' hashes; undefined: a random per-installation key kept in the state. */
+    questionLogSecret: string | undefined;
+  };
 }
 
 /** Names of every variable the product reads (documented in .env.example and the README). */
@@ -297,6 +307,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       workerLeaseMs: r.WORKER_LEASE_SECONDS * 1000,
     },
     feeds: { urls: r.FEED_URLS, pollMinutes: r.FEED_POLL_MINUTES },
+    desk: { questionLogDays: r.QUESTION_LOG_DAYS, questionLogSecret: r.QUESTION_LOG_SECRET },
   };
 }
 
@@ -323,7 +334,11 @@ export function loadConfig(cwd = process.cwd()): Config {
 
 /** Values that must never appear in logs or replies. */
 export function secretsOf(config: Config): string[] {
-  return [config.telegram.token, config.llm.apiKey, config.telegram.webhookSecret, urlPassword(config.database.url)].filter(
-    (s): s is string => typeof s === 'string' && s.length >= 6,
-  );
+  return [
+    config.telegram.token,
+    config.llm.apiKey,
+    config.telegram.webhookSecret,
+    urlPassword(config.database.url),
+    config.desk.questionLogSecret,
+  ].filter((s): s is string => typeof s === 'string' && s.length >= 6);
 }

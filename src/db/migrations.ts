@@ -10,6 +10,7 @@ import { BOT_STATE_SQL } from '../bot/pg-schema.js';
 import { INDEX_SCHEMA_SQL } from '../store/pg/schema.js';
 import { EMBEDDING_QUEUE_SQL } from '../workers/queue.js';
 import { REINDEX_JOBS_SQL } from './reindex-jobs.js';
+import { QUESTION_LOG_SQL } from '../desk/pg-log.js';
 
 /** One schema change. */
 export interface Migration {
@@ -26,4 +27,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 20, name: 'bot state: conversations, quotes, counters, rate limits, undelivered answers, admin audit', sql: BOT_STATE_SQL },
   { version: 21, name: 'reindex jobs: one running across replicas', sql: REINDEX_JOBS_SQL },
   { version: 22, name: 'embedding queue: chunks to embed, worker heartbeats', sql: EMBEDDING_QUEUE_SQL },
+  // 40–49: the editors' desk (src/desk).
+  { version: 40, name: "editors' desk: question log, installation secret", sql: QUESTION_LOG_SQL },
 ];

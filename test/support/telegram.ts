@@ -26,6 +26,7 @@ import type pg from 'pg';
 import { TelegramServer } from 'telegram-test-api/lib/telegramServer.js';
 import { type BotHandle, type BotLibrary, type BotTuning, createBot } from '../../src/bot/index.js';
 import type { Config } from '../../src/config/index.js';
+import type { BotDesk } from '../../src/bot/desk.js';
 import type { TopicAlerts } from '../../src/alerts/index.js';
 import type { FeedPoller } from '../../src/feeds/index.js';
 import type { ArticleSearch } from '../../src/search/index.js';
@@ -110,6 +111,8 @@ export interface HarnessOptions {
   alerts?: TopicAlerts;
   /** Inline-mode search. */
   search?: ArticleSearch;
+  /** The editors' desk (question log, feedback, /gaps). */
+  desk?: BotDesk;
 }
 
 /** Telegram config with the product defaults, pointed at `apiRoot`. */
@@ -254,6 +257,7 @@ export class TelegramHarness {
       ...(this.options.feeds ? { feeds: this.options.feeds } : {}),
       ...(this.options.alerts ? { alerts: this.options.alerts } : {}),
       ...(this.options.search ? { search: this.options.search } : {}),
+      ...(this.options.desk ? { desk: this.options.desk } : {}),
     });
     for (const t of this.options.transformers ?? []) this.handle.bot.api.config.use(t);
     this.running = this.handle.start();
