@@ -24,6 +24,8 @@ const USAGE = `Usage (npm run <command> -- <options>, or npx newsdesk <command> 
   npm run ask -- "question" [--json]
   npm run chat                   terminal chat with follow-ups (/help, /reset, /sources, /quit)
   npm run worker                 embedding worker: takes embedding work from PostgreSQL (DATABASE_URL)
+  npm run gaps -- [--days 7] [--json | --csv]
+                                 what readers asked that the articles do not answer, by topic
 start, chat, ask and index refuse to remove every article, or more than half of them, from the
 index (an empty or wrong ARTICLES_DIR); --allow-mass-delete confirms such a run.
   npm run eval [-- --help]       retrieval and answer evaluation
@@ -259,6 +261,10 @@ async function main(): Promise<number> {
     case 'worker': {
       const { runWorkerCommand } = await import('./worker.js');
       return runWorkerCommand(config, logger);
+    }
+    case 'gaps': {
+      const { runGaps } = await import('./gaps.js');
+      return runGaps(config, logger, rest);
     }
     case 'eval': {
       const { runEval } = await import('./eval.js');

@@ -19,7 +19,7 @@ export {
   type QuestionEvent,
   QuestionDesk,
 } from './desk.js';
-export type { CitedArticle, Outcome, QuestionLog, QuestionRow, Vote } from './log.js';
+export type { CitedArticle, NewQuestion, Outcome, QuestionLog, QuestionRow, Vote } from './log.js';
 
 /** The desk over the app's storage. */
 export function openQuestionDesk(config: Pick<Config, 'stateDir' | 'desk'>, database: pg.Pool | null, logger?: Logger): QuestionDesk {

@@ -6,8 +6,10 @@
 import { splitWords } from '../util/text.js';
 
 const ENGLISH = new Set(
-  'the a an is are was were what who whom when where why how which did does do of in on at to for with about from and or not ' +
-    'has have had will would can could should this that these those it he she they there any latest news happened happening'.split(' '),
+  (
+    'the a an is are was were what who whom when where why how which did does do of in on at to for with about from and or not ' +
+    'has have had will would can could should this that these those it he she they there any latest news happened happening'
+  ).split(' '),
 );
 const RUSSIAN = new Set('и в во не что как на с со а кто где когда почему зачем ли это был была были есть по о об про из'.split(' '));
 

@@ -709,7 +709,15 @@ export class ChatHandle {
       botToken: this.harness.token,
       date: Math.floor(Date.now() / 1000),
       from: { ...this.user, is_bot: false },
-      message: { message_id: message.message_id, chat: this.chat, from: BOT, date: Math.floor(Date.now() / 1000), text: message.text },
+      // As Telegram does, the pressed message comes with its current buttons.
+      message: {
+        message_id: message.message_id,
+        chat: this.chat,
+        from: BOT,
+        date: Math.floor(Date.now() / 1000),
+        text: message.text,
+        ...(message.reply_markup ? { reply_markup: message.reply_markup } : {}),
+      },
       data,
     });
   }
