@@ -22,7 +22,7 @@ import { callbackPattern } from './callbacks.js';
 import type { BotDeps } from './deps.js';
 
 export type { BotDesk } from './deps.js';
-import { escapeHtml } from './format.js';
+import { GAPS_PAGE_SIZE, renderGapsHtml } from './desk-format.js';
 import { editHtml, sendHtml } from './send.js';
 
 /** Prefix of the 👍 / 👎 buttons' callback_data: `f:<question id>:u|d`. */
@@ -37,7 +37,6 @@ const REASONS: Record<string, string> = { w: 'wrong', o: 'outdated', n: 'not wha
 const REASON_PROMPT = (id: number) =>
   `Sorry it missed. What was wrong? Tap a reason, or reply to this message with one line. (feedback #${id})`;
 const REASON_REPLY = /\(feedback #(\d{1,15})\)$/;
-const GAPS_PAGE_SIZE = 5;
 const MAX_GAP_DAYS = 365;
 
 /** /forgetme, /gaps, the feedback buttons and typed reasons. */
@@ -192,31 +191,4 @@ function gapsKeyboard(report: GapsReport, page: number): InlineKeyboard | undefi
   if (page > 0) kb.text('‹ Previous', `${GAPS_PREFIX}${report.days}:${page - 1}`);
   if ((page + 1) * GAPS_PAGE_SIZE < report.topics.length) kb.text('Next ›', `${GAPS_PREFIX}${report.days}:${page + 1}`);
   return kb.inline_keyboard[0]?.length ? kb : undefined;
-}
-
-/** One page of /gaps: topics with readers, count, trend and example questions (never who asked). */
-export function renderGapsHtml(report: GapsReport, page: number): string {
-  const period = `the last ${report.days} day${report.days === 1 ? '' : 's'}`;
-  if (report.topics.length === 0) {
-    return `<b>Gaps</b> in ${period}: none. Every question was answered with a source and nobody pressed 👎.`;
-  }
-  const pages = Math.ceil(report.topics.length / GAPS_PAGE_SIZE);
-  const lines = [
-    `<b>Gaps</b> in ${period}: ${report.gapQuestions} question${report.gapQuestions === 1 ? '' : 's'} not covered, answered without a source, or 👎, in ${report.topics.length} topic${report.topics.length === 1 ? '' : 's'}${pages > 1 ? ` (page ${page + 1} of ${pages})` : ''}.`,
-  ];
-  report.topics.slice(page * GAPS_PAGE_SIZE, (page + 1) * GAPS_PAGE_SIZE).forEach((t, i) => {
-    lines.push(
-      '',
-      `${page * GAPS_PAGE_SIZE + i + 1}. <b>${escapeHtml(t.label)}</b>: ${t.readers} reader${t.readers === 1 ? '' : 's'}, ${t.count} question${t.count === 1 ? '' : 's'} (${trend(t.count, t.previous)})`,
-      ...t.examples.map((e) => `  • <i>${escapeHtml(e)}</i>`),
-    );
-  });
-  return lines.join('\n');
-}
-
-/** The trend against the previous period, in words. */
-export function trend(count: number, previous: number): string {
-  if (previous === 0) return 'new';
-  if (count === previous) return `as many as the period before`;
-  return `${count > previous ? '↑' : '↓'} from ${previous} the period before`;
 }

@@ -245,14 +245,14 @@ export class QuestionDesk {
     return groupQuestions(texts, { ...DEFAULT_GROUPING, vectors });
   }
 
-  /** The question figures of the last `days` days for /stats. */
+  /** The question figures of the last `days` calendar days (UTC, today included) for /stats. */
   async stats(days: number): Promise<DeskStats> {
     const to = this.now();
-    const from = to - days * DAY;
-    const rows = await this.log.between(from, to);
+    const from = to - (to % DAY) - (days - 1) * DAY;
+    const rows = await this.log.between(from, to + 1);
     const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
     const perDay = new Map<string, number>();
-    for (let t = from; t < to + DAY; t += DAY) perDay.set(dayOf(Math.min(t, to)), 0);
+    for (let i = 0; i < days; i++) perDay.set(dayOf(from + i * DAY), 0);
     const cited = new Map<string, { articleId: string; title: string; count: number }>();
     let up = 0;
     let down = 0;

@@ -17,7 +17,7 @@ import { PgQuestionLog } from '../../src/desk/pg-log.js';
 import { gapsCsv, gapsJson, gapsText } from '../../src/desk/report.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { FakeAnswerer, FakeLibrary } from '../support/telegram-fakes.js';
-import { type BotMessage, TelegramHarness, textOf } from '../support/telegram.js';
+import { BOT, type BotMessage, TelegramHarness, textOf } from '../support/telegram.js';
 
 const ADMIN = 5550009999;
 /** Readers with ids and names that cannot turn up in stored data by chance. */
@@ -181,6 +181,21 @@ describe.each(BACKENDS)("the editors' desk with the log in $name", ({ name, open
     }
   });
 
+  it('/stats adds the question volume, outcomes, feedback, most-cited articles and most-asked topics', async () => {
+    const admin = chatOf({ id: ADMIN, name: 'Editor' });
+    await admin.send('/stats');
+    const [reply] = await admin.waitForReplies(1);
+    const text = textOf(reply!);
+    // Four uncovered or answered questions so far, plus the coach question; one 👍 after the change of mind.
+    expect(text).toMatch(/Questions, last 7 days: 5 \(answered 40%, not-covered 60%\)/);
+    expect(text).toMatch(/Per day: .*\d\d-\d\d 5$/m);
+    expect(text).toContain('Feedback: 👍 1 · 👎 0');
+    expect(text).toMatch(
+      /Most cited:\n1\. (Mayor Alice Park asks council for flood barriers|Coach Ben Ortiz wants new stadium lights) \(1\)/,
+    );
+    expect(text).toMatch(/Most asked:\n1\. .*ferry.* \(3\)/i);
+  });
+
   it('/forgetme deletes the reader’s rows and conversation, and nobody else’s', async () => {
     const reader = READERS[3]!;
     const hash = await desk.readerKey(reader.id);
@@ -197,5 +212,49 @@ describe.each(BACKENDS)("the editors' desk with the log in $name", ({ name, open
     await chat.send('and what did she want?');
     await chat.waitForReplies(1);
     expect(answerer.calls.at(-1)).toEqual({ question: 'and what did she want?', history: [] });
+  });
+});
+
+describe('outcomes other than answers', () => {
+  let h: TelegramHarness;
+  let log: SqliteQuestionLog;
+  let stateDir: string;
+  beforeAll(async () => {
+    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'desk-outcomes-'));
+    dirs.push(stateDir);
+    log = new SqliteQuestionLog(stateDir);
+    h = await TelegramHarness.start({
+      answerer: new FakeAnswerer(),
+      library: new FakeLibrary(),
+      stateDir,
+      config: { rateLimitPerMinute: 2, maxQuestionChars: 60 },
+      desk: { questions: new QuestionDesk(log, { retentionDays: 30, secret: undefined }), embedder: null },
+    });
+  });
+  afterAll(async () => {
+    await h?.stop();
+    log?.close();
+  });
+
+  it('logs a question too long as refused, one over the rate limit as rate-limited, and a group question without its sender', async () => {
+    const chat = h.privateChat(5550200001, 'Leontyne');
+    await chat.send(`What did the mayor ask for? ${'really '.repeat(10)}`);
+    await chat.waitForReplies(1);
+    await chat.send('What did the mayor ask for?');
+    await chat.waitForReplies(1);
+    await chat.send('And the coach?');
+    await chat.waitForReplies(1);
+    const group = h.groupChat(-100555, 5550200002);
+    await group.send(`@${BOT.username} what did the coach want?`);
+    await group.waitForReplies(1);
+    const rows = log.between(0, Date.now() + 60_000);
+    expect(rows.map((r) => [r.outcome, r.chatType, r.reader === null])).toEqual([
+      ['refused', 'private', false],
+      ['answered', 'private', false],
+      ['rate-limited', 'private', false],
+      ['answered', 'supergroup', true],
+    ]);
+    expect(rows[3]!.text).toBe('what did the coach want?');
+    expect(rows[3]!.chat).not.toBeNull();
   });
 });
