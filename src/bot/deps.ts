@@ -6,7 +6,7 @@ import type { Config } from '../config/index.js';
 import type { TopicAlerts } from '../alerts/index.js';
 import type { FeedPoller } from '../feeds/index.js';
 import type { ArticleSearch } from '../search/index.js';
-import type { QuestionDesk } from '../desk/index.js';
+import type { CorrectionNotices, QuestionDesk } from '../desk/index.js';
 import type { Embedder, Library, QuestionAnswerer } from '../types.js';
 import type { Logger } from '../util/log.js';
 import type { FileSource } from './files.js';
@@ -57,6 +57,8 @@ export const DEFAULT_TUNING: BotTuning = {
 export interface BotDesk {
   questions: QuestionDesk;
   embedder: Embedder | null;
+  /** Correction notices (CORRECTIONS_NOTICE=true): answered chats' receipts are kept; null when off. */
+  corrections?: CorrectionNotices | null;
 }
 
 /** A reindex in progress, as the library reports it. */

@@ -54,6 +54,12 @@ export function deskCommands(deps: BotDeps): Composer<Context> {
 /** Logs a question the bot handled; returns its id for the feedback buttons (null: not logged). */
 export async function logQuestion(ctx: Context, deps: BotDeps, text: string, outcome: Outcome, answer?: Answer): Promise<number | null> {
   if (!deps.desk || !ctx.chat) return null;
+  if (answer && answer.mode !== 'not-covered' && answer.citations.length > 0) {
+    await deps.desk.corrections?.gave(
+      ctx.chat.id,
+      answer.citations.map((c) => c.articleId),
+    );
+  }
   return deps.desk.questions.record({
     text,
     outcome,

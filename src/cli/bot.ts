@@ -4,6 +4,7 @@ import { createBot } from '../bot/index.js';
 import { secretsOf } from '../config/index.js';
 import { AlertStore, createTopicMatcher, TopicAlerts } from '../alerts/index.js';
 import { openFeedPoller } from '../feeds/index.js';
+import { openCorrectionNotices } from '../desk/index.js';
 import { createArticleSearch } from '../search/index.js';
 import type { Logger } from '../util/log.js';
 
@@ -18,6 +19,9 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     library: app.library,
     logger,
   });
+  const corrections = app.config.desk.correctionsNotice
+    ? openCorrectionNotices(app.config, app.database, app.library, alerts.store, logger)
+    : null;
   const handle = createBot({
     token,
     config: app.config.telegram,
@@ -31,8 +35,9 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     feeds,
     alerts,
     search: createArticleSearch(app.retriever),
-    desk: { questions: app.desk, embedder: app.embedder },
+    desk: { questions: app.desk, embedder: app.embedder, corrections },
   });
+  corrections?.start(app.library);
   // `npm run index` in another terminal publishes a new generation; serve it without a restart.
   app.library.follow();
   let stopping: Promise<void> | null = null;
@@ -59,6 +64,7 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     }
     return reason === 'failed' ? 1 : 0;
   } finally {
+    await corrections?.stop();
     feeds.store.close();
     alerts.store.close();
     app.close();

@@ -138,6 +138,8 @@ const schema = {
   FEED_POLL_MINUTES: [int(1, 1440), '15'],
 
   QUESTION_LOG_DAYS: [int(0, 3650), '30'],
+  CORRECTIONS_NOTICE: [bool, 'false'],
+  CORRECTIONS_DAYS: [int(1, 365), '14'],
   QUESTION_LOG_SECRET: [optionalString.pipe(z.string().min(16, 'use at least 16 characters (a random string)').optional()), ''],
 } as const;
 
@@ -219,6 +221,10 @@ export interface Config {
     questionLogDays: number;
     /** HMAC key for readers' hashes; undefined: a random per-installation key kept in the state. */
     questionLogSecret: string | undefined;
+    /** Tell chats when an article an answer cited them was updated or withdrawn (opt-in). */
+    correctionsNotice: boolean;
+    /** How far back such answers count, in days. */
+    correctionsDays: number;
   };
 }
 
@@ -307,7 +313,12 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       workerLeaseMs: r.WORKER_LEASE_SECONDS * 1000,
     },
     feeds: { urls: r.FEED_URLS, pollMinutes: r.FEED_POLL_MINUTES },
-    desk: { questionLogDays: r.QUESTION_LOG_DAYS, questionLogSecret: r.QUESTION_LOG_SECRET },
+    desk: {
+      questionLogDays: r.QUESTION_LOG_DAYS,
+      questionLogSecret: r.QUESTION_LOG_SECRET,
+      correctionsNotice: r.CORRECTIONS_NOTICE,
+      correctionsDays: r.CORRECTIONS_DAYS,
+    },
   };
 }
 

@@ -10,6 +10,7 @@ import { BOT_STATE_SQL } from '../bot/pg-schema.js';
 import { INDEX_SCHEMA_SQL } from '../store/pg/schema.js';
 import { EMBEDDING_QUEUE_SQL } from '../workers/queue.js';
 import { REINDEX_JOBS_SQL } from './reindex-jobs.js';
+import { RECEIPTS_SQL } from '../desk/corrections.js';
 import { QUESTION_LOG_SQL } from '../desk/pg-log.js';
 
 /** One schema change. */
@@ -29,4 +30,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 22, name: 'embedding queue: chunks to embed, worker heartbeats', sql: EMBEDDING_QUEUE_SQL },
   // 40–49: the editors' desk (src/desk).
   { version: 40, name: "editors' desk: question log, installation secret", sql: QUESTION_LOG_SQL },
+  { version: 41, name: "editors' desk: correction receipts", sql: RECEIPTS_SQL },
 ];

@@ -5,7 +5,6 @@
  * log in SQLite and in PostgreSQL.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { SqliteQuestionLog } from '../../src/desk/log.js';
 import { PgQuestionLog } from '../../src/desk/pg-log.js';
 import { gapsCsv, gapsJson, gapsText } from '../../src/desk/report.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { tempDir } from '../support/stack.js';
 import { FakeAnswerer, FakeLibrary } from '../support/telegram-fakes.js';
 import { BOT, type BotMessage, TelegramHarness, textOf } from '../support/telegram.js';
 
@@ -69,7 +69,7 @@ describe.each(BACKENDS)("the editors' desk with the log in $name", ({ name, open
   const answerer = new FakeAnswerer();
 
   beforeAll(async () => {
-    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'desk-state-'));
+    stateDir = tempDir('desk-state-');
     dirs.push(stateDir);
     log = open(stateDir);
     desk = new QuestionDesk(log, { retentionDays: 30, secret: 'test-secret-for-the-desk-0123' });
@@ -220,7 +220,7 @@ describe('outcomes other than answers', () => {
   let log: SqliteQuestionLog;
   let stateDir: string;
   beforeAll(async () => {
-    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'desk-outcomes-'));
+    stateDir = tempDir('desk-outcomes-');
     dirs.push(stateDir);
     log = new SqliteQuestionLog(stateDir);
     h = await TelegramHarness.start({

@@ -4,16 +4,16 @@
  * rules over each: keyed hashes instead of ids, no sender in groups, retention, /forgetme.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { createPool } from '../../src/db/pool.js';
-import { type NewQuestion, type QuestionLog, QuestionDesk } from '../../src/desk/index.js';
+import { type CorrectionReceipts, type NewQuestion, type QuestionLog, QuestionDesk } from '../../src/desk/index.js';
+import { PgReceipts, SqliteReceipts } from '../../src/desk/corrections.js';
 import { SqliteQuestionLog } from '../../src/desk/log.js';
 import { PgQuestionLog } from '../../src/desk/pg-log.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { tempDir } from '../support/stack.js';
 import { FAKE_ARTICLES, citationOf, makeAnswer } from '../support/telegram-fakes.js';
 
 const DAY = 86_400_000;
@@ -37,7 +37,7 @@ const BACKENDS: Backend[] = [
   {
     name: 'SQLite',
     open: async () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'question-log-'));
+      const dir = tempDir('question-log-');
       dirs.push(dir);
       return new SqliteQuestionLog(dir);
     },
@@ -183,5 +183,41 @@ describe.each(BACKENDS)('question log in $name', ({ open }) => {
     await off.start();
     now += 1;
     expect(await log.between(0, now + 1)).toEqual([]);
+  });
+});
+
+const RECEIPTS: { name: string; open: () => Promise<CorrectionReceipts> }[] = [
+  { name: 'SQLite', open: async () => new SqliteReceipts(tempDirFor()) },
+  {
+    name: 'PostgreSQL',
+    open: async () => {
+      await pool.query('TRUNCATE desk_receipts');
+      return new PgReceipts(pool);
+    },
+  },
+];
+
+function tempDirFor(): string {
+  const dir = tempDir('receipts-');
+  dirs.push(dir);
+  return dir;
+}
+
+describe.each(RECEIPTS)('correction receipts in $name', ({ open }) => {
+  it('keep the latest version given per chat and article, revise it, and prune by age', async () => {
+    const r = await open();
+    const t = Date.UTC(2026, 0, 10);
+    await r.give({ chatId: 5550000001, articleId: 'a.md', version: 'v1', title: 'A', at: t });
+    await r.give({ chatId: 5550000001, articleId: 'a.md', version: 'v2', title: 'A2', at: t + 10 });
+    await r.give({ chatId: -100200, articleId: 'a.md', version: 'v1', title: 'A', at: t - 10 });
+    expect(await r.since(t)).toEqual([{ chatId: 5550000001, articleId: 'a.md', version: 'v2', title: 'A2', at: t + 10 }]);
+    await r.revise(-100200, 'a.md', 'v3');
+    expect((await r.since(0)).map((x) => [x.chatId, x.version])).toEqual([
+      [-100200, 'v3'],
+      [5550000001, 'v2'],
+    ]);
+    expect(await r.prune(t)).toBe(1);
+    expect((await r.since(0)).map((x) => x.chatId)).toEqual([5550000001]);
+    await r.close();
   });
 });
