@@ -9,12 +9,17 @@ const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** Plain text. */
 export function gapsText(r: GapsReport): string {
-  const head = `Gaps from ${day(r.from)} to ${day(r.to)} (${r.days} days): ${r.gapQuestions} questions not covered, answered without a source, or 👎, in ${r.topics.length} topics.`;
+  const n = (count: number, what: string) => `${count} ${what}${count === 1 ? '' : 's'}`;
+  const head = `Gaps from ${day(r.from)} to ${day(r.to)} (${n(r.days, 'day')}): ${n(r.gapQuestions, 'question')} not covered, answered without a source, or 👎, in ${n(r.topics.length, 'topic')}.`;
   if (r.topics.length === 0) return head;
   const lines = [head];
   r.topics.forEach((t, i) => {
     const trend = t.previous === 0 ? 'new' : `${t.previous} the ${r.days} days before`;
-    lines.push('', `${i + 1}. ${t.label}: ${t.readers} readers, ${t.count} questions (${trend})`, ...t.examples.map((e) => `   - ${e}`));
+    lines.push(
+      '',
+      `${i + 1}. ${t.label}: ${n(t.readers, 'reader')}, ${n(t.count, 'question')} (${trend})`,
+      ...t.examples.map((e) => `   - ${e}`),
+    );
   });
   return lines.join('\n');
 }
