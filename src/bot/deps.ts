@@ -59,6 +59,8 @@ export interface BotDesk {
   embedder: Embedder | null;
   /** Correction notices (CORRECTIONS_NOTICE=true): answered chats' receipts are kept; null when off. */
   corrections?: CorrectionNotices | null;
+  /** GAPS_DIGEST: how often admins get the /gaps summary (a week), and how often it is checked; null/absent: never. */
+  digest?: { everyMs: number; tickMs: number } | null;
 }
 
 /** A reindex in progress, as the library reports it. */

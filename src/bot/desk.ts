@@ -5,6 +5,7 @@
  * that the archive did not answer, paged with buttons. Admins never see who asked.
  */
 import {
+  type Api,
   type CallbackQueryContext,
   type CommandContext,
   Composer,
@@ -23,6 +24,7 @@ import type { BotDeps } from './deps.js';
 
 export type { BotDesk } from './deps.js';
 import { GAPS_PAGE_SIZE, renderGapsHtml } from './desk-format.js';
+import { errorFields } from './logging.js';
 import { editHtml, sendHtml } from './send.js';
 
 /** Prefix of the 👍 / 👎 buttons' callback_data: `f:<question id>:u|d`. */
@@ -49,6 +51,53 @@ export function deskCommands(deps: BotDeps): Composer<Context> {
   composer.callbackQuery(callbackPattern(GAPS_PREFIX, '\\d{1,3}:\\d{1,4}'), (ctx) => turnGapsPage(ctx, deps));
   composer.on('message:text', typedReason(deps));
   return composer;
+}
+
+/** The GAPS_DIGEST summary: once per period across replicas (the log decides who sends), to every admin's private chat. */
+export class GapsDigest {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly api: Api,
+    private readonly deps: BotDeps,
+    private readonly schedule: { everyMs: number; tickMs: number },
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), this.schedule.tickMs);
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private tick(): void {
+    if (this.running) return;
+    this.running = this.send()
+      .catch((err: unknown) => this.deps.log.warn('desk.digest_failed', { error: errorFields(err) }))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  private async send(): Promise<void> {
+    const desk = this.deps.desk;
+    if (!desk?.questions.enabled || !(await desk.questions.log.claimEvery('gaps_digest', Date.now(), this.schedule.everyMs))) return;
+    const report = await desk.questions.gaps(7, desk.embedder);
+    const kb = gapsKeyboard(report, 0);
+    for (const admin of this.deps.config.adminUserIds) {
+      await sendHtml(this.api, admin, `Weekly summary. ${renderGapsHtml(report, 0)}`, {
+        log: this.deps.log,
+        ...(kb ? { keyboard: kb } : {}),
+      }).catch((err: unknown) => this.deps.log.warn('desk.digest_undelivered', { error: errorFields(err) }));
+    }
+    this.deps.log.info('desk.digest_sent', { admins: this.deps.config.adminUserIds.length, topics: report.topics.length });
+  }
 }
 
 /** Logs a question the bot handled; returns its id for the feedback buttons (null: not logged). */

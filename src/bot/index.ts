@@ -18,7 +18,7 @@ import type { Logger } from '../util/log.js';
 import { admin } from './admin.js';
 import { AlertSender, alertCommands } from './alerts.js';
 import { commands, leftovers } from './commands.js';
-import { deskCommands } from './desk.js';
+import { deskCommands, GapsDigest } from './desk.js';
 import { type BotDeps, type BotDesk, type BotLibrary, type BotTuning, DEFAULT_TUNING } from './deps.js';
 import { feedCommands, reportFeedProblems } from './feeds.js';
 import { inlineSearch } from './inline.js';
@@ -100,6 +100,7 @@ export function createBot(options: CreateBotOptions): BotHandle {
   deps.feeds?.onProblem(reportFeedProblems(bot.api, deps));
   const services = [
     ...(deps.feeds ? [deps.feeds] : []),
+    ...(deps.desk?.digest ? [new GapsDigest(bot.api, deps, deps.desk.digest)] : []),
     ...(deps.alerts
       ? [
           new AlertSender(bot.api, deps.alerts, deps, {

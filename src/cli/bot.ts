@@ -35,7 +35,12 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     feeds,
     alerts,
     search: createArticleSearch(app.retriever),
-    desk: { questions: app.desk, embedder: app.embedder, corrections },
+    desk: {
+      questions: app.desk,
+      embedder: app.embedder,
+      corrections,
+      digest: app.config.desk.gapsDigest === 'weekly' ? { everyMs: 7 * 86_400_000, tickMs: 3_600_000 } : null,
+    },
   });
   corrections?.start(app.library);
   // `npm run index` in another terminal publishes a new generation; serve it without a restart.

@@ -138,6 +138,7 @@ const schema = {
   FEED_POLL_MINUTES: [int(1, 1440), '15'],
 
   QUESTION_LOG_DAYS: [int(0, 3650), '30'],
+  GAPS_DIGEST: [z.enum(['off', 'weekly']), 'off'],
   CORRECTIONS_NOTICE: [bool, 'false'],
   CORRECTIONS_DAYS: [int(1, 365), '14'],
   QUESTION_LOG_SECRET: [optionalString.pipe(z.string().min(16, 'use at least 16 characters (a random string)').optional()), ''],
@@ -221,6 +222,8 @@ export interface Config {
     questionLogDays: number;
     /** HMAC key for readers' hashes; undefined: a random per-installation key kept in the state. */
     questionLogSecret: string | undefined;
+    /** `weekly`: admins get the /gaps summary once a week (in their private chats). */
+    gapsDigest: 'off' | 'weekly';
     /** Tell chats when an article an answer cited them was updated or withdrawn (opt-in). */
     correctionsNotice: boolean;
     /** How far back such answers count, in days. */
@@ -316,6 +319,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
     desk: {
       questionLogDays: r.QUESTION_LOG_DAYS,
       questionLogSecret: r.QUESTION_LOG_SECRET,
+      gapsDigest: r.GAPS_DIGEST,
       correctionsNotice: r.CORRECTIONS_NOTICE,
       correctionsDays: r.CORRECTIONS_DAYS,
     },

@@ -270,7 +270,8 @@ export class CorrectionNotices {
         title: now?.title ?? r.title,
         date: now?.date ?? null,
         url: now?.url ?? null,
-        sentence: '',
+        // What "Ask again" starts the conversation with.
+        sentence: now ? 'It was updated after I cited it.' : 'It was withdrawn after I cited it.',
         topic: '',
         notice: now ? 'updated' : 'withdrawn',
       };

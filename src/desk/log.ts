@@ -73,6 +73,11 @@ export interface QuestionLog {
   forgetReader(reader: string): Awaitable<number>;
   /** Deletes questions asked before `before`; returns how many. */
   prune(before: number): Awaitable<number>;
+  /**
+   * True for exactly one caller per `everyMs` across processes: the first call only records `now`
+   * (a schedule starts a period from its first start), later calls claim when a period has passed.
+   */
+  claimEvery(key: string, now: number, everyMs: number): Awaitable<boolean>;
   /** A random secret created once per installation (the same for every replica), for when none is configured. */
   installSecret(candidate: string): Awaitable<string>;
   close(): Awaitable<void>;
@@ -202,6 +207,16 @@ export class SqliteQuestionLog implements QuestionLog {
   prune(before: number): number {
     if (!this.db.open) return 0;
     return this.db.prepare('DELETE FROM questions WHERE at < ?').run(before).changes;
+  }
+
+  claimEvery(key: string, now: number, everyMs: number): boolean {
+    if (!this.db.open) return false;
+    const inserted = this.db.prepare('INSERT INTO desk_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING').run(key, String(now));
+    if (inserted.changes > 0) return false;
+    return (
+      this.db.prepare('UPDATE desk_meta SET value = ? WHERE key = ? AND CAST(value AS INTEGER) <= ?').run(String(now), key, now - everyMs)
+        .changes > 0
+    );
   }
 
   installSecret(candidate: string): string {

@@ -98,6 +98,19 @@ export class PgQuestionLog implements QuestionLog {
     return (await this.rows('DELETE FROM desk_questions WHERE at < $1', [before])).count;
   }
 
+  async claimEvery(key: string, now: number, everyMs: number): Promise<boolean> {
+    if (this.closed) return false;
+    const inserted = await this.rows('INSERT INTO desk_meta(key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, String(now)]);
+    if (inserted.count > 0) return false;
+    // One UPDATE decides: of two replicas claiming at once, the row lock lets only the first match.
+    const claimed = await this.rows('UPDATE desk_meta SET value = $1 WHERE key = $2 AND value::bigint <= $3', [
+      String(now),
+      key,
+      now - everyMs,
+    ]);
+    return claimed.count > 0;
+  }
+
   async installSecret(candidate: string): Promise<string> {
     await this.rows(`INSERT INTO desk_meta(key, value) VALUES ('secret', $1) ON CONFLICT (key) DO NOTHING`, [candidate]);
     const { rows } = await this.rows<{ value: string }>(`SELECT value FROM desk_meta WHERE key = 'secret'`, []);

@@ -258,3 +258,42 @@ describe('outcomes other than answers', () => {
     expect(rows[3]!.chat).not.toBeNull();
   });
 });
+
+describe('the weekly digest (GAPS_DIGEST=weekly), on a shortened schedule', () => {
+  it('sends each admin the /gaps summary once a period, not at the first start', async () => {
+    const dir = tempDir('desk-digest-');
+    dirs.push(dir);
+    const log = new SqliteQuestionLog(dir);
+    const desk = new QuestionDesk(log, { retentionDays: 30, secret: undefined });
+    log.add({
+      at: Date.now() - 60_000,
+      text: 'when does the elm island ferry begin',
+      chatType: 'private',
+      outcome: 'not-covered',
+      weak: false,
+      language: 'en',
+      reader: 'r',
+      chat: 'c',
+      cited: [],
+    });
+    const h = await TelegramHarness.start({
+      answerer: new FakeAnswerer(),
+      library: new FakeLibrary(),
+      stateDir: dir,
+      config: { adminUserIds: [ADMIN, ADMIN + 1] },
+      desk: { questions: desk, embedder: null, digest: { everyMs: 600, tickMs: 50 } },
+    });
+    try {
+      const digests = (chat: number) => h.messagesIn(chat).filter((m) => textOf(m).startsWith('Weekly summary.'));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(digests(ADMIN)).toHaveLength(0);
+      await h.waitUntil(() => digests(ADMIN).length === 1 && digests(ADMIN + 1).length === 1, 5000, 'the first digest');
+      expect(textOf(digests(ADMIN)[0]!)).toContain('when does the elm island ferry begin');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(digests(ADMIN)).toHaveLength(1);
+    } finally {
+      await h.stop();
+      log.close();
+    }
+  });
+});

@@ -125,6 +125,17 @@ describe.each(BACKENDS)('question log in $name', ({ open }) => {
     expect((await log.between(0, t + 1)).map((r) => r.id)).toEqual([kept]);
   });
 
+  it('lets one caller claim a periodic job per period, starting the first period at the first call', async () => {
+    const t = Date.UTC(2026, 0, 10);
+    expect(await log.claimEvery('digest', t, 1000)).toBe(false);
+    expect(await log.claimEvery('digest', t + 999, 1000)).toBe(false);
+    expect(await Promise.all([log.claimEvery('digest', t + 1000, 1000), log.claimEvery('digest', t + 1000, 1000)])).toEqual(
+      expect.arrayContaining([true, false]),
+    );
+    expect(await log.claimEvery('digest', t + 1500, 1000)).toBe(false);
+    expect(await log.claimEvery('other', t + 1500, 1000)).toBe(false);
+  });
+
   it('keeps the first installation secret it is offered', async () => {
     expect(await log.installSecret('first-secret')).toBe('first-secret');
     expect(await log.installSecret('second-secret')).toBe('first-secret');
