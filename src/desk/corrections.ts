@@ -18,6 +18,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import type { AlertPayload } from '../alerts/index.js';
 import { unavailable } from '../db/pool.js';
+import { CoalescedJob } from '../util/coalesce.js';
 import { errorMessage } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import type { Awaitable } from './log.js';
@@ -194,8 +195,10 @@ export interface CorrectionOptions {
 export class CorrectionNotices {
   private readonly log: Logger;
   private readonly now: () => number;
-  private checking: Promise<number> | null = null;
-  private again = false;
+  private readonly checks = new CoalescedJob(
+    () => this.checkOnce(),
+    (err) => this.log.error('corrections.check_failed', { error: errorMessage(err) }),
+  );
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly options: CorrectionOptions) {
@@ -224,32 +227,13 @@ export class CorrectionNotices {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
-    await this.checking?.catch(() => undefined);
+    await this.checks.settled();
     await this.options.receipts.close();
   }
 
   /** Compares every receipt with the index and queues the notices; one check at a time (a request during one runs after it). */
   check(): Promise<number> {
-    if (this.checking) {
-      this.again = true;
-      return this.checking;
-    }
-    const run = async (): Promise<number> => {
-      let queued = 0;
-      do {
-        this.again = false;
-        try {
-          queued += await this.checkOnce();
-        } catch (err) {
-          this.log.error('corrections.check_failed', { error: errorMessage(err) });
-        }
-      } while (this.again);
-      return queued;
-    };
-    this.checking = run().finally(() => {
-      this.checking = null;
-    });
-    return this.checking;
+    return this.checks.run();
   }
 
   private async checkOnce(): Promise<number> {
