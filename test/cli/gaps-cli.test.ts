@@ -1,5 +1,5 @@
 /**
- * `npm run gaps` end to end: questions asked in the terminal chat are logged, and the report groups
+ * `npm run gaps` end to end: questions asked in the terminal chat and with `npm run ask` are logged, and the report groups
  * the uncovered ones into one topic, as text, JSON and CSV, leaving the covered question out.
  */
 import fs from 'node:fs';
@@ -25,8 +25,11 @@ beforeAll(async () => {
     ),
     'budget.md': mdArticle('Council passes budget', '2024-06-02', storyText('The council passed its budget with a small surplus.')),
   });
-  const chat = await runCli(root, ['chat'], { env, input: [...UNCOVERED, COVERED].join('\n') + '\n' });
+  // Two front ends record: the chat (two uncovered, one covered) and a one-shot ask.
+  const chat = await runCli(root, ['chat'], { env, input: [UNCOVERED[0], UNCOVERED[1], COVERED].join('\n') + '\n' });
   expect(chat.code, chat.stderr).toBe(0);
+  const ask = await runCli(root, ['ask', UNCOVERED[2]!], { env });
+  expect(ask.code, ask.stderr).toBe(0);
 }, 120_000);
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
