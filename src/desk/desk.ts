@@ -24,6 +24,8 @@ export type { CitedArticle, Outcome, QuestionLog, QuestionRow, Vote } from './lo
 const DAY = 86_400_000;
 /** How often one process deletes expired rows (on a write; every replica prunes). */
 const PRUNE_EVERY_MS = 60_000;
+/** Question vectors kept between /gaps calls (about 1.5 KB each with a 384-dimension model). */
+const MAX_CACHED_VECTORS = 20_000;
 
 /** How the desk is set up (from Config['desk']). */
 export interface DeskSettings {
@@ -108,6 +110,8 @@ export function citedArticles(answer: Answer): CitedArticle[] {
 export class QuestionDesk {
   private key: Promise<Buffer> | null = null;
   private lastPrune = 0;
+  private readonly vectors = new Map<string, Float32Array>();
+  private vectorsOf: string | null = null;
 
   constructor(
     readonly log: QuestionLog,
@@ -239,10 +243,25 @@ export class QuestionDesk {
 
   private async group(texts: string[], embedder: Embedder | null): Promise<number[][]> {
     if (!embedder || texts.length === 0) return groupQuestions(texts);
-    const vectors: Float32Array[] = [];
-    for (let i = 0; i < texts.length; i += 64)
-      vectors.push(...(await Promise.all(texts.slice(i, i + 64).map((t) => embedder.embedQuery(t)))));
-    return groupQuestions(texts, { ...DEFAULT_GROUPING, vectors });
+    // Every /gaps page turn groups again: questions embedded once are not embedded again.
+    if (this.vectorsOf !== embedder.id) {
+      this.vectors.clear();
+      this.vectorsOf = embedder.id;
+    }
+    const vectors = new Map<string, Float32Array>();
+    for (const t of texts) {
+      const v = this.vectors.get(t);
+      if (v) vectors.set(t, v);
+    }
+    const missing = [...new Set(texts.filter((t) => !vectors.has(t)))];
+    for (let i = 0; i < missing.length; i += 64) {
+      const batch = missing.slice(i, i + 64);
+      const embedded = await Promise.all(batch.map((t) => embedder.embedQuery(t)));
+      for (const [j, t] of batch.entries()) vectors.set(t, embedded[j]!);
+    }
+    if (this.vectors.size + missing.length > MAX_CACHED_VECTORS) this.vectors.clear();
+    for (const t of missing) this.vectors.set(t, vectors.get(t)!);
+    return groupQuestions(texts, { ...DEFAULT_GROUPING, vectors: texts.map((t) => vectors.get(t)!) });
   }
 
   /** The question figures of the last `days` calendar days (UTC, today included) for /stats. */

@@ -93,6 +93,38 @@ describe('the gaps report', () => {
     }
   });
 
+  it('groups with the embedding model when given one, embedding each question once across calls', async () => {
+    const dir = tempDir('gaps-model-');
+    const log = new SqliteQuestionLog(dir);
+    const now = Date.UTC(2026, 0, 20);
+    const desk = new QuestionDesk(log, { retentionDays: 30, secret: 'x'.repeat(16) }, undefined, () => now);
+    const embedded: string[] = [];
+    // A stand-in model that sees the two transit questions as the same and the rest as unrelated.
+    const embedder = {
+      id: 'stand-in',
+      dimension: 2,
+      maxTokens: 512,
+      tokenizer: { id: 'stand-in', count: () => 1 },
+      embedDocuments: async () => [],
+      embedQuery: async (t: string) => {
+        embedded.push(t);
+        return /bus|transit/.test(t) ? new Float32Array([1, 0]) : new Float32Array([0, 1]);
+      },
+    };
+    const base = { chatType: 'private', outcome: 'not-covered' as const, weak: false, language: 'en', chat: 'c', cited: [] };
+    try {
+      log.add({ ...base, at: now - 1000, text: 'Are the buses running tomorrow?', reader: 'r1' });
+      log.add({ ...base, at: now - 900, text: 'transit workers walkout', reader: 'r2' });
+      expect((await desk.gaps(7)).topics.map((t) => t.count)).toEqual([1, 1]);
+      expect((await desk.gaps(7, embedder)).topics.map((t) => [t.readers, t.count])).toEqual([[2, 2]]);
+      await desk.gaps(7, embedder);
+      expect(embedded.sort()).toEqual(['Are the buses running tomorrow?', 'transit workers walkout']);
+    } finally {
+      log.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exports CSV that a spreadsheet reads as text, not formulas', () => {
     const csv = gapsCsv({
       days: 7,
