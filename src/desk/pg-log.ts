@@ -103,11 +103,11 @@ export class PgQuestionLog implements QuestionLog {
     const inserted = await this.rows('INSERT INTO desk_meta(key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, String(now)]);
     if (inserted.count > 0) return false;
     // One UPDATE decides: of two replicas claiming at once, the row lock lets only the first match.
-    const claimed = await this.rows('UPDATE desk_meta SET value = $1 WHERE key = $2 AND value::bigint <= $3', [
-      String(now),
-      key,
-      now - everyMs,
-    ]);
+    // CASE: the cast must never run on another key's value (the secret), whatever order the planner picks.
+    const claimed = await this.rows(
+      `UPDATE desk_meta SET value = $1 WHERE key = $2 AND CASE WHEN value ~ '^[0-9]+$' THEN value::bigint END <= $3`,
+      [String(now), key, now - everyMs],
+    );
     return claimed.count > 0;
   }
 
