@@ -137,6 +137,7 @@ async function forgetMe(ctx: CommandContext<Context>, deps: BotDeps): Promise<vo
   if (isPrivate) {
     await deps.conversations.reset(ctx.chat.id);
     await deps.undelivered.take(ctx.chat.id);
+    await deps.desk?.corrections?.forget(ctx.chat.id);
   }
   deps.log.info('desk.forgot_reader', { questions, conversation: isPrivate });
   const what = `${questions} logged question${questions === 1 ? '' : 's'}`;

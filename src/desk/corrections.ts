@@ -45,6 +45,8 @@ export interface CorrectionReceipts {
   revise(chatId: number, articleId: string, version: string): Awaitable<void>;
   /** Deletes receipts given before `before`. */
   prune(before: number): Awaitable<number>;
+  /** Deletes the chat's receipts (/forgetme). */
+  forgetChat(chatId: number): Awaitable<number>;
   close(): Awaitable<void>;
 }
 
@@ -112,6 +114,11 @@ export class SqliteReceipts implements CorrectionReceipts {
     return this.db.prepare('DELETE FROM receipts WHERE at < ?').run(before).changes;
   }
 
+  forgetChat(chatId: number): number {
+    if (!this.db.open) return 0;
+    return this.db.prepare('DELETE FROM receipts WHERE chat_id = ?').run(chatId).changes;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
@@ -155,6 +162,11 @@ export class PgReceipts implements CorrectionReceipts {
   async prune(before: number): Promise<number> {
     if (this.closed) return 0;
     return (await this.query('DELETE FROM desk_receipts WHERE at < $1', [before])).rowCount ?? 0;
+  }
+
+  async forgetChat(chatId: number): Promise<number> {
+    if (this.closed) return 0;
+    return (await this.query('DELETE FROM desk_receipts WHERE chat_id = $1', [chatId])).rowCount ?? 0;
   }
 
   close(): void {
@@ -216,6 +228,11 @@ export class CorrectionNotices {
     } catch (err) {
       this.log.warn('corrections.receipt_failed', { error: errorMessage(err) });
     }
+  }
+
+  /** Forgets what the chat was given (/forgetme): no notice will reach it for earlier answers. */
+  async forget(chatId: number): Promise<number> {
+    return this.options.receipts.forgetChat(chatId);
   }
 
   /** Checks after every index change, until `stop()`. */

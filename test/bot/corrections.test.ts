@@ -120,4 +120,21 @@ describe('correction notices', () => {
     expect(textOf(notice!)).toMatch(/Zoo welcomes twin pandas.*has been withdrawn/);
     expect(notice!.reply_markup).toBeUndefined();
   });
+
+  it('sends nothing for answers given before the reader’s /forgetme', async () => {
+    const reader = h.privateChat(7104);
+    expect(await ask(reader, 'Where does the tram line run now?')).toContain('Tram line extended to the airport');
+    await reader.send('/forgetme');
+    await reader.waitForReplies(1);
+    writeFiles(articles(), {
+      'tram.md': mdArticle(
+        'Tram line extended to the airport',
+        '2024-06-04',
+        storyText('The tram line now runs to the airport every five minutes.'),
+      ),
+    });
+    await reindex();
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(noticesIn(7104)).toHaveLength(0);
+  });
 });

@@ -231,6 +231,9 @@ describe.each(RECEIPTS)('correction receipts in $name', ({ open }) => {
     ]);
     expect(await r.prune(t)).toBe(1);
     expect((await r.since(0)).map((x) => x.chatId)).toEqual([5550000001]);
+    await r.give({ chatId: 5550000002, articleId: 'b.md', version: 'v1', title: 'B', at: t + 20 });
+    expect(await r.forgetChat(5550000001)).toBe(1);
+    expect((await r.since(0)).map((x) => x.chatId)).toEqual([5550000002]);
     await r.close();
   });
 });
