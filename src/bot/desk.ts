@@ -214,6 +214,8 @@ function typedReason(deps: BotDeps) {
 /** /gaps [days]: the first page of topics. */
 async function gaps(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
   if (!deps.desk?.questions.enabled) return void (await ctx.reply('The question log is off (QUESTION_LOG_DAYS=0).'));
+  // Readers' questions are for the editors, not for everyone in a group.
+  if (ctx.chat.type !== 'private') return void (await ctx.reply('Send /gaps in a private chat with me: it shows what readers asked.'));
   const arg = ctx.match.trim();
   const days = arg === '' ? 7 : Number(arg);
   if (!Number.isInteger(days) || days < 1 || days > MAX_GAP_DAYS) {

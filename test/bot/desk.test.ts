@@ -152,11 +152,15 @@ describe.each(BACKENDS)("the editors' desk with the log in $name", ({ name, open
     expect(textOf(await gapsMessage())).not.toContain(question);
   });
 
-  it('keeps /gaps to admins', async () => {
+  it('keeps /gaps to admins, in private chats', async () => {
     const reader = chatOf(READERS[0]!);
     await reader.send('/gaps');
     const [reply] = await reader.waitForReplies(1);
     expect(textOf(reply!)).toMatch(/only the bot’s admins/);
+    const group = h.groupChat(-100999, ADMIN);
+    await group.send(`/gaps@${BOT.username}`);
+    const [inGroup] = await group.waitForReplies(1);
+    expect(textOf(inGroup!)).toBe('Send /gaps in a private chat with me: it shows what readers asked.');
   });
 
   it('stores and exports no raw user id or name', async () => {
