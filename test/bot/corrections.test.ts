@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertStore, createTopicMatcher, TopicAlerts } from '../../src/alerts/index.js';
+import { createTopicMatcher, SqliteAlertStore, TopicAlerts } from '../../src/alerts/index.js';
 import type { App } from '../../src/app.js';
 import { type CorrectionNotices, openCorrectionNotices } from '../../src/desk/index.js';
 import { storyText } from '../support/feed-server.js';
@@ -48,7 +48,7 @@ beforeAll(async () => {
   await app.library.ensure();
   const stateDir = path.join(root, 'state');
   alerts = new TopicAlerts({
-    store: AlertStore.open(stateDir),
+    store: SqliteAlertStore.open(stateDir),
     matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.reader() }),
     library: app.library,
   });

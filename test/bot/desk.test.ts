@@ -8,13 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../src/db/migrate.js';
-import { createPool } from '../../src/db/pool.js';
 import { type QuestionLog, QuestionDesk } from '../../src/desk/index.js';
 import { SqliteQuestionLog } from '../../src/desk/log.js';
 import { PgQuestionLog } from '../../src/desk/pg-log.js';
 import { gapsCsv, gapsJson, gapsText } from '../../src/desk/report.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { migratedDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/stack.js';
 import { FakeAnswerer, FakeLibrary } from '../support/telegram-fakes.js';
 import { BOT, type BotMessage, TelegramHarness, textOf } from '../support/telegram.js';
@@ -42,17 +40,13 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
 
 const hasButton = (m: BotMessage, text: string) => m.reply_markup?.inline_keyboard.flat().some((b) => b.text === text) ?? false;
 
-let db: TestDatabase;
+const database = migratedDatabase();
 let pool: pg.Pool;
 const dirs: string[] = [];
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool({ url: db.url, poolMax: 4, connectTimeoutMs: 5000 });
-  await migrate(pool);
+beforeAll(() => {
+  pool = database.pool();
 });
-afterAll(async () => {
-  await pool?.end();
-  await db?.drop();
+afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 

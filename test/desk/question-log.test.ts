@@ -6,29 +6,23 @@
 import fs from 'node:fs';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { migrate } from '../../src/db/migrate.js';
-import { createPool } from '../../src/db/pool.js';
 import { type CorrectionReceipts, type NewQuestion, type QuestionLog, QuestionDesk } from '../../src/desk/index.js';
 import { PgReceipts, SqliteReceipts } from '../../src/desk/corrections.js';
 import { SqliteQuestionLog } from '../../src/desk/log.js';
 import { PgQuestionLog } from '../../src/desk/pg-log.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { migratedDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/stack.js';
 import { FAKE_ARTICLES, citationOf, makeAnswer } from '../support/telegram-fakes.js';
 
 const DAY = 86_400_000;
-let db: TestDatabase;
+const database = migratedDatabase();
 let pool: pg.Pool;
 const dirs: string[] = [];
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool({ url: db.url, poolMax: 4, connectTimeoutMs: 5000 });
-  await migrate(pool);
+beforeAll(() => {
+  pool = database.pool();
 });
-afterAll(async () => {
-  await pool?.end();
-  await db?.drop();
+afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
