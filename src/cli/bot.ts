@@ -30,7 +30,7 @@ export async function runBot(app: App, baseLogger: Logger): Promise<number> {
     logger,
   });
   const corrections = app.config.desk.correctionsNotice
-    ? openCorrectionNotices(app.config, app.database, app.library, alerts.store, logger)
+    ? openCorrectionNotices(app.state.receipts(), app.library, alerts.store, app.config.desk.correctionsDays, logger)
     : null;
   const handle = createBot({
     token,

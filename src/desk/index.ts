@@ -1,16 +1,11 @@
 /**
  * The editors' desk (docs/editors-desk.md): the private question log, feedback, /gaps and the
- * question figures of /stats. `openQuestionDesk` picks the log's storage once: PostgreSQL when
- * the app has a database, else SQLite under STATE_DIR.
+ * question figures of /stats, and correction notices. Where the log and the receipts live is
+ * chosen once, with the rest of the state, in src/app.ts (`StateStores`).
  */
-import type pg from 'pg';
-import type { Config } from '../config/index.js';
-import type { Logger } from '../util/log.js';
 import type { IndexView } from '../store/search-index.js';
-import { articleVersion, CorrectionNotices, type NoticeOutbox, PgReceipts, SqliteReceipts } from './corrections.js';
-import { QuestionDesk } from './desk.js';
-import { SqliteQuestionLog } from './log.js';
-import { PgQuestionLog } from './pg-log.js';
+import type { Logger } from '../util/log.js';
+import { articleVersion, CorrectionNotices, type CorrectionReceipts, type NoticeOutbox } from './corrections.js';
 
 export {
   type DeskSettings,
@@ -24,15 +19,14 @@ export {
 export { CorrectionNotices, type CorrectionReceipts, type NoticeOutbox, type Receipt } from './corrections.js';
 export type { CitedArticle, NewQuestion, Outcome, QuestionLog, QuestionRow, Vote } from './log.js';
 
-/** Correction notices over the app's storage and index, queued into `outbox` (the alerts'). */
+/** Correction notices over `receipts` and the library's current index, queued into `outbox` (the alerts'). */
 export function openCorrectionNotices(
-  config: Pick<Config, 'stateDir' | 'desk'>,
-  database: pg.Pool | null,
+  receipts: CorrectionReceipts,
   library: { searchIndex(): IndexView | null },
   outbox: NoticeOutbox,
+  days: number,
   logger?: Logger,
 ): CorrectionNotices {
-  const receipts = database ? new PgReceipts(database) : new SqliteReceipts(config.stateDir);
   const current = async (articleId: string) => {
     const index = library.searchIndex();
     const article = index?.article(articleId);
@@ -47,11 +41,5 @@ export function openCorrectionNotices(
       index.release();
     }
   };
-  return new CorrectionNotices({ receipts, outbox, current, days: config.desk.correctionsDays, ...(logger ? { logger } : {}) });
-}
-
-/** The desk over the app's storage. */
-export function openQuestionDesk(config: Pick<Config, 'stateDir' | 'desk'>, database: pg.Pool | null, logger?: Logger): QuestionDesk {
-  const log = database ? new PgQuestionLog(database) : new SqliteQuestionLog(config.stateDir);
-  return new QuestionDesk(log, { retentionDays: config.desk.questionLogDays, secret: config.desk.questionLogSecret }, logger);
+  return new CorrectionNotices({ receipts, outbox, current, days, ...(logger ? { logger } : {}) });
 }

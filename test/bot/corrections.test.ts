@@ -52,7 +52,7 @@ beforeAll(async () => {
     matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.reader() }),
     library: app.library,
   });
-  corrections = openCorrectionNotices(app.config, null, app.library, alerts.store);
+  corrections = openCorrectionNotices(app.state.receipts(), app.library, alerts.store, app.config.desk.correctionsDays);
   corrections.start(app.library);
   h = await TelegramHarness.start({
     answerer: app.answerer,
