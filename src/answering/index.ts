@@ -30,6 +30,7 @@ export { condenseDeterministic, keyTerms, needsContext, parseCondensedQuery } fr
 export {
   answerTypeOf,
   EXTRACTIVE_LABEL,
+  scoreSentences,
   extractiveAnswer,
   NOT_COVERED_TEXT,
   NOTE_LLM_UNAVAILABLE,
@@ -129,7 +130,9 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
       return finish({ ...built, mode: 'not-covered', query });
     };
     const quoted = (note: string, llmFailure?: string): Answer => {
-      const built = extractiveAnswer(query, passages, question);
+      // A follow-up's quotes should not repeat the reply it follows (history carries that reply's text).
+      const previous = query !== question.trim() ? (history.findLast((t) => t.role === 'assistant')?.content ?? '') : '';
+      const built = extractiveAnswer(query, passages, question, previous);
       if (!built) return notCovered();
       sink?.push(built.text);
       return finish({ ...built, mode: 'extractive', query, note, ...(llmFailure ? { llmFailure } : {}) });
