@@ -17,6 +17,10 @@ import { QuestionQueue, questionConcurrency, watchQuestionQueue } from './db/adm
 import { poolDb } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
+import { type CorrectionReceipts, PgReceipts, SqliteReceipts } from './desk/corrections.js';
+import { QuestionDesk } from './desk/desk.js';
+import { type QuestionLog, SqliteQuestionLog } from './desk/log.js';
+import { PgQuestionLog } from './desk/pg-log.js';
 import { createEmbedder, estimatedWordPieceCounter, type ModelLoadProgress } from './embedding/index.js';
 import { type FeedStore, PgFeedStore, SqliteFeedStore } from './feeds/index.js';
 import { FileSources } from './library/file-sources.js';
@@ -47,6 +51,9 @@ export interface StateStores {
   alerts(): Promise<AlertStore>;
   /** Articles added in the chat or by a feed. */
   sources: ArticleSources;
+  /** The editors' desk: the question log (no raw ids) and the correction receipts. */
+  questions: QuestionLog;
+  receipts(): CorrectionReceipts;
 }
 
 /** The embedded state: SQLite files and a sources folder under `stateDir`. */
@@ -56,6 +63,8 @@ function embeddedState(config: Config): StateStores {
     feeds: async () => SqliteFeedStore.open(config.stateDir, config.feeds.urls),
     alerts: async () => SqliteAlertStore.open(config.stateDir),
     sources: new FileSources(path.join(config.stateDir, 'sources')),
+    questions: new SqliteQuestionLog(config.stateDir),
+    receipts: () => new SqliteReceipts(config.stateDir),
   };
 }
 
@@ -66,6 +75,8 @@ function postgresState(config: Config, pool: pg.Pool): StateStores {
     feeds: () => PgFeedStore.open(pool, config.feeds.urls),
     alerts: () => PgAlertStore.open(pool),
     sources: new PgSources(pool),
+    questions: new PgQuestionLog(pool),
+    receipts: () => new PgReceipts(pool),
   };
 }
 
@@ -92,6 +103,8 @@ export interface App {
   metrics: Metrics;
   /** Where the bot's, the feeds' and the alerts' state and the stored article sources live. */
   state: StateStores;
+  /** The question log (PostgreSQL with a database, else SQLite in STATE_DIR) and its views. */
+  desk: QuestionDesk;
   close(): void;
 }
 
@@ -182,6 +195,11 @@ export async function createApp(config: Config, baseLogger: Logger, onModelProgr
       }
     : searcher;
   const llm = llmOptions(config);
+  const desk = new QuestionDesk(
+    state.questions,
+    { retentionDays: config.desk.questionLogDays, secret: config.desk.questionLogSecret },
+    logger,
+  );
   const answerer = createAnswerer({ retriever, llm, historyTurns: config.llm.historyTurns, logger });
   return {
     config,
@@ -197,7 +215,9 @@ export async function createApp(config: Config, baseLogger: Logger, onModelProgr
     questionQueue,
     metrics,
     state,
+    desk,
     close: () => {
+      void desk.close();
       library.close();
       database?.end().catch(() => {});
     },

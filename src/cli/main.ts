@@ -7,6 +7,7 @@ import { createApp, type App } from '../app.js';
 import { assertArticlesFolder } from '../articles/index.js';
 import { debugEnabled, loadConfig, secretsOf, type Config } from '../config/index.js';
 import { publishedIndex } from '../library/index.js';
+import type { Answer } from '../types.js';
 import { errorMessage, MassDeleteError, UserError } from '../util/errors.js';
 import { appendToFile, createLogger, type Logger } from '../util/log.js';
 import { likelyMeant } from '../util/text.js';
@@ -18,7 +19,7 @@ import { commandHelp, USAGE } from './help.js';
 import { progressPrinter } from './progress.js';
 
 /** Every command `main` knows. */
-const COMMANDS = ['start', 'index', 'ask', 'chat', 'worker', 'eval', 'bench'];
+const COMMANDS = ['start', 'index', 'ask', 'chat', 'worker', 'gaps', 'eval', 'bench'];
 
 /** Commands whose own parser prints a detailed help text for --help / -h. */
 const OWN_HELP = new Set(['eval', 'bench']);
@@ -162,7 +163,15 @@ async function cmdAsk(config: Config, logger: Logger, argv: string[]): Promise<n
     // A one-shot answer from a stale or another folder's index is the same trap as a session's; a no-change sync costs a folder read.
     const interrupted = await syncIndex(app, { allowMassDelete: values['allow-mass-delete'], banner: false });
     if (interrupted !== null) return interrupted;
-    const answer = await app.answerer.ask(question, []);
+    await app.desk.start();
+    let answer: Answer;
+    try {
+      answer = await app.answerer.ask(question, []);
+    } catch (err) {
+      await app.desk.record({ text: question, outcome: 'failed', chatType: 'terminal' });
+      throw err;
+    }
+    await app.desk.record({ text: question, outcome: 'answered', chatType: 'terminal', answer });
     const note = llmFailureNote(answer, app.config.llm);
     if (note) process.stderr.write(`${note}\n`);
     process.stdout.write(
@@ -181,6 +190,7 @@ async function cmdChat(config: Config, logger: Logger, argv: string[], note?: st
     const interrupted = await syncIndex(app, { allowMassDelete: values['allow-mass-delete'], banner: true });
     if (interrupted !== null) return interrupted;
     if (note) process.stderr.write(note + '\n');
+    await app.desk.start();
     app.library.follow();
     await runChat(app, process.stdin, process.stdout);
     return 0;
@@ -210,6 +220,7 @@ async function cmdStart(config: Config, logger: Logger, argv: string[]): Promise
     app.close();
     return interrupted;
   }
+  await app.desk.start();
   return runBot(app, logger);
 }
 
@@ -235,6 +246,10 @@ async function main(): Promise<number> {
       parseCommandArgs('worker', { args: rest, options: {}, allowPositionals: false });
       const { runWorkerCommand } = await import('./worker.js');
       return runWorkerCommand(config, logger);
+    }
+    case 'gaps': {
+      const { runGaps } = await import('./gaps.js');
+      return runGaps(config, logger, rest);
     }
     case 'eval': {
       const { runEval } = await import('./eval.js');
