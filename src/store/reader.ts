@@ -12,6 +12,7 @@ import { bufferToVector } from './vectors.js';
 import { currentGeneration } from './generations.js';
 import { DB_FILE, readManifest, VECTORS_FILE, type Manifest } from './manifest.js';
 import { Retirable } from './retirable.js';
+import { hasColumn } from './schema.js';
 import type { ArticleFieldWeights, ArticleHit, DateRange, Hit, IndexView, StoredArticle, StoredChunk } from './search-index.js';
 
 const { HierarchicalNSW } = hnswlib;
@@ -50,6 +51,9 @@ export class IndexReader extends Retirable implements IndexView {
       throw err;
     }
     this.liveVectors = manifest.embedder ? manifest.counts.chunks : 0;
+    // Generations written before stems were stored have no such column: their rows read as null.
+    const stored = hasColumn(this.db, 'chunks', 'stems');
+    const stems = stored ? 'stems' : 'NULL AS stems';
     this.stmts = {
       chunk: this.db.prepare('SELECT rowid AS label, id, article_id AS articleId, ordinal, start, end, text FROM chunks WHERE rowid = ?'),
       articlesOfChunks: this.db.prepare(
@@ -83,7 +87,10 @@ export class IndexReader extends Retirable implements IndexView {
          WHERE chunks_fts MATCH ? AND c.article_id IN (SELECT value FROM json_each(?)) ORDER BY bm25(chunks_fts) LIMIT ?`,
       ),
       chunksOf: this.db.prepare(
-        'SELECT rowid AS label, id, article_id AS articleId, ordinal, start, end, text FROM chunks WHERE article_id = ? ORDER BY ordinal',
+        `SELECT rowid AS label, id, article_id AS articleId, ordinal, start, end, text, ${stems} FROM chunks WHERE article_id = ? ORDER BY ordinal`,
+      ),
+      articleStems: this.db.prepare(
+        `SELECT id, ${stems} FROM articles WHERE id IN (SELECT value FROM json_each(?)) AND ${stored ? 'stems IS NOT NULL' : '0'}`,
       ),
       countInRange: this.db.prepare('SELECT count(*) AS n FROM articles WHERE date BETWEEN ? AND ?'),
       labelsInRange: this.db.prepare(
@@ -212,6 +219,13 @@ export class IndexReader extends Retirable implements IndexView {
   /** Full text of an article. */
   articleText(id: string): string | undefined {
     return (this.stmts.articleText.get(id) as { text: string } | undefined)?.text;
+  }
+
+  /** Stored stems of these articles (those kept without any are left out). */
+  articleStems(ids: readonly string[]): Map<string, string> {
+    if (ids.length === 0) return new Map();
+    const rows = this.stmts.articleStems.all(JSON.stringify(ids)) as { id: string; stems: string }[];
+    return new Map(rows.map((r) => [r.id, r.stems]));
   }
 
   /** Articles, newest first. */
