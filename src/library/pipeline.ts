@@ -5,7 +5,7 @@
  * store only writes and reads generations; this is where articles become chunks and vectors.
  */
 import { loadArticles } from '../articles/index.js';
-import { chunkArticle, chunkerSettingsId } from '../chunking/index.js';
+import { chunkArticle, chunkerSettingsId, UNCHUNKABLE } from '../chunking/index.js';
 import { type BaseGeneration, fileTarget, type IndexTarget } from '../store/target.js';
 import { type ArticleRecord, incompatibility, type StoreSettings } from '../store/writer.js';
 import type { Article, Chunk, Embedder, IndexProgress, IndexSummary, LoadIssue, LoadResult, TokenCounter } from '../types.js';
@@ -207,7 +207,7 @@ function chunkChanged(run: Run, plan: Plan): Chunked {
     try {
       items.push({ article, chunks: chunkFor(run, article) });
     } catch (err) {
-      skipped.push({ file: article.path, reason: `could not be chunked (${errorMessage(err).split('\n')[0]})` });
+      skipped.push({ file: article.path, reason: `${UNCHUNKABLE} (${errorMessage(err).split('\n')[0]})` });
       log.warn('article.unchunkable', { file: article.path, error: errorMessage(err) });
       failed.add(article.id);
     }
