@@ -250,7 +250,7 @@ async function embedChunks(run: Run, chunked: Chunked): Promise<ArticleRecord[]>
   let done = 0;
   for (const batch of batches) {
     const out = await embedder.embedDocuments(batch.map((i) => chunks[i]!.embedText));
-    batch.forEach((i, j) => (vectors[i] = out[j]!));
+    for (const [j, i] of batch.entries()) vectors[i] = out[j]!;
     done += batch.length;
     progress({ phase: 'embed', done, total: chunks.length });
     options.onStep?.('embedded-batch');
