@@ -145,8 +145,8 @@ async function cmdIndex(config: Config, logger: Logger, argv: string[]): Promise
   warnSwallowed('allow-mass-delete', values['allow-mass-delete'], 'a run that removes most articles is still refused');
   const progress = progressPrinter(process.stderr);
   // Checked before anything heavy is loaded: when no file changed, the recorded outcome is the answer.
-  const stamp = values.full || values.feeds ? null : folderStamp(config);
-  const unchanged = stamp?.unchanged();
+  const stamp = values.feeds ? null : folderStamp(config);
+  const unchanged = values.full ? null : stamp?.unchanged();
   if (unchanged) {
     process.stdout.write(
       `${formatSummary(unchanged)}\nNothing changed: every file has the size and time it had at the last run.\n${wholeCommand()}\n`,

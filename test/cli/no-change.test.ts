@@ -51,6 +51,10 @@ describe('a no-change npm run index', () => {
     expect(again.stdout).toMatch(/Whole command: \d/);
     expect(again.stderr).not.toContain('Reading the articles');
     expect(modelLoads()).toBe(loads);
+
+    // A full rebuild compares nothing, but what it leaves is recorded like any run's.
+    expect((await runCli(root, ['index', '--full'])).stdout).toMatch(/5 added/);
+    expect((await index()).stdout).toMatch(/Nothing changed/);
   });
 
   it('notices an edited, added or removed file, other settings and a replaced index, and compares everything then', async () => {
