@@ -104,6 +104,8 @@ async function main(): Promise<void> {
     ];
     const builds = new Map<string, Built[]>();
     const noChange = new Map<string, Built[]>();
+    const questions = readerQuestions(Number(values.queries));
+    const queries: { project: QueryTimes | null; langchain: QueryTimes | null } = { project: null, langchain: null };
     for (let r = 0; r < rounds; r++) {
       // Alternating order per round, so a busy spell on the shared machine does not fall on one side only.
       for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
@@ -113,24 +115,16 @@ async function main(): Promise<void> {
         push(builds, side, built);
         note(`  ${built.workSeconds.toFixed(1)} s work, ${(built.peakRssBytes / 2 ** 20).toFixed(0)} MB peak RSS`);
         if (side === 'project' || side === 'batch16') {
-          push(
-            noChange,
-            side,
-            side === 'project' ? projectNoChange(articles, dir) : await runChild({ kind: 'lc-nochange', articles, dir }),
-          );
+          const n = side === 'project' ? projectNoChange(articles, dir) : await runChild({ kind: 'lc-nochange', articles, dir });
+          push(noChange, side, n);
+          note(`  no-change update: ${n.wholeSeconds.toFixed(2)} s whole command, ${n.workSeconds.toFixed(3)} s work`);
         }
-        if (r < rounds - 1 || (side !== 'project' && side !== 'batch16')) fs.rmSync(dir, { recursive: true, force: true });
+        // Queries on the last round's indexes, right after each is built.
+        if (r === rounds - 1 && side === 'project') queries.project = await projectQueries(path.join(dir, 'index'), questions);
+        if (r === rounds - 1 && side === 'batch16') queries.langchain = await runChild<QueryTimes>({ kind: 'lc-query', dir, questions });
+        fs.rmSync(dir, { recursive: true, force: true });
       }
     }
-    const last = rounds - 1;
-    note('queries…');
-    const questions = readerQuestions(Number(values.queries));
-    const queries = {
-      project: sides.includes('project') ? await projectQueries(path.join(work, `project-${last}`, 'index'), questions) : null,
-      langchain: sides.includes('batch16')
-        ? await runChild<QueryTimes>({ kind: 'lc-query', dir: path.join(work, `batch16-${last}`), questions })
-        : null,
-    };
     const tokens = await tokenCounts(articles);
     process.stdout.write(formatComparison({ sides, builds, noChange, queries, tokens, rounds }) + '\n');
   } finally {
