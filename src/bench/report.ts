@@ -307,6 +307,7 @@ function formatQuery(x: QueryResult | SectionUnavailable): string {
     lat.push(row('lexical search (FTS5 BM25)', l.lexical));
     lat.push(row('fusion + passages', l.fuse));
     lat.push(row('**whole retrieval**', l.total));
+    if (l.totalCpu) lat.push(row('whole retrieval, CPU time', l.totalCpu));
     lat.push(row('HNSW search alone (k=10)', l.denseTop10));
   }
   const idx = x.sizes.map((s) => [
