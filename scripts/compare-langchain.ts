@@ -191,9 +191,12 @@ function copyArticles(from: string, to: string, limit?: number): string {
 }
 
 function summarySeconds(stdout: string): number {
-  const m = /Indexed \d+ articles? \(\d+ chunks\) in (?:(\d+) ms|(\d+(?:\.\d+)?) s)/.exec(stdout);
+  // formatSeconds: "180 ms", "4.2 s" or "2 min 05 s".
+  const m = /Indexed \d+ articles? \(\d+ chunks\) in (?:(\d+) ms|(\d+) min (\d+) s|(\d+(?:\.\d+)?) s)/.exec(stdout);
   if (!m) throw new Error(`No index summary in:\n${stdout}`);
-  return m[1] !== undefined ? Number(m[1]) / 1000 : Number(m[2]);
+  if (m[1] !== undefined) return Number(m[1]) / 1000;
+  if (m[2] !== undefined) return Number(m[2]) * 60 + Number(m[3]);
+  return Number(m[4]);
 }
 
 function buildProject(articles: string, dir: string): Built {
