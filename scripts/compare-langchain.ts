@@ -121,7 +121,8 @@ async function main(): Promise<void> {
         }
         // Queries on the last round's indexes, right after each is built.
         if (r === rounds - 1 && side === 'project') queries.project = await projectQueries(path.join(dir, 'index'), questions);
-        if (r === rounds - 1 && side === 'batch16') queries.langchain = await runChild<QueryTimes>({ kind: 'lc-query', dir, questions });
+        if (r === rounds - 1 && side === 'batch16')
+          queries.langchain = await runChild<QueryTimes>({ kind: 'lc-query', dir, questions: questions.map((q) => q.text) });
         fs.rmSync(dir, { recursive: true, force: true });
       }
     }
@@ -362,9 +363,9 @@ interface QueryTimes {
   dense50: number[];
 }
 
-async function timeQueries(
-  questions: string[],
-  one: (q: string) => Promise<{ embed: number; search: number; dense50: number }>,
+async function timeQueries<Q>(
+  questions: Q[],
+  one: (q: Q) => Promise<{ embed: number; search: number; dense50: number }>,
 ): Promise<QueryTimes> {
   for (const q of questions.slice(0, 5)) await one(q);
   const out: QueryTimes = { embed: [], search: [], dense50: [] };
@@ -377,18 +378,20 @@ async function timeQueries(
   return out;
 }
 
-function readerQuestions(n: number): string[] {
+/** The readers' questions with the day each was asked (the project's recency and time phrases count from it; LangChain ignores dates). */
+function readerQuestions(n: number): { text: string; askedAt: string | undefined }[] {
   const file = path.join(ROOT, 'eval', 'readers', 'questions.jsonl');
   return fs
     .readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.trim())
-    .map((l) => (JSON.parse(l) as { question: string }).question)
+    .map((l) => JSON.parse(l) as { question: string; asked_at?: string })
+    .map((j) => ({ text: j.question, askedAt: j.asked_at }))
     .slice(0, n);
 }
 
 /** The project's retriever over the built index: embed (with bge's query instruction, as it always does) and the whole hybrid search. */
-async function projectQueries(indexDir: string, questions: string[]): Promise<QueryTimes> {
+async function projectQueries(indexDir: string, questions: { text: string; askedAt: string | undefined }[]): Promise<QueryTimes> {
   const config = parseConfig(projectEnv('/nonexistent', indexDir));
   const { embedder } = await createEmbedder(config.embedding, config.llm, silentLogger);
   const reader = IndexReader.open(indexDir, { efSearch: config.hnsw.efSearch });
@@ -396,7 +399,10 @@ async function projectQueries(indexDir: string, questions: string[]): Promise<Qu
   const retriever = createRetriever({ getReader: () => reader, embedder, options: config.retrieval });
   try {
     return await timeQueries(questions, async (q) => {
-      const r = await retriever.retrieveDetailed(q, { mode: 'hybrid' });
+      const r = await retriever.retrieveDetailed(q.text, {
+        mode: 'hybrid',
+        ...(q.askedAt ? { now: new Date(`${q.askedAt}T12:00:00Z`) } : {}),
+      });
       return { embed: r.timings.embed, search: r.timings.total - r.timings.embed, dense50: r.timings.dense };
     });
   } finally {
