@@ -417,7 +417,7 @@ async function tokenCounts(articlesDir: string): Promise<{ project: Tokens; lang
   const config = parseConfig(projectEnv(articlesDir, '/nonexistent'));
   const { embedder } = await createEmbedder(config.embedding, config.llm, silentLogger);
   if (!embedder) throw new Error('model missing');
-  const loaded = await loadArticles(articlesDir, { maxFileBytes: config.telegram.maxUploadBytes });
+  const loaded = await loadArticles(articlesDir, { maxFileBytes: config.intake.maxUploadBytes });
   const count = (t: string) => Math.min(512, embedder.tokenizer.count(t));
   const chunking: ChunkOptions = { ...config.chunking, counter: estimatedWordPieceCounter };
   const ours = loaded.articles.flatMap((a) => chunkArticle(a, chunking)).map((c) => count(c.embedText));

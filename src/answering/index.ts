@@ -128,11 +128,11 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
       sink?.push(built.text);
       return finish({ ...built, mode: 'not-covered', query });
     };
-    const quoted = (note: string): Answer => {
+    const quoted = (note: string, llmFailure?: string): Answer => {
       const built = extractiveAnswer(query, passages, question);
       if (!built) return notCovered();
       sink?.push(built.text);
-      return finish({ ...built, mode: 'extractive', query, note });
+      return finish({ ...built, mode: 'extractive', query, note, ...(llmFailure ? { llmFailure } : {}) });
     };
 
     if (retrieval.notCovered || passages.length === 0) return notCovered();
@@ -153,7 +153,7 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
     } catch (err) {
       if (!(err instanceof LlmUnavailableError)) throw err;
       gate?.restart();
-      return quoted(NOTE_LLM_UNAVAILABLE);
+      return quoted(NOTE_LLM_UNAVAILABLE, err.reason);
     }
     if (isNotCoveredReply(raw)) return notCovered();
     gate?.flush();

@@ -77,6 +77,10 @@ describe('a no-change npm run index', () => {
     expect(rechunked.stdout).toMatch(/5 added/); // rebuilt for the new chunk size
     expect((await index({ CHUNK_MAX_TOKENS: '200' })).stdout).toMatch(/Nothing changed/);
 
+    // A stored source (chat or feed article under STATE_DIR/sources) is part of the index too.
+    writeFiles(path.join(root, 'state', 'sources'), { 'note.txt': 'kept' });
+    expect((await index({ CHUNK_MAX_TOKENS: '200' })).stdout).not.toMatch(/Nothing changed/);
+
     // The serving generation's files were rewritten since the record (here only touched).
     const current = fs.readFileSync(path.join(root, 'index-data', 'CURRENT'), 'utf8').trim();
     fs.utimesSync(path.join(root, 'index-data', current, 'manifest.json'), new Date(), new Date());
