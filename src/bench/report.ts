@@ -323,6 +323,11 @@ function formatIndexing(x: IndexingResult | SectionUnavailable): string {
     '',
     `Folder: ${x.articlesDir}${x.skippedFiles ? ` (${x.skippedFiles} files skipped)` : ''}`,
     `Throughput: ${f.articlesPerSecond.toFixed(1)} articles/s, ${f.chunksPerSecond.toFixed(1)} chunks/s${f.embedChunksPerSecond !== null ? ` (embedding alone: ${f.embedChunksPerSecond.toFixed(1)} chunks/s)` : ''}; peak RSS while indexing ${mb(f.peakRssBytes)}; other processes used ${cores(f.otherCpuCores)} cores during the full build`,
+    ...(f.tokens
+      ? [
+          `Tokens the model computed, padding included / real: ${f.tokens.computed} / ${f.tokens.real} (+${(100 * f.tokens.paddingShare).toFixed(1)} %)${f.phases.embed > 0 ? `; ${((1000 * f.phases.embed) / f.tokens.real).toFixed(3)} s per 1k real tokens` : ''}`,
+        ]
+      : []),
     '',
     formatTable(['step', 'seconds', 'share'], rows, 'markdown'),
   ].join('\n');
@@ -343,6 +348,7 @@ function formatQuery(x: QueryResult | SectionUnavailable): string {
     lat.push(row('lexical search (FTS5 BM25)', l.lexical));
     lat.push(row('fusion + passages', l.fuse));
     lat.push(row('**whole retrieval**', l.total));
+    if (l.totalCpu) lat.push(row('whole retrieval, CPU time', l.totalCpu));
     lat.push(row('HNSW search alone (k=10)', l.denseTop10));
   }
   const idx = x.sizes.map((s) => [

@@ -18,6 +18,7 @@ import { passagesFor } from './passages.js';
 import { rankArticles, type ChunkHit, type EvidenceWeights, type RankedArticle } from './rank.js';
 import { recencyPrior, type RecencyOptions } from './recency.js';
 import type { Reranker } from './rerank.js';
+import { countStoredStems } from '../util/stems.js';
 import { contentTerms, ftsQuery, stem, stemSet, topicTerms } from './terms.js';
 import { parseTimeFilter, type TimeFilter } from './time.js';
 
@@ -458,13 +459,24 @@ function topicStems(terms: string[]): string[] {
  * left out, so "how many people died in the crash?" is judged on "died" and "crash".
  */
 async function bestCoverage(reader: SearchIndex, want: readonly string[], articles: readonly RankedArticle[]): Promise<number> {
-  if (want.length === 0) return 0;
+  if (want.length === 0 || articles.length === 0) return 0;
+  const ids = articles.map((a) => a.articleId);
+  // Stored stems when the index keeps them (one lookup for all three); else the text is stemmed here.
+  const stored = (await reader.articleStems?.(ids)) ?? new Map<string, string>();
   let best = 0;
-  for (const a of articles) {
-    const have = stemSet(`${reader.article(a.articleId)?.title ?? ''} ${(await reader.articleText(a.articleId)) ?? ''}`);
-    best = Math.max(best, want.filter((t) => have.has(t)).length / want.length);
+  for (const id of ids) {
+    const kept = stored.get(id);
+    const found =
+      kept !== undefined
+        ? countStoredStems(kept, want)
+        : countIn(stemSet(`${reader.article(id)?.title ?? ''} ${(await reader.articleText(id)) ?? ''}`), want);
+    best = Math.max(best, found / want.length);
   }
   return best;
+}
+
+function countIn(have: ReadonlySet<string>, want: readonly string[]): number {
+  return want.filter((t) => have.has(t)).length;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -3,8 +3,12 @@
  * lexical indexes: one over chunks (which passages) and one over whole articles, title and text
  * (which articles: a question about a story names facts spread over the article, and one chunk
  * rarely holds them all). The article index is contentless (the text is already in `articles`)
- * and keyed by the article's rowid.
+ * and keyed by the article's rowid. `stems` (of an article's title and text, of a chunk's text;
+ * `encodeStems`) is worked out once here so queries never stem whole texts; generations written
+ * before it existed gain the column empty, and readers stem those rows as before.
  */
+import type Database from 'better-sqlite3';
+
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS articles (
   id TEXT PRIMARY KEY,
@@ -14,7 +18,8 @@ CREATE TABLE IF NOT EXISTS articles (
   source TEXT,
   path TEXT NOT NULL,
   hash TEXT NOT NULL,
-  text TEXT NOT NULL
+  text TEXT NOT NULL,
+  stems TEXT
 );
 CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
 -- AUTOINCREMENT: a chunk's rowid is its label in the HNSW index, and labels of deleted
@@ -29,7 +34,8 @@ CREATE TABLE IF NOT EXISTS chunks (
   text TEXT NOT NULL,
   embed_text TEXT NOT NULL,
   tokens INTEGER NOT NULL,
-  vector BLOB
+  vector BLOB,
+  stems TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id, ordinal);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
@@ -44,3 +50,15 @@ CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
   tokenize = 'porter unicode61 remove_diacritics 2'
 );
 `;
+
+/** The stored-stems column, added to a generation copied from one written before it existed. */
+export function addStemColumns(db: Database.Database): void {
+  for (const table of ['articles', 'chunks']) {
+    if (!hasColumn(db, table, 'stems')) db.exec(`ALTER TABLE ${table} ADD COLUMN stems TEXT`);
+  }
+}
+
+/** True when `table` has `column` (older generations lack newer columns). */
+export function hasColumn(db: Database.Database, table: string, column: string): boolean {
+  return (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]).some((c) => c.name === column);
+}

@@ -13,7 +13,8 @@ import { BusyError, UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { acquireLock, cleanup, currentGeneration, fsyncPath, genName, highestGeneration, switchTo } from './generations.js';
 import { DB_FILE, describeFiles, FORMAT_VERSION, MANIFEST_FILE, type Manifest, readManifest, VECTORS_FILE } from './manifest.js';
-import { SCHEMA_SQL } from './schema.js';
+import { encodeStems } from '../util/stems.js';
+import { addStemColumns, SCHEMA_SQL } from './schema.js';
 import { type HnswParams, type LabelledVector, openVectorWriter, type VectorWriter, vectorToBuffer } from './vectors.js';
 
 /** What a generation is built with; recorded in its manifest. */
@@ -155,6 +156,7 @@ export class GenerationWriter {
     this.db.pragma('synchronous = OFF');
     try {
       this.db.exec(SCHEMA_SQL);
+      addStemColumns(this.db);
       this.vectors = settings.embedder ? openVectorWriter(tmpDir, settings.embedder.dimension, settings.hnsw, base !== null) : null;
     } catch (err) {
       this.db.close();
@@ -211,21 +213,33 @@ export class GenerationWriter {
   addArticles(records: readonly ArticleRecord[]): void {
     const db = this.db;
     const insArticle = db.prepare(
-      'INSERT INTO articles (id, title, date, url, source, path, hash, text) VALUES (@id, @title, @date, @url, @source, @path, @hash, @text)',
+      'INSERT INTO articles (id, title, date, url, source, path, hash, text, stems) VALUES (@id, @title, @date, @url, @source, @path, @hash, @text, @stems)',
     );
     const insChunk = db.prepare(
-      'INSERT INTO chunks (id, article_id, ordinal, start, end, text, embed_text, tokens, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO chunks (id, article_id, ordinal, start, end, text, embed_text, tokens, vector, stems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const insFts = db.prepare('INSERT INTO chunks_fts (rowid, embed_text) VALUES (?, ?)');
     const insArticleFts = db.prepare('INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)');
     db.transaction(() => {
       for (const { article, chunks, vectors } of records) {
-        const { lastInsertRowid: articleRow } = insArticle.run(article);
+        const stems = encodeStems(`${article.title} ${article.text}`);
+        const { lastInsertRowid: articleRow } = insArticle.run({ ...article, stems });
         insArticleFts.run(articleRow, article.title, article.text);
         for (const [i, c] of chunks.entries()) {
           const vec = this.vectors ? vectors?.[i] : undefined;
           const blob = vec ? vectorToBuffer(vec) : null;
-          const { lastInsertRowid } = insChunk.run(c.id, c.articleId, c.ordinal, c.start, c.end, c.text, c.embedText, c.tokens, blob);
+          const { lastInsertRowid } = insChunk.run(
+            c.id,
+            c.articleId,
+            c.ordinal,
+            c.start,
+            c.end,
+            c.text,
+            c.embedText,
+            c.tokens,
+            blob,
+            encodeStems(c.text),
+          );
           insFts.run(lastInsertRowid, c.embedText);
           if (vec) this.pending.push({ label: Number(lastInsertRowid), vector: vec });
         }
