@@ -20,6 +20,7 @@ import { createEmbedder, estimatedWordPieceCounter, type ModelLoadProgress } fro
 import { type FeedStore, PgFeedStore, SqliteFeedStore } from './feeds/index.js';
 import { FileSources } from './library/file-sources.js';
 import { ArticleLibrary } from './library/index.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
 import { PgSources } from './library/pg-sources.js';
 import type { ArticleSources } from './library/sources.js';
 import { MIGRATIONS } from './schema.js';
@@ -84,6 +85,8 @@ export interface App {
   llmEnabled: boolean;
   /** The PostgreSQL pool when DATABASE_URL is set (schema migrated), shared by the stores; null in embedded mode. */
   database: pg.Pool | null;
+  /** This app's Prometheus metrics (its own registry); every stage built here reports into it through its logger. */
+  metrics: Metrics;
   /** Where the bot's, the feeds' and the alerts' state and the stored article sources live. */
   state: StateStores;
   close(): void;
@@ -105,7 +108,9 @@ export function llmOptions(config: Config) {
 }
 
 /** Builds the app. Loading the embedding model (and the reranker, when configured) may take a while, and downloads it on first use. */
-export async function createApp(config: Config, logger: Logger, onModelProgress?: (p: ModelLoadProgress) => void): Promise<App> {
+export async function createApp(config: Config, baseLogger: Logger, onModelProgress?: (p: ModelLoadProgress) => void): Promise<App> {
+  const metrics = createMetrics();
+  const logger = metrics.observing(baseLogger);
   const database = config.database.url ? createPool({ ...config.database, url: config.database.url }, logger) : null;
   if (database) {
     try {
@@ -154,6 +159,7 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     logger,
     ...(pg ? { pg } : {}),
   });
+  metrics.watchLibrary(() => (library.searchIndex() ? library.stats() : null));
   const retriever = createRetriever({ getReader: () => library.searchIndex(), embedder, options: config.retrieval, reranker, logger });
   const llm = llmOptions(config);
   const answerer = createAnswerer({ retriever, llm, historyTurns: config.llm.historyTurns, logger });
@@ -168,6 +174,7 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     answerer,
     llmEnabled: llm !== null,
     database,
+    metrics,
     state,
     close: () => {
       library.close();

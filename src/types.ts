@@ -114,6 +114,8 @@ export interface Answer {
   query: string;
   /** Why the answer is extractive, when it is (no LLM configured, LLM failed, ...). */
   note?: string;
+  /** When the answer model failed: what went wrong, for whoever runs the bot (the CLI prints it; chats never see it). */
+  llmFailure?: string;
   /** Passages that were given to the answerer, numbered from 1. */
   passages: Passage[];
 }

@@ -30,6 +30,7 @@ export { condenseDeterministic, keyTerms, needsContext, parseCondensedQuery } fr
 export {
   answerTypeOf,
   EXTRACTIVE_LABEL,
+  scoreSentences,
   extractiveAnswer,
   NOT_COVERED_TEXT,
   NOTE_LLM_UNAVAILABLE,
@@ -128,11 +129,13 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
       sink?.push(built.text);
       return finish({ ...built, mode: 'not-covered', query });
     };
-    const quoted = (note: string): Answer => {
-      const built = extractiveAnswer(query, passages, question);
+    const quoted = (note: string, llmFailure?: string): Answer => {
+      // A follow-up's quotes should not repeat the reply it follows (history carries that reply's text).
+      const previous = query !== question.trim() ? (history.findLast((t) => t.role === 'assistant')?.content ?? '') : '';
+      const built = extractiveAnswer(query, passages, question, previous);
       if (!built) return notCovered();
       sink?.push(built.text);
-      return finish({ ...built, mode: 'extractive', query, note });
+      return finish({ ...built, mode: 'extractive', query, note, ...(llmFailure ? { llmFailure } : {}) });
     };
 
     if (retrieval.notCovered || passages.length === 0) return notCovered();
@@ -153,7 +156,7 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
     } catch (err) {
       if (!(err instanceof LlmUnavailableError)) throw err;
       gate?.restart();
-      return quoted(NOTE_LLM_UNAVAILABLE);
+      return quoted(NOTE_LLM_UNAVAILABLE, err.reason);
     }
     if (isNotCoveredReply(raw)) return notCovered();
     gate?.flush();

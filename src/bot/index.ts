@@ -11,6 +11,7 @@ import { Bot } from 'grammy';
 import type { Config } from '../config/index.js';
 import type { TopicAlerts } from '../alerts/index.js';
 import type { FeedPoller } from '../feeds/index.js';
+import type { Routes } from '../observability/http.js';
 import type { ArticleSearch } from '../search/index.js';
 import type { QuestionAnswerer } from '../types.js';
 import type { Logger } from '../util/log.js';
@@ -56,6 +57,8 @@ export interface CreateBotOptions {
   alerts?: TopicAlerts;
   /** Inline-mode search (`@botname words` in any chat). */
   search?: ArticleSearch;
+  /** Extra paths the webhook server answers in webhook mode (/healthz, /readyz, /metrics). */
+  routes?: Routes;
 }
 
 const DEFAULT_API_ROOT = 'https://api.telegram.org';
@@ -106,7 +109,15 @@ export function createBot(options: CreateBotOptions): BotHandle {
       : []),
   ];
 
-  return new BotLifecycle({ bot, deps, updates, state, apiRoot: apiRoot ?? DEFAULT_API_ROOT, services }).handle();
+  return new BotLifecycle({
+    bot,
+    deps,
+    updates,
+    state,
+    apiRoot: apiRoot ?? DEFAULT_API_ROOT,
+    services,
+    ...(options.routes ? { routes: options.routes } : {}),
+  }).handle();
 }
 
 /** The services and state every feature shares. */

@@ -5,12 +5,22 @@ import { secretsOf } from '../config/index.js';
 import { createTopicMatcher, TopicAlerts } from '../alerts/index.js';
 import { openFeedPoller } from '../feeds/index.js';
 import { createArticleSearch } from '../search/index.js';
+import {
+  closeServer,
+  isLoopback as isLoopbackHost,
+  observabilityRoutes,
+  type Routes,
+  startObservabilityServer,
+} from '../observability/http.js';
+import { readinessChecks } from '../observability/readiness.js';
 import type { Logger } from '../util/log.js';
 
 /** Starts the bot (long polling or webhook); resolves with the exit code after a graceful shutdown. */
-export async function runBot(app: App, logger: Logger): Promise<number> {
+export async function runBot(app: App, baseLogger: Logger): Promise<number> {
   const token = app.config.telegram.token;
   if (!token) throw new Error('runBot needs TELEGRAM_BOT_TOKEN');
+  const logger = app.metrics.observing(baseLogger);
+  const endpoints = await serveEndpoints(app, logger);
   const feeds = openFeedPoller(app.config, await app.state.feeds(), app.library, logger);
   const alerts = new TopicAlerts({
     store: await app.state.alerts(),
@@ -30,7 +40,11 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     feeds,
     alerts,
     search: createArticleSearch(app.retriever),
+    routes: endpoints.webhookRoutes,
   });
+  // Outermost: counts what Telegram finally answered, after the automatic retries.
+  handle.bot.api.config.use(app.metrics.telegramErrors());
+  handle.ready.then(endpoints.telegramReached, () => undefined);
   // `npm run index` in another terminal publishes a new generation; serve it without a restart.
   app.library.follow();
   let stopping: Promise<void> | null = null;
@@ -57,8 +71,38 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     }
     return reason === 'failed' ? 1 : 0;
   } finally {
+    await endpoints.close();
     await feeds.store.close();
     await alerts.store.close();
     app.close();
   }
+}
+
+/**
+ * /healthz, /readyz and /metrics (docs/observability.md): routes for the webhook server, and a
+ * server of their own when METRICS_PORT is set. `telegramReached` marks the Bot API as answered.
+ */
+async function serveEndpoints(app: App, logger: Logger) {
+  app.metrics.collectProcessMetrics();
+  let reached = false;
+  const readiness = readinessChecks({
+    searchIndex: () => app.library.searchIndex(),
+    database: app.database,
+    telegramReached: () => reached,
+  });
+  const { port, host, token } = app.config.metrics;
+  const routesFor = (on: string): Routes => observabilityRoutes({ metrics: app.metrics, readiness, token, host: on });
+  const { webhookUrl, webhookHost } = app.config.telegram;
+  for (const on of [...(webhookUrl ? [webhookHost] : []), ...(port !== undefined ? [host] : [])]) {
+    if (!token && !isLoopbackHost(on))
+      logger.warn('metrics.not_exposed', { message: `/metrics is refused on ${on} until METRICS_TOKEN is set` });
+  }
+  const server = port === undefined ? undefined : await startObservabilityServer({ host, port }, routesFor, logger);
+  return {
+    webhookRoutes: routesFor(webhookHost),
+    telegramReached: () => {
+      reached = true;
+    },
+    close: () => closeServer(server),
+  };
 }

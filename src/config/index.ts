@@ -5,6 +5,7 @@ import { config as loadDotenv } from 'dotenv';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../util/errors.js';
+import { likelyMeant } from '../util/text.js';
 
 export { ConfigError } from '../util/errors.js';
 
@@ -124,6 +125,10 @@ const schema = {
   DATABASE_CONNECT_TIMEOUT_MS: [int(100, 600000), '5000'],
   WORKER_LEASE_SECONDS: [int(1, 86400), '60'],
 
+  METRICS_PORT: [optionalString.pipe(int(1, 65535).optional()), ''],
+  METRICS_HOST: [z.string().trim().min(1), '127.0.0.1'],
+  METRICS_TOKEN: [optionalString, ''],
+
   FEED_URLS: [feedUrls, ''],
   FEED_POLL_MINUTES: [int(1, 1440), '15'],
 } as const;
@@ -204,12 +209,32 @@ export interface Config {
     /** How long a claimed embedding batch stays reserved for its worker (a killed worker's batch is claimed again after it). */
     workerLeaseMs: number;
   };
+  /** /healthz, /readyz and /metrics (docs/observability.md). */
+  metrics: {
+    /** Serve them on their own server at host:port (any mode); unset: only on the webhook server. */
+    port: number | undefined;
+    host: string;
+    /** Bearer token /metrics requires when set; without it /metrics is served on loopback addresses only. */
+    token: string | undefined;
+  };
   /** RSS / Atom / JSON Feed sources (more can be added from the chat; those live in the state folder). */
   feeds: { urls: string[]; pollMinutes: number };
 }
 
 /** Names of every variable the product reads (documented in .env.example and the README). */
 export const CONFIG_VARIABLES = Object.keys(schema) as (keyof Schema)[];
+
+/**
+ * Variables read outside `Config`, also documented in .env.example and the README. DEBUG: any
+ * value prints the stack of an unexpected error (read when the command fails, even before a
+ * config could be made); `DEBUG=grammy*` also turns on grammY's own debug lines.
+ */
+export const OTHER_VARIABLES = ['DEBUG'] as const;
+
+/** True when DEBUG asks for stack traces of unexpected errors. */
+export function debugEnabled(env: Record<string, string | undefined> = process.env): boolean {
+  return (env.DEBUG ?? '').trim() !== '';
+}
 
 /**
  * Builds a `Config` from an environment object. Relative paths resolve against `cwd`.
@@ -223,7 +248,9 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
     const value = given === undefined || given.trim() === '' ? fallback : given;
     const result = (parser as z.ZodTypeAny).safeParse(value);
     if (!result.success) {
-      const why = result.error.issues[0]?.message ?? 'invalid value';
+      const issue = result.error.issues[0];
+      if (issue?.code === 'invalid_enum_value') throw new ConfigError(choiceProblem(name, value, issue.options.map(String)));
+      const why = issue?.message ?? 'invalid value';
       throw new ConfigError(`Invalid ${name}=${JSON.stringify(redactIfSecret(name, value))}: ${why}.`);
     }
     raw[name] = result.data;
@@ -294,8 +321,15 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       connectTimeoutMs: r.DATABASE_CONNECT_TIMEOUT_MS,
       workerLeaseMs: r.WORKER_LEASE_SECONDS * 1000,
     },
+    metrics: { port: r.METRICS_PORT, host: r.METRICS_HOST, token: r.METRICS_TOKEN },
     feeds: { urls: r.FEED_URLS, pollMinutes: r.FEED_POLL_MINUTES },
   };
+}
+
+/** A bad choice in plain words: `EMBEDDING_PROVIDER must be one of: transformers, openai, none (got "foo").` */
+function choiceProblem(name: string, value: string, options: string[]): string {
+  const meant = likelyMeant(value.trim(), options);
+  return `${name} must be one of: ${options.join(', ')} (got ${JSON.stringify(value)}${meant ? `; did you mean ${meant}?` : ''}).`;
 }
 
 function redactIfSecret(name: string, value: string): string {
@@ -321,7 +355,11 @@ export function loadConfig(cwd = process.cwd()): Config {
 
 /** Values that must never appear in logs or replies. */
 export function secretsOf(config: Config): string[] {
-  return [config.telegram.token, config.llm.apiKey, config.telegram.webhookSecret, urlPassword(config.database.url)].filter(
-    (s): s is string => typeof s === 'string' && s.length >= 6,
-  );
+  return [
+    config.telegram.token,
+    config.llm.apiKey,
+    config.telegram.webhookSecret,
+    config.metrics.token,
+    urlPassword(config.database.url),
+  ].filter((s): s is string => typeof s === 'string' && s.length >= 6);
 }

@@ -7,7 +7,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { articleFromHtml, articleId, articleToMarkdown, parseArticleFile, safeArticleFileName } from '../articles/index.js';
+import {
+  articleFromHtml,
+  articleId,
+  articleToMarkdown,
+  assertArticlesFolder,
+  parseArticleFile,
+  safeArticleFileName,
+} from '../articles/index.js';
 import type { PublishStep } from '../store/target.js';
 import { currentGeneration } from '../store/generations.js';
 import { readManifest } from '../store/manifest.js';
@@ -266,6 +273,8 @@ export class ArticleLibrary implements Library {
     // clock starts after loading, which made a no-change sync look like "0.0 s".
     const started = performance.now();
     options.signal?.throwIfAborted();
+    // A missing folder is the whole message: no "Reading the articles…" before it.
+    assertArticlesFolder(o.articlesDir);
     options.onProgress?.({ phase: 'load', done: 0, total: 0 });
     const loaded = await this.loadAll(removal?.path ?? null);
     options.signal?.throwIfAborted();

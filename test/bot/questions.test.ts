@@ -121,18 +121,20 @@ describe('questions in a private chat', () => {
     );
   });
 
-  it('labels extractive answers and keeps not-covered answers plain', async () => {
+  it('opens extractive answers with the answer, labels them once after it, and keeps not-covered answers plain', async () => {
     const chat = newChat();
     answerer.respond = () =>
       makeAnswer({
-        text: `${EXTRACTIVE_LABEL}\n\n\u201CMayor Alice Park asked for 12 million dollars.\u201D [1]`,
+        text: '\u201CMayor Alice Park asked for 12 million dollars.\u201D [1]',
         mode: 'extractive',
         note: NOTE_NO_LLM,
         citations: [citationOf(1, FAKE_ARTICLES[0]!)],
       });
     await chat.send('What did the mayor ask for?');
     const [extractive] = await chat.waitForReplies(1);
-    expect(textOf(extractive!).startsWith(`${NOTE_NO_LLM}\n\n${EXTRACTIVE_LABEL}\n\n`)).toBe(true);
+    expect(textOf(extractive!).startsWith(`\u201CMayor Alice Park asked for 12 million dollars.\u201D [1]\n\n${NOTE_NO_LLM}\n\n`)).toBe(
+      true,
+    );
     expect(textOf(extractive!).split(EXTRACTIVE_LABEL)).toHaveLength(2);
     answerer.respond = () => makeAnswer({ text: 'The articles do not cover the weather.', mode: 'not-covered' });
     await chat.send('Will it rain tomorrow?');
@@ -220,12 +222,35 @@ describe('questions in a private chat', () => {
 });
 
 describe('commands', () => {
-  it('/start tells what the bot knows: article count and date range', async () => {
+  it('/start tells what the bot knows (article count, date range) and suggests questions about the newest titles', async () => {
     const chat = newChat();
     await chat.send('/start');
     const [reply] = await chat.waitForReplies(1);
     expect(textOf(reply!)).toContain('Hi! I answer questions about 3 news articles, published 2024-03-02 to 2024-05-09');
-    expect(textOf(reply!)).toContain('Just type a question');
+    // The two newest articles (2024-05-09, 2024-04-18), titles escaped; the listing's own order does not matter.
+    expect(textOf(reply!)).toContain(
+      'Just type a question, for example: What do the articles say about “Chef opens <b>Bold</b> Bistro & Bar”? or What do the articles say about “Coach Ben Ortiz wants new stadium lights”?',
+    );
+    expect(reply!.text).toContain('<i>What do the articles say about “Chef opens &lt;b&gt;Bold&lt;/b&gt; Bistro &amp; Bar”?</i>');
+    expect(checkTelegramHtml(reply!.text!).ok).toBe(true);
+  });
+
+  it('/start gives one date when every article shares it, and no example without articles', async () => {
+    const saved = library.articles;
+    try {
+      library.articles = saved.map((a) => ({ ...a, date: '2024-06-27' }));
+      const chat = newChat();
+      await chat.send('/start');
+      const [reply] = await chat.waitForReplies(1);
+      expect(textOf(reply!)).toContain('Hi! I answer questions about 3 news articles, published 2024-06-27, and cite');
+      library.articles = [];
+      await chat.send('/start');
+      const [empty] = await chat.waitForReplies(1);
+      expect(textOf(empty!)).toContain('none are indexed yet');
+      expect(textOf(empty!)).toContain('Just type a question.\n');
+    } finally {
+      library.articles = saved;
+    }
   });
 
   it('/help explains how to ask and hides admin commands from non-admins', async () => {
