@@ -372,12 +372,14 @@ function redactIfSecret(name: string, value: string): string {
 }
 
 /** The password inside a connection string, if it has one. */
-function urlPassword(url: string | undefined): string | undefined {
-  if (!url) return undefined;
+/** The password of a database URL, both as the URL spells it (percent-encoded) and decoded: a log line may quote either. */
+function urlPassword(url: string | undefined): string[] {
+  if (!url) return [];
   try {
-    return decodeURIComponent(new URL(url).password) || undefined;
+    const raw = new URL(url).password;
+    return raw ? [...new Set([raw, decodeURIComponent(raw)])] : [];
   } catch {
-    return undefined;
+    return [];
   }
 }
 
@@ -394,7 +396,7 @@ export function secretsOf(config: Config): string[] {
     config.llm.apiKey,
     config.telegram.webhookSecret,
     config.metrics.token,
-    urlPassword(config.database.url),
+    ...urlPassword(config.database.url),
     config.desk.questionLogSecret,
   ].filter((s): s is string => typeof s === 'string' && s.length >= 6);
 }
