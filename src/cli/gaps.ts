@@ -1,14 +1,14 @@
 /** `npm run gaps -- [--days 7] [--json | --csv]`: the /gaps topics in the terminal, for an editors' meeting. */
-import { parseArgs } from 'node:util';
 import { createApp } from '../app.js';
 import type { Config } from '../config/index.js';
 import { gapsCsv, gapsJson, gapsText } from '../desk/report.js';
 import { UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import { parseCommandArgs } from './args.js';
 
 /** Prints the report; returns the exit code. */
 export async function runGaps(config: Config, logger: Logger, argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs('gaps', {
     args: argv,
     options: {
       days: { type: 'string', default: '7' },

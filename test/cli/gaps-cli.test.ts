@@ -56,4 +56,10 @@ describe('npm run gaps', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('--days takes a whole number of days from 1 to 365.');
   });
+
+  it('tells a mistyped option in one line, like the other commands', async () => {
+    const r = await runCli(root, ['gaps', '--dyas', '3'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('Unknown option --dyas for gaps. Did you mean --days? (npm run gaps -- --help)\n');
+  });
 });
