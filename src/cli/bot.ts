@@ -2,7 +2,7 @@
 import type { App } from '../app.js';
 import { createBot } from '../bot/index.js';
 import { secretsOf } from '../config/index.js';
-import { createTopicMatcher, TopicAlerts } from '../alerts/index.js';
+import { type AlertStore, createTopicMatcher, TopicAlerts } from '../alerts/index.js';
 import { openFeedPoller } from '../feeds/index.js';
 import { openCorrectionNotices } from '../desk/index.js';
 import { createArticleSearch } from '../search/index.js';
@@ -21,52 +21,59 @@ export async function runBot(app: App, baseLogger: Logger): Promise<number> {
   const token = app.config.telegram.token;
   if (!token) throw new Error('runBot needs TELEGRAM_BOT_TOKEN');
   const logger = app.metrics.observing(baseLogger);
-  const endpoints = await serveEndpoints(app, logger);
-  const feeds = openFeedPoller(app.config, await app.state.feeds(), app.library, logger);
-  const alerts = new TopicAlerts({
-    store: await app.state.alerts(),
-    matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.searchIndex() }),
-    library: app.library,
-    logger,
-  });
-  const corrections = app.config.desk.correctionsNotice
-    ? openCorrectionNotices(app.state.receipts(), app.library, alerts.store, app.config.desk.correctionsDays, logger)
-    : null;
-  const handle = createBot({
-    token,
-    config: app.config.telegram,
-    intake: app.config.intake,
-    state: app.state.bot,
-    answerer: app.answerer,
-    library: app.library,
-    logger,
-    secrets: secretsOf(app.config),
-    feeds,
-    alerts,
-    search: createArticleSearch(app.retriever),
-    routes: endpoints.webhookRoutes,
-    desk: {
-      questions: app.desk,
-      embedder: app.embedder,
-      corrections,
-      digest: app.config.desk.gapsDigest === 'weekly' ? { everyMs: 7 * 86_400_000, tickMs: 3_600_000 } : null,
-    },
-  });
-  corrections?.start(app.library);
-  // Outermost: counts what Telegram finally answered, after the automatic retries.
-  handle.bot.api.config.use(app.metrics.telegramErrors());
-  handle.ready.then(endpoints.telegramReached, () => undefined);
-  // `npm run index` in another terminal publishes a new generation; serve it without a restart.
-  app.library.follow();
-  let stopping: Promise<void> | null = null;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    logger.info('bot.shutdown', { signal });
-    stopping = handle.stop();
-  };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  // Everything opened is closed again whatever fails, so a failed start ends the process instead
+  // of leaving /healthz answering for a bot that never ran.
+  let endpoints: Awaited<ReturnType<typeof serveEndpoints>> | undefined;
+  let feeds: ReturnType<typeof openFeedPoller> | undefined;
+  let alertStore: AlertStore | undefined;
+  let corrections: ReturnType<typeof openCorrectionNotices> | null = null;
   try {
+    endpoints = await serveEndpoints(app, logger);
+    feeds = openFeedPoller(app.config, await app.state.feeds(), app.library, logger);
+    alertStore = await app.state.alerts();
+    const alerts = new TopicAlerts({
+      store: alertStore,
+      matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.searchIndex() }),
+      library: app.library,
+      logger,
+    });
+    corrections = app.config.desk.correctionsNotice
+      ? openCorrectionNotices(app.state.receipts(), app.library, alerts.store, app.config.desk.correctionsDays, logger)
+      : null;
+    const handle = createBot({
+      token,
+      config: app.config.telegram,
+      intake: app.config.intake,
+      state: app.state.bot,
+      answerer: app.answerer,
+      library: app.library,
+      logger,
+      secrets: secretsOf(app.config),
+      feeds,
+      alerts,
+      search: createArticleSearch(app.retriever),
+      routes: endpoints.webhookRoutes,
+      desk: {
+        questions: app.desk,
+        embedder: app.embedder,
+        corrections,
+        digest: app.config.desk.gapsDigest === 'weekly' ? { everyMs: 7 * 86_400_000, tickMs: 3_600_000 } : null,
+      },
+    });
+    corrections?.start(app.library);
+    // Outermost: counts what Telegram finally answered, after the automatic retries.
+    handle.bot.api.config.use(app.metrics.telegramErrors());
+    handle.ready.then(endpoints.telegramReached, () => undefined);
+    // `npm run index` in another terminal publishes a new generation; serve it without a restart.
+    app.library.follow();
+    let stopping: Promise<void> | null = null;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      logger.info('bot.shutdown', { signal });
+      stopping = handle.stop();
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
     await handle.start();
     if (stopping) await stopping;
     const reason = await handle.finished;
@@ -83,9 +90,9 @@ export async function runBot(app: App, baseLogger: Logger): Promise<number> {
     return reason === 'failed' ? 1 : 0;
   } finally {
     await corrections?.stop();
-    await endpoints.close();
-    await feeds.store.close();
-    await alerts.store.close();
+    await endpoints?.close();
+    await feeds?.store.close();
+    await alertStore?.close();
     app.close();
   }
 }
