@@ -9,6 +9,7 @@ import { poolDb } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { createEmbedder, estimatedWordPieceCounter, type ModelLoadProgress } from './embedding/index.js';
+import { collectionLanguages } from './language/index.js';
 import { ArticleLibrary } from './library/index.js';
 import { createRetriever, type HybridRetriever } from './retrieval/index.js';
 import { createReranker, type Reranker } from './retrieval/rerank.js';
@@ -101,7 +102,16 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
   });
   const retriever = createRetriever({ getReader: () => library.searchIndex(), embedder, options: config.retrieval, reranker, logger });
   const llm = llmOptions(config);
-  const answerer = createAnswerer({ retriever, llm, historyTurns: config.llm.historyTurns, logger });
+  const answerer = createAnswerer({
+    retriever,
+    llm,
+    historyTurns: config.llm.historyTurns,
+    languages: {
+      collection: () => collectionLanguages(library.searchIndex()?.manifest.languages),
+      multilingualRetrieval: embedder?.multilingual === true,
+    },
+    logger,
+  });
   return {
     config,
     embedder,

@@ -5,6 +5,9 @@
  * rarely holds them all). The article index is contentless (the text is already in `articles`)
  * and keyed by the article's rowid.
  */
+/** Columns added after the first release: a copied base generation gains them (name → definition). */
+export const ADDED_ARTICLE_COLUMNS: Readonly<Record<string, string>> = { lang: 'TEXT' };
+
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS articles (
   id TEXT PRIMARY KEY,
@@ -14,7 +17,9 @@ CREATE TABLE IF NOT EXISTS articles (
   source TEXT,
   path TEXT NOT NULL,
   hash TEXT NOT NULL,
-  text TEXT NOT NULL
+  text TEXT NOT NULL,
+  -- ISO 639-1 code detected at indexing; null when unsure (or indexed before languages were recorded).
+  lang TEXT
 );
 CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
 -- AUTOINCREMENT: a chunk's rowid is its label in the HNSW index, and labels of deleted
