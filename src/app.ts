@@ -14,6 +14,7 @@ import { ArticleLibrary } from './library/index.js';
 import { createRetriever, type HybridRetriever } from './retrieval/index.js';
 import { createReranker, type Reranker } from './retrieval/rerank.js';
 import { PgIndexStore } from './store/pg/index.js';
+import { createTranscriber, type Transcriber } from './transcription/index.js';
 import type { Embedder, QuestionAnswerer } from './types.js';
 import type { Logger } from './util/log.js';
 
@@ -32,6 +33,8 @@ export interface App {
   answerer: QuestionAnswerer;
   /** True when answers are written by an LLM (otherwise they are extractive). */
   llmEnabled: boolean;
+  /** Voice questions' speech-to-text when TRANSCRIBE_MODEL is set, else null. */
+  transcriber: Transcriber | null;
   /** The PostgreSQL pool when DATABASE_URL is set (schema migrated), shared by the stores; null in embedded mode. */
   database: pg.Pool | null;
   close(): void;
@@ -122,6 +125,7 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     retriever,
     answerer,
     llmEnabled: llm !== null,
+    transcriber: config.transcription ? createTranscriber(config.transcription, logger) : null,
     database,
     close: () => {
       library.close();

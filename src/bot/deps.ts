@@ -7,6 +7,7 @@ import type { TopicAlerts } from '../alerts/index.js';
 import type { FeedPoller } from '../feeds/index.js';
 import type { ArticleSearch } from '../search/index.js';
 import type { Library, QuestionAnswerer } from '../types.js';
+import type { Transcriber } from '../transcription/index.js';
 import type { Logger } from '../util/log.js';
 import type { FileSource } from './files.js';
 import type { BotState } from './stores.js';
@@ -77,6 +78,8 @@ export interface BotDeps extends Omit<BotState, 'close'> {
   config: Config['telegram'];
   answerer: QuestionAnswerer;
   library: BotLibrary;
+  /** Speech-to-text for voice questions; null when TRANSCRIBE_MODEL is not set. */
+  transcriber: Transcriber | null;
   log: Logger;
   tuning: BotTuning;
   files: FileSource;

@@ -14,6 +14,7 @@ import type { TopicAlerts } from '../alerts/index.js';
 import type { FeedPoller } from '../feeds/index.js';
 import type { ArticleSearch } from '../search/index.js';
 import type { QuestionAnswerer } from '../types.js';
+import type { Transcriber } from '../transcription/index.js';
 import type { Logger } from '../util/log.js';
 import { admin } from './admin.js';
 import { AlertSender, alertCommands } from './alerts.js';
@@ -26,6 +27,7 @@ import { redactingLogger } from './logging.js';
 import { gates, handleError } from './middleware.js';
 import { quotes } from './quotes.js';
 import { questions } from './questions.js';
+import { voiceQuestions } from './voice.js';
 import { retryUnanswered } from './retry.js';
 import { pgBotState } from './pg-state.js';
 import { type BotState, sqliteBotState, type StateSettings } from './stores.js';
@@ -46,6 +48,8 @@ export interface CreateBotOptions {
   database?: pg.Pool | null;
   answerer: QuestionAnswerer;
   library: BotLibrary;
+  /** Speech-to-text for voice questions; absent or null: voice messages get a line saying how to turn it on. */
+  transcriber?: Transcriber | null;
   logger: Logger;
   /** Values masked in every log line (the token is always added). */
   secrets: string[];
@@ -90,6 +94,7 @@ export function createBot(options: CreateBotOptions): BotHandle {
     inlineSearch(deps),
     quotes(deps),
     questions(deps),
+    voiceQuestions(deps),
     leftovers(),
   );
   bot.catch(handleError(log));
@@ -117,6 +122,7 @@ function botDeps(options: CreateBotOptions, state: BotState, tuning: BotTuning, 
     config,
     answerer: options.answerer,
     library: options.library,
+    transcriber: options.transcriber ?? null,
     log,
     conversations: state.conversations,
     quotes: state.quotes,

@@ -25,6 +25,7 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     database: app.database,
     answerer: app.answerer,
     library: app.library,
+    transcriber: app.transcriber,
     logger,
     secrets: secretsOf(app.config),
     tuning: { historyTurns: app.config.llm.historyTurns, webhookHost: app.config.telegram.webhookHost },

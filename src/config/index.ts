@@ -112,6 +112,9 @@ const schema = {
   LLM_MAX_RETRIES: [int(0, 10), '2'],
   LLM_MAX_CONCURRENCY: [int(1, 256), '4'],
   HISTORY_TURNS: [int(0, 50), '6'],
+  TRANSCRIBE_MODEL: [optionalString, ''],
+  TRANSCRIBE_BASE_URL: [optionalString.pipe(url.optional()), ''],
+  TRANSCRIBE_API_KEY: [optionalString, ''],
 
   TELEGRAM_BOT_TOKEN: [optionalString, ''],
   TELEGRAM_API_ROOT: [optionalString.pipe(url.optional()), ''],
@@ -180,6 +183,11 @@ export interface Config {
     maxConcurrency: number;
     historyTurns: number;
   };
+  /**
+   * Voice questions: an OpenAI-compatible /audio/transcriptions endpoint (OpenAI's, or a local
+   * faster-whisper or whisper.cpp server). Null when TRANSCRIBE_MODEL is not set: voice is off.
+   */
+  transcription: { model: string; baseURL: string | undefined; apiKey: string | undefined; timeoutMs: number } | null;
   telegram: {
     token: string | undefined;
     apiRoot: string | undefined;
@@ -273,6 +281,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       maxConcurrency: r.LLM_MAX_CONCURRENCY,
       historyTurns: r.HISTORY_TURNS,
     },
+    transcription: transcription(r),
     telegram: {
       token: r.TELEGRAM_BOT_TOKEN,
       apiRoot: r.TELEGRAM_API_ROOT,
@@ -300,6 +309,19 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
   };
 }
 
+/** The transcription settings: the LLM's base URL and key unless their own are given. */
+function transcription(r: Raw): Config['transcription'] {
+  if (!r.TRANSCRIBE_MODEL) return null;
+  const baseURL = r.TRANSCRIBE_BASE_URL ?? r.OPENAI_BASE_URL;
+  const apiKey = r.TRANSCRIBE_API_KEY ?? r.OPENAI_API_KEY;
+  if (!baseURL && !apiKey) {
+    throw new ConfigError(
+      'TRANSCRIBE_MODEL is set but there is no service to send audio to: set TRANSCRIBE_BASE_URL (a local whisper server) or an API key (TRANSCRIBE_API_KEY or OPENAI_API_KEY).',
+    );
+  }
+  return { model: r.TRANSCRIBE_MODEL, baseURL, apiKey, timeoutMs: r.LLM_TIMEOUT_MS };
+}
+
 function redactIfSecret(name: string, value: string): string {
   if (/KEY|TOKEN|SECRET/.test(name)) return '***';
   return name === 'DATABASE_URL' ? value.replace(/(:\/\/[^:/@]*:)[^@]*@/, '$1***@') : value;
@@ -323,7 +345,11 @@ export function loadConfig(cwd = process.cwd()): Config {
 
 /** Values that must never appear in logs or replies. */
 export function secretsOf(config: Config): string[] {
-  return [config.telegram.token, config.llm.apiKey, config.telegram.webhookSecret, urlPassword(config.database.url)].filter(
-    (s): s is string => typeof s === 'string' && s.length >= 6,
-  );
+  return [
+    config.telegram.token,
+    config.llm.apiKey,
+    config.transcription?.apiKey,
+    config.telegram.webhookSecret,
+    urlPassword(config.database.url),
+  ].filter((s): s is string => typeof s === 'string' && s.length >= 6);
 }
