@@ -4,6 +4,7 @@ import { createBot } from '../bot/index.js';
 import { secretsOf } from '../config/index.js';
 import { AlertStore, createTopicMatcher, TopicAlerts } from '../alerts/index.js';
 import { openFeedPoller } from '../feeds/index.js';
+import { warmLanguageDetector } from '../language/index.js';
 import { createArticleSearch } from '../search/index.js';
 import type { Logger } from '../util/log.js';
 
@@ -11,6 +12,7 @@ import type { Logger } from '../util/log.js';
 export async function runBot(app: App, logger: Logger): Promise<number> {
   const token = app.config.telegram.token;
   if (!token) throw new Error('runBot needs TELEGRAM_BOT_TOKEN');
+  await warmLanguageDetector();
   const feeds = openFeedPoller(app.config, app.library, logger);
   const alerts = new TopicAlerts({
     store: AlertStore.open(app.config.stateDir),

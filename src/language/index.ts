@@ -29,6 +29,14 @@ function detector(): Promise<Detector> {
 }
 
 /**
+ * Loads the detector now. Loading evaluates a large table synchronously (about 0.6 s); a server
+ * does it before taking messages rather than stall every chat on the first question.
+ */
+export async function warmLanguageDetector(): Promise<void> {
+  await detector();
+}
+
+/**
  * The ISO 639-1 code of the language `text` is written in, or null when the detector is not
  * sure (too short, only names or numbers): an unsure guess must not turn an English question
  * into a "foreign" one.
