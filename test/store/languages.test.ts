@@ -5,7 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import type { App } from '../../src/app.js';
+import { DB_FILE, describeFiles, MANIFEST_FILE } from '../../src/store/manifest.js';
 import { CORPUS } from '../support/corpus.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
@@ -61,6 +63,35 @@ describe('article languages in the embedded store', () => {
     expect(answer.questionLanguage).toBe('ru');
     // Not the "needs an answer model" line: the Russian article is searched in Russian.
     expect(answer.text).not.toContain('нужна модель ответов');
+  });
+});
+
+describe('an index written before languages were recorded', () => {
+  it('gains the column when the next build copies it, keeps its articles (language unknown) and records the new ones', async () => {
+    const a = await app({ EMBEDDING_PROVIDER: 'none' });
+    await a.library.ensure();
+    // Turn the published generation into one written by the previous version: no lang column, no counts.
+    const genDir = path.join(a.config.indexDir, fs.readFileSync(path.join(a.config.indexDir, 'CURRENT'), 'utf8').trim());
+    const db = new Database(path.join(genDir, DB_FILE));
+    db.exec('ALTER TABLE articles DROP COLUMN lang');
+    db.close();
+    const manifest = JSON.parse(fs.readFileSync(path.join(genDir, MANIFEST_FILE), 'utf8'));
+    delete manifest.languages;
+    manifest.files = describeFiles(genDir, [DB_FILE]);
+    fs.writeFileSync(path.join(genDir, MANIFEST_FILE), JSON.stringify(manifest));
+    a.library.close();
+    const b = await testApp(path.dirname(a.config.articlesDir), { EMBEDDING_PROVIDER: 'none' });
+    apps.push(b);
+    await b.library.ensure();
+    expect(b.library.searchIndex()?.manifest.languages).toBeUndefined();
+
+    writeFiles(b.config.articlesDir, {
+      'ru-second.md': RUSSIAN.replaceAll('Пожар', 'Новый пожар').replace('Вечером в понедельник', 'Утром во вторник'),
+    });
+    const synced = await b.library.sync();
+    expect(synced.problem).toBeNull();
+    expect(synced.summary?.added).toBe(1);
+    expect(b.library.searchIndex()?.manifest.languages).toEqual({ '': ENGLISH + 2, ru: 1 });
   });
 });
 
