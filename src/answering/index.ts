@@ -110,7 +110,8 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
       try {
         const target = translate ? languageName(asked!.collection) : undefined;
         const context = translate && !needsContext(question) ? [] : history;
-        const reply = await llm.complete(buildCondenseMessages(question, context, target), { maxRetries: 0 });
+        // A follow-up has a cheap fallback (carrying key terms), a question to translate has none worth having.
+        const reply = await llm.complete(buildCondenseMessages(question, context, target), translate ? {} : { maxRetries: 0 });
         const query = parseCondensedQuery(reply);
         if (query) return { query, translated: translate };
         logger.warn('answer.condense_empty', {});

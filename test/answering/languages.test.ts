@@ -99,6 +99,19 @@ describe('a question in another language, with an answer model', () => {
     expect(fake.chatRequests()[0]?.messages?.at(-1)?.content).not.toContain('Write the answer in');
   });
 
+  it('retries the translation once the server fails (a follow-up would fall back instead)', async () => {
+    let translations = 0;
+    fake.setHandler((req) => {
+      if (req.messages[0]?.content !== translatingCondensePrompt('English')) return RU_ANSWER;
+      return ++translations === 1 ? 503 : EN_QUERY;
+    });
+    const retriever = new FixedRetriever();
+    const qa = createAnswerer({ retriever, llm: llmOptions(fake.url, { maxRetries: 1 }), historyTurns: 6, languages: ENGLISH_ARTICLES });
+    await qa.ask(RU_QUESTION, []);
+    expect(translations).toBe(2);
+    expect(retriever.queries).toEqual([EN_QUERY]);
+  });
+
   it('logs the query retrieval got and its language', async () => {
     translatingModel();
     const lines: string[] = [];
