@@ -18,7 +18,7 @@ import {
   askedLanguage,
   closestAcrossScripts,
   type AnswerLanguages,
-  needsModelAnswer,
+  readerLanguageReply,
   queryLanguageFields,
   untranslatedNote,
 } from './languages.js';
@@ -146,7 +146,7 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
       return answer;
     };
     const notCovered = (): Answer => {
-      const built = notCoveredAnswer(passages);
+      const built = asked?.foreign ? readerLanguageReply('notCovered', passages, asked) : notCoveredAnswer(passages);
       sink?.push(built.text);
       return finish({ ...built, mode: 'not-covered', query });
     };
@@ -154,7 +154,7 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
     // be wrong when the articles may well cover it; the reader learns what would make it work.
     const untranslatable = asked?.foreign === true && !llm && !languages?.multilingualRetrieval;
     const needsModel = async (): Promise<Answer> => {
-      const built = needsModelAnswer(await closestAcrossScripts(retriever, question, passages, logger), asked!);
+      const built = readerLanguageReply('needsModel', await closestAcrossScripts(retriever, question, passages, logger), asked!);
       sink?.push(built.text);
       return finish({ ...built, mode: 'not-covered', query });
     };

@@ -82,14 +82,15 @@ export async function closestAcrossScripts(
   return (await retriever.retrieve(latin)).passages;
 }
 
-/** The reply to a question in another language when nothing can translate it: what would, and the closest articles. */
-export function needsModelAnswer(passages: readonly Passage[], asked: AskedLanguage): BuiltAnswer {
+/**
+ * A reply without an answer to a question in another language, in the reader's: `needsModel`
+ * when nothing can translate the question (what would), else `notCovered`; then the closest articles.
+ */
+export function readerLanguageReply(opening: 'needsModel' | 'notCovered', passages: readonly Passage[], asked: AskedLanguage): BuiltAnswer {
   const line = (key: Parameters<typeof readerLine>[0]) => readerLine(key, asked.lines, asked.collection);
   const closest = closestArticles(passages);
   const text =
-    closest.length > 0
-      ? `${line('needsModel')}\n\n${line('closest')}\n${articleList(closest)}`
-      : `${line('needsModel')}\n\n${line('noneClose')}`;
+    closest.length > 0 ? `${line(opening)}\n\n${line('closest')}\n${articleList(closest)}` : `${line(opening)}\n\n${line('noneClose')}`;
   return { text, citations: [], passages: [...passages] };
 }
 

@@ -99,6 +99,16 @@ describe('a question in another language, with an answer model', () => {
     expect(fake.chatRequests()[0]?.messages?.at(-1)?.content).not.toContain('Write the answer in');
   });
 
+  it('says "not covered" in the reader\'s language when the model finds no answer in the sources, with the closest articles', async () => {
+    fake.setHandler((req) =>
+      req.messages[0]?.content === translatingCondensePrompt('English') ? 'Who won the World Cup?' : 'NOT_COVERED',
+    );
+    const qa = createAnswerer({ retriever: new FixedRetriever(), llm: llmOptions(fake.url), historyTurns: 6, languages: ENGLISH_ARTICLES });
+    const answer = await qa.ask('Кто выиграл чемпионат мира по футболу?', []);
+    expect(answer.mode).toBe('not-covered');
+    expect(answer.text).toBe(`В моих статьях об этом ничего нет.\n\nБлижайшие статьи:\n\u2022 ${P_ARRIVAL.title} (${P_ARRIVAL.date})`);
+  });
+
   it('retries the translation once the server fails (a follow-up would fall back instead)', async () => {
     let translations = 0;
     fake.setHandler((req) => {
@@ -187,7 +197,7 @@ describe('a question in another language, with no answer model', () => {
     expect(uk.text).toContain('Для запитань вашою мовою');
   });
 
-  it('answers "not covered" as usual when a multilingual embedding model did the matching', async () => {
+  it('says "not covered", in the reader\'s language, when a multilingual embedding model did the matching and found nothing', async () => {
     const qa = createAnswerer({
       retriever: new LatinOnlyRetriever(),
       llm: null,
@@ -195,7 +205,8 @@ describe('a question in another language, with no answer model', () => {
       languages: { ...ENGLISH_ARTICLES, multilingualRetrieval: true },
     });
     const answer = await qa.ask('Кто выиграл чемпионат мира по футболу?', []);
-    expect(answer.text).toContain(NOT_COVERED_TEXT);
+    expect(answer.mode).toBe('not-covered');
+    expect(answer.text).toBe('В моих статьях об этом ничего нет.\n\nБлизких к вопросу статей не нашлось.');
   });
 
   it('treats a question in one of the collection languages as theirs', async () => {
