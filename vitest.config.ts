@@ -16,7 +16,9 @@ const INTEGRATION = [
   'test/library/crash.test.ts',
   'test/store/crash.test.ts',
   'test/workers/worker-cli.test.ts',
+  'test/workers/worker-metrics.test.ts',
   'test/cluster/**/*.test.ts',
+  'test/observability/metrics.test.ts',
   'test/db/embedded-postgres.test.ts',
 ];
 

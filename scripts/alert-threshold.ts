@@ -39,7 +39,7 @@ async function observe(): Promise<{ observations: Observation[]; mode: string }>
   try {
     await app.library.ensure();
     const articles = app.library.listArticles(0, 10_000).items;
-    const matcher = createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.reader() });
+    const matcher = createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.searchIndex() });
     const observations: Observation[] = [];
     for (const { topic, relevant } of labels.topics) {
       const wanted = new Set(relevant);
@@ -81,6 +81,11 @@ function measure(obs: Observation[], t: { minScore: number; minCoverage: number;
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
+// The default corpus is a sibling folder of the checkout; without it, say so in one line.
+if (!fs.existsSync(values.corpus!)) {
+  process.stderr.write(`Corpus folder not found: ${values.corpus} (the 313 Wikinews articles the labels are for). Pass --corpus DIR.\n`);
+  process.exit(2);
+}
 const { observations, mode } = await observe();
 const pairs = observations.filter((o) => o.relevant).length;
 process.stdout.write(`${mode} retrieval, ${observations.length} topic/article pairs, ${pairs} relevant\n\n`);

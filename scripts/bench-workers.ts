@@ -19,6 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { migrate } from '../src/db/migrate.js';
+import { MIGRATIONS } from '../src/schema.js';
 import { createPool } from '../src/db/pool.js';
 import { EmbeddingQueue } from '../src/workers/queue.js';
 import { ensureFixtureModel, FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from '../test/support/fixture-model.js';
@@ -90,7 +91,7 @@ async function measure(adminUrl: string, workers: number, work: string[]): Promi
   const pool = createPool({ url: db.url, poolMax: 4, connectTimeoutMs: 5000 });
   const children: ChildProcess[] = [];
   try {
-    await migrate(pool);
+    await migrate(pool, MIGRATIONS);
     // The index store's table when its migration is there; the same columns otherwise.
     await pool.query(`CREATE TABLE IF NOT EXISTS index_embeddings (
       chunk_label integer NOT NULL, embedder_id text NOT NULL, vector real[] NOT NULL, PRIMARY KEY (chunk_label, embedder_id))`);

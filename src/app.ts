@@ -1,22 +1,74 @@
 /**
  * The composition root: builds every stage from one `Config` and wires them together.
  * Front ends (terminal, Telegram, eval, bench) get an `App` and use only its public parts.
+ *
+ * It is also the one place that chooses where state lives. Without DATABASE_URL everything is
+ * embedded (files and SQLite under INDEX_DIR and STATE_DIR); with it, PostgreSQL holds all of it
+ * and several replicas share it. Each kind of state is an interface with both implementations
+ * (see `StateStores` and docs/architecture.md, "Seams"); no feature checks which one it has.
  */
 import { createAnswerer } from './answering/index.js';
 import type pg from 'pg';
+import { type AlertStore, PgAlertStore, SqliteAlertStore } from './alerts/index.js';
+import { pgBotState } from './bot/pg-state.js';
+import { type BotState, type BotStateSettings, sqliteBotState } from './bot/stores.js';
 import type { Config } from './config/index.js';
 import { poolDb } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { createEmbedder, estimatedWordPieceCounter, type ModelLoadProgress } from './embedding/index.js';
+import { type FeedStore, PgFeedStore, SqliteFeedStore } from './feeds/index.js';
 import { collectionLanguages } from './language/index.js';
+import { FileSources } from './library/file-sources.js';
 import { ArticleLibrary } from './library/index.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { PgSources } from './library/pg-sources.js';
+import type { ArticleSources } from './library/sources.js';
+import { MIGRATIONS } from './schema.js';
 import { createRetriever, type HybridRetriever } from './retrieval/index.js';
 import { createReranker, type Reranker } from './retrieval/rerank.js';
+import { fileIndexStore } from './store/index-store.js';
 import { PgIndexStore } from './store/pg/index.js';
 import { createTranscriber, type Transcriber } from './transcription/index.js';
 import type { Embedder, QuestionAnswerer } from './types.js';
 import type { Logger } from './util/log.js';
+import path from 'node:path';
+
+/**
+ * Where the state besides the index lives, chosen once (`createApp`): embedded (SQLite and files
+ * under STATE_DIR) or PostgreSQL (shared by replicas). Each opener returns an interface both
+ * implementations satisfy; the contract suites under test/ run every one against both.
+ */
+export interface StateStores {
+  /** The bot's conversations (keeping HISTORY_TURNS turns), quote keys, rate limits, kept answers, counters and audit trail. */
+  bot(settings: BotStateSettings): BotState;
+  /** The feeds (FEED_URLS merged in), their leases and handled items. */
+  feeds(): Promise<FeedStore>;
+  /** Topic alerts: follows, looked-at articles, the outbox and its send pace. */
+  alerts(): Promise<AlertStore>;
+  /** Articles added in the chat or by a feed. */
+  sources: ArticleSources;
+}
+
+/** The embedded state: SQLite files and a sources folder under `stateDir`. */
+function embeddedState(config: Config): StateStores {
+  return {
+    bot: (settings) => sqliteBotState(config.stateDir, { ...settings, historyTurns: config.llm.historyTurns }),
+    feeds: async () => SqliteFeedStore.open(config.stateDir, config.feeds.urls),
+    alerts: async () => SqliteAlertStore.open(config.stateDir),
+    sources: new FileSources(path.join(config.stateDir, 'sources')),
+  };
+}
+
+/** The shared state: every store in the PostgreSQL database (migrated). */
+function postgresState(config: Config, pool: pg.Pool): StateStores {
+  return {
+    bot: (settings) => pgBotState(pool, { ...settings, historyTurns: config.llm.historyTurns }),
+    feeds: () => PgFeedStore.open(pool, config.feeds.urls),
+    alerts: () => PgAlertStore.open(pool),
+    sources: new PgSources(pool),
+  };
+}
 
 /** Everything a front end needs. */
 export interface App {
@@ -37,6 +89,10 @@ export interface App {
   transcriber: Transcriber | null;
   /** The PostgreSQL pool when DATABASE_URL is set (schema migrated), shared by the stores; null in embedded mode. */
   database: pg.Pool | null;
+  /** This app's Prometheus metrics (its own registry); every stage built here reports into it through its logger. */
+  metrics: Metrics;
+  /** Where the bot's, the feeds' and the alerts' state and the stored article sources live. */
+  state: StateStores;
   close(): void;
 }
 
@@ -56,11 +112,13 @@ export function llmOptions(config: Config) {
 }
 
 /** Builds the app. Loading the embedding model (and the reranker, when configured) may take a while, and downloads it on first use. */
-export async function createApp(config: Config, logger: Logger, onModelProgress?: (p: ModelLoadProgress) => void): Promise<App> {
+export async function createApp(config: Config, baseLogger: Logger, onModelProgress?: (p: ModelLoadProgress) => void): Promise<App> {
+  const metrics = createMetrics();
+  const logger = metrics.observing(baseLogger);
   const database = config.database.url ? createPool({ ...config.database, url: config.database.url }, logger) : null;
   if (database) {
     try {
-      await migrate(database, undefined, logger);
+      await migrate(database, MIGRATIONS, logger);
     } catch (err) {
       await database.end().catch(() => {});
       throw err;
@@ -83,9 +141,11 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     allowRemoteModels: config.embedding.allowRemoteModels,
     logger,
   });
+  const state = database ? postgresState(config, database) : embeddedState(config);
   const library = new ArticleLibrary({
+    sources: state.sources,
     articlesDir: config.articlesDir,
-    indexDir: config.indexDir,
+    index: pg ?? fileIndexStore(config.indexDir, config.hnsw.efSearch),
     embedder,
     embedderUnavailable: embedder === null && config.embedding.provider !== 'none',
     // The same chunk boundaries with or without the model: one arriving later only adds vectors.
@@ -94,15 +154,16 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     chunking: { ...config.chunking, maxTokens: Math.min(config.chunking.maxTokens, embedder?.maxTokens ?? Infinity) },
     hnsw: config.hnsw,
     batchSize: config.embedding.batchSize,
-    maxFileBytes: config.telegram.maxUploadBytes,
+    maxFileBytes: config.intake.maxUploadBytes,
     fetch: {
-      maxBytes: config.telegram.maxUploadBytes,
-      timeoutMs: config.telegram.fetchTimeoutMs,
-      allowPrivate: config.telegram.allowPrivateUrls,
+      maxBytes: config.intake.maxUploadBytes,
+      timeoutMs: config.intake.fetchTimeoutMs,
+      allowPrivate: config.intake.allowPrivateUrls,
     },
     logger,
     ...(pg ? { pg } : {}),
   });
+  metrics.watchLibrary(() => (library.searchIndex() ? library.stats() : null));
   const retriever = createRetriever({ getReader: () => library.searchIndex(), embedder, options: config.retrieval, reranker, logger });
   const llm = llmOptions(config);
   const answerer = createAnswerer({
@@ -127,6 +188,8 @@ export async function createApp(config: Config, logger: Logger, onModelProgress?
     llmEnabled: llm !== null,
     transcriber: config.transcription ? createTranscriber(config.transcription, logger) : null,
     database,
+    metrics,
+    state,
     close: () => {
       library.close();
       database?.end().catch(() => {});

@@ -116,6 +116,8 @@ export interface Answer {
   query: string;
   /** Why the answer is extractive, when it is (no LLM configured, LLM failed, ...). */
   note?: string;
+  /** When the answer model failed: what went wrong, for whoever runs the bot (the CLI prints it; chats never see it). */
+  llmFailure?: string;
   /** Passages that were given to the answerer, numbered from 1. */
   passages: Passage[];
   /** The question's detected language (ISO 639-1), null when the detector was unsure; absent when languages are not tracked. */
@@ -246,10 +248,16 @@ export interface Library {
    * removed) when it would remove every article or more than half of them without `allowMassDelete`.
    */
   reindex(options: { full?: boolean; allowMassDelete?: boolean; onProgress?: (p: IndexProgress) => void }): Promise<IndexSummary>;
-  /** Saves a file into the articles folder (safe name) and indexes it. Rejects with `UserError` for bad input. */
-  addFile(fileName: string, bytes: Uint8Array): Promise<{ article: ArticleInfo; summary: IndexSummary }>;
-  /** Fetches a URL (http/https, size and time capped), extracts the article, saves and indexes it. */
-  addUrl(url: string): Promise<{ article: ArticleInfo; summary: IndexSummary }>;
-  /** Deletes an article's file and reindexes. Rejects with `UserError` when the id is unknown. */
+  /**
+   * Stores a file as a chat-added source (safe name; not in the articles folder, so a folder sync
+   * keeps it) and indexes it. `addedBy` is recorded with it. Rejects with `UserError` for bad input.
+   */
+  addFile(fileName: string, bytes: Uint8Array, addedBy?: string): Promise<{ article: ArticleInfo; summary: IndexSummary }>;
+  /** Fetches a URL (http/https, size and time capped), extracts the article, stores and indexes it. */
+  addUrl(url: string, addedBy?: string): Promise<{ article: ArticleInfo; summary: IndexSummary }>;
+  /**
+   * Removes an article, whatever its source, together with the reindex: a refused or failed run
+   * leaves both the article and its source. Rejects with `UserError` when the id is unknown.
+   */
   remove(articleId: string): Promise<{ summary: IndexSummary }>;
 }

@@ -11,7 +11,18 @@ import type { TopicMatcher } from './matcher.js';
 import type { AlertPayload, AlertStore } from './store.js';
 
 export { createTopicMatcher, DEFAULT_MATCH_THRESHOLDS, type MatchThresholds, type TopicMatch, type TopicMatcher } from './matcher.js';
-export { type AlertPayload, AlertStore, type Follow, MAX_FOLLOWS_PER_CHAT, normalizeTopic, type OutboxRow } from './store.js';
+export {
+  type AlertPayload,
+  type AlertStore,
+  type Follow,
+  MAX_FOLLOWS_PER_CHAT,
+  type NextAlert,
+  normalizeTopic,
+  type OutboxRow,
+  type SendPace,
+  SqliteAlertStore,
+} from './store.js';
+export { ALERTS_SQL, PgAlertStore } from './pg-store.js';
 
 /** The library as alerts use it. */
 export interface AlertLibrary {
@@ -85,11 +96,11 @@ export class TopicAlerts {
     const articles = new Map<string, ArticleInfo>();
     const { total } = library.listArticles(0, 1);
     for (let at = 0; at < total; at += 1000) for (const a of library.listArticles(at, 1000).items) articles.set(a.id, a);
-    const fresh = store.unseen([...articles.keys()]);
+    const fresh = await store.unseen([...articles.keys()]);
     if (fresh.length === 0) return 0;
     const candidates = new Set(fresh);
     const alerts: { chatId: number; payload: AlertPayload }[] = [];
-    for (const follows of store.topics().values()) {
+    for (const follows of (await store.topics()).values()) {
       const topic = follows[0]!.topic;
       for (const m of await matcher.match(topic, candidates)) {
         const a = articles.get(m.articleId);
@@ -98,7 +109,7 @@ export class TopicAlerts {
         for (const f of follows) alerts.push({ chatId: f.chatId, payload });
       }
     }
-    const queued = store.commit(fresh, alerts);
+    const queued = await store.commit(fresh, alerts);
     this.log.info('alerts.scanned', { new_articles: fresh.length, matches: alerts.length, queued });
     if (queued > 0) for (const listener of this.queuedListeners) listener();
     return queued;

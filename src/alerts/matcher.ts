@@ -7,7 +7,7 @@
  */
 import type { HybridRetriever } from '../retrieval/index.js';
 import { contentTerms, stemSet, topicTerms } from '../retrieval/terms.js';
-import type { IndexReader } from '../store/reader.js';
+import type { SearchIndex } from '../store/search-index.js';
 import { splitSentences, stem } from '../util/text.js';
 
 /** The thresholds of a match. */
@@ -56,7 +56,8 @@ const NO_RECENCY = new Date(0);
 /** Builds the matcher over the app's retriever and current index. */
 export function createTopicMatcher(deps: {
   retriever: HybridRetriever;
-  getReader: () => IndexReader | null;
+  /** The index being served, whichever store holds it (for the whole text of a matched article). */
+  getReader: () => SearchIndex | null;
   thresholds?: Partial<MatchThresholds>;
 }): TopicMatcher {
   const t = { ...DEFAULT_MATCH_THRESHOLDS, ...deps.thresholds };
@@ -67,8 +68,9 @@ export function createTopicMatcher(deps: {
     const reader = deps.getReader();
     // Relative to the best article: how high combined scores run depends on the mode (lexical, hybrid, rerank).
     const best = Math.max(...found.passages.map((p) => p.score));
+    const texts = await Promise.all(found.passages.map(async (p) => (await reader?.articleText(p.articleId)) ?? p.text));
     return found.passages.map((p, i) => {
-      const have = stemSet(`${p.title} ${reader?.articleText(p.articleId) ?? p.text}`);
+      const have = stemSet(`${p.title} ${texts[i]}`);
       const coverage = stems.filter((s) => have.has(s)).length / stems.length;
       return { articleId: p.articleId, rank: i + 1, score: best > 0 ? p.score / best : 0, coverage, sentence: bestSentence(p.text, stems) };
     });

@@ -1,9 +1,14 @@
 /**
- * Topic alerts' state in `alerts.sqlite` under the state folder: who follows what, which articles
- * have been looked at already, and the outbox of alerts to deliver. The outbox is what makes
- * delivery survive a restart without sending anything twice: a row is marked `sending` (committed)
- * before the message goes out and `sent` after; a row still `sending` at start-up may or may not
- * have reached Telegram, so it becomes `unknown` and is never sent again (at most once).
+ * Topic alerts' state: who follows what, which articles have been looked at already, the outbox
+ * of alerts to deliver, and the send pace. The outbox is what makes delivery survive a restart
+ * without sending anything twice: a row is claimed as `sending` (committed) before the message goes
+ * out and `sent` after; a row left `sending` by a process that died may or may not have reached
+ * Telegram, so it becomes `unknown` and is never sent again (at most once). The pace is stored with
+ * the outbox, so Telegram's limits hold for every process that sends from it together.
+ *
+ * `AlertStore` is the seam; `SqliteAlertStore` (here, `alerts.sqlite` under the state folder) is the
+ * embedded implementation and `PgAlertStore` (pg-store.ts) the one replicas share. Both pass
+ * test/alerts/store-contract.test.ts.
  */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
@@ -64,30 +69,79 @@ CREATE TABLE IF NOT EXISTS outbox (
   UNIQUE (chat_id, article_id)
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, not_before);
+CREATE TABLE IF NOT EXISTS alert_pace (key TEXT PRIMARY KEY, next_at INTEGER NOT NULL);
 `;
+
+/** Telegram's limits as the sender applies them: the gap between two alerts to one chat, and between any two. */
+export interface SendPace {
+  perChatMs: number;
+  globalMs: number;
+}
+
+/** What `claimNext` found: an alert to send now, or how long to wait before asking again (null: nothing pending). */
+export type NextAlert = { row: OutboxRow } | { waitMs: number | null };
+
+/** Where the alerts' state lives, as the matcher, the sender and the chat commands use it. */
+export interface AlertStore {
+  /** Follows `topic` in `chatId`. */
+  follow(chatId: number, topic: string, now?: number): Promise<'added' | 'exists' | 'limit'>;
+  /** The chat's topics, oldest first. */
+  following(chatId: number): Promise<Follow[]>;
+  /** Stops following one topic (by follow id) in `chatId`; false when it is not the chat's. */
+  unfollow(chatId: number, followId: number): Promise<boolean>;
+  /** Every follow, grouped by topic key (matching runs once per distinct topic). */
+  topics(): Promise<Map<string, Follow[]>>;
+  /**
+   * The ids not looked at yet. The very first call only records what is there: following starts
+   * from what is new after the bot began alerting, not from the whole archive.
+   */
+  unseen(ids: readonly string[]): Promise<string[]>;
+  /** Queues the alerts and marks the articles as looked at, together; an alert already queued for that chat and article is ignored. Resolves to how many were queued. */
+  commit(seen: readonly string[], alerts: readonly { chatId: number; payload: AlertPayload }[], now?: number): Promise<number>;
+  /** Pending alerts whose time has come, oldest first (for /stats and tests; the sender uses `claimNext`). */
+  due(now?: number, limit?: number): Promise<OutboxRow[]>;
+  /**
+   * Claims the oldest due alert whose chat may be sent to now, within `pace` for every process
+   * sharing the store: marked `sending` (committed) before the request goes out, so exactly one
+   * process gets it.
+   */
+  claimNext(now: number, pace: SendPace): Promise<NextAlert>;
+  markSent(id: number, messageId: number, now?: number): Promise<void>;
+  /** Telegram refused before sending (429, 5xx): try again after `notBefore`. */
+  retryLater(id: number, notBefore: number, error: string): Promise<void>;
+  /** Given up (Telegram refused it for good, or it may have gone out already). */
+  markFailed(id: number, status: 'failed' | 'unknown', error: string): Promise<void>;
+  /** The user blocked the bot (403): their follows go and their pending alerts are cancelled. */
+  dropChat(chatId: number): Promise<void>;
+  /** The alert behind an "Ask about this" button, if it was sent to `chatId`. */
+  alert(id: number, chatId: number): Promise<AlertPayload | null>;
+  /** Outbox counts by status (for /stats and tests). */
+  outboxCounts(): Promise<Record<string, number>>;
+  /** Stops using the store (does not end a shared pool). */
+  close(): Promise<void>;
+}
 
 /** Topics compare without case and extra spaces ("hong kong  Protests" = "Hong Kong protests"). */
 export function normalizeTopic(topic: string): string {
   return topic.trim().replace(/\s+/g, ' ');
 }
 
-/** The alerts database. */
-export class AlertStore {
+/** The embedded alerts database, `alerts.sqlite` in the state folder. */
+export class SqliteAlertStore implements AlertStore {
   private constructor(private readonly db: Database.Database) {}
 
   /** Opens (creating) `alerts.sqlite`; alerts a previous process left mid-send become `unknown`. */
-  static open(stateDir: string): AlertStore {
+  static open(stateDir: string): SqliteAlertStore {
     fs.mkdirSync(stateDir, { recursive: true });
     const db = new Database(path.join(stateDir, 'alerts.sqlite'));
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
     db.exec(SCHEMA);
     db.prepare(`UPDATE outbox SET status = 'unknown', error = 'interrupted while sending' WHERE status = 'sending'`).run();
-    return new AlertStore(db);
+    return new SqliteAlertStore(db);
   }
 
-  /** Follows `topic` in `chatId`. */
-  follow(chatId: number, topic: string, now = Date.now()): 'added' | 'exists' | 'limit' {
+  async follow(chatId: number, topic: string, now = Date.now()): Promise<'added' | 'exists' | 'limit'> {
     const clean = normalizeTopic(topic);
     return this.db.transaction(() => {
       const count = (this.db.prepare('SELECT COUNT(*) AS n FROM follows WHERE chat_id = ?').get(chatId) as { n: number }).n;
@@ -101,36 +155,21 @@ export class AlertStore {
     })();
   }
 
-  /** The chat's topics, oldest first. */
-  following(chatId: number): Follow[] {
+  async following(chatId: number): Promise<Follow[]> {
     return (this.db.prepare('SELECT id, chat_id AS chatId, topic FROM follows WHERE chat_id = ? ORDER BY id').all(chatId) as Follow[]).map(
       (f) => ({ ...f }),
     );
   }
 
-  /** Stops following one topic (by follow id) in `chatId`; false when it is not the chat's. */
-  unfollow(chatId: number, followId: number): boolean {
+  async unfollow(chatId: number, followId: number): Promise<boolean> {
     return this.db.prepare('DELETE FROM follows WHERE chat_id = ? AND id = ?').run(chatId, followId).changes === 1;
   }
 
-  /** Every follow, grouped by topic (matching runs once per distinct topic). */
-  topics(): Map<string, Follow[]> {
-    const byTopic = new Map<string, Follow[]>();
-    for (const f of this.db.prepare('SELECT id, chat_id AS chatId, topic, topic_key FROM follows ORDER BY id').all() as (Follow & {
-      topic_key: string;
-    })[]) {
-      const list = byTopic.get(f.topic_key) ?? [];
-      list.push({ id: f.id, chatId: f.chatId, topic: f.topic });
-      byTopic.set(f.topic_key, list);
-    }
-    return byTopic;
+  async topics(): Promise<Map<string, Follow[]>> {
+    return groupByTopic(this.db.prepare('SELECT id, chat_id AS chatId, topic, topic_key FROM follows ORDER BY id').all() as FollowRow[]);
   }
 
-  /**
-   * The ids not looked at yet. The very first call only records what is there: following starts
-   * from what is new after the bot began alerting, not from the whole archive.
-   */
-  unseen(ids: readonly string[]): string[] {
+  async unseen(ids: readonly string[]): Promise<string[]> {
     const seeded = this.db.prepare(`SELECT 1 FROM alert_meta WHERE key = 'seeded'`).get();
     if (!seeded) {
       this.db.transaction(() => {
@@ -143,8 +182,7 @@ export class AlertStore {
     return ids.filter((id) => !known.get(id));
   }
 
-  /** Queues the alerts and marks the articles as looked at, together (a crash in between loses nothing and doubles nothing). */
-  commit(seen: readonly string[], alerts: readonly { chatId: number; payload: AlertPayload }[], now = Date.now()): number {
+  async commit(seen: readonly string[], alerts: readonly { chatId: number; payload: AlertPayload }[], now = Date.now()): Promise<number> {
     return this.db.transaction(() => {
       this.markSeen(seen);
       const insert = this.db.prepare('INSERT OR IGNORE INTO outbox(chat_id, article_id, payload, created_at) VALUES (?, ?, ?, ?)');
@@ -159,62 +197,112 @@ export class AlertStore {
     for (const id of ids) insert.run(id);
   }
 
-  /** Pending alerts whose time has come, oldest first. */
-  due(now = Date.now(), limit = 100): OutboxRow[] {
+  async due(now = Date.now(), limit = 100): Promise<OutboxRow[]> {
     const rows = this.db
       .prepare(`SELECT id, chat_id, payload, attempts FROM outbox WHERE status = 'pending' AND not_before <= ? ORDER BY id LIMIT ?`)
-      .all(now, limit) as { id: number; chat_id: number; payload: string; attempts: number }[];
-    return rows.map((r) => ({ id: r.id, chatId: r.chat_id, payload: JSON.parse(r.payload) as AlertPayload, attempts: r.attempts }));
+      .all(now, limit) as RawOutboxRow[];
+    return rows.map(outboxRow);
   }
 
-  /**
-   * Claims a pending alert for sending (committed before the request goes out). False when it is
-   * no longer pending: another process sharing the state folder took it first.
-   */
-  claim(id: number): boolean {
-    return (
-      this.db.prepare(`UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'pending'`).run(id)
-        .changes === 1
-    );
+  async claimNext(now: number, pace: SendPace): Promise<NextAlert> {
+    // IMMEDIATE: the write lock first, so two processes sharing the file cannot both read the pace as free.
+    return this.db
+      .transaction((): NextAlert => {
+        const paceOf = this.db.prepare('SELECT next_at FROM alert_pace WHERE key = ?');
+        const global = (paceOf.get('global') as { next_at: number } | undefined)?.next_at ?? 0;
+        if (global > now) return { waitMs: global - now };
+        const row = this.db
+          .prepare(
+            `SELECT o.id, o.chat_id, o.payload, o.attempts FROM outbox o LEFT JOIN alert_pace p ON p.key = 'chat:' || o.chat_id
+             WHERE o.status = 'pending' AND o.not_before <= ? AND COALESCE(p.next_at, 0) <= ? ORDER BY o.id LIMIT 1`,
+          )
+          .get(now, now) as RawOutboxRow | undefined;
+        if (!row) {
+          const next = this.db
+            .prepare(
+              `SELECT MIN(MAX(o.not_before, COALESCE(p.next_at, 0))) AS at FROM outbox o LEFT JOIN alert_pace p ON p.key = 'chat:' || o.chat_id
+               WHERE o.status = 'pending'`,
+            )
+            .get() as { at: number | null };
+          return { waitMs: next.at === null ? null : Math.max(0, next.at - now) };
+        }
+        this.db.prepare(`UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?`).run(row.id);
+        const setPace = this.db.prepare(
+          'INSERT INTO alert_pace(key, next_at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET next_at = excluded.next_at',
+        );
+        setPace.run('global', now + pace.globalMs);
+        setPace.run(`chat:${row.chat_id}`, now + pace.perChatMs);
+        return { row: outboxRow({ ...row, attempts: row.attempts + 1 }) };
+      })
+      .immediate();
   }
 
-  markSent(id: number, messageId: number, now = Date.now()): void {
+  async markSent(id: number, messageId: number, now = Date.now()): Promise<void> {
     this.db.prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ? WHERE id = ?`).run(now, messageId, id);
   }
 
-  /** Telegram refused before sending (429, 5xx): try again after `notBefore`. */
-  retryLater(id: number, notBefore: number, error: string): void {
+  async retryLater(id: number, notBefore: number, error: string): Promise<void> {
     this.db.prepare(`UPDATE outbox SET status = 'pending', not_before = ?, error = ? WHERE id = ?`).run(notBefore, error, id);
   }
 
-  /** Given up (Telegram refused it for good, or it may have gone out already). */
-  markFailed(id: number, status: 'failed' | 'unknown', error: string): void {
+  async markFailed(id: number, status: 'failed' | 'unknown', error: string): Promise<void> {
     this.db.prepare('UPDATE outbox SET status = ?, error = ? WHERE id = ?').run(status, error, id);
   }
 
-  /** The user blocked the bot (403): their follows go and their pending alerts are cancelled. */
-  dropChat(chatId: number): void {
+  async dropChat(chatId: number): Promise<void> {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM follows WHERE chat_id = ?').run(chatId);
       this.db.prepare(`UPDATE outbox SET status = 'cancelled' WHERE chat_id = ? AND status = 'pending'`).run(chatId);
     })();
   }
 
-  /** The alert behind an "Ask about this" button, if it was sent to `chatId`. */
-  alert(id: number, chatId: number): AlertPayload | null {
+  async alert(id: number, chatId: number): Promise<AlertPayload | null> {
     const row = this.db.prepare('SELECT payload FROM outbox WHERE id = ? AND chat_id = ?').get(id, chatId) as
       | { payload: string }
       | undefined;
     return row ? (JSON.parse(row.payload) as AlertPayload) : null;
   }
 
-  /** Outbox counts by status (for /stats and tests). */
-  outboxCounts(): Record<string, number> {
+  async outboxCounts(): Promise<Record<string, number>> {
     const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as { status: string; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+/** A follow row as both databases return it. */
+export interface FollowRow extends Follow {
+  topic_key: string;
+}
+
+/** Follows grouped by topic key, in row order. */
+export function groupByTopic(rows: readonly FollowRow[]): Map<string, Follow[]> {
+  const byTopic = new Map<string, Follow[]>();
+  for (const f of rows) {
+    const list = byTopic.get(f.topic_key) ?? [];
+    list.push({ id: Number(f.id), chatId: Number(f.chatId), topic: f.topic });
+    byTopic.set(f.topic_key, list);
+  }
+  return byTopic;
+}
+
+/** An outbox row as both databases return it (the payload as JSON text or already parsed). */
+export interface RawOutboxRow {
+  id: number | string;
+  chat_id: number | string;
+  payload: string | AlertPayload;
+  attempts: number;
+}
+
+/** The row the sender sees. */
+export function outboxRow(r: RawOutboxRow): OutboxRow {
+  return {
+    id: Number(r.id),
+    chatId: Number(r.chat_id),
+    payload: typeof r.payload === 'string' ? (JSON.parse(r.payload) as AlertPayload) : r.payload,
+    attempts: r.attempts,
+  };
 }

@@ -158,13 +158,13 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
       sink?.push(built.text);
       return finish({ ...built, mode: 'not-covered', query });
     };
-    const quoted = async (note: string): Promise<Answer> => {
+    const quoted = async (note: string, llmFailure?: string): Promise<Answer> => {
       const built = extractiveAnswer(query, passages, question);
       if (!built) return untranslatable ? needsModel() : notCovered();
       // Quotes stay in the articles' language; a reader who asked in another is told so first.
       const text = asked?.foreign ? `${untranslatedNote(asked)}\n\n${built.text}` : built.text;
       sink?.push(text);
-      return finish({ ...built, text, mode: 'extractive', query, note });
+      return finish({ ...built, text, mode: 'extractive', query, note, ...(llmFailure ? { llmFailure } : {}) });
     };
 
     if (retrieval.notCovered || passages.length === 0) return untranslatable ? needsModel() : notCovered();
@@ -185,7 +185,7 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
     } catch (err) {
       if (!(err instanceof LlmUnavailableError)) throw err;
       gate?.restart();
-      return quoted(NOTE_LLM_UNAVAILABLE);
+      return quoted(NOTE_LLM_UNAVAILABLE, err.reason);
     }
     if (isNotCoveredReply(raw)) return notCovered();
     gate?.flush();

@@ -29,12 +29,33 @@ export interface LlmOptions {
 /** Every attempt failed, or the failure was not worth retrying (bad key, unknown model, ...). */
 export class LlmUnavailableError extends Error {
   override name = 'LlmUnavailableError';
+  /** What went wrong, in a few words for whoever runs the bot, e.g. "cannot connect: connect ECONNREFUSED 127.0.0.1:9". */
+  readonly reason: string;
   constructor(
     readonly failure: ErrorClass,
     override readonly cause: unknown,
   ) {
     super(`LLM unavailable (${failure.kind}${failure.status ? ` ${failure.status}` : ''}): ${describe(cause)}`);
+    this.reason = failureReason(failure, cause);
   }
+}
+
+const FAILURE_WORDS: Record<ErrorClass['kind'], string> = {
+  connection: 'cannot connect',
+  timeout: 'timed out',
+  'rate-limit': 'rate limited',
+  server: 'server error',
+  malformed: 'unusable reply',
+  client: 'request refused',
+};
+
+/** The kind of failure in words, then the innermost cause's message (the socket error, not "fetch failed"). */
+function failureReason(failure: ErrorClass, cause: unknown): string {
+  let inner = cause;
+  for (let i = 0; i < 5 && inner instanceof Error && inner.cause instanceof Error; i++) inner = inner.cause;
+  const message = (inner instanceof Error ? inner.message : String(inner)).replace(/\s+/g, ' ').trim().slice(0, 200);
+  const status = failure.status && !message.startsWith(String(failure.status)) ? `HTTP ${failure.status}: ` : '';
+  return `${FAILURE_WORDS[failure.kind]}: ${status}${message}`;
 }
 
 /** Per-call tweaks. */
@@ -55,13 +76,25 @@ export interface LlmClient {
   stream(messages: ChatMessage[], onDelta: (delta: string) => void, onRestart: () => void): Promise<string>;
 }
 
+/** Token counts as the server reports them (absent from servers that do not). */
+interface Usage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+}
+
+/** One successful attempt: the text and what it cost. */
+interface Reply {
+  text: string;
+  usage: Usage | undefined | null;
+}
+
 const DEFAULT_RETRY_BASE_MS = 500;
 const DEFAULT_RETRY_MAX_DELAY_MS = 10_000;
 // A restarted stream repeats text the user already saw; doing that twice is worse than quoting.
 const MAX_STREAM_RESTARTS = 1;
 
 /** Runs `body` with an abort signal that fires after `timeoutMs` of silence; `poke` restarts the clock. */
-async function withWatchdog(timeoutMs: number, body: (signal: AbortSignal, poke: () => void) => Promise<string>): Promise<string> {
+async function withWatchdog<T>(timeoutMs: number, body: (signal: AbortSignal, poke: () => void) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
@@ -74,10 +107,10 @@ async function withWatchdog(timeoutMs: number, body: (signal: AbortSignal, poke:
   };
   poke();
   try {
-    const text = await body(controller.signal, poke);
+    const result = await body(controller.signal, poke);
     // An aborted stream ends quietly in the SDK, so a timeout can look like a short answer.
     if (timedOut) throw new LlmTimeoutError(`No reply within ${timeoutMs} ms`);
-    return text;
+    return result;
   } catch (err) {
     if (timedOut) throw new LlmTimeoutError(`No reply within ${timeoutMs} ms`);
     throw err;
@@ -101,22 +134,28 @@ export function createLlmClient(options: LlmOptions, logger: Logger): LlmClient 
   const capMs = options.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS;
   const timeoutMs = options.timeoutMs;
 
-  function completeOnce(messages: ChatMessage[]): Promise<string> {
+  function completeOnce(messages: ChatMessage[]): Promise<Reply> {
     return withWatchdog(timeoutMs, async (signal) => {
       const completion = await client.chat.completions.create({ model: options.model, messages }, { signal });
       const content: unknown = completion?.choices?.[0]?.message?.content;
       if (typeof content !== 'string' || content.trim() === '') throw new MalformedResponseError('The completion has no text');
-      return content;
+      return { text: content, usage: completion.usage };
     });
   }
 
-  function streamOnce(messages: ChatMessage[], onDelta: (delta: string) => void): Promise<string> {
+  function streamOnce(messages: ChatMessage[], onDelta: (delta: string) => void): Promise<Reply> {
     return withWatchdog(timeoutMs, async (signal, poke) => {
-      const stream = await client.chat.completions.create({ model: options.model, messages, stream: true }, { signal });
+      // include_usage: the server adds a last chunk with the token counts (for the metrics).
+      const stream = await client.chat.completions.create(
+        { model: options.model, messages, stream: true, stream_options: { include_usage: true } },
+        { signal },
+      );
       poke();
       let text = '';
+      let usage: Usage | undefined;
       for await (const chunk of stream) {
         poke();
+        if (chunk?.usage) usage = chunk.usage;
         const delta: unknown = chunk?.choices?.[0]?.delta?.content;
         if (typeof delta === 'string' && delta !== '') {
           text += delta;
@@ -124,22 +163,25 @@ export function createLlmClient(options: LlmOptions, logger: Logger): LlmClient 
         }
       }
       if (text.trim() === '') throw new MalformedResponseError('The stream carried no text');
-      return text;
+      return { text, usage };
     });
   }
 
   async function withRetries(
     what: 'complete' | 'stream',
     maxRetries: number,
-    attempt: (markProduced: () => void) => Promise<string>,
+    attempt: (markProduced: () => void) => Promise<Reply>,
     onRestart?: () => void,
   ): Promise<string> {
     let failures = 0;
     let restarts = 0;
+    const started = performance.now();
     for (;;) {
       let produced = false;
       try {
-        return await semaphore.run(() => attempt(() => (produced = true)));
+        const { text, usage } = await semaphore.run(() => attempt(() => (produced = true)));
+        logger.debug('llm.done', { what, ms: performance.now() - started, attempts: failures + restarts + 1, ...tokenFields(usage) });
+        return text;
       } catch (err) {
         const failure = classifyLlmError(err);
         const fields = { what, kind: failure.kind, status: failure.status, error: describe(err) };
@@ -184,6 +226,11 @@ export function createLlmClient(options: LlmOptions, logger: Logger): LlmClient 
         onRestart,
       ),
   };
+}
+
+/** The token counts for the log (and the metrics built from it). */
+function tokenFields(usage: Usage | undefined | null): { prompt_tokens?: number; completion_tokens?: number } {
+  return { prompt_tokens: usage?.prompt_tokens, completion_tokens: usage?.completion_tokens };
 }
 
 function describe(err: unknown): string {

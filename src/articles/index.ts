@@ -3,7 +3,7 @@
  * and reports every file it could not use with a one-line reason instead of failing.
  */
 
-import type { Dirent, Stats } from 'node:fs';
+import { type Dirent, statSync } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Article, LoadIssue, LoadResult } from '../types.js';
@@ -30,6 +30,12 @@ const DEFAULT_MAX_FILE_BYTES = 20_000_000;
 export interface LoadOptions {
   /** Largest file that is read at all, in bytes (default 20 MB). */
   maxFileBytes?: number;
+}
+
+/** A source that is not a file in the folder (an article added in the chat or by a feed, kept elsewhere). */
+export interface ExtraSource {
+  path: string;
+  bytes: Uint8Array;
 }
 
 /** What parsing one file produced. */
@@ -275,24 +281,32 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 }
 
 /**
+ * Checks that `dir` is a folder; returns its absolute path. Throws the one-line UserError a
+ * command shows for a missing folder or a file, so callers check before saying anything else.
+ */
+export function assertArticlesFolder(dir: string): string {
+  const root = resolve(dir);
+  const info = statSync(root, { throwIfNoEntry: false });
+  if (!info) throw new UserError(`Articles folder not found: ${root}. Create it or set ARTICLES_DIR to the folder with your articles.`);
+  if (!info.isDirectory()) throw new UserError(`ARTICLES_DIR must be a folder, but ${root} is a file.`);
+  return root;
+}
+
+/**
  * Loads every supported file under `dir` (recursively; dotfiles, README.md and SOURCES*
  * ignored). Bad files are reported in `skipped` and never stop the others; the result is
  * deterministic and sorted by id. Rejects with UserError only when `dir` is not a folder.
  */
-export async function loadArticles(dir: string, options: LoadOptions = {}): Promise<LoadResult> {
+export async function loadArticles(dir: string, options: LoadOptions & { extra?: readonly ExtraSource[] } = {}): Promise<LoadResult> {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const root = resolve(dir);
-  let info: Stats;
-  try {
-    info = await stat(root);
-  } catch {
-    throw new UserError(`Articles folder not found: ${root}. Create it or set ARTICLES_DIR to the folder with your articles.`);
-  }
-  if (!info.isDirectory()) throw new UserError(`ARTICLES_DIR must be a folder, but ${root} is a file.`);
+  const root = assertArticlesFolder(dir);
 
   const walkSkipped: LoadIssue[] = [];
   const files = await walk(root, walkSkipped);
   const parsed = await mapLimit(files, READ_CONCURRENCY, (file) => loadFile(file, maxFileBytes));
+  // After the folder's files: a stored source repeating a folder article's text is the one skipped.
+  for (const source of options.extra ?? [])
+    parsed.push(await parseSafely(source.path, source.bytes, Math.max(maxFileBytes, source.bytes.byteLength)));
 
   const out = emptyOutput();
   out.skipped.push(...walkSkipped);

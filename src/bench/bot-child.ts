@@ -32,13 +32,14 @@ async function run(input: BotChildInput): Promise<void> {
   try {
     const sampler = new PeakRssSampler();
     const app = await createApp(input.config, silentLogger);
-    const failure = app.library.open();
+    const failure = await app.library.open();
     if (failure) throw new Error(failure.message);
     const answerer = input.mode === 'bot-only' ? instantAnswerer(app.library) : app.answerer;
     const handle = createBot({
       token: input.token,
       config: input.config.telegram,
-      stateDir: input.stateDir,
+      intake: input.config.intake,
+      state: app.state.bot,
       answerer,
       library: app.library,
       // Production logs one JSON line per answer at info level: keep the formatting cost, drop the I/O.

@@ -111,7 +111,7 @@ export async function benchBot(o: BotBenchOptions): Promise<BotResult | SectionU
   // A lexical-only index of the articles: query embedding is measured in the query section, and
   // including it here would hide the bot's own cost behind the model's.
   const indexDir = path.join(o.workDir, 'index');
-  const loaded = await loadArticles(o.articlesDir, { maxFileBytes: o.config.telegram.maxUploadBytes });
+  const loaded = await loadArticles(o.articlesDir, { maxFileBytes: o.config.intake.maxUploadBytes });
   await indexArticles({
     indexDir,
     loaded,

@@ -71,7 +71,7 @@ export async function benchIndexing(o: IndexingOptions): Promise<IndexingResult>
   const articles = path.join(o.workDir, 'articles');
   const indexDir = path.join(o.workDir, 'index');
   const files = copyArticles(o.articlesDir, articles, o.maxArticles);
-  const maxFileBytes = o.config.telegram.maxUploadBytes;
+  const maxFileBytes = o.config.intake.maxUploadBytes;
   const build = (loaded: LoadResult, onProgress?: (p: IndexProgress) => void): Promise<IndexSummary> =>
     indexArticles({
       indexDir,

@@ -153,7 +153,8 @@ function ensureShapeModel(o: ShapeModelOptions): { modelId: string; quantized: b
   if (readStamp(target) === stamp && fs.existsSync(path.join(target, 'onnx', 'model.onnx')))
     return { modelId, quantized: quantizedFile(target) };
 
-  if (!fs.existsSync(o.makeBert)) return { problem: `Cannot make the ${o.shape} stand-in: ${o.makeBert} not found` };
+  if (!fs.existsSync(o.makeBert))
+    return { problem: `Cannot make the ${o.shape} stand-in: ${o.makeBert} not found (pass --make-bert FILE)` };
   const probe = spawnSync(o.python, ['-c', 'import onnx, numpy'], { encoding: 'utf8' });
   if (probe.status !== 0) {
     return {

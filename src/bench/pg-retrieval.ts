@@ -12,6 +12,7 @@ import pg from 'pg';
 import type { Config } from '../config/index.js';
 import { poolDb } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
+import { MIGRATIONS } from '../schema.js';
 import { createPool } from '../db/pool.js';
 import { approximateTokenCounter } from '../embedding/index.js';
 import { PgIndexStore } from '../store/pg/index.js';
@@ -104,7 +105,7 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
       const dbPool = createPool(settings, o.logger);
       let buildSeconds: number;
       try {
-        await migrate(dbPool, undefined, o.logger);
+        await migrate(dbPool, MIGRATIONS, o.logger);
         const store = await PgIndexStore.connect(poolDb(dbPool, settings, o.logger), {
           efSearch: o.config.hnsw.efSearch,
           logger: o.logger,

@@ -157,7 +157,7 @@ async function runSections(run: Run, model: BenchEmbedder): Promise<Pick<BenchRe
   // Free the scratch index before the big synthetic ones.
   fs.rmSync(path.join(work, 'indexing'), { recursive: true, force: true });
   const query = await section('query', async () => {
-    const corpus = (await loadArticles(options.articlesDir, { maxFileBytes: config.telegram.maxUploadBytes })).articles;
+    const corpus = (await loadArticles(options.articlesDir, { maxFileBytes: config.intake.maxUploadBytes })).articles;
     return benchQueries({
       sizes: options.sizes,
       queries: options.queries,
@@ -195,7 +195,7 @@ async function pgSection(run: Run): Promise<PgRetrievalResult | SectionUnavailab
     note(reason);
     return { status: 'skipped', reason };
   }
-  const corpus = (await loadArticles(options.articlesDir, { maxFileBytes: config.telegram.maxUploadBytes })).articles;
+  const corpus = (await loadArticles(options.articlesDir, { maxFileBytes: config.intake.maxUploadBytes })).articles;
   return benchPgRetrieval({
     serverUrl: options.databaseUrl,
     sizes: options.pgSizes,

@@ -284,7 +284,14 @@ async function addUrl(ctx: CommandContext<Context>, deps: BotDeps): Promise<void
   }
   const typing = startTyping(ctx.api, ctx.chat.id, deps.tuning.typingIntervalMs, deps.log);
   try {
-    const { article, summary } = await audited(deps, adminOf(ctx), 'add', url, () => deps.library.addUrl(url), addedOutcome);
+    const { article, summary } = await audited(
+      deps,
+      adminOf(ctx),
+      'add',
+      url,
+      () => deps.library.addUrl(url, adminName(ctx)),
+      addedOutcome,
+    );
     deps.log.info('bot.article_added', { source: 'url', article_id: article.id });
     await sendHtml(ctx.api, ctx.chat.id, addedHtml(article, summary), { log: deps.log });
   } finally {
@@ -305,7 +312,7 @@ async function addDocument(ctx: Filter<Context, 'message:document'>, deps: BotDe
     await ctx.reply(`I can add .txt, .md, .html or .pdf files; “${name}” is none of those.`);
     return;
   }
-  const max = deps.config.maxUploadBytes;
+  const max = deps.intake.maxUploadBytes;
   if (doc.file_size !== undefined && doc.file_size > max) {
     await ctx.reply(tooLargeMessage(doc.file_size, max));
     return;
@@ -317,7 +324,14 @@ async function addDocument(ctx: Filter<Context, 'message:document'>, deps: BotDe
     if (!file.file_path)
       throw new UserError('Telegram did not provide that file for download (files over 20 MB need a self-hosted Bot API server).');
     const bytes = await downloadFile(deps.files, file.file_path, max);
-    const { article, summary } = await audited(deps, adminOf(ctx), 'upload', name, () => deps.library.addFile(name, bytes), addedOutcome);
+    const { article, summary } = await audited(
+      deps,
+      adminOf(ctx),
+      'upload',
+      name,
+      () => deps.library.addFile(name, bytes, adminName(ctx)),
+      addedOutcome,
+    );
     deps.log.info('bot.article_added', { source: 'upload', article_id: article.id, bytes: bytes.byteLength });
     await sendHtml(ctx.api, ctx.chat.id, addedHtml(article, summary), { log: deps.log });
   } finally {
@@ -375,6 +389,12 @@ interface Admin {
 function adminOf(ctx: Context): Admin {
   const from = ctx.from;
   return { userId: from?.id ?? 0, userName: from?.username ? `@${from.username}` : (from?.first_name ?? null) };
+}
+
+/** How a stored source records the admin who added it. */
+function adminName(ctx: Context): string {
+  const admin = adminOf(ctx);
+  return `${admin.userName ?? 'admin'} (${admin.userId})`;
 }
 
 /** Runs an admin action and records it in the audit trail, whether it succeeded or failed. */

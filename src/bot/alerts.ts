@@ -5,7 +5,14 @@
  * per alert, and stops for a chat whose user blocked the bot.
  */
 import { type Api, type CallbackQueryContext, type CommandContext, Composer, type Context, GrammyError, InlineKeyboard } from 'grammy';
-import { type AlertPayload, MAX_FOLLOWS_PER_CHAT, type OutboxRow, type TopicAlerts } from '../alerts/index.js';
+import {
+  type AlertPayload,
+  MAX_FOLLOWS_PER_CHAT,
+  type NextAlert,
+  type OutboxRow,
+  type SendPace,
+  type TopicAlerts,
+} from '../alerts/index.js';
 import { errorMessage } from '../util/errors.js';
 import { callbackPattern } from './callbacks.js';
 import type { BotDeps } from './deps.js';
@@ -34,7 +41,7 @@ async function follow(ctx: CommandContext<Context>, deps: BotDeps): Promise<void
   const topic = ctx.match.trim().replace(/\s+/g, ' ');
   if (!topic) return void (await ctx.reply('Usage: /follow <topic>, for example /follow Hong Kong protests'));
   if (topic.length > MAX_TOPIC_CHARS) return void (await ctx.reply(`Please keep a topic under ${MAX_TOPIC_CHARS} characters.`));
-  const result = deps.alerts.store.follow(ctx.chat.id, topic);
+  const result = await deps.alerts.store.follow(ctx.chat.id, topic);
   if (result === 'exists') return void (await ctx.reply(`You already follow “${topic}”. /following lists your topics.`));
   if (result === 'limit') {
     return void (await ctx.reply(`You follow ${MAX_FOLLOWS_PER_CHAT} topics already; /unfollow one first.`));
@@ -47,7 +54,7 @@ async function follow(ctx: CommandContext<Context>, deps: BotDeps): Promise<void
 
 async function following(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
   if (!deps.alerts) return void (await ctx.reply('Topic alerts are not enabled in this bot.'));
-  const list = deps.alerts.store.following(ctx.chat.id);
+  const list = await deps.alerts.store.following(ctx.chat.id);
   if (list.length === 0) return void (await ctx.reply('You follow no topics. Start with /follow <topic>.'));
   await ctx.reply(['You follow:', ...list.map((f, i) => `${i + 1}. ${f.topic}`), '', '/unfollow to stop one.'].join('\n'));
 }
@@ -56,7 +63,7 @@ async function following(ctx: CommandContext<Context>, deps: BotDeps): Promise<v
 async function unfollow(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
   if (!deps.alerts) return void (await ctx.reply('Topic alerts are not enabled in this bot.'));
   const store = deps.alerts.store;
-  const list = store.following(ctx.chat.id);
+  const list = await store.following(ctx.chat.id);
   if (list.length === 0) return void (await ctx.reply('You follow no topics.'));
   const arg = ctx.match.trim().replace(/\s+/g, ' ');
   if (!arg) {
@@ -66,16 +73,16 @@ async function unfollow(ctx: CommandContext<Context>, deps: BotDeps): Promise<vo
   }
   const chosen = /^\d{1,3}$/.test(arg) ? list[Number(arg) - 1] : list.find((f) => f.topic.toLowerCase() === arg.toLowerCase());
   if (!chosen) return void (await ctx.reply(`You do not follow “${arg}”. /following lists your topics.`));
-  store.unfollow(ctx.chat.id, chosen.id);
+  await store.unfollow(ctx.chat.id, chosen.id);
   await ctx.reply(`Stopped following “${chosen.topic}”.`);
 }
 
 async function unfollowButton(ctx: CallbackQueryContext<Context>, deps: BotDeps): Promise<void> {
   const id = Number(ctx.callbackQuery.data.slice(UNFOLLOW_PREFIX.length));
   const message = ctx.callbackQuery.message;
-  const topic = message ? deps.alerts?.store.following(message.chat.id).find((f) => f.id === id) : undefined;
+  const topic = message ? (await deps.alerts?.store.following(message.chat.id))?.find((f) => f.id === id) : undefined;
   if (!message || !topic) return void (await ctx.answerCallbackQuery({ text: 'You no longer follow that topic.' }));
-  deps.alerts!.store.unfollow(message.chat.id, id);
+  await deps.alerts!.store.unfollow(message.chat.id, id);
   await ctx.answerCallbackQuery({ text: `Stopped following “${topic.topic}”.` });
   await ctx.api.editMessageText(message.chat.id, message.message_id, `Stopped following “${topic.topic}”.`).catch(() => undefined);
 }
@@ -87,7 +94,7 @@ async function unfollowButton(ctx: CallbackQueryContext<Context>, deps: BotDeps)
 async function askAbout(ctx: CallbackQueryContext<Context>, deps: BotDeps): Promise<void> {
   const id = Number(ctx.callbackQuery.data.slice(ASK_PREFIX.length));
   const message = ctx.callbackQuery.message;
-  const alert = message ? deps.alerts?.store.alert(id, message.chat.id) : null;
+  const alert = message ? await deps.alerts?.store.alert(id, message.chat.id) : null;
   if (!message || !alert) return void (await ctx.answerCallbackQuery({ text: 'This alert is no longer available.', show_alert: true }));
   await ctx.answerCallbackQuery().catch(() => undefined);
   const chatId = message.chat.id;
@@ -114,10 +121,8 @@ export function renderAlertHtml(a: AlertPayload): string {
   ].join('\n');
 }
 
-/** Limits of the sender (Telegram's: ~30 messages/s per bot, 1 message/s per chat). */
-export interface SendLimits {
-  perChatMs: number;
-  globalMs: number;
+/** Limits of the sender (Telegram's: ~30 messages/s per bot, 1 message/s per chat), kept by the store for every process that sends. */
+export interface SendLimits extends SendPace {
   /** How long an idle sender sleeps before looking at the outbox again (a new alert wakes it at once). */
   idleMs: number;
 }
@@ -128,8 +133,6 @@ export class AlertSender {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private unsubscribe: (() => void) | null = null;
-  private readonly lastPerChat = new Map<number, number>();
-  private lastSend = 0;
 
   constructor(
     private readonly api: Api,
@@ -155,24 +158,20 @@ export class AlertSender {
     await this.alerts.stop();
   }
 
+  /** Claims the next alert the pace allows (whichever replica asks first gets it) and sends it; idles otherwise. */
   private async run(): Promise<void> {
+    const { perChatMs, globalMs, idleMs } = this.limits;
     while (!this.stopped) {
-      const now = Date.now();
-      let next = now + this.limits.idleMs;
-      let sent = false;
-      for (const row of this.alerts.store.due(now, 200)) {
-        if (this.stopped) break;
-        const free = (this.lastPerChat.get(row.chatId) ?? 0) + this.limits.perChatMs;
-        if (free > Date.now()) {
-          next = Math.min(next, free);
-          continue;
-        }
-        const gap = this.lastSend + this.limits.globalMs - Date.now();
-        if (gap > 0) await sleep(gap);
-        await this.deliver(row);
-        sent = true;
+      let next: NextAlert;
+      try {
+        next = await this.alerts.store.claimNext(Date.now(), { perChatMs, globalMs });
+      } catch (err) {
+        // The database is away for a moment: alerts wait in the outbox.
+        this.deps.log.warn('alerts.claim_failed', { error: errorMessage(err) });
+        next = { waitMs: idleMs };
       }
-      if (!sent && !this.stopped) await this.idle(Math.max(10, next - Date.now()));
+      if ('row' in next) await this.deliver(next.row);
+      else if (!this.stopped) await this.idle(Math.max(5, Math.min(next.waitMs ?? idleMs, idleMs)));
     }
   }
 
@@ -191,38 +190,31 @@ export class AlertSender {
   private async deliver(row: OutboxRow): Promise<void> {
     const { store } = this.alerts;
     const log = this.deps.log;
-    if (!store.claim(row.id)) return;
-    this.lastSend = Date.now();
-    this.lastPerChat.set(row.chatId, this.lastSend);
     try {
       const msg = await this.api.sendMessage(row.chatId, renderAlertHtml(row.payload), {
         parse_mode: 'HTML',
         link_preview_options: { is_disabled: true },
         reply_markup: new InlineKeyboard().text('Ask about this', `${ASK_PREFIX}${row.id}`),
       });
-      store.markSent(row.id, msg.message_id);
+      await store.markSent(row.id, msg.message_id);
       log.info('alerts.sent', { chat_id: row.chatId, alert_id: row.id });
     } catch (err) {
       if (!(err instanceof GrammyError)) {
         // No answer from Telegram: the message may have gone out, and an alert is never sent twice.
-        store.markFailed(row.id, 'unknown', errorMessage(err));
+        await store.markFailed(row.id, 'unknown', errorMessage(err));
         log.warn('alerts.send_unknown', { chat_id: row.chatId, alert_id: row.id, error: errorMessage(err) });
       } else if (err.error_code === 403) {
-        store.markFailed(row.id, 'failed', err.description);
-        store.dropChat(row.chatId);
+        await store.markFailed(row.id, 'failed', err.description);
+        await store.dropChat(row.chatId);
         log.info('alerts.chat_blocked', { chat_id: row.chatId, description: err.description });
       } else if ((err.error_code === 429 || err.error_code >= 500) && row.attempts < 5) {
         const after = (err.parameters.retry_after ?? 5 * 2 ** row.attempts) * 1000;
-        store.retryLater(row.id, Date.now() + after, err.description);
+        await store.retryLater(row.id, Date.now() + after, err.description);
         log.warn('alerts.retry', { chat_id: row.chatId, alert_id: row.id, code: err.error_code, after_ms: after });
       } else {
-        store.markFailed(row.id, 'failed', err.description);
+        await store.markFailed(row.id, 'failed', err.description);
         log.warn('alerts.failed', { chat_id: row.chatId, alert_id: row.id, code: err.error_code, description: err.description });
       }
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

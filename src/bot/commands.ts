@@ -18,6 +18,7 @@ import type { BotDeps } from './deps.js';
 import { escapeHtml, renderSourcesPage } from './format.js';
 import { leadingCommand } from './groups.js';
 import { editHtml, sendHtml } from './send.js';
+import { truncate } from '../util/text.js';
 
 /** Commands shown to everyone in Telegram's menu. */
 export const PUBLIC_COMMANDS: BotCommand[] = [
@@ -53,23 +54,48 @@ export function leftovers(): Composer<Context> {
   return composer;
 }
 
-function howToAsk(ctx: CommandContext<Context>): string {
+function howToAsk(ctx: CommandContext<Context>, deps: BotDeps): string {
   const group = ctx.chat.type !== 'private';
+  const examples = exampleQuestions(deps).map((q) => `<i>${escapeHtml(q)}</i>`);
   const ask = group
     ? `Mention me (@${escapeHtml(ctx.me.username)}) with your question, or reply to one of my messages.`
-    : 'Just type a question, for example: <i>What did the mayor ask the council for?</i>';
+    : examples.length > 0
+      ? `Just type a question, for example: ${examples.join(' or ')}`
+      : 'Just type a question.';
   return `${ask}\nFollow-up questions work too; reply to one of my older answers to continue from it.`;
+}
+
+/** Longest title quoted in an example question. */
+const EXAMPLE_TITLE_CHARS = 60;
+
+/**
+ * Up to two example questions about the newest articles' titles, so they fit whatever the archive
+ * holds (a fixed example named a mayor the archive may never mention).
+ */
+function exampleQuestions(deps: BotDeps): string[] {
+  // The listing is newest first; sorting again keeps that true for any library.
+  const newest = deps.library
+    .listArticles(0, 20)
+    .items.filter((a) => a.title.trim() !== '')
+    .sort((a, b) => (b.date ?? '').localeCompare(a.date ?? ''));
+  const titles = [...new Set(newest.map((a) => truncate(a.title, EXAMPLE_TITLE_CHARS)))].slice(0, 2);
+  return titles.map((t) => `What do the articles say about “${t}”?`);
 }
 
 /** /start: what the bot knows (article count and date range) and how to ask. */
 async function start(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
   const s = deps.library.stats();
-  const range = s.firstDate && s.lastDate ? `, published ${escapeHtml(s.firstDate)} to ${escapeHtml(s.lastDate)}` : '';
+  const range =
+    !s.firstDate || !s.lastDate
+      ? ''
+      : s.firstDate === s.lastDate
+        ? `, published ${s.lastDate}`
+        : `, published ${s.firstDate} to ${s.lastDate}`;
   const knows =
     s.articles > 0
-      ? `Hi! I answer questions about <b>${s.articles}</b> news article${s.articles === 1 ? '' : 's'}${range}, and cite the articles I used.`
+      ? `Hi! I answer questions about <b>${s.articles}</b> news article${s.articles === 1 ? '' : 's'}${escapeHtml(range)}, and cite the articles I used.`
       : 'Hi! I answer questions about news articles, but none are indexed yet.';
-  const text = [knows, '', howToAsk(ctx), '', '/sources lists the articles · /reset starts over · /help'].join('\n');
+  const text = [knows, '', howToAsk(ctx, deps), '', '/sources lists the articles · /reset starts over · /help'].join('\n');
   await sendHtml(ctx.api, ctx.chat.id, text, { log: deps.log });
 }
 
@@ -77,7 +103,7 @@ async function start(ctx: CommandContext<Context>, deps: BotDeps): Promise<void>
 async function help(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
   const lines = [
     '<b>How to use me</b>',
-    howToAsk(ctx),
+    howToAsk(ctx, deps),
     '',
     'Answers cite their sources as [1], [2]… with a Sources list below; tap <i>Show quotes</i> to see the passages.',
     '',

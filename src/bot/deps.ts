@@ -23,16 +23,12 @@ export interface BotTuning {
   typingIntervalMs: number;
   /** How long `stop()` waits for answers in progress. */
   shutdownTimeoutMs: number;
-  /** History turns (user + assistant messages) handed to the answerer. */
-  historyTurns: number;
   /** How long "Show quotes" buttons keep working. */
   quoteTtlMs: number;
   /** How long an answer that could not be sent is kept for "try again". */
   undeliveredTtlMs: number;
   /** Articles per /sources page. */
   sourcesPageSize: number;
-  /** Interface the webhook server binds to. */
-  webhookHost: string;
   /** Alert delivery: gap between two messages to one chat, and between any two (Telegram: 1/s per chat, ~30/s per bot). */
   alertPerChatMs: number;
   alertGlobalMs: number;
@@ -44,11 +40,9 @@ export const DEFAULT_TUNING: BotTuning = {
   draftIntervalMs: 400,
   typingIntervalMs: 4000,
   shutdownTimeoutMs: 10_000,
-  historyTurns: 6,
   quoteTtlMs: 24 * 60 * 60 * 1000,
   undeliveredTtlMs: 15 * 60 * 1000,
   sourcesPageSize: 10,
-  webhookHost: '0.0.0.0',
   alertPerChatMs: 1000,
   alertGlobalMs: 40,
 };
@@ -76,6 +70,8 @@ export interface BotLibrary extends Library {
  */
 export interface BotDeps extends Omit<BotState, 'close'> {
   config: Config['telegram'];
+  /** Upload size and fetch time limits. */
+  intake: Pick<Config['intake'], 'maxUploadBytes' | 'fetchTimeoutMs'>;
   answerer: QuestionAnswerer;
   library: BotLibrary;
   /** Speech-to-text for voice questions; null when TRANSCRIBE_MODEL is not set. */

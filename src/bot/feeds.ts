@@ -41,7 +41,7 @@ async function listFeeds(ctx: CommandContext<Context>, deps: BotDeps): Promise<v
     await ctx.reply('Feeds are not enabled in this bot.');
     return;
   }
-  const list = feeds.store.list();
+  const list = await feeds.store.list();
   const minutes = Math.round(feeds.intervalMs / 60_000);
   if (list.length === 0) {
     await ctx.reply(
@@ -67,13 +67,13 @@ async function feedCommand(ctx: CommandContext<Context>, deps: BotDeps): Promise
     return;
   }
   if (action === 'remove') {
-    const list = feeds.store.list();
+    const list = await feeds.store.list();
     const url = /^\d{1,4}$/.test(target) ? list[Number(target) - 1]?.url : target;
-    const feed = url ? feeds.store.get(url) : null;
+    const feed = url ? await feeds.store.get(url) : null;
     if (!feed) await ctx.reply(`No such feed: ${target}. /feeds lists them.`);
     else if (feed.origin === 'config') await ctx.reply('That feed comes from the FEED_URLS setting; remove it there and restart the bot.');
     else {
-      feeds.store.remove(feed.url);
+      await feeds.store.remove(feed.url);
       deps.log.info('bot.feed_removed', { url: feed.url });
       await ctx.reply(`Removed the feed ${feed.url}. Its articles stay in the collection (/remove deletes one).`);
     }
@@ -83,7 +83,7 @@ async function feedCommand(ctx: CommandContext<Context>, deps: BotDeps): Promise
     await ctx.reply(`That does not look like a feed address. ${USAGE}`);
     return;
   }
-  if (!feeds.store.add(target)) {
+  if (!(await feeds.store.add(target))) {
     await ctx.reply('That feed is already in the list. /feeds shows its state.');
     return;
   }

@@ -8,10 +8,10 @@
  */
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Bot } from 'grammy';
-import type pg from 'pg';
 import type { Config } from '../config/index.js';
 import type { TopicAlerts } from '../alerts/index.js';
 import type { FeedPoller } from '../feeds/index.js';
+import type { Routes } from '../observability/http.js';
 import type { ArticleSearch } from '../search/index.js';
 import type { QuestionAnswerer } from '../types.js';
 import type { Transcriber } from '../transcription/index.js';
@@ -29,8 +29,7 @@ import { quotes } from './quotes.js';
 import { questions } from './questions.js';
 import { voiceQuestions } from './voice.js';
 import { retryUnanswered } from './retry.js';
-import { pgBotState } from './pg-state.js';
-import { type BotState, sqliteBotState, type StateSettings } from './stores.js';
+import type { BotState, BotStateSettings } from './stores.js';
 import { TaskTracker } from './tasks.js';
 
 export type { BotLibrary, BotTuning, ReindexStatus } from './deps.js';
@@ -40,12 +39,14 @@ export type { BotHandle, StopReason } from './lifecycle.js';
 export interface CreateBotOptions {
   token: string;
   config: Config['telegram'];
-  stateDir: string;
+  /** Upload size and fetch time limits (the file download of an upload uses them). */
+  intake: Pick<Config['intake'], 'maxUploadBytes' | 'fetchTimeoutMs'>;
   /**
-   * PostgreSQL (DATABASE_URL, migrated): conversations, quote keys, rate limits, kept answers,
-   * counters and the audit trail live there, shared by every replica. Without it, SQLite in `stateDir`.
+   * Opens the bot's state (conversations, quote keys, rate limits, kept answers, counters, audit
+   * trail) with the settings the bot derives from its config. The composition root picks the
+   * implementation (`App.state.bot`: SQLite in STATE_DIR, or PostgreSQL shared by replicas).
    */
-  database?: pg.Pool | null;
+  state: (settings: BotStateSettings) => BotState;
   answerer: QuestionAnswerer;
   library: BotLibrary;
   /** Speech-to-text for voice questions; absent or null: voice messages get a line saying how to turn it on. */
@@ -60,6 +61,8 @@ export interface CreateBotOptions {
   alerts?: TopicAlerts;
   /** Inline-mode search (`@botname words` in any chat). */
   search?: ArticleSearch;
+  /** Extra paths the webhook server answers in webhook mode (/healthz, /readyz, /metrics). */
+  routes?: Routes;
 }
 
 const DEFAULT_API_ROOT = 'https://api.telegram.org';
@@ -75,14 +78,13 @@ export function createBot(options: CreateBotOptions): BotHandle {
   bot.api.config.use(retryUnanswered(log));
 
   const tuning: BotTuning = { ...DEFAULT_TUNING, ...options.tuning };
-  const settings: StateSettings = {
+  const settings: BotStateSettings = {
     conversationTtlMs: options.config.conversationTtlMinutes * 60_000,
-    historyTurns: tuning.historyTurns,
     quoteTtlMs: tuning.quoteTtlMs,
     undeliveredTtlMs: tuning.undeliveredTtlMs,
     rateLimitPerMinute: options.config.rateLimitPerMinute,
   };
-  const state = options.database ? pgBotState(options.database, settings) : sqliteBotState(options.stateDir, settings);
+  const state = options.state(settings);
   const deps = botDeps(options, state, tuning, log, apiRoot ?? DEFAULT_API_ROOT);
   const updates = new TaskTracker();
   bot.use(gates(deps, updates));
@@ -112,7 +114,15 @@ export function createBot(options: CreateBotOptions): BotHandle {
       : []),
   ];
 
-  return new BotLifecycle({ bot, deps, updates, state, apiRoot: apiRoot ?? DEFAULT_API_ROOT, services }).handle();
+  return new BotLifecycle({
+    bot,
+    deps,
+    updates,
+    state,
+    apiRoot: apiRoot ?? DEFAULT_API_ROOT,
+    services,
+    ...(options.routes ? { routes: options.routes } : {}),
+  }).handle();
 }
 
 /** The services and state every feature shares. */
@@ -132,7 +142,8 @@ function botDeps(options: CreateBotOptions, state: BotState, tuning: BotTuning, 
     audit: state.audit,
     reindexJobs: state.reindexJobs,
     tuning,
-    files: { apiRoot, token: options.token, timeoutMs: Math.max(config.fetchTimeoutMs, 60_000) },
+    intake: options.intake,
+    files: { apiRoot, token: options.token, timeoutMs: Math.max(options.intake.fetchTimeoutMs, 60_000) },
     jobs: new TaskTracker(),
     startedAt: Date.now(),
     answeredSinceStart: 0,

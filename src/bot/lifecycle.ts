@@ -7,6 +7,7 @@ import { type RunnerHandle, run } from '@grammyjs/runner';
 import { type Api, type Bot, BotError, GrammyError, HttpError, type Transformer } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type http from 'node:http';
+import type { Routes } from '../observability/http.js';
 import { UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { ADMIN_COMMANDS } from './admin.js';
@@ -47,6 +48,8 @@ export interface LifecycleParts {
   apiRoot: string;
   /** Background work that runs while the bot runs (feed polling, alert delivery); stopped before the state closes. */
   services?: { start(): void; stop(): Promise<void> }[];
+  /** Extra paths the webhook server answers (/healthz, /readyz, /metrics). */
+  routes?: Routes;
 }
 
 const ALLOWED_UPDATES = ['message', 'callback_query', 'inline_query'] as const;
@@ -115,11 +118,12 @@ export class BotLifecycle {
     const secret = deps.config.webhookSecret;
     if (!secret) throw new Error('WEBHOOK_SECRET must be set when WEBHOOK_URL is set.');
     this.webhookServer = await startWebhookServer({
-      host: deps.tuning.webhookHost,
+      host: deps.config.webhookHost,
       port: deps.config.webhookPort,
       path: new URL(url).pathname || '/',
       secret,
       log: deps.log,
+      ...(this.parts.routes ? { routes: this.parts.routes } : {}),
       onUpdate: (update) => {
         // Polling hands middleware errors to bot.catch itself; here that is our job.
         bot.handleUpdate(update).catch(async (err: unknown) => {

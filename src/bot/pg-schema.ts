@@ -1,5 +1,5 @@
 /**
- * PostgreSQL schema of the bot's shared state (migration 20 in src/db/migrations.ts): the same
+ * PostgreSQL schema of the bot's shared state (migration 20 in src/schema.ts): the same
  * tables as the SQLite state file, plus the rate-limit windows and the kept undelivered answers,
  * which one process keeps in memory but replicas must share. Times are ms since epoch (bigint),
  * as the bot's clock gives them, so tests can drive them; replicas' clocks must agree (NTP).

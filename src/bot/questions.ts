@@ -62,6 +62,7 @@ async function question(ctx: TextContext, deps: BotDeps): Promise<void> {
   }
   const max = deps.config.maxQuestionChars;
   if (text.length > max) {
+    deps.log.info('bot.question_refused', { chat_id: ctx.chat.id, reason: 'too_long', chars: text.length });
     await ctx.reply(`That message is too long (${text.length} characters). Please keep questions under ${max} characters.`);
     return;
   }

@@ -73,6 +73,12 @@ export interface BotState {
   close(): Awaitable<void>;
 }
 
+/**
+ * What the bot derives from its config for its state: the composition root's opener adds
+ * `historyTurns` (HISTORY_TURNS, the number the answerer uses too).
+ */
+export type BotStateSettings = Omit<StateSettings, 'historyTurns'>;
+
 /** How long things are kept and how fast users may ask; shared by both implementations. */
 export interface StateSettings {
   conversationTtlMs: number;

@@ -59,7 +59,7 @@ async function voiceQuestion(ctx: VoiceContext, deps: BotDeps): Promise<void> {
     await say(voiceLine('tooLong', lang, { seconds: media.duration, max: MAX_VOICE_SECONDS }));
     return;
   }
-  const maxBytes = Math.min(TELEGRAM_DOWNLOAD_LIMIT, deps.config.maxUploadBytes);
+  const maxBytes = Math.min(TELEGRAM_DOWNLOAD_LIMIT, deps.intake.maxUploadBytes);
   const tooLarge = () => say(voiceLine('tooLarge', lang, { size: formatBytes(maxBytes) }));
   if (media.file_size !== undefined && media.file_size > maxBytes) return void (await tooLarge());
 

@@ -6,6 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { Update } from 'grammy/types';
+import type { Routes } from '../observability/http.js';
 import type { Logger } from '../util/log.js';
 
 /** Where to listen and what to accept. */
@@ -16,6 +17,8 @@ export interface WebhookServerOptions {
   secret: string;
   onUpdate: (update: Update) => void;
   log: Logger;
+  /** Other paths this server answers (/healthz, /readyz, /metrics). */
+  routes?: Routes;
 }
 
 const MAX_BODY_BYTES = 1_000_000;
@@ -30,6 +33,7 @@ function sameSecret(given: string | string[] | undefined, expected: string): boo
 /** Starts the webhook server; resolves once it listens. */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<http.Server> {
   const server = http.createServer((req, res) => {
+    if (options.routes?.(req, res)) return;
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (req.method !== 'POST' || pathname !== options.path) {
       res.writeHead(404).end();

@@ -5,14 +5,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Config } from '../config/index.js';
 import type { BotLevel } from '../bench/bot.js';
 import { MODEL_SHAPES } from '../bench/model.js';
 import { formatReport, SECTIONS, type Section } from '../bench/report.js';
 import { runBenchmark, type BenchOptions } from '../bench/run.js';
-import { errorMessage, UserError } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import { parseCommandArgs } from './args.js';
 
 /** Where the command writes: tables on `out`, progress and notes on `err`. */
 export interface BenchIO {
@@ -103,31 +103,27 @@ export async function runBench(config: Config, logger: Logger, argv: string[], i
   return failed ? 1 : 0;
 }
 
-/** The parsed command line; a bad option becomes a UserError with the usage text. */
+/** The parsed command line; a bad option becomes a one-line UserError (see args.ts). */
 function parseBenchArgs(argv: string[]) {
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        quick: { type: 'boolean', default: false },
-        only: { type: 'string' },
-        out: { type: 'string' },
-        articles: { type: 'string' },
-        'max-articles': { type: 'string' },
-        'model-shape': { type: 'string' },
-        'make-bert': { type: 'string' },
-        sizes: { type: 'string' },
-        queries: { type: 'string' },
-        'database-url': { type: 'string' },
-        'recall-queries': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-    return values;
-  } catch (err) {
-    throw new UserError(`${errorMessage(err)}\n${USAGE}`);
-  }
+  const { values } = parseCommandArgs('bench', {
+    args: argv,
+    allowPositionals: false,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      out: { type: 'string' },
+      articles: { type: 'string' },
+      'max-articles': { type: 'string' },
+      'model-shape': { type: 'string' },
+      'make-bert': { type: 'string' },
+      sizes: { type: 'string' },
+      queries: { type: 'string' },
+      'database-url': { type: 'string' },
+      'recall-queries': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  return values;
 }
 
 /** An argument with any connection-string password replaced (the report records the command line). */

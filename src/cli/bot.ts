@@ -2,39 +2,52 @@
 import type { App } from '../app.js';
 import { createBot } from '../bot/index.js';
 import { secretsOf } from '../config/index.js';
-import { AlertStore, createTopicMatcher, TopicAlerts } from '../alerts/index.js';
+import { createTopicMatcher, TopicAlerts } from '../alerts/index.js';
 import { openFeedPoller } from '../feeds/index.js';
 import { warmLanguageDetector } from '../language/index.js';
 import { createArticleSearch } from '../search/index.js';
+import {
+  closeServer,
+  isLoopback as isLoopbackHost,
+  observabilityRoutes,
+  type Routes,
+  startObservabilityServer,
+} from '../observability/http.js';
+import { readinessChecks } from '../observability/readiness.js';
 import type { Logger } from '../util/log.js';
 
 /** Starts the bot (long polling or webhook); resolves with the exit code after a graceful shutdown. */
-export async function runBot(app: App, logger: Logger): Promise<number> {
+export async function runBot(app: App, baseLogger: Logger): Promise<number> {
   const token = app.config.telegram.token;
   if (!token) throw new Error('runBot needs TELEGRAM_BOT_TOKEN');
   await warmLanguageDetector();
-  const feeds = openFeedPoller(app.config, app.library, logger);
+  const logger = app.metrics.observing(baseLogger);
+  const endpoints = await serveEndpoints(app, logger);
+  const feeds = openFeedPoller(app.config, await app.state.feeds(), app.library, logger);
   const alerts = new TopicAlerts({
-    store: AlertStore.open(app.config.stateDir),
-    matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.reader() }),
+    store: await app.state.alerts(),
+    matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.searchIndex() }),
     library: app.library,
     logger,
   });
   const handle = createBot({
     token,
     config: app.config.telegram,
-    stateDir: app.config.stateDir,
-    database: app.database,
+    intake: app.config.intake,
+    state: app.state.bot,
     answerer: app.answerer,
     library: app.library,
     transcriber: app.transcriber,
     logger,
     secrets: secretsOf(app.config),
-    tuning: { historyTurns: app.config.llm.historyTurns, webhookHost: app.config.telegram.webhookHost },
     feeds,
     alerts,
     search: createArticleSearch(app.retriever),
+    routes: endpoints.webhookRoutes,
   });
+  // Outermost: counts what Telegram finally answered, after the automatic retries.
+  handle.bot.api.config.use(app.metrics.telegramErrors());
+  handle.ready.then(endpoints.telegramReached, () => undefined);
   // `npm run index` in another terminal publishes a new generation; serve it without a restart.
   app.library.follow();
   let stopping: Promise<void> | null = null;
@@ -61,8 +74,38 @@ export async function runBot(app: App, logger: Logger): Promise<number> {
     }
     return reason === 'failed' ? 1 : 0;
   } finally {
-    feeds.store.close();
-    alerts.store.close();
+    await endpoints.close();
+    await feeds.store.close();
+    await alerts.store.close();
     app.close();
   }
+}
+
+/**
+ * /healthz, /readyz and /metrics (docs/observability.md): routes for the webhook server, and a
+ * server of their own when METRICS_PORT is set. `telegramReached` marks the Bot API as answered.
+ */
+async function serveEndpoints(app: App, logger: Logger) {
+  app.metrics.collectProcessMetrics();
+  let reached = false;
+  const readiness = readinessChecks({
+    searchIndex: () => app.library.searchIndex(),
+    database: app.database,
+    telegramReached: () => reached,
+  });
+  const { port, host, token } = app.config.metrics;
+  const routesFor = (on: string): Routes => observabilityRoutes({ metrics: app.metrics, readiness, token, host: on });
+  const { webhookUrl, webhookHost } = app.config.telegram;
+  for (const on of [...(webhookUrl ? [webhookHost] : []), ...(port !== undefined ? [host] : [])]) {
+    if (!token && !isLoopbackHost(on))
+      logger.warn('metrics.not_exposed', { message: `/metrics is refused on ${on} until METRICS_TOKEN is set` });
+  }
+  const server = port === undefined ? undefined : await startObservabilityServer({ host, port }, routesFor, logger);
+  return {
+    webhookRoutes: routesFor(webhookHost),
+    telegramReached: () => {
+      reached = true;
+    },
+    close: () => closeServer(server),
+  };
 }

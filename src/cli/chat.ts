@@ -5,7 +5,7 @@
 import readline from 'node:readline';
 import type { App } from '../app.js';
 import type { Answer, Turn } from '../types.js';
-import { formatAnswerText, formatQuotes } from './format.js';
+import { formatAnswerText, formatQuotes, llmFailureNote } from './format.js';
 
 const CHAT_HELP = `Commands:
   /help      this list
@@ -14,12 +14,19 @@ const CHAT_HELP = `Commands:
   /quit      leave (also /exit, or Ctrl-D)
 Anything else is a question about the articles.`;
 
-/** Runs the chat loop until end of input or `/quit`. */
-export async function runChat(app: App, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<void> {
+/** Runs the chat loop until end of input or `/quit`; notes (a failing answer model) go to `notes`. */
+export async function runChat(
+  app: App,
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+  notes: NodeJS.WritableStream = process.stderr,
+): Promise<void> {
   const interactive = (input as NodeJS.ReadStream).isTTY === true;
   const rl = readline.createInterface({ input, output, terminal: interactive });
   const history: Turn[] = [];
   let last: Answer | null = null;
+  // A failing model is said once, and again only when the reason changes.
+  let lastFailure: string | null = null;
   const say = (s: string) => output.write(s + '\n');
   if (interactive) {
     const s = app.library.stats();
@@ -54,6 +61,9 @@ export async function runChat(app: App, input: NodeJS.ReadableStream, output: No
       history.push({ role: 'user', content: line }, { role: 'assistant', content: answer.text });
       // Memory is bounded here too; the answerer trims further to HISTORY_TURNS.
       if (history.length > 40) history.splice(0, history.length - 40);
+      const note = llmFailureNote(answer, app.config.llm);
+      if (note && note !== lastFailure) notes.write(`${note}\n`);
+      lastFailure = note;
       say(formatAnswerText(answer, (id) => app.library.articleLocation?.(id) ?? null));
       say('');
     }

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { createApp } from '../app.js';
+import { parseCommandArgs } from './args.js';
 import type { Config } from '../config/index.js';
 import { loadQuestions } from '../eval/dataset.js';
 import { compareReports, formatReport, readReport } from '../eval/report.js';
@@ -15,7 +15,7 @@ import { formatSeconds } from '../util/format.js';
 import { EVAL_MODES, type EvalMode } from '../eval/retrieval.js';
 import { runEvaluation } from '../eval/run.js';
 import type { IndexProgress } from '../types.js';
-import { errorMessage, UserError } from '../util/errors.js';
+import { UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 
 /** Where the command writes: the table on `out`, progress and notes on `err`. */
@@ -44,7 +44,7 @@ const USAGE = `Usage: npm run eval -- [options]
 const DEFAULT_K = 10;
 
 function parseEvalArgs(argv: string[]) {
-  return parseArgs({
+  return parseCommandArgs('eval', {
     args: argv,
     allowPositionals: true,
     options: {
@@ -64,13 +64,7 @@ function parseEvalArgs(argv: string[]) {
 
 /** Runs the `eval` command; returns the process exit code. */
 export async function runEval(config: Config, logger: Logger, argv: string[], io: EvalIO = processIO): Promise<number> {
-  let parsed: ReturnType<typeof parseEvalArgs>;
-  try {
-    parsed = parseEvalArgs(argv);
-  } catch (err) {
-    throw new UserError(`${errorMessage(err)}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseEvalArgs(argv);
   if (values.help) {
     io.out(USAGE + '\n');
     return 0;

@@ -8,13 +8,13 @@ import { formatSummary } from './format.js';
 
 /** Polls the feeds, prints one line per feed and the index summary. */
 export async function indexFeeds(app: App, logger: Logger, onProgress: (p: IndexProgress) => void): Promise<void> {
-  const poller = openFeedPoller(app.config, app.library, logger);
+  const poller = openFeedPoller(app.config, await app.state.feeds(), app.library, logger);
   try {
-    const feeds = poller.store.list();
+    const feeds = await poller.store.list();
     if (feeds.length === 0)
       throw new UserError('No feeds to poll: set FEED_URLS (comma-separated) or add one in the bot with /feed add <url>.');
     // Dedupe against the folder's articles needs the current index; a missing one is built by the import below.
-    app.library.open(false);
+    await app.library.open(false);
     const report = await poller.pollAll();
     for (const f of report.feeds) {
       const what = f.ok ? (f.notModified ? 'not modified' : `${f.added} new article${f.added === 1 ? '' : 's'}`) : `FAILED: ${f.error}`;
@@ -24,6 +24,6 @@ export async function indexFeeds(app: App, logger: Logger, onProgress: (p: Index
     const summary = report.summary ?? (await app.library.reindex({ onProgress }));
     process.stdout.write(formatSummary(summary) + '\n');
   } finally {
-    poller.store.close();
+    await poller.store.close();
   }
 }

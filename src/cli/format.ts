@@ -20,6 +20,15 @@ export function formatAnswerText(answer: Answer, locate?: Locate): string {
   return lines.join('\n');
 }
 
+/**
+ * The terminal note for an answer the model failed to write: which model, where, and why (the
+ * answer itself only says the service is unavailable; chats never see addresses or errors).
+ */
+export function llmFailureNote(answer: Answer, llm: { model: string; baseURL?: string | undefined }): string | null {
+  if (!answer.llmFailure) return null;
+  return `Note: the answer model ${llm.model} at ${llm.baseURL ?? 'https://api.openai.com/v1'} did not answer (${answer.llmFailure}).`;
+}
+
 /** The quoted passages behind each citation (terminal `/sources`). */
 export function formatQuotes(answer: Answer): string {
   if (answer.citations.length === 0) return 'The last answer cited no sources.';

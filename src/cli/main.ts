@@ -3,40 +3,22 @@
  * User-caused problems end with one clear line on stderr and exit code 1, never a stack trace.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { createApp, type App } from '../app.js';
-import { loadConfig, secretsOf, type Config } from '../config/index.js';
+import { assertArticlesFolder } from '../articles/index.js';
+import { debugEnabled, loadConfig, secretsOf, type Config } from '../config/index.js';
 import { publishedIndex } from '../library/index.js';
 import { errorMessage, MassDeleteError, UserError } from '../util/errors.js';
 import { appendToFile, createLogger, type Logger } from '../util/log.js';
+import { likelyMeant } from '../util/text.js';
+import { parseCommandArgs } from './args.js';
 import { runChat } from './chat.js';
-import { formatAnswerText, formatServing, formatSummary, shownPath } from './format.js';
+import { formatAnswerText, formatServing, formatSummary, llmFailureNote, shownPath } from './format.js';
 import { InterruptGuard } from './interrupt.js';
+import { commandHelp, USAGE } from './help.js';
 import { progressPrinter } from './progress.js';
 
-const USAGE = `Usage (npm run <command> -- <options>, or npx newsdesk <command> <options>):
-  npm start                      sync the index with ARTICLES_DIR, then run the Telegram bot
-                                 (TELEGRAM_BOT_TOKEN set) or the terminal chat
-  npm run index [-- --full]      index the articles folder (incremental; --full rebuilds)
-  npm run index -- --feeds       poll every feed (FEED_URLS, /feed add) once and index what is new
-  npm run reindex                rebuild the whole index (same as index -- --full)
-  npm run ask -- "question" [--json]
-  npm run chat                   terminal chat with follow-ups (/help, /reset, /sources, /quit)
-  npm run worker                 embedding worker: takes embedding work from PostgreSQL (DATABASE_URL)
-start, chat, ask and index refuse to remove every article, or more than half of them, from the
-index (an empty or wrong ARTICLES_DIR); --allow-mass-delete confirms such a run.
-  npm run eval [-- --help]       retrieval and answer evaluation
-  npm run bench [-- --quick]     performance benchmark
-Every command takes --help (-h).
-
-Semantic search needs the embedding model (EMBEDDING_MODEL, default Xenova/bge-small-en-v1.5, about
-34 MB). It downloads into MODEL_CACHE_DIR on first use. Without internet, copy the model's folder
-(config.json, tokenizer.json, tokenizer_config.json, onnx/model_quantized.onnx) to
-LOCAL_MODEL_DIR/<model id>/ (with ALLOW_REMOTE_MODELS=false nothing is downloaded). Until the model
-loads, every command says "lexical-only search" once and answers from keyword (BM25) search; run
-the index again once the model is there, and the index is rebuilt with vectors.
-
-JSON log lines go to STATE_DIR/newsdesk.log for these commands (the Telegram bot: stderr); see LOG_FILE.`;
+/** Every command `main` knows. */
+const COMMANDS = ['start', 'index', 'ask', 'chat', 'worker', 'eval', 'bench'];
 
 /** Commands whose own parser prints a detailed help text for --help / -h. */
 const OWN_HELP = new Set(['eval', 'bench']);
@@ -101,6 +83,8 @@ function warnSwallowed(flag: string, given: boolean, consequence: string): void 
 async function syncIndex(app: App, options: { allowMassDelete: boolean; banner: boolean }): Promise<number | null> {
   const { library } = app;
   const folder = shownPath(app.config.articlesDir);
+  // A missing folder stops the command with its one line, before any line about syncing with it.
+  assertArticlesFolder(app.config.articlesDir);
   const from = publishedIndex(app.config.indexDir);
   if (from?.articlesDir && from.articlesDir !== path.resolve(app.config.articlesDir)) {
     process.stderr.write(
@@ -124,7 +108,7 @@ async function syncIndex(app: App, options: { allowMassDelete: boolean; banner: 
 }
 
 async function cmdIndex(config: Config, logger: Logger, argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs('index', {
     args: argv,
     options: { full: { type: 'boolean', default: false }, feeds: { type: 'boolean', default: false }, ...MASS_DELETE_OPTION },
     allowPositionals: false,
@@ -166,7 +150,7 @@ async function cmdIndex(config: Config, logger: Logger, argv: string[]): Promise
 }
 
 async function cmdAsk(config: Config, logger: Logger, argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs('ask', {
     args: argv,
     options: { json: { type: 'boolean', default: false }, ...MASS_DELETE_OPTION },
     allowPositionals: true,
@@ -179,6 +163,8 @@ async function cmdAsk(config: Config, logger: Logger, argv: string[]): Promise<n
     const interrupted = await syncIndex(app, { allowMassDelete: values['allow-mass-delete'], banner: false });
     if (interrupted !== null) return interrupted;
     const answer = await app.answerer.ask(question, []);
+    const note = llmFailureNote(answer, app.config.llm);
+    if (note) process.stderr.write(`${note}\n`);
     process.stdout.write(
       (values.json ? JSON.stringify(answer, null, 2) : formatAnswerText(answer, (id) => app.library.articleLocation(id))) + '\n',
     );
@@ -189,7 +175,7 @@ async function cmdAsk(config: Config, logger: Logger, argv: string[]): Promise<n
 }
 
 async function cmdChat(config: Config, logger: Logger, argv: string[], note?: string): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: MASS_DELETE_OPTION, allowPositionals: false });
+  const { values } = parseCommandArgs('chat', { args: argv, options: MASS_DELETE_OPTION, allowPositionals: false });
   const app = await buildApp(config, logger);
   try {
     const interrupted = await syncIndex(app, { allowMassDelete: values['allow-mass-delete'], banner: true });
@@ -204,6 +190,7 @@ async function cmdChat(config: Config, logger: Logger, argv: string[], note?: st
 }
 
 async function cmdStart(config: Config, logger: Logger, argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs('start', { args: argv, options: MASS_DELETE_OPTION, allowPositionals: false });
   if (!config.telegram.token) {
     const mode = config.llm.apiKey || config.llm.baseURL ? '' : ' Answers are extractive until OPENAI_API_KEY (or OPENAI_BASE_URL) is set.';
     return cmdChat(
@@ -213,7 +200,6 @@ async function cmdStart(config: Config, logger: Logger, argv: string[]): Promise
       `No TELEGRAM_BOT_TOKEN set: starting the terminal chat. Put a token from @BotFather in .env to run the Telegram bot.${mode}`,
     );
   }
-  const { values } = parseArgs({ args: argv, options: MASS_DELETE_OPTION, allowPositionals: false });
   const { runBot } = await import('./bot.js');
   const app = await buildApp(config, logger);
   const interrupted = await syncIndex(app, { allowMassDelete: values['allow-mass-delete'], banner: true }).catch((err: unknown) => {
@@ -230,7 +216,7 @@ async function cmdStart(config: Config, logger: Logger, argv: string[]): Promise
 async function main(): Promise<number> {
   const [command = 'start', ...rest] = process.argv.slice(2);
   if (command === '--help' || command === 'help' || command === '-h' || (!OWN_HELP.has(command) && wantsHelp(rest))) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(commandHelp(command === '--help' || command === 'help' || command === '-h' ? undefined : command) + '\n');
     return 0;
   }
   const config = loadConfig();
@@ -246,6 +232,7 @@ async function main(): Promise<number> {
     case 'chat':
       return cmdChat(config, logger, rest);
     case 'worker': {
+      parseCommandArgs('worker', { args: rest, options: {}, allowPositionals: false });
       const { runWorkerCommand } = await import('./worker.js');
       return runWorkerCommand(config, logger);
     }
@@ -258,7 +245,7 @@ async function main(): Promise<number> {
       return runBench(config, logger, rest);
     }
     default:
-      process.stderr.write(`Unknown command "${command}".\n${USAGE}\n`);
+      process.stderr.write(unknownCommand(command));
       return 1;
   }
 }
@@ -274,15 +261,22 @@ main().then(
       );
     } else if (err instanceof UserError) {
       process.stderr.write(`${err.message}\n`);
-    } else if (err instanceof TypeError && /parseArgs|Unknown option/i.test(String(err.message))) {
-      process.stderr.write(`${err.message}\n${USAGE}\n`);
     } else {
       process.stderr.write(`Unexpected error: ${errorMessage(err)}\n`);
-      if (process.env.DEBUG) console.error(err);
+      if (debugEnabled()) console.error(err);
+      else process.stderr.write('Set DEBUG=1 to see where it happened.\n');
     }
     process.exitCode = 1;
   },
 );
+
+/** The lines for an unknown command: the one probably meant, or the general usage. */
+function unknownCommand(command: string): string {
+  const meant = likelyMeant(command, COMMANDS);
+  return meant
+    ? `Unknown command "${command}". Did you mean ${meant}? (npx newsdesk --help)\n`
+    : `Unknown command "${command}".\n${USAGE}\n`;
+}
 
 /** The npm form of the command that was refused, with the flag that confirms it. */
 function confirmCommand(command: string | undefined): string {

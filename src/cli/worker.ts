@@ -6,25 +6,39 @@
  */
 import type { Config } from '../config/index.js';
 import { migrate } from '../db/migrate.js';
+import { MIGRATIONS } from '../schema.js';
 import { createPool } from '../db/pool.js';
 import { createEmbedder } from '../embedding/index.js';
+import { closeServer, observabilityRoutes, startObservabilityServer } from '../observability/http.js';
+import { createMetrics } from '../observability/metrics.js';
+import { readinessChecks } from '../observability/readiness.js';
 import { UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { EmbeddingQueue, indexEmbeddingsSink, workerId } from '../workers/queue.js';
 import { runWorker } from '../workers/worker.js';
 
 /** Runs one worker until a signal; resolves with the exit code. */
-export async function runWorkerCommand(config: Config, logger: Logger): Promise<number> {
+export async function runWorkerCommand(config: Config, baseLogger: Logger): Promise<number> {
   const url = config.database.url;
   if (!url) throw new UserError('npm run worker needs DATABASE_URL: workers take their work from PostgreSQL.');
   if (config.embedding.provider === 'none') {
     throw new UserError('EMBEDDING_PROVIDER=none: there is nothing to embed. Set the same embedding settings as the bot.');
   }
+  // Batches embedded and failed, as the bot's metrics (docs/observability.md); served when METRICS_PORT is set.
+  const metrics = createMetrics();
+  const logger = metrics.observing(baseLogger);
   const { embedder, warning } = await createEmbedder(config.embedding, config.llm, logger);
   if (!embedder) throw new UserError(`The embedding model could not be loaded${warning ? `: ${warning}` : ''}.`);
   const pool = createPool({ ...config.database, url }, logger);
+  let server: Awaited<ReturnType<typeof startObservabilityServer>> | undefined;
   try {
-    await migrate(pool, undefined, logger);
+    await migrate(pool, MIGRATIONS, logger);
+    const { port, host, token } = config.metrics;
+    if (port !== undefined) {
+      metrics.collectProcessMetrics();
+      const readiness = readinessChecks({ database: pool });
+      server = await startObservabilityServer({ host, port }, (on) => observabilityRoutes({ metrics, readiness, token, host: on }), logger);
+    }
     const abort = new AbortController();
     const stop = (signal: string) => {
       logger.info('worker.stopping', { signal });
@@ -47,6 +61,7 @@ export async function runWorkerCommand(config: Config, logger: Logger): Promise<
     process.stderr.write(`Worker ${id} stopped after embedding ${done.chunks} chunks in ${done.batches} batches.\n`);
     return 0;
   } finally {
+    await closeServer(server);
     await pool.end().catch(() => {});
   }
 }

@@ -4,19 +4,10 @@
 import { config as loadDotenv } from 'dotenv';
 import path from 'node:path';
 import { z } from 'zod';
-import { UserError } from '../util/errors.js';
+import { ConfigError } from '../util/errors.js';
+import { likelyMeant } from '../util/text.js';
 
-/**
- * A user-caused configuration problem: one line naming the variable, shown as is like any
- * UserError, and prefixed so the reader knows where to look.
- */
-export class ConfigError extends UserError {
-  override name = 'ConfigError';
-
-  constructor(message: string) {
-    super(`Configuration error: ${message}`);
-  }
-}
+export { ConfigError } from '../util/errors.js';
 
 const bool = z
   .string()
@@ -137,6 +128,10 @@ const schema = {
   DATABASE_CONNECT_TIMEOUT_MS: [int(100, 600000), '5000'],
   WORKER_LEASE_SECONDS: [int(1, 86400), '60'],
 
+  METRICS_PORT: [optionalString.pipe(int(1, 65535).optional()), ''],
+  METRICS_HOST: [z.string().trim().min(1), '127.0.0.1'],
+  METRICS_TOKEN: [optionalString, ''],
+
   FEED_URLS: [feedUrls, ''],
   FEED_POLL_MINUTES: [int(1, 1440), '15'],
 } as const;
@@ -202,8 +197,14 @@ export interface Config {
     maxQuestionChars: number;
     rateLimitPerMinute: number;
     conversationTtlMinutes: number;
+  };
+  /** What is taken in from outside (uploads, /add, feeds), whichever front end or poller takes it. */
+  intake: {
+    /** Largest upload, fetched page and article file read (MAX_UPLOAD_BYTES). */
     maxUploadBytes: number;
+    /** Longest fetch of a page, a feed or a Telegram file download. */
     fetchTimeoutMs: number;
+    /** Lets /add and feeds fetch private and loopback addresses (tests, intranets). */
     allowPrivateUrls: boolean;
   };
   database: {
@@ -216,12 +217,32 @@ export interface Config {
     /** How long a claimed embedding batch stays reserved for its worker (a killed worker's batch is claimed again after it). */
     workerLeaseMs: number;
   };
+  /** /healthz, /readyz and /metrics (docs/observability.md). */
+  metrics: {
+    /** Serve them on their own server at host:port (any mode); unset: only on the webhook server. */
+    port: number | undefined;
+    host: string;
+    /** Bearer token /metrics requires when set; without it /metrics is served on loopback addresses only. */
+    token: string | undefined;
+  };
   /** RSS / Atom / JSON Feed sources (more can be added from the chat; those live in the state folder). */
   feeds: { urls: string[]; pollMinutes: number };
 }
 
 /** Names of every variable the product reads (documented in .env.example and the README). */
 export const CONFIG_VARIABLES = Object.keys(schema) as (keyof Schema)[];
+
+/**
+ * Variables read outside `Config`, also documented in .env.example and the README. DEBUG: any
+ * value prints the stack of an unexpected error (read when the command fails, even before a
+ * config could be made); `DEBUG=grammy*` also turns on grammY's own debug lines.
+ */
+export const OTHER_VARIABLES = ['DEBUG'] as const;
+
+/** True when DEBUG asks for stack traces of unexpected errors. */
+export function debugEnabled(env: Record<string, string | undefined> = process.env): boolean {
+  return (env.DEBUG ?? '').trim() !== '';
+}
 
 /**
  * Builds a `Config` from an environment object. Relative paths resolve against `cwd`.
@@ -235,7 +256,9 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
     const value = given === undefined || given.trim() === '' ? fallback : given;
     const result = (parser as z.ZodTypeAny).safeParse(value);
     if (!result.success) {
-      const why = result.error.issues[0]?.message ?? 'invalid value';
+      const issue = result.error.issues[0];
+      if (issue?.code === 'invalid_enum_value') throw new ConfigError(choiceProblem(name, value, issue.options.map(String)));
+      const why = issue?.message ?? 'invalid value';
       throw new ConfigError(`Invalid ${name}=${JSON.stringify(redactIfSecret(name, value))}: ${why}.`);
     }
     raw[name] = result.data;
@@ -295,6 +318,8 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       maxQuestionChars: r.MAX_QUESTION_CHARS,
       rateLimitPerMinute: r.RATE_LIMIT_PER_MINUTE,
       conversationTtlMinutes: r.CONVERSATION_TTL_MINUTES,
+    },
+    intake: {
       maxUploadBytes: r.MAX_UPLOAD_BYTES,
       fetchTimeoutMs: r.FETCH_TIMEOUT_MS,
       allowPrivateUrls: r.ALLOW_PRIVATE_URLS,
@@ -305,6 +330,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       connectTimeoutMs: r.DATABASE_CONNECT_TIMEOUT_MS,
       workerLeaseMs: r.WORKER_LEASE_SECONDS * 1000,
     },
+    metrics: { port: r.METRICS_PORT, host: r.METRICS_HOST, token: r.METRICS_TOKEN },
     feeds: { urls: r.FEED_URLS, pollMinutes: r.FEED_POLL_MINUTES },
   };
 }
@@ -320,6 +346,12 @@ function transcription(r: Raw): Config['transcription'] {
     );
   }
   return { model: r.TRANSCRIBE_MODEL, baseURL, apiKey, timeoutMs: r.LLM_TIMEOUT_MS };
+}
+
+/** A bad choice in plain words: `EMBEDDING_PROVIDER must be one of: transformers, openai, none (got "foo").` */
+function choiceProblem(name: string, value: string, options: string[]): string {
+  const meant = likelyMeant(value.trim(), options);
+  return `${name} must be one of: ${options.join(', ')} (got ${JSON.stringify(value)}${meant ? `; did you mean ${meant}?` : ''}).`;
 }
 
 function redactIfSecret(name: string, value: string): string {
@@ -350,6 +382,7 @@ export function secretsOf(config: Config): string[] {
     config.llm.apiKey,
     config.transcription?.apiKey,
     config.telegram.webhookSecret,
+    config.metrics.token,
     urlPassword(config.database.url),
   ].filter((s): s is string => typeof s === 'string' && s.length >= 6);
 }

@@ -7,4 +7,6 @@ export const ADVISORY_LOCKS = {
   migrations: 7_310_001n,
   /** Held while a reindex builds a generation: one reindex at a time across replicas. */
   reindex: 7_310_002n,
+  /** Held (per transaction) while a feed item is claimed: an item is imported once across replicas. */
+  feedItems: 7_310_003n,
 } as const;

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { UserError } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import { ADVISORY_LOCKS } from './locks.js';
-import { MIGRATIONS, type Migration } from './migrations.js';
+import type { Migration } from './migrations.js';
 import { withClient } from './pool.js';
 
 /** What one `migrate` call did. */
@@ -41,11 +41,7 @@ export function checkMigrations(list: readonly Migration[]): void {
  * from many processes at once: the first takes the lock and migrates, the others wait for it
  * and then find nothing left to do.
  */
-export async function migrate(
-  pool: pg.Pool,
-  list: readonly Migration[] = MIGRATIONS,
-  logger: Logger = silentLogger,
-): Promise<MigrateResult> {
+export async function migrate(pool: pg.Pool, list: readonly Migration[], logger: Logger = silentLogger): Promise<MigrateResult> {
   checkMigrations(list);
   return withClient(pool, async (client) => {
     // Session-level lock: held across the per-migration transactions below, released in finally

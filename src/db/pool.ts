@@ -5,7 +5,7 @@
  * idle (a restart) is logged and replaced instead of taking the process down.
  */
 import pg from 'pg';
-import { UserError } from '../util/errors.js';
+import { DatabaseUnavailableError } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 
 /** How to reach the database; `Config['database']` with a url. */
@@ -15,10 +15,7 @@ export interface PoolSettings {
   connectTimeoutMs: number;
 }
 
-/** The database cannot be reached now, or no connection became free in time. The caller may retry later. */
-export class DatabaseUnavailableError extends UserError {
-  override name = 'DatabaseUnavailableError';
-}
+export { DatabaseUnavailableError } from '../util/errors.js';
 
 /** Creates the pool. Connections are opened lazily; nothing is contacted until the first query. */
 export function createPool(settings: PoolSettings, logger: Logger = silentLogger): pg.Pool {
@@ -79,6 +76,19 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
       throw err;
     }
   });
+}
+
+/** Runs one statement on the pool and returns its rows; a connection failure becomes `DatabaseUnavailableError`. */
+export async function queryRows<R extends pg.QueryResultRow>(
+  db: pg.Pool | pg.PoolClient,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<R[]> {
+  try {
+    return (await db.query<R>(sql, params as unknown[])).rows;
+  } catch (err) {
+    throw unavailable(err);
+  }
 }
 
 /** Turns a connection failure into the one-line error callers show; other errors pass through. */

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { env, pipeline } from '@xenova/transformers';
 import type { Embedder, TokenCounter } from '../types.js';
-import { errorMessage, UserError } from '../util/errors.js';
+import { errorMessage, ModelLoadError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { resolveModelProfile, type Pooling } from './models.js';
 
@@ -42,16 +42,7 @@ export interface TransformersEmbedderOptions {
   logger?: Logger;
 }
 
-/** The model could not be loaded; `reason` is a short, user-readable cause. */
-export class ModelLoadError extends UserError {
-  override name = 'ModelLoadError';
-  constructor(
-    readonly model: string,
-    readonly reason: string,
-  ) {
-    super(`Embedding model ${model} could not be loaded (${reason}).`);
-  }
-}
+export { ModelLoadError } from '../util/errors.js';
 
 interface FeatureTensor {
   dims: number[];

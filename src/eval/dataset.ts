@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Turn } from '../types.js';
 import { SUPPORTED_EXTENSIONS } from '../articles/files.js';
 import { UserError } from '../util/errors.js';
+import { likelyMeant } from '../util/text.js';
 
 const questionSchema = z.object({
   id: z.string().trim().min(1),
@@ -138,27 +139,9 @@ function unknownFields(json: unknown): string[] {
   return Object.keys(json).filter((k) => !KNOWN_FIELDS.includes(k));
 }
 
-/** The known field a name is a likely misspelling of (at most two edits, or the same letters in another order), or null. */
+/** The known field a name is a likely misspelling of, or null. */
 function misspeltField(name: string): string | null {
-  const lower = name.toLowerCase();
-  const sorted = (s: string) => [...s].sort().join('');
-  for (const known of KNOWN_FIELDS) {
-    if (lower === known || sorted(lower) === sorted(known) || editDistance(lower, known) <= Math.min(2, known.length - 2)) return known;
-  }
-  return null;
-}
-
-/** Levenshtein distance. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
+  return likelyMeant(name, KNOWN_FIELDS);
 }
 
 /** Reads and parses a questions file; a missing file is a `UserError`. */

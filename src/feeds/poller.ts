@@ -5,7 +5,7 @@
  * the feed carries no full text, and saves everything new in one import (one reindex). A feed
  * that fails is recorded with its error, backed off, reported once, and never stops the others.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { ArticleDraft, ImportedArticle } from '../library/index.js';
 import { fetchUrl } from '../library/fetch-url.js';
 import type { IndexSummary } from '../types.js';
@@ -33,6 +33,8 @@ export interface FeedPollerOptions {
   onProblem?: (feed: FeedRecord) => void;
   /** How often the running poller looks for due feeds (default 30 s). */
   tickMs?: number;
+  /** How long a feed's poll stays this poller's before another process may take it over (default 10 min). */
+  leaseMs?: number;
   random?: () => number;
 }
 
@@ -65,6 +67,8 @@ export const FULL_TEXT_MIN_CHARS = 200;
 /** The folder (inside the articles folder) feed articles are saved in. */
 export const FEEDS_FOLDER = 'feeds';
 const MAX_BACKOFF_MS = 24 * 60 * 60 * 1000;
+/** A poll (fetches, page fetches and the import's reindex) normally ends well within this. */
+const DEFAULT_LEASE_MS = 10 * 60_000;
 const FEED_ACCEPT =
   'application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5';
 
@@ -82,6 +86,8 @@ export class FeedPoller {
   private polling: Promise<PollReport> | null = null;
   private stopped = true;
   private readonly problemListeners: ((feed: FeedRecord) => void)[] = [];
+  /** Whose lease a feed's poll is (unique per poller, so two processes never share one). */
+  private readonly owner = randomUUID();
 
   constructor(private readonly options: FeedPollerOptions) {
     this.log = options.logger ?? silentLogger;
@@ -107,7 +113,7 @@ export class FeedPoller {
   /** Polls one stored feed now (a feed just added in the chat). */
   async pollOne(url: string): Promise<FeedResult | null> {
     // Whoever asked sees the result; problem listeners are not told about this first failure too.
-    const report = await this.exclusive(() => this.options.store.list().filter((f) => f.url === url), false);
+    const report = await this.exclusive(async () => (await this.options.store.list()).filter((f) => f.url === url), false);
     return report.feeds[0] ?? null;
   }
 
@@ -118,7 +124,7 @@ export class FeedPoller {
 
   /** Polls the feeds whose next poll time has come. */
   pollDue(now = Date.now()): Promise<PollReport> {
-    return this.exclusive(() => this.options.store.list().filter((f) => f.nextPollAt <= now));
+    return this.exclusive(async () => (await this.options.store.list()).filter((f) => f.nextPollAt <= now), true, now);
   }
 
   /** Starts polling due feeds every tick until `stop()`. */
@@ -145,10 +151,25 @@ export class FeedPoller {
     this.timer.unref();
   }
 
-  /** One poll at a time: a poll asked for while one runs waits for it, then runs. */
-  private async exclusive(pick: () => FeedRecord[], notify = true): Promise<PollReport> {
+  /**
+   * One poll at a time in this process: a poll asked for while one runs waits for it, then runs.
+   * Across processes, each picked feed is leased first (only when still due, for a scheduled
+   * poll), so a feed another replica is polling, or has just polled, is left to it.
+   */
+  private async exclusive(pick: () => Promise<FeedRecord[]>, notify = true, dueBy?: number): Promise<PollReport> {
     while (this.polling) await this.polling.catch(() => undefined);
-    const run = this.poll(pick(), notify);
+    const run = (async () => {
+      const now = Date.now();
+      const leased: FeedRecord[] = [];
+      for (const feed of await pick()) {
+        if (await this.options.store.lease(feed.url, this.owner, this.options.leaseMs ?? DEFAULT_LEASE_MS, now, dueBy)) leased.push(feed);
+      }
+      try {
+        return await this.poll(leased, notify);
+      } finally {
+        for (const feed of leased) await this.options.store.releaseLease(feed.url, this.owner).catch(() => undefined);
+      }
+    })();
     this.polling = run;
     try {
       return await run;
@@ -178,27 +199,27 @@ export class FeedPoller {
           FEEDS_FOLDER,
         );
         summary = imported.summary;
-        imported.saved.forEach((s, i) => {
+        for (const [i, s] of imported.saved.entries()) {
           const d = drafts[i]!;
-          this.options.store.recordItem(d.feedUrl, d.key, d.link, s.article ? 'added' : 'duplicate', s.article ? s.path : null);
+          await this.options.store.recordItem(d.feedUrl, d.key, d.link, s.article ? 'added' : 'duplicate', s.article ? s.path : null);
           const result = collected.find((c) => c.result.url === d.feedUrl)?.result;
           if (result && s.article) result.added++;
-        });
+        }
         added = imported.saved.filter((s) => s.article !== null);
       } catch (err) {
         // Not the feeds' fault: their items stay new and the next poll tries again.
         importFailed = true;
-        for (const d of drafts) this.options.store.releaseItem(d.feedUrl, d.key);
+        for (const d of drafts) await this.options.store.releaseItem(d.feedUrl, d.key);
         this.log.error('feeds.import_failed', { error: errorMessage(err), items: drafts.length });
       }
     }
-    this.finish(collected, importFailed, notify);
+    await this.finish(collected, importFailed, notify);
     this.log.info('feeds.polled', { feeds: feeds.length, failed: collected.filter((c) => !c.result.ok).length, added: added.length });
     return { feeds: collected.map((c) => c.result), added, summary };
   }
 
   /** Records each feed's outcome and schedules its next poll. */
-  private finish(collected: Collected[], importFailed: boolean, notify: boolean): void {
+  private async finish(collected: Collected[], importFailed: boolean, notify: boolean): Promise<void> {
     const now = Date.now();
     const interval = this.options.intervalMs;
     for (const c of collected) {
@@ -206,13 +227,13 @@ export class FeedPoller {
       if (c.result.ok) {
         // After a failed import the old validators stay, so the next request gets the items again instead of a 304.
         const validators = importFailed ? { title: c.validators.title } : c.validators;
-        this.options.store.recordSuccess(url, { ...validators, nextPollAt: now + this.jittered(interval), now });
+        await this.options.store.recordSuccess(url, { ...validators, nextPollAt: now + this.jittered(interval), now });
         continue;
       }
-      const failures = (this.options.store.get(url)?.failures ?? 0) + 1;
+      const failures = ((await this.options.store.get(url))?.failures ?? 0) + 1;
       const backoff = Math.min(interval * 2 ** Math.min(failures, 10), MAX_BACKOFF_MS);
-      const report = this.options.store.recordFailure(url, c.result.error ?? 'failed', now + this.jittered(backoff), now);
-      const record = this.options.store.get(url);
+      const report = await this.options.store.recordFailure(url, c.result.error ?? 'failed', now + this.jittered(backoff), now);
+      const record = await this.options.store.get(url);
       if (report && record) {
         this.log.warn('feeds.feed_failing', { url, error: c.result.error });
         if (notify) for (const listener of this.problemListeners) listener(record);
@@ -268,18 +289,18 @@ export class FeedPoller {
       if (out.length >= MAX_ITEMS_PER_POLL) break;
       const link = item.link ? normalizeLink(item.link) : null;
       const key = item.guid ?? link ?? `hash:${sha1(`${item.title ?? ''}\n${item.content ?? ''}`)}`;
-      if (seenNow.has(key) || (link && seenNow.has(link)) || !store.claimItem(feedUrl, key, link)) continue;
+      if (seenNow.has(key) || (link && seenNow.has(link)) || !(await store.claimItem(feedUrl, key, link))) continue;
       seenNow.add(key);
       if (link) seenNow.add(link);
       if (link && (known.has(link) || known.has(item.link!))) {
         // Already in the folder (an /add, an upload, another feed before this database existed).
-        store.recordItem(feedUrl, key, link, 'duplicate', null);
+        await store.recordItem(feedUrl, key, link, 'duplicate', null);
         continue;
       }
       const draft = await this.draftOf(item, link, feedTitle ?? hostOf(feedUrl));
       if (typeof draft === 'string') {
         this.log.info('feeds.item_skipped', { feed: feedUrl, link, reason: draft });
-        store.recordItem(feedUrl, key, link, 'failed', null);
+        await store.recordItem(feedUrl, key, link, 'failed', null);
         continue;
       }
       out.push({ feedUrl, key, link, draft });

@@ -1,8 +1,10 @@
 /**
- * What feed polling must remember across restarts, in `feeds.sqlite` under the state folder:
- * the feeds (from FEED_URLS and from the chat), each one's conditional-request validators,
- * schedule, failures and last error, and every item already handled (by guid and by link),
- * so an item becomes an article once, whichever process polled it.
+ * What feed polling must remember across restarts: the feeds (from FEED_URLS and from the chat),
+ * each one's conditional-request validators, schedule, failures and last error, who is polling it
+ * now (a lease), and every item already handled (by guid and by link), so an item becomes an
+ * article once, whichever process polled it. `FeedStore` is the seam; `SqliteFeedStore` (here,
+ * `feeds.sqlite` under the state folder) is the embedded implementation and `PgFeedStore`
+ * (pg-store.ts) the one replicas share. Both pass test/feeds/store-contract.test.ts.
  */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
@@ -46,7 +48,9 @@ CREATE TABLE IF NOT EXISTS feeds (
   failures INTEGER NOT NULL DEFAULT 0,
   last_error TEXT,
   error_reported INTEGER NOT NULL DEFAULT 0,
-  articles INTEGER NOT NULL DEFAULT 0
+  articles INTEGER NOT NULL DEFAULT 0,
+  lease_owner TEXT,
+  lease_until INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS feed_items (
   feed_url TEXT NOT NULL,
@@ -61,7 +65,8 @@ CREATE TABLE IF NOT EXISTS feed_items (
 CREATE INDEX IF NOT EXISTS feed_items_link ON feed_items(link);
 `;
 
-interface FeedRow {
+/** A feed row as both databases return it (times in ms). */
+export interface FeedRow {
   url: string;
   origin: 'config' | 'chat';
   title: string | null;
@@ -75,7 +80,8 @@ interface FeedRow {
   articles: number;
 }
 
-const toRecord = (r: FeedRow): FeedRecord => ({
+/** The record of a row. */
+export const toRecord = (r: FeedRow): FeedRecord => ({
   url: r.url,
   origin: r.origin,
   title: r.title,
@@ -92,8 +98,59 @@ const toRecord = (r: FeedRow): FeedRecord => ({
 /** Items that failed this many times are given up on (a dead link must not be fetched forever). */
 export const MAX_ITEM_ATTEMPTS = 3;
 
-/** The feeds database. */
-export class FeedStore {
+/** The feeds' state as the poller and the chat commands use it, whichever database holds it. */
+export interface FeedStore {
+  /** Makes the FEED_URLS feeds match `configured` (a chat feed put in FEED_URLS becomes a config one). */
+  syncConfigured(configured: readonly string[], now?: number): Promise<void>;
+  /** Every feed, oldest first. */
+  list(): Promise<FeedRecord[]>;
+  /** One feed, or null. */
+  get(url: string): Promise<FeedRecord | null>;
+  /** Adds a chat feed; false when it is already there. */
+  add(url: string, now?: number): Promise<boolean>;
+  /** Removes a chat feed (its items stay remembered, so re-adding it does not re-import them). */
+  remove(url: string): Promise<boolean>;
+  /**
+   * Takes the right to poll `url` for `leaseMs`, so one process polls a feed at a time however many
+   * run. False when another owner's lease is still running, or (with `dueBy`) when the feed's next
+   * poll is later than `dueBy` (another process polled it meanwhile).
+   */
+  lease(url: string, owner: string, leaseMs: number, now: number, dueBy?: number): Promise<boolean>;
+  /** Gives the lease back (only `owner`'s). */
+  releaseLease(url: string, owner: string): Promise<void>;
+  /** A successful poll: new validators and title, the error cleared, the next poll scheduled. */
+  recordSuccess(
+    url: string,
+    s: { title?: string | null; etag?: string; lastModified?: string; nextPollAt: number; now: number },
+  ): Promise<void>;
+  /**
+   * A failed poll. Resolves to true when this failure should be reported: the first one since the
+   * feed last worked (a failing feed is reported once, not on every poll).
+   */
+  recordFailure(url: string, error: string, nextPollAt: number, now: number): Promise<boolean>;
+  /**
+   * Claims a new item for this poll, so another process polling at the same time does not import
+   * it too. False when it was handled already (by this feed's guid, or its link by any feed) or is
+   * claimed by a live poll.
+   */
+  claimItem(feedUrl: string, key: string, link: string | null, now?: number): Promise<boolean>;
+  /** Gives a claimed item back (its import failed; the next poll tries again). */
+  releaseItem(feedUrl: string, key: string): Promise<void>;
+  /** Remembers what became of an item (failed ones count their attempts). */
+  recordItem(
+    feedUrl: string,
+    key: string,
+    link: string | null,
+    status: ItemStatus,
+    articlePath: string | null,
+    now?: number,
+  ): Promise<void>;
+  /** Stops using the store (does not end a shared pool). */
+  close(): Promise<void>;
+}
+
+/** The embedded feeds database, `feeds.sqlite` in the state folder. */
+export class SqliteFeedStore implements FeedStore {
   private readonly db: Database.Database;
 
   private constructor(db: Database.Database) {
@@ -101,19 +158,27 @@ export class FeedStore {
   }
 
   /** Opens (creating) `feeds.sqlite` in `stateDir` and makes the FEED_URLS feeds match `configured`. */
-  static open(stateDir: string, configured: readonly string[], now = Date.now()): FeedStore {
+  static open(stateDir: string, configured: readonly string[], now = Date.now()): SqliteFeedStore {
     fs.mkdirSync(stateDir, { recursive: true });
     const db = new Database(path.join(stateDir, 'feeds.sqlite'));
     // The bot and `npm run index -- --feeds` may use the file at the same time.
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
     db.exec(SCHEMA);
-    const store = new FeedStore(db);
-    store.syncConfigured(configured, now);
+    // Files from before leases: add the columns in place, keeping every row.
+    const columns = new Set((db.prepare('PRAGMA table_info(feeds)').all() as { name: string }[]).map((c) => c.name));
+    if (!columns.has('lease_owner')) db.exec('ALTER TABLE feeds ADD COLUMN lease_owner TEXT');
+    if (!columns.has('lease_until')) db.exec('ALTER TABLE feeds ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0');
+    const store = new SqliteFeedStore(db);
+    store.syncNow(configured, now);
     return store;
   }
 
-  private syncConfigured(configured: readonly string[], now: number): void {
+  async syncConfigured(configured: readonly string[], now = Date.now()): Promise<void> {
+    this.syncNow(configured, now);
+  }
+
+  private syncNow(configured: readonly string[], now: number): void {
     const wanted = new Set(configured);
     this.db.transaction(() => {
       for (const url of wanted) {
@@ -127,29 +192,42 @@ export class FeedStore {
     })();
   }
 
-  /** Every feed, oldest first. */
-  list(): FeedRecord[] {
+  async list(): Promise<FeedRecord[]> {
     return (this.db.prepare('SELECT * FROM feeds ORDER BY added_at, url').all() as FeedRow[]).map(toRecord);
   }
 
-  /** One feed, or null. */
-  get(url: string): FeedRecord | null {
+  async get(url: string): Promise<FeedRecord | null> {
     const row = this.db.prepare('SELECT * FROM feeds WHERE url = ?').get(url) as FeedRow | undefined;
     return row ? toRecord(row) : null;
   }
 
-  /** Adds a chat feed; false when it is already there. */
-  add(url: string, now = Date.now()): boolean {
+  async add(url: string, now = Date.now()): Promise<boolean> {
     return this.db.prepare(`INSERT OR IGNORE INTO feeds(url, origin, added_at) VALUES (?, 'chat', ?)`).run(url, now).changes === 1;
   }
 
-  /** Removes a chat feed (its items stay remembered, so re-adding it does not re-import them). */
-  remove(url: string): boolean {
+  async remove(url: string): Promise<boolean> {
     return this.db.prepare(`DELETE FROM feeds WHERE url = ? AND origin = 'chat'`).run(url).changes === 1;
   }
 
-  /** A successful poll: new validators and title, the error cleared, the next poll scheduled. */
-  recordSuccess(url: string, s: { title?: string | null; etag?: string; lastModified?: string; nextPollAt: number; now: number }): void {
+  async lease(url: string, owner: string, leaseMs: number, now: number, dueBy?: number): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          `UPDATE feeds SET lease_owner = ?, lease_until = ?
+           WHERE url = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?) AND (? IS NULL OR next_poll_at <= ?)`,
+        )
+        .run(owner, now + leaseMs, url, owner, now, dueBy ?? null, dueBy ?? null).changes === 1
+    );
+  }
+
+  async releaseLease(url: string, owner: string): Promise<void> {
+    this.db.prepare('UPDATE feeds SET lease_owner = NULL, lease_until = 0 WHERE url = ? AND lease_owner = ?').run(url, owner);
+  }
+
+  async recordSuccess(
+    url: string,
+    s: { title?: string | null; etag?: string; lastModified?: string; nextPollAt: number; now: number },
+  ): Promise<void> {
     this.db
       .prepare(
         `UPDATE feeds SET title = COALESCE(?, title), etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
@@ -158,11 +236,7 @@ export class FeedStore {
       .run(s.title ?? null, s.etag ?? null, s.lastModified ?? null, s.now, s.now, s.nextPollAt, url);
   }
 
-  /**
-   * A failed poll. Returns true when this failure should be reported: the first one since the
-   * feed last worked (a failing feed is reported once, not on every poll).
-   */
-  recordFailure(url: string, error: string, nextPollAt: number, now: number): boolean {
+  async recordFailure(url: string, error: string, nextPollAt: number, now: number): Promise<boolean> {
     return this.db.transaction(() => {
       const row = this.db.prepare('SELECT error_reported FROM feeds WHERE url = ?').get(url) as { error_reported: number } | undefined;
       if (!row) return false;
@@ -175,8 +249,7 @@ export class FeedStore {
     })();
   }
 
-  /** True when this item was handled already (by this feed's guid, or its link by any feed) and needs no retry. */
-  isKnown(feedUrl: string, key: string, link: string | null, now = Date.now()): boolean {
+  private isKnown(feedUrl: string, key: string, link: string | null, now: number): boolean {
     const own = this.db.prepare('SELECT status, attempts, seen_at FROM feed_items WHERE feed_url = ? AND item_key = ?').get(feedUrl, key) as
       | { status: ItemStatus; attempts: number; seen_at: number }
       | undefined;
@@ -192,11 +265,7 @@ export class FeedStore {
     );
   }
 
-  /**
-   * Claims a new item for this poll, so another process polling the same feed at the same time
-   * (the bot and a cron `npm run index -- --feeds`) does not import it too. False when it is taken.
-   */
-  claimItem(feedUrl: string, key: string, link: string | null, now = Date.now()): boolean {
+  async claimItem(feedUrl: string, key: string, link: string | null, now = Date.now()): Promise<boolean> {
     return this.db.transaction(() => {
       if (this.isKnown(feedUrl, key, link, now)) return false;
       this.db
@@ -209,14 +278,19 @@ export class FeedStore {
     })();
   }
 
-  /** Gives a claimed item back (its import failed; the next poll tries again). */
-  releaseItem(feedUrl: string, key: string): void {
+  async releaseItem(feedUrl: string, key: string): Promise<void> {
     this.db.prepare(`DELETE FROM feed_items WHERE feed_url = ? AND item_key = ? AND status = 'claimed' AND attempts = 0`).run(feedUrl, key);
     this.db.prepare(`UPDATE feed_items SET status = 'failed' WHERE feed_url = ? AND item_key = ? AND status = 'claimed'`).run(feedUrl, key);
   }
 
-  /** Remembers what became of an item (failed ones count their attempts). */
-  recordItem(feedUrl: string, key: string, link: string | null, status: ItemStatus, articlePath: string | null, now = Date.now()): void {
+  async recordItem(
+    feedUrl: string,
+    key: string,
+    link: string | null,
+    status: ItemStatus,
+    articlePath: string | null,
+    now = Date.now(),
+  ): Promise<void> {
     this.db
       .prepare(
         `INSERT INTO feed_items(feed_url, item_key, link, status, article_path, seen_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -227,7 +301,7 @@ export class FeedStore {
     if (status === 'added') this.db.prepare('UPDATE feeds SET articles = articles + 1 WHERE url = ?').run(feedUrl);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 }

@@ -1,30 +1,39 @@
 /**
- * The article collection as admins manage it: the articles folder plus the index built from it.
+ * The article collection as admins manage it: the articles folder and the stored sources (chat
+ * and feed additions, `ArticleSources`), plus the index built from both.
  * Serves reads from the current index generation while a reindex builds the next one, then
  * swaps readers. Only one reindex runs at a time (in this process, and across processes via the
  * index lock).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { articleFromHtml, articleId, articleToMarkdown, parseArticleFile, safeArticleFileName } from '../articles/index.js';
+import {
+  articleFromHtml,
+  articleId,
+  articleToMarkdown,
+  assertArticlesFolder,
+  parseArticleFile,
+  safeArticleFileName,
+} from '../articles/index.js';
+import type { PublishStep } from '../store/target.js';
 import { currentGeneration } from '../store/generations.js';
 import { readManifest } from '../store/manifest.js';
-import type { PgIndexReader, PgIndexStore } from '../store/pg/index.js';
-import { IndexReader, type OpenFailure } from '../store/reader.js';
-import type { IndexView } from '../store/search-index.js';
+import { type IndexStore, isOpenFailure } from '../store/index-store.js';
+import { IndexReader } from '../store/reader.js';
+import type { IndexView, OpenFailure } from '../store/search-index.js';
 import { incompatibility } from '../store/writer.js';
-import type { ArticleInfo, Embedder, IndexProgress, IndexSummary, Library, LibraryStats, TokenCounter } from '../types.js';
+import type { ArticleInfo, Embedder, IndexProgress, IndexSummary, Library, LibraryStats, LoadResult, TokenCounter } from '../types.js';
 import { BusyError, errorMessage, UserError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { isProcessAlive } from '../util/process.js';
 import { formatBytes } from '../util/format.js';
 import { type FetchLimits, type Fetched, fetchUrl } from './fetch-url.js';
 import { indexArticles, loadForIndexing, storeSettings } from './pipeline.js';
+import type { ArticleSources, SourceMeta } from './sources.js';
 
 /** What the library needs; built by the composition root. */
 export interface LibraryOptions {
   articlesDir: string;
-  indexDir: string;
   embedder: Embedder | null;
   /** True when an embedding model is configured but could not be loaded (as opposed to EMBEDDING_PROVIDER=none). */
   embedderUnavailable?: boolean;
@@ -35,8 +44,17 @@ export interface LibraryOptions {
   maxFileBytes: number;
   fetch: FetchLimits;
   logger?: Logger;
-  /** PostgreSQL mode: the index lives there instead of `indexDir` (the articles folder stays the source). */
-  pg?: PgIndexStore;
+  /** Where the index lives (files under INDEX_DIR, or PostgreSQL): the composition root's choice. */
+  index: IndexStore;
+  /** Where chat and feed additions are kept (never the articles folder, which a sync mirrors). */
+  sources: ArticleSources;
+}
+
+/** A removal in progress: the source left out of the load, and what deletes it with the publish. */
+interface Removal {
+  path: string;
+  id: string;
+  onPublish: PublishStep;
 }
 
 /** Options of one reindex run. */
@@ -77,22 +95,22 @@ export class ArticleLibrary implements Library {
   private running: { done: Promise<IndexSummary>; full: boolean; startedAt: number } | null = null;
   private readonly log: Logger;
   private readonly changeListeners = new Set<() => void>();
-  /** The poll started by `follow()`, if any. */
-  private followTimer: NodeJS.Timeout | null = null;
-  /** A published generation that could not be opened, so the poll reports it once instead of every tick. */
+  /** A published generation that could not be opened, so following reports it once instead of every tick. */
   private unopenable: number | null = null;
-  /** PostgreSQL mode: stops listening for published generations. */
-  private unlisten: (() => Promise<void>) | null = null;
-  /** Bumped by `unfollow`, so a subscription that completes after it is dropped. */
+  /** Stops the watch `follow()` started. */
+  private unwatch: (() => Promise<void>) | null = null;
+  /** Bumped by `unfollow`, so a watch that starts after it is dropped. */
   private followToken = 0;
-  /** PostgreSQL mode: the switch to a newly published generation in progress (one at a time). */
-  private switching: Promise<boolean> = Promise.resolve(false);
+  /** The switch to a newly published generation in progress (one at a time). */
+  private switching: Promise<OpenFailure | null> = Promise.resolve(null);
+  /** Paths of the stored sources as last loaded (the rest of the index came from the folder). */
+  private stored = new Set<string>();
 
   constructor(private readonly options: LibraryOptions) {
     this.log = options.logger ?? silentLogger;
   }
 
-  /** The embedded index being served (null before the first build, and in PostgreSQL mode: see `searchIndex`). */
+  /** The index being served, as the embedded store's reader (tests and tools that read its files); null otherwise: use `searchIndex`. */
   reader(): IndexReader | null {
     return this.current instanceof IndexReader ? this.current : null;
   }
@@ -102,13 +120,23 @@ export class ArticleLibrary implements Library {
     return this.current;
   }
 
-  /** Opens the current index generation; returns why not when it is missing or damaged. Embedded mode only (PostgreSQL: `ensure`). */
-  open(verify = true): OpenFailure | null {
-    if (this.options.pg) throw new Error('open() reads the embedded index; in PostgreSQL mode call ensure().');
-    const opened = IndexReader.open(this.options.indexDir, { efSearch: this.options.hnsw.efSearch, verify });
-    if (!(opened instanceof IndexReader)) return opened;
-    this.swap(opened);
-    return null;
+  /**
+   * Serves the published generation unless it is the one served already; returns why not when it
+   * is missing or damaged (a failed switch keeps the current one). Switches run one at a time.
+   */
+  open(verify = true): Promise<OpenFailure | null> {
+    const next = this.switching.then(async (): Promise<OpenFailure | null> => {
+      const published = await this.options.index.publishedGeneration();
+      if (published === null) return { kind: 'missing', message: 'No index yet.' };
+      if (this.current && published === this.current.manifest.generation) return null;
+      const opened = await this.options.index.open(this.current, verify);
+      if (isOpenFailure(opened)) return opened;
+      this.swap(opened);
+      return null;
+    });
+    // A failed switch (database away) must not block the next one.
+    this.switching = next.catch(() => null);
+    return next;
   }
 
   /**
@@ -117,7 +145,7 @@ export class ArticleLibrary implements Library {
    */
   async ensure(onProgress?: (p: IndexProgress) => void): Promise<{ built: IndexSummary | null; problem: string | null }> {
     this.removeAbandonedUploads();
-    const failure = this.options.pg ? await this.openPg() : this.open();
+    const failure = await this.open();
     let problem: string | null = failure?.kind === 'damaged' ? failure.message : null;
     if (!failure) {
       if (this.wouldDropVectors()) {
@@ -143,7 +171,7 @@ export class ArticleLibrary implements Library {
    */
   async sync(options: Omit<ReindexOptions, 'full'> = {}): Promise<SyncResult> {
     this.removeAbandonedUploads();
-    const failure = this.options.pg ? await this.openPg() : this.open();
+    const failure = await this.open();
     const problem = failure?.kind === 'damaged' ? failure.message : null;
     if (!failure && this.wouldDropVectors()) {
       this.log.warn('index.serving_lexical', { model: this.current?.manifest.embedder?.id });
@@ -190,7 +218,10 @@ export class ArticleLibrary implements Library {
   articleLocation(articleId: string): string | null {
     const stored = this.current?.article(articleId);
     if (!stored?.path) return null;
-    const full = path.resolve(this.options.articlesDir, stored.path);
+    const full = this.stored.has(stored.path)
+      ? this.options.sources.location(stored.path)
+      : path.resolve(this.options.articlesDir, stored.path);
+    if (!full) return null;
     const rel = path.relative(process.cwd(), full);
     return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : full;
   }
@@ -200,13 +231,13 @@ export class ArticleLibrary implements Library {
   }
 
   reindex(options: ReindexOptions = {}): Promise<IndexSummary> {
-    return this.startReindex(options, []);
+    return this.startReindex(options, null);
   }
 
-  /** Starts a reindex unless one runs; `expectedRemovals` are articles removed by name (not counted by the guard). */
-  private startReindex(options: ReindexOptions, expectedRemovals: readonly string[]): Promise<IndexSummary> {
+  /** Starts a reindex unless one runs; `removal` is an article removed by name (not counted by the guard). */
+  private startReindex(options: ReindexOptions, removal: Removal | null): Promise<IndexSummary> {
     if (this.running) return Promise.reject(new BusyError('A reindex is already running; try again when it has finished.'));
-    const done = this.runReindex(options, expectedRemovals).finally(() => {
+    const done = this.runReindex(options, removal).finally(() => {
       this.running = null;
     });
     this.running = { done, full: options.full === true, startedAt: Date.now() };
@@ -235,19 +266,20 @@ export class ArticleLibrary implements Library {
     }
   }
 
-  private async runReindex(options: ReindexOptions, expectedRemovals: readonly string[]): Promise<IndexSummary> {
+  private async runReindex(options: ReindexOptions, removal: Removal | null): Promise<IndexSummary> {
     const o = this.options;
     this.assertCanReindex();
     // The whole run counts, reading the folder and opening the result included: the pipeline's own
     // clock starts after loading, which made a no-change sync look like "0.0 s".
     const started = performance.now();
     options.signal?.throwIfAborted();
+    // A missing folder is the whole message: no "Reading the articles…" before it.
+    assertArticlesFolder(o.articlesDir);
     options.onProgress?.({ phase: 'load', done: 0, total: 0 });
-    const loaded = await loadForIndexing(o.articlesDir, { maxFileBytes: o.maxFileBytes, logger: this.log });
+    const loaded = await this.loadAll(removal?.path ?? null);
     options.signal?.throwIfAborted();
     const built = await indexArticles({
-      indexDir: o.indexDir,
-      ...(o.pg ? { target: o.pg.target() } : {}),
+      target: o.index.target(),
       loaded,
       embedder: o.embedder,
       counter: o.counter,
@@ -257,25 +289,34 @@ export class ArticleLibrary implements Library {
       full: options.full === true,
       articlesDir: path.resolve(o.articlesDir),
       allowMassDelete: options.allowMassDelete === true,
-      expectedRemovals,
+      expectedRemovals: removal ? [removal.id] : [],
+      ...(removal ? { onPublish: removal.onPublish } : {}),
       logger: this.log,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    const summary = (): IndexSummary => ({ ...built, seconds: (performance.now() - started) / 1000 });
-    if (o.pg) {
-      await this.switchPg();
-      return summary();
-    }
-    // Nothing changed (same generation): keep the open reader instead of loading it all again.
-    if (this.current && currentGeneration(o.indexDir)?.n === this.current.manifest.generation) return summary();
-    // The build just checksummed what it wrote; verifying again would re-read the whole index.
-    const failure = this.open(false);
-    if (failure) throw new Error(`Index was built but cannot be opened: ${failure.message}`);
-    return summary();
+    // Nothing changed (same generation): the open reader stays. The build just checksummed what it
+    // wrote; verifying again would re-read the whole index.
+    const failure = await this.open(false);
+    if (failure?.kind === 'damaged') throw new Error(`Index was built but cannot be opened: ${failure.message}`);
+    return { ...built, seconds: (performance.now() - started) / 1000 };
   }
 
-  async addFile(fileName: string, bytes: Uint8Array): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
+  /**
+   * What a run indexes: the articles folder plus every stored source (`leaveOut`, an article being
+   * removed, excepted). The folder's files come first, so a stored source repeating one is skipped.
+   */
+  private async loadAll(leaveOut: string | null): Promise<LoadResult> {
+    const o = this.options;
+    const sources = await o.sources.list();
+    this.stored = new Set(sources.map((s) => s.path));
+    const extra = sources.filter((s) => s.path !== leaveOut);
+    const loaded = await loadForIndexing(o.articlesDir, { maxFileBytes: o.maxFileBytes, logger: this.log, extra });
+    if (leaveOut === null || this.stored.has(leaveOut)) return loaded;
+    return { ...loaded, articles: loaded.articles.filter((a) => a.path !== leaveOut) };
+  }
+
+  async addFile(fileName: string, bytes: Uint8Array, addedBy?: string): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
     if (bytes.byteLength > this.options.maxFileBytes) {
       throw new UserError(`The file is too large (${formatBytes(bytes.byteLength)} > ${formatBytes(this.options.maxFileBytes)} limit).`);
     }
@@ -287,20 +328,21 @@ export class ArticleLibrary implements Library {
     }
     if (this.running) throw new BusyError('A reindex is already running; try again when it has finished.');
     this.assertCanReindex();
-    const rel = this.writeAtomically(name, bytes);
+    const rel = await this.store(name, '', bytes, { origin: 'chat', addedBy: addedBy ?? null });
     return this.indexAdded(rel, fileName);
   }
 
-  async addUrl(url: string): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
+  async addUrl(url: string, addedBy?: string): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
     const fetched = await this.fetchPage(url.trim());
     const type = fetched.contentType.toLowerCase();
-    if (type.includes('pdf')) return this.addFile(fileNameFromUrl(fetched.url, '.pdf'), fetched.bytes);
-    if (type.includes('text/plain')) return this.addFile(fileNameFromUrl(fetched.url, '.txt'), fetched.bytes);
+    if (type.includes('pdf')) return this.addFile(fileNameFromUrl(fetched.url, '.pdf'), fetched.bytes, addedBy);
+    if (type.includes('text/plain')) return this.addFile(fileNameFromUrl(fetched.url, '.txt'), fetched.bytes, addedBy);
     const draft = extractArticle(fetched);
     // Saved as Markdown with front matter: the extracted text is what we index, and the file
     // stays readable and editable by admins.
     if (this.running) throw new BusyError('A reindex is already running; try again when it has finished.');
-    const rel = this.writeAtomically(safeArticleFileName(slug(draft.title) + '.md'), new TextEncoder().encode(articleToMarkdown(draft)));
+    const markdown = new TextEncoder().encode(articleToMarkdown(draft));
+    const rel = await this.store(safeArticleFileName(slug(draft.title) + '.md'), '', markdown, { origin: 'chat', addedBy: addedBy ?? url });
     return this.indexAdded(rel, url);
   }
 
@@ -310,29 +352,47 @@ export class ArticleLibrary implements Library {
   }
 
   /**
-   * Saves new articles (from feeds) as Markdown files under `folder` of the articles folder and
-   * indexes them in one reindex (waiting for one already running). Files that were not indexed
-   * (a duplicate text) are taken back out; on a failed reindex every new file is.
+   * Stores new articles (from feeds) as Markdown sources under `folder` and indexes them in one
+   * reindex (waiting for one already running). Sources that were not indexed (a duplicate text) are
+   * taken back out; on a failed reindex every new one is.
    */
   async importArticles(drafts: readonly ArticleDraft[], folder: string): Promise<{ saved: ImportedArticle[]; summary: IndexSummary }> {
     while (this.running) await this.running.done.catch(() => undefined);
     this.assertCanReindex();
-    const rels = drafts.map((d) =>
-      this.writeAtomically(safeArticleFileName(slug(d.title) + '.md'), new TextEncoder().encode(articleToMarkdown(d)), folder),
-    );
+    const rels: string[] = [];
+    for (const d of drafts) {
+      const markdown = new TextEncoder().encode(articleToMarkdown(d));
+      rels.push(
+        await this.store(safeArticleFileName(slug(d.title) + '.md'), folder, markdown, { origin: 'feed', addedBy: d.url ?? d.source }),
+      );
+    }
     let summary: IndexSummary;
     try {
       summary = await this.reindex({});
     } catch (err) {
-      for (const rel of rels) fs.rmSync(this.resolveInside(rel), { force: true });
+      for (const rel of rels) await this.options.sources.delete(rel);
       throw err;
     }
-    const saved = rels.map((rel) => {
+    const saved: ImportedArticle[] = [];
+    for (const rel of rels) {
       const article = this.current?.articlesInFile(rel)[0] ?? null;
-      if (!article) fs.rmSync(this.resolveInside(rel), { force: true });
-      return { path: rel, article };
-    });
+      if (!article) await this.options.sources.delete(rel);
+      saved.push({ path: rel, article });
+    }
     return { saved, summary };
+  }
+
+  /** Stores a new source under a name whose id neither the folder nor the index has. */
+  private async store(name: string, folder: string, bytes: Uint8Array, meta: SourceMeta): Promise<string> {
+    const dir = path.join(this.options.articlesDir, folder);
+    let inFolder: Set<string>;
+    try {
+      inFolder = new Set(fs.readdirSync(dir).map((e) => articleId(folder ? path.posix.join(folder, e) : e)));
+    } catch {
+      inFolder = new Set();
+    }
+    // Ids drop the extension, so budget.md beside budget.txt would steal the older article's id.
+    return this.options.sources.add(name, folder, bytes, meta, (id) => inFolder.has(id) || this.current?.article(id) !== undefined);
   }
 
   /** The URLs of every indexed article (feeds skip items whose link is already in the folder). */
@@ -359,52 +419,68 @@ export class ArticleLibrary implements Library {
     }
     if (this.running) throw new BusyError('A reindex is already running; try again when it has finished.');
     this.assertCanReindex();
-    const file = this.resolveInside(art.path);
-    fs.rmSync(file, { force: true });
-    const summary = await this.startReindex({}, [art.id]);
+    // The source goes with the publish of the generation without it, never before: a refused or
+    // failed run leaves both. A folder file is deleted after the publish (the folder is this machine's).
+    const sources = await this.options.sources.list();
+    const stored = sources.some((s) => s.path === art.path);
+    const file = stored ? null : this.resolveInside(art.path);
+    const onPublish: PublishStep = stored ? this.options.sources.deleteOnPublish(art.path) : async () => fs.rmSync(file!, { force: true });
+    const summary = await this.startReindex({}, { path: art.path, id: art.id, onPublish });
     return { summary };
   }
 
   /**
-   * Keeps serving what `CURRENT` names: every `intervalMs` it checks whether another process (the
-   * CLI's `index` while the bot runs) published a newer generation, and switches to it. Polling a
-   * one-line file costs one small read a second and works wherever the index lives; `fs.watch`
-   * misses renames on network and container-mounted folders, and would need this poll as a fallback
-   * anyway. Returns a function that stops following (so does `close()`).
+   * Keeps serving what is published: when another process (the CLI's `index` while the bot runs,
+   * another replica) publishes a newer generation, switches to it. The store says when to look
+   * (the embedded one every `intervalMs`, PostgreSQL on NOTIFY). Returns a function that stops
+   * following (so does `close()`).
    */
   follow(intervalMs = 1000): () => void {
     this.unfollow();
-    if (this.options.pg) {
-      this.followPg(this.options.pg);
-      return () => this.unfollow();
-    }
-    const timer = setInterval(() => this.refresh(), intervalMs);
-    // Following must never be what keeps the process alive.
-    timer.unref();
-    this.followTimer = timer;
+    const token = this.followToken;
+    this.options.index
+      .watch(() => void this.refresh().catch((err) => this.log.warn('index.follow_failed', { problem: errorMessage(err) })), intervalMs)
+      .then(
+        (stop) => {
+          // Stopped (or restarted) while the watch started: this one is not wanted.
+          if (token !== this.followToken) {
+            void stop();
+            return;
+          }
+          this.unwatch = stop;
+          // A generation published while the watch started would otherwise wait for the next one.
+          void this.refresh().catch(() => false);
+        },
+        (err) => this.log.warn('index.follow_failed', { problem: errorMessage(err) }),
+      );
     return () => this.unfollow();
   }
 
   /**
-   * Switches to the generation `CURRENT` names if it is not the one being served (another process
+   * Switches to the published generation if it is not the one being served (another process
    * published it). Searches in flight finish on the old generation, which closes after the last
-   * of them. Returns true when it switched.
+   * of them. Resolves to true when it switched.
    */
-  refresh(): boolean {
-    // A reindex in this process switches by itself when it finishes; PostgreSQL mode follows notifications.
-    if (this.running || this.options.pg) return false;
-    const published = currentGeneration(this.options.indexDir);
-    if (!published || published.n === this.current?.manifest.generation || published.n === this.unopenable) return false;
+  async refresh(): Promise<boolean> {
+    // A reindex in this process switches by itself when it finishes.
+    if (this.running) return false;
+    const published = await this.options.index.publishedGeneration();
+    if (published === null || published === this.current?.manifest.generation || published === this.unopenable) return false;
     // The publisher checksummed every file as it wrote them; re-reading the whole index here would
     // stall answers for as long as that takes.
-    const failure = this.open(false);
+    const failure = await this.open(false);
     if (failure) {
-      this.unopenable = published.n;
-      this.log.warn('index.follow_failed', { generation: published.n, problem: failure.message });
+      this.unopenable = published;
+      this.log.warn('index.follow_failed', { generation: published, problem: failure.message });
       return false;
     }
-    const s = this.current?.manifest.counts;
-    this.log.info('index.followed', { generation: published.n, articles: s?.articles, chunks: s?.chunks, mismatch: this.mismatch() });
+    const s = this.current?.manifest;
+    this.log.info('index.followed', {
+      generation: s?.generation,
+      articles: s?.counts.articles,
+      chunks: s?.counts.chunks,
+      mismatch: this.mismatch(),
+    });
     return true;
   }
 
@@ -417,72 +493,9 @@ export class ArticleLibrary implements Library {
 
   private unfollow(): void {
     this.followToken++;
-    if (this.followTimer) clearInterval(this.followTimer);
-    this.followTimer = null;
-    const stop = this.unlisten;
-    this.unlisten = null;
+    const stop = this.unwatch;
+    this.unwatch = null;
     stop?.().catch(() => {});
-  }
-
-  /** PostgreSQL mode: opens the published generation; 'missing' when none is published yet. */
-  private async openPg(): Promise<OpenFailure | null> {
-    const switched = await this.switchPg();
-    if (switched || this.current) return null;
-    return { kind: 'missing', message: 'No index in the database yet.' };
-  }
-
-  /**
-   * PostgreSQL mode: serves the published generation if it is not the one being served, patching
-   * the in-memory vectors of the current one. Calls run one after another. Returns true when it switched.
-   */
-  private switchPg(): Promise<boolean> {
-    const pg = this.options.pg!;
-    const next = this.switching.then(async () => {
-      const published = await pg.published();
-      if (!published || published.id === this.current?.manifest.generation) return false;
-      const opened = await pg.openReader(this.current as PgIndexReader | null);
-      if (!opened) return false;
-      this.swap(opened);
-      return true;
-    });
-    // A failed switch (database away) must not block the next one.
-    this.switching = next.catch(() => false);
-    return next;
-  }
-
-  /** PostgreSQL mode: switches when another process publishes (NOTIFY), and after a lost connection comes back. */
-  private followPg(pg: PgIndexStore): void {
-    const token = this.followToken;
-    const onChange = () => {
-      if (this.running) return;
-      this.switchPg().then(
-        (switched) => {
-          if (switched) {
-            const s = this.current?.manifest;
-            this.log.info('index.followed', {
-              generation: s?.generation,
-              articles: s?.counts.articles,
-              chunks: s?.counts.chunks,
-              mismatch: this.mismatch(),
-            });
-          }
-        },
-        (err) => this.log.warn('index.follow_failed', { problem: errorMessage(err) }),
-      );
-    };
-    pg.onPublished(onChange).then(
-      (stop) => {
-        // Stopped (or restarted) while the connection opened: this subscription is not wanted.
-        if (token !== this.followToken) {
-          void stop();
-          return;
-        }
-        this.unlisten = stop;
-        // A generation published between opening and listening would otherwise wait for the next one.
-        onChange();
-      },
-      (err) => this.log.warn('index.follow_failed', { problem: errorMessage(err) }),
-    );
   }
 
   private async indexAdded(rel: string, shownName: string): Promise<{ article: ArticleInfo; summary: IndexSummary }> {
@@ -490,14 +503,14 @@ export class ArticleLibrary implements Library {
     try {
       summary = await this.reindex({});
     } catch (err) {
-      // The user is told the add failed, so the file must not be picked up by a later reindex.
-      fs.rmSync(this.resolveInside(rel), { force: true });
+      // The user is told the add failed, so the source must not be picked up by a later reindex.
+      await this.options.sources.delete(rel);
       throw err;
     }
     const article = this.current?.articlesInFile(rel)[0];
     if (!article) {
-      // Not indexed (for example a duplicate of an existing article): take the file back out.
-      fs.rmSync(this.resolveInside(rel), { force: true });
+      // Not indexed (for example a duplicate of an existing article): take the source back out.
+      await this.options.sources.delete(rel);
       const why = summary.skipped.find((s) => s.file === rel)?.reason ?? 'it produced no article';
       throw new UserError(`Could not add ${shownName}: ${why}.`);
     }
@@ -516,29 +529,6 @@ export class ArticleLibrary implements Library {
       const m = /^\..+\.tmp-(\d+)$/.exec(e);
       if (m && !isProcessAlive(Number(m[1]))) fs.rmSync(path.join(this.options.articlesDir, e), { force: true });
     }
-  }
-
-  /** Writes a new file into the articles folder under a free name: complete or not at all. */
-  private writeAtomically(name: string, bytes: Uint8Array, folder = ''): string {
-    const dir = path.join(this.options.articlesDir, folder);
-    fs.mkdirSync(dir, { recursive: true });
-    const ext = path.extname(name);
-    const base = name.slice(0, name.length - ext.length);
-    // Ids drop the extension, so budget.md beside budget.txt would steal the older article's id.
-    const ids = new Set(fs.readdirSync(dir).map((e) => articleId(e)));
-    const taken = (rel: string) => fs.existsSync(path.join(dir, rel)) || ids.has(articleId(rel));
-    let rel = name;
-    for (let i = 2; taken(rel); i++) rel = `${base}-${i}${ext}`;
-    const tmp = path.join(dir, `.${rel}.tmp-${process.pid}`);
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, path.join(dir, rel));
-    return folder ? path.posix.join(folder, rel) : rel;
   }
 
   private resolveInside(rel: string): string {

@@ -4,10 +4,10 @@
  * and vectors; changed ones are re-chunked and re-embedded; deleted ones leave both halves. The
  * store only writes and reads generations; this is where articles become chunks and vectors.
  */
-import { loadArticles } from '../articles/index.js';
+import { type ExtraSource, loadArticles } from '../articles/index.js';
 import { detectArticleLanguage } from '../language/index.js';
 import { chunkArticle, chunkerSettingsId } from '../chunking/index.js';
-import { type BaseGeneration, fileTarget, type IndexTarget } from '../store/target.js';
+import { type BaseGeneration, fileTarget, type IndexTarget, type PublishStep } from '../store/target.js';
 import { type ArticleRecord, incompatibility, type StoreSettings } from '../store/writer.js';
 import type { Article, Chunk, Embedder, IndexProgress, IndexSummary, LoadIssue, LoadResult, TokenCounter } from '../types.js';
 import { errorMessage, MassDeleteError } from '../util/errors.js';
@@ -15,7 +15,8 @@ import { type Logger, silentLogger } from '../util/log.js';
 
 /** Everything an indexing run needs (besides the loaded articles). */
 export interface IndexOptions {
-  indexDir: string;
+  /** The embedded store's folder, used when no `target` is given. */
+  indexDir?: string;
   /** Where to write; default the embedded store in `indexDir`. */
   target?: IndexTarget;
   loaded: LoadResult;
@@ -39,6 +40,8 @@ export interface IndexOptions {
   allowMassDelete?: boolean;
   /** Ids whose removal was asked for by name (an admin's /remove): the guard does not count them. */
   expectedRemovals?: readonly string[];
+  /** Runs with the publish of the new generation (never when the run publishes nothing): a removed article's source goes with it. */
+  onPublish?: PublishStep;
   /** Stops the run between steps (never inside the write, which publishes or leaves nothing). */
   signal?: AbortSignal;
   onProgress?: (p: IndexProgress) => void;
@@ -78,13 +81,26 @@ interface Run {
   started: number;
 }
 
-/** Step 1, load: reads the articles folder and logs every file skipped or warned about. */
-export async function loadForIndexing(articlesDir: string, options: { maxFileBytes: number; logger?: Logger }): Promise<LoadResult> {
+/** Step 1, load: reads the articles folder (plus `extra` sources kept elsewhere) and logs every file skipped or warned about. */
+export async function loadForIndexing(
+  articlesDir: string,
+  options: { maxFileBytes: number; logger?: Logger; extra?: readonly ExtraSource[] },
+): Promise<LoadResult> {
   const log = options.logger ?? silentLogger;
-  const loaded = await loadArticles(articlesDir, { maxFileBytes: options.maxFileBytes });
+  const loaded = await loadArticles(articlesDir, {
+    maxFileBytes: options.maxFileBytes,
+    ...(options.extra ? { extra: options.extra } : {}),
+  });
   for (const s of loaded.skipped) log.warn('article.skipped', { file: s.file, reason: s.reason });
   for (const w of loaded.warnings) log.warn('article.warning', { file: w.file, reason: w.reason });
   return loaded;
+}
+
+/** Where a run writes: its `target`, else the embedded store in `indexDir`. */
+function targetOf(options: IndexOptions): IndexTarget {
+  if (options.target) return options.target;
+  if (!options.indexDir) throw new Error('indexArticles needs a target or an indexDir.');
+  return fileTarget(options.indexDir);
 }
 
 /** What the store records about these options: embedding model, chunker settings, graph settings. */
@@ -104,7 +120,7 @@ export function storeSettings(options: Pick<IndexOptions, 'embedder' | 'counter'
 export async function indexArticles(options: IndexOptions): Promise<IndexSummary> {
   const run: Run = {
     options,
-    target: options.target ?? fileTarget(options.indexDir),
+    target: targetOf(options),
     settings: storeSettings(options),
     log: options.logger ?? silentLogger,
     progress: options.onProgress ?? (() => {}),
@@ -283,6 +299,7 @@ async function writeGeneration(run: Run, plan: Plan, records: ArticleRecord[]): 
   const writer = await run.target.begin(plan.base, run.settings, {
     ...(options.articlesDir ? { articlesDir: options.articlesDir } : {}),
     ...(options.onStep ? { onStep: options.onStep } : {}),
+    ...(options.onPublish ? { onPublish: options.onPublish } : {}),
   });
   try {
     await writer.removeArticles([...plan.removed, ...plan.changed.map((a) => a.id)]);

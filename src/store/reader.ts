@@ -18,8 +18,10 @@ const { HierarchicalNSW } = hnswlib;
 
 export type { ArticleFieldWeights, ArticleHit, DateRange, Hit, StoredArticle, StoredChunk } from './search-index.js';
 
-/** Why an index could not be opened; `kind` tells the caller whether a rebuild fixes it. */
-export type OpenFailure = { kind: 'missing' | 'damaged'; message: string };
+import type { OpenFailure } from './search-index.js';
+
+/** Why an index could not be opened (defined with the seam's other types); `kind` tells the caller whether a rebuild fixes it. */
+export type { OpenFailure } from './search-index.js';
 
 /** An open, read-only index generation. */
 export class IndexReader extends Retirable implements IndexView {

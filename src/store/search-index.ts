@@ -53,6 +53,9 @@ export interface DateRange {
   to: string;
 }
 
+/** Why a published generation could not be opened: there is none yet, or it is damaged. */
+export type OpenFailure = { kind: 'missing' | 'damaged'; message: string };
+
 /** A value now or later: retrieval awaits both. */
 export type Awaitable<T> = T | Promise<T>;
 

@@ -3,6 +3,7 @@
  * or PostgreSQL. The pipeline plans, chunks and embeds; a target only locks, reports what is
  * stored, and writes and publishes one generation.
  */
+import type { Queryable } from '../db/client.js';
 import type { Logger } from '../util/log.js';
 import type { Awaitable, IndexInfo } from './search-index.js';
 import {
@@ -38,10 +39,18 @@ export interface GenerationSink {
   abort(): Awaitable<void>;
 }
 
+/**
+ * Work that must take effect together with publishing a generation: run inside the publishing
+ * transaction when the store has one (`tx`, PostgreSQL), or right after the publish (files: `tx` is null).
+ */
+export type PublishStep = (tx: Queryable | null) => Promise<void>;
+
 /** What a new generation records besides its settings. */
 export interface BeginOptions {
   /** The folder its articles were loaded from. */
   articlesDir?: string;
+  /** Runs with the publish (an article source deleted by `/remove`); a run that publishes nothing never runs it. */
+  onPublish?: PublishStep;
   /** Test hook: called after each step so crash tests can kill the process at a chosen point. */
   onStep?: (step: string) => void;
 }
@@ -70,6 +79,19 @@ export function fileTarget(indexDir: string): IndexTarget<Generation> {
     withWriteLock: (write) => withWriteLock(indexDir, write),
     current: async (log) => intactGeneration(indexDir, log),
     storedHashes: async (base) => storedArticleHashes(base),
-    begin: async (base, settings, options = {}) => GenerationWriter.begin({ indexDir, base, settings, ...options }),
+    begin: async (base, settings, { onPublish, ...options } = {}) => {
+      const writer = GenerationWriter.begin({ indexDir, base, settings, ...options });
+      if (!onPublish) return writer;
+      return {
+        removeArticles: (ids) => writer.removeArticles(ids),
+        addArticles: (records) => writer.addArticles(records),
+        commit: async () => {
+          const published = writer.commit();
+          await onPublish(null);
+          return published;
+        },
+        abort: () => writer.abort(),
+      };
+    },
   };
 }

@@ -1,6 +1,39 @@
+/**
+ * The errors a user can cause or fix, in one place: each is a `UserError`, whose message is one
+ * line shown as is (what went wrong and what to do). Anything else thrown is a programmer error.
+ */
+
 /** An error a user caused (bad file, bad argument): its message is shown to them as is. */
 export class UserError extends Error {
   override name = 'UserError';
+}
+
+/**
+ * A user-caused configuration problem: one line naming the variable, shown as is like any
+ * UserError, and prefixed so the reader knows where to look.
+ */
+export class ConfigError extends UserError {
+  override name = 'ConfigError';
+
+  constructor(message: string) {
+    super(`Configuration error: ${message}`);
+  }
+}
+
+/** The embedding model could not be loaded; `reason` is a short, user-readable cause. */
+export class ModelLoadError extends UserError {
+  override name = 'ModelLoadError';
+  constructor(
+    readonly model: string,
+    readonly reason: string,
+  ) {
+    super(`Embedding model ${model} could not be loaded (${reason}).`);
+  }
+}
+
+/** The database cannot be reached now, or no connection became free in time. The caller may retry later. */
+export class DatabaseUnavailableError extends UserError {
+  override name = 'DatabaseUnavailableError';
 }
 
 /** An operation that cannot run now because another one is in progress. */

@@ -1,13 +1,15 @@
 /**
- * Structured logging: one JSON line per event, on stderr (the bot's service log) or appended to a
- * file (terminal commands, whose stderr is for people). Known secrets are masked in every line,
- * whatever field they end up in.
+ * Structured logging through pino: one JSON line per event (`{"level":"info","t":"<ISO time>",
+ * "event":"bot.answered",…fields}`), on stderr (the bot's service log) or appended to a file
+ * (terminal commands, whose stderr is for people). Known secrets are masked in every line, whatever
+ * field they end up in: the masking works on the finished line, not on named fields, because a
+ * secret can hide in any message (an error quoting a URL with the token).
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import pino from 'pino';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 export interface Logger {
   debug(event: string, fields?: Record<string, unknown>): void;
@@ -23,24 +25,37 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out;
 }
 
-/** Creates a logger writing JSON lines through `write` (stderr by default). */
+/** An Error in a top-level field is logged as its name and message (JSON would make it `{}`). */
+function loggable(event: string, fields: Record<string, unknown> | undefined): Record<string, unknown> {
+  const record: Record<string, unknown> = { event, ...fields };
+  for (const [k, v] of Object.entries(record)) if (v instanceof Error) record[k] = { name: v.name, message: v.message };
+  return record;
+}
+
+/** Creates a logger writing JSON lines (without the newline) through `write` (stderr by default). */
 export function createLogger(
   level: LogLevel,
   secrets: readonly string[] = [],
   write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
 ): Logger {
-  const emit = (lvl: LogLevel, event: string, fields?: Record<string, unknown>) => {
-    if (ORDER[lvl] < ORDER[level]) return;
-    const record: Record<string, unknown> = { t: new Date().toISOString(), level: lvl, event, ...fields };
-    for (const [k, v] of Object.entries(record)) if (v instanceof Error) record[k] = { name: v.name, message: v.message };
-    write(redact(JSON.stringify(record), secrets));
+  // pino writes each finished line to this destination synchronously, so lines written just before an exit are kept.
+  const destination = { write: (line: string) => write(redact(line.endsWith('\n') ? line.slice(0, -1) : line, secrets)) };
+  const log = pino(
+    {
+      level,
+      base: null,
+      // Fields are ours as given: pino's special handling of an `err` field (serializer, msg) stays off.
+      errorKey: '_pinoError',
+      serializers: { err: (v: unknown) => v },
+      timestamp: () => `,"t":"${new Date().toISOString()}"`,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+  const emit = (lvl: Exclude<LogLevel, 'silent'>) => (event: string, fields?: Record<string, unknown>) => {
+    if (log.isLevelEnabled(lvl)) log[lvl](loggable(event, fields));
   };
-  return {
-    debug: (e, f) => emit('debug', e, f),
-    info: (e, f) => emit('info', e, f),
-    warn: (e, f) => emit('warn', e, f),
-    error: (e, f) => emit('error', e, f),
-  };
+  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 
 /** A log file is rotated (to `<file>.1`) when it has grown past this at start-up. */

@@ -185,3 +185,29 @@ export function truncate(text: string, max: number): string {
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/**
+ * The name in `known` that `name` is a likely misspelling of (case aside: at most two edits, fewer
+ * for short names, or the same letters in another order), or null.
+ */
+export function likelyMeant(name: string, known: readonly string[]): string | null {
+  const lower = name.toLowerCase();
+  const sorted = (s: string) => [...s].sort().join('');
+  for (const k of known) {
+    if (lower === k || sorted(lower) === sorted(k) || editDistance(lower, k) <= Math.min(2, k.length - 2)) return k;
+  }
+  return null;
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}

@@ -1,7 +1,8 @@
-import { chmod, chown, mkdir, open, symlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, open, symlink } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -84,29 +85,29 @@ describe('a folder full of bad input', () => {
     expect(result.articles.map((a) => a.id)).toEqual(['ok']);
   });
 
-  // root reads anything, so as root the load runs in a child process as the unprivileged "nobody".
-  // Everything the child needs lives inside this test's own folder: the articles, and a HOME and
-  // TMPDIR it may write (tsx caches compiled files under TMPDIR/tsx-<uid>). Nothing outside the
-  // folder is touched, so the system temp folder keeps its mode on every machine.
-  it('reports a file or folder it has no permission to read', async () => {
+  // root reads anything: its capabilities override file modes. So as root the load runs in a
+  // child process without them (setpriv drops them from the child's bounding and inheritable
+  // sets), still as root: it reads what root owns and may read (this checkout, node_modules,
+  // even under a mode-700 folder) and meets "permission denied" where the mode says no, as any
+  // other user would. Nothing changes owner, and only this test's own files change mode.
+  it('reports a file or folder it has no permission to read', async (ctx) => {
     const articles = join(dir, 'articles');
     await writeFiles(articles, { 'secret.txt': body('secret'), 'ok.txt': body('ok'), 'locked/x.txt': body('locked') });
     await chmod(join(articles, 'secret.txt'), 0o000);
     await chmod(join(articles, 'locked'), 0o000);
     let result: { skipped: unknown[]; ids: string[] };
     if (process.getuid?.() === 0) {
-      const NOBODY = 65534;
-      // mkdtemp made `dir` 0700; the child must be able to enter it.
-      await chmod(dir, 0o755);
-      await chmod(articles, 0o755);
-      const home = join(dir, 'home');
-      await mkdir(home);
-      await chown(home, NOBODY, NOBODY);
+      const setpriv = findSetpriv();
+      if (!setpriv) {
+        await chmod(join(articles, 'locked'), 0o700);
+        return ctx.skip('as root this needs setpriv (util-linux) to drop the capabilities that let root read anything; not found on PATH');
+      }
+      const caps = '-dac_override,-dac_read_search';
       const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-      const { stdout } = await execFileAsync(process.execPath, ['--import', tsx, resolve('test/support/load-child.ts'), articles], {
-        uid: NOBODY,
-        gid: NOBODY,
-        env: { ...process.env, HOME: home, TMPDIR: home },
+      const child = [process.execPath, '--import', tsx, resolve('test/support/load-child.ts'), articles];
+      const { stdout } = await execFileAsync(setpriv, [`--inh-caps=${caps}`, `--bounding-set=${caps}`, ...child], {
+        // tsx caches compiled files under TMPDIR: keep that in this test's folder.
+        env: { ...process.env, TMPDIR: dir },
       });
       result = JSON.parse(stdout) as typeof result;
     } else {
@@ -181,3 +182,12 @@ describe('single files and edge cases', () => {
     await expect(loadArticles(join(dir, 'nope'))).rejects.toThrow(/ARTICLES_DIR/);
   });
 });
+
+/** setpriv's path on PATH (util-linux ships it), or null. */
+function findSetpriv(): string | null {
+  for (const d of (process.env.PATH ?? '').split(delimiter)) {
+    const p = join(d, 'setpriv');
+    if (d && existsSync(p)) return p;
+  }
+  return null;
+}

@@ -7,7 +7,16 @@ import { body, makePdf, tempDir, writeFiles } from './helpers.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const SEED = join(repoRoot, 'seeds', '000_cc2b64a9889106ac.txt');
-const WIKINEWS = '/work/shared/corpora/wikinews-en/2004-11-13-brazilian-delegation-returns-from-arafat-funeral.md';
+// A real Wikinews article, copied with its attribution (fixtures/wikinews/SOURCES.md) so no test
+// reads outside the repository. Kept out of test/fixtures, whose texts make the fixture model's vocabulary.
+const WIKINEWS = join(
+  repoRoot,
+  'test',
+  'articles',
+  'fixtures',
+  'wikinews',
+  '2004-11-13-brazilian-delegation-returns-from-arafat-funeral.md',
+);
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

@@ -13,7 +13,12 @@ let nextUser = 5000;
 
 beforeAll(async () => {
   library = new FakeLibrary();
-  h = await TelegramHarness.start({ answerer: new FakeAnswerer(), library, config: { adminUserIds: [ADMIN], maxUploadBytes: 1000 } });
+  h = await TelegramHarness.start({
+    answerer: new FakeAnswerer(),
+    library,
+    config: { adminUserIds: [ADMIN] },
+    intake: { maxUploadBytes: 1000 },
+  });
 });
 afterAll(async () => h?.stop());
 beforeEach(() => {

@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Transformer } from 'grammy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertStore, createTopicMatcher, TopicAlerts } from '../../src/alerts/index.js';
+import { createTopicMatcher, SqliteAlertStore, TopicAlerts } from '../../src/alerts/index.js';
 import type { App } from '../../src/app.js';
-import { FeedPoller, FeedStore } from '../../src/feeds/index.js';
+import { FeedPoller, SqliteFeedStore } from '../../src/feeds/index.js';
 import { FeedSite, type StoryItem, storyText } from '../support/feed-server.js';
-import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
+import { eventually, mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
 import { type BotMessage, TelegramHarness, textOf } from '../support/telegram.js';
 
 let root: string;
@@ -54,15 +54,15 @@ beforeAll(async () => {
   site.rss('/news.xml', 'River Times', items);
   const stateDir = path.join(root, 'state');
   poller = new FeedPoller({
-    store: FeedStore.open(stateDir, [site.url('/news.xml')]),
+    store: SqliteFeedStore.open(stateDir, [site.url('/news.xml')]),
     library: app.library,
     fetch: { timeoutMs: 3000, allowPrivate: true },
     intervalMs: 200,
     tickMs: 100,
   });
   alerts = new TopicAlerts({
-    store: AlertStore.open(stateDir),
-    matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.reader() }),
+    store: SqliteAlertStore.open(stateDir),
+    matcher: createTopicMatcher({ retriever: app.retriever, getReader: () => app.library.searchIndex() }),
     library: app.library,
   });
   h = await TelegramHarness.start({
@@ -77,8 +77,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.stop();
-  poller?.store.close();
-  alerts?.store.close();
+  await poller?.store.close();
+  await alerts?.store.close();
   await site?.stop();
   app?.close();
   fs.rmSync(root, { recursive: true, force: true });
@@ -133,7 +133,7 @@ describe('topic alerts', () => {
     const picker = (await chat.waitForReplies(1))[0]!;
     await chat.tap(picker, 'Stop “tram line”');
     await chat.waitFor((m) => m.message_id === picker.message_id && /Stopped following “tram line”/.test(textOf(m)));
-    expect(alerts.store.following(303).map((f) => f.topic)).toEqual(['Hong Kong protests']);
+    expect((await alerts.store.following(303)).map((f) => f.topic)).toEqual(['Hong Kong protests']);
   });
 
   it('survives a restart in the middle of a delivery without sending anything twice', async () => {
@@ -155,7 +155,7 @@ describe('topic alerts', () => {
     await h.waitUntil(() => readers.every((r) => alertsIn(r.chat.id).length > 0), 15_000, 'every reader alerted');
     await new Promise((r) => setTimeout(r, 1500));
     expect(readers.map((r) => alertsIn(r.chat.id).length)).toEqual([1, 1, 1, 1, 1]);
-    expect(alerts.store.outboxCounts()).not.toHaveProperty('unknown');
+    expect(await alerts.store.outboxCounts()).not.toHaveProperty('unknown');
   });
 
   it('alerts on articles that arrive any other way too (an upload or /add goes through the library)', async () => {
@@ -220,7 +220,7 @@ describe('topic alerts', () => {
       ),
     });
     await h.waitUntil(() => attempts() > before, 15_000, 'the alert attempt');
-    await h.waitUntil(() => alerts.store.following(501).length === 0, 5000, 'the follow dropped');
+    await eventually(async () => (await alerts.store.following(501)).length === 0, 5000, 'the follow dropped');
     publish({
       guid: 'glacier-2',
       title: 'Glacier lake monitoring station installed',
@@ -234,42 +234,27 @@ describe('topic alerts', () => {
 });
 
 describe('alert outbox', () => {
-  it('never resends an alert a crashed process may have sent', () => {
+  it('never resends an alert a crashed process may have sent', async () => {
     const dir = path.join(root, 'outbox-crash');
-    const store = AlertStore.open(dir);
-    store.unseen([]);
+    const store = SqliteAlertStore.open(dir);
+    await store.unseen([]);
     const payload = { articleId: 'a', title: 'A', date: null, url: null, sentence: 'A sentence about it.', topic: 't' };
-    store.commit(
+    await store.commit(
       ['a'],
       [
         { chatId: 1, payload },
         { chatId: 2, payload },
       ],
     );
-    const [first] = store.due();
-    expect(store.claim(first!.id)).toBe(true);
+    const claimed = await store.claimNext(Date.now(), { perChatMs: 0, globalMs: 0 });
+    expect(claimed).toMatchObject({ row: { chatId: 1 } });
     // The process dies here, before Telegram answered; a new one opens the outbox.
-    store.close();
-    const reopened = AlertStore.open(dir);
-    expect(reopened.due().map((r) => r.chatId)).toEqual([2]);
-    expect(reopened.outboxCounts()).toEqual({ unknown: 1, pending: 1 });
+    await store.close();
+    const reopened = SqliteAlertStore.open(dir);
+    expect((await reopened.due()).map((r) => r.chatId)).toEqual([2]);
+    expect(await reopened.outboxCounts()).toEqual({ unknown: 1, pending: 1 });
     // The same article queued again for the same chat is ignored.
-    expect(reopened.commit([], [{ chatId: 1, payload }])).toBe(0);
-    reopened.close();
-  });
-
-  it('lets only one of two processes sharing the state folder claim an alert', () => {
-    const dir = path.join(root, 'outbox-shared');
-    const a = AlertStore.open(dir);
-    const b = AlertStore.open(dir);
-    a.unseen([]);
-    a.commit(['x'], [{ chatId: 9, payload: { articleId: 'x', title: 'X', date: null, url: null, sentence: 'About x.', topic: 'x' } }]);
-    const [seenByA] = a.due();
-    const [seenByB] = b.due();
-    expect(seenByA!.id).toBe(seenByB!.id);
-    expect(a.claim(seenByA!.id)).toBe(true);
-    expect(b.claim(seenByB!.id)).toBe(false);
-    a.close();
-    b.close();
+    expect(await reopened.commit([], [{ chatId: 1, payload }])).toBe(0);
+    await reopened.close();
   });
 });

@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { FeedPoller, FeedStore } from '../../src/feeds/index.js';
+import { FeedPoller, SqliteFeedStore } from '../../src/feeds/index.js';
 import { FeedSite, type StoryItem, storyText } from '../support/feed-server.js';
-import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
+import { eventually, mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
 import { TelegramHarness, textOf } from '../support/telegram.js';
 
 const ADMIN = 7;
@@ -43,7 +43,7 @@ beforeAll(async () => {
   const stateDir = path.join(root, 'state');
   // Polled often (every 300 ms, looked at every 100 ms) so the schedule shows within the test.
   poller = new FeedPoller({
-    store: FeedStore.open(stateDir, []),
+    store: SqliteFeedStore.open(stateDir, []),
     library: app.library,
     fetch: { timeoutMs: 3000, allowPrivate: true },
     intervalMs: 300,
@@ -52,7 +52,7 @@ beforeAll(async () => {
   h = await TelegramHarness.start({
     answerer: app.answerer,
     library: app.library,
-    config: { adminUserIds: [ADMIN], allowPrivateUrls: true },
+    config: { adminUserIds: [ADMIN] },
     feeds: poller,
     stateDir,
   });
@@ -60,7 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.stop();
-  poller?.store.close();
+  await poller?.store.close();
   await site?.stop();
   app?.close();
   fs.rmSync(root, { recursive: true, force: true });
@@ -72,7 +72,7 @@ describe('feeds in the bot', () => {
     await chat.send(`/feed add ${site.url('/news.xml')}`);
     const [reply] = await chat.waitForReplies(1);
     expect(textOf(reply!)).toMatch(/only the bot’s admins/);
-    expect(poller.store.list()).toHaveLength(0);
+    expect(await poller.store.list()).toHaveLength(0);
   });
 
   it('lets an admin add a feed: its items are indexed at once and answered with a citation', async () => {
@@ -112,7 +112,7 @@ describe('feeds in the bot', () => {
     await admin.send(`/feed add ${site.url('/broken.xml')}`);
     const reply = await admin.waitForNew((m) => /Added the feed/.test(textOf(m)), 20_000);
     expect(textOf(reply)).toMatch(/does not work yet: The address returned an HTML page, not a feed/);
-    await h.waitUntil(() => (poller.store.get(site.url('/broken.xml'))?.failures ?? 0) >= 3, 15_000, 'three failed polls');
+    await eventually(async () => ((await poller.store.get(site.url('/broken.xml')))?.failures ?? 0) >= 3, 15_000, 'three failed polls');
     // The reply was the report: the scheduled failures that followed sent nothing more.
     expect(admin.messages.filter((m) => /is failing/.test(textOf(m)))).toHaveLength(0);
     admin.skipSeen();
@@ -156,7 +156,7 @@ describe('feeds in the bot', () => {
       15_000,
       'the good feed updated',
     );
-    await h.waitUntil(() => (poller.store.get(site.url('/flaky.xml'))?.failures ?? 0) >= 3, 15_000, 'three failed polls');
+    await eventually(async () => ((await poller.store.get(site.url('/flaky.xml')))?.failures ?? 0) >= 3, 15_000, 'three failed polls');
     const reports = admin.messages.filter((m) => /is failing/.test(textOf(m)));
     expect(reports).toHaveLength(1);
     expect(textOf(reports[0]!)).toMatch(/The feed .*flaky\.xml is failing: The feed could not be parsed/);
@@ -168,8 +168,8 @@ describe('feeds in the bot', () => {
     await admin.send('/feed remove 2');
     const done = await admin.waitForNew((m) => /Removed the feed/.test(textOf(m)));
     expect(textOf(done)).toContain(site.url('/broken.xml'));
-    const reopened = FeedStore.open(path.join(root, 'state'), []);
-    expect(reopened.list().map((f) => f.url)).toEqual([site.url('/news.xml'), site.url('/flaky.xml')]);
-    reopened.close();
+    const reopened = SqliteFeedStore.open(path.join(root, 'state'), []);
+    expect((await reopened.list()).map((f) => f.url)).toEqual([site.url('/news.xml'), site.url('/flaky.xml')]);
+    await reopened.close();
   });
 });

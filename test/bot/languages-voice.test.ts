@@ -93,7 +93,7 @@ describe('with an answer model and a transcription service', () => {
       answerer: app.answerer,
       library: app.library,
       transcriber: app.transcriber,
-      tuning: { historyTurns: 6 },
+      historyTurns: 6,
     });
   });
   afterAll(async () => {

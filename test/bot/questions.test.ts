@@ -220,12 +220,35 @@ describe('questions in a private chat', () => {
 });
 
 describe('commands', () => {
-  it('/start tells what the bot knows: article count and date range', async () => {
+  it('/start tells what the bot knows (article count, date range) and suggests questions about the newest titles', async () => {
     const chat = newChat();
     await chat.send('/start');
     const [reply] = await chat.waitForReplies(1);
     expect(textOf(reply!)).toContain('Hi! I answer questions about 3 news articles, published 2024-03-02 to 2024-05-09');
-    expect(textOf(reply!)).toContain('Just type a question');
+    // The two newest articles (2024-05-09, 2024-04-18), titles escaped; the listing's own order does not matter.
+    expect(textOf(reply!)).toContain(
+      'Just type a question, for example: What do the articles say about “Chef opens <b>Bold</b> Bistro & Bar”? or What do the articles say about “Coach Ben Ortiz wants new stadium lights”?',
+    );
+    expect(reply!.text).toContain('<i>What do the articles say about “Chef opens &lt;b&gt;Bold&lt;/b&gt; Bistro &amp; Bar”?</i>');
+    expect(checkTelegramHtml(reply!.text!).ok).toBe(true);
+  });
+
+  it('/start gives one date when every article shares it, and no example without articles', async () => {
+    const saved = library.articles;
+    try {
+      library.articles = saved.map((a) => ({ ...a, date: '2024-06-27' }));
+      const chat = newChat();
+      await chat.send('/start');
+      const [reply] = await chat.waitForReplies(1);
+      expect(textOf(reply!)).toContain('Hi! I answer questions about 3 news articles, published 2024-06-27, and cite');
+      library.articles = [];
+      await chat.send('/start');
+      const [empty] = await chat.waitForReplies(1);
+      expect(textOf(empty!)).toContain('none are indexed yet');
+      expect(textOf(empty!)).toContain('Just type a question.\n');
+    } finally {
+      library.articles = saved;
+    }
   });
 
   it('/help explains how to ask and hides admin commands from non-admins', async () => {

@@ -61,8 +61,8 @@ beforeAll(async () => {
   h = await TelegramHarness.start({
     answerer: app.answerer,
     library: app.library,
-    config: { adminUserIds: [ADMIN], allowPrivateUrls: true },
-    tuning: { historyTurns: 6 },
+    config: { adminUserIds: [ADMIN] },
+    historyTurns: 6,
   });
   pages = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -83,6 +83,22 @@ afterAll(async () => {
 });
 
 describe('bot over the real stack', () => {
+  it('/start suggests questions about the newest articles, and asking one gets that article cited', async () => {
+    const chat = h.privateChat(++user);
+    await chat.send('/start');
+    const start = await chat.waitForNew((m) => /Hi!/.test(textOf(m)), 15_000, 'the /start reply');
+    expect(textOf(start)).toContain('news articles, published 2023-11-05 to 2024-06-27');
+    const examples = [...textOf(start).matchAll(/What do the articles say about “([^”]+)”\?/g)].map((m) => m[1]);
+    // The seed (2024-06-27; its long title cut at a word) and the rocket launch (2024-06-25).
+    expect(examples).toHaveLength(2);
+    expect(examples[0]).toMatch(/^A Kolokoltsev’s arrival .*…$/);
+    expect(examples[0]!.length).toBeLessThanOrEqual(60);
+    expect(examples[1]).toBe('Private rocket reaches orbit on first attempt');
+    await chat.send(`What do the articles say about “${examples[1]}”?`);
+    const answer = await chat.waitForNew((m) => /Sources/.test(textOf(m)), 15_000, 'an answer with sources');
+    expect(textOf(answer)).toMatch(/Sources\n\[1\] Private rocket reaches orbit on first attempt · 2024-06-25/);
+  });
+
   it('answers a question with a citation and a Sources block pointing at the seed article', async () => {
     const chat = h.privateChat(++user);
     await chat.send('Who is Kolokoltsev meeting at the UN?');

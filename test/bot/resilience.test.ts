@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/index.js';
+import { sqliteBotState } from '../../src/bot/stores.js';
 import type { AnswerStream } from '../../src/types.js';
 import { UserError } from '../../src/util/errors.js';
 import { silentLogger } from '../../src/util/log.js';
@@ -325,7 +326,8 @@ describe('start-up failures', () => {
     const bot = createBot({
       token,
       config: telegramConfig(apiRoot, { token }),
-      stateDir,
+      intake: { maxUploadBytes: 20_000_000, fetchTimeoutMs: 15_000 },
+      state: (settings) => sqliteBotState(stateDir, { ...settings, historyTurns: 6 }),
       answerer: new FakeAnswerer(),
       library: new FakeLibrary(),
       logger: silentLogger,

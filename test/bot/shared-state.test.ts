@@ -12,9 +12,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pgBotState } from '../../src/bot/pg-state.js';
 import { type BotState, sqliteBotState, type StateSettings } from '../../src/bot/stores.js';
 import type { UndeliveredAnswer } from '../../src/bot/undelivered.js';
-import { migrate } from '../../src/db/migrate.js';
 import { createPool } from '../../src/db/pool.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { migratedDatabase } from '../support/postgres.js';
 import { FAKE_ARTICLES, FakeAnswerer, FakeLibrary, citationOf, makeAnswer } from '../support/telegram-fakes.js';
 import { freePort, TelegramHarness, textOf } from '../support/telegram.js';
 
@@ -27,22 +26,13 @@ const SETTINGS: StateSettings = {
   rateLimitPerMinute: 3,
 };
 
-let db: TestDatabase;
-const pools: pg.Pool[] = [];
+const database = migratedDatabase();
+const newPool = () => database.pool();
+let shared: pg.Pool | undefined;
+/** One pool the single-replica cases share. */
+const sharedPool = () => (shared ??= newPool());
 const dirs: string[] = [];
-function newPool(): pg.Pool {
-  const p = createPool({ url: db.url, poolMax: 4, connectTimeoutMs: 5000 });
-  pools.push(p);
-  return p;
-}
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await migrate(newPool());
-});
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await db?.drop();
+afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -67,7 +57,7 @@ const BACKENDS: Backend[] = [
       return sqliteBotState(dir, SETTINGS, now);
     },
   },
-  { name: 'PostgreSQL', open: (now) => pgBotState(pools[0]!, SETTINGS, { now }) },
+  { name: 'PostgreSQL', open: (now) => pgBotState(sharedPool(), SETTINGS, { now }) },
 ];
 
 describe.each(BACKENDS)('bot state in $name', ({ open }) => {
@@ -289,7 +279,6 @@ describe('a bot whose database is away', () => {
   it('answers a question with a clear "try again" instead of failing silently, and logs the rate limit as unavailable', async () => {
     const port = await freePort();
     const dead = createPool({ url: `postgres://postgres@127.0.0.1:${port}/none`, poolMax: 2, connectTimeoutMs: 1000 });
-    pools.push(dead);
     const h = await TelegramHarness.start({ answerer: new FakeAnswerer(), library: new FakeLibrary(), database: dead });
     try {
       const chat = h.privateChat(8001);
@@ -299,6 +288,7 @@ describe('a bot whose database is away', () => {
       expect(h.logEvents().some((e) => e.event === 'bot.rate_limit_unavailable')).toBe(true);
     } finally {
       await h.stop();
+      await dead.end();
     }
   });
 });

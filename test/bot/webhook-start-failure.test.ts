@@ -9,6 +9,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/index.js';
+import { sqliteBotState } from '../../src/bot/stores.js';
 import { createLogger } from '../../src/util/log.js';
 import { TelegramHarness, freePort } from '../support/telegram.js';
 import { FakeAnswerer, FakeLibrary } from '../support/telegram-fakes.js';
@@ -46,12 +47,13 @@ it('closes the webhook server and the state database when setWebhook fails', asy
   const bot = createBot({
     token: h.token,
     config: { ...h.config, webhookUrl: `http://127.0.0.1:${port}/hook`, webhookSecret: 'webhook-secret-1234567890', webhookPort: port },
-    stateDir,
+    intake: { maxUploadBytes: 20_000_000, fetchTimeoutMs: 15_000 },
+    state: (settings) => sqliteBotState(stateDir, { ...settings, historyTurns: 6 }),
     answerer: new FakeAnswerer(),
     library: new FakeLibrary(),
     logger: createLogger('error', [], () => undefined),
     secrets: [],
-    tuning: { webhookHost: '127.0.0.1', shutdownTimeoutMs: 1000 },
+    tuning: { shutdownTimeoutMs: 1000 },
   });
   try {
     await expect(bot.start()).rejects.toThrow(/bad webhook/);

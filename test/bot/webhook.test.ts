@@ -18,7 +18,6 @@ beforeAll(async () => {
     answerer,
     library: new FakeLibrary(),
     config: { webhookUrl: hookUrl, webhookSecret: SECRET, webhookPort: port },
-    tuning: { webhookHost: '127.0.0.1' },
   });
 });
 afterAll(async () => h?.stop());

@@ -1,10 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { escapeRegExp } from '../../src/util/text.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.js';
 import { tempDir } from '../support/stack.js';
 import { cliEnv } from './support.js';
@@ -127,6 +129,31 @@ describe('cli', () => {
     expect(prompt).toContain('Irina Volk');
   });
 
+  it('says on the terminal which answer model failed, where, and why; the answer itself stays the same', async () => {
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}/v1`;
+    const down = { OPENAI_BASE_URL: url, OPENAI_API_KEY: 'sk-test-123456', LLM_MAX_RETRIES: '0' };
+    const line = `Note: the answer model gpt-4o-mini at ${url} did not answer (cannot connect: connect ECONNREFUSED 127.0.0.1:${port}).`;
+    const { stdout, stderr } = await cli(['ask', 'Who is Kolokoltsev meeting at the UN?'], down);
+    expect(stdout).toContain('The answer service is unavailable right now');
+    expect(stdout).not.toContain(url);
+    expect(stderr.split('\n')).toContain(line);
+    // A chat says it once, not after every answer.
+    const chatted = await chat(['Who is Kolokoltsev meeting at the UN?', 'What did he ask for?'], down);
+    expect(chatted.code).toBe(0);
+    expect(chatted.stderr.split('\n').filter((l) => l === line)).toHaveLength(1);
+
+    fake.reset();
+    fake.setHandler(() => 401);
+    const refused = await cli(['ask', 'Who is Kolokoltsev meeting at the UN?'], {
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'sk-test-123456',
+    });
+    expect(refused.stderr).toMatch(
+      new RegExp(`^Note: the answer model gpt-4o-mini at ${escapeRegExp(fake.url)} did not answer \\(request refused: 401 .*\\)\\.$`, 'm'),
+    );
+  });
+
   it('chat answers piped questions line by line and resolves follow-ups', async () => {
     const { stdout, code } = await chat(['Who is Kolokoltsev meeting at the UN?', 'What did he ask for?', '/sources', '/reset']);
     expect(code).toBe(0);
@@ -172,6 +199,44 @@ describe('cli', () => {
 });
 
 describe('cli conventions', () => {
+  it('an unknown option gets one line with the option probably meant and where the help is', async () => {
+    const fail = async (args: string[]) => (await cli(args).catch((e: unknown) => e)) as { code: number; stderr: string };
+    const typo = await fail(['index', '--ful']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toBe('Unknown option --ful for index. Did you mean --full? (npm run index -- --help)\n');
+    expect((await fail(['ask', '--jsno', 'hi'])).stderr).toBe(
+      'Unknown option --jsno for ask. Did you mean --json? (npm run ask -- --help)\n',
+    );
+    expect((await fail(['chat', '--verbose'])).stderr).toBe(
+      'Unknown option --verbose for chat. Its options: --allow-mass-delete. (npm run chat -- --help)\n',
+    );
+    expect((await fail(['index', 'extra'])).stderr).toBe('Unexpected argument "extra" for index. (npm run index -- --help)\n');
+    expect((await fail(['bench', '--quik'])).stderr).toBe(
+      'Unknown option --quik for bench. Did you mean --quick? (npm run bench -- --help)\n',
+    );
+    expect((await fail(['eval', '--no-answer'])).stderr).toBe(
+      'Unknown option --no-answer for eval. Did you mean --no-answers? (npm run eval -- --help)\n',
+    );
+  });
+
+  it("each command's --help is its own: its options, not the general list", async () => {
+    const help = async (args: string[]) => (await cli(args)).stdout;
+    const general = await help(['--help']);
+    expect(general).toContain('npm run worker');
+    const index = await help(['index', '--help']);
+    expect(index).toMatch(/^Usage: npm run index -- \[--full\] \[--feeds\] \[--allow-mass-delete\]/);
+    expect(index).toMatch(/--full +rebuild the whole index/);
+    expect(index).not.toContain('npm run worker');
+    const ask = await help(['ask', '-h']);
+    expect(ask).toMatch(/^Usage: npm run ask -- "question"/);
+    expect(ask).toMatch(/--json +print the answer/);
+    expect(ask).not.toContain('--full');
+    expect(await help(['start', '--help'])).toMatch(/^Usage: npm start[\s\S]*TELEGRAM_BOT_TOKEN/);
+    expect(await help(['chat', '--help'])).toMatch(/^Usage: npm run chat[\s\S]*\/sources/);
+    expect(await help(['worker', '--help'])).toMatch(/^Usage: npm run worker[\s\S]*DATABASE_URL/);
+    for (const own of [index, ask]) expect(own).not.toBe(general);
+  }, 120_000);
+
   it('--help and -h print the usage and exit 0 with no error line, on every command and with none', async () => {
     for (const command of [[], ['start'], ['index'], ['ask'], ['chat'], ['eval'], ['bench']]) {
       for (const flag of ['--help', '-h']) {
@@ -209,3 +274,15 @@ describe('cli conventions', () => {
     expect(quiet.stderr).not.toMatch(/npm took --full/);
   });
 });
+
+/** A 127.0.0.1 port nothing listens on (taken, then released). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -151,14 +151,14 @@ describe('a running front end follows the index', () => {
 
     // The retriever takes the reader as the search starts (before its first await, the query embedding).
     const inFlight = a.retriever.retrieve('Who is Kolokoltsev meeting at the UN?');
-    expect(a.library.refresh()).toBe(true);
+    expect(await a.library.refresh()).toBe(true);
     expect(a.library.reader()).not.toBe(old);
     const result = await inFlight;
     expect(result.passages[0]?.title).toMatch(/Kolokoltsev/);
     // The last search using the old generation has finished: its database handle is closed.
     expect(() => old.listArticles(0, 1)).toThrow(/not open/);
 
-    expect(a.library.refresh()).toBe(false);
+    expect(await a.library.refresh()).toBe(false);
     expect(a.library.stats().articles).toBe(2);
     const answer = await a.answerer.ask(QUESTION, []);
     expect(answer.citations[0]?.title).toBe('Ingrid Solberg wins the Tromsø chess open');

@@ -68,15 +68,16 @@ describe('serving what the folder holds', () => {
     expect(stderr).toContain('Serving 0 articles: empty holds no articles (.txt, .md, .html, .pdf, .json, .jsonl).');
   });
 
-  it('a missing ARTICLES_DIR stops start with one line and a non-zero exit, even with an index on disk', async () => {
+  it('a missing ARTICLES_DIR stops start and index with only its one line and a non-zero exit, even with an index on disk', async () => {
     expect((await runCli(root, ['index'], { env: { ARTICLES_DIR: dir('seeds') } })).code).toBe(0);
-    const { stderr, stdout, code } = await runCli(root, ['start'], { env: { ARTICLES_DIR: dir('gone') }, input: `${QUESTION}\n` });
-    expect(code).toBe(1);
-    expect(lastLine(stderr)).toBe(
-      `Articles folder not found: ${dir('gone')}. Create it or set ARTICLES_DIR to the folder with your articles.`,
-    );
-    expect(stderr).not.toMatch(/\n\s+at /);
-    expect(stdout).toBe('');
+    const line = `Articles folder not found: ${dir('gone')}. Create it or set ARTICLES_DIR to the folder with your articles.`;
+    // The index on disk is from another folder: no "syncing it with" or "Reading the articles…" before the one line.
+    for (const args of [['start'], ['index'], ['ask', QUESTION]]) {
+      const { stderr, stdout, code } = await runCli(root, args, { env: { ARTICLES_DIR: dir('gone') }, input: `${QUESTION}\n` });
+      expect(code, args[0]).toBe(1);
+      expect(stderr, args[0]).toBe(`${line}\n`);
+      expect(stdout).toBe('');
+    }
   });
 });
 

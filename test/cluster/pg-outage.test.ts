@@ -8,68 +8,15 @@
  * replica's LISTEN connection is back.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { Logger } from '../../src/util/log.js';
 import { CORPUS } from '../support/corpus.js';
+import { FlakyProxy } from '../support/flaky-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
 import { TelegramHarness, textOf } from '../support/telegram.js';
-
-/** A TCP proxy to `upstream` that can simulate the server going away (`down`) and coming back (`up`). */
-class FlakyProxy {
-  private readonly server: net.Server;
-  private readonly open = new Set<net.Socket>();
-  private isDown = false;
-  port = 0;
-
-  constructor(private readonly upstream: { host: string; port: number }) {
-    this.server = net.createServer((client) => this.accept(client));
-  }
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as net.AddressInfo).port;
-  }
-
-  /** Every open connection dies at once and new ones are reset, as during a server restart. */
-  down(): void {
-    this.isDown = true;
-    for (const s of this.open) s.destroy();
-    this.open.clear();
-  }
-
-  up(): void {
-    this.isDown = false;
-  }
-
-  async stop(): Promise<void> {
-    this.down();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private accept(client: net.Socket): void {
-    if (this.isDown) {
-      client.resetAndDestroy();
-      return;
-    }
-    const server = net.connect(this.upstream.port, this.upstream.host);
-    for (const [a, b] of [
-      [client, server],
-      [server, client],
-    ] as const) {
-      this.open.add(a);
-      a.on('error', () => b.destroy());
-      a.on('close', () => {
-        this.open.delete(a);
-        b.destroy();
-      });
-      a.pipe(b);
-    }
-  }
-}
 
 const ADMIN = 4711;
 const LOG: { level: string; event: string; [k: string]: unknown }[] = [];
@@ -94,12 +41,8 @@ beforeAll(async () => {
   process.on('unhandledRejection', onUncaught);
   process.on('uncaughtException', onUncaught);
   db = await createTestDatabase();
-  const target = new URL(db.url);
-  proxy = new FlakyProxy({ host: target.hostname, port: Number(target.port || 5432) });
-  await proxy.start();
-  const viaProxy = new URL(db.url);
-  viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(proxy.port);
+  const front = await FlakyProxy.inFrontOf(db.url);
+  proxy = front.proxy;
   root = tempDir('pg-outage-');
   // Replicas share ARTICLES_DIR (README, Running on several machines).
   const articles = path.join(root, 'articles');
@@ -108,7 +51,7 @@ beforeAll(async () => {
   await writer.library.ensure();
   replica = await testApp(
     path.join(root, 'replica'),
-    { DATABASE_URL: viaProxy.toString(), ARTICLES_DIR: articles, DATABASE_CONNECT_TIMEOUT_MS: '2000' },
+    { DATABASE_URL: front.url, ARTICLES_DIR: articles, DATABASE_CONNECT_TIMEOUT_MS: '2000' },
     logger,
   );
   await replica.library.ensure();

@@ -7,78 +7,28 @@
  * - an article an admin adds through one replica is served by the other within 5 s;
  * - a full /reindex is embedded by the workers, one of them SIGKILLed while it holds a batch, and
  *   still publishes with every chunk embedded.
- * The replicas share ARTICLES_DIR (as replicas must, see README).
+ * The replicas share ARTICLES_DIR here; separate-disks.test.ts runs them with a folder each.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from '../support/fixture-model.js';
+import { BRIDGE_HTML, CLUSTER_ARTICLES, Cluster, type Replica, until } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { mdArticle, tempDir, writeFiles } from '../support/stack.js';
-import { FAKE_TOKEN, freePort, TelegramHarness, textOf } from '../support/telegram.js';
+import { TelegramHarness, textOf } from '../support/telegram.js';
 
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const MAIN = path.resolve('src/cli/main.ts');
-const SECRET = 'replica-test-secret';
 const ADMIN = 9100;
-
-const CHESS = mdArticle(
-  'Ingrid Solberg wins the Tromsø chess open',
-  '2024-07-02',
-  'Ingrid Solberg won the Tromsø chess open on Sunday, beating the defending champion in the final round. ' +
-    'The tournament drew 140 players from 22 countries to the Arctic city.',
-);
-const FERRY = mdArticle(
-  'Harbour ferry timetable changes in Bergen',
-  '2024-07-05',
-  'The Bergen harbour ferry will run every twenty minutes from August. The city says the new boats are quieter.',
-);
-const BRIDGE_HTML = `<!doctype html><html><head><title>Fjord Link bridge opens in Nordby</title></head><body><article>
-<h1>Fjord Link bridge opens in Nordby</h1><p>The Fjord Link bridge in Nordby opened to traffic on Monday after four years of work.</p>
-<p>Engineers say the 900 metre span was built to withstand winter storms from the sea.</p></article></body></html>`;
-
-/** A replica: its process, its webhook port, and what it wrote. */
-interface Replica {
-  name: string;
-  port: number;
-  child: ChildProcess;
-  output: () => string;
-  /** Parsed JSON log lines so far. */
-  events: () => { event: string; [k: string]: unknown }[];
-}
 
 let h: TelegramHarness;
 let db: TestDatabase;
 let root: string;
-let balancer: http.Server;
+let cluster: Cluster;
 let pages: http.Server;
-let target: Replica | undefined;
 const replicas: Replica[] = [];
-
-/** The load balancer: Telegram's webhook calls go to the replica the test picks, with the secret Telegram would add. */
-async function startBalancer(): Promise<number> {
-  balancer = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const to = target!;
-    const answer = await fetch(`http://127.0.0.1:${to.port}/hook`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
-      body: Buffer.concat(chunks),
-    }).catch(() => null);
-    res.writeHead(answer?.status ?? 502).end();
-  });
-  balancer.listen(0, '127.0.0.1');
-  await once(balancer, 'listening');
-  return (balancer.address() as net.AddressInfo).port;
-}
 
 async function startPages(): Promise<number> {
   pages = http.createServer((req, res) => {
@@ -90,104 +40,37 @@ async function startPages(): Promise<number> {
   return (pages.address() as net.AddressInfo).port;
 }
 
-/**
- * Spawns `main.ts <command>` over a cleaned environment with the settings every process shares
- * (fixture model, database, log level), plus `env`; its output and JSON log lines are captured.
- */
-function spawnMain(name: string, command: 'start' | 'worker', port: number, env: Record<string, string>): Replica {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(OPENAI_|TELEGRAM_|EMBEDDING_|DATABASE_|WEBHOOK_|LOCAL_MODEL_DIR|npm_config_)/.test(k)),
-  );
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, command], {
-    env: {
-      ...clean,
-      STATE_DIR: path.join(root, `state-${name}`),
-      MODEL_CACHE_DIR: path.join(root, 'cache'),
-      LOCAL_MODEL_DIR: FIXTURE_MODELS_DIR,
-      EMBEDDING_MODEL: FIXTURE_MODEL_ID,
-      ALLOW_REMOTE_MODELS: 'false',
-      EMBEDDING_QUANTIZED: 'false',
-      DATABASE_URL: db.url,
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const started: Replica = {
+async function startReplica(name: string): Promise<Replica> {
+  const replica = await cluster.startReplica(
     name,
-    port,
-    child,
-    output: () => out,
-    events: () =>
-      out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { event: string }),
-  };
-  replicas.push(started);
-  return started;
-}
-
-async function startReplica(name: string, balancerPort: number): Promise<Replica> {
-  const port = await freePort();
-  const replica = spawnMain(name, 'start', port, {
-    ARTICLES_DIR: path.join(root, 'articles'),
-    INDEX_DIR: path.join(root, 'index-data'),
-    CHUNK_MAX_TOKENS: '96',
-    TELEGRAM_BOT_TOKEN: FAKE_TOKEN,
-    TELEGRAM_API_ROOT: h.apiRoot,
-    WEBHOOK_URL: `http://127.0.0.1:${balancerPort}/hook`,
-    WEBHOOK_SECRET: SECRET,
-    WEBHOOK_PORT: String(port),
-    WEBHOOK_HOST: '127.0.0.1',
-    ADMIN_USER_IDS: String(ADMIN),
-    ALLOW_PRIVATE_URLS: 'true',
-    RATE_LIMIT_PER_MINUTE: '100',
-  });
-  await until(() => replica.events().some((e) => e.event === 'bot.started'), 90_000, `replica ${name} to start:\n${replica.output()}`);
+    { ARTICLES_DIR: path.join(root, 'articles'), INDEX_DIR: path.join(root, 'index-data') },
+    ADMIN,
+  );
+  replicas.push(replica);
   return replica;
 }
 
 /** Starts `npm run worker` with the replicas' model settings; resolves once it is waiting for work. */
 async function startWorker(name: string): Promise<Replica> {
-  const worker = spawnMain(name, 'worker', 0, { EMBEDDING_BATCH_SIZE: '4', WORKER_LEASE_SECONDS: '2' });
+  const worker = cluster.spawn(name, ['worker'], 0, { EMBEDDING_BATCH_SIZE: '4', WORKER_LEASE_SECONDS: '2' });
   await until(() => worker.output().includes('waiting for work'), 90_000, `worker ${name} to start:\n${worker.output()}`);
   return worker;
 }
 
-async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 beforeAll(async () => {
   root = tempDir('replicas-');
-  writeFiles(path.join(root, 'articles'), { 'chess.md': CHESS, 'ferry.md': FERRY });
+  writeFiles(path.join(root, 'articles'), CLUSTER_ARTICLES);
   db = await createTestDatabase();
   h = await TelegramHarness.forProcesses();
-  const lb = await startBalancer();
+  cluster = new Cluster(root, h, { DATABASE_URL: db.url });
+  await cluster.startBalancer();
   // One at a time: the first builds the shared index, the second finds it.
-  await startReplica('a', lb);
-  await startReplica('b', lb);
+  await startReplica('a');
+  await startReplica('b');
 }, 180_000);
 
 afterAll(async () => {
-  for (const r of replicas) {
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill('SIGTERM');
-      await Promise.race([once(r.child, 'exit'), new Promise((res) => setTimeout(res, 10_000))]);
-      r.child.kill('SIGKILL');
-    }
-  }
-  balancer?.close();
+  await cluster?.stop();
   pages?.close();
   await h?.stop();
   await db?.drop();
@@ -200,7 +83,7 @@ describe('two replicas, one database', () => {
   it('a follow-up answered by the other replica resolves with the first replica’s turn as history', { timeout: 60_000 }, async () => {
     const [a, b] = replicas as [Replica, Replica];
     const chat = h.privateChat(5001);
-    target = a;
+    cluster.target = a;
     await chat.send('Who won the Tromsø chess open?');
     const [first] = await chat.waitForReplies(1, 30_000);
     expect(textOf(first!)).toContain('Ingrid Solberg');
@@ -208,7 +91,7 @@ describe('two replicas, one database', () => {
     // bot.answered after storing it). A follow-up sent within milliseconds could reach the other
     // replica before that write; see README, Running on several machines.
     await until(() => answered(a, 5001).length > 0, 5000, 'replica a to store and log its answer');
-    target = b;
+    cluster.target = b;
     await chat.send('Tell me more about that.');
     const [second] = await chat.waitForReplies(1, 30_000);
     expect(textOf(second!), textOf(second!)).toContain('Ingrid Solberg wins the Tromsø chess open');
@@ -227,11 +110,11 @@ describe('two replicas, one database', () => {
     const [a, b] = replicas as [Replica, Replica];
     const port = await startPages();
     const admin = h.privateChat(ADMIN, 'Ann');
-    target = a;
+    cluster.target = a;
     await admin.send(`/add http://127.0.0.1:${port}/bridge`);
     await admin.waitFor((m) => textOf(m).startsWith('Added'), 60_000, 'the /add confirmation');
     const added = Date.now();
-    target = b;
+    cluster.target = b;
     const reader = h.privateChat(5002);
     let delay = -1;
     while (delay < 0 && Date.now() - added < 5000) {
@@ -268,7 +151,7 @@ describe('two replicas, one database', () => {
     try {
       const before = (await sql.query<{ g: number }>('SELECT generation_id AS g FROM index_current')).rows[0]!.g;
       const admin = h.privateChat(ADMIN, 'Ann');
-      target = a;
+      cluster.target = a;
       await admin.send('/reindex full');
       // Worker one dies the moment it holds a claimed batch that is not stored yet.
       const held = await until(

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, ConfigError, parseConfig } from '../../src/config/index.js';
+import { CONFIG_VARIABLES, ConfigError, OTHER_VARIABLES, parseConfig } from '../../src/config/index.js';
 
 describe('config', () => {
   it('has working defaults with an empty environment', () => {
@@ -16,7 +16,7 @@ describe('config', () => {
   it('parses numeric id lists and booleans', () => {
     const c = parseConfig({ ADMIN_USER_IDS: '1, 22,333', ALLOW_PRIVATE_URLS: 'yes', RETRIEVAL_K: '8' });
     expect(c.telegram.adminUserIds).toEqual([1, 22, 333]);
-    expect(c.telegram.allowPrivateUrls).toBe(true);
+    expect(c.intake.allowPrivateUrls).toBe(true);
     expect(c.retrieval.k).toBe(8);
   });
 
@@ -59,12 +59,28 @@ describe('config', () => {
     expect(() => parseConfig({ WEBHOOK_URL: 'https://x.example', WEBHOOK_SECRET: '' })).toThrow(/WEBHOOK_SECRET/);
   });
 
-  it('documents every variable in .env.example and the README', () => {
+  it('documents every variable in .env.example and the README, and .env.example names nothing else', () => {
     const example = fs.readFileSync('.env.example', 'utf8');
     const readme = fs.readFileSync('README.md', 'utf8');
-    for (const name of CONFIG_VARIABLES) {
+    const known: string[] = [...CONFIG_VARIABLES, ...OTHER_VARIABLES];
+    for (const name of known) {
       expect(example, name).toMatch(new RegExp(`^${name}=`, 'm'));
       expect(readme, name).toContain(`\`${name}\``);
     }
+    const listed = [...example.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!);
+    expect(listed.filter((name) => !known.includes(name))).toEqual([]);
+  });
+
+  it.each([
+    ['EMBEDDING_PROVIDER', 'foo', 'EMBEDDING_PROVIDER must be one of: transformers, openai, none (got "foo").'],
+    ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of: debug, info, warn, error, silent (got "verbose").'],
+    [
+      'EMBEDDING_PROVIDER',
+      'transformer',
+      'EMBEDDING_PROVIDER must be one of: transformers, openai, none (got "transformer"; did you mean transformers?).',
+    ],
+    ['EMBEDDING_POOLING', 'MEAN', 'EMBEDDING_POOLING must be one of: auto, cls, mean (got "MEAN"; did you mean mean?).'],
+  ])('says a bad choice %s=%s in plain words', (name, value, message) => {
+    expect(() => parseConfig({ [name]: value })).toThrow(new ConfigError(message));
   });
 });

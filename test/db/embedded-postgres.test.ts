@@ -5,8 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { startEmbeddedPostgres } from '../support/embedded-postgres.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import ts from 'typescript';
+import { copyServerFiles, packageServerFiles, startEmbeddedPostgres } from '../support/embedded-postgres.js';
 
 const asRoot = process.getuid?.() === 0;
 const HARNESS = pathToFileURL(fileURLToPath(new URL('../support/embedded-postgres.ts', import.meta.url))).href;
@@ -24,6 +25,12 @@ describe('embedded PostgreSQL harness', () => {
   });
   afterAll(() => fs.rmSync(top, { recursive: true, force: true }));
   /** A fresh folder of ours inside `top`, given to `nobody` when asked. */
+  // As root only: switching users needs it (CI runs as root). Run as another user, the global
+  // setup itself takes the path without switching.
+  beforeEach((ctx) => {
+    if (!asRoot)
+      ctx.skip('switching the server to another user needs root (run as another user, the global setup runs the server as that user)');
+  });
   const folder = (name: string, forNobody = false): string => {
     const dir = path.join(top, name);
     fs.mkdirSync(dir, { mode: 0o755 });
@@ -31,9 +38,7 @@ describe('embedded PostgreSQL harness', () => {
     return dir;
   };
 
-  // As root only: switching users needs it (CI runs as root). Run as another user, the global
-  // setup itself takes the path without switching.
-  it.runIf(asRoot)('runs the server as nobody when asked, then stops it leaving no process and no folder', async () => {
+  it('runs the server as nobody when asked, then stops it leaving no process and no folder', async () => {
     const dir = folder('direct');
     const server = await startEmbeddedPostgres({ runAs: 'nobody', parentDir: dir });
     onTestFinished(() => server.stop());
@@ -55,7 +60,7 @@ describe('embedded PostgreSQL harness', () => {
     await expect(serverProcess(server.url)).rejects.toThrow(/ECONNREFUSED/);
   });
 
-  it.runIf(asRoot)('stops the server when the process that started it is killed', async () => {
+  it('stops the server when the process that started it is killed', async () => {
     const dir = folder('killed');
     const script = `import { startEmbeddedPostgres } from ${JSON.stringify(HARNESS)};
       const s = await startEmbeddedPostgres({ runAs: 'nobody', parentDir: ${JSON.stringify(dir)} });
@@ -85,15 +90,29 @@ describe('embedded PostgreSQL harness', () => {
     expect(fs.existsSync(path.join(serverDir, 'server', 'data'))).toBe(false);
   });
 
-  it.runIf(asRoot)('started by a user other than root, runs the server as that user and switches to no one', async () => {
+  // The starter runs as nobody, who may not read this checkout (a clone under /root is mode
+  // 700): it gets its own copies, the harness transpiled to JavaScript (it needs only Node's
+  // own modules) and the server's files, in a folder of its own.
+  it('started by a user other than root, runs the server as that user and switches to no one', async () => {
     const nobody = passwdUid('nobody');
     const dir = folder('as-nobody', true);
-    const script = `import { startEmbeddedPostgres } from ${JSON.stringify(HARNESS)};
-      const refused = await startEmbeddedPostgres({ runAs: 'postgres', parentDir: ${JSON.stringify(dir)} }).then(() => '', (e) => e.message);
-      const s = await startEmbeddedPostgres({ parentDir: ${JSON.stringify(dir)} });
+    const code = folder('as-nobody-code');
+    for (const name of ['embedded-postgres', 'embedded-postgres-child']) {
+      const source = fs.readFileSync(fileURLToPath(new URL(`../support/${name}.ts`, import.meta.url)), 'utf8');
+      const js = ts.transpileModule(source, {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      }).outputText;
+      fs.writeFileSync(path.join(code, `${name}.mjs`), js);
+    }
+    const files = copyServerFiles(await packageServerFiles(), path.join(code, 'pgsql'));
+    const harness = pathToFileURL(path.join(code, 'embedded-postgres.mjs')).href;
+    const script = `import { startEmbeddedPostgres } from ${JSON.stringify(harness)};
+      const options = { parentDir: ${JSON.stringify(dir)}, serverFiles: ${JSON.stringify(files)} };
+      const refused = await startEmbeddedPostgres({ ...options, runAs: 'postgres' }).then(() => '', (e) => e.message);
+      const s = await startEmbeddedPostgres(options);
       console.log(JSON.stringify({ url: s.url, user: s.user, refused }));
       process.stdin.once('data', async () => { await s.stop(); process.exit(0); });`;
-    const starter = spawn(process.execPath, ['--import', TSX, '--input-type=module', '-e', script], {
+    const starter = spawn(process.execPath, ['--input-type=module', '-e', script], {
       uid: nobody,
       gid: passwdGid('nobody'),
       cwd: dir,

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
-import { MIGRATIONS, type Migration } from '../../src/db/migrations.js';
+import { MIGRATIONS, type Migration } from '../../src/schema.js';
 import { createPool } from '../../src/db/pool.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
@@ -89,12 +89,32 @@ describe('schema migrations', () => {
     const fresh = await createTestDatabase();
     const p = createPool({ url: fresh.url, poolMax: 2, connectTimeoutMs: 10_000 });
     try {
-      const result = await migrate(p);
+      const result = await migrate(p, MIGRATIONS);
       expect(result.applied).toEqual(MIGRATIONS.map((m) => m.version));
-      expect(await migrate(p)).toEqual({ applied: [], version: result.version });
+      expect(await migrate(p, MIGRATIONS)).toEqual({ applied: [], version: result.version });
     } finally {
       await p.end();
       await fresh.drop();
+    }
+  });
+
+  it('upgrades a database from before the feeds, alerts and sources migrations in place, keeping its rows', async () => {
+    const old = await createTestDatabase();
+    const p = createPool({ url: old.url, poolMax: 2, connectTimeoutMs: 10_000 });
+    try {
+      // The schema as it shipped before this change: versions 1 to 22.
+      const before = MIGRATIONS.filter((m) => m.version <= 22);
+      expect((await migrate(p, before)).version).toBe(22);
+      await p.query(`INSERT INTO bot_counters (name, value) VALUES ('answered', 41)`);
+      const result = await migrate(p, MIGRATIONS);
+      expect(result.applied).toEqual(MIGRATIONS.filter((m) => m.version > 22).map((m) => m.version));
+      expect((await p.query('SELECT value FROM bot_counters WHERE name = $1', ['answered'])).rows).toEqual([{ value: '41' }]);
+      for (const table of ['feeds', 'feed_items', 'alert_follows', 'alert_outbox', 'alert_pace', 'article_sources']) {
+        expect((await p.query('SELECT to_regclass($1) AS t', [table])).rows[0].t, table).toBe(table);
+      }
+    } finally {
+      await p.end();
+      await old.drop();
     }
   });
 });

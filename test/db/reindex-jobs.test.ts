@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
+import { MIGRATIONS } from '../../src/schema.js';
 import { createPool } from '../../src/db/pool.js';
 import { ABANDONED, ReindexJobs } from '../../src/db/reindex-jobs.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
@@ -17,7 +18,7 @@ describe('reindex jobs shared by replicas', () => {
     db = await createTestDatabase();
     const p = createPool({ url: db.url, poolMax: 1, connectTimeoutMs: 5000 });
     pools.push(p);
-    await migrate(p);
+    await migrate(p, MIGRATIONS);
   });
   afterAll(async () => {
     await Promise.all(pools.map((p) => p.end()));

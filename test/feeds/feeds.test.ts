@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { FeedPoller, type FeedRecord, FeedStore, parseFeedDocument } from '../../src/feeds/index.js';
+import { FeedPoller, type FeedRecord, parseFeedDocument, SqliteFeedStore } from '../../src/feeds/index.js';
 import { FeedSite, type StoryItem, storyText } from '../support/feed-server.js';
 import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
 
@@ -20,7 +20,7 @@ const jsonItems: StoryItem[] = [];
 
 function poller(stateDir: string, urls: string[], problems: FeedRecord[] = []): FeedPoller {
   return new FeedPoller({
-    store: FeedStore.open(stateDir, urls),
+    store: SqliteFeedStore.open(stateDir, urls),
     library: app.library,
     fetch: { timeoutMs: 3000, allowPrivate: true },
     intervalMs: 15 * 60_000,
@@ -109,10 +109,13 @@ describe('feed polling', () => {
       expect(site.requestsTo('/env/glacier')).toHaveLength(1);
       expect(site.requestsTo('/news/tram')).toHaveLength(0);
       const glacier = report.added.find((a) => a.article?.title === 'Glacier lake flood warning lifted')!;
-      expect(fs.readFileSync(path.join(root, 'articles', glacier.path), 'utf8')).toMatch(/Rhône glacier lake/);
+      // Stored as a feed source, not in the articles folder a sync mirrors.
+      expect(fs.readFileSync(app.library.articleLocation(glacier.article!.id)!, 'utf8')).toMatch(/Rhône glacier lake/);
       expect(glacier.path.startsWith('feeds/')).toBe(true);
+      expect(fs.existsSync(path.join(root, 'articles', glacier.path))).toBe(false);
+      expect((await app.state.sources.list()).find((s) => s.path === glacier.path)).toMatchObject({ origin: 'feed' });
     } finally {
-      p.store.close();
+      await p.store.close();
     }
   });
 
@@ -128,7 +131,7 @@ describe('feed polling', () => {
       expect(report.feeds.every((f) => f.ok && f.notModified && f.added === 0)).toBe(true);
       expect(report.summary).toBeNull();
     } finally {
-      p.store.close();
+      await p.store.close();
     }
   });
 
@@ -148,7 +151,7 @@ describe('feed polling', () => {
       expect(app.library.stats().articles).toBe(count + 1);
       expect(indexedTitles().filter((t) => t === 'Council approves new tram line to the airport')).toHaveLength(1);
     } finally {
-      p.store.close();
+      await p.store.close();
     }
   });
 
@@ -162,7 +165,7 @@ describe('feed polling', () => {
       expect(app.library.stats().articles).toBe(count);
       expect(tram.url).toBe(site.url('/news/tram'));
     } finally {
-      p.store.close();
+      await p.store.close();
     }
   });
 
@@ -199,20 +202,20 @@ describe('feed polling', () => {
       expect(errors['/atom.xml']).toBe('ok');
       expect(indexedTitles()).toContain('Museum returns bronze statues to Benin');
       expect(problems.map((f) => new URL(f.url).pathname).sort()).toEqual(['/garbage.xml', '/html.xml', '/huge.xml', '/loop.xml']);
-      const stored = p.store.get(site.url('/html.xml'))!;
+      const stored = (await p.store.get(site.url('/html.xml')))!;
       expect(stored).toMatchObject({ failures: 1, lastError: expect.stringMatching(/HTML page/) });
       // Backed off: at least twice the interval (minus jitter) before the next try.
       expect(stored.nextPollAt - started).toBeGreaterThan(1.8 * 15 * 60_000);
-      expect(p.store.get(site.url('/atom.xml'))!.lastError).toBeNull();
+      expect((await p.store.get(site.url('/atom.xml')))!.lastError).toBeNull();
 
       await p.pollAll();
       expect(problems).toHaveLength(4);
-      expect(p.store.get(site.url('/html.xml'))!.failures).toBe(2);
+      expect((await p.store.get(site.url('/html.xml')))!.failures).toBe(2);
       // Polling only what is due leaves the backed-off feeds alone.
       const due = await p.pollDue();
       expect(due.feeds.map((f) => f.url)).toEqual([]);
     } finally {
-      p.store.close();
+      await p.store.close();
     }
   });
 
@@ -239,28 +242,12 @@ describe('feed polling', () => {
     try {
       const [ra, rb] = await Promise.all([a.pollAll(), b.pollAll()]);
       expect(ra.added.length + rb.added.length).toBe(2);
-      const files = fs.readdirSync(path.join(root, 'articles', 'feeds')).filter((f) => /cyclists|sailors/.test(f));
-      expect(files.sort()).toEqual(['cyclists-race-across-the-salt-flats.md', 'sailors-cross-the-bay-in-record-time.md']);
+      const files = (await app.state.sources.list()).map((s) => s.path).filter((f) => /cyclists|sailors/.test(f));
+      expect(files.sort()).toEqual(['feeds/cyclists-race-across-the-salt-flats.md', 'feeds/sailors-cross-the-bay-in-record-time.md']);
       expect(indexedTitles().filter((t) => /Cyclists race|Sailors cross/.test(t))).toHaveLength(2);
     } finally {
-      a.store.close();
-      b.store.close();
+      await a.store.close();
+      await b.store.close();
     }
-  });
-
-  it('keeps chat feeds across restarts and follows FEED_URLS for config feeds', () => {
-    const dir = path.join(root, 'state-list');
-    const a = FeedStore.open(dir, ['https://a.example/feed']);
-    expect(a.add('https://b.example/feed')).toBe(true);
-    expect(a.add('https://b.example/feed')).toBe(false);
-    a.close();
-    const b = FeedStore.open(dir, ['https://c.example/feed']);
-    expect(b.list().map((f) => [f.url, f.origin])).toEqual([
-      ['https://b.example/feed', 'chat'],
-      ['https://c.example/feed', 'config'],
-    ]);
-    expect(b.remove('https://c.example/feed')).toBe(false);
-    expect(b.remove('https://b.example/feed')).toBe(true);
-    b.close();
   });
 });

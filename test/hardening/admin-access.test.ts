@@ -36,7 +36,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => pages.listen(0, '127.0.0.1', r));
   pageUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}/harbour`;
-  s = await startStack({ env: { ALLOW_PRIVATE_URLS: 'true' }, harness: { config: { adminUserIds: [ADMIN], allowPrivateUrls: true } } });
+  s = await startStack({ env: { ALLOW_PRIVATE_URLS: 'true' }, harness: { config: { adminUserIds: [ADMIN] } } });
   const st = s.app.library.stats();
   before = { articles: st.articles, builtAt: st.builtAt, files: s.articleFiles() };
 });

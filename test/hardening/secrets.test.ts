@@ -80,7 +80,7 @@ beforeAll(async () => {
     handler: llm,
     harness: {
       token: TOKEN,
-      config: { adminUserIds: [ADMIN], webhookSecret: WEBHOOK_SECRET, allowPrivateUrls: true },
+      config: { adminUserIds: [ADMIN], webhookSecret: WEBHOOK_SECRET },
       transformers: [tokenQuotingFailure],
     },
   });

@@ -32,7 +32,8 @@ describe('SIGKILL during an add', () => {
     writeFiles(path.join(root, 'articles'), CORPUS);
     const src = path.join(root, 'orchestra.txt');
     fs.writeFileSync(src, ARTICLE);
-    const articles = path.join(root, 'articles');
+    // An add is a chat source: stored under STATE_DIR/sources, not in the articles folder.
+    const stored = path.join(root, 'state', 'sources');
     const outcomes = { killedBefore: 0, killedAfter: 0, completed: 0 };
     // Delays spread over the whole add: parse, write, rename, chunk, embed, index, switch.
     const delays = [0, 5, 15, 30, 50, 80, 120, 200, 400];
@@ -41,8 +42,8 @@ describe('SIGKILL during an add', () => {
     first.close();
     for (const delay of delays) {
       const { out, killed } = await addAndKill(src, delay);
-      const present = fs.existsSync(path.join(articles, 'orchestra.txt'));
-      if (present) expect(fs.readFileSync(path.join(articles, 'orchestra.txt'), 'utf8'), `delay ${delay}`).toBe(ARTICLE);
+      const present = fs.existsSync(path.join(stored, 'orchestra.txt'));
+      if (present) expect(fs.readFileSync(path.join(stored, 'orchestra.txt'), 'utf8'), `delay ${delay}`).toBe(ARTICLE);
       if (!killed) outcomes.completed++;
       else if (present) outcomes.killedAfter++;
       else outcomes.killedBefore++;
@@ -57,15 +58,17 @@ describe('SIGKILL during an add', () => {
       reader.close();
       if (indexed) expect(present).toBe(true);
 
-      // The next reindex succeeds and reflects the folder exactly; no temp files are left behind.
+      // The next reindex succeeds and reflects the folder and the stored sources exactly; no temp files are left behind.
       const again = await testApp(root);
       await again.library.ensure();
       const s = await again.library.reindex({});
       expect(s.articles).toBe(present ? 6 : 5);
       expect(again.library.reader()!.article('orchestra') !== undefined).toBe(present);
-      expect(fs.readdirSync(articles).filter((f) => f.includes('.tmp'))).toEqual([]);
+      // (A kill before the first add created the sources folder leaves none.)
+      const left = fs.existsSync(stored) ? fs.readdirSync(stored) : [];
+      expect(left.filter((f) => f.includes('.tmp'))).toEqual([]);
       // Back to the starting point for the next delay, with the app already open.
-      fs.rmSync(path.join(articles, 'orchestra.txt'), { force: true });
+      fs.rmSync(path.join(stored, 'orchestra.txt'), { force: true });
       await again.library.reindex({});
       again.close();
     }

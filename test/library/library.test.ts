@@ -62,7 +62,10 @@ describe('library', () => {
     expect(article).toMatchObject({ id: 'lighthouse', date: '2024-07-10' });
     expect(article.title).toMatch(/lighthouse/i);
     expect(summary.added).toBe(1);
-    expect(fs.existsSync(path.join(articles, 'lighthouse.txt'))).toBe(true);
+    // Kept as a chat source, outside the folder a sync mirrors.
+    expect(fs.existsSync(path.join(articles, 'lighthouse.txt'))).toBe(false);
+    expect(fs.readFileSync(app.library.articleLocation('lighthouse')!, 'utf8')).toBe(body);
+    expect((await app.state.sources.list()).map((s) => [s.path, s.origin])).toEqual([['lighthouse.txt', 'chat']]);
     const answer = await app.answerer.ask('How far is the Cape Morrow lighthouse lamp visible?', []);
     expect(answer.citations[0]?.articleId).toBe('lighthouse');
   });
@@ -77,7 +80,10 @@ describe('library', () => {
       if (article) await app.library.remove(article.id);
     }
     const outside = fs.readdirSync(path.dirname(articles));
-    expect(outside.sort()).toEqual(['articles', 'cache', 'index-data'].filter((e) => outside.includes(e)).sort());
+    expect(outside.sort()).toEqual(['articles', 'cache', 'index-data', 'state'].filter((e) => outside.includes(e)).sort());
+    expect(fs.readdirSync(path.dirname(app.config.stateDir)).sort()).toEqual(outside.sort());
+    const sources = path.join(app.config.stateDir, 'sources');
+    for (const s of await app.state.sources.list()) expect(path.resolve(sources, s.path).startsWith(sources + path.sep)).toBe(true);
     expect(fs.existsSync('/etc/cron.d/evil.txt')).toBe(false);
   });
 
@@ -98,6 +104,7 @@ describe('library', () => {
       expect((err as Error).message, name).toMatch(re);
     }
     expect(fs.readdirSync(articles).sort()).toEqual(before);
+    expect(await app.state.sources.list()).toEqual([]);
     expect(app.library.stats().articles).toBe(5);
   });
 
@@ -107,7 +114,8 @@ describe('library', () => {
     expect(article.title).toBe('Otters return to the Elm river');
     expect(article.date).toBe('2024-07-03');
     expect(article.url).toBe(`${base}/otters`);
-    const saved = fs.readFileSync(path.join(articles, `${article.id}.md`), 'utf8');
+    expect(fs.existsSync(path.join(articles, `${article.id}.md`))).toBe(false);
+    const saved = fs.readFileSync(app.library.articleLocation(article.id)!, 'utf8');
     expect(saved).toContain('six animals');
     expect(saved).not.toContain('All rights reserved');
     const answer = await app.answerer.ask('How many otters were counted near the old mill?', []);
@@ -136,7 +144,8 @@ describe('library', () => {
     expect(article.id).not.toBe('budget');
     expect(summary).toMatchObject({ added: 1, changed: 0 });
     expect(app.library.reader()!.article('budget')!.path).toBe('budget.txt');
-    expect(fs.existsSync(path.join(articles, 'budget.txt'))).toBe(true);
+    expect((await app.state.sources.list()).map((s) => s.path).sort()).toEqual(['budget-2.md', 'budget.txt']);
+    expect(fs.readdirSync(articles)).not.toContain('budget.txt');
   });
 
   it('takes an uploaded file back out when its reindex fails', async () => {
@@ -155,6 +164,7 @@ describe('library', () => {
       fs.rmSync(lock, { force: true });
     }
     expect(fs.readdirSync(articles).sort()).toEqual(before);
+    expect(await app.state.sources.list()).toEqual([]);
   });
 
   it('refuses to reindex (or add, or remove) while the configured model is unavailable, instead of dropping every vector', async () => {
@@ -171,6 +181,7 @@ describe('library', () => {
     await expect(offline.library.remove('chess')).rejects.toThrow(/not loaded/);
     expect(fs.existsSync(path.join(app.config.articlesDir, 'chess.md'))).toBe(true);
     expect(fs.existsSync(path.join(app.config.articlesDir, 'x.txt'))).toBe(false);
+    expect(await offline.state.sources.list()).toEqual([]);
     expect(offline.library.reader()!.dense).toBe(true);
     const lexicalOnPurpose = await testApp(root, { EMBEDDING_PROVIDER: 'none' });
     apps.push(lexicalOnPurpose);
@@ -184,5 +195,48 @@ describe('library', () => {
     expect(app.library.stats().articles).toBe(4);
     expect(app.library.reader()!.lexical('"volcano"', 5)).toEqual([]);
     await expect(app.library.remove('no-such-article')).rejects.toThrow(/No article with id/);
+  });
+
+  it('keeps chat additions through a folder sync, which adds, changes and removes only the folder’s articles', async () => {
+    const { app, articles } = await setup();
+    const enc = (t: string) => new TextEncoder().encode(t);
+    await app.library.addFile(
+      'ferry.txt',
+      enc('date 2024-07-05\nThe island ferry added a late sailing on Fridays for the summer.'),
+      '@ed (7)',
+    );
+    // The folder is replaced by a copy that never had the upload (another machine's, a fresh export)
+    // and lacks one of its own articles.
+    fs.rmSync(articles, { recursive: true });
+    writeFiles(articles, Object.fromEntries(Object.entries(CORPUS).filter(([name]) => name !== 'volcano.md')));
+    const sync = await app.library.sync();
+    expect(sync.summary).toMatchObject({ added: 0, removed: 1 });
+    expect(app.library.reader()!.article('ferry')).toBeDefined();
+    expect(app.library.reader()!.article('volcano')).toBeUndefined();
+    expect((await app.state.sources.list())[0]).toMatchObject({ path: 'ferry.txt', origin: 'chat', addedBy: '@ed (7)' });
+    // A fresh process (npm run index) sees the same.
+    const again = await testApp(path.dirname(articles), { ALLOW_PRIVATE_URLS: 'true' });
+    apps.push(again);
+    expect((await again.library.sync()).summary).toMatchObject({ added: 0, changed: 0, removed: 0 });
+    expect(again.library.reader()!.article('ferry')).toBeDefined();
+  });
+
+  it('removes a chat addition from the store together with its reindex; a failed run leaves both', async () => {
+    const { app } = await setup();
+    const enc = (t: string) => new TextEncoder().encode(t);
+    await app.library.addFile('kiosk.txt', enc('date 2024-07-06\nA new newspaper kiosk opened at the central station on Monday.'));
+    const lock = path.join(app.config.indexDir, 'index.lock');
+    fs.writeFileSync(lock, String(process.ppid));
+    try {
+      await expect(app.library.remove('kiosk')).rejects.toThrow(/already in progress/);
+    } finally {
+      fs.rmSync(lock, { force: true });
+    }
+    expect(app.library.reader()!.article('kiosk')).toBeDefined();
+    expect((await app.state.sources.list()).map((s) => s.path)).toEqual(['kiosk.txt']);
+    await app.library.remove('kiosk');
+    expect(app.library.reader()!.article('kiosk')).toBeUndefined();
+    expect(await app.state.sources.list()).toEqual([]);
+    expect((await app.library.sync()).summary).toMatchObject({ added: 0, removed: 0 });
   });
 });

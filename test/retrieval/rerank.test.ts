@@ -248,7 +248,7 @@ describe("retrieval in 'rerank' mode", () => {
     };
   }
   const retrieverDeps = (rerankCandidates: number) => ({
-    getReader: () => app.library.reader(),
+    getReader: () => app.library.searchIndex(),
     embedder: app.embedder,
     options: { ...app.config.retrieval, rerankCandidates },
   });

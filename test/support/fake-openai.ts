@@ -241,7 +241,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         created,
         model: chat.model,
         choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
-        usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        usage: fakeUsage(chat.messages, text),
       });
       if (reply.breakAfterChunks !== undefined) {
         res.writeHead(200, { 'content-type': 'application/json', ...reply.headers });
@@ -283,6 +283,15 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       return;
     }
     await write(res, chunk({}, 'stop'));
+    // Asked for (stream_options.include_usage), a last chunk carries the token counts, as OpenAI's does.
+    const options = chat.body.stream_options as { include_usage?: unknown } | undefined;
+    if (options?.include_usage === true) {
+      const usage = fakeUsage(chat.messages, text);
+      await write(
+        res,
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: chat.model, choices: [], usage })}\n\n`,
+      );
+    }
     res.end('data: [DONE]\n\n');
   }
 
@@ -440,4 +449,15 @@ export function hashedBagOfWords(text: string, dimension: number): Float32Array 
   }
   for (let i = 0; i < dimension; i++) vector[i] = vector[i]! / norm;
   return vector;
+}
+
+/** The fake's token counts: one token per whitespace-separated word (tests can compute the same). */
+export function fakeUsage(
+  messages: readonly FakeMessage[],
+  reply: string,
+): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
+  const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
+  const prompt = messages.reduce((n, m) => n + words(m.content), 0);
+  const completion = words(reply);
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }

@@ -5,7 +5,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite/vector';
 import type { Db, Queryable } from '../../src/db/client.js';
-import { MIGRATIONS } from '../../src/db/migrations.js';
+import { MIGRATIONS } from '../../src/schema.js';
 
 /** A fresh in-memory PGlite with pgvector and the project's schema; `close` frees it. */
 export async function createPgliteDb(): Promise<{ db: Db; pglite: PGlite; close: () => Promise<void> }> {

@@ -7,7 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { migrate } from '../../src/db/migrate.js';
+import { createPool } from '../../src/db/pool.js';
+import { MIGRATIONS } from '../../src/schema.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -57,4 +60,39 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       }
     },
   };
+}
+
+/** This test file's migrated database: `pool()` opens another pool on it (another process's view). */
+export interface MigratedDatabase {
+  readonly url: string;
+  pool(): pg.Pool;
+}
+
+/**
+ * Registers this test file's database: created and migrated (the product's schema) before its
+ * tests; every pool `pool()` opened is ended and the database dropped after them.
+ */
+export function migratedDatabase(): MigratedDatabase {
+  let db: TestDatabase | undefined;
+  const pools: pg.Pool[] = [];
+  const handle: MigratedDatabase = {
+    get url() {
+      if (!db) throw new Error('The test database is created in beforeAll.');
+      return db.url;
+    },
+    pool: () => {
+      const p = createPool({ url: handle.url, poolMax: 4, connectTimeoutMs: 5000 });
+      pools.push(p);
+      return p;
+    },
+  };
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await migrate(handle.pool(), MIGRATIONS);
+  });
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.end()));
+    await db?.drop();
+  });
+  return handle;
 }

@@ -56,3 +56,18 @@ export async function testApp(root: string, env: Record<string, string> = {}, lo
 export function mdArticle(title: string, date: string, body: string, url = `https://news.example/${encodeURIComponent(title)}`): string {
   return `---\ntitle: ${JSON.stringify(title)}\ndate: ${date}\nurl: ${JSON.stringify(url)}\nsource: "Test News"\n---\n\n${body}\n`;
 }
+
+/** Resolves with `check`'s first truthy result, asking every 50 ms (for state read through async stores); rejects after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false | null>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -25,6 +25,8 @@ import type { Transformer } from 'grammy';
 import type pg from 'pg';
 import { TelegramServer } from 'telegram-test-api/lib/telegramServer.js';
 import { type BotHandle, type BotLibrary, type BotTuning, createBot } from '../../src/bot/index.js';
+import { pgBotState } from '../../src/bot/pg-state.js';
+import { sqliteBotState } from '../../src/bot/stores.js';
 import type { Config } from '../../src/config/index.js';
 import type { TopicAlerts } from '../../src/alerts/index.js';
 import type { FeedPoller } from '../../src/feeds/index.js';
@@ -95,6 +97,10 @@ export interface HarnessOptions {
   answerer: QuestionAnswerer;
   library: BotLibrary;
   config?: Partial<TelegramConfig>;
+  /** Upload and fetch limits (defaults: the product's). */
+  intake?: Partial<Config['intake']>;
+  /** Conversation turns the bot's state keeps (HISTORY_TURNS; default 6). */
+  historyTurns?: number;
   token?: string;
   tuning?: Partial<BotTuning>;
   /** API transformers installed on the bot before it starts (fault injection, observation). */
@@ -130,9 +136,6 @@ export function telegramConfig(apiRoot: string, overrides: Partial<TelegramConfi
     maxQuestionChars: 1000,
     rateLimitPerMinute: 100,
     conversationTtlMinutes: 120,
-    maxUploadBytes: 20_000_000,
-    fetchTimeoutMs: 15_000,
-    allowPrivateUrls: true,
     ...overrides,
   };
 }
@@ -247,8 +250,12 @@ export class TelegramHarness {
     this.handle = createBot({
       token: this.token,
       config: this.config,
-      stateDir: this.stateDir,
-      ...(this.options.database ? { database: this.options.database } : {}),
+      intake: { maxUploadBytes: 20_000_000, fetchTimeoutMs: 15_000, ...this.options.intake },
+      state: (bot) => {
+        const settings = { ...bot, historyTurns: this.options.historyTurns ?? 6 };
+        const database = this.options.database;
+        return database ? pgBotState(database, settings) : sqliteBotState(this.stateDir, settings);
+      },
       answerer: this.options.answerer,
       library: this.options.library,
       logger: log,

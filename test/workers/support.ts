@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate.js';
+import { MIGRATIONS } from '../../src/schema.js';
 import { createPool } from '../../src/db/pool.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
@@ -13,7 +14,7 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 export async function queueDatabase(): Promise<{ db: TestDatabase; pool: pg.Pool }> {
   const db = await createTestDatabase();
   const pool = createPool({ url: db.url, poolMax: 8, connectTimeoutMs: 5000 });
-  await migrate(pool);
+  await migrate(pool, MIGRATIONS);
   await pool.query(`CREATE TABLE IF NOT EXISTS index_embeddings (
     chunk_label integer NOT NULL, embedder_id text NOT NULL, vector real[] NOT NULL, PRIMARY KEY (chunk_label, embedder_id))`);
   const { rows } = await pool.query<{ name: string }>(

@@ -7,6 +7,8 @@ import type { Db } from '../../db/client.js';
 import { ADVISORY_LOCKS } from '../../db/locks.js';
 import { errorMessage } from '../../util/errors.js';
 import { type Logger, silentLogger } from '../../util/log.js';
+import type { IndexStore } from '../index-store.js';
+import type { IndexView, OpenFailure } from '../search-index.js';
 import type { IndexTarget } from '../target.js';
 import type { StoreSettings } from '../writer.js';
 import { type DenseMode, PgIndexReader } from './reader.js';
@@ -27,7 +29,7 @@ export interface PgIndexStoreOptions {
 }
 
 /** The index in PostgreSQL (after migrations ran). */
-export class PgIndexStore {
+export class PgIndexStore implements IndexStore {
   private constructor(
     readonly db: Db,
     /** How dense search runs in this process. */
@@ -92,6 +94,21 @@ export class PgIndexStore {
   /** Calls `onChange` when a generation is published (or the notification connection came back). */
   onPublished(onChange: () => void): Promise<() => Promise<void>> {
     return this.db.listen(PUBLISHED_CHANNEL, () => onChange());
+  }
+
+  async publishedGeneration(): Promise<number | null> {
+    return (await this.published())?.id ?? null;
+  }
+
+  /** The published generation (patching `previous`'s in-memory vectors when it is one of ours); nothing to verify here. */
+  async open(previous: IndexView | null): Promise<IndexView | OpenFailure> {
+    const opened = await this.openReader(previous instanceof PgIndexReader ? previous : null);
+    return opened ?? { kind: 'missing', message: 'No index in the database yet.' };
+  }
+
+  /** Follows NOTIFY rather than polling: `intervalMs` does not apply. */
+  watch(onChange: () => void): Promise<() => Promise<void>> {
+    return this.onPublished(onChange);
   }
 
   /** The partial HNSW index for this embedder's vectors (built as rows arrive). */

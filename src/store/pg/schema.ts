@@ -1,5 +1,5 @@
 /**
- * PostgreSQL schema of the index (migration 1 in src/db/migrations.ts).
+ * PostgreSQL schema of the index (migration 1 in src/schema.ts).
  *
  * Generations without copies: every article and chunk row records the generation that added it
  * (`added_gen`) and the one that removed it (`removed_gen`, null while live). Generation g sees

@@ -11,7 +11,7 @@ import type { Article, Chunk } from '../../types.js';
 import { BusyError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import type { IndexInfo } from '../search-index.js';
-import type { BaseGeneration, GenerationSink, IndexTarget } from '../target.js';
+import type { BaseGeneration, GenerationSink, IndexTarget, PublishStep } from '../target.js';
 import type { ArticleRecord, StoreSettings } from '../writer.js';
 import { EmbeddingQueue } from '../../workers/queue.js';
 import { embedQueued } from '../../workers/worker.js';
@@ -95,6 +95,7 @@ interface BeginOptions {
   log: Logger;
   articlesDir?: string;
   onStep?: (step: string) => void;
+  onPublish?: PublishStep;
 }
 
 /** One generation being written into PostgreSQL. */
@@ -281,6 +282,8 @@ export class PgGenerationWriter implements GenerationSink {
          ON CONFLICT (singleton) DO UPDATE SET generation_id = EXCLUDED.generation_id`,
         [this.n],
       );
+      // What must go with this publish (a removed article's source) commits or rolls back with it.
+      await this.o.onPublish?.(tx);
       // Delivered to listeners only when this transaction commits.
       await tx.query('SELECT pg_notify($1, $2)', [PUBLISHED_CHANNEL, String(this.n)]);
       return c;
