@@ -13,9 +13,14 @@ import { type AlertStore, PgAlertStore, SqliteAlertStore } from './alerts/index.
 import { pgBotState } from './bot/pg-state.js';
 import { type BotState, type BotStateSettings, sqliteBotState } from './bot/stores.js';
 import type { Config } from './config/index.js';
+import { QuestionQueue, questionConcurrency, watchQuestionQueue } from './db/admission.js';
 import { poolDb } from './db/client.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
+import { type CorrectionReceipts, PgReceipts, SqliteReceipts } from './desk/corrections.js';
+import { QuestionDesk } from './desk/desk.js';
+import { type QuestionLog, SqliteQuestionLog } from './desk/log.js';
+import { PgQuestionLog } from './desk/pg-log.js';
 import { createEmbedder, estimatedWordPieceCounter, type ModelLoadProgress } from './embedding/index.js';
 import { type FeedStore, PgFeedStore, SqliteFeedStore } from './feeds/index.js';
 import { collectionLanguages } from './language/index.js';
@@ -48,6 +53,9 @@ export interface StateStores {
   alerts(): Promise<AlertStore>;
   /** Articles added in the chat or by a feed. */
   sources: ArticleSources;
+  /** The editors' desk: the question log (no raw ids) and the correction receipts. */
+  questions: QuestionLog;
+  receipts(): CorrectionReceipts;
 }
 
 /** The embedded state: SQLite files and a sources folder under `stateDir`. */
@@ -57,6 +65,8 @@ function embeddedState(config: Config): StateStores {
     feeds: async () => SqliteFeedStore.open(config.stateDir, config.feeds.urls),
     alerts: async () => SqliteAlertStore.open(config.stateDir),
     sources: new FileSources(path.join(config.stateDir, 'sources')),
+    questions: new SqliteQuestionLog(config.stateDir),
+    receipts: () => new SqliteReceipts(config.stateDir),
   };
 }
 
@@ -67,6 +77,8 @@ function postgresState(config: Config, pool: pg.Pool): StateStores {
     feeds: () => PgFeedStore.open(pool, config.feeds.urls),
     alerts: () => PgAlertStore.open(pool),
     sources: new PgSources(pool),
+    questions: new PgQuestionLog(pool),
+    receipts: () => new PgReceipts(pool),
   };
 }
 
@@ -89,10 +101,14 @@ export interface App {
   transcriber: Transcriber | null;
   /** The PostgreSQL pool when DATABASE_URL is set (schema migrated), shared by the stores; null in embedded mode. */
   database: pg.Pool | null;
+  /** PostgreSQL mode: the queue questions wait in before they search (`retriever` goes through it); null in embedded mode. */
+  questionQueue: QuestionQueue | null;
   /** This app's Prometheus metrics (its own registry); every stage built here reports into it through its logger. */
   metrics: Metrics;
   /** Where the bot's, the feeds' and the alerts' state and the stored article sources live. */
   state: StateStores;
+  /** The question log (PostgreSQL with a database, else SQLite in STATE_DIR) and its views. */
+  desk: QuestionDesk;
   close(): void;
 }
 
@@ -164,8 +180,30 @@ export async function createApp(config: Config, baseLogger: Logger, onModelProgr
     ...(pg ? { pg } : {}),
   });
   metrics.watchLibrary(() => (library.searchIndex() ? library.stats() : null));
-  const retriever = createRetriever({ getReader: () => library.searchIndex(), embedder, options: config.retrieval, reranker, logger });
+  const searcher = createRetriever({ getReader: () => library.searchIndex(), embedder, options: config.retrieval, reranker, logger });
+  // A burst of questions waits its turn here rather than for a pool connection (which times out).
+  const questionQueue = database
+    ? new QuestionQueue(
+        {
+          concurrency: config.database.questionConcurrency || questionConcurrency(config.database.poolMax),
+          maxWaitMs: config.database.questionWaitMs,
+        },
+        logger,
+      )
+    : null;
+  if (questionQueue) watchQuestionQueue(metrics, questionQueue);
+  const retriever: HybridRetriever = questionQueue
+    ? {
+        retrieve: (query, o) => questionQueue.run(() => searcher.retrieve(query, o)),
+        retrieveDetailed: (query, o) => questionQueue.run(() => searcher.retrieveDetailed(query, o)),
+      }
+    : searcher;
   const llm = llmOptions(config);
+  const desk = new QuestionDesk(
+    state.questions,
+    { retentionDays: config.desk.questionLogDays, secret: config.desk.questionLogSecret },
+    logger,
+  );
   const answerer = createAnswerer({
     retriever,
     llm,
@@ -188,9 +226,12 @@ export async function createApp(config: Config, baseLogger: Logger, onModelProgr
     llmEnabled: llm !== null,
     transcriber: config.transcription ? createTranscriber(config.transcription, logger) : null,
     database,
+    questionQueue,
     metrics,
     state,
+    desk,
     close: () => {
+      void desk.close();
       library.close();
       database?.end().catch(() => {});
     },

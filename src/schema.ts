@@ -11,6 +11,8 @@ import type { Migration } from './db/migrations.js';
 import { REINDEX_JOBS_SQL } from './db/reindex-jobs.js';
 import { FEEDS_SQL } from './feeds/pg-store.js';
 import { SOURCES_SQL } from './library/pg-sources.js';
+import { RECEIPTS_SQL } from './desk/corrections.js';
+import { QUESTION_LOG_SQL } from './desk/pg-log.js';
 import { ARTICLE_LANGUAGE_SQL, INDEX_SCHEMA_SQL } from './store/pg/schema.js';
 import { EMBEDDING_QUEUE_SQL } from './workers/queue.js';
 
@@ -27,4 +29,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 23, name: 'feeds: the feed list, poll leases, handled items', sql: FEEDS_SQL },
   { version: 24, name: 'topic alerts: follows, known articles, outbox, send pace', sql: ALERTS_SQL },
   { version: 25, name: 'article sources: chat and feed additions with their bytes', sql: SOURCES_SQL },
+  // 40–49: the editors' desk (src/desk).
+  { version: 40, name: "editors' desk: question log, installation secret", sql: QUESTION_LOG_SQL },
+  { version: 41, name: "editors' desk: correction receipts", sql: RECEIPTS_SQL },
 ];

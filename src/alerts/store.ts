@@ -33,6 +33,8 @@ export interface AlertPayload {
   /** The article's sentence that best shows the topic. */
   sentence: string;
   topic: string;
+  /** Set on a correction notice (src/desk/corrections.ts) instead of a topic alert. */
+  notice?: 'updated' | 'withdrawn';
 }
 
 /** An alert waiting in (or taken from) the outbox. */

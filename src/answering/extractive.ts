@@ -6,73 +6,42 @@
 import type { Citation, Passage } from '../types.js';
 import { checkCitations, stripCitationMarkers } from './citations.js';
 import { isAskingWord } from '../retrieval/terms.js';
-import { contentStems, isStopWord, splitSentences, splitWords, truncate } from '../util/text.js';
+import { contentStems, isStopWord, splitSentences, splitWords, stem, truncate } from '../util/text.js';
+import { ANSWER_TYPES, answerTypeOf, answerTypePositions, paraphrases, tokenize, type Token } from './answer-type.js';
 
-/** First line of every extractive answer; front ends may show it as a badge too. */
-export const EXTRACTIVE_LABEL = 'Extracted from the articles (no AI summary):';
+export { answerTypeOf, type AnswerType } from './answer-type.js';
+
+/** What an extractive answer is, said once: in its note, after the quotes, never as their first line. */
+export const EXTRACTIVE_LABEL = 'Extracted from the articles (no AI summary)';
 /** Why an answer is extractive when no LLM is configured. */
-export const NOTE_NO_LLM = 'No answer model is configured, so here are the most relevant passages quoted directly.';
+export const NOTE_NO_LLM = `${EXTRACTIVE_LABEL}: no answer model is configured, so these are the sentences that answer best, quoted directly.`;
 /** Why an answer is extractive when the LLM failed. */
-export const NOTE_LLM_UNAVAILABLE = 'The answer service is unavailable right now, so here are the most relevant passages quoted directly.';
+export const NOTE_LLM_UNAVAILABLE = `${EXTRACTIVE_LABEL}: the answer service is unavailable right now, so these are the sentences that answer best, quoted directly.`;
 /** Opening of the reply when retrieval found nothing relevant. */
 export const NOT_COVERED_TEXT = "The articles I have don't cover this.";
 
+// At most the answer and two supporting sentences (see docs/evaluation-answers.md for what each adds).
 const MAX_SENTENCES = 3;
 const MAX_SENTENCE_CHARS = 400;
 // Headlines, bylines and fragments are poor quotes.
 const MIN_SENTENCE_CHARS = 25;
-// Sentences far weaker than the best one add noise rather than evidence.
-const RELATIVE_FLOOR = 0.5;
 // Only articles ranked nearly as high as the best are quoted: a weaker article matched on a
 // word or two ("years old") is padding, not an answer.
 const PASSAGE_FLOOR = 0.8;
 const MAX_QUOTED_PASSAGES = 3;
-// A sentence holding what the question asks for (a number for "how many") counts this much more.
-const ANSWER_TYPE_BONUS = 1.5;
 const MAX_CLOSEST_ARTICLES = 3;
 // Weight of a word a follow-up only carries from an earlier question, against the follow-up's own.
 const CARRIED_WEIGHT = 0.5;
-// Share of the better neighbour's overlap a sentence gains: news states a topic, then its detail
-// in the next sentence ("US helicopters began dropping food in Aceh. About 12 are involved.").
-const NEIGHBOUR_WEIGHT = 0.5;
-// A sentence whose own words score below this share of the best sentence's own is padding,
-// whatever its neighbours ("Who is Kolokoltsev meeting?" must not quote his sanctions).
+// Weight of a question word matched only in other words ("cost" by "price", "chair" by "chairman").
+const PARAPHRASE_WEIGHT = 0.5;
+// A further sentence is quoted only when it scores within this of the first (in SENTENCE_WEIGHTS units).
+const SCORE_MARGIN = 3;
+// A further sentence whose question words weigh less than this share of the best sentence's is padding.
 const OWN_FLOOR = 0.3;
-
-/** What kind of thing a question asks for, when its wording says so. */
-export type AnswerType = 'number' | 'name' | 'time' | null;
-
-const NUMBER_WORDS =
-  'one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|half|twice';
-const MONTHS = 'january|february|march|april|may|june|july|august|september|october|november|december';
-const DAYS =
-  'monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow|tonight|morning|evening|night|week|month|year';
-
-/** The answer type of a question: "how many/much" → number, "who"/"where"/"which city" → name, "when" → time. */
-export function answerTypeOf(question: string): AnswerType {
-  const q = question.toLowerCase();
-  if (/\bhow (many|much|old|long|far|big|high|large|tall)\b|\bwhat (percentage|share|number|age)\b/.test(q)) return 'number';
-  if (/\bwhen\b|\bwhat (date|day|year|time|month)\b|\bwhich (date|day|year|month)\b/.test(q)) return 'time';
-  if (
-    /^\s*(and\s+)?(who|whom|whose|where)\b|\b(who|where)\b.*\?\s*$|\bwhich (country|countries|city|town|state|nation|company|team|party|person|man|woman|player|leader|group|island|province|region|airline|band|club)\b/.test(
-      q,
-    )
-  )
-    return 'name';
-  return null;
-}
-
-/** True when the sentence holds something of the asked type that the question does not already say. */
-function hasAnswerType(type: AnswerType, sentence: string, question: string): boolean {
-  if (type === null) return true;
-  if (type === 'number') return /\d/.test(sentence) || new RegExp(`\\b(${NUMBER_WORDS})\\b`, 'i').test(sentence);
-  if (type === 'time') return /\b(1[89]|20)\d\d\b/.test(sentence) || new RegExp(`\\b(${MONTHS}|${DAYS})\\b`, 'i').test(sentence);
-  const asked = new Set(splitWords(question).map((w) => w.toLowerCase()));
-  // A capitalised word that is not the sentence's first and not already in the question.
-  return splitWords(sentence)
-    .slice(1)
-    .some((w) => /^\p{Lu}/u.test(w) && !asked.has(w.toLowerCase()) && !isStopWord(w));
-}
+// Words this close to a matched question word belong to the same statement.
+const NEAR_WORDS = 4;
+// Matches within this many consecutive words sit in one clause.
+const WINDOW = 8;
 
 /** One sentence chosen for an extractive answer. */
 export interface ExtractedSentence {
@@ -82,59 +51,255 @@ export interface ExtractedSentence {
   score: number;
 }
 
+/** The signals a candidate sentence is ranked by, in the order of `SENTENCE_WEIGHTS`. */
+export const SENTENCE_FEATURES = [
+  'overlap',
+  'paraphrase',
+  'focus',
+  'neighbour',
+  'type:number',
+  'type:name',
+  'type:place',
+  'type:time',
+  'type:cause',
+  'typeNearMatch',
+  'lead',
+  'topPassage',
+  'length',
+  'phrase',
+  'carried',
+  'coverage',
+  'window',
+  'newWords',
+] as const;
+
+/** Weights of `SENTENCE_FEATURES`, fitted on the readers' set by scripts/fit-extractive.ts. */
+export const SENTENCE_WEIGHTS: readonly number[] = [
+  1.78, 1.85, 1.32, 0.69, 2.64, 0.35, 0.41, 1.18, -0.8, 0.93, -0.41, 1.0, -0.32, -0.43, -2.58, 0.81, 1.13, 0.59,
+];
+
+/** A candidate sentence with its signals. */
+export interface ScoredSentence {
+  n: number;
+  index: number;
+  sentence: string;
+  features: number[];
+  score: number;
+  /** Question stems it matches (exactly or in other words). */
+  matched: Set<string>;
+  /** Overlap through the question's own words only (not those a follow-up carries). */
+  ownOverlap: number;
+}
+
+// Words that, right after the asking word, say the question's subject comes next and its verb last.
+const AUXILIARIES = new Set('did does do was were is are has have had will would can could should'.split(' '));
+
 /**
- * Picks up to three sentences that answer the question: from the articles ranked nearly as high
- * as the best, by overlap with the query's topical words (weighted by how rare each word is
- * among the candidate sentences; in a follow-up, words carried from the earlier question count
- * half) plus half the overlap of the better adjacent sentence, preferring sentences that hold
- * what the question asks for (a number for "how many"), best first; ties go to the better-ranked
- * passage. A sentence is quoted only when its own overlap is at least 0.3 of the best one's and
- * its score at least half the best score. Empty when no sentence shares a topical word with the
- * question: then nothing answers it.
+ * What the question is about: the first two topical words after the asking word ("which Arizona
+ * senator"). When a verb comes next, its verb: right after it for "who will chair the firm?",
+ * where "who" is the subject; else last, after the subject ("how much did the bridge cost?").
  */
-export function selectExtractiveSentences(query: string, passages: readonly Passage[], question = query): ExtractedSentence[] {
-  const queryStems = new Set([...contentStems(query)].filter((s) => !isAskingWord(s)));
-  // A follow-up's own words say what it asks; the words carried from earlier questions only say what about.
-  const own = contentStems(question);
-  const type = answerTypeOf(query);
-  const candidates: { n: number; index: number; sentence: string; stems: Set<string> }[] = [];
+function focusStems(question: string): Set<string> {
+  const words = splitWords(question.toLowerCase());
+  let at = words.findIndex((w) => /^(which|what|who|whom|whose|where|when|why|how)$/.test(w));
+  if (words[at] === 'how' && /^(many|much|old|long|far|big)$/.test(words[at + 1] ?? '')) at++;
+  const topical = (w: string) => !isStopWord(w) && !isAskingWord(w);
+  const after = words.slice(at + 1).filter(topical);
+  if (AUXILIARIES.has(words[at + 1] ?? '')) {
+    const verb = words[at] === 'who' ? after[0] : after.at(-1);
+    return new Set(verb ? [stem(verb)] : []);
+  }
+  return new Set(after.slice(0, 2).map((w) => stem(w)));
+}
+
+interface Candidate {
+  n: number;
+  index: number;
+  sentence: string;
+  tokens: Token[];
+  stems: Set<string>;
+  /** The article's first sentence. */
+  lead: boolean;
+}
+
+/** The sentences that may be quoted: from the first passages, those ranked nearly as high as the best, without repeats or fragments. */
+function quotableSentences(passages: readonly Passage[]): Candidate[] {
+  const candidates: Candidate[] = [];
   const seen = new Set<string>();
   const topScore = passages[0]?.score ?? 0;
   passages.forEach((p, i) => {
-    if (i >= MAX_QUOTED_PASSAGES || (i > 0 && p.score < PASSAGE_FLOOR * topScore)) return;
+    // A weaker passage of the best article is the same story; a weaker article is not.
+    const sameStory = p.articleId === passages[0]?.articleId;
+    if (i >= MAX_QUOTED_PASSAGES || (i > 0 && p.score < PASSAGE_FLOOR * topScore && !sameStory)) return;
     splitSentences(p.text).forEach((raw, index) => {
       const sentence = stripCitationMarkers(raw).replace(/\s+/g, ' ').trim();
       const key = sentence.toLowerCase();
       if (sentence.length < MIN_SENTENCE_CHARS || seen.has(key)) return;
       seen.add(key);
-      candidates.push({ n: i + 1, index, sentence, stems: contentStems(sentence) });
+      const tokens = tokenize(sentence);
+      const stems = new Set(tokens.map((t) => t.stem).filter((s) => s.length > 1 || /\d/.test(s)));
+      candidates.push({ n: i + 1, index, sentence, tokens, stems, lead: p.start === 0 && index === 0 });
     });
   });
+  return candidates;
+}
+
+/**
+ * Every sentence of the quotable passages that shares a question word, with its signals and
+ * score: from the articles ranked nearly as high as the best, overlap with the query's topical
+ * words (weighted by how rare each is among the candidates; in a follow-up, words carried from
+ * the earlier question count half), words said otherwise (a small lexicon and shared stem
+ * starts), the words right after the asking word, the better neighbour's overlap, and whether
+ * it holds what the question asks for (a number for "how many", a cause for "why") near the
+ * words it matches. Best first; ties go to the better-ranked passage.
+ */
+export function scoreSentences(
+  query: string,
+  passages: readonly Passage[],
+  question = query,
+  weights: readonly number[] = SENTENCE_WEIGHTS,
+): ScoredSentence[] {
+  const queryStems = new Set([...contentStems(query)].filter((s) => !isAskingWord(s)));
+  // A follow-up's own words say what it asks; the words carried from earlier questions only say what about.
+  const own = contentStems(question);
+  const followUp = question !== query;
+  const focus = focusStems(question);
+  const type = answerTypeOf(question);
+  const asked = new Set(splitWords(query).map((w) => w.toLowerCase()));
+  const queryOrder = tokenize(query).map((t) => t.stem);
+  const pairs = new Set<string>();
+  for (let i = 1; i < queryOrder.length; i++)
+    if (queryStems.has(queryOrder[i - 1]!) && queryStems.has(queryOrder[i]!)) pairs.add(`${queryOrder[i - 1]} ${queryOrder[i]}`);
+
+  const candidates = quotableSentences(passages);
   const df = new Map<string, number>();
   for (const c of candidates) for (const s of c.stems) if (queryStems.has(s)) df.set(s, (df.get(s) ?? 0) + 1);
-  const overlap = candidates.map((c) => {
-    let score = 0;
-    for (const s of c.stems) {
-      const d = df.get(s);
-      if (d) score += Math.log(1 + candidates.length / d) * (own.has(s) || question === query ? 1 : CARRIED_WEIGHT);
+  const idf = (q: string) => Math.log(1 + candidates.length / Math.max(1, df.get(q) ?? 0));
+  const carriedShare = (q: string) => (own.has(q) || !followUp ? 1 : CARRIED_WEIGHT);
+  let queryWeight = 0;
+  for (const q of queryStems) queryWeight += idf(q) * carriedShare(q);
+
+  const raw = candidates.map((c) => {
+    let exact = 0;
+    let other = 0;
+    let carried = 0;
+    let ownOverlap = 0;
+    let focusHits = 0;
+    const matched = new Set<string>();
+    for (const q of queryStems) {
+      const w = idf(q) * carriedShare(q);
+      if (c.stems.has(q)) {
+        exact += w;
+        if (carriedShare(q) < 1) carried += w;
+        else ownOverlap += w;
+      } else if ([...c.stems].some((s) => paraphrases(q, s))) other += w * PARAPHRASE_WEIGHT;
+      else continue;
+      matched.add(q);
+      if (focus.has(q)) focusHits++;
     }
-    return score;
+    let phrase = 0;
+    for (let i = 1; i < c.tokens.length; i++) if (pairs.has(`${c.tokens[i - 1]!.stem} ${c.tokens[i]!.stem}`)) phrase++;
+    const positions = answerTypePositions(type, c.sentence, c.tokens, asked);
+    const hits = c.tokens.flatMap((t, i) => (matched.has(t.stem) ? [i] : []));
+    const typeNear = positions.some((p) => hits.some((h) => Math.abs(h - p) <= NEAR_WORDS));
+    // The most question weight within any WINDOW consecutive words: matches gathered in one clause.
+    let window = 0;
+    for (const h of hits) {
+      const inside = new Set(hits.filter((x) => x >= h && x < h + WINDOW).map((x) => c.tokens[x]!.stem));
+      let sum = 0;
+      for (const q of inside) sum += idf(q) * carriedShare(q);
+      window = Math.max(window, sum);
+    }
+    const newWords = c.tokens.filter((t) => t.stem !== '' && !queryStems.has(t.stem)).length;
+    return { c, exact, other, carried, ownOverlap, focusHits, matched, phrase, hasType: positions.length > 0, typeNear, window, newWords };
   });
-  const at = new Map(candidates.map((c, i) => [`${c.n}:${c.index}`, overlap[i]!]));
-  const scored = candidates.map((c, i) => {
-    const bonus = type !== null && hasAnswerType(type, c.sentence, query) ? ANSWER_TYPE_BONUS : 1;
-    const near = Math.max(at.get(`${c.n}:${c.index - 1}`) ?? 0, at.get(`${c.n}:${c.index + 1}`) ?? 0);
-    // A neighbour lifts a sentence, but only its own words can make it worth quoting: one that
-    // merely names the topic is padding, however close to the answer.
-    return { ...c, own: overlap[i]! * bonus, score: (overlap[i]! + NEIGHBOUR_WEIGHT * near) * bonus };
-  });
-  const top = Math.max(0, ...scored.map((c) => c.own));
-  const best = Math.max(0, ...scored.map((c) => c.score));
-  const picked = scored
-    .filter((c) => c.own > 0 && c.own >= top * OWN_FLOOR && c.score >= best * RELATIVE_FLOOR)
-    .sort((a, b) => b.score - a.score || a.n - b.n || a.index - b.index)
-    .slice(0, MAX_SENTENCES);
+  const maxOverlap = Math.max(1e-9, ...raw.map((r) => r.exact + r.other));
+  const at = new Map(raw.map((r) => [`${r.c.n}:${r.c.index}`, r.exact + r.other]));
+  const avgWords = candidates.reduce((a, c) => a + c.tokens.length, 0) / Math.max(1, candidates.length);
+
+  const scored: ScoredSentence[] = [];
+  for (const r of raw) {
+    const total = r.exact + r.other;
+    // A sentence sharing no question word is never quoted, whatever its neighbours.
+    if (total <= 0) continue;
+    const near = Math.max(at.get(`${r.c.n}:${r.c.index - 1}`) ?? 0, at.get(`${r.c.n}:${r.c.index + 1}`) ?? 0);
+    const features = [
+      r.exact / maxOverlap,
+      r.other / maxOverlap,
+      focus.size > 0 ? r.focusHits / focus.size : 0,
+      near / maxOverlap,
+      ...ANSWER_TYPES.map((t) => (t === type && r.hasType ? 1 : 0)),
+      r.typeNear ? 1 : 0,
+      r.c.lead ? 1 : 0,
+      r.c.n === 1 ? 1 : 0,
+      r.c.tokens.length / avgWords,
+      Math.min(2, r.phrase) / 2,
+      total > 0 ? r.carried / total : 0,
+      queryWeight > 0 ? total / queryWeight : 0,
+      r.window / maxOverlap,
+      Math.min(1, r.newWords / 20),
+    ];
+    const score = features.reduce((sum, f, i) => sum + f * (weights[i] ?? 0), 0);
+    scored.push({ n: r.c.n, index: r.c.index, sentence: r.c.sentence, features, score, matched: r.matched, ownOverlap: r.ownOverlap });
+  }
+  return scored.sort((a, b) => b.score - a.score || a.n - b.n || a.index - b.index);
+}
+
+/**
+ * Picks the sentences that answer the question, best first: the best-scored sentence, then at
+ * most two more, each only when it scores within SCORE_MARGIN of the first and adds something
+ * the quotes so far lack: a question word, or what the question asks for (a number for "how
+ * many"). A sentence the previous reply already quoted (found in `previous`) is left out unless
+ * it is the one that matches the follow-up's own words best: then it is the answer. Empty when
+ * no sentence shares a topical word with the question.
+ */
+export function selectExtractiveSentences(
+  query: string,
+  passages: readonly Passage[],
+  question = query,
+  previous = '',
+): ExtractedSentence[] {
+  let ranked = scoreSentences(query, passages, question);
+  if (previous) {
+    const said = normaliseQuote(previous);
+    const answer = ranked.reduce<ScoredSentence | null>((best, c) => (best === null || c.ownOverlap > best.ownOverlap ? c : best), null);
+    ranked = ranked.filter((c) => c === answer || !said.includes(normaliseQuote(truncate(c.sentence, MAX_SENTENCE_CHARS))));
+  }
+  const first = ranked[0];
+  if (!first) return [];
+  const picked = [first];
+  const covered = new Set(first.matched);
+  for (const c of ranked.slice(1)) {
+    if (picked.length >= MAX_SENTENCES || c.score < first.score - SCORE_MARGIN) break;
+    // It must add something the quotes so far lack: a question word, or what the question asks for.
+    // Its own words must speak to the question: sharing only the topic's name is padding
+    // ("Who is Kolokoltsev meeting?" must not quote his sanctions).
+    if ((c.features[OVERLAP] ?? 0) + (c.features[PARAPHRASE] ?? 0) < OWN_FLOOR) continue;
+    // It must add something the quotes so far lack: a question word, or what the question asks for.
+    const adds = [...c.matched].some((s) => !covered.has(s)) || holdsAskedType(c);
+    if (!adds) continue;
+    picked.push(c);
+    for (const s of c.matched) covered.add(s);
+  }
   return picked.map((c) => ({ n: c.n, sentence: truncate(c.sentence, MAX_SENTENCE_CHARS), score: c.score }));
+}
+
+const OVERLAP = SENTENCE_FEATURES.indexOf('overlap');
+const PARAPHRASE = SENTENCE_FEATURES.indexOf('paraphrase');
+const TYPE_FEATURES = [...ANSWER_TYPES.map((t) => `type:${t}`), 'typeNearMatch'].map((f) => SENTENCE_FEATURES.indexOf(f as never));
+
+/** True when the sentence holds what the question asks for (any answer-type signal is on). */
+function holdsAskedType(c: ScoredSentence): boolean {
+  return TYPE_FEATURES.some((i) => (c.features[i] ?? 0) > 0);
+}
+
+/** Lower case, single spaces, no quote marks: how a sentence is found again in an earlier reply. */
+function normaliseQuote(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[\u201C\u201D"]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** Result of the model-free answer builders. */
@@ -145,14 +310,15 @@ export interface BuiltAnswer {
 }
 
 /**
- * Builds the labelled extractive answer: quoted sentences, each followed by its renumbered [n];
+ * Builds the extractive answer: the answering sentence first, then any supporting ones, each
+ * followed by its renumbered [n] (the label saying what it is travels in the answer's note);
  * null when no sentence of the passages speaks to the question (the caller says "not covered").
+ * `previous`, the reply a follow-up follows, keeps its quotes from being repeated.
  */
-export function extractiveAnswer(query: string, passages: readonly Passage[], question = query): BuiltAnswer | null {
-  const picked = selectExtractiveSentences(query, passages, question);
+export function extractiveAnswer(query: string, passages: readonly Passage[], question = query, previous = ''): BuiltAnswer | null {
+  const picked = selectExtractiveSentences(query, passages, question, previous);
   if (picked.length === 0) return null;
-  const lines = picked.map((p) => `\u201C${p.sentence}\u201D [${p.n}]`);
-  const draft = [EXTRACTIVE_LABEL, ...lines].join('\n\n');
+  const draft = picked.map((p) => `\u201C${p.sentence}\u201D [${p.n}]`).join('\n\n');
   return checkCitations(draft, [...passages]);
 }
 

@@ -40,6 +40,7 @@ export { condenseDeterministic, keyTerms, needsContext, parseCondensedQuery } fr
 export {
   answerTypeOf,
   EXTRACTIVE_LABEL,
+  scoreSentences,
   extractiveAnswer,
   NOT_COVERED_TEXT,
   NOTE_LLM_UNAVAILABLE,
@@ -159,7 +160,9 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
       return finish({ ...built, mode: 'not-covered', query });
     };
     const quoted = async (note: string, llmFailure?: string): Promise<Answer> => {
-      const built = extractiveAnswer(query, passages, question);
+      // A follow-up's quotes should not repeat the reply it follows (history carries that reply's text).
+      const previous = query !== question.trim() ? (history.findLast((t) => t.role === 'assistant')?.content ?? '') : '';
+      const built = extractiveAnswer(query, passages, question, previous);
       if (!built) return untranslatable ? needsModel() : notCovered();
       // Quotes stay in the articles' language; a reader who asked in another is told so first.
       const text = asked?.foreign ? `${untranslatedNote(asked)}\n\n${built.text}` : built.text;

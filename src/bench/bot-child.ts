@@ -15,6 +15,8 @@ import { errorMessage } from '../util/errors.js';
 /** How the parent configures the bot process. */
 export interface BotChildInput {
   mode: 'bot-only' | 'bot+answering';
+  /** PostgreSQL (`config.database.url` set): the child builds the index in the database and keeps the bot's state there. */
+  store: 'embedded' | 'postgres';
   /** Full product config (articles, index, LLM base URL already pointed at the benchmark's servers). */
   config: Config;
   token: string;
@@ -32,13 +34,19 @@ async function run(input: BotChildInput): Promise<void> {
   try {
     const sampler = new PeakRssSampler();
     const app = await createApp(input.config, silentLogger);
-    const failure = await app.library.open();
-    if (failure) throw new Error(failure.message);
+    if (input.store === 'postgres') {
+      // The scratch database starts empty: index the articles into it.
+      await app.library.ensure();
+    } else {
+      const failure = await app.library.open();
+      if (failure) throw new Error(failure.message);
+    }
     const answerer = input.mode === 'bot-only' ? instantAnswerer(app.library) : app.answerer;
     const handle = createBot({
       token: input.token,
       config: input.config.telegram,
       intake: input.config.intake,
+      // In PostgreSQL mode the app keeps the bot's state in the database.
       state: app.state.bot,
       answerer,
       library: app.library,

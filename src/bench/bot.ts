@@ -25,12 +25,14 @@ import type { BotChildInput, BotChildMessage } from './bot-child.js';
 import { forkTs, nextMessage } from './child.js';
 import { startFakeLlm } from './fake-llm.js';
 import { OtherCpuMeter } from './machine.js';
+import { withScratchDatabase } from './pg-retrieval.js';
 import { summarize, type Summary } from './stats.js';
 import { errorMessage } from '../util/errors.js';
 
 /** One load level. */
 export interface BotRun {
-  load: 'saturated' | 'paced';
+  /** 'burst': every chat sends one question at the same moment (breaking news). */
+  load: 'saturated' | 'paced' | 'burst';
   /** Mean pause between an answer and the next question (0 when saturated). */
   thinkMs: number;
   chats: number;
@@ -39,8 +41,10 @@ export interface BotRun {
   messagesPerSecond: number;
   /** Update entering the emulator → the bot's reply reaching it, in ms. */
   latencyMs: Summary;
-  /** Replies that were apologies, or no reply within the timeout. */
+  /** Replies that were apologies or refusals (database busy, question queue full), or no reply within the timeout. */
   errors: number;
+  /** The errors by kind: the reply's first words, or "no reply". */
+  errorKinds: Record<string, number>;
   /** Cores other processes kept busy during the run (null off Linux). */
   otherCpuCores: number | null;
 }
@@ -48,6 +52,8 @@ export interface BotRun {
 /** One bot configuration under load. */
 export interface BotVariant {
   name: 'bot-only' | 'bot+answering';
+  /** Where the index and the bot's state live: files, or PostgreSQL (`--database-url`). */
+  store: 'embedded' | 'postgres';
   description: string;
   runs: BotRun[];
   /** Peak RSS of the bot process over all runs. */
@@ -83,13 +89,18 @@ export interface BotBenchOptions {
   levels: BotLevel[];
   /** Mean think time of the paced load. */
   thinkMs: number;
+  /** Chats that each send one question at the same moment, after the levels (0: no burst run). */
+  burstChats: number;
+  /** PostgreSQL server: the answering variant runs again with index and state in a scratch database there. */
+  databaseUrl?: string;
   logger: Logger;
   note?: (line: string) => void;
 }
 
 const TOKEN = '123456789:BENCH-not-a-real-token';
 const REPLY_TIMEOUT_MS = 60_000;
-const APOLOGY = /Sorry, something went wrong/;
+/** Replies that are not answers: the error boundary's apology, a database outage, a full question queue. */
+const APOLOGY = /Sorry, something went wrong|The database is (busy|unreachable)|Many readers are asking right now/;
 
 const DESCRIPTIONS: Record<BotVariant['name'], string> = {
   'bot-only': 'answerer returns a fixed cited answer at once: grammY, middleware, conversation state, formatting, Bot API calls',
@@ -98,7 +109,6 @@ const DESCRIPTIONS: Record<BotVariant['name'], string> = {
 
 /** Runs the bot benchmark, or says why it cannot. */
 export async function benchBot(o: BotBenchOptions): Promise<BotResult | SectionUnavailable> {
-  const note = o.note ?? (() => {});
   let TelegramServer: typeof import('telegram-test-api/lib/telegramServer.js').TelegramServer;
   try {
     ({ TelegramServer } = await import('telegram-test-api/lib/telegramServer.js'));
@@ -130,59 +140,18 @@ export async function benchBot(o: BotBenchOptions): Promise<BotResult | SectionU
   const side = new TelegramSide(emulator);
   const apiRoot = await side.listen();
   const variants: BotVariant[] = [];
+  const plans: { name: BotVariant['name']; store: BotVariant['store'] }[] = [
+    { name: 'bot-only', store: 'embedded' },
+    { name: 'bot+answering', store: 'embedded' },
+    ...(o.databaseUrl ? [{ name: 'bot+answering' as const, store: 'postgres' as const }] : []),
+  ];
   try {
-    for (const name of ['bot-only', 'bot+answering'] as const) {
-      const config: Config = {
-        ...o.config,
-        articlesDir: o.articlesDir,
-        indexDir,
-        stateDir: path.join(o.workDir, `state-${name.replace(/\W/g, '')}`),
-        embedding: { ...o.config.embedding, provider: 'none' },
-        llm: { ...o.config.llm, apiKey: 'bench-fake-key', baseURL: llm.baseURL },
-        telegram: {
-          ...o.config.telegram,
-          token: TOKEN,
-          apiRoot,
-          adminUserIds: [],
-          allowedUserIds: [],
-          allowedChatIds: [],
-          webhookUrl: undefined,
-          webhookSecret: undefined,
-          // Each simulated user sends far more than a person would; the limiter would answer most with a warning.
-          rateLimitPerMinute: 1_000_000,
-        },
-      };
-      note(`bot: starting the bot (${name})…`);
-      const child = forkTs(new URL('./bot-child.ts', import.meta.url));
-      try {
-        const input: BotChildInput = { mode: name, config, token: TOKEN, stateDir: config.stateDir };
-        const ready = nextMessage<BotChildMessage>(child, 120_000, 'the bot process');
-        child.send({ input } as never);
-        const first = await ready;
-        if (first.type !== 'ready') throw new Error(first.type === 'error' ? first.error : 'unexpected message from the bot process');
-        // Warm-up: the first answers pay for lazy initialisation (JIT, SQLite statements, HTTP connections).
-        await side.runLoad(1, 3, 0, questions, 900_000);
-        const runs: BotRun[] = [];
-        let base = 0;
-        for (const load of ['saturated', 'paced'] as const) {
-          for (const level of o.levels) {
-            const perChat = level[load];
-            if (perChat <= 0) continue;
-            note(`bot: ${name}, ${level.chats} concurrent chat${level.chats === 1 ? '' : 's'}, ${load}…`);
-            // Fresh chats per run, so conversation history does not carry over between runs.
-            base += 100_000;
-            const meter = new OtherCpuMeter(child.pid !== undefined ? [child.pid] : []);
-            const run = await side.runLoad(level.chats, perChat, load === 'paced' ? o.thinkMs : 0, questions, base);
-            runs.push({ ...run, otherCpuCores: meter.stop() });
-          }
-        }
-        const stopped = nextMessage<BotChildMessage>(child, 60_000, 'the bot process');
-        child.send({ type: 'stop' } as never);
-        const last = await stopped;
-        variants.push({ name, description: DESCRIPTIONS[name], runs, peakRssBytes: last.type === 'stopped' ? last.peakRssBytes : null });
-      } finally {
-        stopChild(child);
-      }
+    for (const plan of plans) {
+      const measure = (databaseUrl: string | undefined) =>
+        measureVariant({ o, plan, indexDir, questions, apiRoot, llmBaseURL: llm.baseURL, side, databaseUrl });
+      variants.push(
+        plan.store === 'postgres' ? await withScratchDatabase(o.databaseUrl!, `${process.pid}_bot`, measure) : await measure(undefined),
+      );
     }
   } finally {
     await side.close();
@@ -191,9 +160,87 @@ export async function benchBot(o: BotBenchOptions): Promise<BotResult | SectionU
   }
   return {
     status: 'ok',
-    note: `Each simulated user asks its next question once the previous answer arrives: at once (saturated: the most messages per second; latency is mostly queueing behind other chats), or after 0.5–1.5 × ${o.thinkMs} ms (paced: the latency a user sees). Emulator, proxy and simulated users share the benchmark process; the bot runs in its own. Rate limit raised for the run.`,
+    note: `Burst: ${o.burstChats} chats each send one question at the same moment (wall time in "s"). Each simulated user asks its next question once the previous answer arrives: at once (saturated: the most messages per second; latency is mostly queueing behind other chats), or after 0.5–1.5 × ${o.thinkMs} ms (paced: the latency a user sees). Emulator, proxy and simulated users share the benchmark process; the bot runs in its own. Rate limit raised for the run. PostgreSQL: index and bot state in a scratch database, built by the bot process from the same articles.`,
     variants,
   };
+}
+
+/** Starts the bot process for one variant, warms it up, runs every load level and the burst, and stops it. */
+async function measureVariant(v: {
+  o: BotBenchOptions;
+  plan: { name: BotVariant['name']; store: BotVariant['store'] };
+  indexDir: string;
+  questions: string[];
+  apiRoot: string;
+  llmBaseURL: string;
+  side: TelegramSide;
+  databaseUrl: string | undefined;
+}): Promise<BotVariant> {
+  const { o, plan, side, questions } = v;
+  const { name, store } = plan;
+  const label = store === 'postgres' ? `${name}, PostgreSQL` : name;
+  const note = o.note ?? (() => {});
+  const config: Config = {
+    ...o.config,
+    articlesDir: o.articlesDir,
+    indexDir: v.indexDir,
+    stateDir: path.join(o.workDir, `state-${name.replace(/\W/g, '')}-${store}`),
+    embedding: { ...o.config.embedding, provider: 'none' },
+    llm: { ...o.config.llm, apiKey: 'bench-fake-key', baseURL: v.llmBaseURL },
+    database: { ...o.config.database, url: v.databaseUrl },
+    telegram: {
+      ...o.config.telegram,
+      token: TOKEN,
+      apiRoot: v.apiRoot,
+      adminUserIds: [],
+      allowedUserIds: [],
+      allowedChatIds: [],
+      webhookUrl: undefined,
+      webhookSecret: undefined,
+      // Each simulated user sends far more than a person would; the limiter would answer most with a warning.
+      rateLimitPerMinute: 1_000_000,
+    },
+  };
+  note(`bot: starting the bot (${label})…`);
+  const child = forkTs(new URL('./bot-child.ts', import.meta.url));
+  try {
+    const input: BotChildInput = { mode: name, store, config, token: TOKEN, stateDir: config.stateDir };
+    // PostgreSQL: the child indexes the articles into the scratch database first.
+    const ready = nextMessage<BotChildMessage>(child, 600_000, 'the bot process');
+    child.send({ input } as never);
+    const first = await ready;
+    if (first.type !== 'ready') throw new Error(first.type === 'error' ? first.error : 'unexpected message from the bot process');
+    // Warm-up: the first answers pay for lazy initialisation (JIT, SQLite statements, HTTP connections).
+    await side.runLoad(1, 3, 0, questions, 900_000);
+    const runs: BotRun[] = [];
+    let base = 0;
+    const timed = async (load: BotRun['load'], chats: number, perChat: number, thinkMs: number) => {
+      note(`bot: ${label}, ${chats} concurrent chat${chats === 1 ? '' : 's'}, ${load}…`);
+      // Fresh chats per run, so conversation history does not carry over between runs.
+      base += 100_000;
+      const meter = new OtherCpuMeter(child.pid !== undefined ? [child.pid] : []);
+      const run = await side.runLoad(chats, perChat, thinkMs, questions, base);
+      runs.push({ ...run, load, otherCpuCores: meter.stop() });
+    };
+    for (const load of ['saturated', 'paced'] as const) {
+      for (const level of o.levels) {
+        if (level[load] > 0) await timed(load, level.chats, level[load], load === 'paced' ? o.thinkMs : 0);
+      }
+    }
+    if (o.burstChats > 0) await timed('burst', o.burstChats, 1, 0);
+    const stopped = nextMessage<BotChildMessage>(child, 60_000, 'the bot process');
+    child.send({ type: 'stop' } as never);
+    const last = await stopped;
+    return {
+      name,
+      store,
+      description: store === 'postgres' ? `${DESCRIPTIONS[name]}; index and bot state in PostgreSQL` : DESCRIPTIONS[name],
+      runs,
+      peakRssBytes: last.type === 'stopped' ? last.peakRssBytes : null,
+    };
+  } finally {
+    stopChild(child);
+  }
 }
 
 type Json = Record<string, unknown>;
@@ -245,6 +292,7 @@ class TelegramSide {
   ): Promise<Omit<BotRun, 'otherCpuCores'>> {
     const latencies: number[] = [];
     let errors = 0;
+    const errorKinds: Record<string, number> = {};
     const started = performance.now();
     await Promise.all(
       Array.from({ length: chats }, async (_, c) => {
@@ -262,7 +310,11 @@ class TelegramSide {
             text: question,
           } as Parameters<typeof this.emulator.addUserMessage>[0]);
           const r = await reply;
-          if (r === null || APOLOGY.test(r.text)) errors++;
+          if (r === null || APOLOGY.test(r.text)) {
+            errors++;
+            const kind = r === null ? 'no reply' : r.text.split(/[.;(]/)[0]!;
+            errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+          }
           if (r !== null) latencies.push(r.at - t0);
         }
       }),
@@ -278,6 +330,7 @@ class TelegramSide {
       messagesPerSecond: messages / seconds,
       latencyMs: summarize(latencies),
       errors,
+      errorKinds,
     };
   }
 

@@ -60,6 +60,11 @@ export interface IndexingResult {
     peakRssBytes: number;
     /** Cores other processes kept busy during the full build (null off Linux). */
     otherCpuCores: number | null;
+    /**
+     * Token positions the model computed (each batch padded to its longest input) against the
+     * inputs' real tokens, by the model's own tokenizer (null without a model).
+     */
+    tokens: { real: number; computed: number; paddingShare: number } | null;
   };
   noChange: { seconds: number; ratio: number };
   changed: { articlesEdited: number; share: number; seconds: number; ratio: number; reembeddedArticles: number };
@@ -72,11 +77,12 @@ export async function benchIndexing(o: IndexingOptions): Promise<IndexingResult>
   const indexDir = path.join(o.workDir, 'index');
   const files = copyArticles(o.articlesDir, articles, o.maxArticles);
   const maxFileBytes = o.config.intake.maxUploadBytes;
+  const counted = o.embedder ? countingTokens(o.embedder, o.config.embedding.batchSize) : null;
   const build = (loaded: LoadResult, onProgress?: (p: IndexProgress) => void): Promise<IndexSummary> =>
     indexArticles({
       indexDir,
       loaded,
-      embedder: o.embedder,
+      embedder: counted?.embedder ?? null,
       counter: estimatedWordPieceCounter,
       chunking: o.config.chunking,
       hnsw: o.config.hnsw,
@@ -106,6 +112,7 @@ export async function benchIndexing(o: IndexingOptions): Promise<IndexingResult>
     }
   });
   const tDone = performance.now();
+  const tokens = counted ? { ...counted.tokens } : null;
   const otherCpuCores = meter.stop();
   const peakRssBytes = await sampler.stop();
   const embedEnd = writeStart ?? lastChunk;
@@ -145,6 +152,7 @@ export async function benchIndexing(o: IndexingOptions): Promise<IndexingResult>
       phases,
       peakRssBytes,
       otherCpuCores,
+      tokens: tokens ? { ...tokens, paddingShare: tokens.real > 0 ? tokens.computed / tokens.real - 1 : 0 } : null,
     },
     noChange: { seconds: noChangeSeconds, ratio: noChangeSeconds / fullSeconds },
     changed: {
@@ -153,6 +161,32 @@ export async function benchIndexing(o: IndexingOptions): Promise<IndexingResult>
       seconds: changedSeconds,
       ratio: changedSeconds / fullSeconds,
       reembeddedArticles: changed.changed + changed.added,
+    },
+  };
+}
+
+/**
+ * The embedder with a count of the tokens it is given: real ones per input (the model's tokenizer,
+ * special tokens included, capped at its input limit) and computed ones (each model run pads to
+ * its longest input; the embedder runs `batchSize` inputs at a time). Counting costs a
+ * tokenization per chunk, inside the embed phase's time.
+ */
+function countingTokens(embedder: Embedder, batchSize: number): { embedder: Embedder; tokens: { real: number; computed: number } } {
+  const tokens = { real: 0, computed: 0 };
+  const cap = embedder.maxTokens;
+  return {
+    tokens,
+    embedder: {
+      ...embedder,
+      embedDocuments: (texts) => {
+        const lengths = texts.map((t) => Math.min(cap, embedder.tokenizer.count(t)));
+        for (let i = 0; i < lengths.length; i += Math.max(1, batchSize)) {
+          const run = lengths.slice(i, i + Math.max(1, batchSize));
+          tokens.real += run.reduce((a, b) => a + b, 0);
+          tokens.computed += run.length * Math.max(...run);
+        }
+        return embedder.embedDocuments(texts);
+      },
     },
   };
 }

@@ -138,7 +138,7 @@ async function serverVersion(serverUrl: string): Promise<string> {
 }
 
 /** Runs `fn` with a fresh database `newsdesk_bench_<suffix>` on the server, dropped afterwards. */
-async function withScratchDatabase<T>(serverUrl: string, suffix: string, fn: (url: string) => Promise<T>): Promise<T> {
+export async function withScratchDatabase<T>(serverUrl: string, suffix: string, fn: (url: string) => Promise<T>): Promise<T> {
   const name = `newsdesk_bench_${suffix.replace(/[^a-z0-9_]/gi, '_')}`;
   const admin = async (sql: string) => {
     const c = new pg.Client({ connectionString: serverUrl });

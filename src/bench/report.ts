@@ -89,7 +89,7 @@ type Measured = Omit<BenchReport, 'targets'>;
 
 /** Checks the report against the project's performance targets (never throws, never fails the run). */
 export function checkTargets(r: Measured): TargetCheck[] {
-  return [...retrievalTargets(r), indexingTarget(r), servingTarget(r), botTarget(r)];
+  return [...retrievalTargets(r), indexingTarget(r), servingTarget(r), botTarget(r), ...pgBotTargets(r)];
 }
 
 /** The query section's result at `n` chunks, if this run measured that size. */
@@ -199,7 +199,7 @@ function servingTarget(r: Measured): TargetCheck {
 
 /** Bot overhead at 100 paced chats. */
 function botTarget(r: Measured): TargetCheck {
-  const botOnly = r.bot.status === 'ok' ? r.bot.variants.find((v) => v.name === 'bot-only') : undefined;
+  const botOnly = r.bot.status === 'ok' ? r.bot.variants.find((v) => v.name === 'bot-only' && v.store === 'embedded') : undefined;
   const paced = botOnly?.runs.find((x) => x.chats === 100 && x.load === 'paced');
   const saturated = botOnly?.runs.find((x) => x.chats === 100 && x.load === 'saturated');
   const satNote =
@@ -217,6 +217,47 @@ function botTarget(r: Measured): TargetCheck {
       ? notes(`paced load (about 1 question per chat per ${(paced.thinkMs / 1000).toFixed(1)} s)`, satNote, busyNote(paced.otherCpuCores))
       : notes(r.bot.status === 'ok' ? 'no paced 100-chat run' : `bot section ${r.bot.status}`)),
   };
+}
+
+/**
+ * PostgreSQL mode under load (issue #25): no errors at 100 paced chats, and a burst of questions
+ * at once served in at most 1.5× the embedded mode's wall time, both with real answering.
+ */
+function pgBotTargets(r: Measured): TargetCheck[] {
+  const answering = (store: 'embedded' | 'postgres') =>
+    r.bot.status === 'ok' ? r.bot.variants.find((v) => v.name === 'bot+answering' && v.store === store) : undefined;
+  const pg = answering('postgres');
+  const why = r.bot.status !== 'ok' ? `bot section ${r.bot.status}` : 'no PostgreSQL rows (pass --database-url)';
+  const paced = pg?.runs.find((x) => x.chats === 100 && x.load === 'paced');
+  const burst = pg?.runs.find((x) => x.load === 'burst');
+  const embeddedBurst = answering('embedded')?.runs.find((x) => x.load === 'burst');
+  const ratio = burst && embeddedBurst ? burst.seconds / embeddedBurst.seconds : null;
+  return [
+    {
+      id: 'bot-pg-errors-100-chats',
+      description: 'PostgreSQL mode, real answering: replies that were errors or refusals, 100 paced chats',
+      target: '0',
+      measured: paced?.errors ?? null,
+      unit: 'errors',
+      pass: paced ? paced.errors === 0 : null,
+      ...notes(paced ? busyNote(paced.otherCpuCores) : pg ? 'no paced 100-chat run' : why),
+    },
+    {
+      id: 'bot-pg-burst-wall',
+      description: 'PostgreSQL mode, real answering: wall time of a burst (every chat asks at once) ÷ the embedded mode’s',
+      target: '≤ 1.5 with 0 errors',
+      measured: ratio,
+      unit: '×',
+      pass: ratio === null || !burst ? null : ratio <= 1.5 && burst.errors === 0,
+      ...notes(
+        burst && embeddedBurst
+          ? `${burst.chats} questions at once: PostgreSQL ${sec(burst.seconds)} s with ${burst.errors} errors, embedded ${sec(embeddedBurst.seconds)} s with ${embeddedBurst.errors}`
+          : pg
+            ? 'no burst run'
+            : why,
+      ),
+    },
+  ];
 }
 
 /** The whole report as Markdown tables. */
@@ -282,6 +323,11 @@ function formatIndexing(x: IndexingResult | SectionUnavailable): string {
     '',
     `Folder: ${x.articlesDir}${x.skippedFiles ? ` (${x.skippedFiles} files skipped)` : ''}`,
     `Throughput: ${f.articlesPerSecond.toFixed(1)} articles/s, ${f.chunksPerSecond.toFixed(1)} chunks/s${f.embedChunksPerSecond !== null ? ` (embedding alone: ${f.embedChunksPerSecond.toFixed(1)} chunks/s)` : ''}; peak RSS while indexing ${mb(f.peakRssBytes)}; other processes used ${cores(f.otherCpuCores)} cores during the full build`,
+    ...(f.tokens
+      ? [
+          `Tokens the model computed, padding included / real: ${f.tokens.computed} / ${f.tokens.real} (+${(100 * f.tokens.paddingShare).toFixed(1)} %)${f.phases.embed > 0 ? `; ${((1000 * f.phases.embed) / f.tokens.real).toFixed(3)} s per 1k real tokens` : ''}`,
+        ]
+      : []),
     '',
     formatTable(['step', 'seconds', 'share'], rows, 'markdown'),
   ].join('\n');
@@ -302,6 +348,7 @@ function formatQuery(x: QueryResult | SectionUnavailable): string {
     lat.push(row('lexical search (FTS5 BM25)', l.lexical));
     lat.push(row('fusion + passages', l.fuse));
     lat.push(row('**whole retrieval**', l.total));
+    if (l.totalCpu) lat.push(row('whole retrieval, CPU time', l.totalCpu));
     lat.push(row('HNSW search alone (k=10)', l.denseTop10));
   }
   const idx = x.sizes.map((s) => [
@@ -415,6 +462,7 @@ function formatBot(x: BotResult | SectionUnavailable): string {
     for (const r of v.runs) {
       rows.push([
         v.name,
+        v.store,
         r.load,
         String(r.chats),
         String(r.messages),
@@ -422,6 +470,7 @@ function formatBot(x: BotResult | SectionUnavailable): string {
         ms(r.latencyMs.p50),
         ms(r.latencyMs.p95),
         ms(r.latencyMs.p99),
+        sec(r.seconds),
         String(r.errors),
         cores(r.otherCpuCores),
       ]);
@@ -431,9 +480,26 @@ function formatBot(x: BotResult | SectionUnavailable): string {
     '## Bot overhead (Telegram emulator, instant LLM)',
     '',
     x.note,
-    ...x.variants.map((v) => `- ${v.name}: ${v.description}; bot process peak RSS ${v.peakRssBytes === null ? '—' : mb(v.peakRssBytes)}`),
+    ...x.variants.map(
+      (v) => `- ${v.name} (${v.store}): ${v.description}; bot process peak RSS ${v.peakRssBytes === null ? '—' : mb(v.peakRssBytes)}`,
+    ),
     '',
-    formatTable(['variant', 'load', 'chats', 'messages', 'msg/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'other CPU'], rows, 'markdown'),
+    formatTable(
+      ['variant', 'store', 'load', 'chats', 'messages', 'msg/s', 'p50 ms', 'p95 ms', 'p99 ms', 'wall s', 'errors', 'other CPU'],
+      rows,
+      'markdown',
+    ),
+    '',
+    ...x.variants.flatMap((v) =>
+      v.runs
+        .filter((r) => r.errors > 0)
+        .map(
+          (r) =>
+            `- errors, ${v.name} (${v.store}) ${r.load} ${r.chats}: ${Object.entries(r.errorKinds ?? {})
+              .map(([kind, n]) => `${n} × “${kind}”`)
+              .join(', ')}`,
+        ),
+    ),
     '',
   ].join('\n');
 }

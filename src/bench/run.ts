@@ -38,6 +38,8 @@ export interface BenchOptions {
   botLevels: BotLevel[];
   /** Mean pause between answer and next question in the paced bot load. */
   thinkMs: number;
+  /** Chats sending one question each at the same moment in the bot section's burst run. */
+  burstChats: number;
   /** The command-line arguments, recorded in the report. */
   args: string[];
 }
@@ -180,6 +182,8 @@ async function runSections(run: Run, model: BenchEmbedder): Promise<Pick<BenchRe
       config,
       levels: options.botLevels,
       thinkMs: options.thinkMs,
+      burstChats: options.burstChats,
+      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
       logger,
       note,
     }),

@@ -45,6 +45,12 @@ export interface StageLatency {
   fuse: Summary;
   /** The whole `retrieve` call (embedding included, model load excluded). */
   total: Summary;
+  /**
+   * CPU time of this process during the whole call: on a busy machine wall time includes the
+   * time other processes held the cores, CPU time does not (the model's threads count in full).
+   * Absent in reports written before it was measured.
+   */
+  totalCpu?: Summary;
 }
 
 /** What the serving child reports. */
@@ -111,7 +117,13 @@ export async function serveAndMeasure(input: ServeInput): Promise<ServeResult> {
   const meter = new OtherCpuMeter();
   for (const q of input.questions.slice(0, WARMUP)) await retriever.retrieveDetailed(q);
   const timings: RetrievalTimings[] = [];
-  for (const q of input.questions) timings.push((await retriever.retrieveDetailed(q)).timings);
+  const cpuMs: number[] = [];
+  for (const q of input.questions) {
+    const before = process.cpuUsage();
+    timings.push((await retriever.retrieveDetailed(q)).timings);
+    const used = process.cpuUsage(before);
+    cpuMs.push((used.user + used.system) / 1000);
+  }
 
   const vectors = input.vectors;
   for (const v of vectors.slice(0, WARMUP)) reader.denseSearch(v, 10);
@@ -143,6 +155,7 @@ export async function serveAndMeasure(input: ServeInput): Promise<ServeResult> {
       lexical: pick((t) => t.lexical),
       fuse: pick((t) => t.fuse),
       total: pick((t) => t.total),
+      totalCpu: summarize(cpuMs),
     },
     recallAt10: mean(recalls),
     recallQueries: recalls.length,

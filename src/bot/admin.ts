@@ -21,6 +21,7 @@ import { MassDeleteError, UserError } from '../util/errors.js';
 import { isAdmin } from './access.js';
 import { callbackPattern } from './callbacks.js';
 import type { BotDeps } from './deps.js';
+import { renderDeskStatsHtml } from './desk-format.js';
 import { downloadFile, tooLargeMessage } from './files.js';
 import { escapeHtml, formatDuration, link, renderAuditHtml, renderProgress, renderStatsHtml, renderSummaryHtml } from './format.js';
 import { errorFields } from './logging.js';
@@ -37,7 +38,11 @@ export const ADMIN_COMMANDS: BotCommand[] = [
   { command: 'feeds', description: 'Feed subscriptions and their state' },
   { command: 'feed', description: 'Manage feeds: /feed add <url>, /feed remove <url>' },
   { command: 'audit', description: 'Who added, removed or reindexed what' },
+  { command: 'gaps', description: 'What readers asked that the articles do not answer' },
 ];
+
+/** Days of questions /stats sums up. */
+const STATS_DAYS = 7;
 
 /** Entries /audit shows. */
 const AUDIT_SHOWN = 20;
@@ -371,7 +376,8 @@ async function stats(ctx: CommandContext<Context>, deps: BotDeps): Promise<void>
     total: await deps.counters.get('questions_answered'),
     sinceStart: deps.answeredSinceStart,
   });
-  await sendHtml(ctx.api, ctx.chat.id, html, { log: deps.log });
+  const desk = deps.desk?.questions.enabled ? `\n\n${renderDeskStatsHtml(await deps.desk.questions.stats(STATS_DAYS))}` : '';
+  await sendHtml(ctx.api, ctx.chat.id, html + desk, { log: deps.log });
 }
 
 /** /audit: the newest entries of the admin audit trail (every replica's, with a shared database). */

@@ -121,6 +121,14 @@ export function renderAlertHtml(a: AlertPayload): string {
   ].join('\n');
 }
 
+/** A correction notice: an article an answer cited was updated (or withdrawn) since. */
+export function renderCorrectionHtml(a: AlertPayload): string {
+  const title = `<b>${link(a.title, a.notice === 'withdrawn' ? null : a.url)}</b>${a.date ? ` (${escapeHtml(a.date)})` : ''}`;
+  return a.notice === 'withdrawn'
+    ? `✏️ ${title}, which I cited in an answer to you, has been withdrawn. Treat what I quoted from it with care.`
+    : `✏️ ${title}, which I cited in an answer to you, has been updated. Tap “Ask again” to ask about the current version.`;
+}
+
 /** Limits of the sender (Telegram's: ~30 messages/s per bot, 1 message/s per chat), kept by the store for every process that sends. */
 export interface SendLimits extends SendPace {
   /** How long an idle sender sleeps before looking at the outbox again (a new alert wakes it at once). */
@@ -191,10 +199,13 @@ export class AlertSender {
     const { store } = this.alerts;
     const log = this.deps.log;
     try {
-      const msg = await this.api.sendMessage(row.chatId, renderAlertHtml(row.payload), {
+      const { notice } = row.payload;
+      const msg = await this.api.sendMessage(row.chatId, notice ? renderCorrectionHtml(row.payload) : renderAlertHtml(row.payload), {
         parse_mode: 'HTML',
         link_preview_options: { is_disabled: true },
-        reply_markup: new InlineKeyboard().text('Ask about this', `${ASK_PREFIX}${row.id}`),
+        ...(notice === 'withdrawn'
+          ? {}
+          : { reply_markup: new InlineKeyboard().text(notice ? 'Ask again' : 'Ask about this', `${ASK_PREFIX}${row.id}`) }),
       });
       await store.markSent(row.id, msg.message_id);
       log.info('alerts.sent', { chat_id: row.chatId, alert_id: row.id });

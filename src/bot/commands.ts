@@ -26,6 +26,7 @@ export const PUBLIC_COMMANDS: BotCommand[] = [
   { command: 'help', description: 'How to use this bot' },
   { command: 'sources', description: 'List the indexed articles' },
   { command: 'reset', description: 'Forget our conversation' },
+  { command: 'forgetme', description: 'Delete the questions I logged from you' },
   { command: 'follow', description: 'Get alerts on a topic: /follow <topic>' },
   { command: 'following', description: 'The topics you follow' },
   { command: 'unfollow', description: 'Stop following a topic' },
@@ -109,6 +110,7 @@ async function help(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> 
     '',
     '/sources — list the indexed articles',
     '/reset — forget our conversation and start over',
+    '/forgetme — delete your logged questions and our conversation',
     '/follow &lt;topic&gt; — an alert when a new article on it arrives; /following, /unfollow',
     `In any chat, type <code>@${escapeHtml(ctx.me.username)} words</code> to find an article and share it.`,
   ];
@@ -122,6 +124,7 @@ async function help(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> 
       '/stats — index and bot statistics',
       '/feeds — feed subscriptions and their state; /feed add &lt;url&gt;, /feed remove &lt;url&gt;',
       '/audit — who added, removed or reindexed what, and when',
+      '/gaps [days] — what readers asked that the articles do not answer',
     );
   }
   await sendHtml(ctx.api, ctx.chat.id, lines.join('\n'), { log: deps.log });

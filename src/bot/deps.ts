@@ -6,8 +6,9 @@ import type { Config } from '../config/index.js';
 import type { TopicAlerts } from '../alerts/index.js';
 import type { FeedPoller } from '../feeds/index.js';
 import type { ArticleSearch } from '../search/index.js';
-import type { Library, QuestionAnswerer } from '../types.js';
+import type { CorrectionNotices, QuestionDesk } from '../desk/index.js';
 import type { Transcriber } from '../transcription/index.js';
+import type { Embedder, Library, QuestionAnswerer } from '../types.js';
 import type { Logger } from '../util/log.js';
 import type { FileSource } from './files.js';
 import type { BotState } from './stores.js';
@@ -46,6 +47,16 @@ export const DEFAULT_TUNING: BotTuning = {
   alertPerChatMs: 1000,
   alertGlobalMs: 40,
 };
+
+/** The editors' desk as the bot holds it: the question log, and the embedding model /gaps may use. */
+export interface BotDesk {
+  questions: QuestionDesk;
+  embedder: Embedder | null;
+  /** Correction notices (CORRECTIONS_NOTICE=true): answered chats' receipts are kept; null when off. */
+  corrections?: CorrectionNotices | null;
+  /** GAPS_DIGEST: how often admins get the /gaps summary (a week), and how often it is checked; null/absent: never. */
+  digest?: { everyMs: number; tickMs: number } | null;
+}
 
 /** A reindex in progress, as the library reports it. */
 export interface ReindexStatus {
@@ -89,4 +100,6 @@ export interface BotDeps extends Omit<BotState, 'close'> {
   alerts: TopicAlerts | null;
   /** Inline-mode search (null: inline queries get no results). */
   search: ArticleSearch | null;
+  /** The editors' desk: question log, feedback, /gaps (null: questions are not logged). */
+  desk: BotDesk | null;
 }

@@ -31,16 +31,18 @@ export function link(label: string, url: string | null): string {
 }
 
 /**
- * Renders a finished answer: its note in italics, the text with its [n] markers, then a
- * Sources block. An extractive answer's text carries its own label, so none is added here.
+ * Renders a finished answer: the text with its [n] markers, its note in italics, then a Sources
+ * block. A model answer that could not be cited shows its note first; an extractive answer opens
+ * with the answering sentence and says what it is (its note) after the quotes.
  */
 export function renderAnswerHtml(answer: Answer, locate?: (articleId: string) => string | null): string {
   const text = escapeHtml(answer.text.trim() || 'I could not produce an answer.');
   if (answer.mode === 'not-covered') return text;
-  const parts: string[] = [];
-  // Extractive: why the passages are quoted. Model answer: one that could not be tied to a source must not pass for a cited one.
-  if (answer.note?.trim()) parts.push(`<i>${escapeHtml(answer.note.trim())}</i>`);
-  parts.push(text);
+  const parts: string[] = [text];
+  const note = answer.note?.trim() ? `<i>${escapeHtml(answer.note.trim())}</i>` : null;
+  // A model answer that could not be tied to a source must not pass for a cited one: its note comes first.
+  if (note && answer.mode === 'extractive') parts.push(note);
+  else if (note) parts.unshift(note);
   if (answer.citations.length > 0) parts.push(renderSourcesHtml(answer.citations, locate));
   return parts.join('\n\n');
 }

@@ -19,7 +19,8 @@ import type { Logger } from '../util/log.js';
 import { admin } from './admin.js';
 import { AlertSender, alertCommands } from './alerts.js';
 import { commands, leftovers } from './commands.js';
-import { type BotDeps, type BotLibrary, type BotTuning, DEFAULT_TUNING } from './deps.js';
+import { deskCommands, GapsDigest } from './desk.js';
+import { type BotDeps, type BotDesk, type BotLibrary, type BotTuning, DEFAULT_TUNING } from './deps.js';
 import { feedCommands, reportFeedProblems } from './feeds.js';
 import { inlineSearch } from './inline.js';
 import { type BotHandle, BotLifecycle, logPollingErrors } from './lifecycle.js';
@@ -63,6 +64,8 @@ export interface CreateBotOptions {
   search?: ArticleSearch;
   /** Extra paths the webhook server answers in webhook mode (/healthz, /readyz, /metrics). */
   routes?: Routes;
+  /** The editors' desk: every question logged, 👍 / 👎 under answers, /gaps, /forgetme. */
+  desk?: BotDesk;
 }
 
 const DEFAULT_API_ROOT = 'https://api.telegram.org';
@@ -94,6 +97,7 @@ export function createBot(options: CreateBotOptions): BotHandle {
     feedCommands(deps),
     alertCommands(deps),
     inlineSearch(deps),
+    deskCommands(deps),
     quotes(deps),
     questions(deps),
     voiceQuestions(deps),
@@ -103,6 +107,7 @@ export function createBot(options: CreateBotOptions): BotHandle {
   deps.feeds?.onProblem(reportFeedProblems(bot.api, deps));
   const services = [
     ...(deps.feeds ? [deps.feeds] : []),
+    ...(deps.desk?.digest ? [new GapsDigest(bot.api, deps, deps.desk.digest)] : []),
     ...(deps.alerts
       ? [
           new AlertSender(bot.api, deps.alerts, deps, {
@@ -150,5 +155,6 @@ function botDeps(options: CreateBotOptions, state: BotState, tuning: BotTuning, 
     feeds: options.feeds ?? null,
     alerts: options.alerts ?? null,
     search: options.search ?? null,
+    desk: options.desk ?? null,
   };
 }

@@ -9,7 +9,8 @@ import { MassDeleteError, UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { isAllowed, RefusedOnce } from './access.js';
 import type { BotDeps } from './deps.js';
-import { addressesBot } from './groups.js';
+import { logQuestion } from './desk.js';
+import { addressesBot, stripMention } from './groups.js';
 import type { RateGate } from './stores.js';
 import { errorFields } from './logging.js';
 import type { TaskTracker } from './tasks.js';
@@ -21,7 +22,7 @@ export function gates(deps: BotDeps, updates: TaskTracker): Composer<Context> {
   composer.use(trackUpdates(updates));
   composer.use(onlyAddressed(deps.log));
   composer.use(allowlist(deps));
-  composer.use(rateLimit(deps.rateLimiter, perMinute, deps.log));
+  composer.use(rateLimit(deps.rateLimiter, perMinute, deps.log, (ctx) => logLimited(ctx, deps)));
   // Updates of one chat are handled in order (answers depend on the conversation so far).
   composer.use(sequentialize(chatKey));
   return composer;
@@ -71,7 +72,7 @@ function allowlist(deps: Pick<BotDeps, 'config' | 'log'>) {
  * limit gets one polite reply, the rest are dropped; a press over the limit is answered
  * with a button notice (never a chat message), so the client's spinner stops.
  */
-function rateLimit(limiter: RateGate, perMinute: number, log: Logger) {
+function rateLimit(limiter: RateGate, perMinute: number, log: Logger, onLimited: (ctx: Context) => Promise<unknown>) {
   return async function rateLimited(ctx: Context, next: NextFunction): Promise<void> {
     const user = ctx.from?.id;
     if ((!ctx.message && !ctx.callbackQuery) || user === undefined) return next();
@@ -92,8 +93,16 @@ function rateLimit(limiter: RateGate, perMinute: number, log: Logger) {
       return;
     }
     log.info('bot.rate_limited', { user_id: user, replied: decision === 'warn' });
+    await onLimited(ctx);
     if (decision === 'warn') await ctx.reply(text);
   };
+}
+
+/** A question (text, not a command) the rate limit turned away goes into the question log as such. */
+function logLimited(ctx: Context, deps: BotDeps): Promise<unknown> {
+  const text = ctx.message?.text;
+  if (!text || text.startsWith('/') || !ctx.chat) return Promise.resolve();
+  return logQuestion(ctx, deps, stripMention(text, ctx.me), 'rate-limited');
 }
 
 /** Sequentialization key: updates of one chat are handled in order. */

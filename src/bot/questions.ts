@@ -9,6 +9,7 @@ import { primaryLanguage } from '../language/index.js';
 import type { Answer } from '../types.js';
 import { callbackPattern } from './callbacks.js';
 import { unknownCommand } from './commands.js';
+import { logQuestion, withFeedback } from './desk.js';
 import type { BotDeps } from './deps.js';
 import { renderAnswerHtml, splitHtml } from './format.js';
 import { stripMention } from './groups.js';
@@ -63,6 +64,7 @@ async function question(ctx: TextContext, deps: BotDeps): Promise<void> {
   const max = deps.config.maxQuestionChars;
   if (text.length > max) {
     deps.log.info('bot.question_refused', { chat_id: ctx.chat.id, reason: 'too_long', chars: text.length });
+    await logQuestion(ctx, deps, text, 'refused');
     await ctx.reply(`That message is too long (${text.length} characters). Please keep questions under ${max} characters.`);
     return;
   }
@@ -97,14 +99,18 @@ export async function answer(ctx: QuestionContext, deps: BotDeps, text: string):
       },
       stream,
     );
+  } catch (err) {
+    await logQuestion(ctx, deps, text, 'failed');
+    throw err;
   } finally {
     typing.stop();
   }
   const { answer: a, previewMessageId } = result;
-  const kept: UndeliveredAnswer = { question: text, answer: a, parentId, replyTo };
+  const questionId = await logQuestion(ctx, deps, text, 'answered', a);
+  const kept: UndeliveredAnswer = { question: text, answer: a, parentId, replyTo, questionId };
   let ids: number[];
   try {
-    ids = await deliver(ctx.api, chat.id, deps, { answer: a, previewId: previewMessageId, replyTo });
+    ids = await deliver(ctx.api, chat.id, deps, { answer: a, previewId: previewMessageId, replyTo, questionId });
   } catch (err) {
     await keepUndelivered(ctx.api, chat.id, deps, kept, err);
     return;
@@ -164,7 +170,12 @@ async function sendKept(api: Api, chatId: number, deps: BotDeps): Promise<boolea
   if (!item) return false;
   let ids: number[];
   try {
-    ids = await deliver(api, chatId, deps, { answer: item.answer, previewId: undefined, replyTo: item.replyTo });
+    ids = await deliver(api, chatId, deps, {
+      answer: item.answer,
+      previewId: undefined,
+      replyTo: item.replyTo,
+      questionId: item.questionId ?? null,
+    });
   } catch (err) {
     await keepUndelivered(api, chatId, deps, item, err);
     return true;
@@ -192,6 +203,8 @@ interface Delivery {
   previewId: number | undefined;
   /** The question the answer replies to (groups). */
   replyTo: number | undefined;
+  /** The question's id in the question log: the answer gets 👍 / 👎 buttons (not for "not covered"). */
+  questionId: number | null;
 }
 
 /** Sends the formatted answer, reusing the preview message for its first part; returns all message ids. */
@@ -199,7 +212,8 @@ async function deliver(api: Api, chatId: number, deps: BotDeps, delivery: Delive
   const { answer: a, previewId, replyTo } = delivery;
   const chunks = splitHtml(renderAnswerHtml(a, (id) => deps.library.articleLocation?.(id) ?? null));
   const withQuotes = a.mode !== 'not-covered' && a.citations.some((c) => c.quote.trim());
-  const keyboard = withQuotes ? await quotesButton(chatId, deps, a) : undefined;
+  const quotesKb = withQuotes ? await quotesButton(chatId, deps, a) : undefined;
+  const keyboard = a.mode === 'not-covered' ? quotesKb : withFeedback(quotesKb, delivery.questionId);
   const options = { log: deps.log, ...(keyboard ? { keyboard } : {}) };
   if (previewId !== undefined && chunks.length > 0) {
     let edited = false;

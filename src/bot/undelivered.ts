@@ -13,6 +13,8 @@ export interface UndeliveredAnswer {
   parentId: number | null;
   /** The question's message, which the answer replies to in groups. */
   replyTo: number | undefined;
+  /** The question's id in the question log, for its feedback buttons. */
+  questionId?: number | null;
 }
 
 /** The last undelivered answer of each chat, for `ttlMs`, at most `maxChats` chats. */

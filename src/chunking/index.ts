@@ -15,6 +15,9 @@
 import type { Article, Chunk, TokenCounter } from '../types.js';
 import { sentenceSpans } from '../util/text.js';
 
+/** How a skipped article the chunker could not split is described: the pipeline tries it again on every run. */
+export const UNCHUNKABLE = 'could not be chunked';
+
 /** How to cut articles into chunks. */
 export interface ChunkOptions {
   /** Token budget for each chunk's `embedText`, special tokens included. */

@@ -37,8 +37,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --make-bert FILE      make_bert.py to use (default ../shared/tools/make_bert.py)
   --sizes LIST          index sizes in chunks for the query and pg-retrieval sections, e.g. 1k,10k,100k
                         (default 1k,10k,100k and 10k,100k; 1k,5k and 1k with --quick)
-  --database-url URL    PostgreSQL server for the pg-retrieval section (default DATABASE_URL); it creates and
-                        drops a scratch database newsdesk_bench_<pid>_<size> there. Without one the section is skipped
+  --database-url URL    PostgreSQL server for the pg-retrieval section and the bot section's PostgreSQL rows
+                        (default DATABASE_URL); it creates and drops scratch databases newsdesk_bench_<pid>_<size>
+                        and newsdesk_bench_<pid>_bot there. Without one those are skipped
   --queries N           timed queries per index size (default 300; 20 with --quick)
   --recall-queries N    queries for HNSW recall@10 per size (default 100; 20 with --quick)`;
 
@@ -88,6 +89,7 @@ export async function runBench(config: Config, logger: Logger, argv: string[], i
     recallQueries: v['recall-queries'] !== undefined ? positiveInt(v['recall-queries'], '--recall-queries') : quick ? 20 : 100,
     botLevels: quick ? QUICK_BOT_LEVELS : BOT_LEVELS,
     thinkMs: 1000,
+    burstChats: 100,
     args: argv.map(hidePassword),
   };
   if (!fs.existsSync(options.articlesDir)) throw new UserError(`Articles folder not found: ${options.articlesDir}. Pass --articles DIR.`);

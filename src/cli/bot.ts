@@ -4,6 +4,7 @@ import { createBot } from '../bot/index.js';
 import { secretsOf } from '../config/index.js';
 import { createTopicMatcher, TopicAlerts } from '../alerts/index.js';
 import { openFeedPoller } from '../feeds/index.js';
+import { openCorrectionNotices } from '../desk/index.js';
 import { warmLanguageDetector } from '../language/index.js';
 import { createArticleSearch } from '../search/index.js';
 import {
@@ -30,6 +31,9 @@ export async function runBot(app: App, baseLogger: Logger): Promise<number> {
     library: app.library,
     logger,
   });
+  const corrections = app.config.desk.correctionsNotice
+    ? openCorrectionNotices(app.state.receipts(), app.library, alerts.store, app.config.desk.correctionsDays, logger)
+    : null;
   const handle = createBot({
     token,
     config: app.config.telegram,
@@ -44,7 +48,14 @@ export async function runBot(app: App, baseLogger: Logger): Promise<number> {
     alerts,
     search: createArticleSearch(app.retriever),
     routes: endpoints.webhookRoutes,
+    desk: {
+      questions: app.desk,
+      embedder: app.embedder,
+      corrections,
+      digest: app.config.desk.gapsDigest === 'weekly' ? { everyMs: 7 * 86_400_000, tickMs: 3_600_000 } : null,
+    },
   });
+  corrections?.start(app.library);
   // Outermost: counts what Telegram finally answered, after the automatic retries.
   handle.bot.api.config.use(app.metrics.telegramErrors());
   handle.ready.then(endpoints.telegramReached, () => undefined);
@@ -74,6 +85,7 @@ export async function runBot(app: App, baseLogger: Logger): Promise<number> {
     }
     return reason === 'failed' ? 1 : 0;
   } finally {
+    await corrections?.stop();
     await endpoints.close();
     await feeds.store.close();
     await alerts.store.close();

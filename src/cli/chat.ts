@@ -56,7 +56,14 @@ export async function runChat(
       say(`Unknown command: ${line.split(/\s/, 1)[0]}. Try /help`);
     } else {
       if (!interactive) say(`> ${line}`);
-      const answer = await app.answerer.ask(line, history);
+      let answer: Answer;
+      try {
+        answer = await app.answerer.ask(line, history);
+      } catch (err) {
+        await app.desk.record({ text: line, outcome: 'failed', chatType: 'terminal' });
+        throw err;
+      }
+      await app.desk.record({ text: line, outcome: 'answered', chatType: 'terminal', answer });
       last = answer;
       history.push({ role: 'user', content: line }, { role: 'assistant', content: answer.text });
       // Memory is bounded here too; the answerer trims further to HISTORY_TURNS.

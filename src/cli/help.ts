@@ -9,6 +9,8 @@ export const USAGE = `Usage (npm run <command> -- <options>, or npx newsdesk <co
   npm run ask -- "question" [--json]
   npm run chat                   terminal chat with follow-ups (/help, /reset, /sources, /quit)
   npm run worker                 embedding worker: takes embedding work from PostgreSQL (DATABASE_URL)
+  npm run gaps -- [--days 7] [--json | --csv]
+                                 what readers asked that the articles do not answer, by topic
 start, chat, ask and index refuse to remove every article, or more than half of them, from the
 index (an empty or wrong ARTICLES_DIR); --allow-mass-delete confirms such a run.
   npm run eval [-- --help]       retrieval and answer evaluation
@@ -54,6 +56,11 @@ ${MASS_DELETE}`,
 Syncs the index with ARTICLES_DIR, then a terminal chat with follow-ups. In the chat: /help,
 /reset (forget the conversation), /sources (the last answer's articles), /quit.
 ${MASS_DELETE}`,
+  gaps: `Usage: npm run gaps -- [--days 7] [--json | --csv]   (npx newsdesk gaps)
+What readers asked in the last days that the articles do not answer (not covered, answered without
+a source, or 👎), grouped into topics: readers, questions, the trend, examples; never who asked.
+  --days N              the period (1 to 365, default 7)
+  --json, --csv         for tools or a spreadsheet instead of text`,
   worker: `Usage: npm run worker   (npx newsdesk worker)
 An embedding worker: takes embedding work that indexing queued in PostgreSQL (DATABASE_URL) and
 writes the vectors back, until SIGINT/SIGTERM. Run one or more beside the bots. No options.`,

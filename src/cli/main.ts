@@ -2,11 +2,15 @@
  * Command-line entry: `start`, `index`, `ask`, `chat`, `eval`, `bench`.
  * User-caused problems end with one clear line on stderr and exit code 1, never a stack trace.
  */
+import fs from 'node:fs';
 import path from 'node:path';
-import { createApp, type App } from '../app.js';
-import { assertArticlesFolder } from '../articles/index.js';
+import { fileURLToPath } from 'node:url';
+import type { App } from '../app.js';
+import { UNCHUNKABLE } from '../chunking/index.js';
 import { debugEnabled, loadConfig, secretsOf, type Config } from '../config/index.js';
-import { publishedIndex } from '../library/index.js';
+import { forgetStamp, listFolder, recordStamp, statFiles, unchangedSince } from '../store/folder-stamp.js';
+import type { Answer, IndexSummary } from '../types.js';
+import { formatSeconds } from '../util/format.js';
 import { errorMessage, MassDeleteError, UserError } from '../util/errors.js';
 import { appendToFile, createLogger, type Logger } from '../util/log.js';
 import { likelyMeant } from '../util/text.js';
@@ -18,7 +22,7 @@ import { commandHelp, USAGE } from './help.js';
 import { progressPrinter } from './progress.js';
 
 /** Every command `main` knows. */
-const COMMANDS = ['start', 'index', 'ask', 'chat', 'worker', 'eval', 'bench'];
+const COMMANDS = ['start', 'index', 'ask', 'chat', 'worker', 'gaps', 'eval', 'bench'];
 
 /** Commands whose own parser prints a detailed help text for --help / -h. */
 const OWN_HELP = new Set(['eval', 'bench']);
@@ -47,6 +51,8 @@ function commandLogger(config: Config, runsBot: boolean): Logger {
 async function buildApp(config: Config, logger: Logger): Promise<App> {
   let firstEvent = 0;
   let lastReport = 0;
+  // Imported here, not at the top: a no-change `index` answers without the app's modules (the model runtime among them).
+  const { createApp } = await import('../app.js');
   const app = await createApp(config, logger, (p) => {
     const now = Date.now();
     firstEvent ||= now;
@@ -81,6 +87,8 @@ function warnSwallowed(flag: string, given: boolean, consequence: string): void 
  * Ctrl-C or SIGTERM stopped the sync (its one line printed), else null.
  */
 async function syncIndex(app: App, options: { allowMassDelete: boolean; banner: boolean }): Promise<number | null> {
+  const { publishedIndex } = await import('../library/index.js');
+  const { assertArticlesFolder } = await import('../articles/index.js');
   const { library } = app;
   const folder = shownPath(app.config.articlesDir);
   // A missing folder stops the command with its one line, before any line about syncing with it.
@@ -121,6 +129,17 @@ async function cmdIndex(config: Config, logger: Logger, argv: string[]): Promise
   }
   warnSwallowed('allow-mass-delete', values['allow-mass-delete'], 'a run that removes most articles is still refused');
   const progress = progressPrinter(process.stderr);
+  // Checked before anything heavy is loaded: when no file changed, the recorded outcome is the answer.
+  const stamp = values.feeds ? null : folderStamp(config);
+  const unchanged = values.full ? null : stamp?.unchanged();
+  if (unchanged) {
+    process.stdout.write(
+      `${formatSummary(unchanged)}\nNothing changed: every file has the size and time it had at the last run.\n${wholeCommand()}\n`,
+    );
+    return 0;
+  }
+  // Loaded only now: the library brings the article parsers and the index's native modules.
+  const { publishedIndex } = await import('../library/index.js');
   // Watching signals from here: Ctrl-C while the model loads ends at once with the same one line.
   const interrupts = new InterruptGuard(() => publishedIndex(config.indexDir)?.articles ?? null);
   try {
@@ -137,9 +156,11 @@ async function cmdIndex(config: Config, logger: Logger, argv: string[]): Promise
         app.library
           .reindex({ full: values.full, allowMassDelete: values['allow-mass-delete'], onProgress: progress, signal })
           .finally(progress.clear);
+      stamp?.forget();
       const outcome = await interrupts.run(reindex, (summary) => summary.articles);
       if ('exitCode' in outcome) return outcome.exitCode;
-      process.stdout.write(formatSummary(outcome.value) + '\n');
+      stamp?.record(outcome.value);
+      process.stdout.write(`${formatSummary(outcome.value)}\n${wholeCommand()}\n`);
       return 0;
     } finally {
       app.close();
@@ -147,6 +168,60 @@ async function cmdIndex(config: Config, logger: Logger, argv: string[]): Promise
   } finally {
     interrupts.dispose();
   }
+}
+
+/**
+ * The no-change shortcut of `index` (see src/store/folder-stamp.ts), or null where it does not
+ * apply (PostgreSQL mode: the index is not in INDEX_DIR). The folder is listed before the run, so
+ * a file changed while it runs is seen by the next one.
+ */
+function folderStamp(config: Config) {
+  if (config.database.url) return null;
+  const started = performance.now();
+  const articlesDir = path.resolve(config.articlesDir);
+  // The index also holds the stored sources (chat and feed articles, STATE_DIR/sources): a change there is a change too.
+  const folder = listFolder(articlesDir);
+  const sourcesDir = path.join(config.stateDir, 'sources');
+  const sources = fs.existsSync(sourcesDir)
+    ? listFolder(sourcesDir).files.map(([rel, size, mtime]): [string, number, number] => [`\0sources/${rel}`, size, mtime])
+    : [['\0sources: none', 0, 0] as [string, number, number]];
+  const listing = { at: folder.at, files: [...folder.files, ...sources] };
+  const fingerprint = JSON.stringify({
+    embedding: config.embedding,
+    chunking: config.chunking,
+    hnsw: config.hnsw,
+    maxFileBytes: config.intake.maxUploadBytes,
+    // The loader, chunker and store are code: an update to them must compare everything once.
+    code: listFolder(CODE_DIR, { trustRecent: true }).files,
+    dependencies: statFiles([path.join(CODE_DIR, '..', 'package-lock.json')]),
+  });
+  const key = { fingerprint, articlesDir, listing };
+  return {
+    /** The recorded outcome, with this run's time, when nothing changed. */
+    unchanged: (): IndexSummary | null => {
+      const recorded = unchangedSince(config.indexDir, key);
+      return recorded ? { ...recorded, seconds: (performance.now() - started) / 1000 } : null;
+    },
+    forget: () => forgetStamp(config.indexDir),
+    /**
+     * Records what the next run reports when nothing changes: every article unchanged. A run
+     * without the configured model (it failed to load) or with articles the chunker could not split
+     * is not recorded: the next run tries those again, as the full comparison does.
+     */
+    record: (summary: IndexSummary) => {
+      const retried = summary.skipped.some((s) => s.reason.startsWith(UNCHUNKABLE));
+      const repeatable = !retried && summary.dense === (config.embedding.provider !== 'none');
+      const noChange = { ...summary, added: 0, changed: 0, removed: 0, unchanged: summary.articles };
+      recordStamp(config.indexDir, { ...key, summary: noChange, repeatable });
+    },
+  };
+}
+
+const CODE_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/** The whole command's time: Node's start-up and module loading included, not only the indexing. */
+function wholeCommand(): string {
+  return `Whole command: ${formatSeconds(performance.now() / 1000)} since Node started.`;
 }
 
 async function cmdAsk(config: Config, logger: Logger, argv: string[]): Promise<number> {
@@ -162,7 +237,15 @@ async function cmdAsk(config: Config, logger: Logger, argv: string[]): Promise<n
     // A one-shot answer from a stale or another folder's index is the same trap as a session's; a no-change sync costs a folder read.
     const interrupted = await syncIndex(app, { allowMassDelete: values['allow-mass-delete'], banner: false });
     if (interrupted !== null) return interrupted;
-    const answer = await app.answerer.ask(question, []);
+    await app.desk.start();
+    let answer: Answer;
+    try {
+      answer = await app.answerer.ask(question, []);
+    } catch (err) {
+      await app.desk.record({ text: question, outcome: 'failed', chatType: 'terminal' });
+      throw err;
+    }
+    await app.desk.record({ text: question, outcome: 'answered', chatType: 'terminal', answer });
     const note = llmFailureNote(answer, app.config.llm);
     if (note) process.stderr.write(`${note}\n`);
     process.stdout.write(
@@ -181,6 +264,7 @@ async function cmdChat(config: Config, logger: Logger, argv: string[], note?: st
     const interrupted = await syncIndex(app, { allowMassDelete: values['allow-mass-delete'], banner: true });
     if (interrupted !== null) return interrupted;
     if (note) process.stderr.write(note + '\n');
+    await app.desk.start();
     app.library.follow();
     await runChat(app, process.stdin, process.stdout);
     return 0;
@@ -210,6 +294,7 @@ async function cmdStart(config: Config, logger: Logger, argv: string[]): Promise
     app.close();
     return interrupted;
   }
+  await app.desk.start();
   return runBot(app, logger);
 }
 
@@ -235,6 +320,10 @@ async function main(): Promise<number> {
       parseCommandArgs('worker', { args: rest, options: {}, allowPositionals: false });
       const { runWorkerCommand } = await import('./worker.js');
       return runWorkerCommand(config, logger);
+    }
+    case 'gaps': {
+      const { runGaps } = await import('./gaps.js');
+      return runGaps(config, logger, rest);
     }
     case 'eval': {
       const { runEval } = await import('./eval.js');

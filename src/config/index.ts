@@ -126,6 +126,8 @@ const schema = {
   DATABASE_URL: [postgresUrl, ''],
   DATABASE_POOL_MAX: [int(1, 1000), '10'],
   DATABASE_CONNECT_TIMEOUT_MS: [int(100, 600000), '5000'],
+  DATABASE_QUESTION_CONCURRENCY: [int(0, 1000), '0'],
+  DATABASE_QUESTION_WAIT_MS: [int(100, 600000), '60000'],
   WORKER_LEASE_SECONDS: [int(1, 86400), '60'],
 
   METRICS_PORT: [optionalString.pipe(int(1, 65535).optional()), ''],
@@ -134,6 +136,12 @@ const schema = {
 
   FEED_URLS: [feedUrls, ''],
   FEED_POLL_MINUTES: [int(1, 1440), '15'],
+
+  QUESTION_LOG_DAYS: [int(0, 3650), '30'],
+  GAPS_DIGEST: [z.enum(['off', 'weekly']), 'off'],
+  CORRECTIONS_NOTICE: [bool, 'false'],
+  CORRECTIONS_DAYS: [int(1, 365), '14'],
+  QUESTION_LOG_SECRET: [optionalString.pipe(z.string().min(16, 'use at least 16 characters (a random string)').optional()), ''],
 } as const;
 
 type Schema = typeof schema;
@@ -214,6 +222,10 @@ export interface Config {
     poolMax: number;
     /** Longest wait for a connection (new, or free in a full pool) before the operation fails. */
     connectTimeoutMs: number;
+    /** Questions searching the database at once; 0 = from the pool size (`questionConcurrency`). */
+    questionConcurrency: number;
+    /** Longest a question should wait for its turn; the question queue holds what is served within it. */
+    questionWaitMs: number;
     /** How long a claimed embedding batch stays reserved for its worker (a killed worker's batch is claimed again after it). */
     workerLeaseMs: number;
   };
@@ -227,6 +239,19 @@ export interface Config {
   };
   /** RSS / Atom / JSON Feed sources (more can be added from the chat; those live in the state folder). */
   feeds: { urls: string[]; pollMinutes: number };
+  /** The editors' desk (src/desk): the question log and what reads it. */
+  desk: {
+    /** Days questions are kept; 0 turns the log off (and deletes what it holds). */
+    questionLogDays: number;
+    /** HMAC key for readers' hashes; undefined: a random per-installation key kept in the state. */
+    questionLogSecret: string | undefined;
+    /** `weekly`: admins get the /gaps summary once a week (in their private chats). */
+    gapsDigest: 'off' | 'weekly';
+    /** Tell chats when an article an answer cited them was updated or withdrawn (opt-in). */
+    correctionsNotice: boolean;
+    /** How far back such answers count, in days. */
+    correctionsDays: number;
+  };
 }
 
 /** Names of every variable the product reads (documented in .env.example and the README). */
@@ -328,10 +353,19 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       url: r.DATABASE_URL,
       poolMax: r.DATABASE_POOL_MAX,
       connectTimeoutMs: r.DATABASE_CONNECT_TIMEOUT_MS,
+      questionConcurrency: r.DATABASE_QUESTION_CONCURRENCY,
+      questionWaitMs: r.DATABASE_QUESTION_WAIT_MS,
       workerLeaseMs: r.WORKER_LEASE_SECONDS * 1000,
     },
     metrics: { port: r.METRICS_PORT, host: r.METRICS_HOST, token: r.METRICS_TOKEN },
     feeds: { urls: r.FEED_URLS, pollMinutes: r.FEED_POLL_MINUTES },
+    desk: {
+      questionLogDays: r.QUESTION_LOG_DAYS,
+      questionLogSecret: r.QUESTION_LOG_SECRET,
+      gapsDigest: r.GAPS_DIGEST,
+      correctionsNotice: r.CORRECTIONS_NOTICE,
+      correctionsDays: r.CORRECTIONS_DAYS,
+    },
   };
 }
 
@@ -384,5 +418,6 @@ export function secretsOf(config: Config): string[] {
     config.telegram.webhookSecret,
     config.metrics.token,
     urlPassword(config.database.url),
+    config.desk.questionLogSecret,
   ].filter((s): s is string => typeof s === 'string' && s.length >= 6);
 }

@@ -3,7 +3,8 @@
  * conversation so far), and the answers are checked for citation validity, correctness
  * against the gold answer, and whether "not covered" was said when, and only when, it should be.
  */
-import { LlmUnavailableError, type LlmClient } from '../answering/index.js';
+import { EXTRACTIVE_LABEL, LlmUnavailableError, type LlmClient } from '../answering/index.js';
+import { splitSentences, splitWords } from '../util/text.js';
 import type { Answer, AnswerMode, Citation, Passage, QuestionAnswerer } from '../types.js';
 import { askedAt, historyFor, isAnswerable, type EvalQuestion } from './dataset.js';
 import { percentile } from '../util/stats.js';
@@ -17,6 +18,10 @@ export interface AnswerQuestionResult {
   mode: AnswerMode;
   /** Gold answer found in the answer text; null when the question has no gold answer. */
   correct: boolean | null;
+  /** Gold answer found in the answer's first sentence (its first quote); null when there is no gold answer. */
+  first: boolean | null;
+  /** Words in the answer text, not counting the extractive label. */
+  words: number;
   /** The LLM judge's verdict; null when not judged (no judge, no gold answer, or the judge failed). */
   judged: boolean | null;
   citations: number;
@@ -41,6 +46,10 @@ export interface AnswerMetrics {
   withGoldAnswer: number;
   /** Share of those whose answer text contains the gold answer (normalised, whole words). */
   correct: number;
+  /** Share of those whose first sentence (an extractive answer's first quote) contains the gold answer. */
+  first: number;
+  /** Median words of the answers to answerable questions that were not "not covered" (label not counted). */
+  medianWords: number;
   /** Share judged correct by the LLM judge, over the questions it judged; null without a judge. */
   judgeCorrect: number | null;
   /** How many answers the judge gave a verdict on. */
@@ -118,6 +127,24 @@ function citedPassage(citation: Citation, answer: Pick<Answer, 'passages'>): Pas
   return passage && passage.articleId === citation.articleId ? passage : null;
 }
 
+/**
+ * The sentence a reader reads first: an extractive answer's first quote, a model answer's first
+ * sentence (after any notice paragraph); empty for "not covered".
+ */
+export function firstSentence(answer: Pick<Answer, 'text' | 'mode'>): string {
+  if (answer.mode === 'not-covered') return '';
+  if (answer.mode === 'extractive') return /\u201C([^\u201D]*)\u201D/.exec(answer.text)?.[1] ?? '';
+  const body = answer.text.trim().split(/\n\s*\n/);
+  // A period notice ("I have no articles from …") opens the text as its own paragraph.
+  const paragraph = body.length > 1 && /^I have no articles from /.test(body[0]!) ? body[1]! : body[0]!;
+  return splitSentences(paragraph)[0]?.trim() ?? '';
+}
+
+/** Words of the answer text, the extractive label aside. */
+export function answerWords(text: string): number {
+  return splitWords(text.replace(EXTRACTIVE_LABEL, '')).length;
+}
+
 /** Asks the judge whether `answer` agrees with `gold`; null when it gives no clear verdict or fails. */
 export async function judgeAnswer(judge: LlmClient, question: string, gold: string, answer: string): Promise<boolean | null> {
   let reply: string;
@@ -177,6 +204,8 @@ export async function evaluateAnswers(options: {
       query: answer.query,
       mode: answer.mode,
       correct: gradable ? containsAnswer(answer.text, q.answer!) : null,
+      first: gradable ? containsAnswer(firstSentence(answer), q.answer!) : null,
+      words: answerWords(answer.text),
       judged: gradable && judge ? await judgeAnswer(judge, q.question, q.answer!, answer.text) : null,
       citations: answer.citations.length,
       validCitations: valid.filter(Boolean).length,
@@ -203,6 +232,12 @@ export async function evaluateAnswers(options: {
       byMode,
       withGoldAnswer: graded.length,
       correct: share(graded.map((r) => r.correct === true)),
+      first: share(graded.map((r) => r.first === true)),
+      medianWords: percentile(
+        answerable.filter((r) => !r.notCovered).map((r) => r.words),
+        50,
+        0,
+      ),
       judgeCorrect: judge ? share(judged.map((r) => r.judged === true)) : null,
       judged: judged.length,
       citations: allCitations.length,

@@ -117,11 +117,13 @@ function formatRetrievalTable(report: Pick<EvalReport, 'modes' | 'config'>): str
 function formatAnswerTable(a: AnswerMetrics): string {
   const label = a.answerMode === 'llm' ? `llm (${a.model ?? '?'})` : 'extractive';
   return formatTable(
-    ['answers', 'Correct', 'Judge', 'Cites valid', 'Verbatim', 'Gold cited', 'Unans→NC', 'Ans→NC', 'p50 ms'],
+    ['answers', 'Correct', 'First', 'Words', 'Judge', 'Cites valid', 'Verbatim', 'Gold cited', 'Unans→NC', 'Ans→NC', 'p50 ms'],
     [
       [
         label,
         `${pct(a.correct)} of ${a.withGoldAnswer}`,
+        pct(a.first),
+        String(a.medianWords),
         a.judgeCorrect === null ? 'n/a' : `${pct(a.judgeCorrect)} of ${a.judged}`,
         `${pct(a.citationValidity)} of ${a.citations}`,
         pct(a.citationVerbatim),
@@ -156,7 +158,8 @@ export function formatReport(report: EvalReport): string {
       '',
       formatAnswerTable(report.answers),
       '',
-      'Correct: gold answer inside the answer text (case, accents and punctuation ignored). Judge: LLM grading, when a model is configured.',
+      'Correct: gold answer inside the answer text (case, accents and punctuation ignored). First: inside its first sentence (first quote).',
+      'Words: median length of the answers given to answerable questions (the extractive label not counted). Judge: LLM grading, when a model is configured.',
       'Cites valid: the quote is passage text (up to three joined fragments). Verbatim: the whole quote is one contiguous passage string. Gold cited: a citation names a gold article.',
     );
   } else if (report.answersSkipped) parts.push('', `Answers not evaluated: ${report.answersSkipped}`);
@@ -192,22 +195,27 @@ const RETRIEVAL_FIELDS: [keyof ModeMetrics, string, 'pct' | 'dec' | 'ms'][] = [
   ['unanswerableNotCovered', 'Unans→NC', 'pct'],
   ['answerableNotCovered', 'Ans→NC', 'pct'],
 ];
-const ANSWER_FIELDS: [keyof AnswerMetrics, string][] = [
-  ['correct', 'Correct'],
-  ['judgeCorrect', 'Judge'],
-  ['citationValidity', 'Cites valid'],
-  ['citationVerbatim', 'Verbatim'],
-  ['goldCited', 'Gold cited'],
-  ['unanswerableNotCovered', 'Unans→NC'],
-  ['answerableNotCovered', 'Ans→NC'],
+const ANSWER_FIELDS: [keyof AnswerMetrics, string, 'pct' | 'num'][] = [
+  ['correct', 'Correct', 'pct'],
+  ['first', 'First', 'pct'],
+  ['medianWords', 'Words', 'num'],
+  ['judgeCorrect', 'Judge', 'pct'],
+  ['citationValidity', 'Cites valid', 'pct'],
+  ['citationVerbatim', 'Verbatim', 'pct'],
+  ['goldCited', 'Gold cited', 'pct'],
+  ['unanswerableNotCovered', 'Unans→NC', 'pct'],
+  ['answerableNotCovered', 'Ans→NC', 'pct'],
 ];
 
-function show(x: number | null | undefined, kind: 'pct' | 'dec' | 'ms'): string {
+// 'ms' and 'num' (a count such as words) print alike, with one decimal.
+type Kind = 'pct' | 'dec' | 'ms' | 'num';
+
+function show(x: number | null | undefined, kind: Kind): string {
   if (x === null || x === undefined) return '—';
   return kind === 'pct' ? pct(x) : kind === 'dec' ? dec(x) : x.toFixed(1);
 }
 
-function delta(a: number | null | undefined, b: number | null | undefined, kind: 'pct' | 'dec' | 'ms'): string {
+function delta(a: number | null | undefined, b: number | null | undefined, kind: Kind): string {
   if (a === null || a === undefined || b === null || b === undefined) return '';
   const d = b - a;
   const sign = d > 0 ? '+' : d < 0 ? '−' : '±';
@@ -232,10 +240,10 @@ export function compareReports(a: EvalReport, b: EvalReport, names: [string, str
     rows.push([`${mode} p50 ms`, show(la, 'ms'), show(lb, 'ms'), delta(la, lb, 'ms')]);
   }
   if (a.answers || b.answers) {
-    for (const [field, label] of ANSWER_FIELDS) {
+    for (const [field, label, kind] of ANSWER_FIELDS) {
       const va = a.answers?.[field] as number | null | undefined;
       const vb = b.answers?.[field] as number | null | undefined;
-      rows.push([`answers ${label}`, show(va, 'pct'), show(vb, 'pct'), delta(va, vb, 'pct')]);
+      rows.push([`answers ${label}`, show(va, kind), show(vb, kind), delta(va, vb, kind)]);
     }
   }
   const out = [`${names[0]}: ${a.timestamp}`, `${names[1]}: ${b.timestamp}`, '', formatTable(['metric', 'A', 'B', 'B − A'], rows)];

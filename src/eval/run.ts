@@ -50,10 +50,20 @@ function modeUnavailable(app: App, mode: EvalMode): string | null {
   return null;
 }
 
+/** Articles whose texts the baseline reads per round trip. */
+const BASELINE_PAGE = 500;
+
 /** The baseline's own whole-article index, over the articles the product indexed. */
 async function baselineOf(app: App, listing: readonly { id: string; title: string }[]): Promise<Baseline> {
   const reader = app.library.searchIndex();
-  const texts = await Promise.all(listing.map(async (a) => (await reader?.articleText(a.id)) ?? ''));
+  // Page by page and one article at a time: in PostgreSQL mode a read per article all at once
+  // would queue thousands of queries on the pool and overrun its wait.
+  const texts: string[] = [];
+  for (let at = 0; at < listing.length; at += BASELINE_PAGE) {
+    const page = listing.slice(at, at + BASELINE_PAGE);
+    await reader?.prefetch?.(page.map((a) => a.id));
+    for (const a of page) texts.push((await reader?.articleText(a.id)) ?? '');
+  }
   return createBaseline(listing.map((a, i) => ({ id: a.id, title: a.title, text: texts[i]! })));
 }
 

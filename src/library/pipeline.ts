@@ -5,8 +5,9 @@
  * store only writes and reads generations; this is where articles become chunks and vectors.
  */
 import { type ExtraSource, loadArticles } from '../articles/index.js';
+import { chunkArticle, chunkerSettingsId, UNCHUNKABLE } from '../chunking/index.js';
+import { lengthSortedBatches } from '../embedding/batches.js';
 import { detectArticleLanguage } from '../language/index.js';
-import { chunkArticle, chunkerSettingsId } from '../chunking/index.js';
 import { type BaseGeneration, fileTarget, type IndexTarget, type PublishStep } from '../store/target.js';
 import { type ArticleRecord, incompatibility, type StoreSettings } from '../store/writer.js';
 import type { Article, Chunk, Embedder, IndexProgress, IndexSummary, LoadIssue, LoadResult, TokenCounter } from '../types.js';
@@ -226,7 +227,7 @@ function chunkChanged(run: Run, plan: Plan): Chunked {
     try {
       items.push({ article, chunks: chunkFor(run, article) });
     } catch (err) {
-      skipped.push({ file: article.path, reason: `could not be chunked (${errorMessage(err).split('\n')[0]})` });
+      skipped.push({ file: article.path, reason: `${UNCHUNKABLE} (${errorMessage(err).split('\n')[0]})` });
       log.warn('article.unchunkable', { file: article.path, error: errorMessage(err) });
       failed.add(article.id);
     }
@@ -262,17 +263,23 @@ async function detectLanguages(chunked: Chunked): Promise<void> {
   for (const item of chunked.items) item.lang = await detectArticleLanguage(item.article);
 }
 
-/** Step 4, embed: every new chunk, in batches, with progress. */
+/** Step 4, embed: every new chunk, in batches of similar length (less padding), with progress. */
 async function embedChunks(run: Run, chunked: Chunked): Promise<ArticleRecord[]> {
   const { options, progress } = run;
   const embedder = options.embedder;
   if (!embedder) return chunked.items.map((item) => ({ ...item, vectors: null }));
-  const texts = chunked.items.flatMap((item) => item.chunks.map((c) => c.embedText));
-  const vectors: Float32Array[] = [];
-  const batch = Math.max(1, options.batchSize ?? 16);
-  for (let i = 0; i < texts.length; i += batch) {
-    vectors.push(...(await embedder.embedDocuments(texts.slice(i, i + batch))));
-    progress({ phase: 'embed', done: Math.min(i + batch, texts.length), total: texts.length });
+  const chunks = chunked.items.flatMap((item) => item.chunks);
+  const vectors: Float32Array[] = new Array<Float32Array>(chunks.length);
+  const batches = lengthSortedBatches(
+    chunks.map((c) => c.tokens),
+    Math.max(1, options.batchSize ?? 16),
+  );
+  let done = 0;
+  for (const batch of batches) {
+    const out = await embedder.embedDocuments(batch.map((i) => chunks[i]!.embedText));
+    for (const [j, i] of batch.entries()) vectors[i] = out[j]!;
+    done += batch.length;
+    progress({ phase: 'embed', done, total: chunks.length });
     options.onStep?.('embedded-batch');
     // A turn of the event loop per batch: inference can finish without one, and then a signal
     // (Ctrl-C) or any other waiting work would only be seen after the whole embed.

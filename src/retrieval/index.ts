@@ -9,7 +9,7 @@
  * Articles are ranked first and passages picked inside them second: a question about a story
  * names facts spread over the article, and one chunk rarely holds them all.
  */
-import type { ArticleFieldWeights, ArticleHit, DateRange } from '../store/reader.js';
+import type { ArticleFieldWeights, ArticleHit, DateRange, StoredChunk } from '../store/reader.js';
 import type { SearchIndex } from '../store/search-index.js';
 import type { Embedder, PeriodNote, RetrievalResult, Retriever } from '../types.js';
 import { errorMessage } from '../util/errors.js';
@@ -18,6 +18,7 @@ import { passagesFor } from './passages.js';
 import { rankArticles, type ChunkHit, type EvidenceWeights, type RankedArticle } from './rank.js';
 import { recencyPrior, type RecencyOptions } from './recency.js';
 import type { Reranker } from './rerank.js';
+import { countStoredStems } from '../util/stems.js';
 import { contentTerms, ftsQuery, stem, stemSet, topicTerms } from './terms.js';
 import { parseTimeFilter, type TimeFilter } from './time.js';
 
@@ -408,16 +409,25 @@ async function rerankArticles(
   log: Logger,
 ): Promise<RankedArticle[] | null> {
   const pool = ranked.slice(0, size);
-  await reader.prefetch?.(pool.map((a) => a.articleId));
-  const texts = await Promise.all(
-    pool.map(async (a) => {
-      const title = reader.article(a.articleId)?.title ?? '';
-      const chunks = await reader.chunksOf(a.articleId);
-      const best = (await reader.lexicalIn(ftsQuery(contentTerms(query)), [a.articleId], 1))[0];
-      const chunk = chunks.find((c) => c.label === best?.label) ?? chunks[0];
-      return title ? `${title}\n\n${chunk?.text ?? ''}` : (chunk?.text ?? '');
-    }),
-  );
+  const ids = pool.map((a) => a.articleId);
+  await reader.prefetch?.(ids);
+  // One at a time and one search for all: a database store must not get a query per article at once.
+  const chunksOf = new Map<string, StoredChunk[]>();
+  for (const id of ids) chunksOf.set(id, await reader.chunksOf(id));
+  const articleOf = new Map([...chunksOf.values()].flat().map((c) => [c.label, c.articleId]));
+  // A chunk's BM25 score does not depend on which articles the search is restricted to, so the
+  // first hit of each article here is the hit a search of that article alone would return first.
+  const bestOf = new Map<string, number>();
+  for (const h of await reader.lexicalIn(ftsQuery(contentTerms(query)), ids, articleOf.size)) {
+    const id = articleOf.get(h.label);
+    if (id !== undefined && !bestOf.has(id)) bestOf.set(id, h.label);
+  }
+  const texts = pool.map((a) => {
+    const title = reader.article(a.articleId)?.title ?? '';
+    const chunks = chunksOf.get(a.articleId) ?? [];
+    const chunk = chunks.find((c) => c.label === bestOf.get(a.articleId)) ?? chunks[0];
+    return title ? `${title}\n\n${chunk?.text ?? ''}` : (chunk?.text ?? '');
+  });
   let scores: number[];
   try {
     scores = await reranker.score(query, texts);
@@ -449,13 +459,24 @@ function topicStems(terms: string[]): string[] {
  * left out, so "how many people died in the crash?" is judged on "died" and "crash".
  */
 async function bestCoverage(reader: SearchIndex, want: readonly string[], articles: readonly RankedArticle[]): Promise<number> {
-  if (want.length === 0) return 0;
+  if (want.length === 0 || articles.length === 0) return 0;
+  const ids = articles.map((a) => a.articleId);
+  // Stored stems when the index keeps them (one lookup for all three); else the text is stemmed here.
+  const stored = (await reader.articleStems?.(ids)) ?? new Map<string, string>();
   let best = 0;
-  for (const a of articles) {
-    const have = stemSet(`${reader.article(a.articleId)?.title ?? ''} ${(await reader.articleText(a.articleId)) ?? ''}`);
-    best = Math.max(best, want.filter((t) => have.has(t)).length / want.length);
+  for (const id of ids) {
+    const kept = stored.get(id);
+    const found =
+      kept !== undefined
+        ? countStoredStems(kept, want)
+        : countIn(stemSet(`${reader.article(id)?.title ?? ''} ${(await reader.articleText(id)) ?? ''}`), want);
+    best = Math.max(best, found / want.length);
   }
   return best;
+}
+
+function countIn(have: ReadonlySet<string>, want: readonly string[]): number {
+  return want.filter((t) => have.has(t)).length;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -7,6 +7,7 @@ import type { StoredChunk } from '../store/reader.js';
 import type { SearchIndex } from '../store/search-index.js';
 import type { Passage } from '../types.js';
 import type { RankedArticle } from './rank.js';
+import { countStoredStems } from '../util/stems.js';
 import { stemSet } from './terms.js';
 
 /** Separates non-adjacent excerpts of one article inside a passage. */
@@ -62,7 +63,7 @@ function chooseChunks(chunks: StoredChunk[], scoring: ChunkScoring, topLexical: 
     const bm25 = scoring.lexical.get(c.label);
     // A chunk the BM25 search ranked counts by its score; any other by the share of the
     // question's topic terms it holds, at half weight (it was not among the best matches).
-    const lex = bm25 !== undefined && topLexical > 0 ? bm25 / topLexical : 0.5 * overlap(c.text, scoring.queryStems);
+    const lex = bm25 !== undefined && topLexical > 0 ? bm25 / topLexical : 0.5 * overlap(c, scoring.queryStems);
     return { c, score: lex + Math.max(0, scoring.dense.get(c.label) ?? 0) };
   });
   const best = scored.reduce((a, b) => (b.score > a.score ? b : a));
@@ -93,8 +94,10 @@ function excerpt(chunks: StoredChunk[], text: string): Pick<Passage, 'chunkIds' 
   };
 }
 
-function overlap(text: string, stems: readonly string[]): number {
+function overlap(chunk: StoredChunk, stems: readonly string[]): number {
   if (stems.length === 0) return 0;
-  const have = stemSet(text);
+  // The index's stored stems when it keeps them; stemming the text here costs far more.
+  if (chunk.stems != null) return countStoredStems(chunk.stems, stems) / stems.length;
+  const have = stemSet(chunk.text);
   return stems.filter((s) => have.has(s)).length / stems.length;
 }

@@ -2,29 +2,14 @@
  * Query terms for the lexical half and for evidence-coverage checks, built on the shared
  * word, stop-word and stem helpers so retrieval and answering agree on what a "term" is.
  */
+import { stemSet } from '../util/stems.js';
 import { isStopWord, splitWords, stem } from '../util/text.js';
 
-export { stem };
+export { stem, stemSet };
 
 /** All word-like tokens of `text`, lower-cased, possessive 's removed, in order. */
 export function wordsOf(text: string): string[] {
   return splitWords(text.normalize('NFKC')).map((w) => w.toLowerCase().replace(/[\u2019']s$/, ''));
-}
-
-/**
- * The stems of every word in a long text (a whole article), for "does the text contain this
- * term" checks. A plain letter/digit-run split instead of the word segmenter: on whole articles
- * the segmenter costs milliseconds per query, and for membership the two agree.
- */
-export function stemSet(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const m of text
-    .normalize('NFKC')
-    .toLowerCase()
-    .matchAll(/[\p{L}\p{N}]+(?:['\u2019][\p{L}]+)*/gu)) {
-    out.add(stem(m[0].replace(/['\u2019]s$/, '')));
-  }
-  return out;
 }
 
 /** Distinct content words of a query (stop words and one-letter tokens removed). */

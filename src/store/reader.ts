@@ -12,6 +12,7 @@ import { bufferToVector } from './vectors.js';
 import { currentGeneration } from './generations.js';
 import { DB_FILE, readManifest, VECTORS_FILE, type Manifest } from './manifest.js';
 import { Retirable } from './retirable.js';
+import { hasColumn } from './schema.js';
 import type { ArticleFieldWeights, ArticleHit, DateRange, Hit, IndexView, StoredArticle, StoredChunk } from './search-index.js';
 
 const { HierarchicalNSW } = hnswlib;
@@ -31,6 +32,9 @@ export class IndexReader extends Retirable implements IndexView {
   private readonly vectors: InstanceType<typeof HierarchicalNSW> | null;
   private readonly liveVectors: number;
   private readonly stmts;
+  private labels: { articleOf: Int32Array; ids: string[] } | null = null;
+  /** Article metadata read so far; the generation never changes, so neither does a row. */
+  private readonly articles = new Map<string, StoredArticle | undefined>();
 
   private constructor(dir: string, manifest: Manifest, efSearch: number) {
     super();
@@ -52,11 +56,11 @@ export class IndexReader extends Retirable implements IndexView {
       throw err;
     }
     this.liveVectors = manifest.embedder ? manifest.counts.chunks : 0;
+    // Generations written before stems were stored have no such column: their rows read as null.
+    const stored = hasColumn(this.db, 'chunks', 'stems');
+    const stems = stored ? 'stems' : 'NULL AS stems';
     this.stmts = {
       chunk: this.db.prepare('SELECT rowid AS label, id, article_id AS articleId, ordinal, start, end, text FROM chunks WHERE rowid = ?'),
-      articlesOfChunks: this.db.prepare(
-        'SELECT rowid AS label, article_id AS articleId FROM chunks WHERE rowid IN (SELECT value FROM json_each(?))',
-      ),
       article: this.db.prepare('SELECT id, title, date, url, source, path FROM articles WHERE id = ?'),
       articleText: this.db.prepare('SELECT text FROM articles WHERE id = ?'),
       lexical: this.db.prepare(
@@ -85,7 +89,10 @@ export class IndexReader extends Retirable implements IndexView {
          WHERE chunks_fts MATCH ? AND c.article_id IN (SELECT value FROM json_each(?)) ORDER BY bm25(chunks_fts) LIMIT ?`,
       ),
       chunksOf: this.db.prepare(
-        'SELECT rowid AS label, id, article_id AS articleId, ordinal, start, end, text FROM chunks WHERE article_id = ? ORDER BY ordinal',
+        `SELECT rowid AS label, id, article_id AS articleId, ordinal, start, end, text, ${stems} FROM chunks WHERE article_id = ? ORDER BY ordinal`,
+      ),
+      articleStems: this.db.prepare(
+        `SELECT id, ${stems} FROM articles WHERE id IN (SELECT value FROM json_each(?)) AND ${stored ? 'stems IS NOT NULL' : '0'}`,
       ),
       countInRange: this.db.prepare('SELECT count(*) AS n FROM articles WHERE date BETWEEN ? AND ?'),
       labelsInRange: this.db.prepare(
@@ -193,11 +200,40 @@ export class IndexReader extends Retirable implements IndexView {
     return this.stmts.chunk.get(label) as StoredChunk | undefined;
   }
 
-  /** The article of each chunk label, in one query (labels no longer stored are left out). */
+  /** The article of each chunk label (labels no longer stored are left out). */
   articlesOfChunks(labels: readonly number[]): Map<number, string> {
-    if (labels.length === 0) return new Map();
-    const rows = this.stmts.articlesOfChunks.all(JSON.stringify(labels)) as { label: number; articleId: string }[];
-    return new Map(rows.map((r) => [r.label, r.articleId]));
+    const out = new Map<number, string>();
+    if (labels.length === 0) return out;
+    const { articleOf, ids } = this.labelMap();
+    for (const label of labels) {
+      const at = label >= 0 && label < articleOf.length ? articleOf[label]! : -1;
+      if (at >= 0) out.set(label, ids[at]!);
+    }
+    return out;
+  }
+
+  /**
+   * Every chunk label's article, read once per generation (which never changes) on first use: a
+   * query maps up to a hundred labels, and a lookup per query cost more than the search itself.
+   * 4 bytes per label plus the article ids (about 0.5 MB at 100k chunks).
+   */
+  private labelMap(): { articleOf: Int32Array; ids: string[] } {
+    if (this.labels) return this.labels;
+    const { max } = this.db.prepare('SELECT coalesce(max(rowid), 0) AS max FROM chunks').get() as { max: number };
+    const articleOf = new Int32Array(max + 1).fill(-1);
+    const ids: string[] = [];
+    const idIndex = new Map<string, number>();
+    const rows = this.db.prepare('SELECT rowid, article_id FROM chunks').raw().iterate() as Iterable<[number, string]>;
+    for (const [label, articleId] of rows) {
+      let at = idIndex.get(articleId);
+      if (at === undefined) {
+        at = ids.push(articleId) - 1;
+        idIndex.set(articleId, at);
+      }
+      articleOf[label] = at;
+    }
+    this.labels = { articleOf, ids };
+    return this.labels;
   }
 
   /** Stored vector of a chunk, if any. */
@@ -206,14 +242,24 @@ export class IndexReader extends Retirable implements IndexView {
     return row?.vector ? bufferToVector(row.vector) : undefined;
   }
 
-  /** Article metadata by id. */
+  /** Article metadata by id (kept once read: ranking asks for the same candidates' dates on every query). */
   article(id: string): StoredArticle | undefined {
-    return this.stmts.article.get(id) as StoredArticle | undefined;
+    if (this.articles.has(id)) return this.articles.get(id);
+    const row = this.stmts.article.get(id) as StoredArticle | undefined;
+    this.articles.set(id, row);
+    return row;
   }
 
   /** Full text of an article. */
   articleText(id: string): string | undefined {
     return (this.stmts.articleText.get(id) as { text: string } | undefined)?.text;
+  }
+
+  /** Stored stems of these articles (those kept without any are left out). */
+  articleStems(ids: readonly string[]): Map<string, string> {
+    if (ids.length === 0) return new Map();
+    const rows = this.stmts.articleStems.all(JSON.stringify(ids)) as { id: string; stems: string }[];
+    return new Map(rows.map((r) => [r.id, r.stems]));
   }
 
   /** Articles, newest first. */

@@ -3,10 +3,11 @@
  * lexical indexes: one over chunks (which passages) and one over whole articles, title and text
  * (which articles: a question about a story names facts spread over the article, and one chunk
  * rarely holds them all). The article index is contentless (the text is already in `articles`)
- * and keyed by the article's rowid.
+ * and keyed by the article's rowid. `stems` (of an article's title and text, of a chunk's text;
+ * `encodeStems`) is worked out once here so queries never stem whole texts; generations written
+ * before it existed gain the column empty, and readers stem those rows as before.
  */
-/** Columns added after the first release: a copied base generation gains them (name → definition). */
-export const ADDED_ARTICLE_COLUMNS: Readonly<Record<string, string>> = { lang: 'TEXT' };
+import type Database from 'better-sqlite3';
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS articles (
@@ -18,6 +19,7 @@ CREATE TABLE IF NOT EXISTS articles (
   path TEXT NOT NULL,
   hash TEXT NOT NULL,
   text TEXT NOT NULL,
+  stems TEXT,
   -- ISO 639-1 code detected at indexing; null when unsure (or indexed before languages were recorded).
   lang TEXT
 );
@@ -34,7 +36,8 @@ CREATE TABLE IF NOT EXISTS chunks (
   text TEXT NOT NULL,
   embed_text TEXT NOT NULL,
   tokens INTEGER NOT NULL,
-  vector BLOB
+  vector BLOB,
+  stems TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id, ordinal);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
@@ -49,3 +52,20 @@ CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(
   tokenize = 'porter unicode61 remove_diacritics 2'
 );
 `;
+
+/** The stored-stems column, added to a generation copied from one written before it existed. */
+export function addStemColumns(db: Database.Database): void {
+  for (const table of ['articles', 'chunks']) {
+    if (!hasColumn(db, table, 'stems')) db.exec(`ALTER TABLE ${table} ADD COLUMN stems TEXT`);
+  }
+}
+
+/** The article-language column, added (null for every row) to a generation written before languages were recorded. */
+export function addLanguageColumn(db: Database.Database): void {
+  if (!hasColumn(db, 'articles', 'lang')) db.exec('ALTER TABLE articles ADD COLUMN lang TEXT');
+}
+
+/** True when `table` has `column` (older generations lack newer columns). */
+export function hasColumn(db: Database.Database, table: string, column: string): boolean {
+  return (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]).some((c) => c.name === column);
+}

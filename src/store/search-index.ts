@@ -16,6 +16,8 @@ export interface StoredChunk {
   start: number;
   end: number;
   text: string;
+  /** The chunk's distinct stems (`encodeStems` of its text) when the store keeps them; null or absent: stem the text. */
+  stems?: string | null;
 }
 
 /** Article metadata as stored. */
@@ -81,6 +83,11 @@ export interface SearchIndex {
   chunksOf(articleId: string): Awaitable<StoredChunk[]>;
   /** Full text of an article. */
   articleText(id: string): Awaitable<string | undefined>;
+  /**
+   * Optional: the stored stems (`encodeStems` of title and text) of these articles, in one call;
+   * articles the store keeps none for are left out (the caller stems their text).
+   */
+  articleStems?(ids: readonly string[]): Awaitable<Map<string, string>>;
   article(id: string): StoredArticle | undefined;
   countInRange(range: DateRange): number;
   dateRange(): { first: string | null; last: string | null };

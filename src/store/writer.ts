@@ -13,7 +13,8 @@ import { BusyError, UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { acquireLock, cleanup, currentGeneration, fsyncPath, genName, highestGeneration, switchTo } from './generations.js';
 import { DB_FILE, describeFiles, FORMAT_VERSION, MANIFEST_FILE, type Manifest, readManifest, VECTORS_FILE } from './manifest.js';
-import { ADDED_ARTICLE_COLUMNS, SCHEMA_SQL } from './schema.js';
+import { encodeStems } from '../util/stems.js';
+import { addLanguageColumn, addStemColumns, SCHEMA_SQL } from './schema.js';
 import { type HnswParams, type LabelledVector, openVectorWriter, type VectorWriter, vectorToBuffer } from './vectors.js';
 
 /** What a generation is built with; recorded in its manifest. */
@@ -157,7 +158,8 @@ export class GenerationWriter {
     this.db.pragma('synchronous = OFF');
     try {
       this.db.exec(SCHEMA_SQL);
-      addMissingColumns(this.db);
+      addStemColumns(this.db);
+      addLanguageColumn(this.db);
       this.vectors = settings.embedder ? openVectorWriter(tmpDir, settings.embedder.dimension, settings.hnsw, base !== null) : null;
     } catch (err) {
       this.db.close();
@@ -214,21 +216,33 @@ export class GenerationWriter {
   addArticles(records: readonly ArticleRecord[]): void {
     const db = this.db;
     const insArticle = db.prepare(
-      'INSERT INTO articles (id, title, date, url, source, path, hash, text, lang) VALUES (@id, @title, @date, @url, @source, @path, @hash, @text, @lang)',
+      'INSERT INTO articles (id, title, date, url, source, path, hash, text, stems, lang) VALUES (@id, @title, @date, @url, @source, @path, @hash, @text, @stems, @lang)',
     );
     const insChunk = db.prepare(
-      'INSERT INTO chunks (id, article_id, ordinal, start, end, text, embed_text, tokens, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO chunks (id, article_id, ordinal, start, end, text, embed_text, tokens, vector, stems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const insFts = db.prepare('INSERT INTO chunks_fts (rowid, embed_text) VALUES (?, ?)');
     const insArticleFts = db.prepare('INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)');
     db.transaction(() => {
       for (const { article, chunks, vectors, lang } of records) {
-        const { lastInsertRowid: articleRow } = insArticle.run({ ...article, lang: lang ?? null });
+        const stems = encodeStems(`${article.title} ${article.text}`);
+        const { lastInsertRowid: articleRow } = insArticle.run({ ...article, stems, lang: lang ?? null });
         insArticleFts.run(articleRow, article.title, article.text);
         for (const [i, c] of chunks.entries()) {
           const vec = this.vectors ? vectors?.[i] : undefined;
           const blob = vec ? vectorToBuffer(vec) : null;
-          const { lastInsertRowid } = insChunk.run(c.id, c.articleId, c.ordinal, c.start, c.end, c.text, c.embedText, c.tokens, blob);
+          const { lastInsertRowid } = insChunk.run(
+            c.id,
+            c.articleId,
+            c.ordinal,
+            c.start,
+            c.end,
+            c.text,
+            c.embedText,
+            c.tokens,
+            blob,
+            encodeStems(c.text),
+          );
           insFts.run(lastInsertRowid, c.embedText);
           if (vec) this.pending.push({ label: Number(lastInsertRowid), vector: vec });
         }
@@ -300,11 +314,4 @@ export class GenerationWriter {
     fs.writeFileSync(path.join(this.tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
     for (const name of [...names, MANIFEST_FILE]) fsyncPath(path.join(this.tmpDir, name));
   }
-}
-
-/** Adds the article columns a generation written by an older version lacks (its rows get null). */
-function addMissingColumns(db: Database.Database): void {
-  const have = new Set((db.prepare('PRAGMA table_info(articles)').all() as { name: string }[]).map((c) => c.name));
-  for (const [name, type] of Object.entries(ADDED_ARTICLE_COLUMNS))
-    if (!have.has(name)) db.exec(`ALTER TABLE articles ADD COLUMN ${name} ${type}`);
 }

@@ -233,7 +233,9 @@ describe('failures', () => {
     expect(fake.chatRequests()).toHaveLength(3);
     expect(answer.mode).toBe('extractive');
     expect(answer.note).toBe(NOTE_LLM_UNAVAILABLE);
-    expect(answer.text.startsWith(EXTRACTIVE_LABEL)).toBe(true);
+    expect(answer.note).toContain(EXTRACTIVE_LABEL);
+    // The answer sentence opens the text; the label is said once, in the note.
+    expect(answer.text.startsWith('\u201C')).toBe(true);
     expect(answer.citations.length).toBeGreaterThan(0);
     expectConsistentCitations(answer);
   });

@@ -210,10 +210,10 @@ describe('npm run bench -- --quick', () => {
     expect(await benchDatabases(benchPid)).toEqual([]);
   });
 
-  it('has the bot section for 1, 10 and 100 chats under both loads, without errors', () => {
+  it('has the bot section for 1, 10 and 100 chats under both loads and a burst of 100, in both stores, without errors', () => {
     expect(at(report, 'bot.status')).toBe('ok');
-    const variants = at(report, 'bot.variants') as { name: string; peakRssBytes: number; runs: Record<string, unknown>[] }[];
-    expect(variants.map((v) => v.name)).toEqual(['bot-only', 'bot+answering']);
+    const variants = at(report, 'bot.variants') as { name: string; store: string; peakRssBytes: number; runs: Record<string, unknown>[] }[];
+    expect(variants.map((v) => `${v.name}:${v.store}`)).toEqual(['bot-only:embedded', 'bot+answering:embedded', 'bot+answering:postgres']);
     for (const v of variants) {
       expect(typeof v.peakRssBytes).toBe('number');
       expect(v.runs.map((r) => `${r.load}:${r.chats}`)).toEqual([
@@ -223,6 +223,7 @@ describe('npm run bench -- --quick', () => {
         'paced:1',
         'paced:10',
         'paced:100',
+        'burst:100',
       ]);
       for (const r of v.runs) {
         expect(r.errors).toBe(0);
@@ -243,6 +244,8 @@ describe('npm run bench -- --quick', () => {
       'reindex-no-change',
       'serving-rss-10k',
       'bot-p95-100-chats',
+      'bot-pg-errors-100-chats',
+      'bot-pg-burst-wall',
     ]);
     // --quick has no 10k or 100k index: those targets are reported as not measured, not guessed.
     expect(targets.find((t) => t.id === 'hnsw-recall-100k')?.pass).toBeNull();

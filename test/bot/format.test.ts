@@ -51,14 +51,22 @@ describe('rendering answers', () => {
     expect(visible(html)).toContain('Mayor Alice Park');
   });
 
-  it("labels extractive answers once (the answer's own label) and shows the reason once, in italics", () => {
-    const text = `${EXTRACTIVE_LABEL}\n\n\u201CMayor Alice Park asked for flood barriers.\u201D [1]`;
+  it('opens an extractive answer with the answer sentence and labels it once, in italics after the quotes', () => {
+    const text = '\u201CMayor Alice Park asked for flood barriers.\u201D [1]';
     const html = renderAnswerHtml(makeAnswer({ text, mode: 'extractive', note: NOTE_NO_LLM, citations: [citationOf(1, flood)] }));
     const shown = visible(html);
-    expect(html.startsWith(`<i>${escapeHtml(NOTE_NO_LLM)}</i>\n\n`)).toBe(true);
+    expect(html.startsWith('\u201CMayor Alice Park asked for flood barriers.\u201D [1]\n\n')).toBe(true);
+    expect(html).toContain(`[1]\n\n<i>${escapeHtml(NOTE_NO_LLM)}</i>\n\n<b>Sources</b>`);
     expect(shown.split(EXTRACTIVE_LABEL)).toHaveLength(2);
     expect(shown.split(NOTE_NO_LLM)).toHaveLength(2);
     expect(shown).not.toMatch(/Extractive answer|\.\)\.|\.\./);
+  });
+
+  it('shows the note of a model answer that could not be cited before its text', () => {
+    const html = renderAnswerHtml(
+      makeAnswer({ text: 'Flood barriers.', mode: 'llm', note: 'The answer could not be tied to a source.', citations: [] }),
+    );
+    expect(html).toBe('<i>The answer could not be tied to a source.</i>\n\nFlood barriers.');
   });
 
   it('keeps not-covered answers plain: no markup, no Sources', () => {

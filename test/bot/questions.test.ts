@@ -121,18 +121,20 @@ describe('questions in a private chat', () => {
     );
   });
 
-  it('labels extractive answers and keeps not-covered answers plain', async () => {
+  it('opens extractive answers with the answer, labels them once after it, and keeps not-covered answers plain', async () => {
     const chat = newChat();
     answerer.respond = () =>
       makeAnswer({
-        text: `${EXTRACTIVE_LABEL}\n\n\u201CMayor Alice Park asked for 12 million dollars.\u201D [1]`,
+        text: '\u201CMayor Alice Park asked for 12 million dollars.\u201D [1]',
         mode: 'extractive',
         note: NOTE_NO_LLM,
         citations: [citationOf(1, FAKE_ARTICLES[0]!)],
       });
     await chat.send('What did the mayor ask for?');
     const [extractive] = await chat.waitForReplies(1);
-    expect(textOf(extractive!).startsWith(`${NOTE_NO_LLM}\n\n${EXTRACTIVE_LABEL}\n\n`)).toBe(true);
+    expect(textOf(extractive!).startsWith(`\u201CMayor Alice Park asked for 12 million dollars.\u201D [1]\n\n${NOTE_NO_LLM}\n\n`)).toBe(
+      true,
+    );
     expect(textOf(extractive!).split(EXTRACTIVE_LABEL)).toHaveLength(2);
     answerer.respond = () => makeAnswer({ text: 'The articles do not cover the weather.', mode: 'not-covered' });
     await chat.send('Will it rain tomorrow?');

@@ -69,12 +69,13 @@ describe('with drafts available', () => {
     const menus = h.callsOf('setMyCommands');
     expect(menus.map((c) => (c.payload.scope as { chat_id?: number } | undefined)?.chat_id ?? 'everyone')).toEqual(['everyone', 42, 43]);
     const names = (i: number) => (menus[i]!.payload.commands as { command: string }[]).map((c) => c.command);
-    expect(names(0)).toEqual(['start', 'help', 'sources', 'reset', 'follow', 'following', 'unfollow']);
+    expect(names(0)).toEqual(['start', 'help', 'sources', 'reset', 'forgetme', 'follow', 'following', 'unfollow']);
     expect(names(1)).toEqual([
       'start',
       'help',
       'sources',
       'reset',
+      'forgetme',
       'follow',
       'following',
       'unfollow',
@@ -85,6 +86,7 @@ describe('with drafts available', () => {
       'feeds',
       'feed',
       'audit',
+      'gaps',
     ]);
     expect(menus.every((c) => !c.ok)).toBe(true);
     expect(h.logEvents().filter((e) => e.event === 'bot.set_commands_failed')).toHaveLength(3);

@@ -163,6 +163,17 @@ describe('cli', () => {
     expect(stdout).toContain('Conversation reset.');
   });
 
+  it('chat answers the follow-up "What did he ask the UN for?" with the request first, not the meeting sentence again', async () => {
+    const { stdout, code } = await chat(['Who will Kolokoltsev hold bilateral meetings with?', 'What did he ask the UN for?']);
+    expect(code).toBe(0);
+    const [meeting, request] = stdout.split(/^> /m).filter((a) => a.includes('?\n'));
+    // Each answer opens with its answering sentence, right under the question.
+    expect(meeting).toMatch(/^Who will Kolokoltsev hold bilateral meetings with\?\n“In Moscow, [^\n]*Jean-Pierre Lacroix\.” \[1\]\n/);
+    expect(request).toMatch(/^What did he ask the UN for\?\n“Volk, [^\n]*asked for a UN assessment\.” \[1\]\n/);
+    expect(request).not.toContain('bilateral meetings');
+    expect(request!.match(/no AI summary/g)).toHaveLength(1);
+  });
+
   it('chat lists its commands on /help and answers an unknown /command with a hint, never as a question', async () => {
     const { stdout, code } = await chat(['/help', '/foo', '/foo bar']);
     expect(code).toBe(0);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LlmUnavailableError, type LlmClient } from '../../src/answering/index.js';
-import { citationIsValid, citationIsVerbatim, judgeAnswer } from '../../src/eval/answers.js';
+import { answerWords, citationIsValid, citationIsVerbatim, firstSentence, judgeAnswer } from '../../src/eval/answers.js';
 import { compareReports, readReport, REPORT_VERSION, type EvalReport } from '../../src/eval/report.js';
 import { formatTable } from '../../src/util/table.js';
 import type { ModeMetrics } from '../../src/eval/retrieval.js';
@@ -70,6 +70,27 @@ describe('citation checks', () => {
     expect(citationIsValid(cite(2, 'a', 'Other article text.'), answer)).toBe(false);
     expect(citationIsValid(cite(3, 'a', 'First sentence here.'), answer)).toBe(false);
     expect(citationIsVerbatim(cite(0, 'a', 'First sentence here.'), answer)).toBe(false);
+  });
+});
+
+describe('first sentence and words', () => {
+  it("takes an extractive answer's first quote, past any label or notice", () => {
+    const text =
+      'I have no articles from 2003.\n\nExtracted from the articles (no AI summary):\n\n\u201COne is first.\u201D [1]\n\n\u201CTwo is next.\u201D [2]';
+    expect(firstSentence({ text, mode: 'extractive' })).toBe('One is first.');
+  });
+
+  it("takes a model answer's first sentence, past a period notice", () => {
+    expect(firstSentence({ text: 'Lacroix is meeting him [1]. He asked for more.', mode: 'llm' })).toBe('Lacroix is meeting him [1].');
+    expect(firstSentence({ text: 'I have no articles from June 2003 (x).\n\nIt cost $5 [1]. More.', mode: 'llm' })).toBe('It cost $5 [1].');
+  });
+
+  it('has no first sentence for "not covered"', () => {
+    expect(firstSentence({ text: "The articles I have don't cover this. The closest articles are: Ohio", mode: 'not-covered' })).toBe('');
+  });
+
+  it('counts words without the extractive label', () => {
+    expect(answerWords('Extracted from the articles (no AI summary):\n\n\u201COne two three.\u201D [1]')).toBe(4);
   });
 });
 

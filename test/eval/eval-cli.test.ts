@@ -70,6 +70,8 @@ const ANSWER_FIELDS = [
   'byMode',
   'withGoldAnswer',
   'correct',
+  'first',
+  'medianWords',
   'judgeCorrect',
   'judged',
   'citations',
@@ -88,6 +90,8 @@ const PER_ANSWER_FIELDS = [
   'query',
   'mode',
   'correct',
+  'first',
+  'words',
   'judged',
   'citations',
   'validCitations',
@@ -250,6 +254,7 @@ describe('npm run eval', () => {
     expect(a.withGoldAnswer).toBe(4);
     for (const f of [
       'correct',
+      'first',
       'citationValidity',
       'citationVerbatim',
       'goldCited',
@@ -265,6 +270,10 @@ describe('npm run eval', () => {
     const lacroix = report.questions.find((q) => q.id === 'q01')!.answer!;
     expect(lacroix.mode).toBe('extractive');
     expect(lacroix.correct).toBe(true);
+    // First counts only answers whose first quote holds the gold answer; Words is the median length.
+    expect(a.first).toBeLessThanOrEqual(a.correct);
+    expect(lacroix.words).toBeGreaterThan(0);
+    expect(a.medianWords).toBeGreaterThan(0);
     expect(io.stdout()).toMatch(/^extractive\s+\S+% of 4/m);
   });
 
@@ -278,6 +287,8 @@ describe('npm run eval', () => {
     expect(io.stdout()).toMatch(new RegExp(`lexical Hit@1\\s+${(100 * lexical.hitAt1).toFixed(1)}%`));
     expect(io.stdout()).toMatch(/dense Hit@1\s+\S+\s+—/);
     expect(io.stdout()).toMatch(/answers Correct\s+—\s+\S+%/);
+    expect(io.stdout()).toMatch(/answers First\s+—\s+\S+%/);
+    expect(io.stdout()).toMatch(/answers Words\s+—\s+\d+\.\d/);
   });
 
   it('skips dense, hybrid and rerank with a note when there is no embedding model, and reindexes nothing on a rerun', async () => {
@@ -394,6 +405,6 @@ describe('npm run eval with an LLM', () => {
     expect(a.judgeCorrect).toBe(1);
     const judgeRequests = fake.chatRequests().filter((r) => r.messages?.[0]?.content.startsWith('You grade answers'));
     expect(judgeRequests.length).toBe(a.judged);
-    expect(io.stdout()).toMatch(/^llm \(fake-model\)\s+\S+% of 4\s+100\.0% of \d/m);
+    expect(io.stdout()).toMatch(/^llm \(fake-model\)\s+\S+% of 4\s+\S+%\s+[\d.]+\s+100\.0% of \d/m);
   });
 });

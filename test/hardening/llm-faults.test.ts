@@ -10,8 +10,9 @@ import { defaultHandler, type FakeHandler, type FakeReply } from '../support/fak
 import { textOf } from '../support/telegram.js';
 import { badPayloads, markdownTable, startStack, unexpectedErrors, writeReport, type Stack } from './support.js';
 
-// The note says why, then the answer's own label says what it is (each shown once).
-const EXTRACTIVE = /^The answer service is unavailable right now[^\n]*\n+Extracted from the articles \(no AI summary\):/;
+// The answer sentence opens the reply; the note after the quotes says what they are and why, once.
+const EXTRACTIVE =
+  /^\u201C[^\n]*\[\d+\]\n\n(\u201C[^\n]*\[\d+\]\n\n)*Extracted from the articles \(no AI summary\): the answer service is unavailable right now/;
 const QUESTION = 'Who won the national chess championship?';
 
 let s: Stack;

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import Database from 'better-sqlite3';
+import { describeFiles, type Manifest } from '../../src/store/manifest.js';
 import { IndexReader } from '../../src/store/reader.js';
 import { CORPUS } from '../support/corpus.js';
 import { FIXTURE_DIMENSION } from '../support/fixture-model.js';
@@ -197,6 +199,42 @@ describe('index build', () => {
       expect(built?.articles).toBe(5);
       expect(again.library.reader()!.lexical('"chess"', 1)).toHaveLength(1);
     }
+  });
+
+  it('serves and patches a generation written before stems were stored: those rows are stemmed at query time', async () => {
+    const { app, articles, indexDir } = await setup();
+    await app.library.reindex({});
+    const question = 'Which volcano erupted and how many people were evacuated?';
+    const expected = await app.retriever.retrieveDetailed(question);
+    app.close();
+    // What an older generation looks like: no stems columns, manifest checksums to match.
+    const gen = path.join(indexDir, generation(indexDir));
+    const db = new Database(path.join(gen, 'meta.sqlite'));
+    db.exec('ALTER TABLE articles DROP COLUMN stems; ALTER TABLE chunks DROP COLUMN stems');
+    db.close();
+    const manifestFile = path.join(gen, 'manifest.json');
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
+    manifest.files = describeFiles(gen, Object.keys(manifest.files));
+    fs.writeFileSync(manifestFile, JSON.stringify(manifest));
+
+    const old = await testApp(path.dirname(articles));
+    closeLater(old);
+    expect(await old.library.ensure()).toMatchObject({ built: null, problem: null }); // served as it is, not rebuilt
+    expect(old.library.reader()!.articleStems(['volcano']).size).toBe(0);
+    const served = await old.retriever.retrieveDetailed(question);
+    expect(served.passages).toEqual(expected.passages);
+    expect(served.coverage).toBe(expected.coverage);
+
+    writeFiles(articles, { 'flood.md': mdArticle('Floods close mountain roads', '2024-07-01', 'Heavy rain flooded mountain roads.') });
+    expect(await old.library.reindex({})).toMatchObject({ added: 1, unchanged: 5 });
+    const patched = old.library.reader()!;
+    expect([...patched.articleStems(['volcano', 'flood']).keys()]).toEqual(['flood']);
+    expect(patched.chunksOf('flood')[0]!.stems).toContain('flood');
+    // Old rows (stemmed at query time) and new rows (stored stems) rank together (BM25 scores move with the new article).
+    const after = await old.retriever.retrieveDetailed(question);
+    const { articleId, chunkIds, text } = expected.passages[0]!;
+    expect(after.passages[0]).toMatchObject({ articleId, chunkIds, text });
+    expect(after.coverage).toBe(expected.coverage);
   });
 
   it('closes the database when the vector file cannot be read (no leaked handle per failed open)', async () => {

@@ -28,6 +28,7 @@ import { type BotHandle, type BotLibrary, type BotTuning, createBot } from '../.
 import { pgBotState } from '../../src/bot/pg-state.js';
 import { sqliteBotState } from '../../src/bot/stores.js';
 import type { Config } from '../../src/config/index.js';
+import type { BotDesk } from '../../src/bot/desk.js';
 import type { TopicAlerts } from '../../src/alerts/index.js';
 import type { FeedPoller } from '../../src/feeds/index.js';
 import type { ArticleSearch } from '../../src/search/index.js';
@@ -117,6 +118,8 @@ export interface HarnessOptions {
   alerts?: TopicAlerts;
   /** Inline-mode search. */
   search?: ArticleSearch;
+  /** The editors' desk (question log, feedback, /gaps). */
+  desk?: BotDesk;
   /** Speech-to-text for voice questions. */
   transcriber?: Transcriber | null;
 }
@@ -264,6 +267,7 @@ export class TelegramHarness {
       ...(this.options.feeds ? { feeds: this.options.feeds } : {}),
       ...(this.options.alerts ? { alerts: this.options.alerts } : {}),
       ...(this.options.search ? { search: this.options.search } : {}),
+      ...(this.options.desk ? { desk: this.options.desk } : {}),
       ...(this.options.transcriber ? { transcriber: this.options.transcriber } : {}),
     });
     for (const t of this.options.transformers ?? []) this.handle.bot.api.config.use(t);
@@ -743,7 +747,15 @@ export class ChatHandle {
       botToken: this.harness.token,
       date: Math.floor(Date.now() / 1000),
       from: { ...this.user, is_bot: false },
-      message: { message_id: message.message_id, chat: this.chat, from: BOT, date: Math.floor(Date.now() / 1000), text: message.text },
+      // As Telegram does, the pressed message comes with its current buttons.
+      message: {
+        message_id: message.message_id,
+        chat: this.chat,
+        from: BOT,
+        date: Math.floor(Date.now() / 1000),
+        text: message.text,
+        ...(message.reply_markup ? { reply_markup: message.reply_markup } : {}),
+      },
       data,
     });
   }

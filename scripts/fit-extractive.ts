@@ -1,0 +1,95 @@
+/**
+ * Fits the weights extractive answers rank sentences by (SENTENCE_WEIGHTS in
+ * src/answering/extractive.ts): for every answerable question of a questions file, the
+ * sentences the answerer would choose from, with their signals, and which of them hold the gold
+ * answer. A listwise softmax (the probability that the first sentence is a gold one) is fitted
+ * by gradient descent with a small L2 penalty, and the weights are printed with the share of
+ * questions whose best-scored sentence holds the answer, before and after.
+ *
+ *   npx tsx scripts/fit-extractive.ts --articles eval/readers/articles --questions eval/readers/questions.jsonl
+ *
+ * Fit on the readers' set only; the held-out set is for checking (npm run eval).
+ */
+import { parseArgs } from 'node:util';
+import { openScratchApp } from './scratch-app.js';
+import { condenseDeterministic } from '../src/answering/condense.js';
+import { SENTENCE_FEATURES, SENTENCE_WEIGHTS, scoreSentences } from '../src/answering/extractive.js';
+import { askedAt, historyFor, isAnswerable, loadQuestions } from '../src/eval/dataset.js';
+import { containsAnswer } from '../src/eval/metrics.js';
+
+const { values } = parseArgs({
+  options: {
+    articles: { type: 'string', default: 'eval/readers/articles' },
+    questions: { type: 'string', default: 'eval/readers/questions.jsonl' },
+    epochs: { type: 'string', default: '3000' },
+    l2: { type: 'string', default: '0.001' },
+  },
+});
+
+interface Example {
+  features: number[][];
+  gold: boolean[];
+}
+
+const app = await openScratchApp(values.articles!, { prefix: 'fit-extractive-' });
+const examples: Example[] = [];
+let questions = 0;
+try {
+  await app.library.ensure();
+  const { questions: all } = loadQuestions(values.questions!);
+  const byId = new Map(all.map((q) => [q.id, q]));
+  for (const q of all) {
+    if (!isAnswerable(q) || q.answer === undefined) continue;
+    questions++;
+    const query = condenseDeterministic(q.question.trim(), historyFor(q, byId));
+    const now = askedAt(q, byId);
+    const retrieval = await app.retriever.retrieve(query, now ? { now } : {});
+    if (retrieval.notCovered) continue;
+    const zero = SENTENCE_FEATURES.map(() => 0);
+    const scored = scoreSentences(query, retrieval.passages, q.question.trim(), zero);
+    const gold = scored.map((s) => containsAnswer(s.sentence, q.answer!));
+    // Only questions some candidate answers teach the ranking anything.
+    if (gold.some(Boolean) && !gold.every(Boolean)) examples.push({ features: scored.map((s) => s.features), gold });
+  }
+} finally {
+  app.close();
+}
+
+const top1 = (w: readonly number[]) =>
+  examples.filter((e) => {
+    const scores = e.features.map((f) => dot(f, w));
+    // Ties go to the earlier sentence, as scoreSentences orders them.
+    return e.gold[scores.indexOf(Math.max(...scores))];
+  }).length;
+
+function dot(a: readonly number[], b: readonly number[]): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * (b[i] ?? 0);
+  return s;
+}
+
+const w = SENTENCE_FEATURES.map(() => 0);
+const epochs = Number(values.epochs);
+const l2 = Number(values.l2);
+for (let epoch = 0; epoch < epochs; epoch++) {
+  const grad = w.map((x) => l2 * x);
+  for (const e of examples) {
+    const scores = e.features.map((f) => dot(f, w));
+    const max = Math.max(...scores);
+    const exp = scores.map((s) => Math.exp(s - max));
+    const z = exp.reduce((a, b) => a + b, 0);
+    const zGold = exp.reduce((a, b, i) => a + (e.gold[i] ? b : 0), 0);
+    // d/dw of −log(Σ_gold p): expected features under all minus under the gold ones.
+    e.features.forEach((f, i) => {
+      const p = exp[i]! / z - (e.gold[i] ? exp[i]! / zGold : 0);
+      for (let k = 0; k < w.length; k++) grad[k]! += (p * f[k]!) / examples.length;
+    });
+  }
+  const rate = 2 / (1 + epoch / 100);
+  for (let k = 0; k < w.length; k++) w[k]! -= rate * grad[k]!;
+}
+
+console.log(`${questions} answerable questions, ${examples.length} with an answering sentence among others`);
+console.log(`first sentence holds the answer: ${top1(SENTENCE_WEIGHTS)} with the current weights, ${top1(w)} with the fitted ones`);
+for (let k = 0; k < w.length; k++) console.log(`  ${SENTENCE_FEATURES[k]!.padEnd(14)} ${w[k]!.toFixed(2)}`);
+console.log(`[${w.map((x) => x.toFixed(2)).join(', ')}]`);
