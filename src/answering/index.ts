@@ -8,10 +8,20 @@
  * cited passages come first in citation order; uncited ones follow in retrieval order.
  */
 import type { Answer, AnswerStream, AskOptions, Passage, PeriodNote, QuestionAnswerer, Retriever, Turn } from '../types.js';
+import { languageName } from '../language/index.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { checkCitations } from './citations.js';
 import { condenseDeterministic, needsContext, parseCondensedQuery } from './condense.js';
 import { extractiveAnswer, NOTE_LLM_UNAVAILABLE, NOTE_NO_LLM, notCoveredAnswer } from './extractive.js';
+import {
+  type AskedLanguage,
+  askedLanguage,
+  closestAcrossScripts,
+  type AnswerLanguages,
+  readerLanguageReply,
+  queryLanguageFields,
+  untranslatedNote,
+} from './languages.js';
 import { createLlmClient, LlmUnavailableError, type LlmOptions } from './llm.js';
 import { boundHistory, buildAnswerMessages, buildCondenseMessages, isNotCoveredReply, NOT_COVERED_REPLY } from './prompt.js';
 
@@ -47,8 +57,11 @@ export {
   formatSources,
   isNotCoveredReply,
   NOT_COVERED_REPLY,
+  translatingCondensePrompt,
   type ChatMessage,
 } from './prompt.js';
+export { lineLanguage, READER_LINE_LANGUAGES, readerLine } from './reader-lines.js';
+export type { AnswerLanguages } from './languages.js';
 export { backoffDelayMs, classifyLlmError, parseRetryAfter } from './retry.js';
 export { splitSentences } from '../util/text.js';
 
@@ -79,6 +92,8 @@ export interface AnswererOptions {
   llm: LlmOptions | null;
   /** How many history messages (user and assistant each count as one) reach the model. */
   historyTurns: number;
+  /** Questions in another language than the articles' (absent: every question is taken as in theirs). */
+  languages?: AnswerLanguages;
   logger?: Logger;
 }
 
@@ -86,35 +101,42 @@ export interface AnswererOptions {
 export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
   const logger = options.logger ?? silentLogger;
   const llm = options.llm ? createLlmClient(options.llm, logger) : null;
-  const { retriever, historyTurns } = options;
+  const { retriever, historyTurns, languages } = options;
 
-  async function condense(question: string, history: Turn[]): Promise<string> {
-    if (history.length === 0 || !needsContext(question)) return question.trim();
+  /** The query for retrieval, and whether the model wrote it in the articles' language. */
+  async function condense(question: string, history: Turn[], asked: AskedLanguage | null): Promise<{ query: string; translated: boolean }> {
+    const translate = asked?.foreign === true && llm !== null;
+    if (!translate && (history.length === 0 || !needsContext(question))) return { query: question.trim(), translated: false };
     if (llm) {
       try {
-        const reply = await llm.complete(buildCondenseMessages(question, history), { maxRetries: 0 });
+        const target = translate ? languageName(asked!.collection) : undefined;
+        const context = translate && !needsContext(question) ? [] : history;
+        // A follow-up has a cheap fallback (carrying key terms), a question to translate has none worth having.
+        const reply = await llm.complete(buildCondenseMessages(question, context, target), translate ? {} : { maxRetries: 0 });
         const query = parseCondensedQuery(reply);
-        if (query) return query;
+        if (query) return { query, translated: translate };
         logger.warn('answer.condense_empty', {});
       } catch (err) {
         if (!(err instanceof LlmUnavailableError)) throw err;
         logger.warn('answer.condense_fallback', { error: err.message });
       }
     }
-    return condenseDeterministic(question, history);
+    return { query: condenseDeterministic(question, history), translated: false };
   }
 
   async function answer(question: string, rawHistory: Turn[], sink: DeltaSink | null, options: AskOptions = {}): Promise<Answer> {
     const started = Date.now();
     const history = boundHistory(rawHistory, historyTurns);
-    const query = await condense(question, history);
+    const asked = languages ? await askedLanguage(languages, question, options.readerLanguage) : null;
+    const { query, translated } = await condense(question, history, asked);
+    const languageFields = asked ? await queryLanguageFields(languages!, asked, query, translated, logger) : {};
     const retrieval = await retriever.retrieve(query, options.now ? { now: options.now } : {});
     const passages = retrieval.passages;
     const notice = retrieval.period ? periodNotice(retrieval.period) : null;
     if (notice) sink?.push(`${notice}\n\n`);
 
     const finish = (built: Answer): Answer => {
-      const answer = notice ? { ...built, text: `${notice}\n\n${built.text}` } : built;
+      const answer = { ...(notice ? { ...built, text: `${notice}\n\n${built.text}` } : built), ...languageFields };
       logger.info('answer.done', {
         mode: answer.mode,
         citations: answer.citations.length,
@@ -125,23 +147,33 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
       return answer;
     };
     const notCovered = (): Answer => {
-      const built = notCoveredAnswer(passages);
+      const built = asked?.foreign ? readerLanguageReply('notCovered', passages, asked) : notCoveredAnswer(passages);
       sink?.push(built.text);
       return finish({ ...built, mode: 'not-covered', query });
     };
-    const quoted = (note: string, llmFailure?: string): Answer => {
+    // A question in another language, with no model to translate it: saying "not covered" would
+    // be wrong when the articles may well cover it; the reader learns what would make it work.
+    const untranslatable = asked?.foreign === true && !llm && !languages?.multilingualRetrieval;
+    const needsModel = async (): Promise<Answer> => {
+      const built = readerLanguageReply('needsModel', await closestAcrossScripts(retriever, question, passages, logger), asked!);
+      sink?.push(built.text);
+      return finish({ ...built, mode: 'not-covered', query });
+    };
+    const quoted = async (note: string, llmFailure?: string): Promise<Answer> => {
       // A follow-up's quotes should not repeat the reply it follows (history carries that reply's text).
       const previous = query !== question.trim() ? (history.findLast((t) => t.role === 'assistant')?.content ?? '') : '';
       const built = extractiveAnswer(query, passages, question, previous);
-      if (!built) return notCovered();
-      sink?.push(built.text);
-      return finish({ ...built, mode: 'extractive', query, note, ...(llmFailure ? { llmFailure } : {}) });
+      if (!built) return untranslatable ? needsModel() : notCovered();
+      // Quotes stay in the articles' language; a reader who asked in another is told so first.
+      const text = asked?.foreign ? `${untranslatedNote(asked)}\n\n${built.text}` : built.text;
+      sink?.push(text);
+      return finish({ ...built, text, mode: 'extractive', query, note, ...(llmFailure ? { llmFailure } : {}) });
     };
 
-    if (retrieval.notCovered || passages.length === 0) return notCovered();
+    if (retrieval.notCovered || passages.length === 0) return untranslatable ? needsModel() : notCovered();
     if (!llm) return quoted(NOTE_NO_LLM);
 
-    const messages = buildAnswerMessages(question, passages, history);
+    const messages = buildAnswerMessages(question, passages, history, asked?.answerIn);
     let raw: string;
     // The model's "not covered" token is never shown: the reply is ours, with the closest articles.
     const gate = sink ? new RefusalGate(sink) : null;

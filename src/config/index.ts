@@ -103,6 +103,9 @@ const schema = {
   LLM_MAX_RETRIES: [int(0, 10), '2'],
   LLM_MAX_CONCURRENCY: [int(1, 256), '4'],
   HISTORY_TURNS: [int(0, 50), '6'],
+  TRANSCRIBE_MODEL: [optionalString, ''],
+  TRANSCRIBE_BASE_URL: [optionalString.pipe(url.optional()), ''],
+  TRANSCRIBE_API_KEY: [optionalString, ''],
 
   TELEGRAM_BOT_TOKEN: [optionalString, ''],
   TELEGRAM_API_ROOT: [optionalString.pipe(url.optional()), ''],
@@ -183,6 +186,11 @@ export interface Config {
     maxConcurrency: number;
     historyTurns: number;
   };
+  /**
+   * Voice questions: an OpenAI-compatible /audio/transcriptions endpoint (OpenAI's, or a local
+   * faster-whisper or whisper.cpp server). Null when TRANSCRIBE_MODEL is not set: voice is off.
+   */
+  transcription: { model: string; baseURL: string | undefined; apiKey: string | undefined; timeoutMs: number } | null;
   telegram: {
     token: string | undefined;
     apiRoot: string | undefined;
@@ -321,6 +329,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       maxConcurrency: r.LLM_MAX_CONCURRENCY,
       historyTurns: r.HISTORY_TURNS,
     },
+    transcription: transcription(r),
     telegram: {
       token: r.TELEGRAM_BOT_TOKEN,
       apiRoot: r.TELEGRAM_API_ROOT,
@@ -360,6 +369,19 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
   };
 }
 
+/** The transcription settings: the LLM's base URL and key unless their own are given. */
+function transcription(r: Raw): Config['transcription'] {
+  if (!r.TRANSCRIBE_MODEL) return null;
+  const baseURL = r.TRANSCRIBE_BASE_URL ?? r.OPENAI_BASE_URL;
+  const apiKey = r.TRANSCRIBE_API_KEY ?? r.OPENAI_API_KEY;
+  if (!baseURL && !apiKey) {
+    throw new ConfigError(
+      'TRANSCRIBE_MODEL is set but there is no service to send audio to: set TRANSCRIBE_BASE_URL (a local whisper server) or an API key (TRANSCRIBE_API_KEY or OPENAI_API_KEY).',
+    );
+  }
+  return { model: r.TRANSCRIBE_MODEL, baseURL, apiKey, timeoutMs: r.LLM_TIMEOUT_MS };
+}
+
 /** A bad choice in plain words: `EMBEDDING_PROVIDER must be one of: transformers, openai, none (got "foo").` */
 function choiceProblem(name: string, value: string, options: string[]): string {
   const meant = likelyMeant(value.trim(), options);
@@ -392,6 +414,7 @@ export function secretsOf(config: Config): string[] {
   return [
     config.telegram.token,
     config.llm.apiKey,
+    config.transcription?.apiKey,
     config.telegram.webhookSecret,
     config.metrics.token,
     urlPassword(config.database.url),
