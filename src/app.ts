@@ -23,6 +23,7 @@ import { type QuestionLog, SqliteQuestionLog } from './desk/log.js';
 import { PgQuestionLog } from './desk/pg-log.js';
 import { createEmbedder, estimatedWordPieceCounter, type ModelLoadProgress } from './embedding/index.js';
 import { type FeedStore, PgFeedStore, SqliteFeedStore } from './feeds/index.js';
+import { collectionLanguages } from './language/index.js';
 import { FileSources } from './library/file-sources.js';
 import { ArticleLibrary } from './library/index.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -33,6 +34,7 @@ import { createRetriever, type HybridRetriever } from './retrieval/index.js';
 import { createReranker, type Reranker } from './retrieval/rerank.js';
 import { fileIndexStore } from './store/index-store.js';
 import { PgIndexStore } from './store/pg/index.js';
+import { createTranscriber, type Transcriber } from './transcription/index.js';
 import type { Embedder, QuestionAnswerer } from './types.js';
 import type { Logger } from './util/log.js';
 import path from 'node:path';
@@ -95,6 +97,8 @@ export interface App {
   answerer: QuestionAnswerer;
   /** True when answers are written by an LLM (otherwise they are extractive). */
   llmEnabled: boolean;
+  /** Voice questions' speech-to-text when TRANSCRIBE_MODEL is set, else null. */
+  transcriber: Transcriber | null;
   /** The PostgreSQL pool when DATABASE_URL is set (schema migrated), shared by the stores; null in embedded mode. */
   database: pg.Pool | null;
   /** PostgreSQL mode: the queue questions wait in before they search (`retriever` goes through it); null in embedded mode. */
@@ -200,7 +204,16 @@ export async function createApp(config: Config, baseLogger: Logger, onModelProgr
     { retentionDays: config.desk.questionLogDays, secret: config.desk.questionLogSecret },
     logger,
   );
-  const answerer = createAnswerer({ retriever, llm, historyTurns: config.llm.historyTurns, logger });
+  const answerer = createAnswerer({
+    retriever,
+    llm,
+    historyTurns: config.llm.historyTurns,
+    languages: {
+      collection: () => collectionLanguages(library.searchIndex()?.manifest.languages),
+      multilingualRetrieval: embedder?.multilingual === true,
+    },
+    logger,
+  });
   return {
     config,
     embedder,
@@ -211,6 +224,7 @@ export async function createApp(config: Config, baseLogger: Logger, onModelProgr
     retriever,
     answerer,
     llmEnabled: llm !== null,
+    transcriber: config.transcription ? createTranscriber(config.transcription, logger) : null,
     database,
     questionQueue,
     metrics,

@@ -68,6 +68,8 @@ export interface Embedder {
   readonly maxTokens: number;
   /** Counts tokens with the model's own tokenizer. */
   readonly tokenizer: TokenCounter;
+  /** True when a question in one language finds passages in another (multilingual-e5, bge-m3, OpenAI's text-embedding-3). */
+  readonly multilingual?: boolean;
   embedDocuments(texts: string[]): Promise<Float32Array[]>;
   embedQuery(text: string): Promise<Float32Array>;
 }
@@ -118,6 +120,10 @@ export interface Answer {
   llmFailure?: string;
   /** Passages that were given to the answerer, numbered from 1. */
   passages: Passage[];
+  /** The question's detected language (ISO 639-1), null when the detector was unsure; absent when languages are not tracked. */
+  questionLanguage?: string | null;
+  /** The language of `query` (the articles' when the model translated the question), null when unsure. */
+  queryLanguage?: string | null;
 }
 
 /** One turn of conversation history. */
@@ -167,6 +173,8 @@ export interface AnswerStream {
 export interface AskOptions {
   /** When the question was asked: "this week" and "recently" count from it. Default: the clock. */
   now?: Date;
+  /** The reader's language as their client reports it (Telegram's language_code, primary subtag): the language of the answerer's own lines. */
+  readerLanguage?: string;
 }
 
 /** The question-answering service both front ends (terminal and Telegram) use. */

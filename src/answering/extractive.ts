@@ -322,16 +322,27 @@ export function extractiveAnswer(query: string, passages: readonly Passage[], qu
   return checkCitations(draft, [...passages]);
 }
 
-/** Builds the "not covered" reply naming the closest articles (title and date) as suggestions, without citations. */
-export function notCoveredAnswer(passages: readonly Passage[]): BuiltAnswer {
+/** The first passages of up to three different articles: what a reply offers as the closest. */
+export function closestArticles(passages: readonly Passage[]): Passage[] {
   const closest: Passage[] = [];
   for (const p of passages) {
     if (closest.length >= MAX_CLOSEST_ARTICLES) break;
     if (!closest.some((c) => c.articleId === p.articleId)) closest.push(p);
   }
+  return closest;
+}
+
+/** One bulleted line per article: title and date. */
+export function articleList(passages: readonly Passage[]): string {
+  return passages.map((p) => `\u2022 ${p.title} (${p.date ?? 'date unknown'})`).join('\n');
+}
+
+/** Builds the "not covered" reply naming the closest articles (title and date) as suggestions, without citations. */
+export function notCoveredAnswer(passages: readonly Passage[]): BuiltAnswer {
+  const closest = closestArticles(passages);
   const text =
     closest.length === 0
       ? `${NOT_COVERED_TEXT} Try asking about another topic or rephrasing the question.`
-      : `${NOT_COVERED_TEXT} The closest articles are:\n${closest.map((p) => `\u2022 ${p.title} (${p.date ?? 'date unknown'})`).join('\n')}`;
+      : `${NOT_COVERED_TEXT} The closest articles are:\n${articleList(closest)}`;
   return { text, citations: [], passages: [...passages] };
 }

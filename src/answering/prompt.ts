@@ -77,20 +77,47 @@ export function formatSources(passages: readonly Passage[]): string {
   return `<sources>\n${blocks.join('\n\n')}\n</sources>`;
 }
 
-/** Messages for writing the answer: system rules, bounded history, then sources and question. */
-export function buildAnswerMessages(question: string, passages: readonly Passage[], history: readonly Turn[]): ChatMessage[] {
+/**
+ * Messages for writing the answer: system rules, bounded history, then sources and question.
+ * `answerLanguage` (an English language name) is said outright when the question is in another
+ * language than the sources, which would otherwise pull the answer into theirs.
+ */
+export function buildAnswerMessages(
+  question: string,
+  passages: readonly Passage[],
+  history: readonly Turn[],
+  answerLanguage?: string,
+): ChatMessage[] {
+  const language = answerLanguage
+    ? `\n\nWrite the answer in ${answerLanguage}, the language of the question; keep the [n] citations as they are.`
+    : '';
   return [
     { role: 'system', content: ANSWER_SYSTEM_PROMPT },
     ...history.map((t) => ({ role: t.role, content: t.content })),
-    { role: 'user', content: `${formatSources(passages)}\n\nQuestion: ${question.trim()}` },
+    { role: 'user', content: `${formatSources(passages)}\n\nQuestion: ${question.trim()}${language}` },
   ];
 }
 
-/** Messages asking for a standalone query; the history goes in as a transcript so the model rewrites rather than answers. */
-export function buildCondenseMessages(question: string, history: readonly Turn[]): ChatMessage[] {
-  const transcript = history.map((t) => `${t.role === 'user' ? 'User' : 'Assistant'}: ${t.content}`).join('\n');
+/** The instructions for a query in the articles' language when the question is in another. */
+export function translatingCondensePrompt(queryLanguage: string): string {
   return [
-    { role: 'system', content: CONDENSE_SYSTEM_PROMPT },
-    { role: 'user', content: `Conversation:\n${transcript}\n\nFollow-up question: ${question.trim()}\n\nStandalone query:` },
+    `You rewrite a question from a conversation into a standalone search query in ${queryLanguage}, the language of the articles searched.`,
+    'Use the conversation, if any, only to resolve what the question refers to (pronouns such as "he" or "that", omitted subjects).',
+    `Translate the question into ${queryLanguage}; write names the way ${queryLanguage} news articles spell them. Do not answer it.`,
+    'Reply with the standalone query only, on one line, without quotes or explanation.',
+  ].join('\n');
+}
+
+/**
+ * Messages asking for a standalone query; the history goes in as a transcript so the model
+ * rewrites rather than answers. With `queryLanguage` (an English language name) the query is
+ * written in that language, the articles', whatever language the question is in.
+ */
+export function buildCondenseMessages(question: string, history: readonly Turn[], queryLanguage?: string): ChatMessage[] {
+  const transcript = history.map((t) => `${t.role === 'user' ? 'User' : 'Assistant'}: ${t.content}`).join('\n');
+  const conversation = transcript ? `Conversation:\n${transcript}\n\nFollow-up question` : 'Question';
+  return [
+    { role: 'system', content: queryLanguage ? translatingCondensePrompt(queryLanguage) : CONDENSE_SYSTEM_PROMPT },
+    { role: 'user', content: `${conversation}: ${question.trim()}\n\nStandalone query:` },
   ];
 }

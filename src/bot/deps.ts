@@ -7,6 +7,7 @@ import type { TopicAlerts } from '../alerts/index.js';
 import type { FeedPoller } from '../feeds/index.js';
 import type { ArticleSearch } from '../search/index.js';
 import type { CorrectionNotices, QuestionDesk } from '../desk/index.js';
+import type { Transcriber } from '../transcription/index.js';
 import type { Embedder, Library, QuestionAnswerer } from '../types.js';
 import type { Logger } from '../util/log.js';
 import type { FileSource } from './files.js';
@@ -84,6 +85,8 @@ export interface BotDeps extends Omit<BotState, 'close'> {
   intake: Pick<Config['intake'], 'maxUploadBytes' | 'fetchTimeoutMs'>;
   answerer: QuestionAnswerer;
   library: BotLibrary;
+  /** Speech-to-text for voice questions; null when TRANSCRIBE_MODEL is not set. */
+  transcriber: Transcriber | null;
   log: Logger;
   tuning: BotTuning;
   files: FileSource;

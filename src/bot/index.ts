@@ -14,6 +14,7 @@ import type { FeedPoller } from '../feeds/index.js';
 import type { Routes } from '../observability/http.js';
 import type { ArticleSearch } from '../search/index.js';
 import type { QuestionAnswerer } from '../types.js';
+import type { Transcriber } from '../transcription/index.js';
 import type { Logger } from '../util/log.js';
 import { admin } from './admin.js';
 import { AlertSender, alertCommands } from './alerts.js';
@@ -27,6 +28,7 @@ import { redactingLogger } from './logging.js';
 import { gates, handleError } from './middleware.js';
 import { quotes } from './quotes.js';
 import { questions } from './questions.js';
+import { voiceQuestions } from './voice.js';
 import { retryUnanswered } from './retry.js';
 import type { BotState, BotStateSettings } from './stores.js';
 import { TaskTracker } from './tasks.js';
@@ -48,6 +50,8 @@ export interface CreateBotOptions {
   state: (settings: BotStateSettings) => BotState;
   answerer: QuestionAnswerer;
   library: BotLibrary;
+  /** Speech-to-text for voice questions; absent or null: voice messages get a line saying how to turn it on. */
+  transcriber?: Transcriber | null;
   logger: Logger;
   /** Values masked in every log line (the token is always added). */
   secrets: string[];
@@ -96,6 +100,7 @@ export function createBot(options: CreateBotOptions): BotHandle {
     deskCommands(deps),
     quotes(deps),
     questions(deps),
+    voiceQuestions(deps),
     leftovers(),
   );
   bot.catch(handleError(log));
@@ -132,6 +137,7 @@ function botDeps(options: CreateBotOptions, state: BotState, tuning: BotTuning, 
     config,
     answerer: options.answerer,
     library: options.library,
+    transcriber: options.transcriber ?? null,
     log,
     conversations: state.conversations,
     quotes: state.quotes,

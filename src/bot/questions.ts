@@ -5,6 +5,7 @@
  * Telegram could not take is kept, and "try again" (typed, or the apology's button) sends it.
  */
 import { type Api, type CallbackQueryContext, Composer, type Context, type Filter, InlineKeyboard } from 'grammy';
+import { primaryLanguage } from '../language/index.js';
 import type { Answer } from '../types.js';
 import { callbackPattern } from './callbacks.js';
 import { unknownCommand } from './commands.js';
@@ -20,6 +21,8 @@ import type { UndeliveredAnswer } from './undelivered.js';
 
 /** A text message, as the questions feature sees it. */
 type TextContext = Filter<Context, 'message:text'>;
+/** Any message that carries a question (typed, or a transcribed voice note). */
+type QuestionContext = Filter<Context, 'message'>;
 
 /** Prefix of the "Try again" button under the apology for an answer that could not be sent. */
 export const AGAIN_PREFIX = 'a:';
@@ -38,7 +41,7 @@ export function questions(deps: BotDeps): Composer<Context> {
 }
 
 /** The id of the bot message this message replies to, if it replies to the bot. */
-function repliedBotMessage(ctx: TextContext): number | undefined {
+function repliedBotMessage(ctx: QuestionContext): number | undefined {
   const reply = ctx.msg.reply_to_message;
   return reply && reply.from?.id === ctx.me.id ? reply.message_id : undefined;
 }
@@ -68,7 +71,8 @@ async function question(ctx: TextContext, deps: BotDeps): Promise<void> {
   await answer(ctx, deps, text);
 }
 
-async function answer(ctx: TextContext, deps: BotDeps, text: string): Promise<void> {
+/** Answers `text` as the question of `ctx`'s message, with the chat's history, and records it. */
+export async function answer(ctx: QuestionContext, deps: BotDeps, text: string): Promise<void> {
   const chat = ctx.chat;
   const isPrivate = chat.type === 'private';
   // In groups the answer replies to the question so it is clear whose it is.
@@ -79,7 +83,11 @@ async function answer(ctx: TextContext, deps: BotDeps, text: string): Promise<vo
   let result: { answer: Answer; previewMessageId?: number };
   try {
     // "This week" and "recently" count from when the reader asked, not from when the bot got to it.
-    const stream = deps.answerer.askStream(text, history, { now: new Date(ctx.msg.date * 1000) });
+    const readerLanguage = primaryLanguage(ctx.from?.language_code);
+    const stream = deps.answerer.askStream(text, history, {
+      now: new Date(ctx.msg.date * 1000),
+      ...(readerLanguage ? { readerLanguage } : {}),
+    });
     result = await streamAnswer(
       {
         api: ctx.api,

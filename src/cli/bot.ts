@@ -5,6 +5,7 @@ import { secretsOf } from '../config/index.js';
 import { type AlertStore, createTopicMatcher, TopicAlerts } from '../alerts/index.js';
 import { openFeedPoller } from '../feeds/index.js';
 import { openCorrectionNotices } from '../desk/index.js';
+import { warmLanguageDetector } from '../language/index.js';
 import { createArticleSearch } from '../search/index.js';
 import {
   closeServer,
@@ -20,6 +21,7 @@ import type { Logger } from '../util/log.js';
 export async function runBot(app: App, baseLogger: Logger): Promise<number> {
   const token = app.config.telegram.token;
   if (!token) throw new Error('runBot needs TELEGRAM_BOT_TOKEN');
+  await warmLanguageDetector();
   const logger = app.metrics.observing(baseLogger);
   // Everything opened is closed again whatever fails, so a failed start ends the process instead
   // of leaving /healthz answering for a bot that never ran.
@@ -47,6 +49,7 @@ export async function runBot(app: App, baseLogger: Logger): Promise<number> {
       state: app.state.bot,
       answerer: app.answerer,
       library: app.library,
+      transcriber: app.transcriber,
       logger,
       secrets: secretsOf(app.config),
       feeds,

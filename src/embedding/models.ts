@@ -17,12 +17,15 @@ export interface ModelProfile {
   queryPrefix: string;
   /** Prepended to documents, '' for none. */
   passagePrefix: string;
+  /** True when it was trained to match a question to passages in other languages (no translation needed). */
+  multilingual?: boolean;
 }
 
 /** A profile plus where it came from, after config overrides. */
 export interface ResolvedModelProfile extends ModelProfile {
   /** False when the model is not in the table and defaults were used. */
   known: boolean;
+  multilingual: boolean;
   /** True when `pooling` differs from what the model card prescribes (the vectors differ, so the index id must too). */
   poolingOverridden: boolean;
 }
@@ -41,7 +44,7 @@ const TABLE: { pattern: RegExp; profile: ModelProfile }[] = [
     pattern: /^bge-(small|base|large)-zh(-v1\.5)?$/,
     profile: { pooling: 'cls', normalize: true, queryPrefix: BGE_ZH_INSTRUCTION, passagePrefix: '' },
   },
-  { pattern: /^bge-m3$/, profile: { pooling: 'cls', normalize: true, queryPrefix: '', passagePrefix: '' } },
+  { pattern: /^bge-m3$/, profile: { pooling: 'cls', normalize: true, queryPrefix: '', passagePrefix: '', multilingual: true } },
   // mixedbread and Snowflake arctic follow the bge recipe.
   {
     pattern: /^mxbai-embed-(large|xsmall)-v1$/,
@@ -53,8 +56,14 @@ const TABLE: { pattern: RegExp; profile: ModelProfile }[] = [
   },
   // intfloat e5 (https://huggingface.co/intfloat/e5-small-v2): mean, "query: " / "passage: ".
   {
-    pattern: /^(multilingual-)?e5-(small|base|large)(-v2)?$/,
+    pattern: /^e5-(small|base|large)(-v2)?$/,
     profile: { pooling: 'mean', normalize: true, queryPrefix: 'query: ', passagePrefix: 'passage: ' },
+  },
+  // multilingual-e5 (https://huggingface.co/intfloat/multilingual-e5-small): the same recipe, about
+  // 100 languages in one space, so a Russian question finds an English article without translation.
+  {
+    pattern: /^multilingual-e5-(small|base|large)$/,
+    profile: { pooling: 'mean', normalize: true, queryPrefix: 'query: ', passagePrefix: 'passage: ', multilingual: true },
   },
   // nomic-embed-text: mean, task prefixes on both sides.
   {
@@ -63,6 +72,10 @@ const TABLE: { pattern: RegExp; profile: ModelProfile }[] = [
   },
   // sentence-transformers "dot" models are CLS and unnormalised; the cos/all/paraphrase ones are mean and normalised.
   { pattern: /^multi-qa-.*-dot-v1$/, profile: { pooling: 'cls', normalize: false, queryPrefix: '', passagePrefix: '' } },
+  {
+    pattern: /^(paraphrase-multilingual-|distiluse-base-multilingual-)/,
+    profile: { pooling: 'mean', normalize: true, queryPrefix: '', passagePrefix: '', multilingual: true },
+  },
   { pattern: /^(all|paraphrase|multi-qa|msmarco)-/, profile: { pooling: 'mean', normalize: true, queryPrefix: '', passagePrefix: '' } },
   { pattern: /^gte-(small|base|large)$/, profile: { pooling: 'mean', normalize: true, queryPrefix: '', passagePrefix: '' } },
   { pattern: /^jina-embeddings-v2-(small|base)-en$/, profile: { pooling: 'mean', normalize: true, queryPrefix: '', passagePrefix: '' } },
@@ -90,6 +103,7 @@ export function resolveModelProfile(
     pooling,
     queryPrefix: overrides.queryPrefix ?? base.queryPrefix,
     known: known !== null,
+    multilingual: base.multilingual === true,
     poolingOverridden: pooling !== base.pooling,
   };
 }

@@ -75,6 +75,8 @@ export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Prom
     dimension,
     maxTokens: OPENAI_MAX_TOKENS,
     tokenizer: approximateTokenCounter,
+    // OpenAI's third-generation models are trained on many languages; other servers' models are not assumed to be.
+    multilingual: /^text-embedding-3-/.test(options.model),
     async embedDocuments(texts) {
       const out: Float32Array[] = [];
       for (let i = 0; i < texts.length; i += batchSize) out.push(...(await request(texts.slice(i, i + batchSize))));

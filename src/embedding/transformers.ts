@@ -176,6 +176,7 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
     dimension,
     maxTokens,
     tokenizer,
+    multilingual: profile.multilingual,
     async embedDocuments(texts) {
       const out: Float32Array[] = [];
       for (let i = 0; i < texts.length; i += batchSize) {

@@ -24,6 +24,13 @@ const questionSchema = z.object({
   follow_up_of: z.string().trim().min(1).optional(),
   /** True when no article answers it: the right reply is "not covered". */
   unanswerable: z.boolean().optional(),
+  /** The question's language (ISO 639-1, "ru"): the report gives Hit@5 and MRR per language. */
+  lang: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z]{2,3}$/, 'must be an ISO 639-1 language code such as "en" or "ru"')
+    .optional(),
   /** When the question was asked (ISO date or date-time): "this week" and "recently" count from it. */
   asked_at: z
     .string()

@@ -7,6 +7,7 @@ import { UserError } from '../util/errors.js';
 import type { MachineInfo } from '../util/machine.js';
 import { formatTable } from '../util/table.js';
 import type { AnswerMetrics, AnswerQuestionResult } from './answers.js';
+import { formatLanguageTable, type LanguageRow } from './languages.js';
 import { EVAL_MODES, type EvalMode, type ModeMetrics, type RetrievalQuestionResult } from './retrieval.js';
 
 /** Bumped when a field changes meaning, so `--compare` can refuse to mix them. */
@@ -72,6 +73,8 @@ export interface EvalReport {
   dataset: DatasetInfo;
   index: { seconds: number; added: number; changed: number; removed: number; unchanged: number };
   modes: Partial<Record<EvalMode, ModeMetrics>>;
+  /** Hit@5 and MRR per question language and mode, when the questions give languages (absent in older reports). */
+  languages?: LanguageRow[];
   skippedModes: { mode: EvalMode; reason: string }[];
   answers: AnswerMetrics | null;
   /** Why there are no answer metrics, when there are none. */
@@ -144,6 +147,7 @@ export function formatReport(report: EvalReport): string {
     formatRetrievalTable(report),
   ];
   for (const s of report.skippedModes) parts.push(`  (${s.mode} skipped: ${s.reason})`);
+  if (report.languages && report.languages.length > 0) parts.push('', 'By question language:', formatLanguageTable(report.languages));
   parts.push(
     '',
     'Hit@k/MRR/nDCG: first gold article among distinct retrieved articles. Quote@k: gold quote inside a top-k passage.',

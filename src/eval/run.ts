@@ -9,6 +9,7 @@ import { UserError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { evaluateAnswers, type AnswerRun } from './answers.js';
 import { createBaseline, type Baseline } from './baseline.js';
+import { languageRows } from './languages.js';
 import { isAnswerable, resolveGold, type EvalDataset } from './dataset.js';
 import { machineInfo } from '../util/machine.js';
 import { REPORT_VERSION, type EvalReport, type QuestionReport } from './report.js';
@@ -237,6 +238,7 @@ export async function runEvaluation(app: App, options: EvalRunOptions): Promise<
       unchanged: options.index.unchanged,
     },
     modes: Object.fromEntries([...modeResults].map(([mode, r]) => [mode, r.metrics])),
+    languages: languageRows(questions, modeResults),
     skippedModes,
     answers: answerRun?.metrics ?? null,
     answersSkipped,

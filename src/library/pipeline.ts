@@ -7,6 +7,7 @@
 import { type ExtraSource, loadArticles } from '../articles/index.js';
 import { chunkArticle, chunkerSettingsId, UNCHUNKABLE } from '../chunking/index.js';
 import { lengthSortedBatches } from '../embedding/batches.js';
+import { detectArticleLanguage } from '../language/index.js';
 import { type BaseGeneration, fileTarget, type IndexTarget, type PublishStep } from '../store/target.js';
 import { type ArticleRecord, incompatibility, type StoreSettings } from '../store/writer.js';
 import type { Article, Chunk, Embedder, IndexProgress, IndexSummary, LoadIssue, LoadResult, TokenCounter } from '../types.js';
@@ -64,7 +65,8 @@ interface Plan {
 
 /** The articles to write, chunked, and those the chunker could not split. */
 interface Chunked {
-  items: { article: Article; chunks: Chunk[] }[];
+  /** `lang`: the article's language, detected once it is known to be written (step 3b). */
+  items: { article: Article; chunks: Chunk[]; lang?: string | null }[];
   skipped: LoadIssue[];
   /** Ids of the articles that could not be chunked (they are not written). */
   failed: ReadonlySet<string>;
@@ -130,6 +132,7 @@ export async function indexArticles(options: IndexOptions): Promise<IndexSummary
     const chunked = chunkChanged(run, plan);
     guardMassDelete(run, plan, chunked);
     options.signal?.throwIfAborted();
+    await detectLanguages(chunked);
     // A generation from another folder is rewritten even when no article changed, so it records this one.
     const sameFolder = options.articlesDir === undefined || plan.base?.manifest.articlesDir === options.articlesDir;
     if (plan.base && sameFolder && plan.added.length === 0 && plan.changed.length === 0 && plan.removed.length === 0) {
@@ -250,6 +253,14 @@ function chunkFor(run: Run, article: Article): Chunk[] {
   if (tooLong === 0) return chunks;
   log.info('chunk.rechunked_for_model', { file: article.path, tooLong, maxTokens: embedder.maxTokens });
   return chunkArticle(article, { ...options.chunking, counter: embedder.tokenizer });
+}
+
+/**
+ * Step 3b: the language of every article to write, so the index knows which languages it holds
+ * (a question in another one is translated, or the reader told what would make it work).
+ */
+async function detectLanguages(chunked: Chunked): Promise<void> {
+  for (const item of chunked.items) item.lang = await detectArticleLanguage(item.article);
 }
 
 /** Step 4, embed: every new chunk, in batches of similar length (less padding), with progress. */

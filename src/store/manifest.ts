@@ -27,6 +27,11 @@ export interface Manifest {
    * folder is noticed instead of served silently. Absent in generations written before it was recorded.
    */
   articlesDir?: string | null;
+  /**
+   * Articles per language (ISO 639-1, '' for unknown), detected at indexing: the languages the
+   * collection holds. Absent in generations written before languages were recorded.
+   */
+  languages?: Record<string, number>;
   /** Files of the generation with size and sha256, checked when the index is opened. */
   files: Record<string, { bytes: number; sha256: string }>;
 }

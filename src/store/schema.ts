@@ -19,7 +19,9 @@ CREATE TABLE IF NOT EXISTS articles (
   path TEXT NOT NULL,
   hash TEXT NOT NULL,
   text TEXT NOT NULL,
-  stems TEXT
+  stems TEXT,
+  -- ISO 639-1 code detected at indexing; null when unsure (or indexed before languages were recorded).
+  lang TEXT
 );
 CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
 -- AUTOINCREMENT: a chunk's rowid is its label in the HNSW index, and labels of deleted
@@ -56,6 +58,11 @@ export function addStemColumns(db: Database.Database): void {
   for (const table of ['articles', 'chunks']) {
     if (!hasColumn(db, table, 'stems')) db.exec(`ALTER TABLE ${table} ADD COLUMN stems TEXT`);
   }
+}
+
+/** The article-language column, added (null for every row) to a generation written before languages were recorded. */
+export function addLanguageColumn(db: Database.Database): void {
+  if (!hasColumn(db, 'articles', 'lang')) db.exec('ALTER TABLE articles ADD COLUMN lang TEXT');
 }
 
 /** True when `table` has `column` (older generations lack newer columns). */

@@ -14,7 +14,7 @@ import type { Logger } from '../util/log.js';
 import { acquireLock, cleanup, currentGeneration, fsyncPath, genName, highestGeneration, switchTo } from './generations.js';
 import { DB_FILE, describeFiles, FORMAT_VERSION, MANIFEST_FILE, type Manifest, readManifest, VECTORS_FILE } from './manifest.js';
 import { encodeStems } from '../util/stems.js';
-import { addStemColumns, SCHEMA_SQL } from './schema.js';
+import { addLanguageColumn, addStemColumns, SCHEMA_SQL } from './schema.js';
 import { type HnswParams, type LabelledVector, openVectorWriter, type VectorWriter, vectorToBuffer } from './vectors.js';
 
 /** What a generation is built with; recorded in its manifest. */
@@ -37,6 +37,8 @@ export interface ArticleRecord {
   article: Article;
   chunks: readonly Chunk[];
   vectors: readonly Float32Array[] | null;
+  /** The article's language (ISO 639-1) as detected at indexing, null when unsure. */
+  lang?: string | null;
 }
 
 /** Where and how to write a generation. */
@@ -157,6 +159,7 @@ export class GenerationWriter {
     try {
       this.db.exec(SCHEMA_SQL);
       addStemColumns(this.db);
+      addLanguageColumn(this.db);
       this.vectors = settings.embedder ? openVectorWriter(tmpDir, settings.embedder.dimension, settings.hnsw, base !== null) : null;
     } catch (err) {
       this.db.close();
@@ -213,7 +216,7 @@ export class GenerationWriter {
   addArticles(records: readonly ArticleRecord[]): void {
     const db = this.db;
     const insArticle = db.prepare(
-      'INSERT INTO articles (id, title, date, url, source, path, hash, text, stems) VALUES (@id, @title, @date, @url, @source, @path, @hash, @text, @stems)',
+      'INSERT INTO articles (id, title, date, url, source, path, hash, text, stems, lang) VALUES (@id, @title, @date, @url, @source, @path, @hash, @text, @stems, @lang)',
     );
     const insChunk = db.prepare(
       'INSERT INTO chunks (id, article_id, ordinal, start, end, text, embed_text, tokens, vector, stems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -221,9 +224,9 @@ export class GenerationWriter {
     const insFts = db.prepare('INSERT INTO chunks_fts (rowid, embed_text) VALUES (?, ?)');
     const insArticleFts = db.prepare('INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)');
     db.transaction(() => {
-      for (const { article, chunks, vectors } of records) {
+      for (const { article, chunks, vectors, lang } of records) {
         const stems = encodeStems(`${article.title} ${article.text}`);
-        const { lastInsertRowid: articleRow } = insArticle.run({ ...article, stems });
+        const { lastInsertRowid: articleRow } = insArticle.run({ ...article, stems, lang: lang ?? null });
         insArticleFts.run(articleRow, article.title, article.text);
         for (const [i, c] of chunks.entries()) {
           const vec = this.vectors ? vectors?.[i] : undefined;
@@ -257,8 +260,12 @@ export class GenerationWriter {
       articles: (this.db.prepare('SELECT count(*) AS n FROM articles').get() as { n: number }).n,
       chunks: (this.db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n,
     };
+    const languages = this.db.prepare('SELECT lang, count(*) AS n FROM articles GROUP BY lang').all() as {
+      lang: string | null;
+      n: number;
+    }[];
     this.db.close();
-    this.writeManifest(counts);
+    this.writeManifest(counts, Object.fromEntries(languages.map((l) => [l.lang ?? '', l.n])));
     step('manifest-written');
     const { indexDir } = this.options;
     fs.renameSync(this.tmpDir, path.join(indexDir, genName(this.n)));
@@ -289,7 +296,7 @@ export class GenerationWriter {
     this.vectors.write();
   }
 
-  private writeManifest(counts: Manifest['counts']): void {
+  private writeManifest(counts: Manifest['counts'], languages: Record<string, number>): void {
     const { embedder, chunker, hnsw } = this.options.settings;
     const names = embedder ? [DB_FILE, VECTORS_FILE] : [DB_FILE];
     const manifest: Manifest = {
@@ -301,6 +308,7 @@ export class GenerationWriter {
       hnsw: embedder ? { m: hnsw.m, efConstruction: hnsw.efConstruction, deleted: this.deleted } : null,
       counts,
       articlesDir: this.options.articlesDir ?? null,
+      languages,
       files: describeFiles(this.tmpDir, names),
     };
     fs.writeFileSync(path.join(this.tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));

@@ -89,6 +89,33 @@ describe('cli', () => {
     expect(answer.citations[0]!.quote.length).toBeGreaterThan(10);
   });
 
+  it('ask --json shows the query retrieval got and its language: the English query the model wrote for a Russian question', async () => {
+    fake.reset();
+    fake.setHandler((req) =>
+      /standalone search query in English/.test(req.messages[0]?.content ?? '')
+        ? 'Who will Kolokoltsev hold bilateral meetings with?'
+        : 'Колокольцев встретится с Жан-Пьером Лакруа [1].',
+    );
+    const { stdout } = await cli(['ask', '--json', 'С кем проведёт двусторонние встречи Колокольцев?'], {
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'sk-test-123456',
+    });
+    const answer = JSON.parse(stdout) as {
+      query: string;
+      queryLanguage: string;
+      questionLanguage: string;
+      text: string;
+      citations: unknown[];
+    };
+    expect(answer).toMatchObject({
+      query: 'Who will Kolokoltsev hold bilateral meetings with?',
+      queryLanguage: 'en',
+      questionLanguage: 'ru',
+      text: 'Колокольцев встретится с Жан-Пьером Лакруа [1].',
+    });
+    expect(answer.citations).toHaveLength(1);
+  });
+
   it('ask uses the LLM when OPENAI_BASE_URL is set, with the sources in the prompt', async () => {
     fake.reset();
     fake.setHandler(() => 'Kolokoltsev is meeting Jean-Pierre Lacroix, the UN peacekeeping chief [1].');

@@ -39,6 +39,22 @@ describe('config', () => {
     expect((err as Error).message).not.toContain('\n');
   });
 
+  it("turns voice on with TRANSCRIBE_MODEL, using the LLM's base URL and key unless given its own", () => {
+    expect(parseConfig({}).transcription).toBeNull();
+    expect(parseConfig({ TRANSCRIBE_MODEL: 'whisper-1', OPENAI_API_KEY: 'sk-llm-key-123' }).transcription).toMatchObject({
+      model: 'whisper-1',
+      baseURL: undefined,
+      apiKey: 'sk-llm-key-123',
+    });
+    const local = parseConfig({
+      TRANSCRIBE_MODEL: 'base.en',
+      OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
+      TRANSCRIBE_BASE_URL: 'http://127.0.0.1:9000/v1',
+    });
+    expect(local.transcription).toMatchObject({ baseURL: 'http://127.0.0.1:9000/v1', apiKey: undefined });
+    expect(() => parseConfig({ TRANSCRIBE_MODEL: 'whisper-1' })).toThrow(/TRANSCRIBE_MODEL is set but there is no service/);
+  });
+
   it('never echoes a secret in an error', () => {
     expect(() => parseConfig({ WEBHOOK_URL: 'https://x.example', WEBHOOK_SECRET: '' })).toThrow(/WEBHOOK_SECRET/);
   });

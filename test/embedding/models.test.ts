@@ -17,6 +17,7 @@ describe('model profiles', () => {
       queryPrefix: BGE_PREFIX,
       passagePrefix: '',
       known: true,
+      multilingual: false,
       poolingOverridden: false,
     });
   });
@@ -41,6 +42,19 @@ describe('model profiles', () => {
       });
     },
   );
+
+  it.each([
+    ['Xenova/multilingual-e5-small', true],
+    ['Xenova/multilingual-e5-base', true],
+    ['Xenova/bge-m3', true],
+    ['Xenova/paraphrase-multilingual-MiniLM-L12-v2', true],
+    ['Xenova/e5-small-v2', false],
+    ['Xenova/bge-small-en-v1.5', false],
+    ['Xenova/all-MiniLM-L6-v2', false],
+    ['someone/custom-encoder', false],
+  ])('%s matches across languages: %s', (model, multilingual) => {
+    expect(resolveModelProfile(model).multilingual).toBe(multilingual);
+  });
 
   it('falls back to mean pooling without prefixes for an unknown model', () => {
     expect(knownModelProfile('someone/custom-encoder')).toBeNull();

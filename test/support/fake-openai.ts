@@ -1,6 +1,7 @@
 /**
  * A real OpenAI-compatible HTTP server on 127.0.0.1 for tests: chat completions
- * (JSON and SSE streaming) and embeddings, scriptable per test, recording every request.
+ * (JSON and SSE streaming), embeddings and audio transcriptions (multipart uploads, as
+ * whisper servers take them), scriptable per test, recording every request.
  * Faults are produced on the wire (status codes, slow replies, torn sockets, bad JSON)
  * so the code under test meets them through the real `openai` client.
  */
@@ -64,6 +65,34 @@ export type FakeReply =
 /** Decides the reply to one chat request. */
 export type FakeHandler = (request: FakeChatRequest) => FakeReply | Promise<FakeReply>;
 
+/** A parsed `/audio/transcriptions` upload, as handed to the transcription handler. */
+export interface FakeTranscriptionRequest {
+  model: string;
+  /** The uploaded file's name and bytes, exactly as received. */
+  fileName: string;
+  audio: Buffer;
+  /** The other form fields (response_format, language, ...). */
+  fields: Record<string, string>;
+}
+
+/**
+ * Decides the reply to one transcription: a string is the transcript, a number an error status,
+ * an object may add `delayMs` (only `text`, `status`, `body` and `delayMs` apply).
+ */
+export type FakeTranscriptionHandler = (request: FakeTranscriptionRequest) => FakeReply | Promise<FakeReply>;
+
+/** True when `audio` is an Ogg stream carrying Opus (what Telegram voice notes are): "OggS" pages, an "OpusHead" header. */
+export function isOggOpus(audio: Uint8Array): boolean {
+  const head = Buffer.from(audio.subarray(0, 64));
+  return head.subarray(0, 4).toString('latin1') === 'OggS' && head.includes(Buffer.from('OpusHead', 'latin1'));
+}
+
+/** The default transcription reply: not scripted, so a test that forgets to say what was heard fails loudly. */
+const unscriptedTranscription: FakeTranscriptionHandler = () => ({
+  status: 501,
+  body: { error: { message: 'No transcription scripted for this test', type: 'server_error' } },
+});
+
 /** Options for `startFakeOpenAI`. */
 export interface FakeOpenAIOptions {
   handler?: FakeHandler;
@@ -79,6 +108,9 @@ export interface FakeOpenAI {
   /** Chat requests only, in arrival order. */
   chatRequests(): RecordedRequest[];
   setHandler(handler: FakeHandler): void;
+  /** Transcriptions received, in arrival order. */
+  transcriptions: FakeTranscriptionRequest[];
+  setTranscriber(handler: FakeTranscriptionHandler): void;
   /** The most chat requests that were in flight at the same time. */
   maxConcurrent(): number;
   /** Clears recorded requests, counters and restores the default handler. */
@@ -108,6 +140,8 @@ export const defaultHandler: FakeHandler = (request) => {
 /** Starts the server on 127.0.0.1 with a random port. */
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   let handler: FakeHandler = options.handler ?? defaultHandler;
+  let transcriber: FakeTranscriptionHandler = unscriptedTranscription;
+  const transcriptions: FakeTranscriptionRequest[] = [];
   const dimension = options.embeddingDimension ?? 64;
   const requests: RecordedRequest[] = [];
   let chatCount = 0;
@@ -118,7 +152,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
+      const bytes = Buffer.concat(chunks);
+      const raw = bytes.toString('utf8');
       let body: unknown = raw;
       try {
         body = raw ? JSON.parse(raw) : {};
@@ -154,6 +189,25 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
           if (!res.headersSent) sendJson(res, 500, { error: { message: String(err), type: 'server_error' } });
           else res.destroy();
         });
+        return;
+      }
+      if (req.method === 'POST' && path === '/v1/audio/transcriptions') {
+        const upload = parseTranscriptionUpload(String(req.headers['content-type'] ?? ''), bytes);
+        if (!upload) {
+          sendJson(res, 400, { error: { message: 'expected a multipart upload with a file and a model', type: 'invalid_request_error' } });
+          return;
+        }
+        transcriptions.push(upload);
+        void Promise.resolve(transcriber(upload))
+          .then(async (r) => {
+            const reply = normalise(r);
+            if (reply.delayMs) await waitUnlessClosed(res, reply.delayMs);
+            if (res.destroyed || res.writableEnded) return;
+            if (reply.status && reply.status !== 200)
+              sendJson(res, reply.status, reply.body ?? { error: { message: `Fake error ${reply.status}`, type: 'server_error' } });
+            else sendJson(res, 200, { text: reply.text ?? '' });
+          })
+          .catch((err: unknown) => sendJson(res, 500, { error: { message: String(err), type: 'server_error' } }));
         return;
       }
       if (req.method === 'POST' && path === '/v1/embeddings') {
@@ -251,12 +305,18 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     setHandler: (fn) => {
       handler = fn;
     },
+    transcriptions,
+    setTranscriber: (fn) => {
+      transcriber = fn;
+    },
     maxConcurrent: () => maxActive,
     reset: () => {
       requests.length = 0;
       chatCount = 0;
       maxActive = active;
       handler = options.handler ?? defaultHandler;
+      transcriber = unscriptedTranscription;
+      transcriptions.length = 0;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -264,6 +324,33 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         server.closeAllConnections();
       }),
   };
+}
+
+/** The file and fields of a multipart/form-data upload; null when it is not one, or lacks the file or the model. */
+function parseTranscriptionUpload(contentType: string, body: Buffer): FakeTranscriptionRequest | null {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  const marker = boundary ? `--${boundary[1] ?? boundary[2]}` : null;
+  if (!marker || !/^multipart\/form-data/i.test(contentType)) return null;
+  const fields: Record<string, string> = {};
+  let file: { name: string; bytes: Buffer } | null = null;
+  let at = body.indexOf(marker);
+  while (at >= 0) {
+    const start = at + marker.length + 2;
+    const next = body.indexOf(marker, start);
+    if (next < 0) break;
+    const part = body.subarray(start, next - 2);
+    const split = part.indexOf('\r\n\r\n');
+    const headers = part.subarray(0, split).toString('utf8');
+    const content = part.subarray(split + 4);
+    const name = /name="([^"]*)"/.exec(headers)?.[1] ?? '';
+    const fileName = /filename="([^"]*)"/.exec(headers)?.[1];
+    if (fileName !== undefined) file = { name: fileName, bytes: Buffer.from(content) };
+    else fields[name] = content.toString('utf8');
+    at = next;
+  }
+  if (!file || !fields.model) return null;
+  const { model, ...rest } = fields;
+  return { model, fileName: file.name, audio: file.bytes, fields: rest };
 }
 
 function normalise(reply: FakeReply): Exclude<FakeReply, string | number> {

@@ -32,6 +32,7 @@ import type { BotDesk } from '../../src/bot/desk.js';
 import type { TopicAlerts } from '../../src/alerts/index.js';
 import type { FeedPoller } from '../../src/feeds/index.js';
 import type { ArticleSearch } from '../../src/search/index.js';
+import type { Transcriber } from '../../src/transcription/index.js';
 import type { QuestionAnswerer } from '../../src/types.js';
 import { createLogger } from '../../src/util/log.js';
 import { checkTelegramHtml, visibleText } from './telegram-html.js';
@@ -119,6 +120,8 @@ export interface HarnessOptions {
   search?: ArticleSearch;
   /** The editors' desk (question log, feedback, /gaps). */
   desk?: BotDesk;
+  /** Speech-to-text for voice questions. */
+  transcriber?: Transcriber | null;
 }
 
 /** Telegram config with the product defaults, pointed at `apiRoot`. */
@@ -265,6 +268,7 @@ export class TelegramHarness {
       ...(this.options.alerts ? { alerts: this.options.alerts } : {}),
       ...(this.options.search ? { search: this.options.search } : {}),
       ...(this.options.desk ? { desk: this.options.desk } : {}),
+      ...(this.options.transcriber ? { transcriber: this.options.transcriber } : {}),
     });
     for (const t of this.options.transformers ?? []) this.handle.bot.api.config.use(t);
     this.running = this.handle.start();
@@ -292,8 +296,9 @@ export class TelegramHarness {
   }
 
   /** A private chat with user `userId`. */
-  privateChat(userId: number, firstName = `User${userId}`): ChatHandle {
-    return new ChatHandle(this, { id: userId, type: 'private', first_name: firstName }, { id: userId, first_name: firstName });
+  privateChat(userId: number, firstName = `User${userId}`, languageCode?: string): ChatHandle {
+    const user = { id: userId, first_name: firstName, ...(languageCode ? { language_code: languageCode } : {}) };
+    return new ChatHandle(this, { id: userId, type: 'private', first_name: firstName }, user);
   }
 
   /** User `userId` in group `chatId` (negative id, as Telegram's). */
@@ -657,7 +662,7 @@ export class ChatHandle {
   constructor(
     private readonly harness: TelegramHarness,
     readonly chat: { id: number; type: 'private' | 'supergroup'; first_name?: string; title?: string },
-    readonly user: { id: number; first_name: string },
+    readonly user: { id: number; first_name: string; language_code?: string },
   ) {}
 
   /** Sends a text message (a question, or a command when it starts with "/"). Returns its message id. */
@@ -685,6 +690,32 @@ export class ChatHandle {
         file_size: doc.fileSize ?? doc.bytes?.byteLength ?? 0,
       },
       ...(doc.caption ? { caption: doc.caption } : {}),
+    });
+  }
+
+  /**
+   * Sends a voice note (or, with `asAudio`, an audio file) whose bytes the bot can download
+   * through getFile; `duration` and `fileSize` are what Telegram reports.
+   */
+  async sendVoice(voice: {
+    bytes: Uint8Array;
+    duration: number;
+    fileSize?: number;
+    asAudio?: boolean;
+    replyTo?: BotMessage | number;
+  }): Promise<number> {
+    const name = voice.asAudio ? 'question.ogg' : 'voice.ogg';
+    const fileId = this.harness.hostFile(name, voice.bytes, voice.fileSize);
+    const media = {
+      file_id: fileId,
+      file_unique_id: `u-${fileId}`,
+      duration: voice.duration,
+      mime_type: 'audio/ogg',
+      file_size: voice.fileSize ?? voice.bytes.byteLength,
+    };
+    return this.post({
+      ...(voice.asAudio ? { audio: { ...media, file_name: name } } : { voice: media }),
+      ...this.replyFields(voice.replyTo),
     });
   }
 

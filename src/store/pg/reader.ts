@@ -42,6 +42,8 @@ interface Catalog {
   byPath: Map<string, CatalogArticle[]>;
   labels: Map<number, string>;
   dates: { first: string | null; last: string | null };
+  /** Articles per language ('' for unknown). */
+  languages: Record<string, number>;
 }
 
 /** The in-process vector graph, shared by successive readers of one process and patched between them. */
@@ -104,7 +106,7 @@ export class PgIndexReader extends Retirable implements IndexView {
       };
       memory = await patchOrLoadVectors(db, vectorSource, previous);
     }
-    return new PgIndexReader(db, generation.manifest, catalog, stats, options, memory);
+    return new PgIndexReader(db, { ...generation.manifest, languages: catalog.languages }, catalog, stats, options, memory);
   }
 
   get dense(): boolean {
@@ -298,10 +300,14 @@ function quoteLiteral(s: string): string {
 }
 
 async function loadCatalog(db: Queryable, g: number): Promise<Catalog> {
-  const { rows: arts } = await db.query<StoredArticle>(
-    `SELECT a.id, a.title, a.date, a.url, a.source, a.path FROM index_articles a WHERE ${visible('a', '$1')}`,
+  const { rows } = await db.query<StoredArticle & { lang: string | null }>(
+    `SELECT a.id, a.title, a.date, a.url, a.source, a.path, a.lang FROM index_articles a WHERE ${visible('a', '$1')}`,
     [g],
   );
+  // Articles per language, as the embedded store's manifest records them ('' for unknown).
+  const languages: Record<string, number> = {};
+  for (const a of rows) languages[a.lang ?? ''] = (languages[a.lang ?? ''] ?? 0) + 1;
+  const arts: StoredArticle[] = rows.map(({ lang: _lang, ...a }) => a);
   const { rows: chunks } = await db.query<{ label: number; article_id: string }>(
     `SELECT c.label, c.article_id FROM index_chunks c WHERE ${visible('c', '$1')}`,
     [g],
@@ -322,7 +328,7 @@ async function loadCatalog(db: Queryable, g: number): Promise<Catalog> {
   const byPath = new Map<string, CatalogArticle[]>();
   for (const a of [...articles.values()].sort((x, y) => (x.id < y.id ? -1 : 1))) byPath.set(a.path, [...(byPath.get(a.path) ?? []), a]);
   const dated = listed.filter((a) => a.date !== null).map((a) => a.date!);
-  return { articles, listed, byPath, labels, dates: { first: dated[dated.length - 1] ?? null, last: dated[0] ?? null } };
+  return { articles, listed, byPath, labels, dates: { first: dated[dated.length - 1] ?? null, last: dated[0] ?? null }, languages };
 }
 
 async function loadStats(db: Queryable, g: number): Promise<{ chunks: Bm25Stats; articles: Bm25Stats; bytes: number }> {

@@ -86,3 +86,6 @@ CREATE TABLE index_embeddings (
   PRIMARY KEY (chunk_label, embedder_id)
 );
 `;
+
+/** Migration 10: the language detected for each article at indexing (null: unsure, or indexed before). */
+export const ARTICLE_LANGUAGE_SQL = `ALTER TABLE index_articles ADD COLUMN lang text;`;

@@ -170,13 +170,24 @@ export class PgGenerationWriter implements GenerationSink {
     const a = batch.map((r) => r.article);
     const col = <K extends keyof Article>(k: K) => a.map((x) => x[k]);
     const { rows } = await tx.query<{ row_id: number; id: string }>(
-      `INSERT INTO index_articles (id, title, date, url, source, path, hash, text, tsv, title_tsv, tokens, added_gen)
-       SELECT t.id, t.title, t.date, t.url, t.source, t.path, t.hash, t.text, v.tsv, to_tsvector('english', t.title), ${tsvLength('v.tsv')}, $9
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-         AS t(id, title, date, url, source, path, hash, text),
+      `INSERT INTO index_articles (id, title, date, url, source, path, hash, text, tsv, title_tsv, tokens, added_gen, lang)
+       SELECT t.id, t.title, t.date, t.url, t.source, t.path, t.hash, t.text, v.tsv, to_tsvector('english', t.title), ${tsvLength('v.tsv')}, $9, t.lang
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $10::text[])
+         AS t(id, title, date, url, source, path, hash, text, lang),
        LATERAL (SELECT ${ARTICLE_TSV} AS tsv) v
        RETURNING row_id, id`,
-      [col('id'), col('title'), col('date'), col('url'), col('source'), col('path'), col('hash'), col('text'), this.n],
+      [
+        col('id'),
+        col('title'),
+        col('date'),
+        col('url'),
+        col('source'),
+        col('path'),
+        col('hash'),
+        col('text'),
+        this.n,
+        batch.map((r) => r.lang ?? null),
+      ],
     );
     const rowOf = new Map(rows.map((r) => [r.id, r.row_id]));
     const chunks: { c: Chunk; row: number; vector: Float32Array | null }[] = batch.flatMap((r) =>
