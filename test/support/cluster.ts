@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import type net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { until } from './bot-process.js';
 import { FIXTURE_MODEL_ID, FIXTURE_MODELS_DIR } from './fixture-model.js';
 import { mdArticle } from './stack.js';
 import { FAKE_TOKEN, freePort, type TelegramHarness } from './telegram.js';
@@ -49,20 +50,7 @@ export interface Replica {
   events: () => { event: string; [k: string]: unknown }[];
 }
 
-/** Resolves with `check`'s first truthy result, asking every 50 ms; rejects after `timeoutMs`. */
-export async function until<T>(
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { until };
 
 /** The processes of one test file, the balancer in front of the replicas, and their shutdown. */
 export class Cluster {
