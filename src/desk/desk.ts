@@ -137,7 +137,12 @@ export class QuestionDesk {
       const secret = this.settings.secret ?? (await this.log.installSecret(randomBytes(32).toString('base64url')));
       return Buffer.from(secret, 'utf8');
     })();
-    return this.key;
+    // A failed read (the database unreachable for a moment) is tried again by the next call, not kept.
+    const key = this.key;
+    key.catch(() => {
+      if (this.key === key) this.key = null;
+    });
+    return key;
   }
 
   private async hash(kind: 'reader' | 'chat', id: number): Promise<string> {
