@@ -135,7 +135,7 @@ describe('cli', () => {
     const down = { OPENAI_BASE_URL: url, OPENAI_API_KEY: 'sk-test-123456', LLM_MAX_RETRIES: '0' };
     const line = `Note: the answer model gpt-4o-mini at ${url} did not answer (cannot connect: connect ECONNREFUSED 127.0.0.1:${port}).`;
     const { stdout, stderr } = await cli(['ask', 'Who is Kolokoltsev meeting at the UN?'], down);
-    expect(stdout).toContain('The answer service is unavailable right now');
+    expect(stdout).toContain('the answer service is unavailable right now');
     expect(stdout).not.toContain(url);
     expect(stderr.split('\n')).toContain(line);
     // A chat says it once, not after every answer.

@@ -51,10 +51,16 @@ describe('npm run try-bot', () => {
     expect(answer).toContain('Jean-Pierre Lacroix');
     expect(answer).toMatch(/” \[1\]/);
     expect(answer).toMatch(/Sources\n\[1\] A Kolokoltsev’s arrival .* · 2024-06-27/);
-    expect(answer).toMatch(/^ +\[1\] Show quotes$/m);
+    expect(answer).toMatch(/^ +\[1\] Show quotes {2}\[2\] 👍 {2}\[3\] 👎$/m);
     // The tap reaches the bot as a callback query: the quotes behind the citation come back.
     expect(quotes).toMatch(/^:tap 1\nbot> Quotes\n/);
-    expect(quotes).toContain('Irina Volk said today Kolokoltsev will hold bilateral meetings');
+    // What it shows is a sentence of the cited article that the answer quoted.
+    const shown = (quotes ?? '')
+      .split('\n')
+      .slice(3)
+      .find((l) => l.trim() !== '');
+    expect(shown).toMatch(/Kolokoltsev/);
+    expect(answer).toContain(shown);
     expect(start).toMatch(/^\/start\nbot> Hi! I answer questions about 1 news article, published 2024-06-27/);
     // The bot ran against the emulator and was stopped at the end of input; its state folder is gone.
     const events = fs
