@@ -140,6 +140,11 @@ unfollow-done = Du folgst „{ $topic }“ nicht mehr.
 unfollow-gone = Du folgst diesem Thema nicht mehr.
 alert-gone = Diese Benachrichtigung ist nicht mehr verfügbar.
 alert-talk = Reden wir über <b>{ $title }</b>{ $dated }. Frag mich alles dazu, zum Beispiel: <i>Was ist passiert?</i>
+alert-following = Du folgst „{ $topic }“
+ask-about-button = Danach fragen
+ask-again-button = Erneut fragen
+correction-withdrawn = Der Artikel { $title }, den ich in einer Antwort an dich zitiert habe, wurde zurückgezogen. Geh mit dem, was ich daraus zitiert habe, vorsichtig um.
+correction-updated = Der Artikel { $title }, den ich in einer Antwort an dich zitiert habe, wurde aktualisiert. Tippe auf „Erneut fragen“, um nach der aktuellen Fassung zu fragen.
 
 ## Eine Frage in einer anderen Sprache als die Artikel ({ $collection } ist die Sprache der Artikel, auf Deutsch benannt)
 reader-needs-model = Fragen in deiner Sprache brauchen ein Antwortmodell (LLM) oder ein mehrsprachiges Embedding-Modell, und keins von beiden ist eingerichtet. Fragen in der Sprache der Artikel ({ $collection }) funktionieren schon jetzt; ein Admin kann eines der beiden Modelle einschalten.

@@ -143,6 +143,11 @@ unfollow-done = Stopped following “{ $topic }”.
 unfollow-gone = You no longer follow that topic.
 alert-gone = This alert is no longer available.
 alert-talk = Let’s talk about <b>{ $title }</b>{ $dated }. Ask me anything about it, for example: <i>What happened?</i>
+alert-following = You follow “{ $topic }”
+ask-about-button = Ask about this
+ask-again-button = Ask again
+correction-withdrawn = { $title }, which I cited in an answer to you, has been withdrawn. Treat what I quoted from it with care.
+correction-updated = { $title }, which I cited in an answer to you, has been updated. Tap “Ask again” to ask about the current version.
 
 ## A question in another language than the articles' ({ $collection } is the articles' language, named in the reader's)
 reader-needs-model = Questions in your language need an answer model (LLM) or a multilingual embedding model, and neither is configured. Questions in the articles' language ({ $collection }) work now; an admin can turn on either model.

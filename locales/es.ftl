@@ -140,6 +140,11 @@ unfollow-done = Has dejado de seguir «{ $topic }».
 unfollow-gone = Ya no sigues ese tema.
 alert-gone = Esta alerta ya no está disponible.
 alert-talk = Hablemos de <b>{ $title }</b>{ $dated }. Pregúntame lo que quieras sobre ello, por ejemplo: <i>¿Qué pasó?</i>
+alert-following = Sigues «{ $topic }»
+ask-about-button = Preguntar sobre esto
+ask-again-button = Volver a preguntar
+correction-withdrawn = El artículo { $title }, que cité en una respuesta para ti, ha sido retirado. Toma con cautela lo que cité de él.
+correction-updated = El artículo { $title }, que cité en una respuesta para ti, ha sido actualizado. Pulsa «Volver a preguntar» para preguntar por la versión actual.
 
 ## Una pregunta en otro idioma que el de los artículos ({ $collection } es el idioma de los artículos, nombrado en español)
 reader-needs-model = Las preguntas en tu idioma necesitan un modelo de respuestas (LLM) o un modelo de embeddings multilingüe, y no hay ninguno configurado. Las preguntas en el idioma de los artículos ({ $collection }) ya funcionan; un administrador puede activar cualquiera de los dos.

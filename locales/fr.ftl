@@ -140,6 +140,11 @@ unfollow-done = Vous ne suivez plus « { $topic } ».
 unfollow-gone = Vous ne suivez plus ce sujet.
 alert-gone = Cette alerte n'est plus disponible.
 alert-talk = Parlons de <b>{ $title }</b>{ $dated }. Demandez-moi ce que vous voulez à ce sujet, par exemple : <i>Que s'est-il passé ?</i>
+alert-following = Vous suivez « { $topic } »
+ask-about-button = En savoir plus
+ask-again-button = Redemander
+correction-withdrawn = L'article { $title }, que j'ai cité dans une réponse pour vous, a été retiré. Prenez avec précaution ce que j'en ai cité.
+correction-updated = L'article { $title }, que j'ai cité dans une réponse pour vous, a été mis à jour. Touchez « Redemander » pour poser la question sur la version actuelle.
 
 ## Une question dans une autre langue que celle des articles ({ $collection } est la langue des articles, nommée en français)
 reader-needs-model = Les questions dans votre langue demandent un modèle de réponse (LLM) ou un modèle d'embeddings multilingue, et aucun n'est configuré. Les questions dans la langue des articles ({ $collection }) fonctionnent dès maintenant ; un administrateur peut activer l'un ou l'autre.

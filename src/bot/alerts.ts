@@ -18,6 +18,7 @@ import { callbackPattern } from './callbacks.js';
 import type { BotDeps } from './deps.js';
 import { escapeHtml, link } from './format.js';
 import { tr } from './language.js';
+import { english, type Translate, translator } from '../i18n/index.js';
 import { sendHtml } from './send.js';
 
 /** Prefix of "Ask about this" buttons' callback_data (followed by the outbox id). */
@@ -113,22 +114,20 @@ async function askAbout(ctx: CallbackQueryContext<Context>, deps: BotDeps): Prom
   await deps.conversations.linkMessages(chatId, sent, exchange);
 }
 
-/** The alert message: title, date, link, the cited sentence, and why it came. */
-export function renderAlertHtml(a: AlertPayload): string {
+/** The alert message: title, date, link, the cited sentence, and why it came (in `t`'s language). */
+export function renderAlertHtml(a: AlertPayload, t: Translate = english): string {
   return [
     `🔔 <b>${link(a.title, a.url)}</b>${a.date ? ` (${escapeHtml(a.date)})` : ''}`,
     `“${escapeHtml(a.sentence)}” [1]`,
     a.url ? `[1] ${escapeHtml(a.url)}` : `[1] ${escapeHtml(a.title)}`,
-    `<i>You follow “${escapeHtml(a.topic)}” · /unfollow</i>`,
+    `<i>${escapeHtml(t('alert-following', { topic: a.topic }))} · /unfollow</i>`,
   ].join('\n');
 }
 
 /** A correction notice: an article an answer cited was updated (or withdrawn) since. */
-export function renderCorrectionHtml(a: AlertPayload): string {
+export function renderCorrectionHtml(a: AlertPayload, t: Translate = english): string {
   const title = `<b>${link(a.title, a.notice === 'withdrawn' ? null : a.url)}</b>${a.date ? ` (${escapeHtml(a.date)})` : ''}`;
-  return a.notice === 'withdrawn'
-    ? `✏️ ${title}, which I cited in an answer to you, has been withdrawn. Treat what I quoted from it with care.`
-    : `✏️ ${title}, which I cited in an answer to you, has been updated. Tap “Ask again” to ask about the current version.`;
+  return `✏️ ${t(a.notice === 'withdrawn' ? 'correction-withdrawn' : 'correction-updated', { title })}`;
 }
 
 /** Limits of the sender (Telegram's: ~30 messages/s per bot, 1 message/s per chat), kept by the store for every process that sends. */
@@ -196,18 +195,31 @@ export class AlertSender {
     });
   }
 
+  /**
+   * The language of a chat the sender writes to with no update in hand: the chat's /language
+   * choice, else English (the reader's Telegram language is only known from an update).
+   */
+  private async chatTranslator(chatId: number): Promise<Translate> {
+    try {
+      return translator(await this.deps.languages.get(chatId));
+    } catch {
+      return english;
+    }
+  }
+
   /** Sends one alert; what happens on failure depends on whether Telegram can have shown it. */
   private async deliver(row: OutboxRow): Promise<void> {
     const { store } = this.alerts;
     const log = this.deps.log;
     try {
       const { notice } = row.payload;
-      const msg = await this.api.sendMessage(row.chatId, notice ? renderCorrectionHtml(row.payload) : renderAlertHtml(row.payload), {
+      const t = await this.chatTranslator(row.chatId);
+      const msg = await this.api.sendMessage(row.chatId, notice ? renderCorrectionHtml(row.payload, t) : renderAlertHtml(row.payload, t), {
         parse_mode: 'HTML',
         link_preview_options: { is_disabled: true },
         ...(notice === 'withdrawn'
           ? {}
-          : { reply_markup: new InlineKeyboard().text(notice ? 'Ask again' : 'Ask about this', `${ASK_PREFIX}${row.id}`) }),
+          : { reply_markup: new InlineKeyboard().text(t(notice ? 'ask-again-button' : 'ask-about-button'), `${ASK_PREFIX}${row.id}`) }),
       });
       await store.markSent(row.id, msg.message_id);
       log.info('alerts.sent', { chat_id: row.chatId, alert_id: row.id });
