@@ -4,9 +4,18 @@
  * reader's Telegram `language_code` when the interface ships it, else English. Handlers translate
  * with `tr(ctx)`; the chosen language also goes to the answerer, which writes the answer in it.
  */
-import type { I18nFlavor } from '@grammyjs/i18n';
+import { I18n, type I18nFlavor } from '@grammyjs/i18n';
 import { type CallbackQueryContext, type CommandContext, Composer, type Context, InlineKeyboard, type MiddlewareFn } from 'grammy';
-import { createI18n, DEFAULT_LANGUAGE, english, nativeName, SHIPPED_LANGUAGES, shippedLanguage, type Translate } from '../i18n/index.js';
+import {
+  BUNDLE_OPTIONS,
+  DEFAULT_LANGUAGE,
+  english,
+  LOCALES_DIR,
+  nativeName,
+  SHIPPED_LANGUAGES,
+  shippedLanguage,
+  type Translate,
+} from '../i18n/index.js';
 import { callbackPattern } from './callbacks.js';
 import type { BotDeps } from './deps.js';
 import { errorFields } from './logging.js';
@@ -46,7 +55,15 @@ export async function chatLanguage(ctx: Context, deps: Pick<BotDeps, 'languages'
 /** The i18n plugin's middleware: `ctx.t` in the chat's language for every handler after it. */
 export function i18nMiddleware(deps: Pick<BotDeps, 'languages' | 'log'>): MiddlewareFn<Context> {
   // The plugin types its middleware for a context that already has `t`; it is the one that adds it.
-  return createI18n<Context>(async (ctx) => (await chatLanguage(ctx, deps)).locale).middleware() as unknown as MiddlewareFn<Context>;
+  const plugin = new I18n<Context>({
+    defaultLocale: DEFAULT_LANGUAGE,
+    directory: LOCALES_DIR,
+    fluentBundleOptions: BUNDLE_OPTIONS,
+    // The completeness test keeps every locale whole; a miss falls back to English quietly.
+    fluentOptions: { warningHandler: () => undefined },
+    localeNegotiator: async (ctx) => (await chatLanguage(ctx, deps)).locale,
+  });
+  return plugin.middleware() as unknown as MiddlewareFn<Context>;
 }
 
 /** The update's translate function (English before the middleware ran, e.g. in an early error). */
