@@ -12,7 +12,7 @@ import type { App } from '../../src/app.js';
 import { createLogger } from '../../src/util/log.js';
 import { CORPUS } from '../support/corpus.js';
 import { type FakeOpenAI, type FakeTranscriptionRequest, isOggOpus, startFakeOpenAI } from '../support/fake-openai.js';
-import { tempDir, testApp, writeFiles } from '../support/stack.js';
+import { eventually, tempDir, testApp, writeFiles } from '../support/stack.js';
 import { TelegramHarness, textOf } from '../support/telegram.js';
 
 const SEED_TITLE = /A Kolokoltsev’s arrival.*2024-06-27/s;
@@ -151,6 +151,32 @@ describe('with an answer model and a transcription service', () => {
     await chat.send('/help');
     const help = await chat.waitForNew((m) => /How to use me/.test(textOf(m)), 15_000, 'English help');
     expect(textOf(help)).toContain('/language — the language I write in');
+  });
+
+  it('/language: buttons switch the chat, an unknown code is refused, auto goes back to the Telegram language', async () => {
+    const chat = h.privateChat(++user, 'Hans', 'de');
+    await chat.send('/language');
+    const choice = await chat.waitForNew((m) => /auf Deutsch, der Sprache deines Telegram/.test(textOf(m)), 15_000, 'the German choice');
+    await chat.tap(choice, 'Français');
+    await eventually(async () => textOf(choice) === "C'est fait : je vous écris désormais en français.", 10_000, 'the edited choice');
+    await chat.send('/start');
+    await chat.waitForNew(
+      (m) => /^Bonjour ! Je réponds aux questions sur \d+ articles d'actualité publiés entre le/.test(textOf(m)),
+      15_000,
+      'a French /start',
+    );
+    await chat.send('/language pt');
+    await chat.waitForNew(
+      (m) => textOf(m) === "Je n'écris pas en « pt ». Je peux écrire en : en, ru, es, de, uk, fr, auto.",
+      15_000,
+      'the refusal in French',
+    );
+    await chat.send('/language auto');
+    await chat.waitForNew(
+      (m) => textOf(m) === 'Erledigt: Ich folge wieder der Sprache deines Telegram und schreibe dir auf Deutsch.',
+      15_000,
+      'back to German',
+    );
   });
 
   it('shows what it heard in a voice note, answers it, and resolves a follow-up asked by voice', async () => {
