@@ -1,7 +1,7 @@
 /**
  * Commands everyone can use (/start, /help, /sources with its paging buttons, /reset; /language is
- * in language.ts), and
- * the replies to what no feature handled: unknown commands, old buttons, messages that are not text.
+ * in language.ts), and the replies to what no feature handled: unknown commands, old buttons,
+ * messages that are not text. Every line is in the chat's language (`tr(ctx)`, locales/*.ftl).
  */
 import {
   type CallbackQueryContext,
