@@ -7,7 +7,7 @@ menu-start = Ce que je sais et comment me questionner
 menu-help = Comment utiliser ce bot
 menu-sources = La liste des articles indexés
 menu-reset = Oublier notre conversation
-menu-forgetme = Effacer les questions de vous que j'ai enregistrées
+menu-forgetme = Effacer vos questions que j'ai enregistrées
 menu-follow = Des alertes sur un sujet : /follow <sujet>
 menu-following = Les sujets que vous suivez
 menu-unfollow = Ne plus suivre un sujet
@@ -113,14 +113,8 @@ feedback-noted = C'est noté : { $reason }. Merci.
 feedback-gone = Cet avis n'est plus dans le journal.
 feedback-typed-noted = C'est noté, merci.
 feedback-typed-gone = Cet avis n'est plus dans le journal (ou a été changé en 👍).
-forgot-private = C'est fait : j'ai effacé { $count } { $count ->
-        [one] question enregistrée
-       *[other] questions enregistrées
-    } de vous et notre conversation.
-forgot-group = C'est fait : j'ai effacé { $count } { $count ->
-        [one] question enregistrée
-       *[other] questions enregistrées
-    } que vous m'avez posées en privé. Les questions posées dans les groupes sont enregistrées sans leur auteur, on ne peut donc pas les distinguer.
+forgot-private = C'est fait : j'ai effacé vos questions enregistrées ({ $count }) et notre conversation.
+forgot-group = C'est fait : j'ai effacé les questions que vous m'avez posées en privé ({ $count }). Les questions posées dans les groupes sont enregistrées sans leur auteur : on ne peut donc pas les distinguer.
 
 ## Alertes par sujet
 alerts-off = Les alertes par sujet ne sont pas activées dans ce bot.

@@ -50,9 +50,9 @@ describe('locale files', () => {
 
   it('writes Russian plural forms for Russian numbers', () => {
     const ru = translator('ru');
-    expect(ru('forgot-private', { count: 1 })).toContain('1 записанный вопрос ');
-    expect(ru('forgot-private', { count: 3 })).toContain('3 записанных вопроса ');
-    expect(ru('forgot-private', { count: 11 })).toContain('11 записанных вопросов ');
+    expect(ru('forgot-private', { count: 1 })).toContain('1 ваш записанный вопрос ');
+    expect(ru('forgot-private', { count: 3 })).toContain('3 ваших записанных вопроса ');
+    expect(ru('forgot-private', { count: 11 })).toContain('11 ваших записанных вопросов ');
     expect(ru('start-knows', { count: 21 })).toContain('<b>21</b> новостной статье');
   });
 
