@@ -26,7 +26,7 @@ import { loadArticles } from '../src/articles/index.js';
 import { chunkArticle, type ChunkOptions } from '../src/chunking/index.js';
 import { parseConfig } from '../src/config/index.js';
 import { createEmbedder, estimatedWordPieceCounter } from '../src/embedding/index.js';
-import { lengthSortedBatches, paddedTokens } from '../src/embedding/batches.js';
+import { lengthSortedBatches, MODEL_RUN_SIZE, paddedTokens } from '../src/embedding/batches.js';
 import { chooseEmbedder } from '../src/bench/model.js';
 import { IndexReader } from '../src/store/reader.js';
 import { createRetriever } from '../src/retrieval/index.js';
@@ -428,8 +428,17 @@ async function tokenCounts(articlesDir: string): Promise<{ project: Tokens; lang
   const inOrder = (n: number, size: number) =>
     Array.from({ length: Math.ceil(n / size) }, (_, b) => Array.from({ length: Math.min(size, n - b * size) }, (_, j) => b * size + j));
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  // The local embedder runs each batch in pieces of MODEL_RUN_SIZE, each padded to its own longest.
+  const modelRuns = (batches: number[][]) =>
+    batches.flatMap((b) =>
+      Array.from({ length: Math.ceil(b.length / MODEL_RUN_SIZE) }, (_, i) => b.slice(i * MODEL_RUN_SIZE, (i + 1) * MODEL_RUN_SIZE)),
+    );
   return {
-    project: { real: sum(ours), computed: paddedTokens(ours, lengthSortedBatches(ours, config.embedding.batchSize)), chunks: ours.length },
+    project: {
+      real: sum(ours),
+      computed: paddedTokens(ours, modelRuns(lengthSortedBatches(ours, config.embedding.batchSize))),
+      chunks: ours.length,
+    },
     langchain: { real: sum(theirs), computed: paddedTokens(theirs, inOrder(theirs.length, 16)), chunks: theirs.length },
   };
 }

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadArticles } from '../articles/index.js';
 import type { Config } from '../config/index.js';
+import { MODEL_RUN_SIZE } from '../embedding/batches.js';
 import { estimatedWordPieceCounter } from '../embedding/index.js';
 import { indexArticles } from '../library/pipeline.js';
 import type { Embedder, IndexProgress, IndexSummary, LoadResult } from '../types.js';
@@ -77,7 +78,11 @@ export async function benchIndexing(o: IndexingOptions): Promise<IndexingResult>
   const indexDir = path.join(o.workDir, 'index');
   const files = copyArticles(o.articlesDir, articles, o.maxArticles);
   const maxFileBytes = o.config.intake.maxUploadBytes;
-  const counted = o.embedder ? countingTokens(o.embedder, o.config.embedding.batchSize) : null;
+  // A local model runs each batch in pieces of MODEL_RUN_SIZE.
+  const runSize = o.embedder?.id.startsWith('transformers:')
+    ? Math.min(o.config.embedding.batchSize, MODEL_RUN_SIZE)
+    : o.config.embedding.batchSize;
+  const counted = o.embedder ? countingTokens(o.embedder, runSize) : null;
   const build = (loaded: LoadResult, onProgress?: (p: IndexProgress) => void): Promise<IndexSummary> =>
     indexArticles({
       indexDir,
