@@ -59,15 +59,16 @@ describe('passages', () => {
         fc.array(fc.constantFrom(...WORDS, ' ', '. ', '\n\n'), { minLength: 1, maxLength: 80 }),
         fc.array(fc.tuple(fc.nat(300), fc.integer({ min: 1, max: 60 })), { minLength: 1, maxLength: 8 }),
         fc.array(fc.tuple(fc.nat(7), fc.double({ min: 0.1, max: 10, noNaN: true })), { maxLength: 4 }),
+        fc.array(fc.tuple(fc.nat(7), fc.double({ min: -1, max: 1, noNaN: true })), { maxLength: 4 }),
         fc.subarray(['volcano', 'erupt', 'ash', 'flight', 'россия']),
         fc.boolean(),
-        async (parts, spans, lexical, queryStems, stored) => {
+        async (parts, spans, lexical, dense, queryStems, stored) => {
           const text = parts.join('');
           const chunks = chunksOver(text, spans, stored);
           const scoring = {
             lexical: new Map(lexical.map(([i, s]) => [100 + i, s])),
             queryStems,
-            dense: new Map<number, number>(),
+            dense: new Map(dense.map(([i, s]) => [100 + i, s])),
             maxChunksPerArticle: 3,
           };
           const ranked = [{ articleId: 'a', date: '2024-01-01', score: 1, article: 1, chunk: 0, dense: 0 }];
