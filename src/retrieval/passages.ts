@@ -64,8 +64,8 @@ async function pickedExcerpt(
   scoring: ChunkScoring,
   topLexical: number,
 ): Promise<ReturnType<typeof excerpt> | null> {
-  const matches = reader.chunkMatches && reader.chunkTexts ? await reader.chunkMatches(articleId, scoring.queryStems) : undefined;
-  if (matches && matches.every((c) => c.found !== null)) {
+  const matches = reader.chunkTexts ? await reader.chunkMatches?.(articleId, scoring.queryStems) : undefined;
+  if (matches?.every((c) => c.found !== null)) {
     const stems = scoring.queryStems.length;
     const chunks = chooseChunks(matches, (c) => (stems === 0 ? 0 : (c.found ?? 0) / stems), scoring, topLexical);
     if (chunks.length === 0) return null;
