@@ -66,6 +66,11 @@ export interface GenerationWriteOptions {
   generation?: number;
   /** The build time the manifest records (the publishing time of the generation copied). */
   builtAt?: string;
+  /**
+   * False: the manifest records file sizes only (sha256 ''), sparing a read of every file at commit,
+   * for a copy whose checksums are worked out when (if ever) it is uploaded. Default true.
+   */
+  checksums?: boolean;
 }
 
 /** Share of HNSW points that may be marked deleted before the vector index is rebuilt compactly. */
@@ -343,7 +348,10 @@ export class GenerationWriter {
       counts,
       articlesDir: this.options.articlesDir ?? null,
       languages,
-      files: describeFiles(this.tmpDir, names),
+      files:
+        this.options.checksums === false
+          ? Object.fromEntries(names.map((n) => [n, { bytes: fs.statSync(path.join(this.tmpDir, n)).size, sha256: '' }]))
+          : describeFiles(this.tmpDir, names),
     };
     fs.writeFileSync(path.join(this.tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
     for (const name of [...names, MANIFEST_FILE]) fsyncPath(path.join(this.tmpDir, name));

@@ -53,6 +53,8 @@ export function inThreadBuilder(): LocalBuilder {
         settings: s.settings,
         generation: s.generation,
         builtAt: s.builtAt,
+        // Checksums are worked out by the upload, the only reader of them.
+        checksums: false,
         ...(s.articlesDir ? { articlesDir: s.articlesDir } : {}),
       });
     },
