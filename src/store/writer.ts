@@ -71,10 +71,16 @@ export interface GenerationWriteOptions {
    * for a copy whose checksums are worked out when (if ever) it is uploaded. Default true.
    */
   checksums?: boolean;
+  /**
+   * False: chunks' vectors go into the graph only, not into the SQLite file too (a third of its
+   * size), and the graph is never compacted (that rebuilds it from the stored vectors): for a copy
+   * of a store that keeps the vectors itself, which rebuilds the copy instead. Default true.
+   */
+  storeVectors?: boolean;
 }
 
 /** Share of HNSW points that may be marked deleted before the vector index is rebuilt compactly. */
-const COMPACT_AT = 0.3;
+export const COMPACT_AT = 0.3;
 
 /**
  * Runs `write` holding the cross-process writer lock (after removing what killed runs left
@@ -251,7 +257,7 @@ export class GenerationWriter {
         insArticleFts.run(articleRow, article.title, article.text);
         for (const [i, c] of chunks.entries()) {
           const vec = this.vectors ? vectors?.[i] : undefined;
-          const blob = vec ? vectorToBuffer(vec) : null;
+          const blob = vec && this.options.storeVectors !== false ? vectorToBuffer(vec) : null;
           const { lastInsertRowid } = insChunk.run(
             labels?.[i] ?? null,
             c.id,
@@ -325,7 +331,8 @@ export class GenerationWriter {
   private writeVectors(): void {
     if (!this.vectors) return;
     const live = (this.db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n;
-    if (this.deleted > 0 && this.deleted / Math.max(1, live + this.deleted) > COMPACT_AT) {
+    const canCompact = this.options.storeVectors !== false;
+    if (canCompact && this.deleted > 0 && this.deleted / Math.max(1, live + this.deleted) > COMPACT_AT) {
       // Marked-deleted points still cost search time and memory; rebuild from the stored vectors.
       this.vectors.rebuildFrom(this.db);
       this.deleted = 0;

@@ -55,6 +55,8 @@ export function inThreadBuilder(): LocalBuilder {
         builtAt: s.builtAt,
         // Checksums are worked out by the upload, the only reader of them.
         checksums: false,
+        // PostgreSQL keeps the vectors: the copy is rebuilt (not compacted) when too many are deleted.
+        storeVectors: false,
         ...(s.articlesDir ? { articlesDir: s.articlesDir } : {}),
       });
     },

@@ -47,7 +47,7 @@ import { fsyncPath, genName } from '../generations.js';
 import { MANIFEST_FILE, type Manifest, readManifest } from '../manifest.js';
 import { IndexReader } from '../reader.js';
 import type { IndexView, OpenFailure } from '../search-index.js';
-import { type ArticleRecord, incompatibility, type StoreSettings } from '../writer.js';
+import { type ArticleRecord, COMPACT_AT, incompatibility, type StoreSettings } from '../writer.js';
 import { type BuildStart, inThreadBuilder, type LocalBuilder } from './local-build.js';
 import { visible } from './sql.js';
 import type { PgGeneration } from './writer.js';
@@ -177,7 +177,7 @@ export class LocalIndexCache {
     const base = this.newestLocal(g.id, settings);
     if (base) {
       const added = await countAdded(this.db, g.id, base.manifest.generation);
-      if (added <= DELTA_AT * g.manifest.counts.chunks) {
+      if (patchable(base.manifest, added, g)) {
         await this.write(g, base.dir, base.manifest.generation);
         return { generation: g.id, source: 'delta', from: base.manifest.generation, addedChunks: added };
       }
@@ -185,7 +185,7 @@ export class LocalIndexCache {
     const snap = await newestSnapshot(this.db, g.id, settings);
     if (snap) {
       const added = snap.id === g.id ? 0 : await countAdded(this.db, g.id, snap.id);
-      if (added <= DELTA_AT * g.manifest.counts.chunks) {
+      if (patchable(snap.manifest, added, g)) {
         try {
           const dir = await this.download(snap.id, snap.manifest);
           if (snap.id !== g.id) await this.write(g, dir, snap.id);
@@ -425,6 +425,19 @@ export class LocalIndexCache {
     this.builder ??= this.options.inThread ? inThreadAsync() : workerBuilder(this.log);
     return this.builder;
   }
+}
+
+/**
+ * True when a copy of generation `base` is worth patching into g with `added` new chunks: the
+ * diff is at most `DELTA_AT` of g, and the graph's points marked deleted stay under the share at
+ * which the embedded writer would compact it (the copies keep no vectors to compact from).
+ */
+function patchable(base: Manifest, added: number, g: PgGeneration): boolean {
+  const chunks = g.manifest.counts.chunks;
+  if (added > DELTA_AT * chunks) return false;
+  const removed = Math.max(0, base.counts.chunks + added - chunks);
+  const deleted = (base.hnsw?.deleted ?? 0) + removed;
+  return deleted / Math.max(1, chunks + deleted) <= COMPACT_AT;
 }
 
 /** The settings a generation was built with, as the embedded writer takes them. */
