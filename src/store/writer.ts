@@ -276,6 +276,11 @@ export class GenerationWriter {
         }
       }
     })();
+    if (this.vectors && this.options.storeVectors === false) {
+      // Never compacted (see `storeVectors`): into the graph now, so a large build holds no batch of vectors.
+      this.vectors.add(this.pending);
+      this.pending.length = 0;
+    }
     this.options.onStep?.('inserted');
   }
 
