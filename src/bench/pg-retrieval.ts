@@ -50,7 +50,12 @@ export interface PgRetrievalResult {
   /** The server's `version()`. */
   server: string;
   queries: number;
-  sizes: { target: number; embedded: StoreRow; postgres: StoreRow }[];
+  /**
+   * `postgres`: searches in the database (PG_SEARCH=database); `local`: from the replica-local copy
+   * (PG_SEARCH=local) downloaded as a snapshot into an empty folder, with `materialiseSeconds` the
+   * open of the first replica, which built the copy from the rows (and uploaded the snapshot).
+   */
+  sizes: { target: number; embedded: StoreRow; postgres: StoreRow; local?: StoreRow & { materialiseSeconds: number } }[];
 }
 
 const DIMENSION = 384;
@@ -85,9 +90,20 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
       });
       return (performance.now() - t) / 1000;
     };
-    const serve = async (store: StoreRef, label: string) => {
-      note(`pg-retrieval: timing ${questions.length} questions × 2 modes on ${label} in a fresh process…`);
-      const input: StoreServeInput = { store, efSearch: o.config.hnsw.efSearch, retrieval: o.config.retrieval, questions, vectors };
+    const serve = async (store: StoreRef, label: string, openOnly = false) => {
+      note(
+        openOnly
+          ? `pg-retrieval: opening ${label} in a fresh process…`
+          : `pg-retrieval: timing ${questions.length} questions × 2 modes on ${label} in a fresh process…`,
+      );
+      const input: StoreServeInput = {
+        store,
+        efSearch: o.config.hnsw.efSearch,
+        retrieval: o.config.retrieval,
+        questions,
+        vectors,
+        openOnly,
+      };
       return runChild<StoreServeInput, StoreServeResult>(
         new URL('./store-serve-child.ts', import.meta.url),
         input,
@@ -100,6 +116,7 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
     const embeddedBuild = await build('the embedded store', dir);
     const embedded = { ...(await serve({ kind: 'embedded', indexDir: dir }, 'embedded')), buildSeconds: embeddedBuild };
     fs.rmSync(dir, { recursive: true, force: true });
+    let local: (StoreRow & { materialiseSeconds: number }) | undefined;
     const postgres = await withScratchDatabase(o.serverUrl, `${process.pid}_${target}`, async (url) => {
       const settings = { ...o.config.database, url };
       const dbPool = createPool(settings, o.logger);
@@ -114,9 +131,27 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
       } finally {
         await dbPool.end();
       }
-      return { ...(await serve({ kind: 'postgres', url, database: o.config.database }, 'PostgreSQL')), buildSeconds };
+      const row = { ...(await serve({ kind: 'postgres', url, database: o.config.database }, 'PostgreSQL')), buildSeconds };
+      // PG_SEARCH=local: the first replica builds its copy from the rows and uploads the snapshot;
+      // the one timed starts with an empty folder and downloads it.
+      const localRef = (name: string): StoreRef => ({
+        kind: 'postgres',
+        url,
+        database: o.config.database,
+        search: 'local',
+        localDir: path.join(o.workDir, `pg-local-${target}-${name}`),
+      });
+      const first = await serve(localRef('first'), 'PostgreSQL, local copy (from the rows)', true);
+      local = {
+        ...(await serve(localRef('second'), 'PostgreSQL, local copy (from the snapshot)')),
+        buildSeconds,
+        materialiseSeconds: first.openSeconds,
+      };
+      for (const name of ['first', 'second'])
+        fs.rmSync(path.join(o.workDir, `pg-local-${target}-${name}`), { recursive: true, force: true });
+      return row;
     });
-    sizes.push({ target, embedded, postgres });
+    sizes.push({ target, embedded, postgres, ...(local ? { local } : {}) });
   }
   return {
     status: 'ok',

@@ -405,11 +405,13 @@ function formatPgRetrieval(x: PgRetrievalResult | SectionUnavailable): string {
     for (const mode of ['lexical', 'hybrid'] as const) {
       const e = s.embedded[mode];
       const p = s.postgres[mode];
+      const l = s.local?.[mode];
       rows.push([
         formatCount(s.target),
         mode,
         `${ms(e.total.p50)} / ${ms(e.total.p95)}`,
         `${ms(p.total.p50)} / ${ms(p.total.p95)}`,
+        l ? `${ms(l.total.p50)} / ${ms(l.total.p95)}` : '—',
         `${ms(e.lexical.p50)} / ${ms(p.lexical.p50)}`,
         mode === 'hybrid' ? `${ms(e.dense.p50)} / ${ms(p.dense.p50)}` : '—',
       ]);
@@ -422,6 +424,7 @@ function formatPgRetrieval(x: PgRetrievalResult | SectionUnavailable): string {
     sec(s.postgres.buildSeconds),
     sec(s.embedded.openSeconds),
     sec(s.postgres.openSeconds),
+    s.local ? `${sec(s.local.openSeconds)} / ${sec(s.local.materialiseSeconds)}` : '—',
     s.postgres.dense ?? '—',
     `${cores(s.embedded.otherCpuCores)} / ${cores(s.postgres.otherCpuCores)}`,
   ]);
@@ -432,7 +435,15 @@ function formatPgRetrieval(x: PgRetrievalResult | SectionUnavailable): string {
     `Server: ${x.server}`,
     '',
     formatTable(
-      ['chunks', 'mode', 'embedded p50 / p95', 'PostgreSQL p50 / p95', 'lexical p50 emb. / PG', 'dense p50 emb. / PG'],
+      [
+        'chunks',
+        'mode',
+        'embedded p50 / p95',
+        'PostgreSQL p50 / p95',
+        'PG local copy p50 / p95',
+        'lexical p50 emb. / PG',
+        'dense p50 emb. / PG',
+      ],
       rows,
       'markdown',
     ),
@@ -445,6 +456,7 @@ function formatPgRetrieval(x: PgRetrievalResult | SectionUnavailable): string {
         'build s PostgreSQL',
         'open s embedded',
         'open s PostgreSQL',
+        'open s PG local: snapshot / rows',
         'PG dense',
         'other CPU emb. / PG',
       ],
