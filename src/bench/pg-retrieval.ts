@@ -20,6 +20,7 @@ import type { IndexTarget } from '../store/target.js';
 import type { Article } from '../types.js';
 import type { Logger } from '../util/log.js';
 import { runChild } from './child.js';
+import { benchReplicas, type ReplicaRows } from './replicas.js';
 import { buildSyntheticIndex, formatCount } from './query.js';
 import type { StoreRef, StoreServeInput, StoreServeResult } from './store-serve.js';
 import { createRng, sentencePool, SyntheticSpace, syntheticArticles, syntheticQuestions } from './synthetic.js';
@@ -36,11 +37,17 @@ export interface PgRetrievalOptions {
   logger: Logger;
   note?: (line: string) => void;
   seed?: number;
+  /** App processes started against the PostgreSQL index at each size (0: no replica rows). */
+  replicas: number;
+  /** How long the replica rows' database outage lasts. */
+  outageMs: number;
 }
 
 /** One store at one size. */
 export interface StoreRow extends StoreServeResult {
   buildSeconds: number;
+  /** Process start (fork) → first answered question, in the serving process. */
+  coldStartSeconds: number;
 }
 
 /** Results of the section. */
@@ -50,7 +57,7 @@ export interface PgRetrievalResult {
   /** The server's `version()`. */
   server: string;
   queries: number;
-  sizes: { target: number; embedded: StoreRow; postgres: StoreRow }[];
+  sizes: { target: number; embedded: StoreRow; postgres: StoreRow; replicas: ReplicaRows | null }[];
 }
 
 const DIMENSION = 384;
@@ -85,38 +92,57 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
       });
       return (performance.now() - t) / 1000;
     };
-    const serve = async (store: StoreRef, label: string) => {
+    const serve = async (store: StoreRef, label: string, buildSeconds: number): Promise<StoreRow> => {
       note(`pg-retrieval: timing ${questions.length} questions × 2 modes on ${label} in a fresh process…`);
       const input: StoreServeInput = { store, efSearch: o.config.hnsw.efSearch, retrieval: o.config.retrieval, questions, vectors };
-      return runChild<StoreServeInput, StoreServeResult>(
+      const forkedAt = Date.now();
+      const served = await runChild<StoreServeInput, StoreServeResult>(
         new URL('./store-serve-child.ts', import.meta.url),
         input,
         SERVE_TIMEOUT_MS,
         `the ${formatCount(target)} ${label} serving process`,
       );
+      return { ...served, buildSeconds, coldStartSeconds: (served.firstAnswerAt - forkedAt) / 1000 };
     };
     const dir = path.join(o.workDir, `index-${target}`);
     fs.rmSync(dir, { recursive: true, force: true });
     const embeddedBuild = await build('the embedded store', dir);
-    const embedded = { ...(await serve({ kind: 'embedded', indexDir: dir }, 'embedded')), buildSeconds: embeddedBuild };
+    const embedded = await serve({ kind: 'embedded', indexDir: dir }, 'embedded', embeddedBuild);
     fs.rmSync(dir, { recursive: true, force: true });
-    const postgres = await withScratchDatabase(o.serverUrl, `${process.pid}_${target}`, async (url) => {
+    const { postgres, replicas } = await withScratchDatabase(o.serverUrl, `${process.pid}_${target}`, async (url) => {
       const settings = { ...o.config.database, url };
       const dbPool = createPool(settings, o.logger);
-      let buildSeconds: number;
       try {
         await migrate(dbPool, MIGRATIONS, o.logger);
         const store = await PgIndexStore.connect(poolDb(dbPool, settings, o.logger), {
           efSearch: o.config.hnsw.efSearch,
           logger: o.logger,
         });
-        buildSeconds = await build(`PostgreSQL (${store.dense})`, dir, store.target());
+        const buildSeconds = await build(`PostgreSQL (${store.dense})`, dir, store.target());
+        const postgres = await serve({ kind: 'postgres', url, database: o.config.database }, 'PostgreSQL', buildSeconds);
+        const replicas =
+          o.replicas > 0
+            ? await benchReplicas({
+                url,
+                replicas: o.replicas,
+                workDir: path.join(o.workDir, `replicas-${target}`),
+                config: o.config,
+                articles,
+                space,
+                seed,
+                target: store.target(),
+                questions,
+                outageMs: o.outageMs,
+                logger: o.logger,
+                note,
+              })
+            : null;
+        return { postgres, replicas };
       } finally {
         await dbPool.end();
       }
-      return { ...(await serve({ kind: 'postgres', url, database: o.config.database }, 'PostgreSQL')), buildSeconds };
     });
-    sizes.push({ target, embedded, postgres });
+    sizes.push({ target, embedded, postgres, replicas });
   }
   return {
     status: 'ok',

@@ -89,7 +89,82 @@ type Measured = Omit<BenchReport, 'targets'>;
 
 /** Checks the report against the project's performance targets (never throws, never fails the run). */
 export function checkTargets(r: Measured): TargetCheck[] {
-  return [...retrievalTargets(r), indexingTarget(r), servingTarget(r), botTarget(r), ...pgBotTargets(r)];
+  return [...retrievalTargets(r), indexingTarget(r), servingTarget(r), botTarget(r), ...pgBotTargets(r), ...pgStoreTargets(r)];
+}
+
+/** PostgreSQL mode against the embedded mode (issue #20): retrieval, replica start, following, an outage. */
+function pgStoreTargets(r: Measured): TargetCheck[] {
+  const pg = r.pgRetrieval;
+  const at = (n: number) => (pg.status === 'ok' ? pg.sizes.find((s) => s.target === n) : undefined);
+  const why = (n: number) =>
+    pg.status === 'ok'
+      ? `no ${formatCount(n)}-chunk PostgreSQL index in this run${r.quick ? ' (--quick)' : ''}`
+      : `pg-retrieval section ${pg.status}`;
+  const ratio = (n: number): TargetCheck => {
+    const s = at(n);
+    let worst: number | null = null;
+    let where = '';
+    for (const mode of ['lexical', 'hybrid'] as const) {
+      for (const p of ['p50', 'p95'] as const) {
+        const e = s?.embedded[mode].total[p];
+        const q = s?.postgres[mode].total[p];
+        if (!e || q === null || q === undefined) continue;
+        if (worst === null || q / e > worst) {
+          worst = q / e;
+          where = `${mode} ${p}: ${ms(q)} vs ${ms(e)} ms`;
+        }
+      }
+    }
+    return {
+      id: `pg-retrieval-ratio-${formatCount(n)}`,
+      description: `PostgreSQL retrieval ÷ embedded at ${formatCount(n)} chunks, the worst of p50 and p95, lexical and hybrid`,
+      target: '≤ 1.5',
+      measured: worst,
+      unit: '×',
+      pass: worst === null ? null : worst <= 1.5,
+      ...notes(s ? where : why(n)),
+    };
+  };
+  const r100k = at(100_000)?.replicas ?? null;
+  const starts = r100k?.starts.map((x) => x.coldStartSeconds) ?? [];
+  const follows = r100k?.servedAfterSeconds ?? [];
+  const slowestFollow = follows.some((v) => v === null) ? Infinity : follows.length ? Math.max(...(follows as number[])) : null;
+  const noReplicas = at(100_000) ? 'no replica rows (--replicas 0)' : why(100_000);
+  // The outage row of the largest index measured.
+  const last = pg.status === 'ok' ? [...pg.sizes].reverse().find((s) => s.replicas) : undefined;
+  const refused = last?.replicas ? last.replicas.outage.reduce((n, o) => n + o.refused, 0) : null;
+  const served = last?.replicas ? last.replicas.outage.reduce((n, o) => n + o.served, 0) : null;
+  return [
+    ratio(10_000),
+    ratio(100_000),
+    {
+      id: 'pg-cold-start-100k',
+      description: 'PostgreSQL mode at 100k chunks: replica process start → first answer (slowest replica)',
+      target: '≤ 10 s',
+      measured: starts.length ? Math.max(...starts) : null,
+      unit: 's',
+      pass: starts.length ? Math.max(...starts) <= 10 : null,
+      ...notes(r100k ? undefined : noReplicas),
+    },
+    {
+      id: 'pg-follow-100k',
+      description: 'PostgreSQL mode at 100k chunks: a published generation → every replica answers from it',
+      target: '≤ 3 s',
+      measured: slowestFollow === Infinity ? null : slowestFollow,
+      unit: 's',
+      pass: slowestFollow === null ? null : slowestFollow <= 3,
+      ...notes(r100k ? (slowestFollow === Infinity ? 'a replica did not serve it within 5 minutes' : undefined) : noReplicas),
+    },
+    {
+      id: 'pg-outage-refused',
+      description: 'PostgreSQL mode: questions refused while the database was away (every replica, largest index measured)',
+      target: '0',
+      measured: refused,
+      unit: 'refused',
+      pass: refused === null ? null : refused === 0,
+      ...notes(last ? `${formatCount(last.target)} chunks: ${served} served, ${refused} refused` : 'no replica rows in this run'),
+    },
+  ];
 }
 
 /** The query section's result at `n` chunks, if this run measured that size. */
@@ -408,8 +483,8 @@ function formatPgRetrieval(x: PgRetrievalResult | SectionUnavailable): string {
       rows.push([
         formatCount(s.target),
         mode,
-        `${ms(e.total.p50)} / ${ms(e.total.p95)}`,
-        `${ms(p.total.p50)} / ${ms(p.total.p95)}`,
+        `${ms(e.total.p50)} / ${ms(e.total.p95)} / ${ms(e.total.p99)}`,
+        `${ms(p.total.p50)} / ${ms(p.total.p95)} / ${ms(p.total.p99)}`,
         `${ms(e.lexical.p50)} / ${ms(p.lexical.p50)}`,
         mode === 'hybrid' ? `${ms(e.dense.p50)} / ${ms(p.dense.p50)}` : '—',
       ]);
@@ -422,6 +497,8 @@ function formatPgRetrieval(x: PgRetrievalResult | SectionUnavailable): string {
     sec(s.postgres.buildSeconds),
     sec(s.embedded.openSeconds),
     sec(s.postgres.openSeconds),
+    `${sec(s.embedded.coldStartSeconds)} / ${sec(s.postgres.coldStartSeconds)}`,
+    `${mb(s.embedded.maxRssBytes)} / ${mb(s.postgres.maxRssBytes)}`,
     s.postgres.dense ?? '—',
     `${cores(s.embedded.otherCpuCores)} / ${cores(s.postgres.otherCpuCores)}`,
   ]);
@@ -432,7 +509,7 @@ function formatPgRetrieval(x: PgRetrievalResult | SectionUnavailable): string {
     `Server: ${x.server}`,
     '',
     formatTable(
-      ['chunks', 'mode', 'embedded p50 / p95', 'PostgreSQL p50 / p95', 'lexical p50 emb. / PG', 'dense p50 emb. / PG'],
+      ['chunks', 'mode', 'embedded p50 / p95 / p99', 'PostgreSQL p50 / p95 / p99', 'lexical p50 emb. / PG', 'dense p50 emb. / PG'],
       rows,
       'markdown',
     ),
@@ -445,6 +522,8 @@ function formatPgRetrieval(x: PgRetrievalResult | SectionUnavailable): string {
         'build s PostgreSQL',
         'open s embedded',
         'open s PostgreSQL',
+        'start → first answer s emb. / PG',
+        'peak RSS emb. / PG',
         'PG dense',
         'other CPU emb. / PG',
       ],
@@ -452,7 +531,55 @@ function formatPgRetrieval(x: PgRetrievalResult | SectionUnavailable): string {
       'markdown',
     ),
     '',
+    ...formatReplicas(x),
   ].join('\n');
+}
+
+/** The replica rows: cold start and memory per replica, a new generation, the database outage. */
+function formatReplicas(x: PgRetrievalResult): string[] {
+  const rows = x.sizes.flatMap((s) => {
+    const r = s.replicas;
+    if (!r) return [];
+    const each = <T>(values: T[], f: (v: T) => string) => values.map(f).join(' / ');
+    const served = r.outage.reduce((n, o) => n + o.served, 0);
+    const refused = r.outage.reduce((n, o) => n + o.refused, 0);
+    const kinds = new Map<string, number>();
+    for (const o of r.outage) for (const [k, n] of Object.entries(o.errors)) kinds.set(k, (kinds.get(k) ?? 0) + n);
+    return [
+      [
+        formatCount(s.target),
+        String(r.replicas),
+        each(r.starts, (v) => sec(v.coldStartSeconds)),
+        each(r.starts, (v) => mb(v.rssBytes)),
+        each(r.outage, (v) => mb(v.maxRssBytes)),
+        sec(r.publishSeconds),
+        each(r.servedAfterSeconds, (v) => (v === null ? 'not within 5 min' : sec(v))),
+        `${served} / ${refused}${kinds.size ? ` (${[...kinds].map(([k, n]) => `${n}× ${k}`).join(', ')})` : ''}`,
+        each(r.outage, (v) => (v.recoveredSeconds === null ? '—' : sec(v.recoveredSeconds))),
+      ],
+    ];
+  });
+  if (rows.length === 0) return [];
+  return [
+    `Replicas: app processes (lexical) reaching PostgreSQL through a TCP proxy; the outage drops every connection for ${sec(x.sizes.find((s) => s.replicas)!.replicas!.outageSeconds)} s while each replica asks questions one after another.`,
+    '',
+    formatTable(
+      [
+        'chunks',
+        'replicas',
+        'start → first answer s (each)',
+        'RSS after start (each)',
+        'peak RSS (each)',
+        'publish s (one article added)',
+        'published → served s (each)',
+        'outage: served / refused',
+        'answering again after s (each)',
+      ],
+      rows,
+      'markdown',
+    ),
+    '',
+  ];
 }
 
 function formatBot(x: BotResult | SectionUnavailable): string {

@@ -48,6 +48,11 @@ export interface StoreServeResult {
   lexical: ModeLatency;
   hybrid: ModeLatency;
   otherCpuCores: number | null;
+  /** When the first question was answered (epoch ms; the parent subtracts when it forked this process). */
+  firstAnswerAt: number;
+  /** RSS with the generation open after the timed questions, and the process's peak. */
+  rssBytes: number;
+  maxRssBytes: number;
 }
 
 // Untimed queries first: the first calls pay for lazy initialisation (SQLite pages, plan caches).
@@ -73,6 +78,9 @@ export async function serveStore(input: StoreServeInput): Promise<StoreServeResu
       embedDocuments: () => Promise.reject(new Error('not used')),
       embedQuery: async () => input.vectors[next++ % input.vectors.length]!,
     };
+    // Cold start ends with the first answer (lexical, as a replica's first reader gets it).
+    await createRetriever({ getReader: () => reader, embedder: null, options: input.retrieval, logger }).retrieve(input.questions[0]!);
+    const firstAnswerAt = Date.now();
     const meter = new OtherCpuMeter();
     const measure = async (embedder: Embedder | null): Promise<ModeLatency> => {
       const retriever = createRetriever({ getReader: () => reader, embedder, options: input.retrieval, logger });
@@ -84,7 +92,17 @@ export async function serveStore(input: StoreServeInput): Promise<StoreServeResu
     };
     const lexical = await measure(null);
     const hybrid = await measure(queryEmbedder);
-    return { chunks: reader.manifest.counts.chunks, openSeconds, dense: opened.dense, lexical, hybrid, otherCpuCores: meter.stop() };
+    return {
+      chunks: reader.manifest.counts.chunks,
+      openSeconds,
+      dense: opened.dense,
+      lexical,
+      hybrid,
+      otherCpuCores: meter.stop(),
+      firstAnswerAt,
+      rssBytes: process.memoryUsage.rss(),
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    };
   } finally {
     await opened.close();
   }
