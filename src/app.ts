@@ -152,6 +152,8 @@ export async function createApp(config: Config, baseLogger: Logger, onModelProgr
     ? await PgIndexStore.connect(poolDb(database, { ...config.database, url: config.database.url! }, logger), {
         efSearch: config.hnsw.efSearch,
         workerLeaseMs: config.database.workerLeaseMs,
+        search: config.database.search,
+        localDir: path.join(config.indexDir, 'pg-local'),
         logger,
       })
     : null;

@@ -13,7 +13,7 @@ import { FEEDS_SQL } from './feeds/pg-store.js';
 import { SOURCES_SQL } from './library/pg-sources.js';
 import { RECEIPTS_SQL } from './desk/corrections.js';
 import { QUESTION_LOG_SQL } from './desk/pg-log.js';
-import { ARTICLE_LANGUAGE_SQL, INDEX_SCHEMA_SQL } from './store/pg/schema.js';
+import { ARTICLE_LANGUAGE_SQL, INDEX_SCHEMA_SQL, INDEX_SNAPSHOTS_SQL } from './store/pg/schema.js';
 import { EMBEDDING_QUEUE_SQL } from './workers/queue.js';
 
 export type { Migration } from './db/migrations.js';
@@ -23,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   // 1–19: the index (src/store/pg); 20–39: shared state (bot, reindex jobs, embedding work, feeds, alerts, article sources).
   { version: 1, name: 'index store: generations, articles, chunks, embeddings', sql: INDEX_SCHEMA_SQL },
   { version: 10, name: 'index store: article languages', sql: ARTICLE_LANGUAGE_SQL },
+  { version: 11, name: 'index store: snapshots of generations for replicas to download', sql: INDEX_SNAPSHOTS_SQL },
   { version: 20, name: 'bot state: conversations, quotes, counters, rate limits, undelivered answers, admin audit', sql: BOT_STATE_SQL },
   { version: 21, name: 'reindex jobs: one running across replicas', sql: REINDEX_JOBS_SQL },
   { version: 22, name: 'embedding queue: chunks to embed, worker heartbeats', sql: EMBEDDING_QUEUE_SQL },

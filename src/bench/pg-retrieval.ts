@@ -41,6 +41,8 @@ export interface PgRetrievalOptions {
   replicas: number;
   /** How long the replica rows' database outage lasts. */
   outageMs: number;
+  /** Which PostgreSQL search modes get retrieval rows (PG_SEARCH: in the database, from a local copy). */
+  pgSearch: ('database' | 'local')[];
 }
 
 /** One store at one size. */
@@ -57,7 +59,19 @@ export interface PgRetrievalResult {
   /** The server's `version()`. */
   server: string;
   queries: number;
-  sizes: { target: number; embedded: StoreRow; postgres: StoreRow; replicas: ReplicaRows | null }[];
+  /**
+   * `postgres`: searches in the database (PG_SEARCH=database); `local`: from the replica-local copy
+   * (PG_SEARCH=local) downloaded as a snapshot into an empty folder, with `materialiseSeconds` the
+   * open of the first replica, which built the copy from the rows (and uploaded the snapshot).
+   * Either is absent when `--pg-search` left it out; `replicas` run the app with PG_SEARCH as set.
+   */
+  sizes: {
+    target: number;
+    embedded: StoreRow;
+    postgres?: StoreRow;
+    local?: StoreRow & { materialiseSeconds: number };
+    replicas: ReplicaRows | null;
+  }[];
 }
 
 const DIMENSION = 384;
@@ -92,9 +106,20 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
       });
       return (performance.now() - t) / 1000;
     };
-    const serve = async (store: StoreRef, label: string, buildSeconds: number): Promise<StoreRow> => {
-      note(`pg-retrieval: timing ${questions.length} questions × 2 modes on ${label} in a fresh process…`);
-      const input: StoreServeInput = { store, efSearch: o.config.hnsw.efSearch, retrieval: o.config.retrieval, questions, vectors };
+    const serve = async (store: StoreRef, label: string, buildSeconds: number, openOnly = false): Promise<StoreRow> => {
+      note(
+        openOnly
+          ? `pg-retrieval: opening ${label} in a fresh process…`
+          : `pg-retrieval: timing ${questions.length} questions × 2 modes on ${label} in a fresh process…`,
+      );
+      const input: StoreServeInput = {
+        store,
+        efSearch: o.config.hnsw.efSearch,
+        retrieval: o.config.retrieval,
+        questions,
+        vectors,
+        openOnly,
+      };
       const forkedAt = Date.now();
       const served = await runChild<StoreServeInput, StoreServeResult>(
         new URL('./store-serve-child.ts', import.meta.url),
@@ -109,7 +134,7 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
     const embeddedBuild = await build('the embedded store', dir);
     const embedded = await serve({ kind: 'embedded', indexDir: dir }, 'embedded', embeddedBuild);
     fs.rmSync(dir, { recursive: true, force: true });
-    const { postgres, replicas } = await withScratchDatabase(o.serverUrl, `${process.pid}_${target}`, async (url) => {
+    const { postgres, local, replicas } = await withScratchDatabase(o.serverUrl, `${process.pid}_${target}`, async (url) => {
       const settings = { ...o.config.database, url };
       const dbPool = createPool(settings, o.logger);
       try {
@@ -119,7 +144,28 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
           logger: o.logger,
         });
         const buildSeconds = await build(`PostgreSQL (${store.dense})`, dir, store.target());
-        const postgres = await serve({ kind: 'postgres', url, database: o.config.database }, 'PostgreSQL', buildSeconds);
+        const postgres = o.pgSearch.includes('database')
+          ? await serve({ kind: 'postgres', url, database: o.config.database, search: 'database' }, 'PostgreSQL', buildSeconds)
+          : undefined;
+        // PG_SEARCH=local: the first replica builds its copy from the rows and uploads the snapshot;
+        // the one timed starts with an empty folder and downloads it.
+        const localRef = (name: string): StoreRef => ({
+          kind: 'postgres',
+          url,
+          database: o.config.database,
+          search: 'local',
+          localDir: path.join(o.workDir, `pg-local-${target}-${name}`),
+        });
+        let local: (StoreRow & { materialiseSeconds: number }) | undefined;
+        if (o.pgSearch.includes('local')) {
+          const first = await serve(localRef('first'), 'PostgreSQL, local copy (from the rows)', buildSeconds, true);
+          local = {
+            ...(await serve(localRef('second'), 'PostgreSQL, local copy (from the snapshot)', buildSeconds)),
+            materialiseSeconds: first.openSeconds,
+          };
+          for (const name of ['first', 'second'])
+            fs.rmSync(path.join(o.workDir, `pg-local-${target}-${name}`), { recursive: true, force: true });
+        }
         const replicas =
           o.replicas > 0
             ? await benchReplicas({
@@ -137,12 +183,18 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
                 note,
               })
             : null;
-        return { postgres, replicas };
+        return { postgres, local, replicas };
       } finally {
         await dbPool.end();
       }
     });
-    sizes.push({ target, embedded, postgres, replicas });
+    sizes.push({
+      target,
+      embedded,
+      ...(postgres ? { postgres } : {}),
+      ...(local ? { local } : {}),
+      replicas,
+    });
   }
   return {
     status: 'ok',

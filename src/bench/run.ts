@@ -37,6 +37,8 @@ export interface BenchOptions {
   replicas: number;
   /** The database outage the replicas live through, in ms. */
   outageMs: number;
+  /** PostgreSQL search modes with retrieval rows (PG_SEARCH values). */
+  pgSearch: ('database' | 'local')[];
   queries: number;
   recallQueries: number;
   botLevels: BotLevel[];
@@ -210,6 +212,7 @@ async function pgSection(run: Run): Promise<PgRetrievalResult | SectionUnavailab
     queries: options.queries,
     replicas: options.replicas,
     outageMs: options.outageMs,
+    pgSearch: options.pgSearch,
     workDir: path.join(work, 'pg-retrieval'),
     config,
     corpus,

@@ -36,15 +36,15 @@ export class IndexReader extends Retirable implements IndexView {
   /** Article metadata read so far; the generation never changes, so neither does a row. */
   private readonly articles = new Map<string, StoredArticle | undefined>();
 
-  private constructor(dir: string, manifest: Manifest, efSearch: number) {
+  private constructor(dir: string, manifest: Manifest, efSearch: number, graph?: InstanceType<typeof HierarchicalNSW>) {
     super();
     this.dir = dir;
     this.manifest = manifest;
     this.db = new Database(path.join(dir, DB_FILE), { readonly: true, fileMustExist: true });
     try {
       if (manifest.embedder) {
-        const index = new HierarchicalNSW('ip', manifest.embedder.dimension);
-        index.readIndexSync(path.join(dir, VECTORS_FILE));
+        const index = graph ?? new HierarchicalNSW('ip', manifest.embedder.dimension);
+        if (!graph) index.readIndexSync(path.join(dir, VECTORS_FILE));
         index.setEf(efSearch);
         this.vectors = index;
       } else {
@@ -121,6 +121,27 @@ export class IndexReader extends Retirable implements IndexView {
       return new IndexReader(cur.dir, checked.manifest, options.efSearch ?? 100);
     } catch (err) {
       return { kind: 'damaged', message: `The index in ${cur.dir} could not be opened: ${errorMessage(err).split('\n')[0]}.` };
+    }
+  }
+
+  /**
+   * Opens the generation in folder `dir` (not necessarily `CURRENT`'s), reading the vector graph
+   * off the event loop: what a replica serving a copy of a PostgreSQL generation opens. `verify`
+   * re-reads every file for its checksum (without it, sizes are still checked).
+   */
+  static async openFolder(dir: string, options: { efSearch?: number; verify?: boolean } = {}): Promise<IndexReader | OpenFailure> {
+    const checked = readManifest(dir, options.verify === true);
+    if ('problem' in checked) return { kind: 'damaged', message: `The index in ${dir} is damaged: ${checked.problem}.` };
+    const { manifest } = checked;
+    try {
+      let graph: InstanceType<typeof HierarchicalNSW> | undefined;
+      if (manifest.embedder) {
+        graph = new HierarchicalNSW('ip', manifest.embedder.dimension);
+        await graph.readIndex(path.join(dir, VECTORS_FILE));
+      }
+      return new IndexReader(dir, manifest, options.efSearch ?? 100, graph);
+    } catch (err) {
+      return { kind: 'damaged', message: `The index in ${dir} could not be opened: ${errorMessage(err).split('\n')[0]}.` };
     }
   }
 

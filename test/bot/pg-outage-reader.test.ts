@@ -8,6 +8,7 @@
  */
 import { once } from 'node:events';
 import fs from 'node:fs';
+import path from 'node:path';
 import http from 'node:http';
 import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,8 @@ import type { Logger } from '../../src/util/log.js';
 import { BRIDGE_HTML } from '../support/cluster.js';
 import { FlakyProxy } from '../support/flaky-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { tempDir, testApp } from '../support/stack.js';
+import { CORPUS } from '../support/corpus.js';
+import { tempDir, testApp, writeFiles } from '../support/stack.js';
 import { FakeAnswerer } from '../support/telegram-fakes.js';
 import { TelegramHarness, textOf } from '../support/telegram.js';
 
@@ -35,6 +37,8 @@ let proxy: FlakyProxy;
 let root: string;
 let app: App;
 let h: TelegramHarness;
+/** The same replica's bot with the real answerer: it searches the replica's local copy of the index. */
+let real: TelegramHarness;
 let pages: http.Server;
 let pageUrl: string;
 const answerer = new FakeAnswerer();
@@ -44,6 +48,7 @@ beforeAll(async () => {
   const front = await FlakyProxy.inFrontOf(db.url);
   proxy = front.proxy;
   root = tempDir('pg-outage-reader-');
+  writeFiles(path.join(root, 'articles'), CORPUS);
   app = await testApp(root, { DATABASE_URL: front.url, DATABASE_CONNECT_TIMEOUT_MS: '2000', ALLOW_PRIVATE_URLS: 'true' }, logger);
   await app.library.ensure();
   pages = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(BRIDGE_HTML));
@@ -57,10 +62,12 @@ beforeAll(async () => {
     desk: { questions: app.desk, embedder: null },
     config: { adminUserIds: [ADMIN], rateLimitPerMinute: 3 },
   });
+  real = await TelegramHarness.start({ answerer: app.answerer, library: app.library, botState: app.state.bot });
 }, 120_000);
 
 afterAll(async () => {
   await h?.stop();
+  await real?.stop();
   app?.close();
   pages?.close();
   await proxy?.stop();
@@ -100,6 +107,20 @@ describe('a replica while PostgreSQL is away', () => {
     await other.send('What does Coach Ben Ortiz want?');
     expect(textOf(await reply(other, 'an answer after the outage'))).toMatch(/stadium lights/);
     expect(LOG.some((e) => e.event === 'bot.state_restored')).toBe(true);
+  });
+
+  it('answers a reader from the local index, with its citation, while the database is away', { timeout: 60_000 }, async () => {
+    const chat = real.privateChat(7101);
+    proxy.down();
+    try {
+      await chat.send('Who won the national chess championship?');
+      const answer = textOf(await reply(chat, 'an answer from the local index during the outage'));
+      expect(answer).toMatch(/Teenager wins national chess championship/);
+      expect(answer).toMatch(/\[1\]/);
+      expect(real.logs.join('\n')).not.toMatch(/The database is (unreachable|busy)/);
+    } finally {
+      proxy.up();
+    }
   });
 
   it('tells an admin in one line that /add cannot run while the database is unreachable', { timeout: 60_000 }, async () => {
