@@ -106,29 +106,8 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
       });
       return (performance.now() - t) / 1000;
     };
-    const serve = async (store: StoreRef, label: string, buildSeconds: number, openOnly = false): Promise<StoreRow> => {
-      note(
-        openOnly
-          ? `pg-retrieval: opening ${label} in a fresh process…`
-          : `pg-retrieval: timing ${questions.length} questions × 2 modes on ${label} in a fresh process…`,
-      );
-      const input: StoreServeInput = {
-        store,
-        efSearch: o.config.hnsw.efSearch,
-        retrieval: o.config.retrieval,
-        questions,
-        vectors,
-        openOnly,
-      };
-      const forkedAt = Date.now();
-      const served = await runChild<StoreServeInput, StoreServeResult>(
-        new URL('./store-serve-child.ts', import.meta.url),
-        input,
-        SERVE_TIMEOUT_MS,
-        `the ${formatCount(target)} ${label} serving process`,
-      );
-      return { ...served, buildSeconds, coldStartSeconds: (served.firstAnswerAt - forkedAt) / 1000 };
-    };
+    const serve = (store: StoreRef, label: string, buildSeconds: number, openOnly = false) =>
+      serveInChild({ store, label, buildSeconds, openOnly, target, questions, vectors, config: o.config, note });
     const dir = path.join(o.workDir, `index-${target}`);
     fs.rmSync(dir, { recursive: true, force: true });
     const embeddedBuild = await build('the embedded store', dir);
@@ -203,6 +182,41 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
     queries: questions.length,
     sizes,
   };
+}
+
+/** Times the questions on `store` in a fresh process (or only opens it), with the start → first answer time. */
+async function serveInChild(a: {
+  store: StoreRef;
+  label: string;
+  buildSeconds: number;
+  openOnly: boolean;
+  target: number;
+  questions: string[];
+  vectors: Float32Array[];
+  config: Config;
+  note: (line: string) => void;
+}): Promise<StoreRow> {
+  a.note(
+    a.openOnly
+      ? `pg-retrieval: opening ${a.label} in a fresh process…`
+      : `pg-retrieval: timing ${a.questions.length} questions × 2 modes on ${a.label} in a fresh process…`,
+  );
+  const input: StoreServeInput = {
+    store: a.store,
+    efSearch: a.config.hnsw.efSearch,
+    retrieval: a.config.retrieval,
+    questions: a.questions,
+    vectors: a.vectors,
+    openOnly: a.openOnly,
+  };
+  const forkedAt = Date.now();
+  const served = await runChild<StoreServeInput, StoreServeResult>(
+    new URL('./store-serve-child.ts', import.meta.url),
+    input,
+    SERVE_TIMEOUT_MS,
+    `the ${formatCount(a.target)} ${a.label} serving process`,
+  );
+  return { ...served, buildSeconds: a.buildSeconds, coldStartSeconds: (served.firstAnswerAt - forkedAt) / 1000 };
 }
 
 async function serverVersion(serverUrl: string): Promise<string> {
