@@ -5,6 +5,8 @@
  * (cold start is measured from the moment the parent forked it), its memory, how long until a new
  * article is in its answers, and what it answered while its database connection was cut.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { createApp } from '../app.js';
 import { parseConfig } from '../config/index.js';
 import { errorMessage } from '../util/errors.js';
@@ -27,11 +29,37 @@ export interface Asked {
 
 /** What the child replies. */
 export type ReplicaReply =
-  | { kind: 'ready'; firstAnswerAt: number; openedAt: number; rssBytes: number; maxRssBytes: number; chunks: number }
+  | {
+      kind: 'ready';
+      firstAnswerAt: number;
+      openedAt: number;
+      rssBytes: number;
+      maxRssBytes: number;
+      chunks: number;
+      /** Bytes under the replica's INDEX_DIR (its local copy of the index, when searches are local). */
+      diskBytes: number;
+    }
   | { kind: 'served'; at: number; asked: number }
   | { kind: 'timeout'; asked: number; lastError: string | null }
   | { kind: 'load'; asked: Asked[]; rssBytes: number; maxRssBytes: number }
   | { kind: 'error'; error: string };
+
+/** Total size of the files under `dir` (0 when it does not exist). */
+function dirBytes(dir: string): number {
+  let total = 0;
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += dirBytes(p);
+    else if (e.isFile()) total += fs.statSync(p).size;
+  }
+  return total;
+}
 
 let app: Awaited<ReturnType<typeof createApp>> | null = null;
 
@@ -48,7 +76,14 @@ async function handle(c: ReplicaCommand): Promise<void> {
     await app.retriever.retrieve(c.question);
     const firstAnswerAt = Date.now();
     app.library.follow();
-    send({ kind: 'ready', firstAnswerAt, openedAt, chunks: app.library.searchIndex()?.manifest.counts.chunks ?? 0, ...memory() });
+    send({
+      kind: 'ready',
+      firstAnswerAt,
+      openedAt,
+      chunks: app.library.searchIndex()?.manifest.counts.chunks ?? 0,
+      diskBytes: dirBytes(config.indexDir),
+      ...memory(),
+    });
     return;
   }
   if (!app) throw new Error('not started');

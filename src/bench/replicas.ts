@@ -35,6 +35,8 @@ export interface ReplicaStart {
   /** RSS after the first answer, and the peak so far. */
   rssBytes: number;
   maxRssBytes: number;
+  /** Bytes of the replica's INDEX_DIR after its start (the local copy with PG_SEARCH=local). */
+  diskBytes: number;
 }
 
 /** What the outage did to one replica. */
@@ -117,6 +119,7 @@ export async function benchReplicas(o: ReplicaOptions): Promise<ReplicaRows> {
         openSeconds: (ready.openedAt - forkedAt) / 1000,
         rssBytes: ready.rssBytes,
         maxRssBytes: ready.maxRssBytes,
+        diskBytes: ready.diskBytes,
       });
     }
 
