@@ -6,7 +6,7 @@
  * and an existing database upgrades in place by running only the entries it lacks).
  */
 import { ALERTS_SQL } from './alerts/pg-store.js';
-import { BOT_STATE_SQL } from './bot/pg-schema.js';
+import { BOT_STATE_SQL, CHAT_LANGUAGES_SQL } from './bot/pg-schema.js';
 import type { Migration } from './db/migrations.js';
 import { REINDEX_JOBS_SQL } from './db/reindex-jobs.js';
 import { FEEDS_SQL } from './feeds/pg-store.js';
@@ -30,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 23, name: 'feeds: the feed list, poll leases, handled items', sql: FEEDS_SQL },
   { version: 24, name: 'topic alerts: follows, known articles, outbox, send pace', sql: ALERTS_SQL },
   { version: 25, name: 'article sources: chat and feed additions with their bytes', sql: SOURCES_SQL },
+  { version: 26, name: 'bot state: the language each chat chose', sql: CHAT_LANGUAGES_SQL },
   // 40–49: the editors' desk (src/desk).
   { version: 40, name: "editors' desk: question log, installation secret", sql: QUESTION_LOG_SQL },
   { version: 41, name: "editors' desk: correction receipts", sql: RECEIPTS_SQL },
