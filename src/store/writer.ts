@@ -66,10 +66,21 @@ export interface GenerationWriteOptions {
   generation?: number;
   /** The build time the manifest records (the publishing time of the generation copied). */
   builtAt?: string;
+  /**
+   * False: the manifest records file sizes only (sha256 ''), sparing a read of every file at commit,
+   * for a copy whose checksums are worked out when (if ever) it is uploaded. Default true.
+   */
+  checksums?: boolean;
+  /**
+   * False: chunks' vectors go into the graph only, not into the SQLite file too (a third of its
+   * size), and the graph is never compacted (that rebuilds it from the stored vectors): for a copy
+   * of a store that keeps the vectors itself, which rebuilds the copy instead. Default true.
+   */
+  storeVectors?: boolean;
 }
 
 /** Share of HNSW points that may be marked deleted before the vector index is rebuilt compactly. */
-const COMPACT_AT = 0.3;
+export const COMPACT_AT = 0.3;
 
 /**
  * Runs `write` holding the cross-process writer lock (after removing what killed runs left
@@ -246,7 +257,7 @@ export class GenerationWriter {
         insArticleFts.run(articleRow, article.title, article.text);
         for (const [i, c] of chunks.entries()) {
           const vec = this.vectors ? vectors?.[i] : undefined;
-          const blob = vec ? vectorToBuffer(vec) : null;
+          const blob = vec && this.options.storeVectors !== false ? vectorToBuffer(vec) : null;
           const { lastInsertRowid } = insChunk.run(
             labels?.[i] ?? null,
             c.id,
@@ -265,6 +276,11 @@ export class GenerationWriter {
         }
       }
     })();
+    if (this.vectors && this.options.storeVectors === false) {
+      // Never compacted (see `storeVectors`): into the graph now, so a large build holds no batch of vectors.
+      this.vectors.add(this.pending);
+      this.pending.length = 0;
+    }
     this.options.onStep?.('inserted');
   }
 
@@ -320,7 +336,8 @@ export class GenerationWriter {
   private writeVectors(): void {
     if (!this.vectors) return;
     const live = (this.db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n;
-    if (this.deleted > 0 && this.deleted / Math.max(1, live + this.deleted) > COMPACT_AT) {
+    const canCompact = this.options.storeVectors !== false;
+    if (canCompact && this.deleted > 0 && this.deleted / Math.max(1, live + this.deleted) > COMPACT_AT) {
       // Marked-deleted points still cost search time and memory; rebuild from the stored vectors.
       this.vectors.rebuildFrom(this.db);
       this.deleted = 0;
@@ -343,7 +360,10 @@ export class GenerationWriter {
       counts,
       articlesDir: this.options.articlesDir ?? null,
       languages,
-      files: describeFiles(this.tmpDir, names),
+      files:
+        this.options.checksums === false
+          ? Object.fromEntries(names.map((n) => [n, { bytes: fs.statSync(path.join(this.tmpDir, n)).size, sha256: '' }]))
+          : describeFiles(this.tmpDir, names),
     };
     fs.writeFileSync(path.join(this.tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
     for (const name of [...names, MANIFEST_FILE]) fsyncPath(path.join(this.tmpDir, name));

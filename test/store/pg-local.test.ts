@@ -152,6 +152,26 @@ describe('PostgreSQL mode, local search', () => {
     expect(await results(c, 'hybrid')).toEqual(await results(a, 'hybrid'));
   });
 
+  it('shares one folder between processes of a machine, and rebuilds instead of patching when most of the graph would be deleted points', async () => {
+    const a = await app();
+    await a.library.ensure();
+    await store(a).local!.snapshotting;
+    // A second process on the same machine, same INDEX_DIR: it opens the copy the first one wrote.
+    const b = await app({ INDEX_DIR: a.config.indexDir });
+    await b.library.open();
+    expect(status(b)).toMatchObject({ generation: 1, source: 'cached' });
+    expect(await results(b, 'hybrid')).toEqual(await results(a, 'hybrid'));
+
+    // Three of five articles go: patching would leave most of the graph marked deleted.
+    for (const f of ['volcano.md', 'chess.md', 'bridge.md']) fs.rmSync(path.join(shared, 'articles', f));
+    await a.library.reindex({ allowMassDelete: true });
+    expect(status(a)).toMatchObject({ generation: 2, source: 'rows' });
+    expect(await b.library.refresh()).toBe(true);
+    expect(status(b)?.generation).toBe(2);
+    expect(b.library.searchIndex()!.article('chess')).toBeUndefined();
+    expect(await results(b, 'hybrid')).toEqual(await results(a, 'hybrid'));
+  });
+
   it('never serves a snapshot that fails its checksum: it builds from the rows instead', async () => {
     const a = await app();
     await a.library.ensure();

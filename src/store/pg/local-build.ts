@@ -53,6 +53,10 @@ export function inThreadBuilder(): LocalBuilder {
         settings: s.settings,
         generation: s.generation,
         builtAt: s.builtAt,
+        // Checksums are worked out by the upload, the only reader of them.
+        checksums: false,
+        // PostgreSQL keeps the vectors: the copy is rebuilt (not compacted) when too many are deleted.
+        storeVectors: false,
         ...(s.articlesDir ? { articlesDir: s.articlesDir } : {}),
       });
     },

@@ -35,7 +35,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import zlib from 'node:zlib';
 import type { Db, Queryable } from '../../db/client.js';
 import { ADVISORY_LOCKS } from '../../db/locks.js';
 import { errorMessage } from '../../util/errors.js';
@@ -45,10 +47,15 @@ import { fsyncPath, genName } from '../generations.js';
 import { MANIFEST_FILE, type Manifest, readManifest } from '../manifest.js';
 import { IndexReader } from '../reader.js';
 import type { IndexView, OpenFailure } from '../search-index.js';
-import { type ArticleRecord, incompatibility, type StoreSettings } from '../writer.js';
+import { type ArticleRecord, COMPACT_AT, incompatibility, type StoreSettings } from '../writer.js';
 import { type BuildStart, inThreadBuilder, type LocalBuilder } from './local-build.js';
 import { visible } from './sql.js';
 import type { PgGeneration } from './writer.js';
+
+const deflateAsync = promisify(zlib.deflateRaw);
+const inflateAsync = promisify(zlib.inflateRaw);
+const deflate = (b: Buffer) => deflateAsync(b, { level: 1 });
+const inflate = (b: Buffer) => inflateAsync(b);
 
 /** How a replica got the generation it opened. */
 export type LocalSource = 'cached' | 'delta' | 'snapshot' | 'rows';
@@ -61,7 +68,10 @@ export interface LocalOpenStatus {
   from: number | null;
   /** Chunks added by the diff applied on top of `from`. */
   addedChunks: number;
+  /** Whole open; of it, getting the files (download, diff, build) and opening them. */
   seconds: number;
+  fetchSeconds: number;
+  openSeconds: number;
 }
 
 /** Options of the local copy. */
@@ -112,7 +122,13 @@ export class LocalIndexCache {
     fs.mkdirSync(this.dir, { recursive: true });
     this.removeDeadTemps();
     const target = path.join(this.dir, genName(g.id));
-    let status: Omit<LocalOpenStatus, 'seconds'> = { generation: g.id, source: 'cached', from: null, addedChunks: 0 };
+    let status: Omit<LocalOpenStatus, 'seconds' | 'fetchSeconds' | 'openSeconds'> = {
+      generation: g.id,
+      source: 'cached',
+      from: null,
+      addedChunks: 0,
+    };
+    let fetched = started;
     let reader = await this.openFolder(target);
     if (isOpenFailure(reader)) {
       if (fs.existsSync(target)) {
@@ -120,12 +136,23 @@ export class LocalIndexCache {
         fs.rmSync(target, { recursive: true, force: true });
       }
       status = await this.build(g);
+      fetched = performance.now();
       reader = await this.openFolder(target);
       if (isOpenFailure(reader)) return reader;
     }
-    this.lastOpen = { ...status, seconds: (performance.now() - started) / 1000 };
+    const now = performance.now();
+    this.lastOpen = {
+      ...status,
+      seconds: (now - started) / 1000,
+      fetchSeconds: (fetched - started) / 1000,
+      openSeconds: (now - fetched) / 1000,
+    };
     this.log.info('index.pg_local', { ...this.lastOpen });
     this.removeOld(g.id);
+    // The worker starts now, so the next generation's diff does not wait for it to load.
+    void this.worker()
+      .call('abort', [])
+      .catch(() => {});
     this.snapshotting = this.maybeSnapshot(g).catch((err) =>
       this.log.warn('index.snapshot_failed', { generation: g.id, problem: errorMessage(err) }),
     );
@@ -145,12 +172,12 @@ export class LocalIndexCache {
   }
 
   /** Writes `gen-<g>` by the cheapest way available (see the module comment). */
-  private async build(g: PgGeneration): Promise<Omit<LocalOpenStatus, 'seconds'>> {
+  private async build(g: PgGeneration): Promise<Omit<LocalOpenStatus, 'seconds' | 'fetchSeconds' | 'openSeconds'>> {
     const settings = settingsOf(g);
     const base = this.newestLocal(g.id, settings);
     if (base) {
       const added = await countAdded(this.db, g.id, base.manifest.generation);
-      if (added <= DELTA_AT * g.manifest.counts.chunks) {
+      if (patchable(base.manifest, added, g)) {
         await this.write(g, base.dir, base.manifest.generation);
         return { generation: g.id, source: 'delta', from: base.manifest.generation, addedChunks: added };
       }
@@ -158,7 +185,7 @@ export class LocalIndexCache {
     const snap = await newestSnapshot(this.db, g.id, settings);
     if (snap) {
       const added = snap.id === g.id ? 0 : await countAdded(this.db, g.id, snap.id);
-      if (added <= DELTA_AT * g.manifest.counts.chunks) {
+      if (patchable(snap.manifest, added, g)) {
         try {
           const dir = await this.download(snap.id, snap.manifest);
           if (snap.id !== g.id) await this.write(g, dir, snap.id);
@@ -237,17 +264,26 @@ export class LocalIndexCache {
         const whole = createHash('sha256');
         let bytes = 0;
         const out = await fs.promises.open(path.join(tmp, name), 'w');
+        // As base64 text: node-postgres decodes that natively, where its hex decoding of a large
+        // bytea took over a second per 8 MB and held the event loop for a quarter of it.
+        const fetchPart = (i: number) =>
+          this.db.query<{ b: string }>(
+            `SELECT encode(bytes, 'base64') AS b FROM index_snapshot_parts WHERE generation_id = $1 AND file = $2 AND part = $3`,
+            [n, name, i],
+          );
         try {
+          let ahead = mine.length > 0 ? fetchPart(0) : null;
           for (const [i, p] of mine.entries()) {
             if (p.part !== i) throw new Error(`${name}: part ${i} is missing`);
-            const { rows } = await this.db.query<{ bytes: Buffer }>(
-              'SELECT bytes FROM index_snapshot_parts WHERE generation_id = $1 AND file = $2 AND part = $3',
-              [n, name, i],
-            );
-            const buf = rows[0]?.bytes;
-            if (!buf) throw new Error(`${name}: part ${i} disappeared`);
-            if (createHash('sha256').update(buf).digest('hex') !== p.sha256)
+            const { rows } = await ahead!;
+            // The next part travels while this one is checked, inflated and written.
+            ahead = i + 1 < mine.length ? fetchPart(i + 1) : null;
+            ahead?.catch(() => {});
+            if (rows[0] === undefined) throw new Error(`${name}: part ${i} disappeared`);
+            const stored = Buffer.from(rows[0].b, 'base64');
+            if (createHash('sha256').update(stored).digest('hex') !== p.sha256)
               throw new Error(`${name}: part ${i} does not match its checksum`);
+            const buf = await inflate(stored);
             whole.update(buf);
             bytes += buf.length;
             await out.write(buf);
@@ -315,14 +351,21 @@ export class LocalIndexCache {
       total,
     ]);
     const partBytes = this.options.partBytes ?? PART_BYTES;
-    for (const name of Object.keys(manifest.files)) {
+    // The local copy records sizes only: the whole-file checksums a download checks are worked out here.
+    const files: Manifest['files'] = {};
+    for (const [name, { bytes: size }] of Object.entries(manifest.files)) {
+      const whole = createHash('sha256');
+      let read = 0;
       const file = await fs.promises.open(path.join(dir, name), 'r');
       try {
         const buf = Buffer.allocUnsafe(partBytes);
         for (let part = 0; ; part++) {
           const { bytesRead } = await file.read(buf, 0, partBytes, null);
           if (bytesRead === 0 && part > 0) break;
-          const bytes = buf.subarray(0, bytesRead);
+          whole.update(buf.subarray(0, bytesRead));
+          read += bytesRead;
+          // Deflated in libuv's thread pool: the SQLite file's texts shrink to about a third.
+          const bytes = await deflate(buf.subarray(0, bytesRead));
           await this.db.query('INSERT INTO index_snapshot_parts (generation_id, file, part, bytes, sha256) VALUES ($1, $2, $3, $4, $5)', [
             g.id,
             name,
@@ -335,9 +378,14 @@ export class LocalIndexCache {
       } finally {
         await file.close();
       }
+      if (read !== size) throw new Error(`${name} changed size while it was uploaded`);
+      files[name] = { bytes: size, sha256: whole.digest('hex') };
     }
     await this.db.transaction(async (tx) => {
-      await tx.query('UPDATE index_snapshots SET complete = true WHERE generation_id = $1', [g.id]);
+      await tx.query('UPDATE index_snapshots SET complete = true, manifest = $2 WHERE generation_id = $1', [
+        g.id,
+        JSON.stringify({ ...manifest, files }),
+      ]);
       // The two newest stay: a replica may be downloading the older one right now.
       await tx.query(
         `DELETE FROM index_snapshots WHERE generation_id NOT IN (
@@ -377,6 +425,19 @@ export class LocalIndexCache {
     this.builder ??= this.options.inThread ? inThreadAsync() : workerBuilder(this.log);
     return this.builder;
   }
+}
+
+/**
+ * True when a copy of generation `base` is worth patching into g with `added` new chunks: the
+ * diff is at most `DELTA_AT` of g, and the graph's points marked deleted stay under the share at
+ * which the embedded writer would compact it (the copies keep no vectors to compact from).
+ */
+function patchable(base: Manifest, added: number, g: PgGeneration): boolean {
+  const chunks = g.manifest.counts.chunks;
+  if (added > DELTA_AT * chunks) return false;
+  const removed = Math.max(0, base.counts.chunks + added - chunks);
+  const deleted = (base.hnsw?.deleted ?? 0) + removed;
+  return deleted / Math.max(1, chunks + deleted) <= COMPACT_AT;
 }
 
 /** The settings a generation was built with, as the embedded writer takes them. */

@@ -93,9 +93,9 @@ export const ARTICLE_LANGUAGE_SQL = `ALTER TABLE index_articles ADD COLUMN lang 
 /**
  * Migration 11: snapshots of generations in the embedded format (SQLite + hnswlib files, see
  * local.ts), so a starting replica downloads a generation's search structures instead of
- * rebuilding them from rows. A snapshot is usable once `complete`; each file is stored in parts
- * with the sha256 of each part (and of the whole file in the manifest). Parts are not compressed
- * (EXTERNAL storage): the files barely compress and the download should not pay for it.
+ * rebuilding them from rows. A snapshot is usable once `complete`; each file is stored in parts,
+ * each deflated (raw deflate, level 1) with the sha256 of what is stored, and the whole file's
+ * sha256 in the manifest. EXTERNAL storage: the parts are compressed already.
  */
 export const INDEX_SNAPSHOTS_SQL = `
 CREATE TABLE index_snapshots (
