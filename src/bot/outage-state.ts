@@ -128,6 +128,12 @@ export function outageTolerantState(
       increment: (name: string, by?: number) => either((s) => s.counters.increment(name, by)),
       get: (name: string) => either((s) => s.counters.get(name)),
     },
+    // A chat's /language choice: while the database is away, the Telegram language decides
+    // (unless the chat chose again meanwhile, which this replica then remembers).
+    languages: {
+      get: (chatId: number) => either((s) => s.languages.get(chatId)),
+      set: (chatId: number, lang: string | null) => either((s) => s.languages.set(chatId, lang)),
+    },
     audit: primary.audit,
     reindexJobs: primary.reindexJobs,
     close: async () => {
