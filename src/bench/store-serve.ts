@@ -62,7 +62,14 @@ export interface StoreServeResult {
   lexical: ModeLatency;
   hybrid: ModeLatency;
   otherCpuCores: number | null;
+  /** When the first question was answered (epoch ms; the parent subtracts when it forked this process). With `openOnly`, when the store was open. */
+  firstAnswerAt: number;
+  /** RSS with the generation open after the timed questions, and the process's peak. */
+  rssBytes: number;
+  maxRssBytes: number;
 }
+
+const memory = () => ({ rssBytes: process.memoryUsage.rss(), maxRssBytes: process.resourceUsage().maxRSS * 1024 });
 
 // Untimed queries first: the first calls pay for lazy initialisation (SQLite pages, plan caches).
 const WARMUP = 5;
@@ -85,6 +92,8 @@ export async function serveStore(input: StoreServeInput): Promise<StoreServeResu
         lexical: idle,
         hybrid: idle,
         otherCpuCores: null,
+        firstAnswerAt: Date.now(),
+        ...memory(),
       };
     }
     const reader = opened.reader;
@@ -100,6 +109,9 @@ export async function serveStore(input: StoreServeInput): Promise<StoreServeResu
       embedDocuments: () => Promise.reject(new Error('not used')),
       embedQuery: async () => input.vectors[next++ % input.vectors.length]!,
     };
+    // Cold start ends with the first answer (lexical, as a replica's first reader gets it).
+    await createRetriever({ getReader: () => reader, embedder: null, options: input.retrieval, logger }).retrieve(input.questions[0]!);
+    const firstAnswerAt = Date.now();
     const meter = new OtherCpuMeter();
     const measure = async (embedder: Embedder | null): Promise<ModeLatency> => {
       const retriever = createRetriever({ getReader: () => reader, embedder, options: input.retrieval, logger });
@@ -119,6 +131,8 @@ export async function serveStore(input: StoreServeInput): Promise<StoreServeResu
       lexical,
       hybrid,
       otherCpuCores: meter.stop(),
+      firstAnswerAt,
+      ...memory(),
     };
   } finally {
     await opened.close();

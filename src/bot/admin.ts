@@ -16,7 +16,7 @@ import {
 } from 'grammy';
 import type { OwnJob, ReindexJob as SharedJob } from '../db/reindex-jobs.js';
 import type { ArticleInfo, IndexProgress, IndexSummary } from '../types.js';
-import { MassDeleteError, UserError } from '../util/errors.js';
+import { DatabaseUnavailableError, MassDeleteError, UserError } from '../util/errors.js';
 import { isAdmin } from './access.js';
 import { callbackPattern } from './callbacks.js';
 import type { BotDeps } from './deps.js';
@@ -223,7 +223,8 @@ async function runReindex(job: ReindexJob, deps: BotDeps): Promise<void> {
     summaryHtml = renderSummaryHtml(full ? 'Full reindex done' : 'Reindex done', summary);
     deps.log.info('bot.reindexed', { full, ms: Date.now() - started, confirmed, ...counts(summary) });
     await recordAudit(deps, job.admin, action, '', changedOutcome(summary));
-  } catch (err) {
+  } catch (caught) {
+    const err = writeRefused('/reindex', caught);
     await recordAudit(deps, job.admin, action, '', failedOutcome(err));
     outcome = err instanceof UserError ? err.message : 'Reindex failed; the previous index keeps answering. The error is in the log.';
     if (err instanceof MassDeleteError) outcomeHtml = massDeleteHtml(err);
@@ -403,12 +404,27 @@ async function audited<T>(
   let result: T;
   try {
     result = await run();
-  } catch (err) {
+  } catch (caught) {
+    const err = writeRefused(ADMIN_WRITES[action] ?? `/${action}`, caught);
     await recordAudit(deps, who, action, target, failedOutcome(err));
     throw err;
   }
   await recordAudit(deps, who, action, target, ok(result));
   return result;
+}
+
+/** How the one-line refusal names each admin write. */
+const ADMIN_WRITES: Record<string, string> = { add: '/add', upload: 'Adding a file', remove: '/remove' };
+
+/**
+ * A write refused because the database cannot be reached (PostgreSQL mode): one line that says
+ * so and that nothing else is wrong. A busy pool and every other error pass through unchanged.
+ */
+function writeRefused(what: string, err: unknown): unknown {
+  if (!(err instanceof DatabaseUnavailableError) || !/unreachable/.test(err.message)) return err;
+  return new DatabaseUnavailableError(
+    `${what} cannot change the index now: the database is unreachable. Readers are still answered; try again once the database is back.`,
+  );
 }
 
 /** Appends to the audit trail; a failure to record is logged, never shown as the action's failure. */
