@@ -423,7 +423,7 @@ const ADMIN_WRITES: Record<string, string> = { add: '/add', upload: 'Adding a fi
 function writeRefused(what: string, err: unknown): unknown {
   if (!(err instanceof DatabaseUnavailableError) || !/unreachable/.test(err.message)) return err;
   return new DatabaseUnavailableError(
-    `${what} cannot change the index now: the database is unreachable. Readers are still answered; try again once the database is back.`,
+    `${what} cannot change the index now: the database is unreachable; try again once it is back.`,
   );
 }
 

@@ -130,7 +130,7 @@ describe('a replica while PostgreSQL is away', () => {
       await admin.send(`/add ${pageUrl}`);
       const line = textOf(await reply(admin, 'the /add refusal'));
       expect(line).toBe(
-        '/add cannot change the index now: the database is unreachable. Readers are still answered; try again once the database is back.',
+        '/add cannot change the index now: the database is unreachable; try again once it is back.',
       );
     } finally {
       proxy.up();
