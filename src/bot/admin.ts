@@ -422,9 +422,7 @@ const ADMIN_WRITES: Record<string, string> = { add: '/add', upload: 'Adding a fi
  */
 function writeRefused(what: string, err: unknown): unknown {
   if (!(err instanceof DatabaseUnavailableError) || !/unreachable/.test(err.message)) return err;
-  return new DatabaseUnavailableError(
-    `${what} cannot change the index now: the database is unreachable; try again once it is back.`,
-  );
+  return new DatabaseUnavailableError(`${what} cannot change the index now: the database is unreachable; try again once it is back.`);
 }
 
 /** Appends to the audit trail; a failure to record is logged, never shown as the action's failure. */

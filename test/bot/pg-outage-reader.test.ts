@@ -129,9 +129,7 @@ describe('a replica while PostgreSQL is away', () => {
     try {
       await admin.send(`/add ${pageUrl}`);
       const line = textOf(await reply(admin, 'the /add refusal'));
-      expect(line).toBe(
-        '/add cannot change the index now: the database is unreachable; try again once it is back.',
-      );
+      expect(line).toBe('/add cannot change the index now: the database is unreachable; try again once it is back.');
     } finally {
       proxy.up();
     }
