@@ -80,7 +80,9 @@ export function containsNormalised(haystack: string, needle: string): boolean {
 
 /**
  * Loose form for answer matching: case, accents, typographic quotes and dashes, punctuation
- * and thousands separators do not matter ("Charité" = "charite", "1,051,635" = "1051635").
+ * and thousands separators do not matter ("Charité" = "charite", "1,051,635" = "1051635"), and
+ * a currency sign or per cent sign is a word of its own, so "US$3 billion" holds "3 billion" and
+ * "88.93%" holds "88.93" (other currency signs were always dropped: "€410" held "410").
  */
 function normaliseAnswer(text: string): string {
   return text
@@ -91,6 +93,7 @@ function normaliseAnswer(text: string): string {
     .replace(/[\u2018\u2019\u02bc]/g, "'")
     .replace(/[^\p{L}\p{N}'$%.:]+/gu, ' ')
     .replace(/(?<!\d)[.:]|[.:](?!\d)/g, ' ')
+    .replace(/[$%]/g, ' $& ')
     .replace(/\s+/g, ' ')
     .trim();
 }
