@@ -68,6 +68,26 @@ export function answerTypeOf(question: string): AnswerType {
   return null;
 }
 
+/**
+ * Positions of the sentence's words a reply could be made of and the question does not already
+ * say: capitalised names (not the sentence's first word) and numbers. Whatever the question asks
+ * for, its answer is new to it, and in news it is most often a name or a number.
+ */
+export function novelPositions(
+  tokens: readonly Token[],
+  asked: ReadonlySet<string>,
+  queryStems: ReadonlySet<string>,
+): { names: number[]; numbers: number[] } {
+  const names: number[] = [];
+  const numbers: number[] = [];
+  tokens.forEach((t, i) => {
+    if (asked.has(t.word.toLowerCase()) || queryStems.has(t.stem)) return;
+    if (NUMBER_TOKEN.test(t.word) || /^\d/.test(t.word)) numbers.push(i);
+    else if (i > 0 && /^\p{Lu}/u.test(t.word) && !isStopWord(t.word)) names.push(i);
+  });
+  return { names, numbers };
+}
+
 /** A word of a sentence with what it is: the features answer-type detection reads. */
 export interface Token {
   word: string;
