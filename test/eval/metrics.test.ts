@@ -171,6 +171,15 @@ describe('text matching', () => {
     expect(containsAnswer('a rise of 46 percent', '46%')).toBe(false);
   });
 
+  it('finds a name the text puts in the possessive', () => {
+    expect(containsAnswer("Professor David Livermore of the University of East Anglia's medical school", 'University of East Anglia')).toBe(
+      true,
+    );
+    expect(containsAnswer('Zelensky declined Prime Minister Oleksiy Honcharuk’s offer to resign', 'Oleksiy Honcharuk')).toBe(true);
+    expect(containsAnswer("he had Parkinson's disease", "Parkinson's disease")).toBe(true);
+    expect(containsAnswer('the Honcharuks left', 'Honcharuk')).toBe(false);
+  });
+
   it('never matches an empty gold answer', () => {
     expect(containsAnswer('anything at all', ' ... ')).toBe(false);
   });
