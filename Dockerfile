@@ -35,6 +35,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
+# The interface's languages (Fluent files, read by src/i18n).
+COPY locales ./locales
 # The seed article: a fresh articles volume starts with it (Docker copies it into an empty named volume).
 COPY seeds /data/articles
 RUN mkdir -p /data/index /data/state /data/models \

@@ -10,6 +10,7 @@
 import { createAnswerer } from './answering/index.js';
 import type pg from 'pg';
 import { type AlertStore, PgAlertStore, SqliteAlertStore } from './alerts/index.js';
+import { outageTolerantState } from './bot/outage-state.js';
 import { pgBotState } from './bot/pg-state.js';
 import { type BotState, type BotStateSettings, sqliteBotState } from './bot/stores.js';
 import type { Config } from './config/index.js';
@@ -71,9 +72,15 @@ function embeddedState(config: Config): StateStores {
 }
 
 /** The shared state: every store in the PostgreSQL database (migrated). */
-function postgresState(config: Config, pool: pg.Pool): StateStores {
+function postgresState(config: Config, pool: pg.Pool, logger: Logger): StateStores {
   return {
-    bot: (settings) => pgBotState(pool, { ...settings, historyTurns: config.llm.historyTurns }),
+    // While the database is away, a replica keeps a reader's rate limit and conversation itself.
+    bot: (settings) =>
+      outageTolerantState(
+        pgBotState(pool, { ...settings, historyTurns: config.llm.historyTurns }),
+        () => sqliteBotState(path.join(config.stateDir, 'outage'), { ...settings, historyTurns: config.llm.historyTurns }),
+        logger,
+      ),
     feeds: () => PgFeedStore.open(pool, config.feeds.urls),
     alerts: () => PgAlertStore.open(pool),
     sources: new PgSources(pool),
@@ -145,6 +152,8 @@ export async function createApp(config: Config, baseLogger: Logger, onModelProgr
     ? await PgIndexStore.connect(poolDb(database, { ...config.database, url: config.database.url! }, logger), {
         efSearch: config.hnsw.efSearch,
         workerLeaseMs: config.database.workerLeaseMs,
+        search: config.database.search,
+        localDir: path.join(config.indexDir, 'pg-local'),
         logger,
       })
     : null;
@@ -157,7 +166,7 @@ export async function createApp(config: Config, baseLogger: Logger, onModelProgr
     allowRemoteModels: config.embedding.allowRemoteModels,
     logger,
   });
-  const state = database ? postgresState(config, database) : embeddedState(config);
+  const state = database ? postgresState(config, database, logger) : embeddedState(config);
   const library = new ArticleLibrary({
     sources: state.sources,
     articlesDir: config.articlesDir,

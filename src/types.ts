@@ -175,6 +175,12 @@ export interface AskOptions {
   now?: Date;
   /** The reader's language as their client reports it (Telegram's language_code, primary subtag): the language of the answerer's own lines. */
   readerLanguage?: string;
+  /**
+   * The language the reader chose for the chat (/language, ISO 639-1): the answerer's lines are in
+   * it, and the model writes the answer in it whatever the question's language (unless it is the
+   * articles' language and the question is too). Absent: the answer follows the question.
+   */
+  answerLanguage?: string;
 }
 
 /** The question-answering service both front ends (terminal and Telegram) use. */

@@ -127,7 +127,7 @@ export function createAnswerer(options: AnswererOptions): QuestionAnswerer {
   async function answer(question: string, rawHistory: Turn[], sink: DeltaSink | null, options: AskOptions = {}): Promise<Answer> {
     const started = Date.now();
     const history = boundHistory(rawHistory, historyTurns);
-    const asked = languages ? await askedLanguage(languages, question, options.readerLanguage) : null;
+    const asked = languages ? await askedLanguage(languages, question, options.readerLanguage, options.answerLanguage) : null;
     const { query, translated } = await condense(question, history, asked);
     const languageFields = asked ? await queryLanguageFields(languages!, asked, query, translated, logger) : {};
     const retrieval = await retriever.retrieve(query, options.now ? { now: options.now } : {});

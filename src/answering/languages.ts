@@ -34,20 +34,31 @@ export interface AskedLanguage {
   answerIn?: string;
 }
 
-/** The question's language against the articles'; `readerLanguage` is what the reader's client reports. */
-export async function askedLanguage(languages: AnswerLanguages, question: string, readerLanguage?: string): Promise<AskedLanguage> {
+/**
+ * The question's language against the articles'; `readerLanguage` is what the reader's client
+ * reports, `answerLanguage` the language the reader chose to be answered in (it wins).
+ */
+export async function askedLanguage(
+  languages: AnswerLanguages,
+  question: string,
+  readerLanguage?: string,
+  answerLanguage?: string,
+): Promise<AskedLanguage> {
   const collection = languages.collection();
   const detected = await (languages.detect ?? detectLanguage)(question);
   const foreign = detected !== null && !collection.includes(detected);
   // The reader's Telegram language wins unless it is the articles' (an English client asking in
   // Russian reads Russian); it also settles what the detector confuses (Russian and Ukrainian).
   const hint = readerLanguage && !collection.includes(readerLanguage) ? readerLanguage : null;
+  // A chosen language the articles are written in needs saying only when the question is not.
+  const chosen = answerLanguage && (foreign || !collection.includes(answerLanguage)) ? answerLanguage : null;
+  const answerIn = chosen ?? (foreign && !answerLanguage ? detected : null);
   return {
     question: detected,
     collection: collection[0] ?? 'en',
     foreign,
-    lines: lineLanguage(hint, detected, readerLanguage),
-    ...(foreign && detected ? { answerIn: languageName(detected) } : {}),
+    lines: lineLanguage(answerLanguage, hint, detected, readerLanguage),
+    ...(answerIn ? { answerIn: languageName(answerIn) } : {}),
   };
 }
 

@@ -80,7 +80,9 @@ export function formatSources(passages: readonly Passage[]): string {
 /**
  * Messages for writing the answer: system rules, bounded history, then sources and question.
  * `answerLanguage` (an English language name) is said outright when the question is in another
- * language than the sources, which would otherwise pull the answer into theirs.
+ * language than the sources, which would otherwise pull the answer into theirs, or when the
+ * reader chose a language for the chat (/language); the system prompt's "the language of the
+ * question" gives way to it.
  */
 export function buildAnswerMessages(
   question: string,
@@ -89,7 +91,7 @@ export function buildAnswerMessages(
   answerLanguage?: string,
 ): ChatMessage[] {
   const language = answerLanguage
-    ? `\n\nWrite the answer in ${answerLanguage}, the language of the question; keep the [n] citations as they are.`
+    ? `\n\nWrite the answer in ${answerLanguage}, the reader's language; keep the [n] citations as they are.`
     : '';
   return [
     { role: 'system', content: ANSWER_SYSTEM_PROMPT },

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadArticles } from '../articles/index.js';
 import type { Config } from '../config/index.js';
+import { MODEL_RUN_SIZE } from '../embedding/batches.js';
 import { estimatedWordPieceCounter } from '../embedding/index.js';
 import { indexArticles } from '../library/pipeline.js';
 import type { Embedder, IndexProgress, IndexSummary, LoadResult } from '../types.js';
@@ -168,20 +169,22 @@ export async function benchIndexing(o: IndexingOptions): Promise<IndexingResult>
 /**
  * The embedder with a count of the tokens it is given: real ones per input (the model's tokenizer,
  * special tokens included, capped at its input limit) and computed ones (each model run pads to
- * its longest input; the embedder runs `batchSize` inputs at a time). Counting costs a
+ * its longest input; the embedder runs `batchSize` inputs at a time, a local model 4 of them). Counting costs a
  * tokenization per chunk, inside the embed phase's time.
  */
 function countingTokens(embedder: Embedder, batchSize: number): { embedder: Embedder; tokens: { real: number; computed: number } } {
   const tokens = { real: 0, computed: 0 };
   const cap = embedder.maxTokens;
+  // A local model runs each batch in pieces of MODEL_RUN_SIZE.
+  const runSize = Math.max(1, embedder.id.startsWith('transformers:') ? Math.min(batchSize, MODEL_RUN_SIZE) : batchSize);
   return {
     tokens,
     embedder: {
       ...embedder,
       embedDocuments: (texts) => {
         const lengths = texts.map((t) => Math.min(cap, embedder.tokenizer.count(t)));
-        for (let i = 0; i < lengths.length; i += Math.max(1, batchSize)) {
-          const run = lengths.slice(i, i + Math.max(1, batchSize));
+        for (let i = 0; i < lengths.length; i += runSize) {
+          const run = lengths.slice(i, i + runSize);
           tokens.real += run.reduce((a, b) => a + b, 0);
           tokens.computed += run.length * Math.max(...run);
         }

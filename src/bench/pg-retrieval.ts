@@ -20,6 +20,7 @@ import type { IndexTarget } from '../store/target.js';
 import type { Article } from '../types.js';
 import type { Logger } from '../util/log.js';
 import { runChild } from './child.js';
+import { benchReplicas, type ReplicaRows } from './replicas.js';
 import { buildSyntheticIndex, formatCount } from './query.js';
 import type { StoreRef, StoreServeInput, StoreServeResult } from './store-serve.js';
 import { createRng, sentencePool, SyntheticSpace, syntheticArticles, syntheticQuestions } from './synthetic.js';
@@ -36,11 +37,19 @@ export interface PgRetrievalOptions {
   logger: Logger;
   note?: (line: string) => void;
   seed?: number;
+  /** App processes started against the PostgreSQL index at each size (0: no replica rows). */
+  replicas: number;
+  /** How long the replica rows' database outage lasts. */
+  outageMs: number;
+  /** Which PostgreSQL search modes get retrieval rows (PG_SEARCH: in the database, from a local copy). */
+  pgSearch: ('database' | 'local')[];
 }
 
 /** One store at one size. */
 export interface StoreRow extends StoreServeResult {
   buildSeconds: number;
+  /** Process start (fork) → first answered question, in the serving process. */
+  coldStartSeconds: number;
 }
 
 /** Results of the section. */
@@ -50,7 +59,19 @@ export interface PgRetrievalResult {
   /** The server's `version()`. */
   server: string;
   queries: number;
-  sizes: { target: number; embedded: StoreRow; postgres: StoreRow }[];
+  /**
+   * `postgres`: searches in the database (PG_SEARCH=database); `local`: from the replica-local copy
+   * (PG_SEARCH=local) downloaded as a snapshot into an empty folder, with `materialiseSeconds` the
+   * open of the first replica, which built the copy from the rows (and uploaded the snapshot).
+   * Either is absent when `--pg-search` left it out; `replicas` run the app with PG_SEARCH as set.
+   */
+  sizes: {
+    target: number;
+    embedded: StoreRow;
+    postgres?: StoreRow;
+    local?: StoreRow & { materialiseSeconds: number };
+    replicas: ReplicaRows | null;
+  }[];
 }
 
 const DIMENSION = 384;
@@ -85,38 +106,74 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
       });
       return (performance.now() - t) / 1000;
     };
-    const serve = async (store: StoreRef, label: string) => {
-      note(`pg-retrieval: timing ${questions.length} questions × 2 modes on ${label} in a fresh process…`);
-      const input: StoreServeInput = { store, efSearch: o.config.hnsw.efSearch, retrieval: o.config.retrieval, questions, vectors };
-      return runChild<StoreServeInput, StoreServeResult>(
-        new URL('./store-serve-child.ts', import.meta.url),
-        input,
-        SERVE_TIMEOUT_MS,
-        `the ${formatCount(target)} ${label} serving process`,
-      );
-    };
+    const serve = (store: StoreRef, label: string, buildSeconds: number, openOnly = false) =>
+      serveInChild({ store, label, buildSeconds, openOnly, target, questions, vectors, config: o.config, note });
     const dir = path.join(o.workDir, `index-${target}`);
     fs.rmSync(dir, { recursive: true, force: true });
     const embeddedBuild = await build('the embedded store', dir);
-    const embedded = { ...(await serve({ kind: 'embedded', indexDir: dir }, 'embedded')), buildSeconds: embeddedBuild };
+    const embedded = await serve({ kind: 'embedded', indexDir: dir }, 'embedded', embeddedBuild);
     fs.rmSync(dir, { recursive: true, force: true });
-    const postgres = await withScratchDatabase(o.serverUrl, `${process.pid}_${target}`, async (url) => {
+    const { postgres, local, replicas } = await withScratchDatabase(o.serverUrl, `${process.pid}_${target}`, async (url) => {
       const settings = { ...o.config.database, url };
       const dbPool = createPool(settings, o.logger);
-      let buildSeconds: number;
       try {
         await migrate(dbPool, MIGRATIONS, o.logger);
         const store = await PgIndexStore.connect(poolDb(dbPool, settings, o.logger), {
           efSearch: o.config.hnsw.efSearch,
           logger: o.logger,
         });
-        buildSeconds = await build(`PostgreSQL (${store.dense})`, dir, store.target());
+        const buildSeconds = await build(`PostgreSQL (${store.dense})`, dir, store.target());
+        const postgres = o.pgSearch.includes('database')
+          ? await serve({ kind: 'postgres', url, database: o.config.database, search: 'database' }, 'PostgreSQL', buildSeconds)
+          : undefined;
+        // PG_SEARCH=local: the first replica builds its copy from the rows and uploads the snapshot;
+        // the one timed starts with an empty folder and downloads it.
+        const localRef = (name: string): StoreRef => ({
+          kind: 'postgres',
+          url,
+          database: o.config.database,
+          search: 'local',
+          localDir: path.join(o.workDir, `pg-local-${target}-${name}`),
+        });
+        let local: (StoreRow & { materialiseSeconds: number }) | undefined;
+        if (o.pgSearch.includes('local')) {
+          const first = await serve(localRef('first'), 'PostgreSQL, local copy (from the rows)', buildSeconds, true);
+          local = {
+            ...(await serve(localRef('second'), 'PostgreSQL, local copy (from the snapshot)', buildSeconds)),
+            materialiseSeconds: first.openSeconds,
+          };
+          for (const name of ['first', 'second'])
+            fs.rmSync(path.join(o.workDir, `pg-local-${target}-${name}`), { recursive: true, force: true });
+        }
+        const replicas =
+          o.replicas > 0
+            ? await benchReplicas({
+                url,
+                replicas: o.replicas,
+                workDir: path.join(o.workDir, `replicas-${target}`),
+                config: o.config,
+                articles,
+                space,
+                seed,
+                target: store.target(),
+                questions,
+                outageMs: o.outageMs,
+                logger: o.logger,
+                note,
+              })
+            : null;
+        return { postgres, local, replicas };
       } finally {
         await dbPool.end();
       }
-      return { ...(await serve({ kind: 'postgres', url, database: o.config.database }, 'PostgreSQL')), buildSeconds };
     });
-    sizes.push({ target, embedded, postgres });
+    sizes.push({
+      target,
+      embedded,
+      ...(postgres ? { postgres } : {}),
+      ...(local ? { local } : {}),
+      replicas,
+    });
   }
   return {
     status: 'ok',
@@ -125,6 +182,41 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
     queries: questions.length,
     sizes,
   };
+}
+
+/** Times the questions on `store` in a fresh process (or only opens it), with the start → first answer time. */
+async function serveInChild(a: {
+  store: StoreRef;
+  label: string;
+  buildSeconds: number;
+  openOnly: boolean;
+  target: number;
+  questions: string[];
+  vectors: Float32Array[];
+  config: Config;
+  note: (line: string) => void;
+}): Promise<StoreRow> {
+  a.note(
+    a.openOnly
+      ? `pg-retrieval: opening ${a.label} in a fresh process…`
+      : `pg-retrieval: timing ${a.questions.length} questions × 2 modes on ${a.label} in a fresh process…`,
+  );
+  const input: StoreServeInput = {
+    store: a.store,
+    efSearch: a.config.hnsw.efSearch,
+    retrieval: a.config.retrieval,
+    questions: a.questions,
+    vectors: a.vectors,
+    openOnly: a.openOnly,
+  };
+  const forkedAt = Date.now();
+  const served = await runChild<StoreServeInput, StoreServeResult>(
+    new URL('./store-serve-child.ts', import.meta.url),
+    input,
+    SERVE_TIMEOUT_MS,
+    `the ${formatCount(a.target)} ${a.label} serving process`,
+  );
+  return { ...served, buildSeconds: a.buildSeconds, coldStartSeconds: (served.firstAnswerAt - forkedAt) / 1000 };
 }
 
 async function serverVersion(serverUrl: string): Promise<string> {

@@ -89,7 +89,83 @@ type Measured = Omit<BenchReport, 'targets'>;
 
 /** Checks the report against the project's performance targets (never throws, never fails the run). */
 export function checkTargets(r: Measured): TargetCheck[] {
-  return [...retrievalTargets(r), indexingTarget(r), servingTarget(r), botTarget(r), ...pgBotTargets(r)];
+  return [...retrievalTargets(r), indexingTarget(r), servingTarget(r), botTarget(r), ...pgBotTargets(r), ...pgStoreTargets(r)];
+}
+
+/** PostgreSQL mode against the embedded mode (issue #20): retrieval, replica start, following, an outage. */
+function pgStoreTargets(r: Measured): TargetCheck[] {
+  const pg = r.pgRetrieval;
+  const at = (n: number) => (pg.status === 'ok' ? pg.sizes.find((s) => s.target === n) : undefined);
+  const why = (n: number) =>
+    pg.status === 'ok'
+      ? `no ${formatCount(n)}-chunk PostgreSQL index in this run${r.quick ? ' (--quick)' : ''}`
+      : `pg-retrieval section ${pg.status}`;
+  const ratio = (n: number): TargetCheck => {
+    const s = at(n);
+    let worst: number | null = null;
+    let where = '';
+    for (const mode of ['lexical', 'hybrid'] as const) {
+      for (const p of ['p50', 'p95'] as const) {
+        const e = s?.embedded[mode].total[p];
+        // PostgreSQL mode as deployed: the local copy (PG_SEARCH=local, the default) when measured.
+        const q = (s?.local ?? s?.postgres)?.[mode].total[p];
+        if (!e || q === null || q === undefined) continue;
+        if (worst === null || q / e > worst) {
+          worst = q / e;
+          where = `${mode} ${p}: ${ms(q)} vs ${ms(e)} ms`;
+        }
+      }
+    }
+    return {
+      id: `pg-retrieval-ratio-${formatCount(n)}`,
+      description: `PostgreSQL retrieval ÷ embedded at ${formatCount(n)} chunks, the worst of p50 and p95, lexical and hybrid`,
+      target: '≤ 1.5',
+      measured: worst,
+      unit: '×',
+      pass: worst === null ? null : worst <= 1.5,
+      ...notes(s ? where : why(n)),
+    };
+  };
+  const r100k = at(100_000)?.replicas ?? null;
+  const starts = r100k?.starts.map((x) => x.coldStartSeconds) ?? [];
+  const follows = r100k?.servedAfterSeconds ?? [];
+  const slowestFollow = follows.some((v) => v === null) ? Infinity : follows.length ? Math.max(...(follows as number[])) : null;
+  const noReplicas = at(100_000) ? 'no replica rows (--replicas 0)' : why(100_000);
+  // The outage row of the largest index measured.
+  const last = pg.status === 'ok' ? [...pg.sizes].reverse().find((s) => s.replicas) : undefined;
+  const refused = last?.replicas ? last.replicas.outage.reduce((n, o) => n + o.refused, 0) : null;
+  const served = last?.replicas ? last.replicas.outage.reduce((n, o) => n + o.served, 0) : null;
+  return [
+    ratio(10_000),
+    ratio(100_000),
+    {
+      id: 'pg-cold-start-100k',
+      description: 'PostgreSQL mode at 100k chunks: replica process start → first answer (slowest replica)',
+      target: '≤ 10 s',
+      measured: starts.length ? Math.max(...starts) : null,
+      unit: 's',
+      pass: starts.length ? Math.max(...starts) <= 10 : null,
+      ...notes(r100k ? undefined : noReplicas),
+    },
+    {
+      id: 'pg-follow-100k',
+      description: 'PostgreSQL mode at 100k chunks: a published generation → every replica answers from it',
+      target: '≤ 3 s',
+      measured: slowestFollow === Infinity ? null : slowestFollow,
+      unit: 's',
+      pass: slowestFollow === null ? null : slowestFollow <= 3,
+      ...notes(r100k ? (slowestFollow === Infinity ? 'a replica did not serve it within 5 minutes' : undefined) : noReplicas),
+    },
+    {
+      id: 'pg-outage-refused',
+      description: 'PostgreSQL mode: questions refused while the database was away (every replica, largest index measured)',
+      target: '0',
+      measured: refused,
+      unit: 'refused',
+      pass: refused === null ? null : refused === 0,
+      ...notes(last ? `${formatCount(last.target)} chunks: ${served} served, ${refused} refused` : 'no replica rows in this run'),
+    },
+  ];
 }
 
 /** The query section's result at `n` chunks, if this run measured that size. */
@@ -400,31 +476,42 @@ function formatQuery(x: QueryResult | SectionUnavailable): string {
 
 function formatPgRetrieval(x: PgRetrievalResult | SectionUnavailable): string {
   if (x.status !== 'ok') return `## Retrieval, PostgreSQL vs embedded\n\n${x.status}: ${x.reason}\n`;
+  const three = (v: Summary | undefined) => (v ? `${ms(v.p50)} / ${ms(v.p95)} / ${ms(v.p99)}` : '—');
   const rows: string[][] = [];
   for (const s of x.sizes) {
     for (const mode of ['lexical', 'hybrid'] as const) {
       const e = s.embedded[mode];
-      const p = s.postgres[mode];
+      const p = s.postgres?.[mode];
+      const l = s.local?.[mode];
+      const pg = l ?? p;
       rows.push([
         formatCount(s.target),
         mode,
-        `${ms(e.total.p50)} / ${ms(e.total.p95)}`,
-        `${ms(p.total.p50)} / ${ms(p.total.p95)}`,
-        `${ms(e.lexical.p50)} / ${ms(p.lexical.p50)}`,
-        mode === 'hybrid' ? `${ms(e.dense.p50)} / ${ms(p.dense.p50)}` : '—',
+        three(e.total),
+        three(p?.total),
+        three(l?.total),
+        `${ms(e.lexical.p50)} / ${ms(pg?.lexical.p50 ?? null)}`,
+        mode === 'hybrid' ? `${ms(e.dense.p50)} / ${ms(pg?.dense.p50 ?? null)}` : '—',
       ]);
     }
   }
-  const builds = x.sizes.map((s) => [
-    formatCount(s.target),
-    String(s.postgres.chunks),
-    sec(s.embedded.buildSeconds),
-    sec(s.postgres.buildSeconds),
-    sec(s.embedded.openSeconds),
-    sec(s.postgres.openSeconds),
-    s.postgres.dense ?? '—',
-    `${cores(s.embedded.otherCpuCores)} / ${cores(s.postgres.otherCpuCores)}`,
-  ]);
+  const pair = (a: string, b: string) => `${a} / ${b}`;
+  const builds = x.sizes.map((s) => {
+    const pg = s.local ?? s.postgres;
+    return [
+      formatCount(s.target),
+      String(pg?.chunks ?? '—'),
+      sec(s.embedded.buildSeconds),
+      pg ? sec(pg.buildSeconds) : '—',
+      sec(s.embedded.openSeconds),
+      s.postgres ? sec(s.postgres.openSeconds) : '—',
+      s.local ? pair(sec(s.local.openSeconds), sec(s.local.materialiseSeconds)) : '—',
+      pair(sec(s.embedded.coldStartSeconds), pg ? sec(pg.coldStartSeconds) : '—'),
+      pair(mb(s.embedded.maxRssBytes), pg ? mb(pg.maxRssBytes) : '—'),
+      s.postgres?.dense ?? '—',
+      pair(cores(s.embedded.otherCpuCores), pg ? cores(pg.otherCpuCores) : '—'),
+    ];
+  });
   return [
     `## Retrieval, PostgreSQL vs embedded (ms, ${x.queries} queries per size and mode)`,
     '',
@@ -432,10 +519,20 @@ function formatPgRetrieval(x: PgRetrievalResult | SectionUnavailable): string {
     `Server: ${x.server}`,
     '',
     formatTable(
-      ['chunks', 'mode', 'embedded p50 / p95', 'PostgreSQL p50 / p95', 'lexical p50 emb. / PG', 'dense p50 emb. / PG'],
+      [
+        'chunks',
+        'mode',
+        'embedded p50 / p95 / p99',
+        'PG_SEARCH=database p50 / p95 / p99',
+        'PG_SEARCH=local p50 / p95 / p99',
+        'lexical p50 emb. / PG',
+        'dense p50 emb. / PG',
+      ],
       rows,
       'markdown',
     ),
+    '',
+    'PG columns below: the local copy when measured, else the database mode.',
     '',
     formatTable(
       [
@@ -444,15 +541,68 @@ function formatPgRetrieval(x: PgRetrievalResult | SectionUnavailable): string {
         'build s embedded',
         'build s PostgreSQL',
         'open s embedded',
-        'open s PostgreSQL',
-        'PG dense',
+        'open s PG database',
+        'open s PG local: snapshot / rows',
+        'start → first answer s emb. / PG',
+        'peak RSS emb. / PG',
+        'PG dense (database mode)',
         'other CPU emb. / PG',
       ],
       builds,
       'markdown',
     ),
     '',
+    ...formatReplicas(x),
   ].join('\n');
+}
+
+/** The replica rows: cold start and memory per replica, a new generation, the database outage. */
+function formatReplicas(x: PgRetrievalResult): string[] {
+  const rows = x.sizes.flatMap((s) => {
+    const r = s.replicas;
+    if (!r) return [];
+    const each = <T>(values: T[], f: (v: T) => string) => values.map(f).join(' / ');
+    const served = r.outage.reduce((n, o) => n + o.served, 0);
+    const refused = r.outage.reduce((n, o) => n + o.refused, 0);
+    const kinds = new Map<string, number>();
+    for (const o of r.outage) for (const [k, n] of Object.entries(o.errors)) kinds.set(k, (kinds.get(k) ?? 0) + n);
+    return [
+      [
+        formatCount(s.target),
+        String(r.replicas),
+        each(r.starts, (v) => sec(v.coldStartSeconds)),
+        each(r.starts, (v) => mb(v.rssBytes)),
+        each(r.outage, (v) => mb(v.maxRssBytes)),
+        each(r.starts, (v) => mb(v.diskBytes)),
+        sec(r.publishSeconds),
+        each(r.servedAfterSeconds, (v) => (v === null ? 'not within 5 min' : sec(v))),
+        `${served} / ${refused}${kinds.size ? ` (${[...kinds].map(([k, n]) => `${n}× ${k}`).join(', ')})` : ''}`,
+        each(r.outage, (v) => (v.recoveredSeconds === null ? '—' : sec(v.recoveredSeconds))),
+      ],
+    ];
+  });
+  if (rows.length === 0) return [];
+  return [
+    `Replicas: app processes (lexical) reaching PostgreSQL through a TCP proxy; the outage drops every connection for ${sec(x.sizes.find((s) => s.replicas)!.replicas!.outageSeconds)} s while each replica asks questions one after another.`,
+    '',
+    formatTable(
+      [
+        'chunks',
+        'replicas',
+        'start → first answer s (each)',
+        'RSS after start (each)',
+        'peak RSS (each)',
+        'INDEX_DIR (each)',
+        'publish s (one article added)',
+        'published → served s (each)',
+        'outage: served / refused',
+        'answering again after s (each)',
+      ],
+      rows,
+      'markdown',
+    ),
+    '',
+  ];
 }
 
 function formatBot(x: BotResult | SectionUnavailable): string {

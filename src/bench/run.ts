@@ -33,6 +33,12 @@ export interface BenchOptions {
   pgSizes: number[];
   /** PostgreSQL server for the pg-retrieval section (scratch databases are created on it), or undefined to skip it. */
   databaseUrl: string | undefined;
+  /** App processes the pg-retrieval section starts against its PostgreSQL index (0: none). */
+  replicas: number;
+  /** The database outage the replicas live through, in ms. */
+  outageMs: number;
+  /** PostgreSQL search modes with retrieval rows (PG_SEARCH values). */
+  pgSearch: ('database' | 'local')[];
   queries: number;
   recallQueries: number;
   botLevels: BotLevel[];
@@ -204,6 +210,9 @@ async function pgSection(run: Run): Promise<PgRetrievalResult | SectionUnavailab
     serverUrl: options.databaseUrl,
     sizes: options.pgSizes,
     queries: options.queries,
+    replicas: options.replicas,
+    outageMs: options.outageMs,
+    pgSearch: options.pgSearch,
     workDir: path.join(work, 'pg-retrieval'),
     config,
     corpus,

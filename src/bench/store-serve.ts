@@ -10,6 +10,7 @@ import { poolDb } from '../db/client.js';
 import { createPool } from '../db/pool.js';
 import { createRetriever, type RetrievalTimings } from '../retrieval/index.js';
 import { PgIndexStore } from '../store/pg/index.js';
+import { isOpenFailure } from '../store/index-store.js';
 import { IndexReader } from '../store/reader.js';
 import type { SearchIndex } from '../store/search-index.js';
 import type { Embedder } from '../types.js';
@@ -18,7 +19,16 @@ import { OtherCpuMeter } from './machine.js';
 import { summarize, type Summary } from './stats.js';
 
 /** Which store to open. */
-export type StoreRef = { kind: 'embedded'; indexDir: string } | { kind: 'postgres'; url: string; database: Config['database'] };
+export type StoreRef =
+  | { kind: 'embedded'; indexDir: string }
+  | {
+      kind: 'postgres';
+      url: string;
+      database: Config['database'];
+      /** PG_SEARCH: in the database (default here) or from a local copy kept in `localDir`. */
+      search?: 'local' | 'database';
+      localDir?: string;
+    };
 
 /** What the store-serving child is given. */
 export interface StoreServeInput {
@@ -28,6 +38,8 @@ export interface StoreServeInput {
   questions: string[];
   /** Query vectors from the index's synthetic space, used in turn by the hybrid runs. */
   vectors: Float32Array[];
+  /** Only open the store (and, with a local copy, finish its snapshot upload): no questions are timed. */
+  openOnly?: boolean;
 }
 
 /** Latency of one retrieval mode, in milliseconds. */
@@ -45,10 +57,19 @@ export interface StoreServeResult {
   openSeconds: number;
   /** PostgreSQL only: 'pgvector' or 'hnswlib' (the per-process graph). */
   dense: string | null;
+  /** PG_SEARCH=local only: how the local copy was obtained ('rows', 'snapshot', …). */
+  localSource?: string | null;
   lexical: ModeLatency;
   hybrid: ModeLatency;
   otherCpuCores: number | null;
+  /** When the first question was answered (epoch ms; the parent subtracts when it forked this process). With `openOnly`, when the store was open. */
+  firstAnswerAt: number;
+  /** RSS with the generation open after the timed questions, and the process's peak. */
+  rssBytes: number;
+  maxRssBytes: number;
 }
+
+const memory = () => ({ rssBytes: process.memoryUsage.rss(), maxRssBytes: process.resourceUsage().maxRSS * 1024 });
 
 // Untimed queries first: the first calls pay for lazy initialisation (SQLite pages, plan caches).
 const WARMUP = 5;
@@ -60,6 +81,21 @@ export async function serveStore(input: StoreServeInput): Promise<StoreServeResu
   const opened = await openStore(input);
   const openSeconds = (performance.now() - t) / 1000;
   try {
+    if (input.openOnly) {
+      const none = summarize([0]);
+      const idle = { total: none, lexical: none, dense: none, fuse: none };
+      return {
+        chunks: opened.reader.manifest.counts.chunks,
+        openSeconds,
+        dense: opened.dense,
+        localSource: opened.localSource ?? null,
+        lexical: idle,
+        hybrid: idle,
+        otherCpuCores: null,
+        firstAnswerAt: Date.now(),
+        ...memory(),
+      };
+    }
     const reader = opened.reader;
     const e = reader.manifest.embedder;
     if (!e) throw new Error('The benchmark index has no vectors.');
@@ -73,6 +109,9 @@ export async function serveStore(input: StoreServeInput): Promise<StoreServeResu
       embedDocuments: () => Promise.reject(new Error('not used')),
       embedQuery: async () => input.vectors[next++ % input.vectors.length]!,
     };
+    // Cold start ends with the first answer (lexical, as a replica's first reader gets it).
+    await createRetriever({ getReader: () => reader, embedder: null, options: input.retrieval, logger }).retrieve(input.questions[0]!);
+    const firstAnswerAt = Date.now();
     const meter = new OtherCpuMeter();
     const measure = async (embedder: Embedder | null): Promise<ModeLatency> => {
       const retriever = createRetriever({ getReader: () => reader, embedder, options: input.retrieval, logger });
@@ -84,13 +123,25 @@ export async function serveStore(input: StoreServeInput): Promise<StoreServeResu
     };
     const lexical = await measure(null);
     const hybrid = await measure(queryEmbedder);
-    return { chunks: reader.manifest.counts.chunks, openSeconds, dense: opened.dense, lexical, hybrid, otherCpuCores: meter.stop() };
+    return {
+      chunks: reader.manifest.counts.chunks,
+      openSeconds,
+      dense: opened.dense,
+      localSource: opened.localSource ?? null,
+      lexical,
+      hybrid,
+      otherCpuCores: meter.stop(),
+      firstAnswerAt,
+      ...memory(),
+    };
   } finally {
     await opened.close();
   }
 }
 
-async function openStore(input: StoreServeInput): Promise<{ reader: SearchIndex; dense: string | null; close: () => Promise<void> }> {
+async function openStore(
+  input: StoreServeInput,
+): Promise<{ reader: SearchIndex; dense: string | null; localSource?: string | null; close: () => Promise<void> }> {
   const ref = input.store;
   if (ref.kind === 'embedded') {
     const r = IndexReader.open(ref.indexDir, { efSearch: input.efSearch });
@@ -100,7 +151,26 @@ async function openStore(input: StoreServeInput): Promise<{ reader: SearchIndex;
   const settings = { ...ref.database, url: ref.url };
   const pool = createPool(settings);
   try {
-    const store = await PgIndexStore.connect(poolDb(pool, settings), { efSearch: input.efSearch });
+    const search = ref.search ?? 'database';
+    const store = await PgIndexStore.connect(poolDb(pool, settings), {
+      efSearch: input.efSearch,
+      search,
+      ...(ref.localDir ? { localDir: ref.localDir } : {}),
+    });
+    if (search === 'local') {
+      const opened = await store.open(null);
+      if (isOpenFailure(opened)) throw new Error(opened.message);
+      return {
+        reader: opened,
+        dense: 'local hnswlib',
+        localSource: store.local?.lastOpen?.source ?? null,
+        close: async () => {
+          opened.close();
+          await store.close();
+          await pool.end();
+        },
+      };
+    }
     const r = await store.openReader();
     if (!r) throw new Error('The benchmark database has no published generation.');
     return {

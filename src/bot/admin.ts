@@ -14,32 +14,20 @@ import {
   InlineKeyboard,
   type NextFunction,
 } from 'grammy';
-import type { BotCommand } from 'grammy/types';
 import type { OwnJob, ReindexJob as SharedJob } from '../db/reindex-jobs.js';
 import type { ArticleInfo, IndexProgress, IndexSummary } from '../types.js';
-import { MassDeleteError, UserError } from '../util/errors.js';
+import { DatabaseUnavailableError, MassDeleteError, UserError } from '../util/errors.js';
 import { isAdmin } from './access.js';
 import { callbackPattern } from './callbacks.js';
 import type { BotDeps } from './deps.js';
 import { renderDeskStatsHtml } from './desk-format.js';
 import { downloadFile, tooLargeMessage } from './files.js';
 import { escapeHtml, formatDuration, link, renderAuditHtml, renderProgress, renderStatsHtml, renderSummaryHtml } from './format.js';
+import { tr } from './language.js';
 import { errorFields } from './logging.js';
 import { editHtml, sendHtml, sendPlain } from './send.js';
 import { startTyping } from './stream.js';
 import { LatestThrottle } from './throttle.js';
-
-/** Commands shown in the menu of admins' private chats only. */
-export const ADMIN_COMMANDS: BotCommand[] = [
-  { command: 'reindex', description: 'Update the index (/reindex full rebuilds)' },
-  { command: 'add', description: 'Add an article: /add <url>' },
-  { command: 'remove', description: 'Remove an article: /remove <id>' },
-  { command: 'stats', description: 'Index and bot statistics' },
-  { command: 'feeds', description: 'Feed subscriptions and their state' },
-  { command: 'feed', description: 'Manage feeds: /feed add <url>, /feed remove <url>' },
-  { command: 'audit', description: 'Who added, removed or reindexed what' },
-  { command: 'gaps', description: 'What readers asked that the articles do not answer' },
-];
 
 /** Days of questions /stats sums up. */
 const STATS_DAYS = 7;
@@ -75,7 +63,7 @@ export function adminOnly(deps: BotDeps) {
   return async function requireAdmin(ctx: Context, next: NextFunction): Promise<void> {
     if (isAdmin(deps.config, ctx.from?.id)) return next();
     deps.log.info('bot.admin_refused', { update_id: ctx.update.update_id, user_id: ctx.from?.id });
-    await ctx.reply('Sorry, only the bot’s admins can use that command.');
+    await ctx.reply(tr(ctx)('admins-only'));
   };
 }
 
@@ -235,7 +223,8 @@ async function runReindex(job: ReindexJob, deps: BotDeps): Promise<void> {
     summaryHtml = renderSummaryHtml(full ? 'Full reindex done' : 'Reindex done', summary);
     deps.log.info('bot.reindexed', { full, ms: Date.now() - started, confirmed, ...counts(summary) });
     await recordAudit(deps, job.admin, action, '', changedOutcome(summary));
-  } catch (err) {
+  } catch (caught) {
+    const err = writeRefused('/reindex', caught);
     await recordAudit(deps, job.admin, action, '', failedOutcome(err));
     outcome = err instanceof UserError ? err.message : 'Reindex failed; the previous index keeps answering. The error is in the log.';
     if (err instanceof MassDeleteError) outcomeHtml = massDeleteHtml(err);
@@ -308,7 +297,7 @@ async function addUrl(ctx: CommandContext<Context>, deps: BotDeps): Promise<void
 async function addDocument(ctx: Filter<Context, 'message:document'>, deps: BotDeps): Promise<void> {
   const doc = ctx.msg.document;
   if (!isAdmin(deps.config, ctx.from?.id)) {
-    await ctx.reply('Only the bot’s admins can add articles. To ask something, just type your question.');
+    await ctx.reply(tr(ctx)('admins-only-upload'));
     return;
   }
   const name = doc.file_name?.trim() || 'upload.txt';
@@ -415,12 +404,27 @@ async function audited<T>(
   let result: T;
   try {
     result = await run();
-  } catch (err) {
+  } catch (caught) {
+    const err = writeRefused(ADMIN_WRITES[action] ?? `/${action}`, caught);
     await recordAudit(deps, who, action, target, failedOutcome(err));
     throw err;
   }
   await recordAudit(deps, who, action, target, ok(result));
   return result;
+}
+
+/** How the one-line refusal names each admin write. */
+const ADMIN_WRITES: Record<string, string> = { add: '/add', upload: 'Adding a file', remove: '/remove' };
+
+/**
+ * A write refused because the database cannot be reached (PostgreSQL mode): one line that says
+ * so and that nothing else is wrong. A busy pool and every other error pass through unchanged.
+ */
+function writeRefused(what: string, err: unknown): unknown {
+  if (!(err instanceof DatabaseUnavailableError) || !/unreachable/.test(err.message)) return err;
+  return new DatabaseUnavailableError(
+    `${what} cannot change the index now: the database is unreachable; try again once it is back.`,
+  );
 }
 
 /** Appends to the audit trail; a failure to record is logged, never shown as the action's failure. */

@@ -17,6 +17,8 @@ import { errorMessage } from '../util/errors.js';
 import { callbackPattern } from './callbacks.js';
 import type { BotDeps } from './deps.js';
 import { escapeHtml, link } from './format.js';
+import { tr } from './language.js';
+import { english, type Translate, translator } from '../i18n/index.js';
 import { sendHtml } from './send.js';
 
 /** Prefix of "Ask about this" buttons' callback_data (followed by the outbox id). */
@@ -37,54 +39,55 @@ export function alertCommands(deps: BotDeps): Composer<Context> {
 }
 
 async function follow(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
-  if (!deps.alerts) return void (await ctx.reply('Topic alerts are not enabled in this bot.'));
+  const t = tr(ctx);
+  if (!deps.alerts) return void (await ctx.reply(t('alerts-off')));
   const topic = ctx.match.trim().replace(/\s+/g, ' ');
-  if (!topic) return void (await ctx.reply('Usage: /follow <topic>, for example /follow Hong Kong protests'));
-  if (topic.length > MAX_TOPIC_CHARS) return void (await ctx.reply(`Please keep a topic under ${MAX_TOPIC_CHARS} characters.`));
+  if (!topic) return void (await ctx.reply(t('follow-usage')));
+  if (topic.length > MAX_TOPIC_CHARS) return void (await ctx.reply(t('follow-too-long', { max: String(MAX_TOPIC_CHARS) })));
   const result = await deps.alerts.store.follow(ctx.chat.id, topic);
-  if (result === 'exists') return void (await ctx.reply(`You already follow “${topic}”. /following lists your topics.`));
-  if (result === 'limit') {
-    return void (await ctx.reply(`You follow ${MAX_FOLLOWS_PER_CHAT} topics already; /unfollow one first.`));
-  }
+  if (result === 'exists') return void (await ctx.reply(t('follow-exists', { topic })));
+  if (result === 'limit') return void (await ctx.reply(t('follow-full', { max: MAX_FOLLOWS_PER_CHAT })));
   deps.log.info('bot.followed', { chat_id: ctx.chat.id });
-  await ctx.reply(
-    `Following “${topic}”. When a new article on it arrives, I’ll send you its title, date, link and a quote. /unfollow stops it.`,
-  );
+  await ctx.reply(t('follow-done', { topic }));
 }
 
 async function following(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
-  if (!deps.alerts) return void (await ctx.reply('Topic alerts are not enabled in this bot.'));
+  const t = tr(ctx);
+  if (!deps.alerts) return void (await ctx.reply(t('alerts-off')));
   const list = await deps.alerts.store.following(ctx.chat.id);
-  if (list.length === 0) return void (await ctx.reply('You follow no topics. Start with /follow <topic>.'));
-  await ctx.reply(['You follow:', ...list.map((f, i) => `${i + 1}. ${f.topic}`), '', '/unfollow to stop one.'].join('\n'));
+  if (list.length === 0) return void (await ctx.reply(t('following-none')));
+  await ctx.reply([t('following-title'), ...list.map((f, i) => `${i + 1}. ${f.topic}`), '', t('following-footer')].join('\n'));
 }
 
 /** /unfollow with a number or the topic stops that one; without, buttons to pick it. */
 async function unfollow(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
-  if (!deps.alerts) return void (await ctx.reply('Topic alerts are not enabled in this bot.'));
+  const t = tr(ctx);
+  if (!deps.alerts) return void (await ctx.reply(t('alerts-off')));
   const store = deps.alerts.store;
   const list = await store.following(ctx.chat.id);
-  if (list.length === 0) return void (await ctx.reply('You follow no topics.'));
+  if (list.length === 0) return void (await ctx.reply(t('unfollow-none')));
   const arg = ctx.match.trim().replace(/\s+/g, ' ');
   if (!arg) {
     const kb = new InlineKeyboard();
-    for (const f of list) kb.text(`Stop “${f.topic.slice(0, 40)}”`, `${UNFOLLOW_PREFIX}${f.id}`).row();
-    return void (await ctx.reply('Which topic should I stop following?', { reply_markup: kb }));
+    for (const f of list) kb.text(t('unfollow-button', { topic: f.topic.slice(0, 40) }), `${UNFOLLOW_PREFIX}${f.id}`).row();
+    return void (await ctx.reply(t('unfollow-which'), { reply_markup: kb }));
   }
   const chosen = /^\d{1,3}$/.test(arg) ? list[Number(arg) - 1] : list.find((f) => f.topic.toLowerCase() === arg.toLowerCase());
-  if (!chosen) return void (await ctx.reply(`You do not follow “${arg}”. /following lists your topics.`));
+  if (!chosen) return void (await ctx.reply(t('unfollow-unknown', { topic: arg })));
   await store.unfollow(ctx.chat.id, chosen.id);
-  await ctx.reply(`Stopped following “${chosen.topic}”.`);
+  await ctx.reply(t('unfollow-done', { topic: chosen.topic }));
 }
 
 async function unfollowButton(ctx: CallbackQueryContext<Context>, deps: BotDeps): Promise<void> {
   const id = Number(ctx.callbackQuery.data.slice(UNFOLLOW_PREFIX.length));
   const message = ctx.callbackQuery.message;
   const topic = message ? (await deps.alerts?.store.following(message.chat.id))?.find((f) => f.id === id) : undefined;
-  if (!message || !topic) return void (await ctx.answerCallbackQuery({ text: 'You no longer follow that topic.' }));
+  const t = tr(ctx);
+  if (!message || !topic) return void (await ctx.answerCallbackQuery({ text: t('unfollow-gone') }));
   await deps.alerts!.store.unfollow(message.chat.id, id);
-  await ctx.answerCallbackQuery({ text: `Stopped following “${topic.topic}”.` });
-  await ctx.api.editMessageText(message.chat.id, message.message_id, `Stopped following “${topic.topic}”.`).catch(() => undefined);
+  const done = t('unfollow-done', { topic: topic.topic });
+  await ctx.answerCallbackQuery({ text: done });
+  await ctx.api.editMessageText(message.chat.id, message.message_id, done).catch(() => undefined);
 }
 
 /**
@@ -95,7 +98,7 @@ async function askAbout(ctx: CallbackQueryContext<Context>, deps: BotDeps): Prom
   const id = Number(ctx.callbackQuery.data.slice(ASK_PREFIX.length));
   const message = ctx.callbackQuery.message;
   const alert = message ? await deps.alerts?.store.alert(id, message.chat.id) : null;
-  if (!message || !alert) return void (await ctx.answerCallbackQuery({ text: 'This alert is no longer available.', show_alert: true }));
+  if (!message || !alert) return void (await ctx.answerCallbackQuery({ text: tr(ctx)('alert-gone'), show_alert: true }));
   await ctx.answerCallbackQuery().catch(() => undefined);
   const chatId = message.chat.id;
   const dated = alert.date ? ` (${alert.date})` : '';
@@ -106,27 +109,25 @@ async function askAbout(ctx: CallbackQueryContext<Context>, deps: BotDeps): Prom
     `${alert.title}${dated}: ${alert.sentence}`,
   );
   await deps.conversations.linkMessages(chatId, [message.message_id], exchange);
-  const html = `Let’s talk about <b>${escapeHtml(alert.title)}</b>${escapeHtml(dated)}. Ask me anything about it, for example: <i>What happened?</i>`;
+  const html = tr(ctx)('alert-talk', { title: escapeHtml(alert.title), dated: escapeHtml(dated) });
   const sent = await sendHtml(ctx.api, chatId, html, { log: deps.log, replyTo: message.message_id });
   await deps.conversations.linkMessages(chatId, sent, exchange);
 }
 
-/** The alert message: title, date, link, the cited sentence, and why it came. */
-export function renderAlertHtml(a: AlertPayload): string {
+/** The alert message: title, date, link, the cited sentence, and why it came (in `t`'s language). */
+export function renderAlertHtml(a: AlertPayload, t: Translate = english): string {
   return [
     `🔔 <b>${link(a.title, a.url)}</b>${a.date ? ` (${escapeHtml(a.date)})` : ''}`,
     `“${escapeHtml(a.sentence)}” [1]`,
     a.url ? `[1] ${escapeHtml(a.url)}` : `[1] ${escapeHtml(a.title)}`,
-    `<i>You follow “${escapeHtml(a.topic)}” · /unfollow</i>`,
+    `<i>${escapeHtml(t('alert-following', { topic: a.topic }))} · /unfollow</i>`,
   ].join('\n');
 }
 
 /** A correction notice: an article an answer cited was updated (or withdrawn) since. */
-export function renderCorrectionHtml(a: AlertPayload): string {
+export function renderCorrectionHtml(a: AlertPayload, t: Translate = english): string {
   const title = `<b>${link(a.title, a.notice === 'withdrawn' ? null : a.url)}</b>${a.date ? ` (${escapeHtml(a.date)})` : ''}`;
-  return a.notice === 'withdrawn'
-    ? `✏️ ${title}, which I cited in an answer to you, has been withdrawn. Treat what I quoted from it with care.`
-    : `✏️ ${title}, which I cited in an answer to you, has been updated. Tap “Ask again” to ask about the current version.`;
+  return `✏️ ${t(a.notice === 'withdrawn' ? 'correction-withdrawn' : 'correction-updated', { title })}`;
 }
 
 /** Limits of the sender (Telegram's: ~30 messages/s per bot, 1 message/s per chat), kept by the store for every process that sends. */
@@ -194,18 +195,31 @@ export class AlertSender {
     });
   }
 
+  /**
+   * The language of a chat the sender writes to with no update in hand: the chat's /language
+   * choice, else English (the reader's Telegram language is only known from an update).
+   */
+  private async chatTranslator(chatId: number): Promise<Translate> {
+    try {
+      return translator(await this.deps.languages.get(chatId));
+    } catch {
+      return english;
+    }
+  }
+
   /** Sends one alert; what happens on failure depends on whether Telegram can have shown it. */
   private async deliver(row: OutboxRow): Promise<void> {
     const { store } = this.alerts;
     const log = this.deps.log;
     try {
       const { notice } = row.payload;
-      const msg = await this.api.sendMessage(row.chatId, notice ? renderCorrectionHtml(row.payload) : renderAlertHtml(row.payload), {
+      const t = await this.chatTranslator(row.chatId);
+      const msg = await this.api.sendMessage(row.chatId, notice ? renderCorrectionHtml(row.payload, t) : renderAlertHtml(row.payload, t), {
         parse_mode: 'HTML',
         link_preview_options: { is_disabled: true },
         ...(notice === 'withdrawn'
           ? {}
-          : { reply_markup: new InlineKeyboard().text(notice ? 'Ask again' : 'Ask about this', `${ASK_PREFIX}${row.id}`) }),
+          : { reply_markup: new InlineKeyboard().text(t(notice ? 'ask-again-button' : 'ask-about-button'), `${ASK_PREFIX}${row.id}`) }),
       });
       await store.markSent(row.id, msg.message_id);
       log.info('alerts.sent', { chat_id: row.chatId, alert_id: row.id });

@@ -1,6 +1,7 @@
 /**
- * Commands everyone can use (/start, /help, /sources with its paging buttons, /reset), and
- * the replies to what no feature handled: unknown commands, old buttons, messages that are not text.
+ * Commands everyone can use (/start, /help, /sources with its paging buttons, /reset; /language is
+ * in language.ts), and the replies to what no feature handled: unknown commands, old buttons,
+ * messages that are not text. Every line is in the chat's language (`tr(ctx)`, locales/*.ftl).
  */
 import {
   type CallbackQueryContext,
@@ -11,26 +12,15 @@ import {
   InlineKeyboard,
   type NextFunction,
 } from 'grammy';
-import type { BotCommand } from 'grammy/types';
 import { isAdmin } from './access.js';
 import { callbackPattern } from './callbacks.js';
 import type { BotDeps } from './deps.js';
 import { escapeHtml, renderSourcesPage } from './format.js';
 import { leadingCommand } from './groups.js';
+import { tr } from './language.js';
 import { editHtml, sendHtml } from './send.js';
+import type { Translate } from '../i18n/index.js';
 import { truncate } from '../util/text.js';
-
-/** Commands shown to everyone in Telegram's menu. */
-export const PUBLIC_COMMANDS: BotCommand[] = [
-  { command: 'start', description: 'What I know and how to ask' },
-  { command: 'help', description: 'How to use this bot' },
-  { command: 'sources', description: 'List the indexed articles' },
-  { command: 'reset', description: 'Forget our conversation' },
-  { command: 'forgetme', description: 'Delete the questions I logged from you' },
-  { command: 'follow', description: 'Get alerts on a topic: /follow <topic>' },
-  { command: 'following', description: 'The topics you follow' },
-  { command: 'unfollow', description: 'Stop following a topic' },
-];
 
 /** Prefix of /sources paging buttons' callback_data. */
 const SOURCES_PREFIX = 's:';
@@ -56,14 +46,17 @@ export function leftovers(): Composer<Context> {
 }
 
 function howToAsk(ctx: CommandContext<Context>, deps: BotDeps): string {
+  const t = tr(ctx);
   const group = ctx.chat.type !== 'private';
-  const examples = exampleQuestions(deps).map((q) => `<i>${escapeHtml(q)}</i>`);
+  const [first, second] = exampleQuestions(deps, t).map((q) => `<i>${escapeHtml(q)}</i>`);
   const ask = group
-    ? `Mention me (@${escapeHtml(ctx.me.username)}) with your question, or reply to one of my messages.`
-    : examples.length > 0
-      ? `Just type a question, for example: ${examples.join(' or ')}`
-      : 'Just type a question.';
-  return `${ask}\nFollow-up questions work too; reply to one of my older answers to continue from it.`;
+    ? t('ask-in-group', { bot: escapeHtml(ctx.me.username) })
+    : second
+      ? t('ask-example-two', { first: first!, second })
+      : first
+        ? t('ask-example-one', { first })
+        : t('ask-plain');
+  return `${ask}\n${t('ask-follow-ups')}`;
 }
 
 /** Longest title quoted in an example question. */
@@ -73,71 +66,67 @@ const EXAMPLE_TITLE_CHARS = 60;
  * Up to two example questions about the newest articles' titles, so they fit whatever the archive
  * holds (a fixed example named a mayor the archive may never mention).
  */
-function exampleQuestions(deps: BotDeps): string[] {
+function exampleQuestions(deps: BotDeps, t: Translate): string[] {
   // The listing is newest first; sorting again keeps that true for any library.
   const newest = deps.library
     .listArticles(0, 20)
     .items.filter((a) => a.title.trim() !== '')
     .sort((a, b) => (b.date ?? '').localeCompare(a.date ?? ''));
   const titles = [...new Set(newest.map((a) => truncate(a.title, EXAMPLE_TITLE_CHARS)))].slice(0, 2);
-  return titles.map((t) => `What do the articles say about “${t}”?`);
+  return titles.map((title) => t('example-question', { title }));
 }
 
 /** /start: what the bot knows (article count and date range) and how to ask. */
 async function start(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
+  const t = tr(ctx);
   const s = deps.library.stats();
-  const range =
-    !s.firstDate || !s.lastDate
-      ? ''
-      : s.firstDate === s.lastDate
-        ? `, published ${s.lastDate}`
-        : `, published ${s.firstDate} to ${s.lastDate}`;
+  const count = s.articles;
   const knows =
-    s.articles > 0
-      ? `Hi! I answer questions about <b>${s.articles}</b> news article${s.articles === 1 ? '' : 's'}${escapeHtml(range)}, and cite the articles I used.`
-      : 'Hi! I answer questions about news articles, but none are indexed yet.';
-  const text = [knows, '', howToAsk(ctx, deps), '', '/sources lists the articles · /reset starts over · /help'].join('\n');
+    count === 0
+      ? t('start-empty')
+      : !s.firstDate || !s.lastDate
+        ? t('start-knows', { count })
+        : s.firstDate === s.lastDate
+          ? t('start-knows-on', { count, date: escapeHtml(s.lastDate) })
+          : t('start-knows-between', { count, first: escapeHtml(s.firstDate), last: escapeHtml(s.lastDate) });
+  const text = [knows, '', howToAsk(ctx, deps), '', t('start-commands')].join('\n');
   await sendHtml(ctx.api, ctx.chat.id, text, { log: deps.log });
 }
 
 /** /help: how to ask, what the answer looks like, and the commands (admin ones for admins). */
 async function help(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
+  const t = tr(ctx);
   const lines = [
-    '<b>How to use me</b>',
+    t('help-title'),
     howToAsk(ctx, deps),
     '',
-    'Answers cite their sources as [1], [2]… with a Sources list below; tap <i>Show quotes</i> to see the passages.',
+    t('help-answers'),
     '',
-    '/sources — list the indexed articles',
-    '/reset — forget our conversation and start over',
-    '/forgetme — delete your logged questions and our conversation',
-    '/follow &lt;topic&gt; — an alert when a new article on it arrives; /following, /unfollow',
-    `In any chat, type <code>@${escapeHtml(ctx.me.username)} words</code> to find an article and share it.`,
+    t('help-sources'),
+    t('help-reset'),
+    t('help-forgetme'),
+    t('help-follow'),
+    t('help-language'),
+    t('help-inline', { bot: escapeHtml(ctx.me.username) }),
   ];
   if (isAdmin(deps.config, ctx.from?.id)) {
     lines.push(
       '',
-      '<b>Admin</b>',
-      '/reindex — pick up changed articles (/reindex full rebuilds everything)',
-      '/add &lt;url&gt; — fetch and add an article; or upload a .txt, .md, .html or .pdf file',
-      '/remove &lt;id&gt; — delete an article (ids are in /sources)',
-      '/stats — index and bot statistics',
-      '/feeds — feed subscriptions and their state; /feed add &lt;url&gt;, /feed remove &lt;url&gt;',
-      '/audit — who added, removed or reindexed what, and when',
-      '/gaps [days] — what readers asked that the articles do not answer',
+      t('help-admin-title'),
+      ...['reindex', 'add', 'remove', 'stats', 'feeds', 'audit', 'gaps'].map((command) => t(`help-admin-${command}`)),
     );
   }
   await sendHtml(ctx.api, ctx.chat.id, lines.join('\n'), { log: deps.log });
 }
 
-function sourcesKeyboard(offset: number, pageSize: number, total: number): InlineKeyboard | undefined {
+function sourcesKeyboard(offset: number, pageSize: number, total: number, t: Translate): InlineKeyboard | undefined {
   const kb = new InlineKeyboard();
-  if (offset > 0) kb.text('‹ Previous', `${SOURCES_PREFIX}${Math.max(0, offset - pageSize)}`);
-  if (offset + pageSize < total) kb.text('Next ›', `${SOURCES_PREFIX}${offset + pageSize}`);
+  if (offset > 0) kb.text(t('sources-previous'), `${SOURCES_PREFIX}${Math.max(0, offset - pageSize)}`);
+  if (offset + pageSize < total) kb.text(t('sources-next'), `${SOURCES_PREFIX}${offset + pageSize}`);
   return kb.inline_keyboard[0]?.length ? kb : undefined;
 }
 
-function sourcesPage(deps: BotDeps, wanted: number): { html: string; keyboard: InlineKeyboard | undefined } {
+function sourcesPage(deps: BotDeps, wanted: number, t: Translate): { html: string; keyboard: InlineKeyboard | undefined } {
   const size = deps.tuning.sourcesPageSize;
   let page = deps.library.listArticles(wanted, size);
   let offset = wanted;
@@ -146,12 +135,12 @@ function sourcesPage(deps: BotDeps, wanted: number): { html: string; keyboard: I
     offset = Math.floor((page.total - 1) / size) * size;
     page = deps.library.listArticles(offset, size);
   }
-  return { html: renderSourcesPage(page, offset), keyboard: sourcesKeyboard(offset, size, page.total) };
+  return { html: renderSourcesPage(page, offset, t), keyboard: sourcesKeyboard(offset, size, page.total, t) };
 }
 
 /** /sources: the first page of indexed articles with paging buttons. */
 async function sources(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
-  const { html, keyboard } = sourcesPage(deps, 0);
+  const { html, keyboard } = sourcesPage(deps, 0, tr(ctx));
   await sendHtml(ctx.api, ctx.chat.id, html, { log: deps.log, ...(keyboard ? { keyboard } : {}) });
 }
 
@@ -161,14 +150,14 @@ async function turnSourcesPage(ctx: CallbackQueryContext<Context>, deps: BotDeps
   const message = ctx.callbackQuery.message;
   await ctx.answerCallbackQuery().catch(() => undefined);
   if (!message) return;
-  const { html, keyboard } = sourcesPage(deps, offset);
+  const { html, keyboard } = sourcesPage(deps, offset, tr(ctx));
   await editHtml(ctx.api, message.chat.id, message.message_id, html, { log: deps.log, ...(keyboard ? { keyboard } : {}) });
 }
 
 /** /reset: forgets this chat's conversation. */
 async function reset(ctx: CommandContext<Context>, deps: BotDeps): Promise<void> {
   await deps.conversations.reset(ctx.chat.id);
-  await ctx.reply('Done: I have forgotten our conversation. Ask me anything.');
+  await ctx.reply(tr(ctx)('reset-done'));
 }
 
 /**
@@ -181,16 +170,18 @@ export async function unknownCommand(ctx: Filter<Context, 'message:text'>, next:
   if (!command) return next();
   if (ctx.chat.type !== 'private' && command.target === null) return;
   // Echo only what could be a real command name: anything else may be too long to send or not valid UTF-8.
-  const name = /^[a-z0-9_]{1,32}$/.test(command.name) ? `/${command.name}` : 'that command';
-  await ctx.reply(`I don't know ${name}. Try /help.`);
+  const t = tr(ctx);
+  await ctx.reply(
+    /^[a-z0-9_]{1,32}$/.test(command.name) ? t('unknown-command', { command: `/${command.name}` }) : t('unknown-command-unnamed'),
+  );
 }
 
 /** Anything that is not text (photos, stickers, voice…). */
 async function nonText(ctx: Context): Promise<void> {
-  await ctx.reply('I can only read text messages. Please type your question.');
+  await ctx.reply(tr(ctx)('not-text'));
 }
 
 /** A button whose data no handler knows (for example from an older version of the bot). */
 async function staleButton(ctx: Context): Promise<void> {
-  await ctx.answerCallbackQuery({ text: 'This button no longer works. Please try the command again.' });
+  await ctx.answerCallbackQuery({ text: tr(ctx)('stale-button') });
 }

@@ -16,6 +16,7 @@ import {
 } from 'grammy';
 import type { InlineKeyboardButton } from 'grammy/types';
 import type { GapsReport, Outcome, Vote } from '../desk/index.js';
+import type { Translate } from '../i18n/index.js';
 import type { Answer } from '../types.js';
 import { isAdmin } from './access.js';
 import { adminOnly } from './admin.js';
@@ -24,6 +25,7 @@ import type { BotDeps } from './deps.js';
 
 export type { BotDesk } from './deps.js';
 import { GAPS_PAGE_SIZE, renderGapsHtml } from './desk-format.js';
+import { tr } from './language.js';
 import { errorFields } from './logging.js';
 import { editHtml, sendHtml } from './send.js';
 
@@ -34,10 +36,14 @@ export const REASON_PREFIX = 'fr:';
 /** Prefix of /gaps paging buttons: `gp:<days>:<page>`. */
 export const GAPS_PREFIX = 'gp:';
 
-const REASONS: Record<string, string> = { w: 'wrong', o: 'outdated', n: 'not what I asked' };
-/** The 👎 follow-up names its question so a typed reply to it finds the question again (on any replica). */
-const REASON_PROMPT = (id: number) =>
-  `Sorry it missed. What was wrong? Tap a reason, or reply to this message with one line. (feedback #${id})`;
+/** The reasons a 👎 offers: recorded in English (the editors' log), shown in the reader's language. */
+const REASONS: Record<string, { logged: string; key: string }> = {
+  w: { logged: 'wrong', key: 'feedback-reason-wrong' },
+  o: { logged: 'outdated', key: 'feedback-reason-outdated' },
+  n: { logged: 'not what I asked', key: 'feedback-reason-not-asked' },
+};
+/** The 👎 follow-up names its question so a typed reply to it finds the question again (on any replica, in any language). */
+const REASON_PROMPT = (id: number, t: Translate) => `${t('feedback-prompt')} (feedback #${id})`;
 const REASON_REPLY = /\(feedback #(\d{1,15})\)$/;
 const MAX_GAP_DAYS = 365;
 
@@ -140,27 +146,23 @@ async function forgetMe(ctx: CommandContext<Context>, deps: BotDeps): Promise<vo
     await deps.desk?.corrections?.forget(ctx.chat.id);
   }
   deps.log.info('desk.forgot_reader', { questions, conversation: isPrivate });
-  const what = `${questions} logged question${questions === 1 ? '' : 's'}`;
-  await ctx.reply(
-    isPrivate
-      ? `Done: I deleted ${what} of yours and our conversation.`
-      : `Done: I deleted ${what} you asked me in private. Questions asked in groups are logged without who asked, so they cannot be told apart.`,
-  );
+  await ctx.reply(tr(ctx)(isPrivate ? 'forgot-private' : 'forgot-group', { count: questions }));
 }
 
 /** A 👍 or 👎: stored on the question (pressing the same one again takes it back), the buttons show the choice. */
 async function feedback(ctx: CallbackQueryContext<Context>, deps: BotDeps): Promise<void> {
   const [id, code] = parseIdAnd(ctx.callbackQuery.data, FEEDBACK_PREFIX);
   const message = ctx.callbackQuery.message;
-  if (!deps.desk || !message) return void (await ctx.answerCallbackQuery({ text: 'Feedback is not being collected.' }));
+  const t = tr(ctx);
+  if (!deps.desk || !message) return void (await ctx.answerCallbackQuery({ text: t('feedback-off') }));
   const vote: Vote = code === 'u' ? 'up' : 'down';
   const row = await deps.desk.questions.log.get(id);
   const next = row?.vote === vote ? null : vote;
   if (!row || !(await deps.desk.questions.vote(id, message.chat.id, next))) {
-    return void (await ctx.answerCallbackQuery({ text: 'That question is no longer in the log.' }));
+    return void (await ctx.answerCallbackQuery({ text: t('feedback-question-gone') }));
   }
   deps.log.info('desk.feedback', { vote: next ?? 'none' });
-  await ctx.answerCallbackQuery({ text: next === null ? 'Feedback taken back.' : 'Thanks for the feedback!' });
+  await ctx.answerCallbackQuery({ text: t(next === null ? 'feedback-taken-back' : 'feedback-thanks') });
   const markup = message.reply_markup?.inline_keyboard;
   if (markup) {
     const marked = markup.map((row) => row.map((b) => markChoice(b, id, next)));
@@ -170,8 +172,8 @@ async function feedback(ctx: CallbackQueryContext<Context>, deps: BotDeps): Prom
   }
   if (next === 'down') {
     const kb = new InlineKeyboard();
-    for (const [c, label] of Object.entries(REASONS)) kb.text(label, `${REASON_PREFIX}${id}:${c}`);
-    await ctx.api.sendMessage(message.chat.id, REASON_PROMPT(id), {
+    for (const [c, reason] of Object.entries(REASONS)) kb.text(t(reason.key), `${REASON_PREFIX}${id}:${c}`);
+    await ctx.api.sendMessage(message.chat.id, REASON_PROMPT(id, t), {
       reply_markup: kb,
       reply_parameters: { message_id: message.message_id, allow_sending_without_reply: true },
     });
@@ -194,10 +196,11 @@ async function reasonButton(ctx: CallbackQueryContext<Context>, deps: BotDeps): 
   const [id, code] = parseIdAnd(ctx.callbackQuery.data, REASON_PREFIX);
   const message = ctx.callbackQuery.message;
   const reason = REASONS[code]!;
-  const saved = deps.desk && message ? await deps.desk.questions.reason(id, message.chat.id, reason) : false;
-  await ctx.answerCallbackQuery({ text: saved ? `Noted: ${reason}. Thank you.` : 'That feedback is no longer in the log.' });
-  if (saved && message)
-    await ctx.api.editMessageText(message.chat.id, message.message_id, `Noted: ${reason}. Thank you.`).catch(() => undefined);
+  const t = tr(ctx);
+  const saved = deps.desk && message ? await deps.desk.questions.reason(id, message.chat.id, reason.logged) : false;
+  const noted = t('feedback-noted', { reason: t(reason.key) });
+  await ctx.answerCallbackQuery({ text: saved ? noted : t('feedback-gone') });
+  if (saved && message) await ctx.api.editMessageText(message.chat.id, message.message_id, noted).catch(() => undefined);
 }
 
 /** A reply to the 👎 follow-up is its reason; any other message goes on to the questions. */
@@ -207,7 +210,7 @@ function typedReason(deps: BotDeps) {
     const match = replied?.from?.id === ctx.me.id ? REASON_REPLY.exec(replied.text ?? '') : null;
     if (!match || !deps.desk) return next();
     const saved = await deps.desk.questions.reason(Number(match[1]), ctx.chat.id, ctx.msg.text);
-    await ctx.reply(saved ? 'Noted, thank you.' : 'That feedback is no longer in the log (or was changed to 👍).');
+    await ctx.reply(tr(ctx)(saved ? 'feedback-typed-noted' : 'feedback-typed-gone'));
   };
 }
 

@@ -3,6 +3,7 @@
  * `escapeHtml`; the only tags in the output are the ones built here, so a
  * message can always be split and still parse.
  */
+import { english, type Translate } from '../i18n/index.js';
 import type { Answer, ArticleInfo, Citation, IndexProgress, IndexSummary, LibraryStats } from '../types.js';
 import { formatBytes, formatSeconds } from '../util/format.js';
 import type { AuditEntry } from './audit.js';
@@ -33,52 +34,54 @@ export function link(label: string, url: string | null): string {
 /**
  * Renders a finished answer: the text with its [n] markers, its note in italics, then a Sources
  * block. A model answer that could not be cited shows its note first; an extractive answer opens
- * with the answering sentence and says what it is (its note) after the quotes.
+ * with the answering sentence and says what it is (its note) after the quotes. The labels are in
+ * `t`'s language (English by default).
  */
-export function renderAnswerHtml(answer: Answer, locate?: (articleId: string) => string | null): string {
-  const text = escapeHtml(answer.text.trim() || 'I could not produce an answer.');
+export function renderAnswerHtml(answer: Answer, locate?: (articleId: string) => string | null, t: Translate = english): string {
+  const text = escapeHtml(answer.text.trim() || t('no-answer'));
   if (answer.mode === 'not-covered') return text;
   const parts: string[] = [text];
   const note = answer.note?.trim() ? `<i>${escapeHtml(answer.note.trim())}</i>` : null;
   // A model answer that could not be tied to a source must not pass for a cited one: its note comes first.
   if (note && answer.mode === 'extractive') parts.push(note);
   else if (note) parts.unshift(note);
-  if (answer.citations.length > 0) parts.push(renderSourcesHtml(answer.citations, locate));
+  if (answer.citations.length > 0) parts.push(renderSourcesHtml(answer.citations, t, locate));
   return parts.join('\n\n');
 }
 
 /** The "Sources" block: one line per cited article with its number, linked title and date (and its file when it has no URL). */
-function renderSourcesHtml(citations: readonly Citation[], locate?: (articleId: string) => string | null): string {
+function renderSourcesHtml(citations: readonly Citation[], t: Translate, locate?: (articleId: string) => string | null): string {
   const lines = [...citations]
     .sort((a, b) => a.n - b.n)
     .map((c) => {
       const where = c.url ? null : (locate?.(c.articleId) ?? null);
-      return `[${c.n}] ${link(c.title || c.articleId, c.url)} · ${escapeHtml(c.date ?? 'date unknown')}${where ? ` · <code>${escapeHtml(where)}</code>` : ''}`;
+      return `[${c.n}] ${link(c.title || c.articleId, c.url)} · ${escapeHtml(c.date ?? t('date-unknown'))}${where ? ` · <code>${escapeHtml(where)}</code>` : ''}`;
     });
-  return ['<b>Sources</b>', ...lines].join('\n');
+  return [`<b>${escapeHtml(t('sources-title'))}</b>`, ...lines].join('\n');
 }
 
 /** The passages behind each citation, shown when the user taps "Show quotes". */
-export function renderQuotesHtml(citations: readonly Citation[]): string {
+export function renderQuotesHtml(citations: readonly Citation[], t: Translate = english): string {
   const blocks = [...citations]
     .sort((a, b) => a.n - b.n)
     .map((c) => {
-      const head = `[${c.n}] <b>${escapeHtml(c.title || c.articleId)}</b> · ${escapeHtml(c.date ?? 'date unknown')}`;
-      const quote = c.quote.trim() ? `<blockquote>${escapeHtml(c.quote.trim())}</blockquote>` : '<i>(no quote recorded)</i>';
+      const head = `[${c.n}] <b>${escapeHtml(c.title || c.articleId)}</b> · ${escapeHtml(c.date ?? t('date-unknown'))}`;
+      const quote = c.quote.trim() ? `<blockquote>${escapeHtml(c.quote.trim())}</blockquote>` : `<i>${escapeHtml(t('no-quote'))}</i>`;
       return `${head}\n${quote}`;
     });
-  return ['<b>Quotes</b>', ...blocks].join('\n\n');
+  return [`<b>${escapeHtml(t('quotes-title'))}</b>`, ...blocks].join('\n\n');
 }
 
 /** One page of the article list for /sources. */
-export function renderSourcesPage(page: { total: number; items: ArticleInfo[] }, offset: number): string {
-  if (page.total === 0) return 'No articles are indexed yet.';
+export function renderSourcesPage(page: { total: number; items: ArticleInfo[] }, offset: number, t: Translate = english): string {
+  if (page.total === 0) return escapeHtml(t('sources-none'));
   const first = offset + 1;
   const last = offset + page.items.length;
   const lines = page.items.map(
-    (a, i) => `${first + i}. ${link(a.title || a.id, a.url)} · ${escapeHtml(a.date ?? 'date unknown')} · <code>${escapeHtml(a.id)}</code>`,
+    (a, i) =>
+      `${first + i}. ${link(a.title || a.id, a.url)} · ${escapeHtml(a.date ?? t('date-unknown'))} · <code>${escapeHtml(a.id)}</code>`,
   );
-  return [`<b>Articles</b> ${first}–${last} of ${page.total}`, ...lines].join('\n');
+  return [t('sources-page', { first: String(first), last: String(last), total: String(page.total) }), ...lines].join('\n');
 }
 
 const PHASES: Record<IndexProgress['phase'], string> = {

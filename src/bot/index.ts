@@ -23,6 +23,7 @@ import { deskCommands, GapsDigest } from './desk.js';
 import { type BotDeps, type BotDesk, type BotLibrary, type BotTuning, DEFAULT_TUNING } from './deps.js';
 import { feedCommands, reportFeedProblems } from './feeds.js';
 import { inlineSearch } from './inline.js';
+import { languageCommands } from './language.js';
 import { type BotHandle, BotLifecycle, logPollingErrors } from './lifecycle.js';
 import { redactingLogger } from './logging.js';
 import { gates, handleError } from './middleware.js';
@@ -93,6 +94,7 @@ export function createBot(options: CreateBotOptions): BotHandle {
   bot.use(gates(deps, updates));
   bot.use(
     commands(deps),
+    languageCommands(deps),
     admin(deps),
     feedCommands(deps),
     alertCommands(deps),
@@ -145,6 +147,7 @@ function botDeps(options: CreateBotOptions, state: BotState, tuning: BotTuning, 
     undelivered: state.undelivered,
     counters: state.counters,
     audit: state.audit,
+    languages: state.languages,
     reindexJobs: state.reindexJobs,
     tuning,
     intake: options.intake,

@@ -10,9 +10,8 @@ import type http from 'node:http';
 import type { Routes } from '../observability/http.js';
 import { UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import { ADMIN_COMMANDS } from './admin.js';
-import { PUBLIC_COMMANDS } from './commands.js';
 import type { BotDeps } from './deps.js';
+import { registerCommands } from './menu.js';
 import { errorFields } from './logging.js';
 import type { BotState } from './stores.js';
 import type { TaskTracker } from './tasks.js';
@@ -200,23 +199,6 @@ async function identify(api: Api, apiRoot: string, log: Logger): Promise<UserFro
         throw new UserError(`Could not reach the Telegram Bot API at ${apiRoot}; check the network or TELEGRAM_API_ROOT.`);
       log.warn('bot.telegram_unreachable', { attempt: attempt + 1, error: errorFields(err) });
       await new Promise((resolve) => setTimeout(resolve, pause));
-    }
-  }
-}
-
-/** Publishes the command menu: public commands for everyone, plus admin commands in each admin's chat. Failures are logged only. */
-async function registerCommands(api: Api, adminIds: readonly number[], log: Logger): Promise<void> {
-  try {
-    await api.setMyCommands(PUBLIC_COMMANDS);
-  } catch (err) {
-    log.warn('bot.set_commands_failed', { scope: 'default', error: errorFields(err) });
-  }
-  for (const id of adminIds) {
-    try {
-      await api.setMyCommands([...PUBLIC_COMMANDS, ...ADMIN_COMMANDS], { scope: { type: 'chat', chat_id: id } });
-    } catch (err) {
-      // Usually the admin has not opened a chat with the bot yet; the commands still work when typed.
-      log.warn('bot.set_commands_failed', { scope: 'admin', user_id: id, error: errorFields(err) });
     }
   }
 }

@@ -11,6 +11,7 @@ import { isAllowed, RefusedOnce } from './access.js';
 import type { BotDeps } from './deps.js';
 import { logQuestion } from './desk.js';
 import { addressesBot, stripMention } from './groups.js';
+import { i18nMiddleware, tr } from './language.js';
 import type { RateGate } from './stores.js';
 import { errorFields } from './logging.js';
 import type { TaskTracker } from './tasks.js';
@@ -21,6 +22,8 @@ export function gates(deps: BotDeps, updates: TaskTracker): Composer<Context> {
   const composer = new Composer<Context>();
   composer.use(trackUpdates(updates));
   composer.use(onlyAddressed(deps.log));
+  // Everything the bot says from here on is in the chat's language.
+  composer.use(i18nMiddleware(deps));
   composer.use(allowlist(deps));
   composer.use(rateLimit(deps.rateLimiter, perMinute, deps.log, (ctx) => logLimited(ctx, deps)));
   // Updates of one chat are handled in order (answers depend on the conversation so far).
@@ -61,7 +64,7 @@ function allowlist(deps: Pick<BotDeps, 'config' | 'log'>) {
     // Inline mode has no chat to write to: no results, for this user only.
     if (ctx.inlineQuery) return void (await ctx.answerInlineQuery([], { cache_time: 60, is_personal: true }));
     if (!refused.first(`${ctx.chat?.id}:${ctx.from?.id}`)) return;
-    const text = 'Sorry, this bot is private. Please ask its owner for access.';
+    const text = tr(ctx)('private-bot');
     if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text });
     else await ctx.reply(text);
   };
@@ -86,7 +89,7 @@ function rateLimit(limiter: RateGate, perMinute: number, log: Logger, onLimited:
       decision = 'allow';
     }
     if (decision === 'allow') return next();
-    const text = `You're sending messages faster than I can answer (limit: ${perMinute} per minute). Please wait a minute, then ask again.`;
+    const text = tr(ctx)('rate-limited', { limit: String(perMinute) });
     if (ctx.callbackQuery) {
       log.info('bot.rate_limited', { user_id: user, replied: true, kind: 'callback_query' });
       await ctx.answerCallbackQuery({ text }).catch(() => undefined);
@@ -123,7 +126,7 @@ export function handleError(log: Logger) {
     else log.error('bot.update_failed', { update_id: ctx.update.update_id, error: errorFields(e) });
     // A refused mass removal (an /add or /remove while the folder lost most articles) says how to confirm here.
     const confirm = e instanceof MassDeleteError ? ' If the removal is intended, send /reindex and press Confirm.' : '';
-    const text = user ? e.message + confirm : 'Sorry, something went wrong on my side. Please try again in a moment.';
+    const text = user ? e.message + confirm : tr(ctx)('something-went-wrong');
     try {
       if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text, show_alert: true });
       else if (ctx.chat) await ctx.reply(text);

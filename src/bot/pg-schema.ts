@@ -62,3 +62,15 @@ CREATE TABLE admin_audit (
   outcome text NOT NULL
 );
 `;
+
+/**
+ * Migration 26: the language each chat chose with /language, shared so every replica answers a
+ * chat in the language it picked.
+ */
+export const CHAT_LANGUAGES_SQL = `
+CREATE TABLE bot_chat_languages (
+  chat_id bigint PRIMARY KEY,
+  lang text NOT NULL,
+  updated_at bigint NOT NULL
+);
+`;

@@ -13,7 +13,16 @@ import type { Citation, Turn } from '../types.js';
 import { AUDIT_KEEP, type AuditEntry, type AuditRow, fromRow } from './audit.js';
 import type { ConversationContext } from './conversations.js';
 import { decideRate, type RateDecision } from './ratelimit.js';
-import type { BotState, ConversationMemory, CounterStore, KeptAnswers, QuoteKeys, RateGate, StateSettings } from './stores.js';
+import type {
+  BotState,
+  ChatLanguages,
+  ConversationMemory,
+  CounterStore,
+  KeptAnswers,
+  QuoteKeys,
+  RateGate,
+  StateSettings,
+} from './stores.js';
 import type { UndeliveredAnswer } from './undelivered.js';
 
 /** Optional clock and job timings for tests. */
@@ -51,6 +60,7 @@ export function pgBotState(pool: pg.Pool, settings: StateSettings, options: PgSt
     rateLimiter: new PgRateLimiter(sql, settings.rateLimitPerMinute, 60_000, now),
     undelivered: new PgKeptAnswers(sql, settings.undeliveredTtlMs, now),
     counters: new PgCounters(sql),
+    languages: new PgChatLanguages(sql, now),
     audit: {
       record: async (e: AuditEntry) => {
         if (sql.closed) return;
@@ -312,5 +322,29 @@ class PgCounters implements CounterStore {
     if (this.sql.closed) return 0;
     const [row] = await this.sql.rows<{ value: string }>('SELECT value FROM bot_counters WHERE name = $1', [name]);
     return Number(row?.value ?? 0);
+  }
+}
+
+class PgChatLanguages implements ChatLanguages {
+  constructor(
+    private readonly sql: Sql,
+    private readonly now: () => number,
+  ) {}
+
+  async get(chatId: number): Promise<string | null> {
+    if (this.sql.closed) return null;
+    const [row] = await this.sql.rows<{ lang: string }>('SELECT lang FROM bot_chat_languages WHERE chat_id = $1', [chatId]);
+    return row?.lang ?? null;
+  }
+
+  async set(chatId: number, lang: string | null): Promise<void> {
+    if (this.sql.closed) return;
+    if (lang === null) await this.sql.rows('DELETE FROM bot_chat_languages WHERE chat_id = $1', [chatId]);
+    else
+      await this.sql.rows(
+        `INSERT INTO bot_chat_languages(chat_id, lang, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (chat_id) DO UPDATE SET lang = excluded.lang, updated_at = excluded.updated_at`,
+        [chatId, lang, this.now()],
+      );
   }
 }

@@ -5,6 +5,7 @@
  * Telegram could not take is kept, and "try again" (typed, or the apology's button) sends it.
  */
 import { type Api, type CallbackQueryContext, Composer, type Context, type Filter, InlineKeyboard } from 'grammy';
+import type { Translate } from '../i18n/index.js';
 import { primaryLanguage } from '../language/index.js';
 import type { Answer } from '../types.js';
 import { callbackPattern } from './callbacks.js';
@@ -13,6 +14,7 @@ import { logQuestion, withFeedback } from './desk.js';
 import type { BotDeps } from './deps.js';
 import { renderAnswerHtml, splitHtml } from './format.js';
 import { stripMention } from './groups.js';
+import { chatLanguage, tr } from './language.js';
 import { errorFields } from './logging.js';
 import { quotesKeyboard } from './quotes.js';
 import { editHtml, sendChunks } from './send.js';
@@ -29,8 +31,6 @@ export const AGAIN_PREFIX = 'a:';
 const AGAIN_DATA = `${AGAIN_PREFIX}send`;
 /** What a user types to get the kept answer: "try again", "Try again!", "please send it again". */
 const TRY_AGAIN = /^(please\s+)?(try|send(\s+it)?)\s+again\W*$/i;
-const UNDELIVERED_APOLOGY =
-  'Sorry, your answer is ready but I could not send it (a connection problem). Tap “Try again”, or send “try again”, and it comes right away.';
 
 /** Every text message that is not a command (unknown commands get a hint) is a question; "try again" first sends a kept answer. */
 export function questions(deps: BotDeps): Composer<Context> {
@@ -48,24 +48,21 @@ function repliedBotMessage(ctx: QuestionContext): number | undefined {
 
 /** Handles a text message as a question (checks length first). */
 async function question(ctx: TextContext, deps: BotDeps): Promise<void> {
+  const t = tr(ctx);
   const text = stripMention(ctx.msg.text, ctx.me);
   if (!text) {
-    const hint =
-      ctx.chat.type === 'private'
-        ? 'Please type a question, for example: What happened this week?'
-        : `Ask me something after the mention, for example: @${ctx.me.username} what happened this week?`;
-    await ctx.reply(hint);
+    await ctx.reply(ctx.chat.type === 'private' ? t('question-empty') : t('question-empty-group', { bot: ctx.me.username }));
     return;
   }
   if (TRY_AGAIN.test(text) && (await deps.undelivered.has(ctx.chat.id))) {
-    await sendKept(ctx.api, ctx.chat.id, deps);
+    await sendKept(ctx.api, ctx.chat.id, deps, t);
     return;
   }
   const max = deps.config.maxQuestionChars;
   if (text.length > max) {
     deps.log.info('bot.question_refused', { chat_id: ctx.chat.id, reason: 'too_long', chars: text.length });
     await logQuestion(ctx, deps, text, 'refused');
-    await ctx.reply(`That message is too long (${text.length} characters). Please keep questions under ${max} characters.`);
+    await ctx.reply(t('question-too-long', { chars: String(text.length), max: String(max) }));
     return;
   }
   await answer(ctx, deps, text);
@@ -78,15 +75,20 @@ export async function answer(ctx: QuestionContext, deps: BotDeps, text: string):
   // In groups the answer replies to the question so it is clear whose it is.
   const replyTo = isPrivate ? undefined : ctx.msg.message_id;
   const started = Date.now();
+  const t = tr(ctx);
   const { parentId, history } = await deps.conversations.contextFor(chat.id, repliedBotMessage(ctx));
   const typing = startTyping(ctx.api, chat.id, deps.tuning.typingIntervalMs, deps.log);
   let result: { answer: Answer; previewMessageId?: number };
   try {
     // "This week" and "recently" count from when the reader asked, not from when the bot got to it.
-    const readerLanguage = primaryLanguage(ctx.from?.language_code);
+    // The chat's /language choice is the answer's language; without one, the reader's Telegram
+    // language tells the answerer which language its own lines are in.
+    const { chosen } = await chatLanguage(ctx, deps);
+    const readerLanguage = chosen ?? primaryLanguage(ctx.from?.language_code);
     const stream = deps.answerer.askStream(text, history, {
       now: new Date(ctx.msg.date * 1000),
       ...(readerLanguage ? { readerLanguage } : {}),
+      ...(chosen ? { answerLanguage: chosen } : {}),
     });
     result = await streamAnswer(
       {
@@ -110,9 +112,9 @@ export async function answer(ctx: QuestionContext, deps: BotDeps, text: string):
   const kept: UndeliveredAnswer = { question: text, answer: a, parentId, replyTo, questionId };
   let ids: number[];
   try {
-    ids = await deliver(ctx.api, chat.id, deps, { answer: a, previewId: previewMessageId, replyTo, questionId });
+    ids = await deliver(ctx.api, chat.id, deps, { answer: a, previewId: previewMessageId, replyTo, questionId, t });
   } catch (err) {
-    await keepUndelivered(ctx.api, chat.id, deps, kept, err);
+    await keepUndelivered(ctx.api, chat.id, deps, kept, err, t);
     return;
   }
   await recordAnswered(chat.id, deps, kept, ids);
@@ -146,7 +148,14 @@ async function recordAnswered(chatId: number, deps: BotDeps, item: UndeliveredAn
  * The answer could not be delivered (even after the send's own retry): keep it, and apologise
  * with a button that sends it, so the user does not wait for retrieval and the LLM again.
  */
-async function keepUndelivered(api: Api, chatId: number, deps: BotDeps, item: UndeliveredAnswer, err: unknown): Promise<void> {
+async function keepUndelivered(
+  api: Api,
+  chatId: number,
+  deps: BotDeps,
+  item: UndeliveredAnswer,
+  err: unknown,
+  t: Translate,
+): Promise<void> {
   try {
     await deps.undelivered.keep(chatId, item);
   } catch (keepErr) {
@@ -154,8 +163,8 @@ async function keepUndelivered(api: Api, chatId: number, deps: BotDeps, item: Un
   }
   deps.log.warn('bot.answer_undelivered', { chat_id: chatId, error: errorFields(err) });
   try {
-    await api.sendMessage(chatId, UNDELIVERED_APOLOGY, {
-      reply_markup: new InlineKeyboard().text('Try again', AGAIN_DATA),
+    await api.sendMessage(chatId, t('undelivered'), {
+      reply_markup: new InlineKeyboard().text(t('try-again-button'), AGAIN_DATA),
       ...(item.replyTo === undefined ? {} : { reply_parameters: { message_id: item.replyTo, allow_sending_without_reply: true } }),
     });
   } catch (replyErr) {
@@ -165,7 +174,7 @@ async function keepUndelivered(api: Api, chatId: number, deps: BotDeps, item: Un
 }
 
 /** Sends the chat's kept answer (if it could not be sent either, it is kept again). */
-async function sendKept(api: Api, chatId: number, deps: BotDeps): Promise<boolean> {
+async function sendKept(api: Api, chatId: number, deps: BotDeps, t: Translate): Promise<boolean> {
   const item = await deps.undelivered.take(chatId);
   if (!item) return false;
   let ids: number[];
@@ -175,9 +184,10 @@ async function sendKept(api: Api, chatId: number, deps: BotDeps): Promise<boolea
       previewId: undefined,
       replyTo: item.replyTo,
       questionId: item.questionId ?? null,
+      t,
     });
   } catch (err) {
-    await keepUndelivered(api, chatId, deps, item, err);
+    await keepUndelivered(api, chatId, deps, item, err, t);
     return true;
   }
   await recordAnswered(chatId, deps, item, ids);
@@ -189,11 +199,11 @@ async function sendKept(api: Api, chatId: number, deps: BotDeps): Promise<boolea
 async function tryAgainButton(ctx: CallbackQueryContext<Context>, deps: BotDeps): Promise<void> {
   const chatId = ctx.callbackQuery.message?.chat.id;
   if (chatId === undefined || !(await deps.undelivered.has(chatId))) {
-    await ctx.answerCallbackQuery({ text: 'That answer is no longer kept. Please ask the question again.', show_alert: true });
+    await ctx.answerCallbackQuery({ text: tr(ctx)('answer-gone'), show_alert: true });
     return;
   }
   await ctx.answerCallbackQuery().catch(() => undefined);
-  await sendKept(ctx.api, chatId, deps);
+  await sendKept(ctx.api, chatId, deps, tr(ctx));
 }
 
 /** A finished answer and where it goes. */
@@ -205,14 +215,16 @@ interface Delivery {
   replyTo: number | undefined;
   /** The question's id in the question log: the answer gets 👍 / 👎 buttons (not for "not covered"). */
   questionId: number | null;
+  /** The chat's language, for the labels and buttons. */
+  t: Translate;
 }
 
 /** Sends the formatted answer, reusing the preview message for its first part; returns all message ids. */
 async function deliver(api: Api, chatId: number, deps: BotDeps, delivery: Delivery): Promise<number[]> {
-  const { answer: a, previewId, replyTo } = delivery;
-  const chunks = splitHtml(renderAnswerHtml(a, (id) => deps.library.articleLocation?.(id) ?? null));
+  const { answer: a, previewId, replyTo, t } = delivery;
+  const chunks = splitHtml(renderAnswerHtml(a, (id) => deps.library.articleLocation?.(id) ?? null, t));
   const withQuotes = a.mode !== 'not-covered' && a.citations.some((c) => c.quote.trim());
-  const quotesKb = withQuotes ? await quotesButton(chatId, deps, a) : undefined;
+  const quotesKb = withQuotes ? await quotesButton(chatId, deps, a, t) : undefined;
   const keyboard = a.mode === 'not-covered' ? quotesKb : withFeedback(quotesKb, delivery.questionId);
   const options = { log: deps.log, ...(keyboard ? { keyboard } : {}) };
   if (previewId !== undefined && chunks.length > 0) {
@@ -231,9 +243,9 @@ async function deliver(api: Api, chatId: number, deps: BotDeps, delivery: Delive
 }
 
 /** The "Show quotes" button for an answer; none when its quotes cannot be stored now (the answer matters more). */
-async function quotesButton(chatId: number, deps: BotDeps, a: Answer): Promise<InlineKeyboard | undefined> {
+async function quotesButton(chatId: number, deps: BotDeps, a: Answer, t: Translate): Promise<InlineKeyboard | undefined> {
   try {
-    return quotesKeyboard(await deps.quotes.save(chatId, a.citations));
+    return quotesKeyboard(await deps.quotes.save(chatId, a.citations), t);
   } catch (err) {
     deps.log.warn('bot.quotes_save_failed', { chat_id: chatId, error: errorFields(err) });
     return undefined;

@@ -6,6 +6,9 @@ import { type CallbackQueryContext, Composer, type Context, InlineKeyboard } fro
 import { callbackPattern } from './callbacks.js';
 import type { BotDeps } from './deps.js';
 import { renderQuotesHtml } from './format.js';
+import { tr } from './language.js';
+import type { Translate } from '../i18n/index.js';
+import { english } from '../i18n/index.js';
 import { sendHtml } from './send.js';
 
 /** Prefix of quote buttons' callback_data. */
@@ -19,8 +22,8 @@ export function quotes(deps: BotDeps): Composer<Context> {
 }
 
 /** The inline keyboard with the "Show quotes" button for a stored key. */
-export function quotesKeyboard(key: string): InlineKeyboard {
-  return new InlineKeyboard().text('Show quotes', QUOTES_PREFIX + key);
+export function quotesKeyboard(key: string, t: Translate = english): InlineKeyboard {
+  return new InlineKeyboard().text(t('show-quotes-button'), QUOTES_PREFIX + key);
 }
 
 /** The "Show quotes" button: replies with the quoted passages, or explains that they expired. */
@@ -29,9 +32,9 @@ async function showQuotes(ctx: CallbackQueryContext<Context>, deps: BotDeps): Pr
   const message = ctx.callbackQuery.message;
   const stored = message ? await deps.quotes.load(message.chat.id, key) : null;
   if (!message || !stored) {
-    await ctx.answerCallbackQuery({ text: 'These quotes have expired. Ask the question again to see them.', show_alert: true });
+    await ctx.answerCallbackQuery({ text: tr(ctx)('quotes-expired'), show_alert: true });
     return;
   }
   await ctx.answerCallbackQuery().catch(() => undefined);
-  await sendHtml(ctx.api, message.chat.id, renderQuotesHtml(stored), { log: deps.log, replyTo: message.message_id });
+  await sendHtml(ctx.api, message.chat.id, renderQuotesHtml(stored, tr(ctx)), { log: deps.log, replyTo: message.message_id });
 }

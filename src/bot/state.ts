@@ -1,6 +1,7 @@
 /**
  * The bot's persistent state: one SQLite file under the state directory holding
- * conversations, answer-message links, quote keys, counters and the admin audit trail. It is not
+ * conversations, answer-message links, quote keys, counters, the admin audit trail and the
+ * languages chats chose. It is not
  * rebuildable from the articles, which is why it lives apart from the index.
  */
 import Database from 'better-sqlite3';
@@ -57,6 +58,11 @@ CREATE TABLE IF NOT EXISTS audit (
   action TEXT NOT NULL,
   target TEXT NOT NULL,
   outcome TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chat_languages (
+  chat_id INTEGER PRIMARY KEY,
+  lang TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
 );
 `;
 

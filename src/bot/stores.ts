@@ -9,6 +9,7 @@
 import type { ReindexJobs } from '../db/reindex-jobs.js';
 import type { Citation } from '../types.js';
 import { type AuditEntry, AuditTrail } from './audit.js';
+import { SqliteChatLanguages } from './chat-languages.js';
 import { type ConversationContext, ConversationStore } from './conversations.js';
 import { QuoteStore } from './quote-store.js';
 import { type RateDecision, RateLimiter } from './ratelimit.js';
@@ -59,6 +60,14 @@ export interface AuditLog {
   recent(limit: number): Awaitable<AuditEntry[]>;
 }
 
+/** The language each chat chose with /language (absent: the reader's Telegram language decides). */
+export interface ChatLanguages {
+  /** The chat's chosen language (a shipped locale), or null when it chose none. */
+  get(chatId: number): Awaitable<string | null>;
+  /** Records the chat's choice; null forgets it (back to the Telegram language). */
+  set(chatId: number, lang: string | null): Awaitable<void>;
+}
+
 /** Every store the bot uses, and how to close them. */
 export interface BotState {
   conversations: ConversationMemory;
@@ -67,6 +76,8 @@ export interface BotState {
   undelivered: KeptAnswers;
   counters: CounterStore;
   audit: AuditLog;
+  /** The language each chat chose (/language). */
+  languages: ChatLanguages;
   /** Reindex jobs shared by replicas (PostgreSQL mode); null when this process is the only one. */
   reindexJobs: ReindexJobs | null;
   /** Stops using the stores (late writers are ignored); does not end a shared database pool. */
@@ -98,6 +109,7 @@ export function sqliteBotState(stateDir: string, settings: StateSettings, now: (
     undelivered: new UndeliveredAnswers(settings.undeliveredTtlMs, 1000, now),
     counters: new Counters(db),
     audit: new AuditTrail(db),
+    languages: new SqliteChatLanguages(db, now),
     reindexJobs: null,
     close: () => db.close(),
   };

@@ -6,7 +6,6 @@
  * in the reader's language.
  */
 import { Composer, type Context, type Filter, GrammyError } from 'grammy';
-import { primaryLanguage } from '../language/index.js';
 import { TranscriptionError } from '../transcription/index.js';
 import { UserError } from '../util/errors.js';
 import { formatBytes } from '../util/format.js';
@@ -14,7 +13,7 @@ import type { BotDeps } from './deps.js';
 import { downloadFile } from './files.js';
 import { answer } from './questions.js';
 import { startTyping } from './stream.js';
-import { voiceLine } from './voice-lines.js';
+import { tr } from './language.js';
 
 type VoiceContext = Filter<Context, 'message:voice' | 'message:audio'>;
 
@@ -37,6 +36,12 @@ const EXTENSIONS: Record<string, string> = {
   'audio/flac': 'flac',
 };
 
+/** The line for each way transcription fails (locales/*.ftl). */
+const FAILURE_KEYS: Record<TranscriptionError['failure'], string> = {
+  unreadable: 'voice-unreadable',
+  unavailable: 'voice-unavailable',
+};
+
 /** Voice notes and audio files become questions. */
 export function voiceQuestions(deps: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
@@ -45,22 +50,22 @@ export function voiceQuestions(deps: BotDeps): Composer<Context> {
 }
 
 async function voiceQuestion(ctx: VoiceContext, deps: BotDeps): Promise<void> {
-  const lang = primaryLanguage(ctx.from?.language_code);
+  const t = tr(ctx);
   const media = ctx.msg.voice ?? ctx.msg.audio;
   const say = (line: string) =>
     ctx.reply(line, ctx.chat.type === 'private' ? {} : { reply_parameters: { message_id: ctx.msg.message_id } });
   if (!media) return;
   if (!deps.transcriber) {
     deps.log.info('voice.off', { chat_id: ctx.chat.id });
-    await say(voiceLine('off', lang));
+    await say(t('voice-off'));
     return;
   }
   if (media.duration > MAX_VOICE_SECONDS) {
-    await say(voiceLine('tooLong', lang, { seconds: media.duration, max: MAX_VOICE_SECONDS }));
+    await say(t('voice-too-long', { seconds: String(media.duration), max: String(MAX_VOICE_SECONDS) }));
     return;
   }
   const maxBytes = Math.min(TELEGRAM_DOWNLOAD_LIMIT, deps.intake.maxUploadBytes);
-  const tooLarge = () => say(voiceLine('tooLarge', lang, { size: formatBytes(maxBytes) }));
+  const tooLarge = () => say(t('voice-too-large', { size: formatBytes(maxBytes) }));
   if (media.file_size !== undefined && media.file_size > maxBytes) return void (await tooLarge());
 
   const typing = startTyping(ctx.api, ctx.chat.id, deps.tuning.typingIntervalMs, deps.log);
@@ -74,12 +79,12 @@ async function voiceQuestion(ctx: VoiceContext, deps: BotDeps): Promise<void> {
     // Over the upload cap while downloading, or Telegram's own "file is too big" for over 20 MB.
     if (err instanceof UserError || (err instanceof GrammyError && /too big/i.test(err.description))) return void (await tooLarge());
     if (!(err instanceof TranscriptionError)) throw err;
-    await say(voiceLine(err.failure, lang));
+    await say(t(FAILURE_KEYS[err.failure]));
     return;
   } finally {
     typing.stop();
   }
-  if (!text) return void (await say(voiceLine('empty', lang)));
+  if (!text) return void (await say(t('voice-empty')));
   deps.log.info('voice.question', { chat_id: ctx.chat.id, seconds: media.duration, chars: text.length });
   await say(`\u{1F3A4} ${text}`);
   await answer(ctx, deps, text);

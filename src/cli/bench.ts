@@ -40,6 +40,12 @@ const USAGE = `Usage: npm run bench -- [options]
   --database-url URL    PostgreSQL server for the pg-retrieval section and the bot section's PostgreSQL rows
                         (default DATABASE_URL); it creates and drops scratch databases newsdesk_bench_<pid>_<size>
                         and newsdesk_bench_<pid>_bot there. Without one those are skipped
+  --replicas N          app processes the pg-retrieval section starts against its PostgreSQL index at each
+                        size: cold start, RSS, a new generation until every one serves it, answers during a
+                        database outage (default 2; 0 leaves those rows out)
+  --pg-search LIST      PostgreSQL search modes with retrieval rows: database (BM25 in PostgreSQL), local (the
+                        replica-local copy, PG_SEARCH=local); default database,local
+  --outage-seconds S    how long that database outage lasts (default 10; 3 with --quick)
   --queries N           timed queries per index size (default 300; 20 with --quick)
   --recall-queries N    queries for HNSW recall@10 per size (default 100; 20 with --quick)`;
 
@@ -85,6 +91,9 @@ export async function runBench(config: Config, logger: Logger, argv: string[], i
     sizes: v.sizes !== undefined ? parseSizes(v.sizes) : quick ? [1_000, 5_000] : [1_000, 10_000, 100_000],
     pgSizes: v.sizes !== undefined ? parseSizes(v.sizes) : quick ? [1_000] : [10_000, 100_000],
     databaseUrl: v['database-url'] ?? config.database.url,
+    pgSearch: parsePgSearch(v['pg-search']),
+    replicas: v.replicas !== undefined ? nonNegativeInt(v.replicas, '--replicas') : 2,
+    outageMs: (v['outage-seconds'] !== undefined ? positiveInt(v['outage-seconds'], '--outage-seconds') : quick ? 3 : 10) * 1000,
     queries: v.queries !== undefined ? positiveInt(v.queries, '--queries') : quick ? 20 : 300,
     recallQueries: v['recall-queries'] !== undefined ? positiveInt(v['recall-queries'], '--recall-queries') : quick ? 20 : 100,
     botLevels: quick ? QUICK_BOT_LEVELS : BOT_LEVELS,
@@ -121,6 +130,9 @@ function parseBenchArgs(argv: string[]) {
       sizes: { type: 'string' },
       queries: { type: 'string' },
       'database-url': { type: 'string' },
+      replicas: { type: 'string' },
+      'outage-seconds': { type: 'string' },
+      'pg-search': { type: 'string' },
       'recall-queries': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -165,4 +177,19 @@ function positiveInt(value: string, name: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UserError(`${name} must be a positive whole number (got "${value}").`);
   return n;
+}
+
+function nonNegativeInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`${name} must be a whole number, 0 or more (got "${value}").`);
+  return n;
+}
+
+function parsePgSearch(value: string | undefined): ('database' | 'local')[] {
+  if (value === undefined) return ['database', 'local'];
+  const modes = value.split(',').map((m) => m.trim());
+  if (modes.length === 0 || modes.some((m) => m !== 'database' && m !== 'local')) {
+    throw new UserError(`--pg-search takes database, local or both, comma-separated (got "${value}").`);
+  }
+  return modes as ('database' | 'local')[];
 }

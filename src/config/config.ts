@@ -129,6 +129,7 @@ const schema = {
   DATABASE_QUESTION_CONCURRENCY: [int(0, 1000), '0'],
   DATABASE_QUESTION_WAIT_MS: [int(100, 600000), '60000'],
   WORKER_LEASE_SECONDS: [int(1, 86400), '60'],
+  PG_SEARCH: [z.enum(['local', 'database']), 'local'],
 
   METRICS_PORT: [optionalString.pipe(int(1, 65535).optional()), ''],
   METRICS_HOST: [z.string().trim().min(1), '127.0.0.1'],
@@ -228,6 +229,12 @@ export interface Config {
     questionWaitMs: number;
     /** How long a claimed embedding batch stays reserved for its worker (a killed worker's batch is claimed again after it). */
     workerLeaseMs: number;
+    /**
+     * Where searches run: 'local' (each replica serves a local copy of the published generation,
+     * under INDEX_DIR/pg-local; docs/postgresql.md) or 'database' (BM25, and pgvector when the
+     * server has it, in PostgreSQL).
+     */
+    search: 'local' | 'database';
   };
   /** /healthz, /readyz and /metrics (docs/observability.md). */
   metrics: {
@@ -356,6 +363,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       questionConcurrency: r.DATABASE_QUESTION_CONCURRENCY,
       questionWaitMs: r.DATABASE_QUESTION_WAIT_MS,
       workerLeaseMs: r.WORKER_LEASE_SECONDS * 1000,
+      search: r.PG_SEARCH,
     },
     metrics: { port: r.METRICS_PORT, host: r.METRICS_HOST, token: r.METRICS_TOKEN },
     feeds: { urls: r.FEED_URLS, pollMinutes: r.FEED_POLL_MINUTES },

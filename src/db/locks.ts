@@ -9,4 +9,6 @@ export const ADVISORY_LOCKS = {
   reindex: 7_310_002n,
   /** Held (per transaction) while a feed item is claimed: an item is imported once across replicas. */
   feedItems: 7_310_003n,
+  /** Held while a replica uploads a snapshot of a generation: one upload at a time. */
+  indexSnapshot: 7_310_004n,
 } as const;

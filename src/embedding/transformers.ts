@@ -7,6 +7,7 @@ import { env, pipeline } from '@xenova/transformers';
 import type { Embedder, TokenCounter } from '../types.js';
 import { errorMessage, ModelLoadError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import { MODEL_RUN_SIZE } from './batches.js';
 import { resolveModelProfile, type Pooling } from './models.js';
 
 /** Longest input we ever feed a BERT-style encoder: their position tables stop at 512. */
@@ -110,7 +111,7 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
   const logger = options.logger ?? silentLogger;
   const profile = resolveModelProfile(model, { pooling: options.pooling, queryPrefix: options.queryPrefix });
   const quantized = options.quantized ?? true;
-  const batchSize = Math.max(1, options.batchSize ?? 16);
+  const runSize = Math.min(Math.max(1, options.batchSize ?? 16), MODEL_RUN_SIZE);
   const allowRemote = options.allowRemoteModels ?? true;
   const started = Date.now();
 
@@ -179,8 +180,8 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
     multilingual: profile.multilingual,
     async embedDocuments(texts) {
       const out: Float32Array[] = [];
-      for (let i = 0; i < texts.length; i += batchSize) {
-        const batch = texts.slice(i, i + batchSize).map((t) => profile.passagePrefix + t);
+      for (let i = 0; i < texts.length; i += runSize) {
+        const batch = texts.slice(i, i + runSize).map((t) => profile.passagePrefix + t);
         out.push(...(await run(batch)));
       }
       return out;

@@ -8,12 +8,13 @@ import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { ArticleInfo } from '../types.js';
 import { errorMessage } from '../util/errors.js';
+import { countStoredStems } from '../util/stems.js';
 import { bufferToVector } from './vectors.js';
 import { currentGeneration } from './generations.js';
 import { DB_FILE, readManifest, VECTORS_FILE, type Manifest } from './manifest.js';
 import { Retirable } from './retirable.js';
 import { hasColumn } from './schema.js';
-import type { ArticleFieldWeights, ArticleHit, DateRange, Hit, IndexView, StoredArticle, StoredChunk } from './search-index.js';
+import type { ArticleFieldWeights, ArticleHit, ChunkMatch, DateRange, Hit, IndexView, StoredArticle, StoredChunk } from './search-index.js';
 
 const { HierarchicalNSW } = hnswlib;
 
@@ -36,15 +37,15 @@ export class IndexReader extends Retirable implements IndexView {
   /** Article metadata read so far; the generation never changes, so neither does a row. */
   private readonly articles = new Map<string, StoredArticle | undefined>();
 
-  private constructor(dir: string, manifest: Manifest, efSearch: number) {
+  private constructor(dir: string, manifest: Manifest, efSearch: number, graph?: InstanceType<typeof HierarchicalNSW>) {
     super();
     this.dir = dir;
     this.manifest = manifest;
     this.db = new Database(path.join(dir, DB_FILE), { readonly: true, fileMustExist: true });
     try {
       if (manifest.embedder) {
-        const index = new HierarchicalNSW('ip', manifest.embedder.dimension);
-        index.readIndexSync(path.join(dir, VECTORS_FILE));
+        const index = graph ?? new HierarchicalNSW('ip', manifest.embedder.dimension);
+        if (!graph) index.readIndexSync(path.join(dir, VECTORS_FILE));
         index.setEf(efSearch);
         this.vectors = index;
       } else {
@@ -91,6 +92,12 @@ export class IndexReader extends Retirable implements IndexView {
       chunksOf: this.db.prepare(
         `SELECT rowid AS label, id, article_id AS articleId, ordinal, start, end, text, ${stems} FROM chunks WHERE article_id = ? ORDER BY ordinal`,
       ),
+      // Positions and stems only, as arrays: an article can have dozens of chunks, and their
+      // text (and a row object each) cost more than the rest of the passage picking.
+      chunkMatches: this.db
+        .prepare(`SELECT rowid, id, ordinal, start, end, ${stems} FROM chunks WHERE article_id = ? ORDER BY ordinal`)
+        .raw(),
+      chunkTexts: this.db.prepare('SELECT rowid AS label, text FROM chunks WHERE rowid IN (SELECT value FROM json_each(?))'),
       articleStems: this.db.prepare(
         `SELECT id, ${stems} FROM articles WHERE id IN (SELECT value FROM json_each(?)) AND ${stored ? 'stems IS NOT NULL' : '0'}`,
       ),
@@ -121,6 +128,27 @@ export class IndexReader extends Retirable implements IndexView {
       return new IndexReader(cur.dir, checked.manifest, options.efSearch ?? 100);
     } catch (err) {
       return { kind: 'damaged', message: `The index in ${cur.dir} could not be opened: ${errorMessage(err).split('\n')[0]}.` };
+    }
+  }
+
+  /**
+   * Opens the generation in folder `dir` (not necessarily `CURRENT`'s), reading the vector graph
+   * off the event loop: what a replica serving a copy of a PostgreSQL generation opens. `verify`
+   * re-reads every file for its checksum (without it, sizes are still checked).
+   */
+  static async openFolder(dir: string, options: { efSearch?: number; verify?: boolean } = {}): Promise<IndexReader | OpenFailure> {
+    const checked = readManifest(dir, options.verify === true);
+    if ('problem' in checked) return { kind: 'damaged', message: `The index in ${dir} is damaged: ${checked.problem}.` };
+    const { manifest } = checked;
+    try {
+      let graph: InstanceType<typeof HierarchicalNSW> | undefined;
+      if (manifest.embedder) {
+        graph = new HierarchicalNSW('ip', manifest.embedder.dimension);
+        await graph.readIndex(path.join(dir, VECTORS_FILE));
+      }
+      return new IndexReader(dir, manifest, options.efSearch ?? 100, graph);
+    } catch (err) {
+      return { kind: 'damaged', message: `The index in ${dir} could not be opened: ${errorMessage(err).split('\n')[0]}.` };
     }
   }
 
@@ -156,6 +184,26 @@ export class IndexReader extends Retirable implements IndexView {
   /** An article's chunks in reading order. */
   chunksOf(articleId: string): StoredChunk[] {
     return this.stmts.chunksOf.all(articleId) as StoredChunk[];
+  }
+
+  /** An article's chunks without their text, each with how many of `stems` its stored stems hold (null: none stored). */
+  chunkMatches(articleId: string, stems: readonly string[]): ChunkMatch[] {
+    const rows = this.stmts.chunkMatches.all(articleId) as [number, string, number, number, number, string | null][];
+    return rows.map(([label, id, ordinal, start, end, kept]) => ({
+      label,
+      id,
+      articleId,
+      ordinal,
+      start,
+      end,
+      found: kept == null ? null : countStoredStems(kept, stems),
+    }));
+  }
+
+  /** The text of these chunks by label. */
+  chunkTexts(labels: readonly number[]): Map<number, string> {
+    const rows = this.stmts.chunkTexts.all(JSON.stringify(labels)) as { label: number; text: string }[];
+    return new Map(rows.map((r) => [r.label, r.text]));
   }
 
   /** How many articles are dated inside the range. */

@@ -20,6 +20,20 @@ export interface StoredChunk {
   stems?: string | null;
 }
 
+/**
+ * A chunk's place in its article and how many of a query's stems it holds (null when the store
+ * keeps no stems for it): what the passage picker scores, without the chunk's text.
+ */
+export interface ChunkMatch {
+  label: number;
+  id: string;
+  articleId: string;
+  ordinal: number;
+  start: number;
+  end: number;
+  found: number | null;
+}
+
 /** Article metadata as stored. */
 export interface StoredArticle {
   id: string;
@@ -83,6 +97,13 @@ export interface SearchIndex {
   chunksOf(articleId: string): Awaitable<StoredChunk[]>;
   /** Full text of an article. */
   articleText(id: string): Awaitable<string | undefined>;
+  /**
+   * Optional: an article's chunks in reading order without their text, each with how many of
+   * `stems` its stored stems hold (`countStoredStems`), counted where the rows are.
+   */
+  chunkMatches?(articleId: string, stems: readonly string[]): Awaitable<ChunkMatch[]>;
+  /** Optional, with `chunkMatches`: the text of these chunks by label. */
+  chunkTexts?(labels: readonly number[]): Awaitable<Map<number, string>>;
   /**
    * Optional: the stored stems (`encodeStems` of title and text) of these articles, in one call;
    * articles the store keeps none for are left out (the caller stems their text).

@@ -39,6 +39,12 @@ export interface ArticleRecord {
   vectors: readonly Float32Array[] | null;
   /** The article's language (ISO 639-1) as detected at indexing, null when unsure. */
   lang?: string | null;
+  /**
+   * Row number and chunk labels to store them under, when another store assigned them (a
+   * replica's local copy of a PostgreSQL generation keeps its row ids); absent: the next free ones.
+   */
+  rowid?: number;
+  labels?: readonly number[];
 }
 
 /** Where and how to write a generation. */
@@ -51,10 +57,30 @@ export interface GenerationWriteOptions {
   articlesDir?: string;
   /** Test hook: called after each step so crash tests can kill the process at a chosen point. */
   onStep?: (step: string) => void;
+  /**
+   * Writes generation `generation` as a standalone folder: no `CURRENT` switch and no cleanup of
+   * other folders (a replica-local copy of a PostgreSQL generation, numbered as there). When the
+   * folder already exists (another process on this machine wrote it first), it is kept and this
+   * copy dropped.
+   */
+  generation?: number;
+  /** The build time the manifest records (the publishing time of the generation copied). */
+  builtAt?: string;
+  /**
+   * False: the manifest records file sizes only (sha256 ''), sparing a read of every file at commit,
+   * for a copy whose checksums are worked out when (if ever) it is uploaded. Default true.
+   */
+  checksums?: boolean;
+  /**
+   * False: chunks' vectors go into the graph only, not into the SQLite file too (a third of its
+   * size), and the graph is never compacted (that rebuilds it from the stored vectors): for a copy
+   * of a store that keeps the vectors itself, which rebuilds the copy instead. Default true.
+   */
+  storeVectors?: boolean;
 }
 
 /** Share of HNSW points that may be marked deleted before the vector index is rebuilt compactly. */
-const COMPACT_AT = 0.3;
+export const COMPACT_AT = 0.3;
 
 /**
  * Runs `write` holding the cross-process writer lock (after removing what killed runs left
@@ -171,7 +197,7 @@ export class GenerationWriter {
   /** Creates the private folder of the next generation, starting from a copy of `base` when given. */
   static begin(options: GenerationWriteOptions): GenerationWriter {
     const { indexDir, base } = options;
-    const n = highestGeneration(indexDir) + 1;
+    const n = options.generation ?? highestGeneration(indexDir) + 1;
     const tmpDir = path.join(indexDir, `${genName(n)}.tmp-${process.pid}`);
     fs.mkdirSync(tmpDir, { recursive: true });
     try {
@@ -216,22 +242,24 @@ export class GenerationWriter {
   addArticles(records: readonly ArticleRecord[]): void {
     const db = this.db;
     const insArticle = db.prepare(
-      'INSERT INTO articles (id, title, date, url, source, path, hash, text, stems, lang) VALUES (@id, @title, @date, @url, @source, @path, @hash, @text, @stems, @lang)',
+      'INSERT INTO articles (rowid, id, title, date, url, source, path, hash, text, stems, lang) VALUES (@rowid, @id, @title, @date, @url, @source, @path, @hash, @text, @stems, @lang)',
     );
+    // A null rowid takes the next free one.
     const insChunk = db.prepare(
-      'INSERT INTO chunks (id, article_id, ordinal, start, end, text, embed_text, tokens, vector, stems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO chunks (rowid, id, article_id, ordinal, start, end, text, embed_text, tokens, vector, stems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const insFts = db.prepare('INSERT INTO chunks_fts (rowid, embed_text) VALUES (?, ?)');
     const insArticleFts = db.prepare('INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)');
     db.transaction(() => {
-      for (const { article, chunks, vectors, lang } of records) {
+      for (const { article, chunks, vectors, lang, rowid, labels } of records) {
         const stems = encodeStems(`${article.title} ${article.text}`);
-        const { lastInsertRowid: articleRow } = insArticle.run({ ...article, stems, lang: lang ?? null });
+        const { lastInsertRowid: articleRow } = insArticle.run({ ...article, stems, lang: lang ?? null, rowid: rowid ?? null });
         insArticleFts.run(articleRow, article.title, article.text);
         for (const [i, c] of chunks.entries()) {
           const vec = this.vectors ? vectors?.[i] : undefined;
-          const blob = vec ? vectorToBuffer(vec) : null;
+          const blob = vec && this.options.storeVectors !== false ? vectorToBuffer(vec) : null;
           const { lastInsertRowid } = insChunk.run(
+            labels?.[i] ?? null,
             c.id,
             c.articleId,
             c.ordinal,
@@ -248,6 +276,11 @@ export class GenerationWriter {
         }
       }
     })();
+    if (this.vectors && this.options.storeVectors === false) {
+      // Never compacted (see `storeVectors`): into the graph now, so a large build holds no batch of vectors.
+      this.vectors.add(this.pending);
+      this.pending.length = 0;
+    }
     this.options.onStep?.('inserted');
   }
 
@@ -268,6 +301,10 @@ export class GenerationWriter {
     this.writeManifest(counts, Object.fromEntries(languages.map((l) => [l.lang ?? '', l.n])));
     step('manifest-written');
     const { indexDir } = this.options;
+    if (this.options.generation !== undefined) {
+      this.publishStandalone();
+      return { generation: this.n, counts };
+    }
     fs.renameSync(this.tmpDir, path.join(indexDir, genName(this.n)));
     fsyncPath(indexDir);
     step('renamed');
@@ -275,6 +312,19 @@ export class GenerationWriter {
     step('switched');
     cleanup(indexDir);
     return { generation: this.n, counts };
+  }
+
+  /** Renames a standalone generation into place, or drops it when another process got there first. */
+  private publishStandalone(): void {
+    const { indexDir } = this.options;
+    try {
+      fs.renameSync(this.tmpDir, path.join(indexDir, genName(this.n)));
+      fsyncPath(indexDir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      fs.rmSync(this.tmpDir, { recursive: true, force: true });
+    }
   }
 
   /** Deletes the unpublished generation (frees the space, leaves nothing half-built). */
@@ -286,7 +336,8 @@ export class GenerationWriter {
   private writeVectors(): void {
     if (!this.vectors) return;
     const live = (this.db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n;
-    if (this.deleted > 0 && this.deleted / Math.max(1, live + this.deleted) > COMPACT_AT) {
+    const canCompact = this.options.storeVectors !== false;
+    if (canCompact && this.deleted > 0 && this.deleted / Math.max(1, live + this.deleted) > COMPACT_AT) {
       // Marked-deleted points still cost search time and memory; rebuild from the stored vectors.
       this.vectors.rebuildFrom(this.db);
       this.deleted = 0;
@@ -302,14 +353,17 @@ export class GenerationWriter {
     const manifest: Manifest = {
       formatVersion: FORMAT_VERSION,
       generation: this.n,
-      builtAt: new Date().toISOString(),
+      builtAt: this.options.builtAt ?? new Date().toISOString(),
       embedder,
       chunker,
       hnsw: embedder ? { m: hnsw.m, efConstruction: hnsw.efConstruction, deleted: this.deleted } : null,
       counts,
       articlesDir: this.options.articlesDir ?? null,
       languages,
-      files: describeFiles(this.tmpDir, names),
+      files:
+        this.options.checksums === false
+          ? Object.fromEntries(names.map((n) => [n, { bytes: fs.statSync(path.join(this.tmpDir, n)).size, sha256: '' }]))
+          : describeFiles(this.tmpDir, names),
     };
     fs.writeFileSync(path.join(this.tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
     for (const name of [...names, MANIFEST_FILE]) fsyncPath(path.join(this.tmpDir, name));

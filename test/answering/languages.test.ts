@@ -99,6 +99,30 @@ describe('a question in another language, with an answer model', () => {
     expect(fake.chatRequests()[0]?.messages?.at(-1)?.content).not.toContain('Write the answer in');
   });
 
+  it('writes the answer in the language the reader chose, whatever the question is in', async () => {
+    translatingModel();
+    const qa = createAnswerer({ retriever: new FixedRetriever(), llm: llmOptions(fake.url), historyTurns: 6, languages: ENGLISH_ARTICLES });
+    // An English question from a chat that chose Russian: no translation for search, a Russian answer.
+    await qa.ask('Who will Kolokoltsev meet at the UN?', [], { answerLanguage: 'ru', readerLanguage: 'ru' });
+    expect(fake.chatRequests()).toHaveLength(1);
+    expect(fake.chatRequests()[0]?.messages?.at(-1)?.content).toContain('Write the answer in Russian');
+    // A Russian question from a chat that chose English: searched in English, answered in English.
+    fake.reset();
+    translatingModel();
+    await qa.ask(RU_QUESTION, [], { answerLanguage: 'en', readerLanguage: 'en' });
+    expect(fake.chatRequests()[0]?.messages?.[0]?.content).toBe(translatingCondensePrompt('English'));
+    expect(fake.chatRequests()[1]?.messages?.at(-1)?.content).toContain('Write the answer in English');
+  });
+
+  it("writes its own lines in the chosen language, not the question's", async () => {
+    fake.setHandler((req) =>
+      req.messages[0]?.content === translatingCondensePrompt('English') ? 'Who won the World Cup?' : 'NOT_COVERED',
+    );
+    const qa = createAnswerer({ retriever: new FixedRetriever(), llm: llmOptions(fake.url), historyTurns: 6, languages: ENGLISH_ARTICLES });
+    const answer = await qa.ask('Кто выиграл чемпионат мира по футболу?', [], { answerLanguage: 'de', readerLanguage: 'de' });
+    expect(answer.text).toMatch(/^Meine Artikel behandeln das nicht\.\n\nDie nächstliegenden Artikel:/);
+  });
+
   it('says "not covered" in the reader\'s language when the model finds no answer in the sources, with the closest articles', async () => {
     fake.setHandler((req) =>
       req.messages[0]?.content === translatingCondensePrompt('English') ? 'Who won the World Cup?' : 'NOT_COVERED',

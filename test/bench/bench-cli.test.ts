@@ -91,7 +91,7 @@ describe('npm run bench -- --quick', () => {
       {
         cwd: ROOT,
         env: benchEnv(root),
-        timeout: 230_000,
+        timeout: 290_000,
         maxBuffer: 20_000_000,
       },
     );
@@ -99,7 +99,7 @@ describe('npm run bench -- --quick', () => {
     const result = await running;
     stdout = result.stdout;
     report = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
-  }, 240_000);
+  }, 300_000);
 
   afterAll(() => {
     if (root) fs.rmSync(root, { recursive: true, force: true });
@@ -206,6 +206,28 @@ describe('npm run bench -- --quick', () => {
       expect(typeof at(sizes[0], `${store}.buildSeconds`)).toBe('number');
     }
     expect(['pgvector', 'hnswlib']).toContain(at(sizes[0], 'postgres.dense'));
+    for (const store of ['embedded', 'postgres']) {
+      for (const k of ['coldStartSeconds', 'maxRssBytes']) expect(at(sizes[0], `${store}.${k}`), `${store}.${k}`).toBeGreaterThan(0);
+    }
+    // Two app replicas: started, following a new generation, and living through a database outage.
+    const replicas = at(sizes[0], 'replicas') as {
+      replicas: number;
+      starts: { coldStartSeconds: number; rssBytes: number; diskBytes: number }[];
+      servedAfterSeconds: (number | null)[];
+      outageSeconds: number;
+      outage: { served: number; refused: number; recoveredSeconds: number | null }[];
+    };
+    expect(replicas.replicas).toBe(2);
+    expect(replicas.starts).toHaveLength(2);
+    // With PG_SEARCH=local (the default) each replica keeps its copy of the index under INDEX_DIR.
+    for (const s of replicas.starts) expect(s.coldStartSeconds * s.rssBytes * s.diskBytes).toBeGreaterThan(0);
+    expect(replicas.servedAfterSeconds.every((v) => typeof v === 'number' && v >= 0)).toBe(true);
+    expect(replicas.outageSeconds).toBeGreaterThanOrEqual(3);
+    for (const o of replicas.outage) {
+      expect(o.served + o.refused).toBeGreaterThan(0);
+      expect(o.recoveredSeconds).not.toBeNull();
+    }
+    expect(stdout).toContain('outage: served / refused');
     expect(stdout).toContain('## Retrieval, PostgreSQL vs embedded');
     expect(await benchDatabases(benchPid)).toEqual([]);
   });
@@ -246,6 +268,11 @@ describe('npm run bench -- --quick', () => {
       'bot-p95-100-chats',
       'bot-pg-errors-100-chats',
       'bot-pg-burst-wall',
+      'pg-retrieval-ratio-10k',
+      'pg-retrieval-ratio-100k',
+      'pg-cold-start-100k',
+      'pg-follow-100k',
+      'pg-outage-refused',
     ]);
     // --quick has no 10k or 100k index: those targets are reported as not measured, not guessed.
     expect(targets.find((t) => t.id === 'hnsw-recall-100k')?.pass).toBeNull();

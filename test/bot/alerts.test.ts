@@ -176,6 +176,29 @@ describe('topic alerts', () => {
     expect(textOf(alert)).toMatch(/Beekeepers report record honey harvest \(2024-07-11\)/);
   });
 
+  it('writes the alert in the language the chat chose with /language', async () => {
+    const chat = h.privateChat(312, 'Ирина', 'ru');
+    await chat.send('/language ru');
+    await chat.waitForReplies(1);
+    await chat.send('/follow lighthouse restoration');
+    expect(textOf((await chat.waitForReplies(1))[0]!)).toBe(
+      'Слежу за темой «lighthouse restoration». Когда выйдет новая статья на эту тему, я пришлю её заголовок, дату, ссылку и цитату. Отписаться — /unfollow.',
+    );
+    await app.library.addFile(
+      'lighthouse.md',
+      new TextEncoder().encode(
+        mdArticle(
+          'Lighthouse restoration finished',
+          '2024-07-12',
+          storyText('The restoration of the old lighthouse on the cape was finished this week.'),
+        ),
+      ),
+    );
+    const alert = await chat.waitForNew(isAlert, 15_000, 'the alert in Russian');
+    expect(textOf(alert)).toContain('Вы следите за темой «lighthouse restoration» · /unfollow');
+    expect(alert.reply_markup?.inline_keyboard.flat().map((b) => b.text)).toEqual(['Спросить об этом']);
+  });
+
   it('paces alerts to one chat at one a second', async () => {
     const chat = h.privateChat(601);
     await chat.send('/follow harbour seals');

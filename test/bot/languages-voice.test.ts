@@ -12,7 +12,7 @@ import type { App } from '../../src/app.js';
 import { createLogger } from '../../src/util/log.js';
 import { CORPUS } from '../support/corpus.js';
 import { type FakeOpenAI, type FakeTranscriptionRequest, isOggOpus, startFakeOpenAI } from '../support/fake-openai.js';
-import { tempDir, testApp, writeFiles } from '../support/stack.js';
+import { eventually, tempDir, testApp, writeFiles } from '../support/stack.js';
 import { TelegramHarness, textOf } from '../support/telegram.js';
 
 const SEED_TITLE = /A Kolokoltsev’s arrival.*2024-06-27/s;
@@ -102,18 +102,81 @@ describe('with an answer model and a transcription service', () => {
     app?.close();
   });
 
-  it('answers a Russian reader in Russian, citing the seed, after searching with an English query', async () => {
+  it('answers a Russian reader in Russian, with Russian labels and menu, citing the seed after searching in English; /language en switches the chat to English', async () => {
     const chat = h.privateChat(++user, 'Ирина', 'ru');
     await chat.send(RU_QUESTION);
-    const reply = await chat.waitForNew((m) => /Sources/.test(textOf(m)), 20_000, 'an answer with sources');
+    const reply = await chat.waitForNew((m) => /Источники/.test(textOf(m)), 20_000, 'an answer with Russian sources');
     expect(textOf(reply)).toContain('Колокольцев проведёт двусторонние встречи с Жан-Пьером Лакруа [1]');
     expect(textOf(reply)).toMatch(SEED_TITLE);
-    // Retrieval got the English query, and the seed's passage reached the model with the Russian question.
+    expect(textOf(reply)).not.toMatch(/Sources/);
+    expect(reply.reply_markup?.inline_keyboard.flat().map((b) => b.text)).toContain('Показать цитаты');
+    // Retrieval got the English query, and the seed's passage reached the model with the Russian question and the language to write in.
     const event = logs.map((l) => JSON.parse(l)).findLast((e) => e.event === 'answer.query');
     expect(event).toMatchObject({ query: EN_QUERY, query_lang: 'en', question_lang: 'ru', translated: true });
     const write = fake.chatRequests().at(-1) as ChatRequest;
     expect(lastUser(write)).toContain(`Question: ${RU_QUESTION}`);
     expect(lastUser(write)).toContain('Jean-Pierre Lacroix');
+    expect(lastUser(write)).toContain('Write the answer in Russian');
+
+    // The menu was published in Russian for Russian clients (the emulator records the attempt).
+    const menu = h.callsOf('setMyCommands').find((c) => c.payload.language_code === 'ru' && c.payload.scope === undefined);
+    const descriptions = Object.fromEntries(
+      (menu!.payload.commands as { command: string; description: string }[]).map((c) => [c.command, c.description]),
+    );
+    expect(descriptions).toMatchObject({
+      help: 'Как пользоваться ботом',
+      sources: 'Список статей в индексе',
+      language: 'Выбрать язык, на котором я пишу',
+    });
+
+    // /language shows the choice with a button per language; /language en switches this chat to English.
+    await chat.send('/language');
+    const choice = await chat.waitForNew((m) => /по-русски/.test(textOf(m)), 15_000, 'the language choice');
+    expect(choice.reply_markup?.inline_keyboard.flat().map((b) => b.text)).toEqual([
+      'English',
+      'Русский',
+      'Español',
+      'Deutsch',
+      'Українська',
+      'Français',
+    ]);
+    await chat.send('/language en');
+    await chat.waitForNew((m) => textOf(m) === 'Done: I write to you in English now.', 15_000, 'the switch to English');
+    await chat.send(RU_QUESTION);
+    const english = await chat.waitForNew((m) => /Sources/.test(textOf(m)), 20_000, 'an answer with English labels');
+    expect(textOf(english)).toMatch(SEED_TITLE);
+    expect(english.reply_markup?.inline_keyboard.flat().map((b) => b.text)).toContain('Show quotes');
+    // The chosen language is the answer's, whatever the question's.
+    expect(lastUser(fake.chatRequests().at(-1) as ChatRequest)).toContain('Write the answer in English');
+    await chat.send('/help');
+    const help = await chat.waitForNew((m) => /How to use me/.test(textOf(m)), 15_000, 'English help');
+    expect(textOf(help)).toContain('/language — the language I write in');
+  });
+
+  it('/language: buttons switch the chat, an unknown code is refused, auto goes back to the Telegram language', async () => {
+    const chat = h.privateChat(++user, 'Hans', 'de');
+    await chat.send('/language');
+    const choice = await chat.waitForNew((m) => /auf Deutsch, der Sprache deines Telegram/.test(textOf(m)), 15_000, 'the German choice');
+    await chat.tap(choice, 'Français');
+    await eventually(async () => textOf(choice) === "C'est fait : je vous écris désormais en français.", 10_000, 'the edited choice');
+    await chat.send('/start');
+    await chat.waitForNew(
+      (m) => /^Bonjour ! Je réponds aux questions sur \d+ articles d'actualité publiés entre le/.test(textOf(m)),
+      15_000,
+      'a French /start',
+    );
+    await chat.send('/language pt');
+    await chat.waitForNew(
+      (m) => textOf(m) === "Je n'écris pas en « pt ». Je peux écrire en : en, ru, es, de, uk, fr, auto.",
+      15_000,
+      'the refusal in French',
+    );
+    await chat.send('/language auto');
+    await chat.waitForNew(
+      (m) => textOf(m) === 'Erledigt: Ich folge wieder der Sprache deines Telegram und schreibe dir auf Deutsch.',
+      15_000,
+      'back to German',
+    );
   });
 
   it('shows what it heard in a voice note, answers it, and resolves a follow-up asked by voice', async () => {
@@ -180,7 +243,7 @@ describe('with an answer model and a transcription service', () => {
     }
     // Still answering afterwards.
     await chat.sendVoice({ bytes: VOICE.meeting, duration: 3 });
-    await chat.waitForNew((m) => /Sources/.test(textOf(m)), 20_000, 'an answer with sources');
+    await chat.waitForNew((m) => /Джерела/.test(textOf(m)), 20_000, 'an answer with sources, labelled in Ukrainian');
   });
 });
 
@@ -220,6 +283,6 @@ describe('with no model at all', () => {
     await chat.waitForReplies(2, 15_000);
     await chat.sendVoice({ bytes: VOICE.meeting, duration: 3 });
     const [limited] = await chat.waitForReplies(1, 15_000);
-    expect(textOf(limited!)).toMatch(/faster than I can answer/);
+    expect(textOf(limited!)).toMatch(/^Envías mensajes más rápido de lo que puedo responder \(límite: 3 por minuto\)/);
   });
 });

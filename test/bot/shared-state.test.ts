@@ -147,6 +147,18 @@ describe.each(BACKENDS)('bot state in $name', ({ open }) => {
     ]);
   });
 
+  it('keeps the language a chat chose until it is changed or forgotten', async () => {
+    const chat = chatId();
+    expect(await state.languages.get(chat)).toBeNull();
+    await state.languages.set(chat, 'ru');
+    await state.languages.set(chatId(), 'de');
+    expect(await state.languages.get(chat)).toBe('ru');
+    await state.languages.set(chat, 'en');
+    expect(await state.languages.get(chat)).toBe('en');
+    await state.languages.set(chat, null);
+    expect(await state.languages.get(chat)).toBeNull();
+  });
+
   it('ignores use after close instead of throwing', async () => {
     await state.close();
     expect(await state.conversations.record(chatId(), null, 'late', 'answer')).toBe(-1);
@@ -177,6 +189,16 @@ describe('two replicas sharing PostgreSQL', () => {
     expect(taken.filter(Boolean)).toHaveLength(1);
     await a.audit.record({ at: Date.now(), userId: 9, userName: '@bob', action: 'remove', target: 'x.md', outcome: 'ok' });
     expect((await b.audit.recent(1))[0]).toMatchObject({ userId: 9, action: 'remove', target: 'x.md' });
+  });
+
+  it('share the language a chat chose with /language', async () => {
+    const a = pgBotState(newPool(), SETTINGS);
+    const b = pgBotState(newPool(), SETTINGS);
+    const chat = chatId();
+    await a.languages.set(chat, 'uk');
+    expect(await b.languages.get(chat)).toBe('uk');
+    await b.languages.set(chat, null);
+    expect(await a.languages.get(chat)).toBeNull();
   });
 
   it('count one rate-limit window: concurrent hits from both replicas allow exactly the limit', async () => {

@@ -65,11 +65,16 @@ describe('with drafts available', () => {
     expect(textOf(final!)).toContain('Mayor Alice Park');
   });
 
-  it('publishes the command menu (admin commands per admin chat) and survives setMyCommands failing', async () => {
-    const menus = h.callsOf('setMyCommands');
-    expect(menus.map((c) => (c.payload.scope as { chat_id?: number } | undefined)?.chat_id ?? 'everyone')).toEqual(['everyone', 42, 43]);
+  it('publishes the command menu in every shipped language (admin commands per admin chat) and survives setMyCommands failing', async () => {
+    const all = h.callsOf('setMyCommands');
+    const scopeOf = (c: (typeof all)[number]) => (c.payload.scope as { chat_id?: number } | undefined)?.chat_id ?? 'everyone';
+    // Each scope gets the menu once per shipped language; English is the default (no language_code).
+    expect(all.map((c) => `${scopeOf(c)}:${c.payload.language_code ?? 'default'}`)).toEqual(
+      ['everyone', 42, 43].flatMap((s) => ['default', 'ru', 'es', 'de', 'uk', 'fr'].map((l) => `${s}:${l}`)),
+    );
+    const menus = all.filter((c) => c.payload.language_code === undefined);
     const names = (i: number) => (menus[i]!.payload.commands as { command: string }[]).map((c) => c.command);
-    expect(names(0)).toEqual(['start', 'help', 'sources', 'reset', 'forgetme', 'follow', 'following', 'unfollow']);
+    expect(names(0)).toEqual(['start', 'help', 'sources', 'reset', 'forgetme', 'follow', 'following', 'unfollow', 'language']);
     expect(names(1)).toEqual([
       'start',
       'help',
@@ -79,6 +84,7 @@ describe('with drafts available', () => {
       'follow',
       'following',
       'unfollow',
+      'language',
       'reindex',
       'add',
       'remove',
@@ -88,7 +94,9 @@ describe('with drafts available', () => {
       'audit',
       'gaps',
     ]);
-    expect(menus.every((c) => !c.ok)).toBe(true);
+    expect((menus[0]!.payload.commands as { description: string }[])[1]!.description).toBe('How to use this bot');
+    expect(all.every((c) => !c.ok)).toBe(true);
+    // One warning per scope, however many languages failed in it.
     expect(h.logEvents().filter((e) => e.event === 'bot.set_commands_failed')).toHaveLength(3);
     const chat = h.privateChat(++nextUser);
     await chat.send('/start');

@@ -50,7 +50,8 @@ describe('index in PostgreSQL (DATABASE_URL)', () => {
   });
 
   it('retrieves what the embedded store retrieves, in every mode', async () => {
-    const pgApp = await app();
+    // The database search path (PG_SEARCH=local, the default, is compared in pg-local.test.ts).
+    const pgApp = await app({ PG_SEARCH: 'database' });
     writeFiles(pgApp.config.articlesDir, CORPUS);
     const root = tempDir();
     roots.push(root);

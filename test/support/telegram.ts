@@ -26,7 +26,7 @@ import type pg from 'pg';
 import { TelegramServer } from 'telegram-test-api/lib/telegramServer.js';
 import { type BotHandle, type BotLibrary, type BotTuning, createBot } from '../../src/bot/index.js';
 import { pgBotState } from '../../src/bot/pg-state.js';
-import { sqliteBotState } from '../../src/bot/stores.js';
+import { type BotState, type StateSettings, sqliteBotState } from '../../src/bot/stores.js';
 import type { Config } from '../../src/config/index.js';
 import type { BotDesk } from '../../src/bot/desk.js';
 import type { TopicAlerts } from '../../src/alerts/index.js';
@@ -114,6 +114,8 @@ export interface HarnessOptions {
   feeds?: FeedPoller;
   /** Keep the bot's state in this PostgreSQL pool (migrated) instead of the state directory. */
   database?: pg.Pool;
+  /** Open the bot's state with this instead (an app's `state.bot`, as the bot command does). */
+  botState?: (settings: StateSettings) => BotState;
   /** Topic alerts the bot matches and delivers. */
   alerts?: TopicAlerts;
   /** Inline-mode search. */
@@ -257,6 +259,7 @@ export class TelegramHarness {
       state: (bot) => {
         const settings = { ...bot, historyTurns: this.options.historyTurns ?? 6 };
         const database = this.options.database;
+        if (this.options.botState) return this.options.botState(settings);
         return database ? pgBotState(database, settings) : sqliteBotState(this.stateDir, settings);
       },
       answerer: this.options.answerer,

@@ -11,10 +11,12 @@ import type { IndexStore } from '../index-store.js';
 import type { IndexView, OpenFailure } from '../search-index.js';
 import type { IndexTarget } from '../target.js';
 import type { StoreSettings } from '../writer.js';
+import { LocalIndexCache } from './local.js';
 import { type DenseMode, PgIndexReader } from './reader.js';
 import { PUBLISHED_CHANNEL } from './sql.js';
 import { type PgGeneration, pgTarget, publishedGeneration } from './writer.js';
 
+export { type LocalOpenStatus, type LocalSource, SNAPSHOT_AT, SNAPSHOT_MIN } from './local.js';
 export { PgIndexReader } from './reader.js';
 export type { PgGeneration } from './writer.js';
 
@@ -25,11 +27,25 @@ export interface PgIndexStoreOptions {
   workerLeaseMs?: number;
   /** 'auto' uses pgvector when the server has it, else an in-memory hnswlib graph per process. */
   dense?: DenseMode | 'auto';
+  /**
+   * Where searches run: 'local' (a replica-local copy of the generation in the embedded format,
+   * kept in `localDir`; see local.ts) or 'database' (BM25 and, with pgvector, dense search in
+   * PostgreSQL). Default: 'local' when `localDir` is given.
+   */
+  search?: PgSearchMode;
+  /** The folder of the local copies (PG_SEARCH=local). */
+  localDir?: string;
   logger?: Logger;
 }
 
+/** Where PostgreSQL mode's searches run (PG_SEARCH). */
+export type PgSearchMode = 'local' | 'database';
+
 /** The index in PostgreSQL (after migrations ran). */
 export class PgIndexStore implements IndexStore {
+  /** The replica-local copies when searches run locally, else null. */
+  readonly local: LocalIndexCache | null;
+
   private constructor(
     readonly db: Db,
     /** How dense search runs in this process. */
@@ -37,7 +53,16 @@ export class PgIndexStore implements IndexStore {
     private readonly iterativeScan: boolean,
     private readonly options: PgIndexStoreOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    const search = options.search ?? (options.localDir ? 'local' : 'database');
+    if (search === 'local' && !options.localDir) throw new Error('Local search needs a folder for the local copies (localDir).');
+    this.local = search === 'local' ? new LocalIndexCache(db, options.localDir!, { efSearch: options.efSearch, logger: log }) : null;
+  }
+
+  /** Where searches run. */
+  get search(): PgSearchMode {
+    return this.local ? 'local' : 'database';
+  }
 
   /** Prepares the store: installs pgvector and its column when the server offers the extension. */
   static async connect(db: Db, options: PgIndexStoreOptions): Promise<PgIndexStore> {
@@ -100,10 +125,23 @@ export class PgIndexStore implements IndexStore {
     return (await this.published())?.id ?? null;
   }
 
-  /** The published generation (patching `previous`'s in-memory vectors when it is one of ours); nothing to verify here. */
+  /**
+   * The published generation: its local copy (fetched or built first when this machine lacks it)
+   * with local search, else a database reader (patching `previous`'s in-memory vectors when it is
+   * one of ours). Checksums are checked when a copy is downloaded or written, not again here.
+   */
   async open(previous: IndexView | null): Promise<IndexView | OpenFailure> {
+    if (this.local) {
+      const g = await this.published();
+      return g ? this.local.open(g) : { kind: 'missing', message: 'No index in the database yet.' };
+    }
     const opened = await this.openReader(previous instanceof PgIndexReader ? previous : null);
     return opened ?? { kind: 'missing', message: 'No index in the database yet.' };
+  }
+
+  /** Stops the local copies' worker thread (nothing else to release: the pool is the caller's). */
+  async close(): Promise<void> {
+    await this.local?.close();
   }
 
   /** Follows NOTIFY rather than polling: `intervalMs` does not apply. */

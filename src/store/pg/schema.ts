@@ -89,3 +89,31 @@ CREATE TABLE index_embeddings (
 
 /** Migration 10: the language detected for each article at indexing (null: unsure, or indexed before). */
 export const ARTICLE_LANGUAGE_SQL = `ALTER TABLE index_articles ADD COLUMN lang text;`;
+
+/**
+ * Migration 11: snapshots of generations in the embedded format (SQLite + hnswlib files, see
+ * local.ts), so a starting replica downloads a generation's search structures instead of
+ * rebuilding them from rows. A snapshot is usable once `complete`; each file is stored in parts,
+ * each deflated (raw deflate, level 1) with the sha256 of what is stored, and the whole file's
+ * sha256 in the manifest. EXTERNAL storage: the parts are compressed already.
+ */
+export const INDEX_SNAPSHOTS_SQL = `
+CREATE TABLE index_snapshots (
+  generation_id integer PRIMARY KEY REFERENCES index_generations(id) ON DELETE CASCADE,
+  embedder_id text,
+  chunker text NOT NULL,
+  manifest text NOT NULL,
+  bytes bigint NOT NULL,
+  complete boolean NOT NULL DEFAULT false,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE index_snapshot_parts (
+  generation_id integer NOT NULL REFERENCES index_snapshots(generation_id) ON DELETE CASCADE,
+  file text NOT NULL,
+  part integer NOT NULL,
+  bytes bytea NOT NULL,
+  sha256 text NOT NULL,
+  PRIMARY KEY (generation_id, file, part)
+);
+ALTER TABLE index_snapshot_parts ALTER COLUMN bytes SET STORAGE EXTERNAL;
+`;
