@@ -23,6 +23,15 @@ const { values } = parseArgs({
     questions: { type: 'string', default: 'eval/readers/questions.jsonl' },
     epochs: { type: 'string', default: '3000' },
     l2: { type: 'string', default: '0.001' },
+    // A second questions file the fitted weights are only measured on (never fitted to).
+    check: { type: 'string' },
+    polish: { type: 'boolean', default: false },
+    // Fit only these features (comma-separated), the others kept at their current weights.
+    free: { type: 'string' },
+    // Leave these features out (comma-separated): their weight stays 0, to measure what each adds.
+    drop: { type: 'string' },
+    // Start from these weights (comma-separated, in SENTENCE_FEATURES order) instead of the current ones.
+    from: { type: 'string' },
   },
 });
 
@@ -32,31 +41,38 @@ interface Example {
 }
 
 const app = await openScratchApp(values.articles!, { prefix: 'fit-extractive-' });
-const examples: Example[] = [];
 let questions = 0;
+let examples: Example[] = [];
+let checkExamples: Example[] = [];
 try {
   await app.library.ensure();
-  const { questions: all } = loadQuestions(values.questions!);
-  const byId = new Map(all.map((q) => [q.id, q]));
-  for (const q of all) {
-    if (!isAnswerable(q) || q.answer === undefined) continue;
-    questions++;
-    const query = condenseDeterministic(q.question.trim(), historyFor(q, byId));
-    const now = askedAt(q, byId);
-    const retrieval = await app.retriever.retrieve(query, now ? { now } : {});
-    if (retrieval.notCovered) continue;
-    const zero = SENTENCE_FEATURES.map(() => 0);
-    const scored = scoreSentences(query, retrieval.passages, q.question.trim(), zero);
-    const gold = scored.map((s) => containsAnswer(s.sentence, q.answer!));
-    // Only questions some candidate answers teach the ranking anything.
-    if (gold.some(Boolean) && !gold.every(Boolean)) examples.push({ features: scored.map((s) => s.features), gold });
-  }
+  const collect = async (file: string): Promise<Example[]> => {
+    const out: Example[] = [];
+    const { questions: all } = loadQuestions(file);
+    const byId = new Map(all.map((q) => [q.id, q]));
+    for (const q of all) {
+      if (!isAnswerable(q) || q.answer === undefined) continue;
+      questions++;
+      const query = condenseDeterministic(q.question.trim(), historyFor(q, byId));
+      const now = askedAt(q, byId);
+      const retrieval = await app.retriever.retrieve(query, now ? { now } : {});
+      if (retrieval.notCovered) continue;
+      const zero = SENTENCE_FEATURES.map(() => 0);
+      const scored = scoreSentences(query, retrieval.passages, q.question.trim(), zero);
+      const gold = scored.map((s) => containsAnswer(s.sentence, q.answer!));
+      // Only questions some candidate answers teach the ranking anything.
+      if (gold.some(Boolean) && !gold.every(Boolean)) out.push({ features: scored.map((s) => s.features), gold });
+    }
+    return out;
+  };
+  examples = await collect(values.questions!);
+  if (values.check) checkExamples = await collect(values.check);
 } finally {
   app.close();
 }
 
-const top1 = (w: readonly number[]) =>
-  examples.filter((e) => {
+const top1 = (w: readonly number[], set: readonly Example[] = examples) =>
+  set.filter((e) => {
     const scores = e.features.map((f) => dot(f, w));
     // Ties go to the earlier sentence, as scoreSentences orders them.
     return e.gold[scores.indexOf(Math.max(...scores))];
@@ -68,7 +84,12 @@ function dot(a: readonly number[], b: readonly number[]): number {
   return s;
 }
 
-const w = SENTENCE_FEATURES.map(() => 0);
+const start = values.from ? values.from.split(',').map(Number) : SENTENCE_WEIGHTS;
+const dropped = new Set(values.drop ? values.drop.split(',') : []);
+const free =
+  values.free || values.drop ? new Set(values.free ? values.free.split(',') : SENTENCE_FEATURES.filter((f) => !dropped.has(f))) : null;
+for (const f of dropped) free?.delete(f);
+const w = SENTENCE_FEATURES.map((f, k) => (values.free ? (start[k] ?? 0) : 0) * (dropped.has(f) ? 0 : 1));
 const epochs = Number(values.epochs);
 const l2 = Number(values.l2);
 for (let epoch = 0; epoch < epochs; epoch++) {
@@ -86,9 +107,31 @@ for (let epoch = 0; epoch < epochs; epoch++) {
     });
   }
   const rate = 2 / (1 + epoch / 100);
-  for (let k = 0; k < w.length; k++) w[k]! -= rate * grad[k]!;
+  for (let k = 0; k < w.length; k++) if (!free || free.has(SENTENCE_FEATURES[k]!)) w[k]! -= rate * grad[k]!;
 }
 
+// The softmax fits the likelihood; what a reader sees is the top sentence. A coordinate search
+// then moves one weight at a time while that keeps more answers first on the fitting set.
+if (values.polish) {
+  let best = top1(w);
+  for (let round = 0; round < 4; round++) {
+    for (const step of [0.5, 0.25, 0.1]) {
+      for (let k = 0; k < w.length; k++) {
+        for (const dir of [1, -1]) {
+          w[k]! += dir * step;
+          const got = top1(w);
+          if (got > best) best = got;
+          else w[k]! -= dir * step;
+        }
+      }
+    }
+  }
+}
+
+if (values.check)
+  console.log(
+    `checked on ${values.check} (not fitted): ${top1(SENTENCE_WEIGHTS, checkExamples)} with the current weights, ${top1(w, checkExamples)} with the fitted ones, of ${checkExamples.length}`,
+  );
 console.log(`${questions} answerable questions, ${examples.length} with an answering sentence among others`);
 console.log(`first sentence holds the answer: ${top1(SENTENCE_WEIGHTS)} with the current weights, ${top1(w)} with the fitted ones`);
 for (let k = 0; k < w.length; k++) console.log(`  ${SENTENCE_FEATURES[k]!.padEnd(14)} ${w[k]!.toFixed(2)}`);

@@ -3,6 +3,7 @@
  * rank sentences by, beside plain word overlap. "How much did the bridge cost?" wants a number or
  * an amount; "why was it delayed?" a cause ("because", "due to", "after"); "who" a name.
  */
+import * as chrono from 'chrono-node';
 import { isStopWord, splitWords, stem } from '../util/text.js';
 
 /** What kind of thing a question asks for, when its wording says so. */
@@ -32,6 +33,7 @@ const MONEY_WORDS = new Set(
 // How news states a reason. "after" and "following" give a cause as often as a time; both count.
 const CAUSE =
   /\b(because|due to|owing to|as a result|result of|resulted from|after|following|caused|causing|cause of|blamed|blaming|so that|in order to|reasons?|led to|amid|citing|cited|over concerns|attributed|triggered|sparked|prompted|since the)\b/i;
+const DATE_PREPOSITIONS = /^(on|in|at|by|from|until|till|since|before|after|during|the|of)$/i;
 // Words that open a place: "in Almería", "near the border", "at Freedom Plaza".
 const PLACE_PREPOSITIONS = new Set(['in', 'at', 'near', 'from', 'to', 'into', 'outside', 'across', 'off']);
 
@@ -68,6 +70,26 @@ export function answerTypeOf(question: string): AnswerType {
   return null;
 }
 
+/**
+ * Positions of the sentence's words a reply could be made of and the question does not already
+ * say: capitalised names (not the sentence's first word) and numbers. Whatever the question asks
+ * for, its answer is new to it, and in news it is most often a name or a number.
+ */
+export function novelPositions(
+  tokens: readonly Token[],
+  asked: ReadonlySet<string>,
+  queryStems: ReadonlySet<string>,
+): { names: number[]; numbers: number[] } {
+  const names: number[] = [];
+  const numbers: number[] = [];
+  tokens.forEach((t, i) => {
+    if (asked.has(t.word.toLowerCase()) || queryStems.has(t.stem)) return;
+    if (NUMBER_TOKEN.test(t.word) || /^\d/.test(t.word)) numbers.push(i);
+    else if (i > 0 && /^\p{Lu}/u.test(t.word) && !isStopWord(t.word)) names.push(i);
+  });
+  return { names, numbers };
+}
+
 /** A word of a sentence with what it is: the features answer-type detection reads. */
 export interface Token {
   word: string;
@@ -93,6 +115,24 @@ export function answerTypePositions(type: AnswerType, sentence: string, tokens: 
     // The cause phrase's position, in words.
     return [splitWords(sentence.slice(0, m.index)).length];
   }
+  if (type === 'time') {
+    // Years, month and day names and clock times, and whatever else chrono-node reads as a date or
+    // time ("in two weeks", "2021-05-04"), unless the question already says it.
+    const own = tokens.flatMap((t, i) => (TIME_TOKEN.test(t.word) && !asked.has(t.word.toLowerCase()) ? [i] : []));
+    const dates = chrono
+      .parse(sentence)
+      .filter((r) => splitWords(r.text).some((w) => !asked.has(w.toLowerCase())))
+      // The date's first word after any preposition: "two" of "in two weeks".
+      .map(
+        (r) =>
+          splitWords(sentence.slice(0, r.index)).length +
+          Math.max(
+            0,
+            splitWords(r.text).findIndex((w) => !DATE_PREPOSITIONS.test(w)),
+          ),
+      );
+    return [...new Set([...own, ...dates])].sort((a, b) => a - b);
+  }
   const out: number[] = [];
   const moneyAsked = type === 'number' && [...asked].some((w) => MONEY_WORDS.has(w));
   tokens.forEach((t, i) => {
@@ -103,8 +143,6 @@ export function answerTypePositions(type: AnswerType, sentence: string, tokens: 
       // An amount: a currency or "million" right before or after the number ("410 million euros", "$8 million").
       const money = [tokens[i - 1], tokens[i + 1]].some((n) => n !== undefined && CURRENCY_WORD.test(n.word));
       if (!moneyAsked || money || /^[$€£¥]/.test(sentence.slice(Math.max(0, sentence.indexOf(t.word) - 1)))) out.push(i);
-    } else if (type === 'time') {
-      if (TIME_TOKEN.test(t.word)) out.push(i);
     } else if (i > 0 && /^\p{Lu}/u.test(t.word) && !isStopWord(t.word)) {
       if (type === 'name' || PLACE_PREPOSITIONS.has(tokens[i - 1]!.word.toLowerCase()) || /^\p{Lu}/u.test(tokens[i - 1]!.word)) out.push(i);
     }

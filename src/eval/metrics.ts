@@ -80,7 +80,10 @@ export function containsNormalised(haystack: string, needle: string): boolean {
 
 /**
  * Loose form for answer matching: case, accents, typographic quotes and dashes, punctuation
- * and thousands separators do not matter ("Charité" = "charite", "1,051,635" = "1051635").
+ * and thousands separators do not matter ("Charité" = "charite", "1,051,635" = "1051635"), and
+ * a currency sign or per cent sign is a word of its own, so "US$3 billion" holds "3 billion" and
+ * "88.93%" holds "88.93" (other currency signs were always dropped: "€410" held "410"); a
+ * possessive 's is dropped, so "the University of East Anglia's medical school" holds "University of East Anglia".
  */
 function normaliseAnswer(text: string): string {
   return text
@@ -89,8 +92,10 @@ function normaliseAnswer(text: string): string {
     .toLowerCase()
     .replace(/(\d),(?=\d{3}\b)/g, '$1')
     .replace(/[\u2018\u2019\u02bc]/g, "'")
+    .replace(/'s\b/g, '')
     .replace(/[^\p{L}\p{N}'$%.:]+/gu, ' ')
     .replace(/(?<!\d)[.:]|[.:](?!\d)/g, ' ')
+    .replace(/[$%]/g, ' $& ')
     .replace(/\s+/g, ' ')
     .trim();
 }

@@ -38,6 +38,10 @@ describe('answer types', () => {
 
   it('finds dates, causes, names and places', () => {
     expect(positions('When is the vote?', 'The vote is on Monday, 12 May.')).toEqual(['Monday', 'May']);
+    // Dates said without a month or day name, read by chrono-node.
+    expect(positions('When will the bridge reopen?', 'The bridge will reopen in two weeks.')).toEqual(['two']);
+    expect(positions('When was the ruling?', 'The court ruled on 2021-05-04.')).toEqual(['2021']);
+    expect(positions('When was the ruling in May?', 'The court ruled in May.')).toEqual([]);
     expect(positions('Why was it delayed?', 'Work was delayed because engineers found clay.')).toEqual(['because']);
     expect(positions('Why was it delayed?', 'Work was delayed for a year.')).toEqual([]);
     expect(positions('Who will chair it?', 'Edward Lampert will chair the company.')).toEqual(['Lampert']);

@@ -22,6 +22,8 @@ beforeAll(async () => {
     ...CORPUS,
     'seed.txt': fs.readFileSync('seeds/000_cc2b64a9889106ac.txt'),
     'lake-varna-bridge.md': fs.readFileSync('test/fixtures/extractive/lake-varna-bridge.md'),
+    'ferry-merger.md': fs.readFileSync('test/fixtures/extractive/ferry-merger.md'),
+    'eastport-mayor.md': fs.readFileSync('test/fixtures/extractive/eastport-mayor.md'),
   });
   // Chunks of the default size, as served: the test default (96 tokens) splits the seed article
   // into passages retrieval returns one of, so the request would not be among them at all.
@@ -63,5 +65,19 @@ describe('extractive replies in Telegram', () => {
     expect(firstLine(cost)).toMatch(/^“The bridge cost 410 million euros/);
     const why = await ask(chat, 'Why was it delayed?');
     expect(firstLine(why)).toMatch(/^“Work was delayed because engineers found unstable clay/);
+  });
+
+  it('leads with what a question asks, not with the story it describes around it', async () => {
+    // Readers name the story first ("X is buying Y, announced this week"), then ask.
+    const name = await ask(
+      h.privateChat(++user),
+      "harbour lines is buying its ferry rival coastway, a deal worth billions - what's the merged company going to be called?",
+    );
+    expect(firstLine(name)).toMatch(/^“The merged company, which is to be called Northsea Link/);
+  });
+
+  it('quotes a short sentence when it is the answer', async () => {
+    const age = await ask(h.privateChat(++user), 'How old was Anna Berg, the former Eastport mayor who died at the weekend?');
+    expect(firstLine(age)).toMatch(/^“Berg was 88\.” \[1\]$/);
   });
 });

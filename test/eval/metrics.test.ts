@@ -162,6 +162,24 @@ describe('text matching', () => {
     expect(containsAnswer('about 171%', '71%')).toBe(false);
   });
 
+  it('finds an amount or a share whatever currency or per cent sign the text puts on it', () => {
+    expect(containsAnswer('business between Brazil and Korea in 2004 will be US$3 billion.', '3 billion')).toBe(true);
+    expect(containsAnswer('Gusenbauer received 88.93% of the vote', '88.93')).toBe(true);
+    expect(containsAnswer('The event raised nearly CDN$11,000 for Pet Patrol', '11,000')).toBe(true);
+    expect(containsAnswer('a pledge of US$350 million', '$350 million')).toBe(true);
+    expect(containsAnswer('a pledge of US$350 million', '$35 million')).toBe(false);
+    expect(containsAnswer('a rise of 46 percent', '46%')).toBe(false);
+  });
+
+  it('finds a name the text puts in the possessive', () => {
+    expect(containsAnswer("Professor David Livermore of the University of East Anglia's medical school", 'University of East Anglia')).toBe(
+      true,
+    );
+    expect(containsAnswer('Zelensky declined Prime Minister Oleksiy Honcharuk’s offer to resign', 'Oleksiy Honcharuk')).toBe(true);
+    expect(containsAnswer("he had Parkinson's disease", "Parkinson's disease")).toBe(true);
+    expect(containsAnswer('the Honcharuks left', 'Honcharuk')).toBe(false);
+  });
+
   it('never matches an empty gold answer', () => {
     expect(containsAnswer('anything at all', ' ... ')).toBe(false);
   });
