@@ -46,7 +46,7 @@ import { isProcessAlive } from '../../util/process.js';
 import { fsyncPath, genName } from '../generations.js';
 import { MANIFEST_FILE, type Manifest, readManifest } from '../manifest.js';
 import { IndexReader } from '../reader.js';
-import type { IndexView, OpenFailure } from '../search-index.js';
+import type { IndexView, OpenFailure, StoredArticle } from '../search-index.js';
 import { type ArticleRecord, COMPACT_AT, incompatibility, type StoreSettings } from '../writer.js';
 import { type BuildStart, inThreadBuilder, type LocalBuilder } from './local-build.js';
 import { visible } from './sql.js';
@@ -505,18 +505,7 @@ async function* recordPages(db: Queryable, g: PgGeneration, since: number | null
   const embedderId = g.manifest.embedder?.id ?? null;
   let after = 0;
   for (;;) {
-    const { rows: arts } = await db.query<{
-      row_id: number;
-      id: string;
-      title: string;
-      date: string | null;
-      url: string | null;
-      source: string | null;
-      path: string;
-      hash: string;
-      text: string;
-      lang: string | null;
-    }>(
+    const { rows: arts } = await db.query<StoredArticle & { row_id: number; hash: string; text: string; lang: string | null }>(
       `SELECT a.row_id, a.id, a.title, a.date, a.url, a.source, a.path, a.hash, a.text, a.lang FROM index_articles a
        WHERE a.row_id > $2 AND ${visible('a', '$1')} ${since !== null ? 'AND a.added_gen > $4' : ''}
        ORDER BY a.row_id LIMIT $3`,
