@@ -10,6 +10,8 @@ import { errorMessage } from '../util/errors.js';
 export const FORMAT_VERSION = 2;
 export const DB_FILE = 'meta.sqlite';
 export const VECTORS_FILE = 'vectors.hnsw';
+/** Changes to replay on `vectors.hnsw` after loading it (replica-local copies only; see vectors.ts). */
+export const VECTORS_DELTA_FILE = 'vectors.delta';
 export const MANIFEST_FILE = 'manifest.json';
 
 export interface Manifest {

@@ -9,9 +9,9 @@ import hnswlib from 'hnswlib-node';
 import type { ArticleInfo } from '../types.js';
 import { errorMessage } from '../util/errors.js';
 import { countStoredStems } from '../util/stems.js';
-import { bufferToVector } from './vectors.js';
+import { applyVectorOps, bufferToVector, readVectorDelta } from './vectors.js';
 import { currentGeneration } from './generations.js';
-import { DB_FILE, readManifest, VECTORS_FILE, type Manifest } from './manifest.js';
+import { DB_FILE, type Manifest, readManifest, VECTORS_DELTA_FILE, VECTORS_FILE } from './manifest.js';
 import { Retirable } from './retirable.js';
 import { hasColumn } from './schema.js';
 import type { ArticleFieldWeights, ArticleHit, ChunkMatch, DateRange, Hit, IndexView, StoredArticle, StoredChunk } from './search-index.js';
@@ -45,7 +45,10 @@ export class IndexReader extends Retirable implements IndexView {
     try {
       if (manifest.embedder) {
         const index = graph ?? new HierarchicalNSW('ip', manifest.embedder.dimension);
-        if (!graph) index.readIndexSync(path.join(dir, VECTORS_FILE));
+        if (!graph) {
+          index.readIndexSync(path.join(dir, VECTORS_FILE));
+          replayDelta(index, dir, manifest);
+        }
         index.setEf(efSearch);
         this.vectors = index;
       } else {
@@ -136,15 +139,20 @@ export class IndexReader extends Retirable implements IndexView {
    * off the event loop: what a replica serving a copy of a PostgreSQL generation opens. `verify`
    * re-reads every file for its checksum (without it, sizes are still checked).
    */
-  static async openFolder(dir: string, options: { efSearch?: number; verify?: boolean } = {}): Promise<IndexReader | OpenFailure> {
+  static async openFolder(
+    dir: string,
+    options: { efSearch?: number; verify?: boolean; graph?: Promise<InstanceType<typeof HierarchicalNSW>> | null } = {},
+  ): Promise<IndexReader | OpenFailure> {
     const checked = readManifest(dir, options.verify === true);
     if ('problem' in checked) return { kind: 'damaged', message: `The index in ${dir} is damaged: ${checked.problem}.` };
     const { manifest } = checked;
     try {
       let graph: InstanceType<typeof HierarchicalNSW> | undefined;
       if (manifest.embedder) {
-        graph = new HierarchicalNSW('ip', manifest.embedder.dimension);
-        await graph.readIndex(path.join(dir, VECTORS_FILE));
+        // A graph read ahead (`loadGraph` on a file with the same contents), else this folder's.
+        graph =
+          (await options.graph?.catch(() => undefined)) ?? (await loadGraph(path.join(dir, VECTORS_FILE), manifest.embedder.dimension));
+        replayDelta(graph, dir, manifest);
       }
       return new IndexReader(dir, manifest, options.efSearch ?? 100, graph);
     } catch (err) {
@@ -337,6 +345,22 @@ export class IndexReader extends Retirable implements IndexView {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * Reads a graph file off the event loop (without its `vectors.delta`: `openFolder` replays that),
+ * so a caller can start it early and pass the promise to `openFolder`; each graph serves one reader.
+ */
+export async function loadGraph(file: string, dimension: number): Promise<InstanceType<typeof HierarchicalNSW>> {
+  const graph = new HierarchicalNSW('ip', dimension);
+  await graph.readIndex(file);
+  return graph;
+}
+
+/** Applies a replica-local copy's recorded graph changes (`vectors.delta`, a few hundred points at most). */
+function replayDelta(graph: InstanceType<typeof HierarchicalNSW>, dir: string, manifest: Manifest): void {
+  if (!manifest.embedder || !manifest.files[VECTORS_DELTA_FILE]) return;
+  applyVectorOps(graph, readVectorDelta(path.join(dir, VECTORS_DELTA_FILE), manifest.embedder.dimension));
 }
 
 function safeSize(p: string): number {

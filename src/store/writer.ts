@@ -12,10 +12,26 @@ import type { Article, Chunk } from '../types.js';
 import { BusyError, UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { acquireLock, cleanup, currentGeneration, fsyncPath, genName, highestGeneration, switchTo } from './generations.js';
-import { DB_FILE, describeFiles, FORMAT_VERSION, MANIFEST_FILE, type Manifest, readManifest, VECTORS_FILE } from './manifest.js';
+import {
+  DB_FILE,
+  describeFiles,
+  FORMAT_VERSION,
+  MANIFEST_FILE,
+  type Manifest,
+  readManifest,
+  VECTORS_DELTA_FILE,
+  VECTORS_FILE,
+} from './manifest.js';
 import { encodeStems } from '../util/stems.js';
 import { addLanguageColumn, addStemColumns, SCHEMA_SQL } from './schema.js';
-import { type HnswParams, type LabelledVector, openVectorWriter, type VectorWriter, vectorToBuffer } from './vectors.js';
+import {
+  type HnswParams,
+  type LabelledVector,
+  openDeltaVectorWriter,
+  openVectorWriter,
+  type VectorWriter,
+  vectorToBuffer,
+} from './vectors.js';
 
 /** What a generation is built with; recorded in its manifest. */
 export interface StoreSettings {
@@ -77,6 +93,13 @@ export interface GenerationWriteOptions {
    * of a store that keeps the vectors itself, which rebuilds the copy instead. Default true.
    */
   storeVectors?: boolean;
+  /**
+   * With a base: its graph file is linked into the new generation, not copied, and the graph's
+   * changes (the base's own and this generation's) are written beside it as `vectors.delta` for
+   * the reader to replay, until they add more than this many points; then the whole graph is
+   * written. For a copy that is never compacted (`storeVectors: false`). Default: always whole.
+   */
+  vectorDelta?: number;
 }
 
 /** Share of HNSW points that may be marked deleted before the vector index is rebuilt compactly. */
@@ -186,7 +209,13 @@ export class GenerationWriter {
       this.db.exec(SCHEMA_SQL);
       addStemColumns(this.db);
       addLanguageColumn(this.db);
-      this.vectors = settings.embedder ? openVectorWriter(tmpDir, settings.embedder.dimension, settings.hnsw, base !== null) : null;
+      const dim = settings.embedder?.dimension;
+      this.vectors =
+        dim === undefined
+          ? null
+          : base && options.vectorDelta !== undefined
+            ? openDeltaVectorWriter(tmpDir, dim, options.vectorDelta)
+            : openVectorWriter(tmpDir, dim, settings.hnsw, base !== null);
     } catch (err) {
       this.db.close();
       throw err;
@@ -203,7 +232,8 @@ export class GenerationWriter {
     try {
       if (base) {
         fs.copyFileSync(path.join(base.dir, DB_FILE), path.join(tmpDir, DB_FILE));
-        if (base.manifest.embedder) fs.copyFileSync(path.join(base.dir, VECTORS_FILE), path.join(tmpDir, VECTORS_FILE));
+        if (base.manifest.embedder && options.vectorDelta !== undefined) linkGraph(base, tmpDir);
+        else if (base.manifest.embedder) fs.copyFileSync(path.join(base.dir, VECTORS_FILE), path.join(tmpDir, VECTORS_FILE));
       }
       options.onStep?.('copied');
       return new GenerationWriter(options, n, tmpDir);
@@ -350,6 +380,7 @@ export class GenerationWriter {
   private writeManifest(counts: Manifest['counts'], languages: Record<string, number>): void {
     const { embedder, chunker, hnsw } = this.options.settings;
     const names = embedder ? [DB_FILE, VECTORS_FILE] : [DB_FILE];
+    if (embedder && fs.existsSync(path.join(this.tmpDir, VECTORS_DELTA_FILE))) names.push(VECTORS_DELTA_FILE);
     const manifest: Manifest = {
       formatVersion: FORMAT_VERSION,
       generation: this.n,
@@ -368,4 +399,19 @@ export class GenerationWriter {
     fs.writeFileSync(path.join(this.tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
     for (const name of [...names, MANIFEST_FILE]) fsyncPath(path.join(this.tmpDir, name));
   }
+}
+
+/**
+ * The base's graph linked into `tmpDir` (a second name for the same file: neither generation ever
+ * writes to it) with a copy of its recorded changes; copied where the file system cannot link.
+ */
+function linkGraph(base: Generation, tmpDir: string): void {
+  const to = path.join(tmpDir, VECTORS_FILE);
+  try {
+    fs.linkSync(path.join(base.dir, VECTORS_FILE), to);
+  } catch {
+    fs.copyFileSync(path.join(base.dir, VECTORS_FILE), to);
+  }
+  if (base.manifest.files[VECTORS_DELTA_FILE])
+    fs.copyFileSync(path.join(base.dir, VECTORS_DELTA_FILE), path.join(tmpDir, VECTORS_DELTA_FILE));
 }

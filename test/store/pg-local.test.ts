@@ -115,6 +115,10 @@ describe('PostgreSQL mode, local search', () => {
     expect(status(a)).toMatchObject({ generation: 2, source: 'delta', from: 1 });
     expect(await b.library.refresh()).toBe(true);
     expect(status(b)).toMatchObject({ generation: 2, source: 'delta', from: 1 });
+    // The graph is not copied: generation 2 links generation 1's file and records its few changes beside it.
+    const inB = (n: number, f: string) => path.join(store(b).local!.dir, `gen-00000${n}`, f);
+    expect(fs.statSync(inB(2, 'vectors.hnsw')).ino).toBe(fs.statSync(inB(1, 'vectors.hnsw')).ino);
+    expect(fs.statSync(inB(2, 'vectors.delta')).size).toBeGreaterThan(0);
     const flood = await b.retriever.retrieve('Altavista mountain roads flooded', { mode: 'hybrid', now: NOW } as never);
     expect(flood.passages[0]?.articleId).toBe('flood');
     expect(await results(b, 'hybrid')).toEqual(await results(a, 'hybrid'));

@@ -9,6 +9,13 @@ import path from 'node:path';
 import { DB_FILE, readManifest } from '../manifest.js';
 import { type ArticleRecord, GenerationWriter, type StoreSettings } from '../writer.js';
 
+/**
+ * Added points a local generation keeps as changes beside its base's graph (`vectors.delta`,
+ * replayed when it is opened: a few milliseconds per hundred points) before the graph is written
+ * whole again.
+ */
+export const VECTOR_DELTA_POINTS = 500;
+
 /** What `begin` needs: where, from which local generation (null: empty), and what to record. */
 export interface BuildStart {
   indexDir: string;
@@ -57,6 +64,8 @@ export function inThreadBuilder(): LocalBuilder {
         checksums: false,
         // PostgreSQL keeps the vectors: the copy is rebuilt (not compacted) when too many are deleted.
         storeVectors: false,
+        // The graph's changes go beside the base's graph, linked: a one-article change writes no graph.
+        vectorDelta: VECTOR_DELTA_POINTS,
         ...(s.articlesDir ? { articlesDir: s.articlesDir } : {}),
       });
     },
