@@ -26,6 +26,12 @@ export interface Db extends Queryable {
    * re-established (notifications sent meanwhile are lost: the caller re-reads what it follows).
    */
   listen(channel: string, onNotify: (payload: string | null) => void): Promise<() => Promise<void>>;
+  /**
+   * The one `bytea` value `select` returns, as sent: read with `COPY ... (FORMAT binary)`, so
+   * neither the server nor this process encodes or decodes it as text. Absent where the driver
+   * cannot (PGlite): callers select it as base64 text instead.
+   */
+  readBytea?(select: string): Promise<Buffer | null>;
 }
 
 /** A `Db` over a node-postgres pool; `listen` uses its own connection, re-opened after a loss. */
@@ -50,7 +56,73 @@ export function poolDb(pool: pg.Pool, settings: PoolSettings, logger: Logger = s
         }
       }),
     listen: (channel, onNotify) => listenWithReconnect(settings, channel, onNotify, logger),
+    readBytea: (select) =>
+      withClient(pool, async (client) => {
+        const data = await new Promise<Buffer>((resolve, reject) => {
+          client.query(new CopyOut(`COPY (${select}) TO STDOUT (FORMAT binary)`, resolve, reject) as never);
+        }).catch((err: unknown) => {
+          throw unavailable(err);
+        });
+        return firstBytea(data);
+      }),
   };
+}
+
+/**
+ * A `COPY ... TO STDOUT` run on a node-postgres client (which has no COPY API of its own): the
+ * client hands such an object the protocol messages; the data arrives in CopyData messages,
+ * copied out as they come (the parser reuses its buffer).
+ */
+class CopyOut {
+  private readonly chunks: Buffer[] = [];
+  private failure: Error | null = null;
+  private settled = false;
+  constructor(
+    readonly text: string,
+    private readonly resolve: (data: Buffer) => void,
+    private readonly reject: (err: Error) => void,
+  ) {}
+  submit(connection: { query(text: string): void }): void {
+    connection.query(this.text);
+  }
+  handleCopyData(msg: { chunk: Buffer }): void {
+    this.chunks.push(Buffer.from(msg.chunk));
+  }
+  handleError(err: Error): void {
+    this.failure ??= err;
+    // A lost connection sends no ReadyForQuery: settle now.
+    this.settle();
+  }
+  handleReadyForQuery(): void {
+    this.settle();
+  }
+  handleCommandComplete(): void {}
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+  handleCopyInResponse(): void {}
+  private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.failure) this.reject(this.failure);
+    else this.resolve(Buffer.concat(this.chunks));
+  }
+}
+
+/**
+ * The first column of the first row of PostgreSQL's binary COPY format: an 11-byte signature,
+ * flags and a header extension, then per row a field count and per field a length (-1: null).
+ */
+function firstBytea(data: Buffer): Buffer | null {
+  if (data.length < 19 || data.toString('latin1', 0, 11) !== 'PGCOPY\n\xff\r\n\0') throw new Error('Not a binary COPY result.');
+  let at = 19 + data.readUInt32BE(15);
+  const fields = data.readInt16BE(at);
+  if (fields === -1) return null;
+  at += 2;
+  const len = data.readInt32BE(at);
+  if (len < 0) return null;
+  return data.subarray(at + 4, at + 4 + len);
 }
 
 function clientQueryable(client: pg.PoolClient): Queryable {

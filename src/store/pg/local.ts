@@ -44,8 +44,8 @@ import { errorMessage } from '../../util/errors.js';
 import { type Logger, silentLogger } from '../../util/log.js';
 import { isProcessAlive } from '../../util/process.js';
 import { fsyncPath, genName } from '../generations.js';
-import { MANIFEST_FILE, type Manifest, readManifest } from '../manifest.js';
-import { IndexReader } from '../reader.js';
+import { MANIFEST_FILE, type Manifest, readManifest, VECTORS_DELTA_FILE, VECTORS_FILE } from '../manifest.js';
+import { IndexReader, loadGraph } from '../reader.js';
 import type { IndexView, OpenFailure, StoredArticle } from '../search-index.js';
 import { type ArticleRecord, COMPACT_AT, incompatibility, type StoreSettings } from '../writer.js';
 import { type BuildStart, inThreadBuilder, type LocalBuilder } from './local-build.js';
@@ -54,8 +54,19 @@ import type { PgGeneration } from './writer.js';
 
 const deflateAsync = promisify(zlib.deflateRaw);
 const inflateAsync = promisify(zlib.inflateRaw);
-const deflate = (b: Buffer) => deflateAsync(b, { level: 1 });
-const inflate = (b: Buffer) => inflateAsync(b);
+/**
+ * A part as stored: raw deflate at level 1, or, when that saves under a tenth (the graph's float
+ * vectors), in stored blocks (level 0), which a download inflates at copying speed.
+ */
+const pack = async (b: Buffer): Promise<Buffer> => {
+  const packed = await deflateAsync(b, { level: 1 });
+  return packed.length > 0.9 * b.length ? deflateAsync(b, { level: 0 }) : packed;
+};
+/**
+ * Into one buffer: by default zlib hands the output over in 16 KB pieces, and joining a part's
+ * 8 MB of them cost more main-thread time (callbacks, copies, garbage) than the download itself.
+ */
+const inflate = (b: Buffer) => inflateAsync(b, { chunkSize: PART_BYTES + (64 << 10) });
 
 /** How a replica got the generation it opened. */
 export type LocalSource = 'cached' | 'delta' | 'snapshot' | 'rows';
@@ -80,6 +91,10 @@ export interface LocalIndexOptions {
   logger?: Logger;
   /** Bytes per stored snapshot part. */
   partBytes?: number;
+  /** Snapshot parts downloaded at once (default 4; 1 fetches one part while the previous is written). */
+  downloadAhead?: number;
+  /** Read snapshot parts as base64 text even where binary COPY is available (a comparison in tools). */
+  textParts?: boolean;
   /** Run the file work in this thread instead of a worker (tests of the fallback; tools). */
   inThread?: boolean;
 }
@@ -96,6 +111,8 @@ export const SNAPSHOT_MIN = 1000;
 /** Articles read (with their chunks and vectors) per query when copying rows. */
 const PAGE_ARTICLES = 200;
 const PART_BYTES = 8 << 20;
+/** Snapshot parts downloaded at once (each on its own pooled connection). */
+const DOWNLOAD_AHEAD = 4;
 /** Generation folders younger than this are never removed (another process may be copying one). */
 const KEEP_YOUNG_MS = 60_000;
 
@@ -105,6 +122,8 @@ export class LocalIndexCache {
   private readonly log: Logger;
   /** What the last open did. */
   lastOpen: LocalOpenStatus | null = null;
+  /** The graph of a downloaded snapshot, read while the rest of it still arrived; taken by the open of that generation. */
+  private readAhead: { generation: number; graph: Promise<Graph> } | null = null;
   /** The snapshot upload started after the last open (resolves when it is done or skipped). */
   snapshotting: Promise<void> = Promise.resolve();
 
@@ -137,7 +156,7 @@ export class LocalIndexCache {
       }
       status = await this.build(g);
       fetched = performance.now();
-      reader = await this.openFolder(target);
+      reader = await this.openFolder(target, g.id);
       if (isOpenFailure(reader)) return reader;
     }
     const now = performance.now();
@@ -166,9 +185,12 @@ export class LocalIndexCache {
     this.builder = null;
   }
 
-  private openFolder(dir: string): Promise<IndexReader | OpenFailure> {
+  private openFolder(dir: string, generation?: number): Promise<IndexReader | OpenFailure> {
     if (!fs.existsSync(dir)) return Promise.resolve({ kind: 'missing', message: `No local copy in ${dir}.` });
-    return IndexReader.openFolder(dir, { efSearch: this.options.efSearch });
+    const ahead = this.readAhead;
+    this.readAhead = null;
+    const graph = ahead && ahead.generation === generation ? ahead.graph : null;
+    return IndexReader.openFolder(dir, { efSearch: this.options.efSearch, graph });
   }
 
   /** Writes `gen-<g>` by the cheapest way available (see the module comment). */
@@ -248,52 +270,88 @@ export class LocalIndexCache {
     }
   }
 
-  /** Downloads snapshot `n` into `gen-<n>`, checking every part and file; returns the folder. */
+  /**
+   * Downloads snapshot `n` into `gen-<n>`, checking every part and file; returns the folder. Up to
+   * `DOWNLOAD_AHEAD` parts travel at once, each on its own pooled connection, and each is checked
+   * and inflated (libuv's thread pool) as it arrives, while the parts before it are hashed and
+   * written in order; a finished file is synced while the next one downloads.
+   */
   private async download(n: number, manifest: Manifest): Promise<string> {
     const final = path.join(this.dir, genName(n));
     const tmp = path.join(this.dir, `${genName(n)}.dl-${process.pid}`);
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.mkdirSync(tmp, { recursive: true });
+    const inFlight: Promise<Buffer>[] = [];
+    const syncs: Promise<void>[] = [];
     try {
-      const { rows: parts } = await this.db.query<{ file: string; part: number; sha256: string }>(
+      const { rows } = await this.db.query<{ file: string; part: number; sha256: string }>(
         'SELECT file, part, sha256 FROM index_snapshot_parts WHERE generation_id = $1 ORDER BY file, part',
         [n],
       );
-      for (const [name, want] of Object.entries(manifest.files)) {
-        const mine = parts.filter((p) => p.file === name);
+      // The graph first: it is read into memory while the SQLite file still arrives.
+      const names = Object.keys(manifest.files).sort((a, b) => graphFirst(a) - graphFirst(b));
+      const parts = names.flatMap((name) => {
+        const mine = rows.filter((p) => p.file === name);
+        mine.forEach((p, i) => {
+          if (p.part !== i) throw new Error(`${name}: part ${i} is missing`);
+        });
+        return mine;
+      });
+      const fetchPart = async ({ file, part, sha256 }: (typeof parts)[number]): Promise<Buffer> => {
+        const stored = await this.readPart(n, file, part);
+        if (stored === null) throw new Error(`${file}: part ${part} disappeared`);
+        if (createHash('sha256').update(stored).digest('hex') !== sha256)
+          throw new Error(`${file}: part ${part} does not match its checksum`);
+        return inflate(stored);
+      };
+      const ahead = this.options.downloadAhead ?? DOWNLOAD_AHEAD;
+      const startFetch = (i: number) => {
+        const p = parts[i];
+        if (!p) return;
+        const fetched = fetchPart(p);
+        // Awaited in order below; a failure of a later part must not go unhandled meanwhile.
+        fetched.catch(() => {});
+        inFlight[i] = fetched;
+      };
+      for (let i = 0; i < ahead; i++) startFetch(i);
+      let i = 0;
+      for (const name of names) {
+        const want = manifest.files[name]!;
+        const count = parts.filter((p) => p.file === name).length;
         const whole = createHash('sha256');
         let bytes = 0;
         const out = await fs.promises.open(path.join(tmp, name), 'w');
-        // As base64 text: node-postgres decodes that natively, where its hex decoding of a large
-        // bytea took over a second per 8 MB and held the event loop for a quarter of it.
-        const fetchPart = (i: number) =>
-          this.db.query<{ b: string }>(
-            `SELECT encode(bytes, 'base64') AS b FROM index_snapshot_parts WHERE generation_id = $1 AND file = $2 AND part = $3`,
-            [n, name, i],
-          );
+        // Written back as it arrives, so the sync at the end of the file finds little left to write.
+        let flushing: Promise<void> | null = null;
         try {
-          let ahead = mine.length > 0 ? fetchPart(0) : null;
-          for (const [i, p] of mine.entries()) {
-            if (p.part !== i) throw new Error(`${name}: part ${i} is missing`);
-            const { rows } = await ahead!;
-            // The next part travels while this one is checked, inflated and written.
-            ahead = i + 1 < mine.length ? fetchPart(i + 1) : null;
-            ahead?.catch(() => {});
-            if (rows[0] === undefined) throw new Error(`${name}: part ${i} disappeared`);
-            const stored = Buffer.from(rows[0].b, 'base64');
-            if (createHash('sha256').update(stored).digest('hex') !== p.sha256)
-              throw new Error(`${name}: part ${i} does not match its checksum`);
-            const buf = await inflate(stored);
+          for (let k = 0; k < count; k++, i++) {
+            const buf = await inFlight[i]!;
+            startFetch(i + ahead);
             whole.update(buf);
             bytes += buf.length;
             await out.write(buf);
+            flushing ??= out.datasync().finally(() => {
+              flushing = null;
+            });
           }
-          await out.sync();
-        } finally {
+          await flushing;
+        } catch (err) {
+          await Promise.allSettled([flushing]);
           await out.close();
+          throw err;
         }
-        if (bytes !== want.bytes || whole.digest('hex') !== want.sha256) throw new Error(`${name} does not match the snapshot's manifest`);
+        if (bytes !== want.bytes || whole.digest('hex') !== want.sha256) {
+          await out.close();
+          throw new Error(`${name} does not match the snapshot's manifest`);
+        }
+        syncs.push(out.sync().finally(() => out.close()));
+        if (name === VECTORS_FILE && manifest.embedder) {
+          const graph = loadGraph(path.join(tmp, name), manifest.embedder.dimension);
+          graph.catch(() => {});
+          this.readAhead = { generation: n, graph };
+        }
       }
+      await Promise.all(syncs);
       await fs.promises.writeFile(path.join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
       fsyncPath(path.join(tmp, MANIFEST_FILE));
       try {
@@ -307,9 +365,29 @@ export class LocalIndexCache {
       fsyncPath(this.dir);
       return final;
     } catch (err) {
+      // The parts still travelling are left to finish: their results are dropped.
+      this.readAhead = null;
+      await Promise.allSettled([...inFlight, ...syncs]);
       fs.rmSync(tmp, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  /** One stored part as stored, or null when it is gone. */
+  private async readPart(n: number, file: string, part: number): Promise<Buffer | null> {
+    if (this.db.readBytea && !this.options.textParts) {
+      // Binary COPY: no text encoding on either side, a quarter less to send.
+      return this.db.readBytea(
+        `SELECT bytes FROM index_snapshot_parts WHERE generation_id = ${Number(n)} AND file = ${escapeLiteral(file)} AND part = ${Number(part)}`,
+      );
+    }
+    // As base64 text: node-postgres decodes that natively, where its hex decoding of a large
+    // bytea took over a second per 8 MB and held the event loop for a quarter of it.
+    const { rows } = await this.db.query<{ b: string }>(
+      `SELECT encode(bytes, 'base64') AS b FROM index_snapshot_parts WHERE generation_id = $1 AND file = $2 AND part = $3`,
+      [n, file, part],
+    );
+    return rows[0] === undefined ? null : Buffer.from(rows[0].b, 'base64');
   }
 
   /** Uploads `gen-<g>` as a snapshot when the rule in the module comment says so. */
@@ -365,7 +443,7 @@ export class LocalIndexCache {
           whole.update(buf.subarray(0, bytesRead));
           read += bytesRead;
           // Deflated in libuv's thread pool: the SQLite file's texts shrink to about a third.
-          const bytes = await deflate(buf.subarray(0, bytesRead));
+          const bytes = await pack(buf.subarray(0, bytesRead));
           await this.db.query('INSERT INTO index_snapshot_parts (generation_id, file, part, bytes, sha256) VALUES ($1, $2, $3, $4, $5)', [
             g.id,
             name,
@@ -440,10 +518,22 @@ function patchable(base: Manifest, added: number, g: PgGeneration): boolean {
   return deleted / Math.max(1, chunks + deleted) <= COMPACT_AT;
 }
 
+type Graph = Awaited<ReturnType<typeof loadGraph>>;
+
+/** Sort key of a snapshot's files: the graph (and its changes) before the SQLite file. */
+function graphFirst(name: string): number {
+  return name === VECTORS_FILE ? 0 : name === VECTORS_DELTA_FILE ? 1 : 2;
+}
+
 /** The settings a generation was built with, as the embedded writer takes them. */
 function settingsOf(g: PgGeneration): StoreSettings {
   const m = g.manifest;
   return { embedder: m.embedder, chunker: m.chunker, hnsw: { m: m.hnsw?.m ?? 16, efConstruction: m.hnsw?.efConstruction ?? 200 } };
+}
+
+/** A string as an SQL literal. */
+function escapeLiteral(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
 }
 
 function isOpenFailure(x: IndexReader | OpenFailure): x is OpenFailure {
