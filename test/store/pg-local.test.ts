@@ -194,6 +194,48 @@ describe('PostgreSQL mode, local search', () => {
     expect(await results(b, 'hybrid')).toEqual(await results(a, 'hybrid'));
   });
 
+  it('never serves a snapshot with a part missing, and leaves no half-written folder behind', async () => {
+    const a = await app();
+    await a.library.ensure();
+    await store(a).local!.snapshotting;
+    await a.database!.query(
+      `DELETE FROM index_snapshot_parts WHERE (generation_id, file, part) = (SELECT generation_id, file, max(part) FROM index_snapshot_parts WHERE file = 'meta.sqlite' GROUP BY 1, 2)`,
+    );
+    const log: Event[] = [];
+    const b = await app({}, log);
+    await b.library.open();
+    expect(status(b)).toMatchObject({ generation: 1, source: 'rows' });
+    expect(String(log.find((e) => e.event === 'index.snapshot_rejected')?.problem)).toMatch(/meta\.sqlite/);
+    expect(fs.readdirSync(store(b).local!.dir).filter((f) => f.includes('.dl-'))).toEqual([]);
+    expect(await results(b, 'hybrid')).toEqual(await results(a, 'hybrid'));
+  });
+
+  it('drops what a process killed while patching left behind, and the base generation it linked stays intact', async () => {
+    const a = await app();
+    await a.library.ensure();
+    const dir = store(a).local!.dir;
+    const gen1 = path.join(dir, 'gen-000001');
+    const graphBefore = fs.readFileSync(path.join(gen1, 'vectors.hnsw'));
+    // What a process killed halfway through patching generation 2 leaves: its temp folder, a
+    // half-written SQLite file and the base's graph linked in.
+    const dead = path.join(dir, 'gen-000002.tmp-999999');
+    fs.mkdirSync(dead);
+    fs.writeFileSync(path.join(dead, 'meta.sqlite'), fs.readFileSync(path.join(gen1, 'meta.sqlite')).subarray(0, 4096));
+    fs.linkSync(path.join(gen1, 'vectors.hnsw'), path.join(dead, 'vectors.hnsw'));
+    writeFiles(path.join(shared, 'articles'), {
+      'flood.md': mdArticle('Floods close mountain roads', '2024-07-01', 'Heavy rain flooded mountain roads near Altavista.'),
+    });
+    const b = await app({ INDEX_DIR: a.config.indexDir });
+    await a.library.reindex({});
+    expect(status(a)).toMatchObject({ generation: 2, source: 'delta', from: 1 });
+    await b.library.open();
+    expect(status(b)).toMatchObject({ generation: 2, source: 'cached' });
+    expect(fs.existsSync(dead)).toBe(false);
+    expect(fs.readFileSync(path.join(gen1, 'vectors.hnsw')).equals(graphBefore)).toBe(true);
+    const flood = await b.retriever.retrieve('Altavista mountain roads flooded', { mode: 'hybrid', now: NOW } as never);
+    expect(flood.passages[0]?.articleId).toBe('flood');
+  });
+
   it('keeps answering from the local copy while the database is down, and catches up after', async () => {
     const { proxy, url } = await FlakyProxy.inFrontOf(db.url);
     try {
