@@ -10,7 +10,8 @@
  *    another replica on the same machine, or before a restart).
  * 2. `delta`: a local generation p < g with the same settings is patched with the row diff (the
  *    articles of p no longer visible in g go, those added after p come in), as the embedded
- *    writer patches a copy of the previous generation, when the diff is at most half of g.
+ *    writer patches a copy of the previous generation, when the diff is at most half of g; the
+ *    graph file is linked, not copied, with its changes beside it (`vectorDelta`, local-build.ts).
  * 3. `snapshot`: the newest snapshot ≤ g in the database (`index_snapshots`, uploaded by a replica
  *    that built a generation) is downloaded in parts, each checked against its sha256 and every
  *    file against the manifest's, then patched to g as in 2.

@@ -94,7 +94,7 @@ export const ARTICLE_LANGUAGE_SQL = `ALTER TABLE index_articles ADD COLUMN lang 
  * Migration 11: snapshots of generations in the embedded format (SQLite + hnswlib files, see
  * local.ts), so a starting replica downloads a generation's search structures instead of
  * rebuilding them from rows. A snapshot is usable once `complete`; each file is stored in parts,
- * each deflated (raw deflate, level 1) with the sha256 of what is stored, and the whole file's
+ * each deflated (raw deflate: level 1, or stored blocks when that saves under a tenth) with the sha256 of what is stored, and the whole file's
  * sha256 in the manifest. EXTERNAL storage: the parts are compressed already.
  */
 export const INDEX_SNAPSHOTS_SQL = `
