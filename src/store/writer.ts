@@ -100,6 +100,12 @@ export interface GenerationWriteOptions {
    * written. For a copy that is never compacted (`storeVectors: false`). Default: always whole.
    */
   vectorDelta?: number;
+  /**
+   * False: chunks keep an empty `embed_text` (no reader reads it; the lexical index keeps its own
+   * copy of the text), for a copy whose source keeps the texts: a seventh less to copy and ship.
+   * Default true.
+   */
+  storeEmbedText?: boolean;
 }
 
 /** Share of HNSW points that may be marked deleted before the vector index is rebuilt compactly. */
@@ -296,7 +302,7 @@ export class GenerationWriter {
             c.start,
             c.end,
             c.text,
-            c.embedText,
+            this.options.storeEmbedText === false ? '' : c.embedText,
             c.tokens,
             blob,
             encodeStems(c.text),

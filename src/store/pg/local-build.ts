@@ -66,6 +66,8 @@ export function inThreadBuilder(): LocalBuilder {
         storeVectors: false,
         // The graph's changes go beside the base's graph, linked: a one-article change writes no graph.
         vectorDelta: VECTOR_DELTA_POINTS,
+        // PostgreSQL keeps the texts the vectors were made from; the FTS5 index keeps its own copy.
+        storeEmbedText: false,
         ...(s.articlesDir ? { articlesDir: s.articlesDir } : {}),
       });
     },
