@@ -34,7 +34,8 @@ import { MIGRATIONS } from './schema.js';
 import { createRetriever, type HybridRetriever } from './retrieval/index.js';
 import { createReranker, type Reranker } from './retrieval/rerank.js';
 import { fileIndexStore } from './store/index-store.js';
-import { PgIndexStore } from './store/pg/index.js';
+import { canStartOffline, PgIndexStore } from './store/pg/index.js';
+import { DatabaseUnavailableError, errorMessage } from './util/errors.js';
 import { createTranscriber, type Transcriber } from './transcription/index.js';
 import type { Embedder, QuestionAnswerer } from './types.js';
 import type { Logger } from './util/log.js';
@@ -143,8 +144,14 @@ export async function createApp(config: Config, baseLogger: Logger, onModelProgr
     try {
       await migrate(database, MIGRATIONS, logger);
     } catch (err) {
-      await database.end().catch(() => {});
-      throw err;
+      const localDir = path.join(config.indexDir, 'pg-local');
+      if (!(err instanceof DatabaseUnavailableError && canStartOffline({ search: config.database.search, localDir }))) {
+        await database.end().catch(() => {});
+        throw err;
+      }
+      // A replica with a local copy of the index starts on it while the database is away.
+      logger.warn('db.unreachable_at_start', { problem: errorMessage(err), action: 'serving the local copy; migrating once it is back' });
+      migrateWhenBack(database, logger);
     }
   }
   // The index in PostgreSQL as well (pgvector when the server has it, else hnswlib per process).
@@ -245,4 +252,18 @@ export async function createApp(config: Config, baseLogger: Logger, onModelProgr
       database?.end().catch(() => {});
     },
   };
+}
+
+/** Runs the migrations once the database answers again (every 2 s until then; never keeps the process alive). */
+function migrateWhenBack(database: pg.Pool, logger: Logger): void {
+  const attempt = () => {
+    migrate(database, MIGRATIONS, logger).then(
+      () => logger.info('db.migrated_after_outage', {}),
+      (err: unknown) => {
+        if (err instanceof DatabaseUnavailableError) setTimeout(attempt, 2000).unref();
+        else logger.error('db.migrate_failed', { problem: errorMessage(err) });
+      },
+    );
+  };
+  setTimeout(attempt, 2000).unref();
 }

@@ -236,6 +236,55 @@ describe('PostgreSQL mode, local search', () => {
     expect(flood.passages[0]?.articleId).toBe('flood');
   });
 
+  it('starts on its kept local copy while the database is down, answers from it, and follows once it is back', async () => {
+    const { proxy, url } = await FlakyProxy.inFrontOf(db.url);
+    try {
+      const writer = await app();
+      await writer.library.ensure();
+      const first = await app({ DATABASE_URL: url });
+      await first.library.open();
+      const before = await results(first, 'hybrid');
+      const indexDir = first.config.indexDir;
+      apps.splice(apps.indexOf(first), 1);
+      first.library.close();
+      await store(first).close();
+      await first.database?.end();
+
+      proxy.down();
+      const log: Event[] = [];
+      const replica = await app({ DATABASE_URL: url, INDEX_DIR: indexDir }, log);
+      expect(log.map((e) => e.event)).toContain('db.unreachable_at_start');
+      expect(await replica.library.open()).toBeNull();
+      expect(replica.library.searchIndex()?.manifest.generation).toBe(1);
+      expect(await results(replica, 'hybrid')).toEqual(before);
+      replica.library.follow();
+      // The writer publishes during the outage; the replica follows once the database is back.
+      writeFiles(path.join(shared, 'articles'), {
+        'flood.md': mdArticle('Floods close mountain roads', '2024-07-01', 'Heavy rain flooded mountain roads near Altavista.'),
+      });
+      await writer.library.reindex({});
+      proxy.up();
+      const end = Date.now() + 20_000;
+      while (replica.library.searchIndex()?.manifest.generation !== 2 && Date.now() < end) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(replica.library.searchIndex()?.manifest.generation, JSON.stringify(log)).toBe(2);
+      expect(status(replica)).toMatchObject({ generation: 2, source: 'delta', from: 1 });
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('without a kept copy, a replica does not start while the database is down', async () => {
+    const { proxy, url } = await FlakyProxy.inFrontOf(db.url);
+    try {
+      proxy.down();
+      await expect(app({ DATABASE_URL: url })).rejects.toThrow(/unreachable/);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('keeps answering from the local copy while the database is down, and catches up after', async () => {
     const { proxy, url } = await FlakyProxy.inFrontOf(db.url);
     try {

@@ -179,6 +179,24 @@ export class LocalIndexCache {
     return reader;
   }
 
+  /** The newest generation kept in the folder (intact manifest), or null. */
+  newestKept(): number | null {
+    return newestKeptIn(this.dir);
+  }
+
+  /**
+   * Opens the newest kept generation without the database (it is away): what a replica serves
+   * when it starts or follows during an outage. Null when there is none or it does not open.
+   */
+  async openKept(): Promise<IndexView | null> {
+    const n = this.newestKept();
+    if (n === null) return null;
+    const reader = await this.openFolder(path.join(this.dir, genName(n)));
+    if (isOpenFailure(reader)) return null;
+    this.log.warn('index.pg_local_kept', { generation: n, action: 'serving the local copy while the database is away' });
+    return reader;
+  }
+
   /** Stops the worker thread (the copies stay on disk for the next start). */
   async close(): Promise<void> {
     await this.snapshotting;
@@ -539,6 +557,11 @@ function escapeLiteral(s: string): string {
 
 function isOpenFailure(x: IndexReader | OpenFailure): x is OpenFailure {
   return !(x instanceof IndexReader);
+}
+
+/** The newest generation in `dir` whose manifest reads and whose files have their sizes, or null. */
+export function newestKeptIn(dir: string): number | null {
+  return localGenerations(dir).find((n) => !('problem' in readManifest(path.join(dir, genName(n)), false))) ?? null;
 }
 
 /** Generation numbers of the finished folders in `dir`, newest first. */

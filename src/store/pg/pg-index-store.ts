@@ -5,13 +5,13 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import { ADVISORY_LOCKS } from '../../db/locks.js';
-import { errorMessage } from '../../util/errors.js';
+import { DatabaseUnavailableError, errorMessage } from '../../util/errors.js';
 import { type Logger, silentLogger } from '../../util/log.js';
 import type { IndexStore } from '../index-store.js';
 import type { IndexView, OpenFailure } from '../search-index.js';
 import type { IndexTarget } from '../target.js';
 import type { StoreSettings } from '../writer.js';
-import { LocalIndexCache } from './local.js';
+import { LocalIndexCache, newestKeptIn } from './local.js';
 import { type DenseMode, PgIndexReader } from './reader.js';
 import { PUBLISHED_CHANNEL } from './sql.js';
 import { type PgGeneration, pgTarget, publishedGeneration } from './writer.js';
@@ -46,11 +46,14 @@ export class PgIndexStore implements IndexStore {
   /** The replica-local copies when searches run locally, else null. */
   readonly local: LocalIndexCache | null;
 
+  /** Started while the database was away (`connect`): pgvector is looked for before the first write. */
+  private unprepared = false;
+
   private constructor(
     readonly db: Db,
     /** How dense search runs in this process. */
-    readonly dense: DenseMode,
-    private readonly iterativeScan: boolean,
+    public dense: DenseMode,
+    private iterativeScan: boolean,
     private readonly options: PgIndexStoreOptions,
     private readonly log: Logger,
   ) {
@@ -67,16 +70,48 @@ export class PgIndexStore implements IndexStore {
   /** Prepares the store: installs pgvector and its column when the server offers the extension. */
   static async connect(db: Db, options: PgIndexStoreOptions): Promise<PgIndexStore> {
     const log = options.logger ?? silentLogger;
-    const wanted = options.dense ?? 'auto';
-    const version = wanted === 'hnswlib' ? null : await preparePgvector(db, log);
-    if (wanted === 'pgvector' && !version) throw new Error('pgvector was asked for but the database server does not have the extension.');
-    const dense: DenseMode = version ? 'pgvector' : 'hnswlib';
-    log.info('index.pg_dense', { dense, pgvector: version });
-    return new PgIndexStore(db, dense, version !== null && compareVersions(version, '0.8.0') >= 0, options, log);
+    try {
+      const { dense, iterativeScan } = await prepare(db, options, log);
+      return new PgIndexStore(db, dense, iterativeScan, options, log);
+    } catch (err) {
+      if (!(err instanceof DatabaseUnavailableError && canStartOffline(options))) throw err;
+      // A replica with a local copy starts on it; the database is asked again before the first write.
+      log.warn('index.pg_offline_start', { problem: errorMessage(err), action: 'serving the local copy until the database is back' });
+      const store = new PgIndexStore(db, 'hnswlib', false, options, log);
+      store.unprepared = true;
+      return store;
+    }
   }
 
   /** The target the indexing pipeline writes to. */
   target(): IndexTarget {
+    if (this.unprepared) return this.targetOncePrepared();
+    return this.preparedTarget();
+  }
+
+  /** A target that looks for pgvector (which sets how vectors are written) when its first write starts. */
+  private targetOncePrepared(): IndexTarget {
+    const reads = pgTarget(this.db, { pgvector: false }, this.log);
+    let real: IndexTarget | null = null;
+    return {
+      embedsAfterWrite: reads.embedsAfterWrite,
+      withWriteLock: async (write) => {
+        if (this.unprepared) {
+          const { dense, iterativeScan } = await prepare(this.db, this.options, this.log);
+          this.dense = dense;
+          this.iterativeScan = iterativeScan;
+          this.unprepared = false;
+        }
+        real = this.preparedTarget();
+        return real.withWriteLock(write);
+      },
+      current: (log) => (real ?? reads).current(log),
+      storedHashes: (b) => (real ?? reads).storedHashes(b as never),
+      begin: (b, settings, o) => (real ?? reads).begin(b as never, settings, o),
+    } as IndexTarget;
+  }
+
+  private preparedTarget(): IndexTarget {
     const base = pgTarget(
       this.db,
       { pgvector: this.dense === 'pgvector', ...(this.options.workerLeaseMs ? { workerLeaseMs: this.options.workerLeaseMs } : {}) },
@@ -121,8 +156,18 @@ export class PgIndexStore implements IndexStore {
     return this.db.listen(PUBLISHED_CHANNEL, () => onChange());
   }
 
+  /**
+   * The published generation's number; with local search while the database is unreachable, the
+   * newest local copy's (so a replica starting or following during an outage serves what it has).
+   */
   async publishedGeneration(): Promise<number | null> {
-    return (await this.published())?.id ?? null;
+    try {
+      return (await this.published())?.id ?? null;
+    } catch (err) {
+      const kept = this.local && err instanceof DatabaseUnavailableError ? this.local.newestKept() : null;
+      if (kept === null) throw err;
+      return kept;
+    }
   }
 
   /**
@@ -132,7 +177,16 @@ export class PgIndexStore implements IndexStore {
    */
   async open(previous: IndexView | null): Promise<IndexView | OpenFailure> {
     if (this.local) {
-      const g = await this.published();
+      let g: PgGeneration | null;
+      try {
+        g = await this.published();
+      } catch (err) {
+        if (!(err instanceof DatabaseUnavailableError)) throw err;
+        // The database is away: the newest local copy, when there is one.
+        const kept = await this.local.openKept();
+        if (kept === null) throw err;
+        return kept;
+      }
       return g ? this.local.open(g) : { kind: 'missing', message: 'No index in the database yet.' };
     }
     const opened = await this.openReader(previous instanceof PgIndexReader ? previous : null);
@@ -145,8 +199,35 @@ export class PgIndexStore implements IndexStore {
   }
 
   /** Follows NOTIFY rather than polling: `intervalMs` does not apply. */
-  watch(onChange: () => void): Promise<() => Promise<void>> {
-    return this.onPublished(onChange);
+  async watch(onChange: () => void): Promise<() => Promise<void>> {
+    try {
+      return await this.onPublished(onChange);
+    } catch (err) {
+      // Without a database, a replica serving its local copy keeps trying, and looks once it listens.
+      if (!this.local) throw err;
+      this.log.warn('index.follow_waiting', { problem: errorMessage(err), action: 'listening again every 2 s' });
+      let stop: (() => Promise<void>) | null = null;
+      let stopped = false;
+      const attempt = () => {
+        this.onPublished(onChange).then(
+          (s) => {
+            if (stopped) void s();
+            else {
+              stop = s;
+              onChange();
+            }
+          },
+          () => {
+            if (!stopped) setTimeout(attempt, 2000).unref();
+          },
+        );
+      };
+      setTimeout(attempt, 2000).unref();
+      return async () => {
+        stopped = true;
+        await stop?.();
+      };
+    }
   }
 
   /** The partial HNSW index for this embedder's vectors (built as rows arrive). */
@@ -194,6 +275,22 @@ async function preparePgvector(db: Db, log: Logger): Promise<string | null> {
     await tx.query('ALTER TABLE index_embeddings ADD COLUMN IF NOT EXISTS embedding vector');
     return version;
   });
+}
+
+/** How dense search runs: pgvector when the server has it (installed here when we may). */
+async function prepare(db: Db, options: PgIndexStoreOptions, log: Logger): Promise<{ dense: DenseMode; iterativeScan: boolean }> {
+  const wanted = options.dense ?? 'auto';
+  const version = wanted === 'hnswlib' ? null : await preparePgvector(db, log);
+  if (wanted === 'pgvector' && !version) throw new Error('pgvector was asked for but the database server does not have the extension.');
+  const dense: DenseMode = version ? 'pgvector' : 'hnswlib';
+  log.info('index.pg_dense', { dense, pgvector: version });
+  return { dense, iterativeScan: version !== null && compareVersions(version, '0.8.0') >= 0 };
+}
+
+/** True when a store with these options can serve without the database: local search with a kept copy. */
+export function canStartOffline(options: Pick<PgIndexStoreOptions, 'search' | 'localDir'>): boolean {
+  const search = options.search ?? (options.localDir ? 'local' : 'database');
+  return search === 'local' && options.localDir !== undefined && newestKeptIn(options.localDir) !== null;
 }
 
 function compareVersions(a: string, b: string): number {
