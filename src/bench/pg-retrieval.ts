@@ -217,7 +217,11 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
         ? {
             ...(await onPglite(path.join(o.workDir, `pglite-${target}`), o, (url, storeTarget) =>
               build('PGlite with pgvector', dir, storeTarget).then((buildSeconds) =>
-                serve({ kind: 'postgres', url, database: o.config.database, search: 'database' }, 'PGlite with pgvector', buildSeconds),
+                serve(
+                  { kind: 'postgres', url, database: pgliteSettings(o.config), search: 'database' },
+                  'PGlite with pgvector',
+                  buildSeconds,
+                ),
               ),
             )),
             source: 'pglite' as const,
@@ -268,6 +272,15 @@ async function pgvectorSkipLine(serverUrl: string, version: string): Promise<str
   return `pgvector row skipped: the server (${version.split(',')[0]}) has no vector extension; pass --pgvector pglite to compare with PGlite's pgvector (WebAssembly, slow to build: small sizes only)`;
 }
 
+/**
+ * PGlite runs one statement at a time for all its connections (pglite-socket queues them), so a
+ * long one (the HNSW index build) makes the others wait far longer than a real server would: give
+ * connections two minutes instead of the configured wait, which is meant for an unreachable server.
+ */
+function pgliteSettings(config: Config): Config['database'] {
+  return { ...config.database, connectTimeoutMs: Math.max(config.database.connectTimeoutMs, 120_000) };
+}
+
 /** A migrated PGlite server with pgvector: `fn` builds the index through `target` and serves it. */
 function onPglite<T>(
   dataDir: string,
@@ -275,7 +288,7 @@ function onPglite<T>(
   fn: (url: string, target: IndexTarget) => Promise<T>,
 ): Promise<T> {
   return withPglite(dataDir, async (url) => {
-    const settings = { ...o.config.database, url };
+    const settings = { ...pgliteSettings(o.config), url };
     const dbPool = createPool(settings, o.logger);
     try {
       await migrate(dbPool, MIGRATIONS, o.logger);
