@@ -14,6 +14,7 @@ import { currentGeneration } from './generations.js';
 import { DB_FILE, readManifest, VECTORS_FILE, type Manifest } from './manifest.js';
 import { Retirable } from './retirable.js';
 import { hasColumn } from './schema.js';
+import { LexicalMemory } from './lexical-memory.js';
 import type { ArticleFieldWeights, ArticleHit, ChunkMatch, DateRange, Hit, IndexView, StoredArticle, StoredChunk } from './search-index.js';
 
 const { HierarchicalNSW } = hnswlib;
@@ -24,6 +25,13 @@ import type { OpenFailure } from './search-index.js';
 
 /** Why an index could not be opened (defined with the seam's other types); `kind` tells the caller whether a rebuild fixes it. */
 export type { OpenFailure } from './search-index.js';
+
+/** How to open a generation. */
+export interface ReaderOptions {
+  efSearch?: number;
+  /** Largest generation (tokens in its lexical indexes) whose BM25 is answered from memory; 0: always FTS5. */
+  lexicalMemoryTokens?: number;
+}
 
 /** An open, read-only index generation. */
 export class IndexReader extends Retirable implements IndexView {
@@ -36,12 +44,16 @@ export class IndexReader extends Retirable implements IndexView {
   private labels: { articleOf: Int32Array; ids: string[] } | null = null;
   /** Article metadata read so far; the generation never changes, so neither does a row. */
   private readonly articles = new Map<string, StoredArticle | undefined>();
+  /** Both BM25 searches from memory once loaded (FTS5 until then, and for what it cannot answer). */
+  private readonly memory: LexicalMemory;
 
-  private constructor(dir: string, manifest: Manifest, efSearch: number, graph?: InstanceType<typeof HierarchicalNSW>) {
+  private constructor(dir: string, manifest: Manifest, o: ReaderOptions, graph?: InstanceType<typeof HierarchicalNSW>) {
     super();
+    const efSearch = o.efSearch ?? 100;
     this.dir = dir;
     this.manifest = manifest;
     this.db = new Database(path.join(dir, DB_FILE), { readonly: true, fileMustExist: true });
+    this.memory = new LexicalMemory(this.db, path.join(dir, DB_FILE), o.lexicalMemoryTokens);
     try {
       if (manifest.embedder) {
         const index = graph ?? new HierarchicalNSW('ip', manifest.embedder.dimension);
@@ -119,13 +131,13 @@ export class IndexReader extends Retirable implements IndexView {
   }
 
   /** Opens the current generation of `indexDir`, checking the manifest and file checksums. */
-  static open(indexDir: string, options: { efSearch?: number; verify?: boolean } = {}): IndexReader | OpenFailure {
+  static open(indexDir: string, options: ReaderOptions & { verify?: boolean } = {}): IndexReader | OpenFailure {
     const cur = currentGeneration(indexDir);
     if (!cur) return { kind: 'missing', message: `No index in ${indexDir} yet.` };
     const checked = readManifest(cur.dir, options.verify !== false);
     if ('problem' in checked) return { kind: 'damaged', message: `The index in ${cur.dir} is damaged: ${checked.problem}.` };
     try {
-      return new IndexReader(cur.dir, checked.manifest, options.efSearch ?? 100);
+      return new IndexReader(cur.dir, checked.manifest, options);
     } catch (err) {
       return { kind: 'damaged', message: `The index in ${cur.dir} could not be opened: ${errorMessage(err).split('\n')[0]}.` };
     }
@@ -136,7 +148,7 @@ export class IndexReader extends Retirable implements IndexView {
    * off the event loop: what a replica serving a copy of a PostgreSQL generation opens. `verify`
    * re-reads every file for its checksum (without it, sizes are still checked).
    */
-  static async openFolder(dir: string, options: { efSearch?: number; verify?: boolean } = {}): Promise<IndexReader | OpenFailure> {
+  static async openFolder(dir: string, options: ReaderOptions & { verify?: boolean } = {}): Promise<IndexReader | OpenFailure> {
     const checked = readManifest(dir, options.verify === true);
     if ('problem' in checked) return { kind: 'damaged', message: `The index in ${dir} is damaged: ${checked.problem}.` };
     const { manifest } = checked;
@@ -146,7 +158,7 @@ export class IndexReader extends Retirable implements IndexView {
         graph = new HierarchicalNSW('ip', manifest.embedder.dimension);
         await graph.readIndex(path.join(dir, VECTORS_FILE));
       }
-      return new IndexReader(dir, manifest, options.efSearch ?? 100, graph);
+      return new IndexReader(dir, manifest, options, graph);
     } catch (err) {
       return { kind: 'damaged', message: `The index in ${dir} could not be opened: ${errorMessage(err).split('\n')[0]}.` };
     }
@@ -160,6 +172,8 @@ export class IndexReader extends Retirable implements IndexView {
   /** BM25 search over the FTS5 index; `match` must be a valid FTS5 expression. */
   lexical(match: string, limit: number, range?: DateRange): Hit[] {
     if (!match) return [];
+    const fromMemory = range ? null : this.memory.chunks(match, limit);
+    if (fromMemory) return fromMemory;
     const rows = (range ? this.stmts.lexicalDated.all(match, range.from, range.to, limit) : this.stmts.lexical.all(match, limit)) as Hit[];
     return rows;
   }
@@ -168,8 +182,10 @@ export class IndexReader extends Retirable implements IndexView {
   articleLexical(match: string, limit: number, options: { range?: DateRange; weights?: ArticleFieldWeights } = {}): ArticleHit[] {
     if (!match) return [];
     const w = options.weights ?? { title: 1, text: 1 };
-    const params = { match, limit, title: w.title, text: w.text };
     const r = options.range;
+    const fromMemory = r ? null : this.memory.articles(match, limit, w);
+    if (fromMemory) return fromMemory;
+    const params = { match, limit, title: w.title, text: w.text };
     return (
       r ? this.stmts.articleLexicalDated.all({ ...params, from: r.from, to: r.to }) : this.stmts.articleLexical.all(params)
     ) as ArticleHit[];
@@ -333,8 +349,23 @@ export class IndexReader extends Retirable implements IndexView {
     return Object.values(this.manifest.files).reduce((s, f) => s + f.bytes, 0) + safeSize(path.join(this.dir, 'manifest.json'));
   }
 
+  /**
+   * Loads the in-memory BM25 now (it otherwise loads in the background after the first lexical
+   * search); true when both searches are then answered from memory, false when this generation
+   * stays on FTS5 (over the token budget, or the load failed).
+   */
+  lexicalMemoryReady(): Promise<boolean> {
+    return this.memory.whenReady();
+  }
+
+  /** Bytes the in-memory BM25 holds (0 while it is not loaded). */
+  lexicalMemoryBytes(): number {
+    return this.memory.bytes;
+  }
+
   /** Releases the database handle. */
   close(): void {
+    this.memory.close();
     if (this.db.open) this.db.close();
   }
 }
