@@ -414,7 +414,7 @@ function memoryNote(sizes: QueryResult['sizes']): string[] {
   const parts = sizes.map((s) =>
     s.lexicalMemory === undefined
       ? null
-      : `${formatCount(s.target)} ${s.lexicalMemory ? `loaded in ${sec(s.lexicalMemory.seconds)}, ${mb(s.lexicalMemory.bytes)}` : 'not used (over its token budget: FTS5)'}`,
+      : `${formatCount(s.target)} ${s.lexicalMemory ? `loaded in ${sec(s.lexicalMemory.seconds)} s, ${mb(s.lexicalMemory.bytes)}` : 'not used (over its token budget: FTS5)'}`,
   );
   if (parts.every((p) => p === null)) return [];
   return [

@@ -32,7 +32,7 @@ export class LexicalMemory {
   private loading: Promise<boolean> | null = null;
   private worker: Worker | null = null;
   private off: string | null = null;
-  private tokenize: ((term: string) => string[]) | null = null;
+  private tokenize: ((terms: readonly string[]) => string[][]) | null = null;
   private readonly tokens = new Map<string, string[]>();
 
   constructor(
@@ -114,20 +114,22 @@ export class LexicalMemory {
   private phrasesOf(match: string): string[] | null {
     const terms = [...match.matchAll(/"((?:[^"]|"")*)"/g)].map((m) => m[1]!.replace(/""/g, '"'));
     if (terms.length === 0 || terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ') !== match) return null;
+    const unknown = terms.filter((t) => !this.tokens.has(t));
+    if (unknown.length > 0) {
+      let found: string[][];
+      try {
+        found = this.tokenizer()(unknown);
+      } catch (err) {
+        this.off = errorMessage(err);
+        this.loaded = null;
+        return null;
+      }
+      if (this.tokens.size + unknown.length > TOKEN_CACHE) this.tokens.clear();
+      for (const [i, t] of unknown.entries()) this.tokens.set(t, found[i]!);
+    }
     const out: string[] = [];
     for (const term of terms) {
-      let tokens = this.tokens.get(term);
-      if (!tokens) {
-        try {
-          tokens = this.tokenizer()(term);
-        } catch (err) {
-          this.off = errorMessage(err);
-          this.loaded = null;
-          return null;
-        }
-        if (this.tokens.size >= TOKEN_CACHE) this.tokens.clear();
-        this.tokens.set(term, tokens);
-      }
+      const tokens = this.tokens.get(term)!;
       if (tokens.length !== 1) return null;
       out.push(tokens[0]!);
     }
@@ -135,10 +137,12 @@ export class LexicalMemory {
   }
 
   /**
-   * Tokenises a query term with the lexical indexes' own tokenizer, through a scratch FTS5 table
-   * in the connection's temporary schema (so stems and case folding are FTS5's, not a copy's).
+   * Tokenises query terms with the lexical indexes' own tokenizer, through a scratch FTS5 table
+   * in the connection's temporary schema (so stems and case folding are FTS5's, not a copy's):
+   * one row per term, all of a query's new terms in one transaction (a statement per term cost
+   * several times more).
    */
-  private tokenizer(): (term: string) => string[] {
+  private tokenizer(): (terms: readonly string[]) => string[][] {
     if (this.tokenize) return this.tokenize;
     const specs = ['chunks_fts', 'articles_fts'].map((t) => {
       const sql = this.db.prepare("SELECT sql FROM sqlite_master WHERE name = ? AND type = 'table'").pluck().get(t) as string;
@@ -147,17 +151,16 @@ export class LexicalMemory {
     if (specs[0] !== specs[1]) throw new Error('The two lexical indexes use different tokenizers.');
     this.db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp.lexical_memory_query USING fts5(x, tokenize = ${specs[0]});
       CREATE VIRTUAL TABLE IF NOT EXISTS temp.lexical_memory_query_tokens USING fts5vocab(temp, lexical_memory_query, 'instance');`);
-    const insert = this.db.prepare('INSERT INTO temp.lexical_memory_query (rowid, x) VALUES (1, ?)');
-    const read = this.db.prepare('SELECT term FROM temp.lexical_memory_query_tokens ORDER BY offset').pluck();
+    const insert = this.db.prepare('INSERT INTO temp.lexical_memory_query (rowid, x) VALUES (?, ?)');
+    const read = this.db.prepare('SELECT doc, term FROM temp.lexical_memory_query_tokens ORDER BY doc, offset').raw();
     const clear = this.db.prepare('DELETE FROM temp.lexical_memory_query');
-    this.tokenize = (term) => {
-      insert.run(term);
-      try {
-        return read.all() as string[];
-      } finally {
-        clear.run();
-      }
-    };
+    this.tokenize = this.db.transaction((terms: readonly string[]) => {
+      for (const [i, t] of terms.entries()) insert.run(i, t);
+      const out: string[][] = terms.map(() => []);
+      for (const [doc, token] of read.all() as [number, string][]) out[doc]!.push(token);
+      clear.run();
+      return out;
+    });
     return this.tokenize;
   }
 
