@@ -1,13 +1,12 @@
 /**
- * The in-memory BM25 of one open generation (`memory-bm25.ts`): read in a worker thread on first
- * use, while FTS5 answers; then both lexical searches are answered from memory, with FTS5's exact
+ * The in-memory BM25 of one open generation (`memory-bm25.ts`): read in slices after the first
+ * lexical search, while FTS5 answers; then both lexical searches are answered from memory, with FTS5's exact
  * scores and order. Queries it cannot answer exactly (a date range, a term FTS5 reads as a phrase
  * of several tokens) and generations over the token budget keep going to FTS5.
  */
-import type Database from 'better-sqlite3';
-import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { errorMessage } from '../util/errors.js';
-import { fts5Tokens, MemoryBm25, type LexicalMemoryData } from './memory-bm25.js';
+import { fts5Tokens, MemoryBm25, readLexicalMemory, type LexicalMemoryData } from './memory-bm25.js';
 import type { ArticleFieldWeights, ArticleHit, Hit } from './search-index.js';
 
 /**
@@ -30,7 +29,6 @@ interface Loaded {
 export class LexicalMemory {
   private loaded: Loaded | null = null;
   private loading: Promise<boolean> | null = null;
-  private worker: Worker | null = null;
   private off: string | null = null;
   private tokenize: ((terms: readonly string[]) => string[][]) | null = null;
   private readonly tokens = new Map<string, string[]>();
@@ -94,10 +92,8 @@ export class LexicalMemory {
     });
   }
 
-  /** Stops a load in progress. */
+  /** Stops a load in progress (at its next slice). */
   close(): void {
-    void this.worker?.terminate();
-    this.worker = null;
     this.off ??= 'closed';
   }
 
@@ -165,7 +161,7 @@ export class LexicalMemory {
   }
 
   private async load(): Promise<Loaded> {
-    const data = await this.readInWorker();
+    const data = await this.readInSlices();
     // SQLite's ln() is the C library's log, as FTS5's bm25 calls it.
     const lnStmt = this.db.prepare('SELECT ln(?)').pluck();
     const ln = (x: number) => lnStmt.get(x) as number;
@@ -176,29 +172,24 @@ export class LexicalMemory {
     };
   }
 
-  /** Reads the postings in a worker thread (from the TypeScript sources through tsx, as `pg/local.ts` does). */
-  private readInWorker(): Promise<LexicalMemoryData> {
-    const entry = new URL(import.meta.url.endsWith('.ts') ? './memory-bm25-worker.ts' : './memory-bm25-worker.js', import.meta.url);
-    const workerData = { path: this.dbPath };
-    const w = entry.pathname.endsWith('.ts')
-      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, {
-          eval: true,
-          workerData,
-        })
-      : new Worker(entry, { workerData });
-    // Never what keeps the process alive.
-    w.unref();
-    this.worker = w;
-    return new Promise<LexicalMemoryData>((resolve, reject) => {
-      w.once('message', (msg: LexicalMemoryData | { error: string }) => {
-        if ('error' in msg) reject(new Error(msg.error));
-        else resolve(msg);
-        void w.terminate();
-      });
-      w.once('error', reject);
-      w.once('exit', (code) => reject(new Error(`The lexical memory worker exited (code ${code}).`)));
-    }).finally(() => {
-      this.worker = null;
-    });
+  /**
+   * Reads the postings on a connection of its own, a slice at a time with the event loop free in
+   * between (queries wait a few milliseconds at most). A worker thread would keep the serving
+   * thread free entirely, but its own V8 heap and module loading cost 20–50 MB of RSS, several
+   * times the postings of a Wikinews-sized index.
+   */
+  private async readInSlices(): Promise<LexicalMemoryData> {
+    const db = new Database(this.dbPath, { readonly: true, fileMustExist: true });
+    try {
+      const reader = readLexicalMemory(db);
+      for (;;) {
+        const step = reader.next();
+        if (step.done) return step.value;
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.off !== null) throw new Error(this.off);
+      }
+    } finally {
+      db.close();
+    }
   }
 }
