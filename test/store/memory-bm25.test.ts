@@ -1,11 +1,29 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
 import { contentTerms, ftsQuery } from '../../src/retrieval/terms.js';
 import { IndexReader } from '../../src/store/reader.js';
 import { CORPUS } from '../support/corpus.js';
-import { mdArticle, writeFiles } from '../support/stack.js';
-import { setup } from './helpers.js';
+import { mdArticle, tempDir, testApp, writeFiles } from '../support/stack.js';
+
+// Not ./helpers.js: its clean-up hook belongs to the first unit file that imports it (the unit
+// files share one process), so folders made through it here would be left behind.
+const roots: string[] = [];
+const apps: App[] = [];
+afterEach(() => {
+  for (const a of apps.splice(0)) a.close();
+  for (const r of roots.splice(0)) fs.rmSync(r, { recursive: true, force: true });
+});
+
+async function setup() {
+  const root = tempDir();
+  roots.push(root);
+  writeFiles(path.join(root, 'articles'), CORPUS);
+  const app = await testApp(root);
+  apps.push(app);
+  return { app, articles: path.join(root, 'articles'), indexDir: path.join(root, 'index-data') };
+}
 
 function open(indexDir: string, lexicalMemoryTokens?: number): IndexReader {
   const r = IndexReader.open(indexDir, lexicalMemoryTokens === undefined ? {} : { lexicalMemoryTokens });
