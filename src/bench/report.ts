@@ -6,7 +6,7 @@ import type { BotResult, SectionUnavailable } from './bot.js';
 import type { IndexingResult } from './indexing.js';
 import type { MachineInfo } from '../util/machine.js';
 import { formatTable } from '../util/table.js';
-import type { PgRetrievalResult } from './pg-retrieval.js';
+import type { PgRetrievalResult, StoreRow } from './pg-retrieval.js';
 import type { QueryResult, SizeResult } from './query.js';
 import { formatCount } from './query.js';
 import type { Summary } from './stats.js';
@@ -409,6 +409,20 @@ function formatIndexing(x: IndexingResult | SectionUnavailable): string {
   ].join('\n');
 }
 
+/** One line on the in-memory BM25 of each size (loaded before the timed queries, included in "+ index"). */
+function memoryNote(sizes: QueryResult['sizes']): string[] {
+  const parts = sizes.map((s) =>
+    s.lexicalMemory === undefined
+      ? null
+      : `${formatCount(s.target)} ${s.lexicalMemory ? `loaded in ${sec(s.lexicalMemory.seconds)} s, ${mb(s.lexicalMemory.bytes)}` : 'not used (over its token budget: FTS5)'}`,
+  );
+  if (parts.every((p) => p === null)) return [];
+  return [
+    `In-memory BM25 (loaded once per generation, before the timed queries; "+ index" includes it): ${parts.filter((p) => p !== null).join('; ')}.`,
+    '',
+  ];
+}
+
 function formatQuery(x: QueryResult | SectionUnavailable): string {
   if (x.status !== 'ok') return `## Query latency\n\n${x.status}: ${x.reason}\n`;
   const lat: string[][] = [];
@@ -421,7 +435,7 @@ function formatQuery(x: QueryResult | SectionUnavailable): string {
     ];
     lat.push(row('query embedding', l.queryEmbed));
     lat.push(row('dense search (k=50 candidates)', l.dense));
-    lat.push(row('lexical search (FTS5 BM25)', l.lexical));
+    lat.push(row(s.lexicalMemory ? 'lexical search (BM25, in memory)' : 'lexical search (FTS5 BM25)', l.lexical));
     lat.push(row('fusion + passages', l.fuse));
     lat.push(row('**whole retrieval**', l.total));
     if (l.totalCpu) lat.push(row('whole retrieval, CPU time', l.totalCpu));
@@ -471,6 +485,7 @@ function formatQuery(x: QueryResult | SectionUnavailable): string {
     ),
     'Serving RSS is measured in a fresh process per size: the process alone (code and native libraries), with the model loaded, with the index open, and the peak while answering queries. "other CPU": cores other processes kept busy while the queries were timed.',
     '',
+    ...memoryNote(x.sizes),
   ].join('\n');
 }
 
@@ -552,8 +567,38 @@ function formatPgRetrieval(x: PgRetrievalResult | SectionUnavailable): string {
       'markdown',
     ),
     '',
+    ...formatDense(x),
     ...formatReplicas(x),
   ].join('\n');
+}
+
+/** Dense search per store: recall@k against exact search, and hybrid latency (the pgvector comparison). */
+function formatDense(x: PgRetrievalResult): string[] {
+  const rows = x.sizes.flatMap((s) => {
+    const stores: [string, StoreRow | undefined][] = [
+      ['embedded (hnswlib)', s.embedded],
+      ['PG_SEARCH=local (hnswlib, local copy)', s.local],
+      [`PG_SEARCH=database (${s.postgres?.dense ?? '—'})`, s.postgres],
+      [`PG_SEARCH=database, pgvector on ${s.pgvector?.source === 'pglite' ? 'PGlite' : 'the server'}`, s.pgvector],
+    ];
+    return stores
+      .filter((e): e is [string, StoreRow] => e[1] !== undefined)
+      .map(([name, r]) => [
+        formatCount(s.target),
+        name,
+        r.recall ? r.recall.mean.toFixed(3) : '—',
+        `${ms(r.hybrid.dense.p50)} / ${ms(r.hybrid.dense.p95)}`,
+        `${ms(r.hybrid.total.p50)} / ${ms(r.hybrid.total.p95)}`,
+      ]);
+  });
+  const k = x.sizes.flatMap((s) => [s.embedded.recall?.k]).find((v) => v !== undefined);
+  return [
+    `Dense search: recall@${k ?? 10} against exact search over the same vectors (${x.sizes[0]?.embedded.recall?.queries ?? 0} query vectors), and the hybrid queries' dense step and total.`,
+    ...(x.pgvectorSkipped ? [x.pgvectorSkipped] : []),
+    '',
+    formatTable(['chunks', 'store', `recall@${k ?? 10}`, 'dense p50 / p95', 'hybrid p50 / p95'], rows, 'markdown'),
+    '',
+  ];
 }
 
 /** The replica rows: cold start and memory per replica, a new generation, the database outage. */

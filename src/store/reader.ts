@@ -8,12 +8,14 @@ import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { ArticleInfo } from '../types.js';
 import { errorMessage } from '../util/errors.js';
+import { LruCache } from '../util/lru.js';
 import { countStoredStems } from '../util/stems.js';
 import { applyVectorOps, bufferToVector, readVectorDelta } from './vectors.js';
 import { currentGeneration } from './generations.js';
 import { DB_FILE, type Manifest, readManifest, VECTORS_DELTA_FILE, VECTORS_FILE } from './manifest.js';
 import { Retirable } from './retirable.js';
 import { hasColumn } from './schema.js';
+import { LexicalMemory } from './lexical-memory.js';
 import type { ArticleFieldWeights, ArticleHit, ChunkMatch, DateRange, Hit, IndexView, StoredArticle, StoredChunk } from './search-index.js';
 
 const { HierarchicalNSW } = hnswlib;
@@ -25,6 +27,15 @@ import type { OpenFailure } from './search-index.js';
 /** Why an index could not be opened (defined with the seam's other types); `kind` tells the caller whether a rebuild fixes it. */
 export type { OpenFailure } from './search-index.js';
 
+/** How to open a generation. */
+export interface ReaderOptions {
+  efSearch?: number;
+  /** Article rows kept in memory (least recently used ones are dropped; default ARTICLE_CACHE). */
+  articleCache?: number;
+  /** Largest generation (tokens in its lexical indexes) whose BM25 is answered from memory; 0: always FTS5. */
+  lexicalMemoryTokens?: number;
+}
+
 /** An open, read-only index generation. */
 export class IndexReader extends Retirable implements IndexView {
   readonly manifest: Manifest;
@@ -34,14 +45,23 @@ export class IndexReader extends Retirable implements IndexView {
   private readonly liveVectors: number;
   private readonly stmts;
   private labels: { articleOf: Int32Array; ids: string[] } | null = null;
-  /** Article metadata read so far; the generation never changes, so neither does a row. */
-  private readonly articles = new Map<string, StoredArticle | undefined>();
+  /**
+   * Article rows read recently (the generation never changes, so neither does a row): ranking asks
+   * for the same candidates' dates on every query. Bounded, so a replica's memory does not grow
+   * with the catalogue as questions reach more of it; an evicted row is read again from SQLite.
+   */
+  private readonly articles: LruCache<string, StoredArticle | undefined>;
+  /** Both BM25 searches from memory once loaded (FTS5 until then, and for what it cannot answer). */
+  private readonly memory: LexicalMemory;
 
-  private constructor(dir: string, manifest: Manifest, efSearch: number, graph?: InstanceType<typeof HierarchicalNSW>) {
+  private constructor(dir: string, manifest: Manifest, o: ReaderSettings, graph?: InstanceType<typeof HierarchicalNSW>) {
     super();
+    const efSearch = o.efSearch;
     this.dir = dir;
     this.manifest = manifest;
+    this.articles = new LruCache(o.articleCache);
     this.db = new Database(path.join(dir, DB_FILE), { readonly: true, fileMustExist: true });
+    this.memory = new LexicalMemory(this.db, path.join(dir, DB_FILE), o.lexicalMemoryTokens);
     try {
       if (manifest.embedder) {
         const index = graph ?? new HierarchicalNSW('ip', manifest.embedder.dimension);
@@ -122,13 +142,13 @@ export class IndexReader extends Retirable implements IndexView {
   }
 
   /** Opens the current generation of `indexDir`, checking the manifest and file checksums. */
-  static open(indexDir: string, options: { efSearch?: number; verify?: boolean } = {}): IndexReader | OpenFailure {
+  static open(indexDir: string, options: ReaderOptions & { verify?: boolean } = {}): IndexReader | OpenFailure {
     const cur = currentGeneration(indexDir);
     if (!cur) return { kind: 'missing', message: `No index in ${indexDir} yet.` };
     const checked = readManifest(cur.dir, options.verify !== false);
     if ('problem' in checked) return { kind: 'damaged', message: `The index in ${cur.dir} is damaged: ${checked.problem}.` };
     try {
-      return new IndexReader(cur.dir, checked.manifest, options.efSearch ?? 100);
+      return new IndexReader(cur.dir, checked.manifest, readerSettings(options));
     } catch (err) {
       return { kind: 'damaged', message: `The index in ${cur.dir} could not be opened: ${errorMessage(err).split('\n')[0]}.` };
     }
@@ -141,7 +161,7 @@ export class IndexReader extends Retirable implements IndexView {
    */
   static async openFolder(
     dir: string,
-    options: { efSearch?: number; verify?: boolean; graph?: Promise<InstanceType<typeof HierarchicalNSW>> | null } = {},
+    options: ReaderOptions & { verify?: boolean; graph?: Promise<InstanceType<typeof HierarchicalNSW>> | null } = {},
   ): Promise<IndexReader | OpenFailure> {
     const checked = readManifest(dir, options.verify === true);
     if ('problem' in checked) return { kind: 'damaged', message: `The index in ${dir} is damaged: ${checked.problem}.` };
@@ -154,7 +174,7 @@ export class IndexReader extends Retirable implements IndexView {
           (await options.graph?.catch(() => undefined)) ?? (await loadGraph(path.join(dir, VECTORS_FILE), manifest.embedder.dimension));
         replayDelta(graph, dir, manifest);
       }
-      return new IndexReader(dir, manifest, options.efSearch ?? 100, graph);
+      return new IndexReader(dir, manifest, readerSettings(options), graph);
     } catch (err) {
       return { kind: 'damaged', message: `The index in ${dir} could not be opened: ${errorMessage(err).split('\n')[0]}.` };
     }
@@ -168,6 +188,8 @@ export class IndexReader extends Retirable implements IndexView {
   /** BM25 search over the FTS5 index; `match` must be a valid FTS5 expression. */
   lexical(match: string, limit: number, range?: DateRange): Hit[] {
     if (!match) return [];
+    const fromMemory = range ? null : this.memory.chunks(match, limit);
+    if (fromMemory) return fromMemory;
     const rows = (range ? this.stmts.lexicalDated.all(match, range.from, range.to, limit) : this.stmts.lexical.all(match, limit)) as Hit[];
     return rows;
   }
@@ -176,8 +198,10 @@ export class IndexReader extends Retirable implements IndexView {
   articleLexical(match: string, limit: number, options: { range?: DateRange; weights?: ArticleFieldWeights } = {}): ArticleHit[] {
     if (!match) return [];
     const w = options.weights ?? { title: 1, text: 1 };
-    const params = { match, limit, title: w.title, text: w.text };
     const r = options.range;
+    const fromMemory = r ? null : this.memory.articles(match, limit, w);
+    if (fromMemory) return fromMemory;
+    const params = { match, limit, title: w.title, text: w.text };
     return (
       r ? this.stmts.articleLexicalDated.all({ ...params, from: r.from, to: r.to }) : this.stmts.articleLexical.all(params)
     ) as ArticleHit[];
@@ -251,6 +275,33 @@ export class IndexReader extends Retirable implements IndexView {
     return scored.sort((a, b) => b.score - a.score).slice(0, limit);
   }
 
+  /**
+   * Exact nearest neighbours of each query in one scan of the stored vectors (the bench's ground
+   * truth for recall: scanning once per query costs a full read of the vectors each time).
+   */
+  exactSearchAll(queries: readonly Float32Array[], limit: number): Hit[][] {
+    const best: Hit[][] = queries.map(() => []);
+    const rows = this.db.prepare('SELECT rowid AS label, vector FROM chunks WHERE vector IS NOT NULL').raw().iterate() as Iterable<
+      [number, Buffer]
+    >;
+    for (const [label, blob] of rows) {
+      const v = bufferToVector(blob);
+      for (let q = 0; q < queries.length; q++) {
+        const query = queries[q]!;
+        let dot = 0;
+        for (let i = 0; i < v.length; i++) dot += v[i]! * query[i]!;
+        const top = best[q]!;
+        if (top.length < limit || dot > top[top.length - 1]!.score) {
+          let at = top.length;
+          while (at > 0 && top[at - 1]!.score < dot) at--;
+          top.splice(at, 0, { label, score: dot });
+          if (top.length > limit) top.pop();
+        }
+      }
+    }
+    return best;
+  }
+
   /** The chunk with this label. */
   chunk(label: number): StoredChunk | undefined {
     return this.stmts.chunk.get(label) as StoredChunk | undefined;
@@ -298,12 +349,25 @@ export class IndexReader extends Retirable implements IndexView {
     return row?.vector ? bufferToVector(row.vector) : undefined;
   }
 
-  /** Article metadata by id (kept once read: ranking asks for the same candidates' dates on every query). */
+  /** Article metadata by id (the most recently used rows are kept: ranking asks for the same candidates' dates on every query). */
   article(id: string): StoredArticle | undefined {
-    if (this.articles.has(id)) return this.articles.get(id);
-    const row = this.stmts.article.get(id) as StoredArticle | undefined;
-    this.articles.set(id, row);
-    return row;
+    return this.articles.getOrLoad(id, this.readArticle);
+  }
+
+  private readonly readArticle = (id: string) => this.stmts.article.get(id) as StoredArticle | undefined;
+
+  /**
+   * What this reader holds in memory of the catalogue: article rows cached (at most
+   * `articleCacheLimit`) and, once a query mapped chunks to articles, the chunk → article map
+   * (4 bytes per chunk label plus each article id once).
+   */
+  catalogueMemory(): { cachedArticles: number; articleCacheLimit: number; labelMapLabels: number; labelMapArticles: number } {
+    return {
+      cachedArticles: this.articles.size,
+      articleCacheLimit: this.articles.limit,
+      labelMapLabels: this.labels?.articleOf.length ?? 0,
+      labelMapArticles: this.labels?.ids.length ?? 0,
+    };
   }
 
   /** Full text of an article. */
@@ -341,8 +405,23 @@ export class IndexReader extends Retirable implements IndexView {
     return Object.values(this.manifest.files).reduce((s, f) => s + f.bytes, 0) + safeSize(path.join(this.dir, 'manifest.json'));
   }
 
+  /**
+   * Loads the in-memory BM25 now (it otherwise loads in the background after the first lexical
+   * search); true when both searches are then answered from memory, false when this generation
+   * stays on FTS5 (over the token budget, or the load failed).
+   */
+  lexicalMemoryReady(): Promise<boolean> {
+    return this.memory.whenReady();
+  }
+
+  /** Bytes the in-memory BM25 holds (0 while it is not loaded). */
+  lexicalMemoryBytes(): number {
+    return this.memory.bytes;
+  }
+
   /** Releases the database handle. */
   close(): void {
+    this.memory.close();
     if (this.db.open) this.db.close();
   }
 }
@@ -361,6 +440,23 @@ export async function loadGraph(file: string, dimension: number): Promise<Instan
 function replayDelta(graph: InstanceType<typeof HierarchicalNSW>, dir: string, manifest: Manifest): void {
   if (!manifest.embedder || !manifest.files[VECTORS_DELTA_FILE]) return;
   applyVectorOps(graph, readVectorDelta(path.join(dir, VECTORS_DELTA_FILE), manifest.embedder.dimension));
+}
+
+/**
+ * Article rows a reader keeps by default: a query's candidates are a few hundred articles at most,
+ * so this holds many queries' worth, and at about 0.5 KB a row it is a few MB however large the
+ * catalogue is.
+ */
+export const ARTICLE_CACHE = 5000;
+
+type ReaderSettings = { efSearch: number; articleCache: number; lexicalMemoryTokens?: number };
+
+function readerSettings(options: ReaderOptions): ReaderSettings {
+  return {
+    efSearch: options.efSearch ?? 100,
+    articleCache: options.articleCache ?? ARTICLE_CACHE,
+    lexicalMemoryTokens: options.lexicalMemoryTokens,
+  };
 }
 
 function safeSize(p: string): number {
