@@ -69,6 +69,7 @@ export async function createEmbedder(
       queryPrefix: config.queryPrefix,
       batchSize: config.batchSize,
       quantized: config.quantized,
+      threads: config.threads,
       cacheDir: config.cacheDir,
       localModelDir: config.localModelDir,
       allowRemoteModels: config.allowRemoteModels,
