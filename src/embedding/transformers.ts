@@ -11,6 +11,7 @@ import type { Embedder, TokenCounter } from '../types.js';
 import { errorMessage, ModelLoadError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { MODEL_RUN_SIZE } from './batches.js';
+import { createEmbedPool, type EmbedPool } from './parallel.js';
 import { resolveModelProfile, type Pooling } from './models.js';
 
 /** Longest input we ever feed a BERT-style encoder: their position tables stop at 512. */
@@ -39,6 +40,11 @@ export interface TransformersEmbedderOptions {
   quantized?: boolean;
   /** The ONNX session's intra-op threads (EMBEDDING_THREADS); undefined: onnxruntime's default, one per core. */
   threads?: number | undefined;
+  /**
+   * One-thread sessions, each in a worker thread, that embed documents side by side (parallel.ts);
+   * 1: documents run on this thread's session like queries. Default 1.
+   */
+  parallel?: number | undefined;
   /** Where downloaded models are cached. */
   cacheDir?: string | undefined;
   /** A folder holding `<model id>/...` copies; checked before the cache and the hub. */
@@ -233,8 +239,15 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
     maxTokens,
     quantized,
     threads: options.threads ?? 'auto',
+    parallel: options.parallel ?? 1,
     seconds: (Date.now() - started) / 1000,
   });
+
+  const embedHere = (texts: string[]) => run(texts.map((t) => profile.passagePrefix + t));
+  const parallel = Math.max(1, Math.floor(options.parallel ?? 1));
+  const { onProgress: _progress, logger: _logger, ...workerOptions } = options;
+  const pool: EmbedPool | null =
+    parallel > 1 ? createEmbedPool(parallel, { ...workerOptions, allowRemoteModels: false }, dimension, embedHere, logger) : null;
 
   return {
     id,
@@ -243,11 +256,11 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
     tokenizer,
     multilingual: profile.multilingual,
     async embedDocuments(texts) {
+      const runs: string[][] = [];
+      for (let i = 0; i < texts.length; i += runSize) runs.push(texts.slice(i, i + runSize));
+      if (pool) return (await pool.embedRuns(runs)).flat();
       const out: Float32Array[] = [];
-      for (let i = 0; i < texts.length; i += runSize) {
-        const batch = texts.slice(i, i + runSize).map((t) => profile.passagePrefix + t);
-        out.push(...(await run(batch)));
-      }
+      for (const r of runs) out.push(...(await embedHere(r)));
       return out;
     },
     async embedQuery(text) {
