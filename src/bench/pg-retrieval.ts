@@ -19,10 +19,11 @@ import { PgIndexStore } from '../store/pg/index.js';
 import type { IndexTarget } from '../store/target.js';
 import type { Article } from '../types.js';
 import type { Logger } from '../util/log.js';
-import { runChild } from './child.js';
+import { forkTs, nextMessage, runChild, type ChildReply } from './child.js';
 import { benchReplicas, type ReplicaRows } from './replicas.js';
 import { buildSyntheticIndex, formatCount } from './query.js';
-import type { StoreRef, StoreServeInput, StoreServeResult } from './store-serve.js';
+import type { RecallInput, StoreRef, StoreServeInput, StoreServeResult } from './store-serve.js';
+import { IndexReader } from '../store/reader.js';
 import { createRng, sentencePool, SyntheticSpace, syntheticArticles, syntheticQuestions } from './synthetic.js';
 
 /** What the section needs. */
@@ -43,7 +44,22 @@ export interface PgRetrievalOptions {
   outageMs: number;
   /** Which PostgreSQL search modes get retrieval rows (PG_SEARCH: in the database, from a local copy). */
   pgSearch: ('database' | 'local')[];
+  /** Query vectors whose dense recall@10 against exact search is measured in every store (0: none). */
+  recallQueries?: number;
+  /**
+   * Where the pgvector row (PG_SEARCH=database with pgvector's HNSW) runs: `server` on the
+   * --database-url server when it has the `vector` extension (skipped with a line saying so when
+   * not), `pglite` on a PGlite server with its bundled pgvector (pglite-socket; slow: WebAssembly),
+   * `off` not at all.
+   */
+  pgvector?: PgvectorSource;
 }
+
+/** Where the pgvector row runs. */
+export type PgvectorSource = 'server' | 'pglite' | 'off';
+
+/** Chunks per query whose recall is measured. */
+export const RECALL_K = 10;
 
 /** One store at one size. */
 export interface StoreRow extends StoreServeResult {
@@ -70,8 +86,12 @@ export interface PgRetrievalResult {
     embedded: StoreRow;
     postgres?: StoreRow;
     local?: StoreRow & { materialiseSeconds: number };
+    /** PG_SEARCH=database with pgvector: on the server (`source: 'server'`) or on PGlite. */
+    pgvector?: StoreRow & { source: 'server' | 'pglite' };
     replicas: ReplicaRows | null;
   }[];
+  /** Why there is no pgvector row (null when there is one, or it was turned off). */
+  pgvectorSkipped?: string | null;
 }
 
 const DIMENSION = 384;
@@ -89,6 +109,10 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
   const vectors = Array.from({ length: o.queries }, () => space.randomVector(queryRng));
   const chunking = { ...o.config.chunking, counter: approximateTokenCounter };
   const server = await serverVersion(o.serverUrl);
+  const pgvectorSource = o.pgvector ?? 'server';
+  const pgvectorSkipped = pgvectorSource === 'server' ? await pgvectorSkipLine(o.serverUrl, server) : null;
+  if (pgvectorSkipped) note(`pg-retrieval: ${pgvectorSkipped}`);
+  const recallVectors = vectors.slice(0, Math.min(o.recallQueries ?? 0, vectors.length));
   const sizes: PgRetrievalResult['sizes'] = [];
   for (const target of o.sizes) {
     const articles = syntheticArticles(pool, target, chunking, createRng(seed + target));
@@ -106,14 +130,24 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
       });
       return (performance.now() - t) / 1000;
     };
+    let recall: RecallInput | undefined;
     const serve = (store: StoreRef, label: string, buildSeconds: number, openOnly = false) =>
-      serveInChild({ store, label, buildSeconds, openOnly, target, questions, vectors, config: o.config, note });
+      serveInChild({ store, label, buildSeconds, openOnly, target, questions, vectors, recall, config: o.config, note });
     const dir = path.join(o.workDir, `index-${target}`);
     fs.rmSync(dir, { recursive: true, force: true });
     const embeddedBuild = await build('the embedded store', dir);
+    if (recallVectors.length > 0) {
+      note(`pg-retrieval: exact search for ${recallVectors.length} query vectors (recall ground truth)…`);
+      recall = exactTopK(dir, recallVectors);
+    }
     const embedded = await serve({ kind: 'embedded', indexDir: dir }, 'embedded', embeddedBuild);
     fs.rmSync(dir, { recursive: true, force: true });
-    const { postgres, local, replicas } = await withScratchDatabase(o.serverUrl, `${process.pid}_${target}`, async (url) => {
+    const {
+      postgres,
+      local,
+      replicas,
+      pgvector: onServer,
+    } = await withScratchDatabase(o.serverUrl, `${process.pid}_${target}`, async (url) => {
       const settings = { ...o.config.database, url };
       const dbPool = createPool(settings, o.logger);
       try {
@@ -145,6 +179,16 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
           for (const name of ['first', 'second'])
             fs.rmSync(path.join(o.workDir, `pg-local-${target}-${name}`), { recursive: true, force: true });
         }
+        // With pgvector on the server, the database mode's dense search is pgvector's.
+        const pgvector =
+          pgvectorSource === 'server' && store.dense === 'pgvector'
+            ? (postgres ??
+              (await serve(
+                { kind: 'postgres', url, database: o.config.database, search: 'database' },
+                'PostgreSQL with pgvector',
+                buildSeconds,
+              )))
+            : undefined;
         const replicas =
           o.replicas > 0
             ? await benchReplicas({
@@ -162,16 +206,33 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
                 note,
               })
             : null;
-        return { postgres, local, replicas };
+        return { postgres, local, replicas, pgvector };
       } finally {
         await dbPool.end();
       }
     });
+    const pgvector = onServer
+      ? { ...onServer, source: 'server' as const }
+      : pgvectorSource === 'pglite'
+        ? {
+            ...(await onPglite(path.join(o.workDir, `pglite-${target}`), o, (url, storeTarget) =>
+              build('PGlite with pgvector', dir, storeTarget).then((buildSeconds) =>
+                serve(
+                  { kind: 'postgres', url, database: pgliteSettings(o.config), search: 'database' },
+                  'PGlite with pgvector',
+                  buildSeconds,
+                ),
+              ),
+            )),
+            source: 'pglite' as const,
+          }
+        : undefined;
     sizes.push({
       target,
       embedded,
       ...(postgres ? { postgres } : {}),
       ...(local ? { local } : {}),
+      ...(pgvector ? { pgvector } : {}),
       replicas,
     });
   }
@@ -181,7 +242,92 @@ export async function benchPgRetrieval(o: PgRetrievalOptions): Promise<PgRetriev
     server,
     queries: questions.length,
     sizes,
+    pgvectorSkipped,
   };
+}
+
+/** The exact top RECALL_K of each query vector in the embedded index at `dir`, as chunk ids. */
+function exactTopK(dir: string, queries: Float32Array[]): RecallInput {
+  const reader = IndexReader.open(dir, { verify: false });
+  if (!(reader instanceof IndexReader)) throw new Error(reader.message);
+  try {
+    const exact = reader
+      .exactSearchAll(queries, RECALL_K)
+      .map((hits) => hits.map((h) => ({ id: reader.chunk(h.label)!.id, score: h.score })));
+    return { k: RECALL_K, vectors: queries, exact };
+  } finally {
+    reader.close();
+  }
+}
+
+/** Null when the server offers pgvector, else the line saying why the pgvector row is left out. */
+async function pgvectorSkipLine(serverUrl: string, version: string): Promise<string | null> {
+  const c = new pg.Client({ connectionString: serverUrl });
+  await c.connect();
+  try {
+    if ((await c.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'vector'`)).rows.length > 0) return null;
+  } finally {
+    await c.end();
+  }
+  return `pgvector row skipped: the server (${version.split(',')[0]}) has no vector extension; pass --pgvector pglite to compare with PGlite's pgvector (WebAssembly, slow to build: small sizes only)`;
+}
+
+/**
+ * PGlite runs one statement at a time for all its connections (pglite-socket queues them), so a
+ * long one (the HNSW index build) makes the others wait far longer than a real server would: give
+ * connections two minutes instead of the configured wait, which is meant for an unreachable server.
+ */
+function pgliteSettings(config: Config): Config['database'] {
+  return { ...config.database, connectTimeoutMs: Math.max(config.database.connectTimeoutMs, 120_000) };
+}
+
+/** A migrated PGlite server with pgvector: `fn` builds the index through `target` and serves it. */
+function onPglite<T>(
+  dataDir: string,
+  o: Pick<PgRetrievalOptions, 'config' | 'logger'>,
+  fn: (url: string, target: IndexTarget) => Promise<T>,
+): Promise<T> {
+  return withPglite(dataDir, async (url) => {
+    const settings = { ...pgliteSettings(o.config), url };
+    const dbPool = createPool(settings, o.logger);
+    try {
+      await migrate(dbPool, MIGRATIONS, o.logger);
+      const store = await PgIndexStore.connect(poolDb(dbPool, settings, o.logger), {
+        efSearch: o.config.hnsw.efSearch,
+        dense: 'pgvector',
+        logger: o.logger,
+      });
+      return await fn(url, store.target());
+    } finally {
+      await dbPool.end();
+    }
+  });
+}
+
+/**
+ * Runs `fn` against a fresh PGlite server (with pgvector) in a process of its own, its data in
+ * `dataDir`; the process is stopped and the folder removed afterwards.
+ */
+export async function withPglite<T>(dataDir: string, fn: (url: string) => Promise<T>): Promise<T> {
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const previous = process.env.PGLITE_DATA_DIR;
+  process.env.PGLITE_DATA_DIR = dataDir;
+  const child = forkTs(new URL('./pglite-server.ts', import.meta.url));
+  if (previous === undefined) delete process.env.PGLITE_DATA_DIR;
+  else process.env.PGLITE_DATA_DIR = previous;
+  try {
+    const started = await nextMessage<ChildReply<{ port: number }>>(child, 120_000, 'the PGlite server');
+    if (!started.ok) throw new Error(`The PGlite server did not start: ${started.error}`);
+    return await fn(`postgres://postgres@127.0.0.1:${started.result.port}/postgres`);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 /** Times the questions on `store` in a fresh process (or only opens it), with the start → first answer time. */
@@ -193,6 +339,7 @@ async function serveInChild(a: {
   target: number;
   questions: string[];
   vectors: Float32Array[];
+  recall: RecallInput | undefined;
   config: Config;
   note: (line: string) => void;
 }): Promise<StoreRow> {
@@ -208,6 +355,7 @@ async function serveInChild(a: {
     questions: a.questions,
     vectors: a.vectors,
     openOnly: a.openOnly,
+    ...(a.recall && !a.openOnly ? { recall: a.recall } : {}),
   };
   const forkedAt = Date.now();
   const served = await runChild<StoreServeInput, StoreServeResult>(

@@ -6,7 +6,7 @@ import type { BotResult, SectionUnavailable } from './bot.js';
 import type { IndexingResult } from './indexing.js';
 import type { MachineInfo } from '../util/machine.js';
 import { formatTable } from '../util/table.js';
-import type { PgRetrievalResult } from './pg-retrieval.js';
+import type { PgRetrievalResult, StoreRow } from './pg-retrieval.js';
 import type { QueryResult, SizeResult } from './query.js';
 import { formatCount } from './query.js';
 import type { Summary } from './stats.js';
@@ -552,8 +552,38 @@ function formatPgRetrieval(x: PgRetrievalResult | SectionUnavailable): string {
       'markdown',
     ),
     '',
+    ...formatDense(x),
     ...formatReplicas(x),
   ].join('\n');
+}
+
+/** Dense search per store: recall@k against exact search, and hybrid latency (the pgvector comparison). */
+function formatDense(x: PgRetrievalResult): string[] {
+  const rows = x.sizes.flatMap((s) => {
+    const stores: [string, StoreRow | undefined][] = [
+      ['embedded (hnswlib)', s.embedded],
+      ['PG_SEARCH=local (hnswlib, local copy)', s.local],
+      [`PG_SEARCH=database (${s.postgres?.dense ?? '—'})`, s.postgres],
+      [`PG_SEARCH=database, pgvector on ${s.pgvector?.source === 'pglite' ? 'PGlite' : 'the server'}`, s.pgvector],
+    ];
+    return stores
+      .filter((e): e is [string, StoreRow] => e[1] !== undefined)
+      .map(([name, r]) => [
+        formatCount(s.target),
+        name,
+        r.recall ? r.recall.mean.toFixed(3) : '—',
+        `${ms(r.hybrid.dense.p50)} / ${ms(r.hybrid.dense.p95)}`,
+        `${ms(r.hybrid.total.p50)} / ${ms(r.hybrid.total.p95)}`,
+      ]);
+  });
+  const k = x.sizes.flatMap((s) => [s.embedded.recall?.k]).find((v) => v !== undefined);
+  return [
+    `Dense search: recall@${k ?? 10} against exact search over the same vectors (${x.sizes[0]?.embedded.recall?.queries ?? 0} query vectors), and the hybrid queries' dense step and total.`,
+    ...(x.pgvectorSkipped ? [x.pgvectorSkipped] : []),
+    '',
+    formatTable(['chunks', 'store', `recall@${k ?? 10}`, 'dense p50 / p95', 'hybrid p50 / p95'], rows, 'markdown'),
+    '',
+  ];
 }
 
 /** The replica rows: cold start and memory per replica, a new generation, the database outage. */

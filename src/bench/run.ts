@@ -10,7 +10,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../util/log.js';
 import { benchBot, type BotLevel, type SectionUnavailable } from './bot.js';
 import { benchIndexing } from './indexing.js';
-import { benchPgRetrieval, type PgRetrievalResult } from './pg-retrieval.js';
+import { benchPgRetrieval, type PgRetrievalResult, type PgvectorSource } from './pg-retrieval.js';
 import { machineInfo } from '../util/machine.js';
 import { busyMachineWarning } from './machine.js';
 import { chooseEmbedder, type BenchEmbedder, type ShapeModelOptions } from './model.js';
@@ -39,6 +39,8 @@ export interface BenchOptions {
   outageMs: number;
   /** PostgreSQL search modes with retrieval rows (PG_SEARCH values). */
   pgSearch: ('database' | 'local')[];
+  /** Where the pg-retrieval section's pgvector row runs (see PgvectorSource). */
+  pgvector: PgvectorSource;
   queries: number;
   recallQueries: number;
   botLevels: BotLevel[];
@@ -213,6 +215,8 @@ async function pgSection(run: Run): Promise<PgRetrievalResult | SectionUnavailab
     replicas: options.replicas,
     outageMs: options.outageMs,
     pgSearch: options.pgSearch,
+    pgvector: options.pgvector,
+    recallQueries: options.recallQueries,
     workDir: path.join(work, 'pg-retrieval'),
     config,
     corpus,

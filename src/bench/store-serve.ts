@@ -16,7 +16,7 @@ import type { SearchIndex } from '../store/search-index.js';
 import type { Embedder } from '../types.js';
 import { createLogger } from '../util/log.js';
 import { OtherCpuMeter } from './machine.js';
-import { summarize, type Summary } from './stats.js';
+import { recallAtK, summarize, type Summary } from './stats.js';
 
 /** Which store to open. */
 export type StoreRef =
@@ -40,6 +40,18 @@ export interface StoreServeInput {
   vectors: Float32Array[];
   /** Only open the store (and, with a local copy, finish its snapshot upload): no questions are timed. */
   openOnly?: boolean;
+  /**
+   * Dense recall@k against exact search: query vectors and, for each, the exact top k as chunk ids
+   * (ids, not labels, so it compares stores whose labels differ) with their inner products.
+   */
+  recall?: RecallInput;
+}
+
+/** The ground truth a serving process measures its dense recall against. */
+export interface RecallInput {
+  k: number;
+  vectors: Float32Array[];
+  exact: { id: string; score: number }[][];
 }
 
 /** Latency of one retrieval mode, in milliseconds. */
@@ -67,6 +79,8 @@ export interface StoreServeResult {
   /** RSS with the generation open after the timed questions, and the process's peak. */
   rssBytes: number;
   maxRssBytes: number;
+  /** Mean dense recall@k against exact search, when `recall` was given (null: not measured). */
+  recall?: { k: number; queries: number; mean: number } | null;
 }
 
 const memory = () => ({ rssBytes: process.memoryUsage.rss(), maxRssBytes: process.resourceUsage().maxRSS * 1024 });
@@ -123,6 +137,8 @@ export async function serveStore(input: StoreServeInput): Promise<StoreServeResu
     };
     const lexical = await measure(null);
     const hybrid = await measure(queryEmbedder);
+    const otherCpuCores = meter.stop();
+    const recall = input.recall ? await denseRecall(reader, input.recall) : null;
     return {
       chunks: reader.manifest.counts.chunks,
       openSeconds,
@@ -130,13 +146,40 @@ export async function serveStore(input: StoreServeInput): Promise<StoreServeResu
       localSource: opened.localSource ?? null,
       lexical,
       hybrid,
-      otherCpuCores: meter.stop(),
+      otherCpuCores,
       firstAnswerAt,
       ...memory(),
+      recall,
     };
   } finally {
     await opened.close();
   }
+}
+
+/** Mean recall@k of the store's dense search against the exact top k, matched by chunk id. */
+export async function denseRecall(reader: SearchIndex, r: RecallInput): Promise<{ k: number; queries: number; mean: number }> {
+  let sum = 0;
+  for (const [q, vector] of r.vectors.entries()) {
+    const hits = await reader.denseSearch(vector, r.k);
+    const articles = await reader.articlesOfChunks(hits.map((h) => h.label));
+    const idOf = new Map<number, string>();
+    for (const articleId of new Set(articles.values())) for (const c of await reader.chunksOf(articleId)) idOf.set(c.label, c.id);
+    const exact = r.exact[q]!;
+    // recallAtK compares labels: number the ids of both lists in one space.
+    const number = new Map<string, number>();
+    const label = (id: string | undefined) => {
+      if (id === undefined) return -1 - number.size;
+      if (!number.has(id)) number.set(id, number.size);
+      return number.get(id)!;
+    };
+    const truth = exact.map((e) => ({ label: label(e.id), score: e.score }));
+    sum += recallAtK(
+      hits.map((h) => ({ label: label(idOf.get(h.label)), score: h.score })),
+      truth,
+      r.k,
+    );
+  }
+  return { k: r.k, queries: r.vectors.length, mean: r.vectors.length ? sum / r.vectors.length : 1 };
 }
 
 async function openStore(

@@ -10,6 +10,7 @@ import type { BotLevel } from '../bench/bot.js';
 import { MODEL_SHAPES } from '../bench/model.js';
 import { formatReport, SECTIONS, type Section } from '../bench/report.js';
 import { runBenchmark, type BenchOptions } from '../bench/run.js';
+import type { PgvectorSource } from '../bench/pg-retrieval.js';
 import { UserError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { parseCommandArgs } from './args.js';
@@ -45,6 +46,10 @@ const USAGE = `Usage: npm run bench -- [options]
                         database outage (default 2; 0 leaves those rows out)
   --pg-search LIST      PostgreSQL search modes with retrieval rows: database (BM25 in PostgreSQL), local (the
                         replica-local copy, PG_SEARCH=local); default database,local
+  --pgvector WHERE      where the pg-retrieval section's pgvector row (PG_SEARCH=database with pgvector's HNSW,
+                        next to the local hnswlib copy, with recall@10 against exact search) runs: server (the
+                        --database-url server, when it has the vector extension; default), pglite (a PGlite
+                        server with its bundled pgvector, over pglite-socket: slow to build, use small sizes), off
   --outage-seconds S    how long that database outage lasts (default 10; 3 with --quick)
   --queries N           timed queries per index size (default 300; 20 with --quick)
   --recall-queries N    queries for HNSW recall@10 per size (default 100; 20 with --quick)`;
@@ -92,6 +97,7 @@ export async function runBench(config: Config, logger: Logger, argv: string[], i
     pgSizes: v.sizes !== undefined ? parseSizes(v.sizes) : quick ? [1_000] : [10_000, 100_000],
     databaseUrl: v['database-url'] ?? config.database.url,
     pgSearch: parsePgSearch(v['pg-search']),
+    pgvector: parsePgvector(v.pgvector),
     replicas: v.replicas !== undefined ? nonNegativeInt(v.replicas, '--replicas') : 2,
     outageMs: (v['outage-seconds'] !== undefined ? positiveInt(v['outage-seconds'], '--outage-seconds') : quick ? 3 : 10) * 1000,
     queries: v.queries !== undefined ? positiveInt(v.queries, '--queries') : quick ? 20 : 300,
@@ -132,6 +138,7 @@ function parseBenchArgs(argv: string[]) {
       'database-url': { type: 'string' },
       replicas: { type: 'string' },
       'outage-seconds': { type: 'string' },
+      pgvector: { type: 'string' },
       'pg-search': { type: 'string' },
       'recall-queries': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -183,6 +190,14 @@ function nonNegativeInt(value: string, name: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new UserError(`${name} must be a whole number, 0 or more (got "${value}").`);
   return n;
+}
+
+function parsePgvector(value: string | undefined): PgvectorSource {
+  if (value === undefined) return 'server';
+  if (value !== 'server' && value !== 'pglite' && value !== 'off') {
+    throw new UserError(`--pgvector takes server, pglite or off (got "${value}").`);
+  }
+  return value;
 }
 
 function parsePgSearch(value: string | undefined): ('database' | 'local')[] {

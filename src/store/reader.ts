@@ -8,6 +8,7 @@ import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { ArticleInfo } from '../types.js';
 import { errorMessage } from '../util/errors.js';
+import { LruCache } from '../util/lru.js';
 import { countStoredStems } from '../util/stems.js';
 import { bufferToVector } from './vectors.js';
 import { currentGeneration } from './generations.js';
@@ -34,13 +35,24 @@ export class IndexReader extends Retirable implements IndexView {
   private readonly liveVectors: number;
   private readonly stmts;
   private labels: { articleOf: Int32Array; ids: string[] } | null = null;
-  /** Article metadata read so far; the generation never changes, so neither does a row. */
-  private readonly articles = new Map<string, StoredArticle | undefined>();
+  /**
+   * Article rows read recently (the generation never changes, so neither does a row): ranking asks
+   * for the same candidates' dates on every query. Bounded, so a replica's memory does not grow
+   * with the catalogue as questions reach more of it; an evicted row is read again from SQLite.
+   */
+  private readonly articles: LruCache<string, StoredArticle | undefined>;
 
-  private constructor(dir: string, manifest: Manifest, efSearch: number, graph?: InstanceType<typeof HierarchicalNSW>) {
+  private constructor(
+    dir: string,
+    manifest: Manifest,
+    options: { efSearch: number; articleCache: number },
+    graph?: InstanceType<typeof HierarchicalNSW>,
+  ) {
     super();
     this.dir = dir;
     this.manifest = manifest;
+    this.articles = new LruCache(options.articleCache);
+    const efSearch = options.efSearch;
     this.db = new Database(path.join(dir, DB_FILE), { readonly: true, fileMustExist: true });
     try {
       if (manifest.embedder) {
@@ -119,13 +131,13 @@ export class IndexReader extends Retirable implements IndexView {
   }
 
   /** Opens the current generation of `indexDir`, checking the manifest and file checksums. */
-  static open(indexDir: string, options: { efSearch?: number; verify?: boolean } = {}): IndexReader | OpenFailure {
+  static open(indexDir: string, options: ReaderOptions & { verify?: boolean } = {}): IndexReader | OpenFailure {
     const cur = currentGeneration(indexDir);
     if (!cur) return { kind: 'missing', message: `No index in ${indexDir} yet.` };
     const checked = readManifest(cur.dir, options.verify !== false);
     if ('problem' in checked) return { kind: 'damaged', message: `The index in ${cur.dir} is damaged: ${checked.problem}.` };
     try {
-      return new IndexReader(cur.dir, checked.manifest, options.efSearch ?? 100);
+      return new IndexReader(cur.dir, checked.manifest, readerSettings(options));
     } catch (err) {
       return { kind: 'damaged', message: `The index in ${cur.dir} could not be opened: ${errorMessage(err).split('\n')[0]}.` };
     }
@@ -136,7 +148,7 @@ export class IndexReader extends Retirable implements IndexView {
    * off the event loop: what a replica serving a copy of a PostgreSQL generation opens. `verify`
    * re-reads every file for its checksum (without it, sizes are still checked).
    */
-  static async openFolder(dir: string, options: { efSearch?: number; verify?: boolean } = {}): Promise<IndexReader | OpenFailure> {
+  static async openFolder(dir: string, options: ReaderOptions & { verify?: boolean } = {}): Promise<IndexReader | OpenFailure> {
     const checked = readManifest(dir, options.verify === true);
     if ('problem' in checked) return { kind: 'damaged', message: `The index in ${dir} is damaged: ${checked.problem}.` };
     const { manifest } = checked;
@@ -146,7 +158,7 @@ export class IndexReader extends Retirable implements IndexView {
         graph = new HierarchicalNSW('ip', manifest.embedder.dimension);
         await graph.readIndex(path.join(dir, VECTORS_FILE));
       }
-      return new IndexReader(dir, manifest, options.efSearch ?? 100, graph);
+      return new IndexReader(dir, manifest, readerSettings(options), graph);
     } catch (err) {
       return { kind: 'damaged', message: `The index in ${dir} could not be opened: ${errorMessage(err).split('\n')[0]}.` };
     }
@@ -243,6 +255,33 @@ export class IndexReader extends Retirable implements IndexView {
     return scored.sort((a, b) => b.score - a.score).slice(0, limit);
   }
 
+  /**
+   * Exact nearest neighbours of each query in one scan of the stored vectors (the bench's ground
+   * truth for recall: scanning once per query costs a full read of the vectors each time).
+   */
+  exactSearchAll(queries: readonly Float32Array[], limit: number): Hit[][] {
+    const best: Hit[][] = queries.map(() => []);
+    const rows = this.db.prepare('SELECT rowid AS label, vector FROM chunks WHERE vector IS NOT NULL').raw().iterate() as Iterable<
+      [number, Buffer]
+    >;
+    for (const [label, blob] of rows) {
+      const v = bufferToVector(blob);
+      for (let q = 0; q < queries.length; q++) {
+        const query = queries[q]!;
+        let dot = 0;
+        for (let i = 0; i < v.length; i++) dot += v[i]! * query[i]!;
+        const top = best[q]!;
+        if (top.length < limit || dot > top[top.length - 1]!.score) {
+          let at = top.length;
+          while (at > 0 && top[at - 1]!.score < dot) at--;
+          top.splice(at, 0, { label, score: dot });
+          if (top.length > limit) top.pop();
+        }
+      }
+    }
+    return best;
+  }
+
   /** The chunk with this label. */
   chunk(label: number): StoredChunk | undefined {
     return this.stmts.chunk.get(label) as StoredChunk | undefined;
@@ -290,12 +329,25 @@ export class IndexReader extends Retirable implements IndexView {
     return row?.vector ? bufferToVector(row.vector) : undefined;
   }
 
-  /** Article metadata by id (kept once read: ranking asks for the same candidates' dates on every query). */
+  /** Article metadata by id (the most recently used rows are kept: ranking asks for the same candidates' dates on every query). */
   article(id: string): StoredArticle | undefined {
-    if (this.articles.has(id)) return this.articles.get(id);
-    const row = this.stmts.article.get(id) as StoredArticle | undefined;
-    this.articles.set(id, row);
-    return row;
+    return this.articles.getOrLoad(id, this.readArticle);
+  }
+
+  private readonly readArticle = (id: string) => this.stmts.article.get(id) as StoredArticle | undefined;
+
+  /**
+   * What this reader holds in memory of the catalogue: article rows cached (at most
+   * `articleCacheLimit`) and, once a query mapped chunks to articles, the chunk → article map
+   * (4 bytes per chunk label plus each article id once).
+   */
+  catalogueMemory(): { cachedArticles: number; articleCacheLimit: number; labelMapLabels: number; labelMapArticles: number } {
+    return {
+      cachedArticles: this.articles.size,
+      articleCacheLimit: this.articles.limit,
+      labelMapLabels: this.labels?.articleOf.length ?? 0,
+      labelMapArticles: this.labels?.ids.length ?? 0,
+    };
   }
 
   /** Full text of an article. */
@@ -337,6 +389,24 @@ export class IndexReader extends Retirable implements IndexView {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** How a reader is opened. */
+export interface ReaderOptions {
+  efSearch?: number;
+  /** Article rows kept in memory (least recently used ones are dropped; default ARTICLE_CACHE). */
+  articleCache?: number;
+}
+
+/**
+ * Article rows a reader keeps by default: a query's candidates are a few hundred articles at most,
+ * so this holds many queries' worth, and at about 0.5 KB a row it is a few MB however large the
+ * catalogue is.
+ */
+export const ARTICLE_CACHE = 5000;
+
+function readerSettings(options: ReaderOptions): { efSearch: number; articleCache: number } {
+  return { efSearch: options.efSearch ?? 100, articleCache: options.articleCache ?? ARTICLE_CACHE };
 }
 
 function safeSize(p: string): number {

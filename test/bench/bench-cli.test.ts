@@ -64,6 +64,7 @@ describe('npm run bench -- --quick', () => {
   let root: string;
   let report: Record<string, unknown>;
   let stdout: string;
+  let stderr: string;
   let benchPid: number;
 
   beforeAll(async () => {
@@ -98,6 +99,7 @@ describe('npm run bench -- --quick', () => {
     benchPid = running.child.pid!;
     const result = await running;
     stdout = result.stdout;
+    stderr = result.stderr;
     report = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
   }, 300_000);
 
@@ -227,6 +229,17 @@ describe('npm run bench -- --quick', () => {
       expect(o.served + o.refused).toBeGreaterThan(0);
       expect(o.recoveredSeconds).not.toBeNull();
     }
+    // Dense recall against exact search over the same vectors, in every store.
+    for (const store of ['embedded', 'postgres', 'local']) {
+      expect(at(sizes[0], `${store}.recall.k`), store).toBe(10);
+      expect(at(sizes[0], `${store}.recall.queries`), store).toBe(20);
+      expect(at(sizes[0], `${store}.recall.mean`), store).toBeGreaterThanOrEqual(0.9);
+    }
+    // The test server has no pgvector: the pgvector row is skipped with one line saying how to get it.
+    expect(at(sizes[0], 'pgvector')).toBeUndefined();
+    expect(at(report, 'pgRetrieval.pgvectorSkipped')).toMatch(/no vector extension.*--pgvector pglite/);
+    expect(stderr.split('\n').filter((l) => l.includes('pgvector row skipped'))).toHaveLength(1);
+    expect(stdout).toContain('recall@10');
     expect(stdout).toContain('outage: served / refused');
     expect(stdout).toContain('## Retrieval, PostgreSQL vs embedded');
     expect(await benchDatabases(benchPid)).toEqual([]);
@@ -303,6 +316,69 @@ describe('npm run bench without a database', () => {
       expect(skipLines[0]).toContain('--database-url');
       const written = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
       expect(at(written, 'pgRetrieval.status')).toBe('skipped');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }, 70_000);
+});
+
+describe('npm run bench -- --pgvector pglite', () => {
+  it('compares pgvector on a PGlite server with the local hnswlib copy on the same index and queries', async () => {
+    const root = tempDir('bench-pglite-');
+    try {
+      const out = path.join(root, 'report.json');
+      // The scratch database of the other rows goes on the test server; pgvector runs on PGlite.
+      const args = ['--sizes', '1k', '--pg-search', 'local', '--replicas', '0', '--queries', '5', '--recall-queries', '5'];
+      await run(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli/main.ts',
+          'bench',
+          '--only',
+          'pg-retrieval',
+          '--articles',
+          path.join(ROOT, 'seeds'),
+          '--out',
+          out,
+          ...args,
+          '--pgvector',
+          'pglite',
+          '--database-url',
+          testServerUrl(),
+        ],
+        { cwd: ROOT, env: benchEnv(root), timeout: 280_000, maxBuffer: 20_000_000 },
+      );
+      const written = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
+      const size = (at(written, 'pgRetrieval.sizes') as Record<string, unknown>[])[0];
+      expect(at(size, 'pgvector.source')).toBe('pglite');
+      expect(at(size, 'pgvector.dense')).toBe('pgvector');
+      expect(at(size, 'pgvector.chunks')).toBe(at(size, 'local.chunks'));
+      for (const store of ['local', 'pgvector']) {
+        expect(at(size, `${store}.recall.queries`), store).toBe(5);
+        expect(at(size, `${store}.recall.mean`), store).toBeGreaterThanOrEqual(0.9);
+        expect(typeof at(size, `${store}.hybrid.dense.p95`), store).toBe('number');
+      }
+      expect(at(written, 'pgRetrieval.pgvectorSkipped')).toBeNull();
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it('refuses an unknown --pgvector value with one line', async () => {
+    const root = tempDir('bench-pgvector-arg-');
+    try {
+      const failed = await run(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/main.ts', 'bench', '--only', 'pg-retrieval', '--pgvector', 'nope'],
+        { cwd: ROOT, env: benchEnv(root), timeout: 60_000 },
+      ).then(
+        () => null,
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect(failed?.code).not.toBe(0);
+      expect(failed?.stderr).toContain('--pgvector takes server, pglite or off (got "nope")');
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

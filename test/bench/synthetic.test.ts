@@ -55,6 +55,19 @@ describe('synthetic benchmark data', () => {
     expect(dot(x!, y!)).toBeGreaterThan(0.3);
   });
 
+  it('gives a text the same vector whatever order and batches it is embedded in (both stores hold the same vectors)', async () => {
+    const space = new SyntheticSpace({ dimension: 32, clusters: 4, seed: 1 });
+    const texts = ['Title a\n\none', 'Title a\n\ntwo', 'Title b\n\nthree'];
+    const inOrder = await syntheticEmbedder(space, approximateTokenCounter, 3).embedDocuments(texts);
+    const other = syntheticEmbedder(space, approximateTokenCounter, 3);
+    const last = await other.embedDocuments([texts[2]!]);
+    const firstTwo = await other.embedDocuments([texts[1]!, texts[0]!]);
+    expect(Array.from(last[0]!)).toEqual(Array.from(inOrder[2]!));
+    expect(Array.from(firstTwo[0]!)).toEqual(Array.from(inOrder[1]!));
+    expect(Array.from(firstTwo[1]!)).toEqual(Array.from(inOrder[0]!));
+    expect(Array.from(inOrder[0]!)).not.toEqual(Array.from(inOrder[1]!));
+  });
+
   it('builds questions from corpus words, without numbers or month names', () => {
     const questions = syntheticQuestions(sentencePool(corpus), 10, createRng(2));
     expect(questions).toHaveLength(10);
