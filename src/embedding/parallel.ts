@@ -59,67 +59,11 @@ export function createEmbedPool(
     await Promise.all(old.map((s) => s.worker.terminate()));
   };
 
-  const start = (): Slot => {
-    const entry = new URL(import.meta.url.endsWith('.ts') ? './embed-worker.ts' : './embed-worker.js', import.meta.url);
-    const worker = entry.pathname.endsWith('.ts')
-      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, {
-          eval: true,
-          workerData: options,
-        })
-      : new Worker(entry, { workerData: options });
-    worker.unref();
-    const started = performance.now();
-    const slot: Slot = { worker, ready: Promise.resolve(false), dead: false };
-    slot.ready = new Promise<boolean>((resolve) => {
-      worker.on('message', (msg: { ready?: boolean; failed?: string }) => {
-        if (msg.ready) {
-          logger.debug('embedding.worker_ready', { seconds: (performance.now() - started) / 1000 });
-          resolve(true);
-        }
-        if (msg.failed !== undefined) {
-          logger.warn('embedding.worker_failed', { problem: msg.failed });
-          resolve(false);
-        }
-      });
-      worker.once('error', (err) => logger.warn('embedding.worker_failed', { problem: errorMessage(err) }));
-      worker.once('exit', () => {
-        slot.dead = true;
-        resolve(false);
-      });
-    });
-    void slot.ready.then((ok) => {
-      slot.loaded = ok;
-    });
-    return slot;
-  };
-
-  const call = (slot: Slot, texts: string[]): Promise<Float32Array[]> =>
-    new Promise((resolve, reject) => {
-      const id = next++;
-      const done = () => {
-        slot.worker.off('message', onMessage);
-        slot.worker.off('exit', onExit);
-      };
-      const onMessage = (msg: { id?: number; data?: Float32Array; error?: string }) => {
-        if (msg.id !== id) return;
-        done();
-        if (msg.error !== undefined || !msg.data) reject(new Error(msg.error ?? 'no vectors'));
-        else resolve(texts.map((_, i) => msg.data!.slice(i * dimension, (i + 1) * dimension)));
-      };
-      const onExit = () => {
-        done();
-        reject(new Error('the embedding worker stopped'));
-      };
-      slot.worker.on('message', onMessage);
-      slot.worker.once('exit', onExit);
-      slot.worker.postMessage({ id, texts });
-    });
-
   const embedRuns = async (runs: string[][]): Promise<Float32Array[][]> => {
     if (failed || runs.length < 2) return Promise.all(runs.map((r) => fallback(r)));
     clearTimeout(idleTimer);
     slots = slots.filter((s) => !s.dead);
-    while (slots.length < count) slots.push(start());
+    while (slots.length < count) slots.push(startWorker(options, logger));
     const mine = slots;
     const results: (Float32Array[] | undefined)[] = new Array(runs.length);
     let taken = 0;
@@ -144,7 +88,7 @@ export function createEmbedPool(
           while (taken < runs.length && !slot.dead) {
             const i = taken++;
             try {
-              results[i] = await call(slot, runs[i]!);
+              results[i] = await callWorker(slot, next++, runs[i]!, dimension);
             } catch (err) {
               logger.warn('embedding.worker_failed', { problem: errorMessage(err) });
               return; // this run is left to the fallback below
@@ -170,4 +114,62 @@ export function createEmbedPool(
   };
 
   return { embedRuns, close: stop };
+}
+
+/** A worker loading the model; its slot says when it is ready or gone. */
+function startWorker(options: WorkerOptions, logger: Logger): Slot {
+  const entry = new URL(import.meta.url.endsWith('.ts') ? './embed-worker.ts' : './embed-worker.js', import.meta.url);
+  const worker = entry.pathname.endsWith('.ts')
+    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, {
+        eval: true,
+        workerData: options,
+      })
+    : new Worker(entry, { workerData: options });
+  worker.unref();
+  const started = performance.now();
+  const slot: Slot = { worker, ready: Promise.resolve(false), dead: false };
+  slot.ready = new Promise<boolean>((resolve) => {
+    worker.on('message', (msg: { ready?: boolean; failed?: string }) => {
+      if (msg.ready) {
+        logger.debug('embedding.worker_ready', { seconds: (performance.now() - started) / 1000 });
+        resolve(true);
+      }
+      if (msg.failed !== undefined) {
+        logger.warn('embedding.worker_failed', { problem: msg.failed });
+        resolve(false);
+      }
+    });
+    worker.once('error', (err) => logger.warn('embedding.worker_failed', { problem: errorMessage(err) }));
+    worker.once('exit', () => {
+      slot.dead = true;
+      resolve(false);
+    });
+  });
+  void slot.ready.then((ok) => {
+    slot.loaded = ok;
+  });
+  return slot;
+}
+
+/** One run on one worker; rejects if the worker fails or stops meanwhile. */
+function callWorker(slot: Slot, id: number, texts: string[], dimension: number): Promise<Float32Array[]> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      slot.worker.off('message', onMessage);
+      slot.worker.off('exit', onExit);
+    };
+    const onMessage = (msg: { id?: number; data?: Float32Array; error?: string }) => {
+      if (msg.id !== id) return;
+      done();
+      if (msg.error !== undefined || !msg.data) reject(new Error(msg.error ?? 'no vectors'));
+      else resolve(texts.map((_, i) => msg.data!.slice(i * dimension, (i + 1) * dimension)));
+    };
+    const onExit = () => {
+      done();
+      reject(new Error('the embedding worker stopped'));
+    };
+    slot.worker.on('message', onMessage);
+    slot.worker.once('exit', onExit);
+    slot.worker.postMessage({ id, texts });
+  });
 }
