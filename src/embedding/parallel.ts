@@ -1,12 +1,13 @@
 /**
- * Documents embedded by several one-thread model sessions at once, each in a worker thread.
+ * Documents embedded by several one-thread model sessions at once: the caller's and `count` more,
+ * each in a worker thread.
  *
  * onnxruntime-node runs a model synchronously on the calling thread, and one session's intra-op
  * threads meet at a barrier after every operator: on a busy 2-core machine a two-thread session
  * computed a chunk at 95 ms of CPU against 53 ms for a one-thread session, and two one-thread
  * sessions side by side did not meet (docs/performance.md, scripts/embed-sessions.ts). So an
- * index build hands its model runs to `count` workers, each with its own one-thread session, and
- * waits for them in order. Workers start on the first call that has more than one run, and stop
+ * index build hands its model runs to the caller's session and `count` workers, each a one-thread
+ * session (every worker holds a copy of the model: about 250 MB of RSS each), whichever is free. Workers start on the first call that has more than one run, and stop
  * after a minute without work; a worker that fails to load or dies leaves its runs to `fallback`
  * (the caller's own session), so a failure costs speed, never a build.
  */
@@ -70,10 +71,9 @@ export function createEmbedPool(
     active++;
     for (const s of mine) s.worker.ref(); // a command waiting for its vectors must not exit under it
     try {
-      const anyReady = () => mine.some((s) => s.loaded);
-      // Until a worker has loaded its model, the caller's session takes runs: a small job is done before then.
+      // The caller's session takes runs too (from the start: a small job is done before a worker has loaded).
       const here = (async () => {
-        while (taken < runs.length && !anyReady()) {
+        while (taken < runs.length) {
           const i = taken++;
           results[i] = await fallback(runs[i]!);
           await new Promise((r) => setImmediate(r)); // let a worker's "ready" arrive

@@ -41,8 +41,9 @@ export interface TransformersEmbedderOptions {
   /** The ONNX session's intra-op threads (EMBEDDING_THREADS); undefined: onnxruntime's default, one per core. */
   threads?: number | undefined;
   /**
-   * One-thread sessions, each in a worker thread, that embed documents side by side (parallel.ts);
-   * 1: documents run on this thread's session like queries. Default 1.
+   * One-thread sessions that embed documents side by side (parallel.ts): this thread's and
+   * `parallel − 1` in worker threads. Above 1, this thread's session (queries too) has one thread
+   * and `threads` is not used. Default 1.
    */
   parallel?: number | undefined;
   /** Where downloaded models are cached. */
@@ -180,7 +181,10 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
   const allowRemote = options.allowRemoteModels ?? true;
   const started = Date.now();
 
-  const sessionOptions = options.threads === undefined ? {} : { intraOpNumThreads: options.threads };
+  const parallel = Math.max(1, Math.floor(options.parallel ?? 1));
+  // Side by side with workers, this session is one of the one-thread sessions (parallel.ts).
+  const threads = parallel > 1 ? 1 : options.threads;
+  const sessionOptions = threads === undefined ? {} : { intraOpNumThreads: threads };
   const extractor = await withModelEnv(options, async (pretrained) => {
     try {
       const loaded = await withSessionOptions(sessionOptions, () =>
@@ -238,16 +242,15 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
     dimension,
     maxTokens,
     quantized,
-    threads: options.threads ?? 'auto',
+    threads: threads ?? 'auto',
     parallel: options.parallel ?? 1,
     seconds: (Date.now() - started) / 1000,
   });
 
   const embedHere = (texts: string[]) => run(texts.map((t) => profile.passagePrefix + t));
-  const parallel = Math.max(1, Math.floor(options.parallel ?? 1));
   const { onProgress: _progress, logger: _logger, ...workerOptions } = options;
   const pool: EmbedPool | null =
-    parallel > 1 ? createEmbedPool(parallel, { ...workerOptions, allowRemoteModels: false }, dimension, embedHere, logger) : null;
+    parallel > 1 ? createEmbedPool(parallel - 1, { ...workerOptions, allowRemoteModels: false }, dimension, embedHere, logger) : null;
 
   return {
     id,
