@@ -176,7 +176,7 @@ export interface Config {
     queryPrefix: string | undefined;
     batchSize: number;
     quantized: boolean;
-    /** Threads a local model computes with: one-thread sessions side by side for documents, intra-op threads for queries; undefined: one per core. */
+    /** Threads a local model computes with: one-thread sessions side by side for documents (one thread in all when 1); undefined: one per core. */
     threads: number | undefined;
     cacheDir: string;
     localModelDir: string | undefined;

@@ -72,6 +72,7 @@ export async function createEmbedder(
       quantized: config.quantized,
       threads: config.threads,
       // Documents: that many one-thread sessions side by side (auto: one per core); see parallel.ts.
+      // With 1, `threads` gives the one session one thread.
       parallel: config.threads ?? os.availableParallelism(),
       cacheDir: config.cacheDir,
       localModelDir: config.localModelDir,
