@@ -9,8 +9,12 @@
  *   npx tsx scripts/fit-extractive.ts --articles eval/readers/articles --questions eval/readers/questions.jsonl
  *
  * Fit on the readers' set only; the held-out set is for checking (npm run eval).
+ * `--folds 5` also prints the out-of-fold count (questions split by gold article, each fold
+ * scored by weights fitted on the others), the honest number for anything fitted here;
+ * `--trees 100` fits gradient-boosted trees on the same loss instead, to compare learners.
  */
 import { parseArgs } from 'node:util';
+import { fitBoostedTrees } from './boosted-trees.js';
 import { openScratchApp } from './scratch-app.js';
 import { condenseDeterministic } from '../src/answering/condense.js';
 import { SENTENCE_FEATURES, SENTENCE_WEIGHTS, scoreSentences } from '../src/answering/extractive.js';
@@ -32,12 +36,19 @@ const { values } = parseArgs({
     drop: { type: 'string' },
     // Start from these weights (comma-separated, in SENTENCE_FEATURES order) instead of the current ones.
     from: { type: 'string' },
+    // Cross-validate: fit on all folds but one, count first sentences on the one left out.
+    folds: { type: 'string' },
+    // Compare with gradient-boosted regression trees (this many, depth --depth) on the same listwise loss.
+    trees: { type: 'string' },
+    depth: { type: 'string', default: '3' },
   },
 });
 
 interface Example {
   features: number[][];
   gold: boolean[];
+  /** The first gold article: folds keep a story's questions together. */
+  group: string;
 }
 
 const app = await openScratchApp(values.articles!, { prefix: 'fit-extractive-' });
@@ -61,7 +72,8 @@ try {
       const scored = scoreSentences(query, retrieval.passages, q.question.trim(), zero);
       const gold = scored.map((s) => containsAnswer(s.sentence, q.answer!));
       // Only questions some candidate answers teach the ranking anything.
-      if (gold.some(Boolean) && !gold.every(Boolean)) out.push({ features: scored.map((s) => s.features), gold });
+      if (gold.some(Boolean) && !gold.every(Boolean))
+        out.push({ features: scored.map((s) => s.features), gold, group: q.articles[0] ?? q.id });
     }
     return out;
   };
@@ -71,12 +83,13 @@ try {
   app.close();
 }
 
-const top1 = (w: readonly number[], set: readonly Example[] = examples) =>
+const top1By = (score: (f: number[]) => number, set: readonly Example[]) =>
   set.filter((e) => {
-    const scores = e.features.map((f) => dot(f, w));
+    const scores = e.features.map(score);
     // Ties go to the earlier sentence, as scoreSentences orders them.
     return e.gold[scores.indexOf(Math.max(...scores))];
   }).length;
+const top1 = (w: readonly number[], set: readonly Example[] = examples) => top1By((f) => dot(f, w), set);
 
 function dot(a: readonly number[], b: readonly number[]): number {
   let s = 0;
@@ -89,12 +102,19 @@ const dropped = new Set(values.drop ? values.drop.split(',') : []);
 const free =
   values.free || values.drop ? new Set(values.free ? values.free.split(',') : SENTENCE_FEATURES.filter((f) => !dropped.has(f))) : null;
 for (const f of dropped) free?.delete(f);
-const w = SENTENCE_FEATURES.map((f, k) => (values.free ? (start[k] ?? 0) : 0) * (dropped.has(f) ? 0 : 1));
 const epochs = Number(values.epochs);
 const l2 = Number(values.l2);
-for (let epoch = 0; epoch < epochs; epoch++) {
+
+/** Listwise softmax weights fitted on `train` by gradient descent. */
+function fitLinear(train: readonly Example[]): number[] {
+  const w = SENTENCE_FEATURES.map((f, k) => (values.free ? (start[k] ?? 0) : 0) * (dropped.has(f) ? 0 : 1));
+  for (let epoch = 0; epoch < epochs; epoch++) descend(w, train, epoch);
+  return w;
+}
+
+function descend(w: number[], train: readonly Example[], epoch: number): void {
   const grad = w.map((x) => l2 * x);
-  for (const e of examples) {
+  for (const e of train) {
     const scores = e.features.map((f) => dot(f, w));
     const max = Math.max(...scores);
     const exp = scores.map((s) => Math.exp(s - max));
@@ -103,11 +123,48 @@ for (let epoch = 0; epoch < epochs; epoch++) {
     // d/dw of −log(Σ_gold p): expected features under all minus under the gold ones.
     e.features.forEach((f, i) => {
       const p = exp[i]! / z - (e.gold[i] ? exp[i]! / zGold : 0);
-      for (let k = 0; k < w.length; k++) grad[k]! += (p * f[k]!) / examples.length;
+      for (let k = 0; k < w.length; k++) grad[k]! += (p * f[k]!) / train.length;
     });
   }
   const rate = 2 / (1 + epoch / 100);
   for (let k = 0; k < w.length; k++) if (!free || free.has(SENTENCE_FEATURES[k]!)) w[k]! -= rate * grad[k]!;
+}
+
+const w = fitLinear(examples);
+
+// Out-of-fold: questions split by gold article into folds, each scored by a model fitted on the others.
+if (values.folds) {
+  const k = Number(values.folds);
+  const groups = [...new Set(examples.map((e) => e.group))];
+  const foldOf = new Map(groups.map((g, i) => [g, i % k]));
+  const outOfFold = (learn: (train: Example[]) => (f: number[]) => number) => {
+    let hits = 0;
+    for (let fold = 0; fold < k; fold++) {
+      const score = learn(examples.filter((e) => foldOf.get(e.group) !== fold));
+      hits += top1By(
+        score,
+        examples.filter((e) => foldOf.get(e.group) === fold),
+      );
+    }
+    return hits;
+  };
+  console.log(
+    `out of fold (${k} folds by article): linear ${outOfFold((t) => {
+      const fitted = fitLinear(t);
+      return (f) => dot(f, fitted);
+    })} of ${examples.length}`,
+  );
+  if (values.trees) {
+    const options = { trees: Number(values.trees), depth: Number(values.depth) };
+    console.log(
+      `out of fold (${k} folds by article): boosted trees ${outOfFold((t) => fitBoostedTrees(t, options))} of ${examples.length}`,
+    );
+  }
+}
+if (values.trees) {
+  const trees = fitBoostedTrees(examples, { trees: Number(values.trees), depth: Number(values.depth) });
+  const checked = values.check ? `, ${top1By(trees, checkExamples)} of ${checkExamples.length} on ${values.check}` : '';
+  console.log(`boosted trees: first sentence holds the answer ${top1By(trees, examples)} (fitting set)${checked}`);
 }
 
 // The softmax fits the likelihood; what a reader sees is the top sentence. A coordinate search

@@ -19,12 +19,35 @@ import type { DetailedRetrieval, HybridRetriever, RetrievalMode } from '../src/r
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { rounds: { type: 'string', default: '2' }, mode: { type: 'string', default: 'lexical' }, dump: { type: 'string' } },
+  options: {
+    rounds: { type: 'string', default: '2' },
+    mode: { type: 'string', default: 'lexical' },
+    dump: { type: 'string' },
+    synthetic: { type: 'string' },
+  },
 });
 const [rootA, indexA, rootB, indexB] = positionals;
 if (!rootA || !indexA || !rootB || !indexB)
   throw new Error('Usage: retrieval-ab.ts ROOT_A INDEX_A ROOT_B INDEX_B [--rounds N] [--mode M] [--dump DIR]');
 const mode = values.mode as RetrievalMode;
+
+/**
+ * With --synthetic N: the query bench's N questions (its generator and seed, over the Wikinews
+ * corpus) and its synthetic query vectors, for indexes `buildSyntheticIndex` wrote; hybrid mode
+ * then searches those vectors densely, as `npm run bench -- --only query` does without a model.
+ */
+const synthetic = values.synthetic === undefined ? null : await syntheticQueries(Number(values.synthetic));
+
+async function syntheticQueries(n: number): Promise<Map<string, Float32Array>> {
+  const { loadArticles } = await import('../src/articles/loader.js');
+  const { sentencePool, syntheticQuestions, SyntheticSpace, createRng } = await import('../src/bench/synthetic.js');
+  const seed = 20240501;
+  const corpus = (await loadArticles(path.resolve(rootB!, '../shared/corpora/wikinews-en'))).articles;
+  const qs = syntheticQuestions(sentencePool(corpus), n, createRng(seed + 1));
+  const space = new SyntheticSpace({ dimension: 384, clusters: 256, seed });
+  const rng = createRng(seed + 3);
+  return new Map(qs.map((q) => [q, space.randomVector(rng)]));
+}
 
 async function side(root: string, indexDir: string): Promise<HybridRetriever> {
   const imp = (p: string) => import(path.resolve(root, p));
@@ -33,14 +56,24 @@ async function side(root: string, indexDir: string): Promise<HybridRetriever> {
   const { loadConfig } = await imp('src/config/index.ts');
   const { createEmbedder } = await imp('src/embedding/index.ts');
   const config = loadConfig();
-  const { embedder } = await createEmbedder(config.embedding, config.llm);
   const reader = IndexReader.open(path.resolve(indexDir), { efSearch: config.hnsw.efSearch });
+  const { embedder } = synthetic
+    ? { embedder: { ...reader.manifest.embedder, embedQuery: async (q: string) => synthetic.get(q)! } }
+    : await createEmbedder(config.embedding, config.llm);
   if (!reader.manifest) throw new Error(`No index in ${indexDir}: ${reader.message}`);
+  // A checkout with the in-memory BM25 loads it now, so every timed query uses it.
+  const t = performance.now();
+  if (typeof reader.lexicalMemoryReady === 'function') {
+    const ready = await reader.lexicalMemoryReady();
+    process.stdout.write(
+      `${root}: in-memory BM25 ${ready ? `loaded in ${(performance.now() - t).toFixed(0)} ms, ${(reader.lexicalMemoryBytes() / 1e6).toFixed(1)} MB` : 'not used'}\n`,
+    );
+  }
   return createRetriever({ getReader: () => reader, embedder, options: config.retrieval });
 }
 
-const questions: { q: string; now: Date }[] = [];
-for (const f of ['eval/readers/questions.jsonl', 'eval/readers/holdout.jsonl']) {
+const questions: { q: string; now: Date }[] = synthetic ? [...synthetic.keys()].map((q) => ({ q, now: new Date() })) : [];
+for (const f of synthetic ? [] : ['eval/readers/questions.jsonl', 'eval/readers/holdout.jsonl']) {
   for (const line of fs.readFileSync(path.resolve(rootB, f), 'utf8').split('\n')) {
     if (!line.trim()) continue;
     const j = JSON.parse(line) as { question: string; asked_at?: string };
@@ -48,7 +81,14 @@ for (const f of ['eval/readers/questions.jsonl', 'eval/readers/holdout.jsonl']) 
   }
 }
 
-const sides = { A: await side(rootA, indexA), B: await side(rootB, indexB) };
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
+const rss0 = process.memoryUsage.rss();
+const sideA = await side(rootA, indexA);
+const rssA = process.memoryUsage.rss();
+const sideB = await side(rootB, indexB);
+const rssB = process.memoryUsage.rss();
+process.stdout.write(`RSS: ${mb(rss0)} before opening, +${mb(rssA - rss0)} A open, +${mb(rssB - rssA)} B open (and loaded)\n`);
+const sides = { A: sideA, B: sideB };
 type Series = Record<'wall' | 'cpu' | 'search' | 'lexical' | 'dense' | 'fuse', number[]>;
 const series: Record<'A' | 'B', Series> = {
   A: { wall: [], cpu: [], search: [], lexical: [], dense: [], fuse: [] },
@@ -101,7 +141,9 @@ for (let r = 0; r < rounds; r++) {
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0;
 for (const name of ['A', 'B'] as const) {
   const s = series[name];
-  const cells = Object.entries(s).map(([k, v]) => `${k} p50 ${pct(v, 0.5).toFixed(2)} p95 ${pct(v, 0.95).toFixed(2)}`);
+  const cells = Object.entries(s).map(
+    ([k, v]) => `${k} p50 ${pct(v, 0.5).toFixed(2)} p95 ${pct(v, 0.95).toFixed(2)} p99 ${pct(v, 0.99).toFixed(2)}`,
+  );
   process.stdout.write(`${name} (${s.wall.length} queries, ms): ${cells.join(' | ')}\n`);
 }
 if (values.dump) {

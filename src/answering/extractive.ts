@@ -95,6 +95,9 @@ export interface ScoredSentence {
   ownOverlap: number;
 }
 
+// With fewer topical words than this after the asking word, the clause takes up to CLAUSE_BEFORE words before it.
+const CLAUSE_MIN_AFTER = 2;
+const CLAUSE_BEFORE = 4;
 const ASKING = /^(which|what|who|whom|whose|where|when|why|how)$/;
 
 /**
@@ -107,15 +110,21 @@ function askingClauseStems(question: string): Set<string> {
     const words = splitWords(part.toLowerCase()).map((w) => w.replace(/['\u2019]s$/, ''));
     const at = words.findIndex((w) => ASKING.test(w));
     if (at < 0) continue;
-    return new Set(
-      words
-        .slice(at + 1)
-        .filter((w) => !isStopWord(w) && !isAskingWord(w))
-        .map((w) => stem(w)),
-    );
+    const topical = (w: string) => !isStopWord(w) && !isAskingWord(w);
+    const after = words.slice(at + 1).filter(topical);
+    // An asking word at the clause's end ("… is known for setting up which group?") asks about the words before it.
+    const before = after.length < CLAUSE_MIN_AFTER ? words.slice(0, at).filter(topical).slice(-CLAUSE_BEFORE) : [];
+    return new Set([...before, ...after].map((w) => stem(w)));
   }
   return new Set();
 }
+
+// The words a number's unit is said in, for "how old/long/far".
+const HOW_UNITS: Record<string, string[]> = {
+  old: ['old', 'year', 'years', 'age', 'aged'],
+  long: ['year', 'years', 'month', 'months', 'week', 'weeks', 'day', 'days', 'hour', 'hours', 'minute', 'minutes', 'long'],
+  far: ['kilometre', 'kilometres', 'km', 'mile', 'miles', 'metre', 'metres', 'far'],
+};
 
 // Words that, right after the asking word, say the question's subject comes next and its verb last.
 const AUXILIARIES = new Set('did does do was were is are has have had will would can could should'.split(' '));
@@ -128,6 +137,9 @@ const AUXILIARIES = new Set('did does do was were is are has have had will would
 function focusStems(question: string): Set<string> {
   const words = splitWords(question.toLowerCase()).map((w) => w.replace(/['\u2019]s$/, ''));
   let at = words.findIndex((w) => ASKING.test(w));
+  // "how old / long / far": the number's unit is the focus ("89-year-old", "aged 89", "for 18 months").
+  const units = words[at] === 'how' ? HOW_UNITS[words[at + 1] ?? ''] : undefined;
+  if (units) return new Set(units.map((w) => stem(w)));
   if (words[at] === 'how' && /^(many|much|old|long|far|big)$/.test(words[at + 1] ?? '')) at++;
   const topical = (w: string) => !isStopWord(w) && !isAskingWord(w);
   const after = words.slice(at + 1).filter(topical);

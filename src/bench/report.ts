@@ -409,6 +409,20 @@ function formatIndexing(x: IndexingResult | SectionUnavailable): string {
   ].join('\n');
 }
 
+/** One line on the in-memory BM25 of each size (loaded before the timed queries, included in "+ index"). */
+function memoryNote(sizes: QueryResult['sizes']): string[] {
+  const parts = sizes.map((s) =>
+    s.lexicalMemory === undefined
+      ? null
+      : `${formatCount(s.target)} ${s.lexicalMemory ? `loaded in ${sec(s.lexicalMemory.seconds)} s, ${mb(s.lexicalMemory.bytes)}` : 'not used (over its token budget: FTS5)'}`,
+  );
+  if (parts.every((p) => p === null)) return [];
+  return [
+    `In-memory BM25 (loaded once per generation, before the timed queries; "+ index" includes it): ${parts.filter((p) => p !== null).join('; ')}.`,
+    '',
+  ];
+}
+
 function formatQuery(x: QueryResult | SectionUnavailable): string {
   if (x.status !== 'ok') return `## Query latency\n\n${x.status}: ${x.reason}\n`;
   const lat: string[][] = [];
@@ -421,7 +435,7 @@ function formatQuery(x: QueryResult | SectionUnavailable): string {
     ];
     lat.push(row('query embedding', l.queryEmbed));
     lat.push(row('dense search (k=50 candidates)', l.dense));
-    lat.push(row('lexical search (FTS5 BM25)', l.lexical));
+    lat.push(row(s.lexicalMemory ? 'lexical search (BM25, in memory)' : 'lexical search (FTS5 BM25)', l.lexical));
     lat.push(row('fusion + passages', l.fuse));
     lat.push(row('**whole retrieval**', l.total));
     if (l.totalCpu) lat.push(row('whole retrieval, CPU time', l.totalCpu));
@@ -471,6 +485,7 @@ function formatQuery(x: QueryResult | SectionUnavailable): string {
     ),
     'Serving RSS is measured in a fresh process per size: the process alone (code and native libraries), with the model loaded, with the index open, and the peak while answering queries. "other CPU": cores other processes kept busy while the queries were timed.',
     '',
+    ...memoryNote(x.sizes),
   ].join('\n');
 }
 

@@ -63,8 +63,14 @@ export interface ServeResult {
   rssBaseBytes: number;
   /** RSS once the model is loaded, before the index is opened. */
   rssModelBytes: number;
-  /** RSS once the model is loaded and the index open, before any query. */
+  /** RSS once the model is loaded and the index open (its in-memory BM25 loaded), before any query. */
   rssReadyBytes: number;
+  /**
+   * The in-memory BM25 (`src/store/lexical-memory.ts`): seconds to load it and bytes of its
+   * arrays, or null when the generation stays on FTS5 (over its token budget). Absent in reports
+   * written before it existed.
+   */
+  lexicalMemory?: { seconds: number; bytes: number } | null;
   /** Peak RSS from process start through the last timed query (recall measurement excluded). */
   peakRssBytes: number;
   latencyMs: StageLatency;
@@ -95,6 +101,12 @@ export async function serveAndMeasure(input: ServeInput): Promise<ServeResult> {
   const opened = IndexReader.open(input.indexDir, { efSearch: input.efSearch });
   if (!(opened instanceof IndexReader)) throw new Error(opened.message);
   const reader = opened;
+  // Loaded before the timed queries (it loads in the background after the first lexical search
+  // otherwise, and FTS5 answers until then): a server pays this once per generation.
+  const tm = performance.now();
+  const lexicalMemory = (await reader.lexicalMemoryReady())
+    ? { seconds: (performance.now() - tm) / 1000, bytes: reader.lexicalMemoryBytes() }
+    : null;
   const indexEmbedder = reader.manifest.embedder;
   if (!indexEmbedder) throw new Error('The benchmark index has no vectors.');
 
@@ -147,6 +159,7 @@ export async function serveAndMeasure(input: ServeInput): Promise<ServeResult> {
     rssBaseBytes,
     rssModelBytes,
     rssReadyBytes,
+    lexicalMemory,
     peakRssBytes,
     latencyMs: {
       queryEmbed: useModel ? pick((t) => t.embed) : null,

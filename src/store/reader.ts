@@ -15,6 +15,7 @@ import { currentGeneration } from './generations.js';
 import { DB_FILE, readManifest, VECTORS_FILE, type Manifest } from './manifest.js';
 import { Retirable } from './retirable.js';
 import { hasColumn } from './schema.js';
+import { LexicalMemory } from './lexical-memory.js';
 import type { ArticleFieldWeights, ArticleHit, ChunkMatch, DateRange, Hit, IndexView, StoredArticle, StoredChunk } from './search-index.js';
 
 const { HierarchicalNSW } = hnswlib;
@@ -25,6 +26,15 @@ import type { OpenFailure } from './search-index.js';
 
 /** Why an index could not be opened (defined with the seam's other types); `kind` tells the caller whether a rebuild fixes it. */
 export type { OpenFailure } from './search-index.js';
+
+/** How to open a generation. */
+export interface ReaderOptions {
+  efSearch?: number;
+  /** Article rows kept in memory (least recently used ones are dropped; default ARTICLE_CACHE). */
+  articleCache?: number;
+  /** Largest generation (tokens in its lexical indexes) whose BM25 is answered from memory; 0: always FTS5. */
+  lexicalMemoryTokens?: number;
+}
 
 /** An open, read-only index generation. */
 export class IndexReader extends Retirable implements IndexView {
@@ -41,19 +51,17 @@ export class IndexReader extends Retirable implements IndexView {
    * with the catalogue as questions reach more of it; an evicted row is read again from SQLite.
    */
   private readonly articles: LruCache<string, StoredArticle | undefined>;
+  /** Both BM25 searches from memory once loaded (FTS5 until then, and for what it cannot answer). */
+  private readonly memory: LexicalMemory;
 
-  private constructor(
-    dir: string,
-    manifest: Manifest,
-    options: { efSearch: number; articleCache: number },
-    graph?: InstanceType<typeof HierarchicalNSW>,
-  ) {
+  private constructor(dir: string, manifest: Manifest, o: ReaderSettings, graph?: InstanceType<typeof HierarchicalNSW>) {
     super();
+    const efSearch = o.efSearch;
     this.dir = dir;
     this.manifest = manifest;
-    this.articles = new LruCache(options.articleCache);
-    const efSearch = options.efSearch;
+    this.articles = new LruCache(o.articleCache);
     this.db = new Database(path.join(dir, DB_FILE), { readonly: true, fileMustExist: true });
+    this.memory = new LexicalMemory(this.db, path.join(dir, DB_FILE), o.lexicalMemoryTokens);
     try {
       if (manifest.embedder) {
         const index = graph ?? new HierarchicalNSW('ip', manifest.embedder.dimension);
@@ -172,6 +180,8 @@ export class IndexReader extends Retirable implements IndexView {
   /** BM25 search over the FTS5 index; `match` must be a valid FTS5 expression. */
   lexical(match: string, limit: number, range?: DateRange): Hit[] {
     if (!match) return [];
+    const fromMemory = range ? null : this.memory.chunks(match, limit);
+    if (fromMemory) return fromMemory;
     const rows = (range ? this.stmts.lexicalDated.all(match, range.from, range.to, limit) : this.stmts.lexical.all(match, limit)) as Hit[];
     return rows;
   }
@@ -180,8 +190,10 @@ export class IndexReader extends Retirable implements IndexView {
   articleLexical(match: string, limit: number, options: { range?: DateRange; weights?: ArticleFieldWeights } = {}): ArticleHit[] {
     if (!match) return [];
     const w = options.weights ?? { title: 1, text: 1 };
-    const params = { match, limit, title: w.title, text: w.text };
     const r = options.range;
+    const fromMemory = r ? null : this.memory.articles(match, limit, w);
+    if (fromMemory) return fromMemory;
+    const params = { match, limit, title: w.title, text: w.text };
     return (
       r ? this.stmts.articleLexicalDated.all({ ...params, from: r.from, to: r.to }) : this.stmts.articleLexical.all(params)
     ) as ArticleHit[];
@@ -385,17 +397,25 @@ export class IndexReader extends Retirable implements IndexView {
     return Object.values(this.manifest.files).reduce((s, f) => s + f.bytes, 0) + safeSize(path.join(this.dir, 'manifest.json'));
   }
 
+  /**
+   * Loads the in-memory BM25 now (it otherwise loads in the background after the first lexical
+   * search); true when both searches are then answered from memory, false when this generation
+   * stays on FTS5 (over the token budget, or the load failed).
+   */
+  lexicalMemoryReady(): Promise<boolean> {
+    return this.memory.whenReady();
+  }
+
+  /** Bytes the in-memory BM25 holds (0 while it is not loaded). */
+  lexicalMemoryBytes(): number {
+    return this.memory.bytes;
+  }
+
   /** Releases the database handle. */
   close(): void {
+    this.memory.close();
     if (this.db.open) this.db.close();
   }
-}
-
-/** How a reader is opened. */
-export interface ReaderOptions {
-  efSearch?: number;
-  /** Article rows kept in memory (least recently used ones are dropped; default ARTICLE_CACHE). */
-  articleCache?: number;
 }
 
 /**
@@ -405,8 +425,14 @@ export interface ReaderOptions {
  */
 export const ARTICLE_CACHE = 5000;
 
-function readerSettings(options: ReaderOptions): { efSearch: number; articleCache: number } {
-  return { efSearch: options.efSearch ?? 100, articleCache: options.articleCache ?? ARTICLE_CACHE };
+type ReaderSettings = { efSearch: number; articleCache: number; lexicalMemoryTokens?: number };
+
+function readerSettings(options: ReaderOptions): ReaderSettings {
+  return {
+    efSearch: options.efSearch ?? 100,
+    articleCache: options.articleCache ?? ARTICLE_CACHE,
+    lexicalMemoryTokens: options.lexicalMemoryTokens,
+  };
 }
 
 function safeSize(p: string): number {

@@ -54,14 +54,23 @@ function sentenceSpansOf(text: string): { start: number; end: number }[] {
   // Start of a sentence held open because it ended in a title abbreviation, and its end so far.
   let carryStart = -1;
   let carryEnd = -1;
+  let carryInitial = false;
   for (const { segment, index } of sentenceSegmenter.segment(text)) {
     let start = index;
     let end = index + segment.length;
     while (start < end && isWhitespace(text.charCodeAt(start))) start++;
     while (end > start && isWhitespace(text.charCodeAt(end - 1))) end--;
     if (start === end) continue;
-    // Only this segment is looked at: the abbreviation, if any, is its last word.
-    const held = endsWithTitleAbbreviation(text.slice(start, end));
+    // A middle initial ("John R.") ends a sentence when what follows opens like one ("He", "The").
+    if (carryStart >= 0 && carryInitial && opensWithStopWord(text.slice(start, end))) {
+      out.push({ start: carryStart, end: carryEnd });
+      carryStart = -1;
+    }
+    // Only this segment is looked at: the abbreviation or initial, if any, is its last word.
+    const segmentText = text.slice(start, end);
+    const initial = endsWithMiddleInitial(segmentText);
+    const held = initial || endsWithTitleAbbreviation(segmentText);
+    carryInitial = initial;
     if (carryStart >= 0) start = carryStart;
     if (held) {
       carryStart = start;
@@ -95,6 +104,20 @@ function endsWithTitleAbbreviation(sentence: string): boolean {
   const words = splitWords(tail);
   const last = words[words.length - 1];
   return last !== undefined && TITLE_ABBREVIATIONS.has(last.toLowerCase()) && tail.endsWith(last + '.');
+}
+
+/**
+ * True when trimmed `sentence` ends with a middle initial after a capitalised name ("national
+ * security advisor John R.", "George W."): the name goes on in the next segment ("Bolton's").
+ */
+function endsWithMiddleInitial(sentence: string): boolean {
+  return /(^|\s)\p{Lu}[\p{L}'\u2019-]*\s\p{Lu}\.$/u.test(sentence.slice(-40));
+}
+
+/** True when the segment's first word is a function word ("He", "The"): a new sentence, not a surname. */
+function opensWithStopWord(segment: string): boolean {
+  const first = splitWords(segment.slice(0, 40))[0];
+  return first !== undefined && STOP_WORDS.has(first.toLowerCase());
 }
 
 /** Splits text into word-like tokens (any script), keeping their original case. */

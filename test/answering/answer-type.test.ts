@@ -88,3 +88,27 @@ describe('follow-ups', () => {
     expect(picked[0]?.sentence).toContain('bilateral meetings with UN');
   });
 });
+
+describe('what the question asks about', () => {
+  const article = (text: string): Passage => ({ ...P_ARRIVAL, text, start: 0, end: text.length, score: 1 });
+
+  it('answers "how old" with the sentence giving an age, not another number', () => {
+    const p = article(
+      'Former Chilean dictator Augusto Pinochet was placed under house arrest after the court upheld one count of murder and nine counts of kidnapping. ' +
+        'The 89-year-old retired general has been at his home recovering from a stroke.',
+    );
+    const question = "how old is chile's ex-dictator? heard he got house arrest this week";
+    expect(selectExtractiveSentences(question, [p])[0]?.sentence).toContain('89-year-old');
+  });
+
+  it('reads an asking word at the end of the question as asking about the words before it', () => {
+    const p = article(
+      'Today, the state of Wisconsin held elections following a court battle over attempts to delay the voting. ' +
+        "A number of poll workers quit ahead of Wisconsin's election, leading to the state using the National Guard to man polling booths. " +
+        'The city of Milwaukee reduced the number of polling stations from 180 to 5, leading to lines multiple blocks long outside of the polling stations. ' +
+        'Over a million people requested absentee ballots to vote by mail.',
+    );
+    const question = "Milwaukee cut its polling places from 180 down to how many for yesterday's vote?";
+    expect(selectExtractiveSentences(question, [p])[0]?.sentence).toContain('from 180 to 5');
+  });
+});

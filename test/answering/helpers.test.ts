@@ -128,6 +128,18 @@ describe('sentences', () => {
     // Not a title: "Bristol." ends the sentence even though it ends in a period.
     expect(splitSentences('He left Bristol. Then Mr. Lee arrived.')).toEqual(['He left Bristol.', 'Then Mr. Lee arrived.']);
   });
+
+  it('does not split at a middle initial, but does when a new sentence follows it', () => {
+    expect(splitSentences("Trump asked for national security advisor John R. Bolton's resignation. Bolton left.")).toEqual([
+      "Trump asked for national security advisor John R. Bolton's resignation.",
+      'Bolton left.',
+    ]);
+    expect(splitSentences('He met George W. Bush.')).toEqual(['He met George W. Bush.']);
+    expect(splitSentences('The vitamin was labelled Vitamin D. It sold well.')).toEqual([
+      'The vitamin was labelled Vitamin D.',
+      'It sold well.',
+    ]);
+  });
 });
 
 describe('condensing', () => {
