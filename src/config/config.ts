@@ -32,6 +32,17 @@ const num = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().min(min).max(max));
 
+/** `auto` (parsed as undefined: the library's own choice) or a whole number in range. */
+const autoInt = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (v) => /^(auto|)$/i.test(v) || (/^\d+$/.test(v) && Number(v) >= min && Number(v) <= max),
+      `expected auto or a whole number from ${min} to ${max}`,
+    )
+    .transform((v) => (/^\d+$/.test(v) ? Number(v) : undefined));
+
 const idList = z
   .string()
   .trim()
@@ -78,6 +89,7 @@ const schema = {
   EMBEDDING_QUERY_PREFIX: [optionalString, ''],
   EMBEDDING_BATCH_SIZE: [int(1, 1024), '16'],
   EMBEDDING_QUANTIZED: [bool, 'true'],
+  EMBEDDING_THREADS: [autoInt(1, 64), 'auto'],
   MODEL_CACHE_DIR: [z.string().trim().min(1), '.cache/models'],
   LOCAL_MODEL_DIR: [optionalString, ''],
   ALLOW_REMOTE_MODELS: [bool, 'true'],
@@ -164,6 +176,8 @@ export interface Config {
     queryPrefix: string | undefined;
     batchSize: number;
     quantized: boolean;
+    /** Threads a local model computes with: one-thread sessions side by side for documents (one thread in all when 1); undefined: one per core. */
+    threads: number | undefined;
     cacheDir: string;
     localModelDir: string | undefined;
     allowRemoteModels: boolean;
@@ -313,6 +327,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       queryPrefix: r.EMBEDDING_QUERY_PREFIX,
       batchSize: r.EMBEDDING_BATCH_SIZE,
       quantized: r.EMBEDDING_QUANTIZED,
+      threads: r.EMBEDDING_THREADS,
       cacheDir: abs(r.MODEL_CACHE_DIR),
       localModelDir: r.LOCAL_MODEL_DIR ? abs(r.LOCAL_MODEL_DIR) : undefined,
       allowRemoteModels: r.ALLOW_REMOTE_MODELS,

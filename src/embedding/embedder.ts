@@ -3,6 +3,7 @@
  * model or key is not fatal: the caller gets `null` and one warning line, and runs
  * lexical-only retrieval.
  */
+import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
 import type { Embedder } from '../types.js';
@@ -69,6 +70,10 @@ export async function createEmbedder(
       queryPrefix: config.queryPrefix,
       batchSize: config.batchSize,
       quantized: config.quantized,
+      threads: config.threads,
+      // Documents: that many one-thread sessions side by side (auto: one per core); see parallel.ts.
+      // With 1, `threads` gives the one session one thread.
+      parallel: config.threads ?? os.availableParallelism(),
       cacheDir: config.cacheDir,
       localModelDir: config.localModelDir,
       allowRemoteModels: config.allowRemoteModels,

@@ -2,12 +2,16 @@
  * Local embeddings with transformers.js (ONNX Runtime on the CPU). The default back end:
  * no API key, and after the first download it works offline from the model cache.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { env, pipeline } from '@xenova/transformers';
+import * as onnxNode from 'onnxruntime-node';
 import type { Embedder, TokenCounter } from '../types.js';
 import { errorMessage, ModelLoadError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { MODEL_RUN_SIZE } from './batches.js';
+import { createEmbedPool, type EmbedPool } from './parallel.js';
 import { resolveModelProfile, type Pooling } from './models.js';
 
 /** Longest input we ever feed a BERT-style encoder: their position tables stop at 512. */
@@ -34,6 +38,14 @@ export interface TransformersEmbedderOptions {
   batchSize?: number;
   /** Load `onnx/model_quantized.onnx` (default) instead of `onnx/model.onnx`. */
   quantized?: boolean;
+  /** The ONNX session's intra-op threads (EMBEDDING_THREADS); undefined: onnxruntime's default, one per core. */
+  threads?: number | undefined;
+  /**
+   * One-thread sessions that embed documents side by side (parallel.ts): this thread's and
+   * `parallel − 1` in worker threads. Above 1, this thread's session (queries too) has one thread
+   * and `threads` is not used. Default 1.
+   */
+  parallel?: number | undefined;
   /** Where downloaded models are cached. */
   cacheDir?: string | undefined;
   /** A folder holding `<model id>/...` copies; checked before the cache and the hub. */
@@ -99,6 +111,60 @@ export function withModelEnv<T>(source: ModelSource, load: (pretrained: Pretrain
   });
 }
 
+/** ONNX Runtime session options this project sets (the subset onnxruntime-node 1.14's binding reads that matters here). */
+export interface SessionOptions {
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  executionMode?: 'sequential' | 'parallel';
+  enableCpuMemArena?: boolean;
+  enableMemPattern?: boolean;
+}
+
+interface SessionFactory {
+  create: (model: unknown, options?: Record<string, unknown>) => Promise<unknown>;
+}
+
+/**
+ * Runs `load` with `options` added to every ONNX session it creates. transformers.js 2.x passes
+ * no session options of its own (only the execution providers) to `InferenceSession.create`, so
+ * this wraps that static method for the duration of the load; call it inside `withModelEnv`, whose
+ * lock keeps two loads from seeing each other's options.
+ *
+ * transformers.js hands the model over as bytes, and onnxruntime-node 1.14 ignores every session
+ * option given with bytes (it reads them only with a file path: `intraOpNumThreads: 'abc'` is
+ * refused with a path and accepted with the same model's bytes). So the bytes go through a
+ * temporary file, removed once the session has read it.
+ */
+export async function withSessionOptions<T>(options: SessionOptions, load: () => Promise<T>): Promise<T> {
+  if (Object.keys(options).length === 0) return load();
+  // The module transformers.js runs on in Node (it takes `default` when there is one, as here).
+  const onnx = ((onnxNode as { default?: unknown }).default ?? onnxNode) as { InferenceSession: SessionFactory };
+  const factory = onnx.InferenceSession;
+  const original = factory.create;
+  factory.create = async (model, given) => {
+    // transformers.js asks for ['cpu', 'wasm'] (and retries with ['wasm'] alone if that fails); the
+    // Node binding, once it reads the options, refuses 'wasm', and takes 'cpu' first anyway.
+    const providers = (given?.executionProviders as unknown[] | undefined) ?? ['cpu'];
+    if (!providers.includes('cpu')) return original.call(factory, model, given);
+    const merged = { ...given, ...options, executionProviders: ['cpu'] };
+    if (!(model instanceof Uint8Array)) return original.call(factory, model, merged);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'newsdesk-onnx-'));
+    try {
+      const file = path.join(dir, 'model.onnx');
+      fs.writeFileSync(file, model);
+      return await original.call(factory, file, merged);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  try {
+    return await load();
+  } finally {
+    factory.create = original;
+  }
+}
+
 /** Input length for a loaded model: the smallest of `TOKEN_CAP`, its position table and its tokenizer's limit. */
 export function modelTokenLimit(tokenizerMaxLength: unknown, maxPositionEmbeddings: number | undefined): number {
   const modelMax = Number(tokenizerMaxLength);
@@ -115,13 +181,19 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
   const allowRemote = options.allowRemoteModels ?? true;
   const started = Date.now();
 
+  const parallel = Math.max(1, Math.floor(options.parallel ?? 1));
+  // Side by side with workers, this session is one of the one-thread sessions (parallel.ts).
+  const threads = parallel > 1 ? 1 : options.threads;
+  const sessionOptions = threads === undefined ? {} : { intraOpNumThreads: threads };
   const extractor = await withModelEnv(options, async (pretrained) => {
     try {
-      const loaded = await pipeline('feature-extraction', model, {
-        quantized,
-        ...pretrained,
-        progress_callback: progressForwarder(options.onProgress),
-      });
+      const loaded = await withSessionOptions(sessionOptions, () =>
+        pipeline('feature-extraction', model, {
+          quantized,
+          ...pretrained,
+          progress_callback: progressForwarder(options.onProgress),
+        }),
+      );
       return loaded as unknown as Extractor;
     } catch (err) {
       throw new ModelLoadError(model, describeLoadFailure(err, allowRemote));
@@ -160,6 +232,7 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
   const params: string[] = [];
   if (profile.poolingOverridden) params.push(`pooling=${profile.pooling}`);
   if (!quantized) params.push('fp32');
+  // Threads change the speed, not the vectors: not part of the id (an index stays valid).
   const id = `transformers:${model}${params.length ? '?' + params.join('&') : ''}`;
 
   logger.info('embedding.loaded', {
@@ -169,8 +242,15 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
     dimension,
     maxTokens,
     quantized,
+    threads: threads ?? 'auto',
+    parallel: options.parallel ?? 1,
     seconds: (Date.now() - started) / 1000,
   });
+
+  const embedHere = (texts: string[]) => run(texts.map((t) => profile.passagePrefix + t));
+  const { onProgress: _progress, logger: _logger, ...workerOptions } = options;
+  const pool: EmbedPool | null =
+    parallel > 1 ? createEmbedPool(parallel - 1, { ...workerOptions, allowRemoteModels: false }, dimension, embedHere, logger) : null;
 
   return {
     id,
@@ -179,11 +259,11 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
     tokenizer,
     multilingual: profile.multilingual,
     async embedDocuments(texts) {
+      const runs: string[][] = [];
+      for (let i = 0; i < texts.length; i += runSize) runs.push(texts.slice(i, i + runSize));
+      if (pool) return (await pool.embedRuns(runs)).flat();
       const out: Float32Array[] = [];
-      for (let i = 0; i < texts.length; i += runSize) {
-        const batch = texts.slice(i, i + runSize).map((t) => profile.passagePrefix + t);
-        out.push(...(await run(batch)));
-      }
+      for (const r of runs) out.push(...(await embedHere(r)));
       return out;
     },
     async embedQuery(text) {

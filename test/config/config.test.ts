@@ -20,6 +20,12 @@ describe('config', () => {
     expect(c.retrieval.k).toBe(8);
   });
 
+  it('takes EMBEDDING_THREADS as auto (onnxruntime decides) or a count', () => {
+    expect(parseConfig({}).embedding.threads).toBeUndefined();
+    expect(parseConfig({ EMBEDDING_THREADS: 'Auto' }).embedding.threads).toBeUndefined();
+    expect(parseConfig({ EMBEDDING_THREADS: ' 2 ' }).embedding.threads).toBe(2);
+  });
+
   it.each([
     ['RETRIEVAL_K', 'many', /RETRIEVAL_K/],
     ['ADMIN_USER_IDS', '@alice', /ADMIN_USER_IDS.*numeric/],
@@ -27,6 +33,8 @@ describe('config', () => {
     ['OPENAI_BASE_URL', 'not a url', /OPENAI_BASE_URL/],
     ['ALLOW_REMOTE_MODELS', 'maybe', /ALLOW_REMOTE_MODELS/],
     ['HNSW_M', '1', /HNSW_M/],
+    ['EMBEDDING_THREADS', '0', /EMBEDDING_THREADS.*auto or a whole number from 1 to 64/],
+    ['EMBEDDING_THREADS', 'two', /EMBEDDING_THREADS/],
   ])('rejects %s=%s with one line naming the variable', (name, value, re) => {
     let err: unknown;
     try {
