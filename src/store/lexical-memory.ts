@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { errorMessage } from '../util/errors.js';
-import { fts5Tokens, MemoryBm25, readLexicalMemory, type LexicalMemoryData } from './memory-bm25.js';
+import { fts5Tokens, MemoryBm25, readLexicalDelta, readLexicalMemory, tokenizerSpec, type LexicalMemoryData } from './memory-bm25.js';
 import type { ArticleFieldWeights, ArticleHit, Hit } from './search-index.js';
 
 /**
@@ -20,7 +20,18 @@ export const LEXICAL_MEMORY_MAX_TOKENS = 20_000_000;
 /** Query terms tokenised so far are kept up to this many (then forgotten all at once). */
 const TOKEN_CACHE = 50_000;
 
+/**
+ * Share of one core a background load may use: after each slice it waits as long as the slice
+ * took, so a serving process keeps at least half a core for queries, the graph and switches.
+ */
+export const LEXICAL_MEMORY_DUTY = 0.5;
+
+/** How the memory index of a generation was built. */
+export type LexicalMemorySource = 'full' | 'delta';
+
 interface Loaded {
+  data: LexicalMemoryData;
+  source: LexicalMemorySource;
   chunks: MemoryBm25;
   articles: MemoryBm25;
   articleOf: Map<number, { id: string; date: string | null }>;
@@ -32,18 +43,37 @@ export class LexicalMemory {
   private off: string | null = null;
   private tokenize: ((terms: readonly string[]) => string[][]) | null = null;
   private readonly tokens = new Map<string, string[]>();
+  private base: LexicalMemoryData | null;
 
+  /**
+   * `base`: the loaded memory of a generation this one was patched from (a replica following an
+   * `/add`, `LexicalMemory.data`); this one is then worked out from it and the diff, starting now
+   * (a fraction of a full load), instead of read in full after the first search.
+   */
   constructor(
     private readonly db: Database.Database,
     private readonly dbPath: string,
     maxTokens: number = LEXICAL_MEMORY_MAX_TOKENS,
+    base: LexicalMemoryData | null = null,
   ) {
+    this.base = base;
     try {
       const tokens = fts5Tokens(db, 'chunks_fts') + fts5Tokens(db, 'articles_fts');
       if (maxTokens <= 0 || tokens > maxTokens) this.off = `${tokens} tokens, over the budget of ${maxTokens}`;
     } catch (err) {
       this.off = errorMessage(err);
     }
+    if (this.base) void this.whenReady();
+  }
+
+  /** What the loaded memory holds (null before it is loaded): the base of the next generation's. */
+  get data(): LexicalMemoryData | null {
+    return this.loaded?.data ?? null;
+  }
+
+  /** How the loaded memory was built (null before). */
+  get source(): LexicalMemorySource | null {
+    return this.loaded?.source ?? null;
   }
 
   /** Why searches go to FTS5 for good (null while the memory index is loading or in use). */
@@ -140,10 +170,7 @@ export class LexicalMemory {
    */
   private tokenizer(): (terms: readonly string[]) => string[][] {
     if (this.tokenize) return this.tokenize;
-    const specs = ['chunks_fts', 'articles_fts'].map((t) => {
-      const sql = this.db.prepare("SELECT sql FROM sqlite_master WHERE name = ? AND type = 'table'").pluck().get(t) as string;
-      return /tokenize\s*=\s*('(?:[^']|'')*'|"(?:[^"]|"")*")/i.exec(sql)?.[1] ?? "'unicode61'";
-    });
+    const specs = ['chunks_fts', 'articles_fts'].map((t) => tokenizerSpec(this.db, t));
     if (specs[0] !== specs[1]) throw new Error('The two lexical indexes use different tokenizers.');
     this.db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp.lexical_memory_query USING fts5(x, tokenize = ${specs[0]});
       CREATE VIRTUAL TABLE IF NOT EXISTS temp.lexical_memory_query_tokens USING fts5vocab(temp, lexical_memory_query, 'instance');`);
@@ -161,11 +188,18 @@ export class LexicalMemory {
   }
 
   private async load(): Promise<Loaded> {
-    const data = await this.readInSlices();
+    const base = this.base;
+    this.base = null;
+    // A diff that does not apply (or is most of the index) falls back to the full read.
+    let data = base && (await this.readInSlices((db) => readLexicalDelta(db, base)).catch(() => null));
+    const source: LexicalMemorySource = data ? 'delta' : 'full';
+    data ??= await this.readInSlices(readLexicalMemory);
     // SQLite's ln() is the C library's log, as FTS5's bm25 calls it.
     const lnStmt = this.db.prepare('SELECT ln(?)').pluck();
     const ln = (x: number) => lnStmt.get(x) as number;
     return {
+      data,
+      source,
       chunks: new MemoryBm25(data.chunks, ln),
       articles: new MemoryBm25(data.articles, ln),
       articleOf: new Map(data.articleRows.map(([rowid, id, date]) => [rowid, { id, date }])),
@@ -174,18 +208,23 @@ export class LexicalMemory {
 
   /**
    * Reads the postings on a connection of its own, a slice at a time with the event loop free in
-   * between (queries wait a few milliseconds at most). A worker thread would keep the serving
-   * thread free entirely, but its own V8 heap and module loading cost 20–50 MB of RSS, several
-   * times the postings of a Wikinews-sized index.
+   * between (queries wait a few milliseconds at most), pausing after each slice so the load uses
+   * at most `LEXICAL_MEMORY_DUTY` of a core (a full load at 100k chunks is seconds of CPU, which
+   * would otherwise contend with every query and with a replica's switch to a new generation). A
+   * worker thread would keep the serving thread free entirely, but its own V8 heap and module
+   * loading cost 20–50 MB of RSS, several times the postings of a Wikinews-sized index.
    */
-  private async readInSlices(): Promise<LexicalMemoryData> {
+  private async readInSlices<T>(read: (db: Database.Database) => Generator<void, T>): Promise<T> {
     const db = new Database(this.dbPath, { readonly: true, fileMustExist: true });
     try {
-      const reader = readLexicalMemory(db);
+      const reader = read(db);
       for (;;) {
+        const t0 = performance.now();
         const step = reader.next();
         if (step.done) return step.value;
-        await new Promise((resolve) => setImmediate(resolve));
+        const busy = performance.now() - t0;
+        const pause = (busy * (1 - LEXICAL_MEMORY_DUTY)) / LEXICAL_MEMORY_DUTY;
+        await new Promise((resolve) => (pause >= 1 ? setTimeout(resolve, pause) : setImmediate(resolve)));
         if (this.off !== null) throw new Error(this.off);
       }
     } finally {

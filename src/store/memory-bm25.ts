@@ -74,17 +74,47 @@ const SLICE_ROWS = 2_000;
  * queries run in between (`db` must then be a connection of its own, busy while this iterates).
  */
 export function* readBm25Data(db: Database.Database, table: string, columnNames: readonly string[]): Generator<void, Bm25Data> {
-  const columns = columnNames.length;
+  const { rows, tokens } = readTotals(db, table);
+  const docLength = yield* readDocLengths(db, table);
+  const vocab = `temp."${table}_bm25_instances"`;
+  db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS ${vocab} USING fts5vocab(main, "${table}", 'instance')`);
+  try {
+    const postings = yield* readPostings(db, vocab, table, columnNames, docLength);
+    return { ...postings, docLength, rows, tokens };
+  } finally {
+    db.exec(`DROP TABLE IF EXISTS ${vocab}`);
+  }
+}
+
+/** Rows and tokens of an FTS5 table, from its totals record (what its bm25 divides by). */
+function readTotals(db: Database.Database, table: string): { rows: number; tokens: number } {
   const totals = db.prepare(`SELECT block FROM "${table}_data" WHERE id = 1`).get() as { block: Buffer } | undefined;
   const [rows = 0, ...perColumn] = totals ? readVarints(totals.block) : [];
+  return { rows, tokens: perColumn.reduce((s, x) => s + x, 0) };
+}
+
+/** Tokens of each row by rowid (-1: no such row), from the table's `_docsize`. */
+function* readDocLengths(db: Database.Database, table: string): Generator<void, Int32Array> {
   const { max } = db.prepare(`SELECT coalesce(max(id), 0) AS max FROM "${table}_docsize"`).get() as { max: number };
   const docLength = new Int32Array(max + 1).fill(-1);
   for (const [id, sz] of db.prepare(`SELECT id, sz FROM "${table}_docsize"`).raw().iterate() as Iterable<[number, Buffer]>) {
     docLength[id] = readVarints(sz).reduce((s, n) => s + n, 0);
     if (id % SLICE_ROWS === 0) yield;
   }
-  const vocab = `temp."${table}_bm25_instances"`;
-  db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS ${vocab} USING fts5vocab(main, "${table}", 'instance')`);
+  return docLength;
+}
+
+type Postings = Pick<Bm25Data, 'terms' | 'starts' | 'docs' | 'tfs' | 'columns'>;
+
+/** The postings of an fts5vocab 'instance' table `vocab`, of the rows `docLength` holds. */
+function* readPostings(
+  db: Database.Database,
+  vocab: string,
+  table: string,
+  columnNames: readonly string[],
+  docLength: Int32Array,
+): Generator<void, Postings> {
+  const columns = columnNames.length;
   const terms: string[] = [];
   const starts: number[] = [];
   let docs = new Int32Array(1 << 16);
@@ -123,7 +153,123 @@ export function* readBm25Data(db: Database.Database, table: string, columnNames:
     if (tfs[at] === 0xffff) throw new Error(`A token occurs more than 65535 times in one row of ${table}.`);
     tfs[at]! += 1;
   }
-  db.exec(`DROP TABLE IF EXISTS ${vocab}`);
+  starts.push(n);
+  return { terms, starts: Int32Array.from(starts), docs: docs.slice(0, n), tfs: tfs.slice(0, n * columns), columns };
+}
+
+/** The `tokenize = ...` argument an FTS5 table was declared with (FTS5's default when none). */
+export function tokenizerSpec(db: Database.Database, table: string): string {
+  const sql = db.prepare("SELECT sql FROM sqlite_master WHERE name = ? AND type = 'table'").pluck().get(table) as string;
+  return /tokenize\s*=\s*('(?:[^']|'')*'|"(?:[^"]|"")*")/i.exec(sql)?.[1] ?? "'unicode61'";
+}
+
+/** Order of FTS5's terms (memcmp of their UTF-8 bytes, i.e. code points), for strings. */
+function compareTerms(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) {
+      // UTF-16 puts surrogates (code points past U+FFFF) below U+E000–U+FFFF; code points do not.
+      const fix = (c: number) => (c >= 0xe000 ? c - 0x800 : c >= 0xd800 ? c + 0x2000 : c);
+      return fix(x) - fix(y);
+    }
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Table `table`'s BM25 data, worked out from `base` (the same table's data in an earlier
+ * generation that this one was patched from: a rowid in both is the same row unless `changed`
+ * names it or its size differs) instead of reading every posting: sizes and totals are this
+ * generation's own, rows gone or changed lose their postings, and the rows new here are tokenised
+ * by FTS5 itself (a scratch FTS5 table with the same tokenizer holding only them, read through
+ * fts5vocab), then merged in. The result equals `readBm25Data`'s. `content` selects a row's
+ * columns (in `columnNames`' order) by rowid. Null when most rows are new (a full read is cheaper).
+ */
+export function* deltaBm25Data(
+  db: Database.Database,
+  table: string,
+  columnNames: readonly string[],
+  content: string,
+  base: Bm25Data,
+  changed: ReadonlySet<number>,
+): Generator<void, Bm25Data | null> {
+  const columns = columnNames.length;
+  if (base.columns !== columns) return null;
+  const { rows, tokens } = readTotals(db, table);
+  const docLength = yield* readDocLengths(db, table);
+  const fresh = new Uint8Array(docLength.length);
+  const added: number[] = [];
+  for (let id = 0; id < docLength.length; id++) {
+    const len = docLength[id]!;
+    if (len < 0) continue;
+    if (id >= base.docLength.length || base.docLength[id] !== len || changed.has(id)) {
+      fresh[id] = 1;
+      added.push(id);
+    }
+  }
+  if (added.length > rows / 2) return null;
+  const scratch = `${table}_bm25_delta`;
+  const cols = columnNames.map((c) => `"${c}"`).join(', ');
+  db.exec(`DROP TABLE IF EXISTS temp."${scratch}";
+    CREATE VIRTUAL TABLE temp."${scratch}" USING fts5(${cols}, tokenize = ${tokenizerSpec(db, table)});
+    CREATE VIRTUAL TABLE temp."${scratch}_instances" USING fts5vocab(temp, "${scratch}", 'instance');`);
+  let more: Postings;
+  try {
+    const read = db.prepare(content).raw();
+    const insert = db.prepare(`INSERT INTO temp."${scratch}" (rowid, ${cols}) VALUES (?${', ?'.repeat(columns)})`);
+    for (const [i, id] of added.entries()) {
+      const row = read.get(id) as unknown[] | undefined;
+      if (!row) throw new Error(`${table}: row ${id} has no content.`);
+      insert.run(id, ...row);
+      if (i % SLICE_ROWS === SLICE_ROWS - 1) yield;
+    }
+    more = yield* readPostings(db, `temp."${scratch}_instances"`, table, columnNames, docLength);
+  } finally {
+    db.exec(`DROP TABLE IF EXISTS temp."${scratch}_instances"; DROP TABLE IF EXISTS temp."${scratch}";`);
+  }
+  // Merge: the base's postings of rows still here and unchanged, and the new rows', term by term
+  // in FTS5's order, rowids ascending within a term.
+  const docs = new Int32Array(base.docs.length + more.docs.length);
+  const tfs = new Uint16Array(docs.length * columns);
+  const terms: string[] = [];
+  const starts: number[] = [];
+  let n = 0;
+  let i = 0;
+  let j = 0;
+  let work = 0;
+  const keep = (doc: number) => doc < docLength.length && docLength[doc]! >= 0 && fresh[doc] === 0;
+  while (i < base.terms.length || j < more.terms.length) {
+    const order = i >= base.terms.length ? 1 : j >= more.terms.length ? -1 : compareTerms(base.terms[i]!, more.terms[j]!);
+    const term = order <= 0 ? base.terms[i]! : more.terms[j]!;
+    let p = order <= 0 ? base.starts[i]! : 0;
+    const pEnd = order <= 0 ? base.starts[i + 1]! : 0;
+    let q = order >= 0 ? more.starts[j]! : 0;
+    const qEnd = order >= 0 ? more.starts[j + 1]! : 0;
+    if (order <= 0) i++;
+    if (order >= 0) j++;
+    const from = n;
+    while (p < pEnd || q < qEnd) {
+      while (p < pEnd && !keep(base.docs[p]!)) p++;
+      if (p >= pEnd && q >= qEnd) break;
+      const fromBase = q >= qEnd || (p < pEnd && base.docs[p]! < more.docs[q]!);
+      const src = fromBase ? base : more;
+      const at = fromBase ? p++ : q++;
+      docs[n] = src.docs[at]!;
+      for (let c = 0; c < columns; c++) tfs[n * columns + c] = src.tfs[at * columns + c]!;
+      n++;
+    }
+    if (n > from) {
+      terms.push(term);
+      starts.push(from);
+    }
+    work += n - from + 1;
+    if (work >= SLICE_ROWS * 20) {
+      work = 0;
+      yield;
+    }
+  }
   starts.push(n);
   return {
     terms,
@@ -133,7 +279,7 @@ export function* readBm25Data(db: Database.Database, table: string, columnNames:
     columns,
     docLength,
     rows,
-    tokens: perColumn.reduce((s, x) => s + x, 0),
+    tokens,
   };
 }
 
@@ -286,15 +432,47 @@ function topRows(rows: readonly number[], scores: Float64Array, limit: number): 
 export interface LexicalMemoryData {
   chunks: Bm25Data;
   articles: Bm25Data;
-  /** `[rowid, id, date]` of every article (the article index is keyed by the article's rowid). */
-  articleRows: [number, string, string | null][];
+  /** `[rowid, id, date, hash]` of every article (the article index is keyed by the article's rowid). */
+  articleRows: [number, string, string | null, string][];
 }
+
+const ARTICLE_ROWS = 'SELECT rowid, id, date, hash FROM articles';
 
 /** Reads both lexical indexes of a generation and its article keys, yielding between slices (`readBm25Data`). */
 export function* readLexicalMemory(db: Database.Database): Generator<void, LexicalMemoryData> {
   return {
     chunks: yield* readBm25Data(db, 'chunks_fts', ['embed_text']),
     articles: yield* readBm25Data(db, 'articles_fts', ['title', 'text']),
-    articleRows: db.prepare('SELECT rowid, id, date FROM articles').raw().all() as [number, string, string | null][],
+    articleRows: db.prepare(ARTICLE_ROWS).raw().all() as LexicalMemoryData['articleRows'],
   };
+}
+
+/**
+ * `readLexicalMemory`'s result for a generation patched from the one `base` was read from
+ * (`deltaBm25Data`): chunk rowids are never reused for other text (AUTOINCREMENT, or the
+ * database's labels for a replica's copy), and an article whose rowid now holds another id or
+ * hash counts as changed. Null when a full read is cheaper.
+ */
+export function* readLexicalDelta(db: Database.Database, base: LexicalMemoryData): Generator<void, LexicalMemoryData | null> {
+  const articleRows = db.prepare(ARTICLE_ROWS).raw().all() as LexicalMemoryData['articleRows'];
+  const before = new Map(base.articleRows.map(([rowid, id, , hash]) => [rowid, `${id}\n${hash}`]));
+  const changed = new Set(articleRows.filter(([rowid, id, , hash]) => before.get(rowid) !== `${id}\n${hash}`).map(([rowid]) => rowid));
+  const chunks = yield* deltaBm25Data(
+    db,
+    'chunks_fts',
+    ['embed_text'],
+    'SELECT embed_text FROM chunks_fts WHERE rowid = ?',
+    base.chunks,
+    new Set(),
+  );
+  if (!chunks) return null;
+  const articles = yield* deltaBm25Data(
+    db,
+    'articles_fts',
+    ['title', 'text'],
+    'SELECT title, text FROM articles WHERE rowid = ?',
+    base.articles,
+    changed,
+  );
+  return articles && { chunks, articles, articleRows };
 }

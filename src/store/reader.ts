@@ -34,6 +34,12 @@ export interface ReaderOptions {
   articleCache?: number;
   /** Largest generation (tokens in its lexical indexes) whose BM25 is answered from memory; 0: always FTS5. */
   lexicalMemoryTokens?: number;
+  /**
+   * An open reader of a generation this one was patched from (rowids in both hold the same rows,
+   * as in a replica's local copies): once its in-memory BM25 is loaded, this one's is worked out
+   * from it and the diff at open instead of read in full.
+   */
+  lexicalBase?: IndexReader | null;
 }
 
 /** An open, read-only index generation. */
@@ -61,7 +67,7 @@ export class IndexReader extends Retirable implements IndexView {
     this.manifest = manifest;
     this.articles = new LruCache(o.articleCache);
     this.db = new Database(path.join(dir, DB_FILE), { readonly: true, fileMustExist: true });
-    this.memory = new LexicalMemory(this.db, path.join(dir, DB_FILE), o.lexicalMemoryTokens);
+    this.memory = new LexicalMemory(this.db, path.join(dir, DB_FILE), o.lexicalMemoryTokens, o.lexicalBase?.memory.data ?? null);
     try {
       if (manifest.embedder) {
         const index = graph ?? new HierarchicalNSW('ip', manifest.embedder.dimension);
@@ -414,6 +420,11 @@ export class IndexReader extends Retirable implements IndexView {
     return this.memory.whenReady();
   }
 
+  /** How the in-memory BM25 was built: read in full, or from the base reader's and the diff (null while not loaded). */
+  lexicalMemorySource(): 'full' | 'delta' | null {
+    return this.memory.source;
+  }
+
   /** Bytes the in-memory BM25 holds (0 while it is not loaded). */
   lexicalMemoryBytes(): number {
     return this.memory.bytes;
@@ -449,13 +460,14 @@ function replayDelta(graph: InstanceType<typeof HierarchicalNSW>, dir: string, m
  */
 export const ARTICLE_CACHE = 5000;
 
-type ReaderSettings = { efSearch: number; articleCache: number; lexicalMemoryTokens?: number };
+type ReaderSettings = { efSearch: number; articleCache: number; lexicalMemoryTokens?: number; lexicalBase?: IndexReader | null };
 
 function readerSettings(options: ReaderOptions): ReaderSettings {
   return {
     efSearch: options.efSearch ?? 100,
     articleCache: options.articleCache ?? ARTICLE_CACHE,
     lexicalMemoryTokens: options.lexicalMemoryTokens,
+    lexicalBase: options.lexicalBase ?? null,
   };
 }
 

@@ -101,6 +101,50 @@ describe('in-memory BM25', () => {
     }
   });
 
+  it("works out a patched generation's memory from its base's and the diff, equal to a full load", async () => {
+    const { app, articles, indexDir } = await setup();
+    await app.library.reindex({});
+    const before = open(indexDir);
+    const notLoaded = open(indexDir);
+    expect(await before.lexicalMemoryReady()).toBe(true);
+    fs.rmSync(path.join(articles, 'volcano.md'));
+    fs.writeFileSync(path.join(articles, 'chess.md'), CORPUS['chess.md']!.replace('240 players', '310 players'));
+    writeFiles(articles, {
+      'flood.md': mdArticle(
+        'Floods close mountain roads',
+        '2024-07-01',
+        'Heavy rain flooded mountain roads near Altavista. Ünïcode 𝔘 café',
+      ),
+    });
+    await app.library.reindex({});
+    const cur = open(indexDir, 0);
+    expect(cur.manifest.generation).toBeGreaterThan(before.manifest.generation);
+    const fts = IndexReader.open(indexDir, { lexicalMemoryTokens: 0 }) as IndexReader;
+    const full = open(indexDir);
+    const delta = IndexReader.open(indexDir, { lexicalBase: before }) as IndexReader;
+    // A base whose memory is not loaded yet: the new generation loads in full.
+    const fallback = IndexReader.open(indexDir, { lexicalBase: notLoaded }) as IndexReader;
+    try {
+      expect(await full.lexicalMemoryReady()).toBe(true);
+      expect(await delta.lexicalMemoryReady()).toBe(true);
+      expect(await fallback.lexicalMemoryReady()).toBe(true);
+      expect(full.lexicalMemorySource()).toBe('full');
+      expect(delta.lexicalMemorySource()).toBe('delta');
+      expect(fallback.lexicalMemorySource()).toBe('full');
+      expect(delta.lexicalMemoryBytes()).toBe(full.lexicalMemoryBytes());
+      expect(delta.lexical('"volcano"', 5)).toEqual([]);
+      expect(delta.articleLexical('"volcano"', 5)).toEqual([]);
+      expect(delta.lexical('"310"', 5)).toHaveLength(1);
+      expect(delta.lexical('"240"', 5)).toEqual(fts.lexical('"240"', 5));
+      const files = { ...CORPUS, 'flood.md': 'Floods close mountain roads Heavy rain flooded mountain roads near Altavista café' };
+      const questions = questionsOf(files);
+      expectSameSearches(fts, delta, questions);
+      expectSameSearches(full, delta, questions);
+    } finally {
+      for (const r of [before, notLoaded, cur, fts, full, delta, fallback]) r.close();
+    }
+  });
+
   it('keeps a generation over the token budget on FTS5', async () => {
     const { app, indexDir } = await setup();
     await app.library.reindex({});

@@ -156,6 +156,37 @@ describe('PostgreSQL mode, local search', () => {
     expect(await results(c, 'hybrid')).toEqual(await results(a, 'hybrid'));
   });
 
+  it("a following replica works out the next generation's in-memory BM25 from the one it serves, with FTS5's scores", async () => {
+    const a = await app();
+    await a.library.ensure();
+    const b = await app();
+    await b.library.open();
+    const reader = () => b.library.searchIndex() as IndexReader;
+    expect(await reader().lexicalMemoryReady()).toBe(true);
+    expect(reader().lexicalMemorySource()).toBe('full');
+    // An /add and a /remove together: generation 2 is a delta of the generation b has in memory.
+    writeFiles(path.join(shared, 'articles'), {
+      'flood.md': mdArticle('Floods close mountain roads', '2024-07-01', 'Heavy rain flooded mountain roads near Altavista.'),
+    });
+    fs.rmSync(path.join(shared, 'articles', 'volcano.md'));
+    await a.library.reindex({});
+    expect(await b.library.refresh()).toBe(true);
+    expect(status(b)).toMatchObject({ generation: 2, source: 'delta', from: 1 });
+    expect(await reader().lexicalMemoryReady()).toBe(true);
+    expect(reader().lexicalMemorySource()).toBe('delta');
+    const fts = (await IndexReader.openFolder(reader().dir, { lexicalMemoryTokens: 0 })) as IndexReader;
+    try {
+      for (const match of ['"volcano" OR "ash"', '"altavista" OR "flood" OR "road"', '"chess" OR "player" OR "240"', '"elect" OR "won"']) {
+        expect(reader().lexical(match, 20), match).toEqual(fts.lexical(match, 20));
+        expect(reader().articleLexical(match, 20), match).toEqual(fts.articleLexical(match, 20));
+      }
+      expect(reader().lexical('"altavista"', 5).length).toBeGreaterThan(0);
+      expect(reader().lexical('"volcano"', 5)).toEqual([]);
+    } finally {
+      fts.close();
+    }
+  });
+
   it('shares one folder between processes of a machine, and rebuilds instead of patching when most of the graph would be deleted points', async () => {
     const a = await app();
     await a.library.ensure();

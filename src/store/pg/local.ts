@@ -125,6 +125,8 @@ export class LocalIndexCache {
   lastOpen: LocalOpenStatus | null = null;
   /** The graph of a downloaded snapshot, read while the rest of it still arrived; taken by the open of that generation. */
   private readAhead: { generation: number; graph: Promise<Graph> } | null = null;
+  /** The reader `open` returned last: its in-memory BM25 seeds the next generation's. */
+  private serving: IndexReader | null = null;
   /** The snapshot upload started after the last open (resolves when it is done or skipped). */
   snapshotting: Promise<void> = Promise.resolve();
 
@@ -204,12 +206,16 @@ export class LocalIndexCache {
     this.builder = null;
   }
 
-  private openFolder(dir: string, generation?: number): Promise<IndexReader | OpenFailure> {
-    if (!fs.existsSync(dir)) return Promise.resolve({ kind: 'missing', message: `No local copy in ${dir}.` });
+  private async openFolder(dir: string, generation?: number): Promise<IndexReader | OpenFailure> {
+    if (!fs.existsSync(dir)) return { kind: 'missing', message: `No local copy in ${dir}.` };
     const ahead = this.readAhead;
     this.readAhead = null;
     const graph = ahead && ahead.generation === generation ? ahead.graph : null;
-    return IndexReader.openFolder(dir, { efSearch: this.options.efSearch, graph });
+    // Every local copy keys its rows by the database's row ids and chunk labels, which never name
+    // other text, so the generation served until now seeds this one's in-memory BM25.
+    const reader = await IndexReader.openFolder(dir, { efSearch: this.options.efSearch, graph, lexicalBase: this.serving });
+    if (reader instanceof IndexReader) this.serving = reader;
+    return reader;
   }
 
   /** Writes `gen-<g>` by the cheapest way available (see the module comment). */
