@@ -43,31 +43,46 @@ export class LexicalMemory {
   private off: string | null = null;
   private tokenize: ((terms: readonly string[]) => string[][]) | null = null;
   private readonly tokens = new Map<string, string[]>();
-  private base: LexicalMemoryData | null;
+  private base: LexicalMemory | null = null;
+  /** A successor waits for this load: closing does not stop it. */
+  private handedOver = false;
 
   /**
-   * `base`: the loaded memory of a generation this one was patched from (a replica following an
-   * `/add`, `LexicalMemory.data`); this one is then worked out from it and the diff, starting now
-   * (a fraction of a full load), instead of read in full after the first search.
+   * `base`: the memory of a generation this one was patched from (a replica following an `/add`).
+   * When it is loaded, or loading, this one is worked out from it and the diff (a fraction of a
+   * full load), starting now, instead of read in full after the first search.
    */
   constructor(
     private readonly db: Database.Database,
     private readonly dbPath: string,
     maxTokens: number = LEXICAL_MEMORY_MAX_TOKENS,
-    base: LexicalMemoryData | null = null,
+    base: LexicalMemory | null = null,
   ) {
-    this.base = base;
     try {
       const tokens = fts5Tokens(db, 'chunks_fts') + fts5Tokens(db, 'articles_fts');
       if (maxTokens <= 0 || tokens > maxTokens) this.off = `${tokens} tokens, over the budget of ${maxTokens}`;
     } catch (err) {
       this.off = errorMessage(err);
     }
-    if (this.base) void this.whenReady();
+    if (base && this.off === null && (base.loaded || (base.loading && base.off === null))) {
+      this.base = base;
+      void this.whenReady();
+    }
   }
 
-  /** What the loaded memory holds (null before it is loaded): the base of the next generation's. */
-  get data(): LexicalMemoryData | null {
+  /**
+   * What the memory holds, for a successor's diff: now when loaded, after the load when one is
+   * running (which then goes on even if this generation is closed), else null.
+   */
+  private async handOver(): Promise<LexicalMemoryData | null> {
+    if (this.loaded) return this.loaded.data;
+    if (!this.loading || this.off !== null) return null;
+    this.handedOver = true;
+    return (await this.loading) ? this.data : null;
+  }
+
+  /** What the loaded memory holds (null before). */
+  private get data(): LexicalMemoryData | null {
     return this.loaded?.data ?? null;
   }
 
@@ -122,9 +137,9 @@ export class LexicalMemory {
     });
   }
 
-  /** Stops a load in progress (at its next slice). */
+  /** Stops a load in progress (at its next slice), unless a successor waits for it. */
   close(): void {
-    this.off ??= 'closed';
+    if (!this.handedOver) this.off ??= 'closed';
   }
 
   private ready(): Loaded | null {
@@ -188,15 +203,16 @@ export class LexicalMemory {
   }
 
   private async load(): Promise<Loaded> {
-    const base = this.base;
+    const baseData = await this.base?.handOver();
     this.base = null;
     // A diff that does not apply (or is most of the index) falls back to the full read.
-    let data = base && (await this.readInSlices((db) => readLexicalDelta(db, base)).catch(() => null));
+    let data = baseData ? await this.readInSlices((db) => readLexicalDelta(db, baseData)).catch(() => null) : null;
     const source: LexicalMemorySource = data ? 'delta' : 'full';
     data ??= await this.readInSlices(readLexicalMemory);
     // SQLite's ln() is the C library's log, as FTS5's bm25 calls it.
-    const lnStmt = this.db.prepare('SELECT ln(?)').pluck();
-    const ln = (x: number) => lnStmt.get(x) as number;
+    // Prepared at the first query: a load handed over may finish after this connection closed.
+    let lnStmt: Database.Statement | null = null;
+    const ln = (x: number) => (lnStmt ??= this.db.prepare('SELECT ln(?)').pluck()).get(x) as number;
     return {
       data,
       source,

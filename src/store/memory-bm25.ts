@@ -240,6 +240,9 @@ export function* deltaBm25Data(
   let j = 0;
   let work = 0;
   const keep = (doc: number) => doc < docLength.length && docLength[doc]! >= 0 && fresh[doc] === 0;
+  // Most diffs only add rows: then a term the new rows lack keeps its postings as they were.
+  let anyGone = false;
+  for (let id = 0; id < base.docLength.length && !anyGone; id++) anyGone = base.docLength[id]! >= 0 && !keep(id);
   while (i < base.terms.length || j < more.terms.length) {
     const order = i >= base.terms.length ? 1 : j >= more.terms.length ? -1 : compareTerms(base.terms[i]!, more.terms[j]!);
     const term = order <= 0 ? base.terms[i]! : more.terms[j]!;
@@ -250,6 +253,12 @@ export function* deltaBm25Data(
     if (order <= 0) i++;
     if (order >= 0) j++;
     const from = n;
+    if (!anyGone && q === qEnd) {
+      docs.set(base.docs.subarray(p, pEnd), n);
+      tfs.set(base.tfs.subarray(p * columns, pEnd * columns), n * columns);
+      n += pEnd - p;
+      p = pEnd;
+    }
     while (p < pEnd || q < qEnd) {
       while (p < pEnd && !keep(base.docs[p]!)) p++;
       if (p >= pEnd && q >= qEnd) break;

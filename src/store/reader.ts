@@ -36,8 +36,8 @@ export interface ReaderOptions {
   lexicalMemoryTokens?: number;
   /**
    * An open reader of a generation this one was patched from (rowids in both hold the same rows,
-   * as in a replica's local copies): once its in-memory BM25 is loaded, this one's is worked out
-   * from it and the diff at open instead of read in full.
+   * as in a replica's local copies): when its in-memory BM25 is loaded or loading, this one's is
+   * worked out from it and the diff, starting at open, instead of read in full.
    */
   lexicalBase?: IndexReader | null;
 }
@@ -67,7 +67,7 @@ export class IndexReader extends Retirable implements IndexView {
     this.manifest = manifest;
     this.articles = new LruCache(o.articleCache);
     this.db = new Database(path.join(dir, DB_FILE), { readonly: true, fileMustExist: true });
-    this.memory = new LexicalMemory(this.db, path.join(dir, DB_FILE), o.lexicalMemoryTokens, o.lexicalBase?.memory.data ?? null);
+    this.memory = new LexicalMemory(this.db, path.join(dir, DB_FILE), o.lexicalMemoryTokens, o.lexicalBase?.memory ?? null);
     try {
       if (manifest.embedder) {
         const index = graph ?? new HierarchicalNSW('ip', manifest.embedder.dimension);

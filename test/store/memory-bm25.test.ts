@@ -106,6 +106,7 @@ describe('in-memory BM25', () => {
     await app.library.reindex({});
     const before = open(indexDir);
     const notLoaded = open(indexDir);
+    const loading = open(indexDir);
     expect(await before.lexicalMemoryReady()).toBe(true);
     fs.rmSync(path.join(articles, 'volcano.md'));
     fs.writeFileSync(path.join(articles, 'chess.md'), CORPUS['chess.md']!.replace('240 players', '310 players'));
@@ -124,7 +125,14 @@ describe('in-memory BM25', () => {
     const delta = IndexReader.open(indexDir, { lexicalBase: before }) as IndexReader;
     // A base whose memory is not loaded yet: the new generation loads in full.
     const fallback = IndexReader.open(indexDir, { lexicalBase: notLoaded }) as IndexReader;
+    // A base still loading when the new generation opens, and closed (retired) right after: its
+    // load goes on for the new one.
+    void loading.lexicalMemoryReady();
+    const afterLoading = IndexReader.open(indexDir, { lexicalBase: loading }) as IndexReader;
+    loading.close();
     try {
+      expect(await afterLoading.lexicalMemoryReady()).toBe(true);
+      expect(afterLoading.lexicalMemorySource()).toBe('delta');
       expect(await full.lexicalMemoryReady()).toBe(true);
       expect(await delta.lexicalMemoryReady()).toBe(true);
       expect(await fallback.lexicalMemoryReady()).toBe(true);
@@ -140,8 +148,9 @@ describe('in-memory BM25', () => {
       const questions = questionsOf(files);
       expectSameSearches(fts, delta, questions);
       expectSameSearches(full, delta, questions);
+      expectSameSearches(full, afterLoading, questions.slice(0, 40));
     } finally {
-      for (const r of [before, notLoaded, cur, fts, full, delta, fallback]) r.close();
+      for (const r of [before, notLoaded, cur, fts, full, delta, fallback, afterLoading]) r.close();
     }
   });
 
