@@ -212,7 +212,10 @@ export class LexicalMemory {
     // SQLite's ln() is the C library's log, as FTS5's bm25 calls it.
     // Prepared at the first query: a load handed over may finish after this connection closed.
     let lnStmt: Database.Statement | null = null;
-    const ln = (x: number) => (lnStmt ??= this.db.prepare('SELECT ln(?)').pluck()).get(x) as number;
+    const ln = (x: number) => {
+      lnStmt ??= this.db.prepare('SELECT ln(?)').pluck();
+      return lnStmt.get(x) as number;
+    };
     return {
       data,
       source,
