@@ -82,6 +82,10 @@ export interface RetrieveOptions {
 
 /** Per-stage timings of one retrieval, in milliseconds. */
 export interface RetrievalTimings {
+  /**
+   * From asking for the query vector until it arrived. Planning and the lexical searches run
+   * meanwhile, so this overlaps `lexical`: the stages no longer add up to `total`.
+   */
   embed: number;
   dense: number;
   lexical: number;
