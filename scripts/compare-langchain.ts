@@ -403,6 +403,8 @@ async function projectQueries(indexDir: string, questions: { text: string; asked
   const { embedder } = await createEmbedder(config.embedding, config.llm, silentLogger);
   const reader = IndexReader.open(indexDir, { efSearch: config.hnsw.efSearch });
   if (!(reader instanceof IndexReader) || !embedder) throw new Error('project index or model missing');
+  // Timed queries use the in-memory BM25, as a serving process does once it has loaded (FTS5 answers meanwhile).
+  await reader.lexicalMemoryReady();
   const retriever = createRetriever({ getReader: () => reader, embedder, options: config.retrieval });
   try {
     return await timeQueries(questions, async (q) => {
