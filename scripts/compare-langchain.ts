@@ -11,6 +11,9 @@
  *   npx tsx scripts/compare-langchain.ts --articles ../shared/corpora/wikinews-en \
  *     --make-bert ../shared/tools/make_bert.py [--rounds 2] [--max-articles N]
  *
+ * With --queries-only: one build of the project and one of LangChain batch 16 (the index its
+ * queries search), no no-change runs and no token counts; only the query rows are printed.
+ *
  * Whole-command times spawn the real CLI (`node --import tsx src/cli/main.ts index`); a LangChain
  * no-change update is what a user would write: read and hash every file, compare with the stored
  * hashes.
@@ -82,11 +85,13 @@ async function main(): Promise<void> {
       'max-articles': { type: 'string' },
       queries: { type: 'string', default: '200' },
       only: { type: 'string' },
+      'queries-only': { type: 'boolean', default: false },
     },
   });
   if (positionals[0] === 'child') return child(JSON.parse(positionals[1]!) as ChildTask);
   const articlesDir = path.resolve(values.articles ?? path.join(ROOT, '..', 'shared', 'corpora', 'wikinews-en'));
-  const rounds = Number(values.rounds);
+  const queriesOnly = values['queries-only'] === true;
+  const rounds = queriesOnly ? 1 : Number(values.rounds);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'compare-langchain-'));
   try {
     installLangChain();
@@ -96,12 +101,9 @@ async function main(): Promise<void> {
       path.join(work, 'articles'),
       values['max-articles'] ? Number(values['max-articles']) : undefined,
     );
-    const sides: ('project' | LcConfig)[] = (values.only?.split(',') as ('project' | LcConfig)[] | undefined) ?? [
-      'project',
-      'batch16',
-      'batch16c1',
-      'defaults',
-    ];
+    const sides: ('project' | LcConfig)[] =
+      (values.only?.split(',') as ('project' | LcConfig)[] | undefined) ??
+      (queriesOnly ? ['project', 'batch16'] : ['project', 'batch16', 'batch16c1', 'defaults']);
     const builds = new Map<string, Built[]>();
     const noChange = new Map<string, Built[]>();
     const questions = readerQuestions(Number(values.queries));
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
         const built = side === 'project' ? buildProject(articles, dir) : await runChild({ kind: 'lc-build', config: side, articles, dir });
         push(builds, side, built);
         note(`  ${built.workSeconds.toFixed(1)} s work, ${(built.peakRssBytes / 2 ** 20).toFixed(0)} MB peak RSS`);
-        if (side === 'project' || side === 'batch16') {
+        if (!queriesOnly && (side === 'project' || side === 'batch16')) {
           const n = side === 'project' ? projectNoChange(articles, dir) : await runChild({ kind: 'lc-nochange', articles, dir });
           push(noChange, side, n);
           note(`  no-change update: ${n.wholeSeconds.toFixed(2)} s whole command, ${n.workSeconds.toFixed(3)} s work`);
@@ -129,7 +131,7 @@ async function main(): Promise<void> {
         fs.rmSync(dir, { recursive: true, force: true });
       }
     }
-    const tokens = await tokenCounts(articles);
+    const tokens = queriesOnly ? null : await tokenCounts(articles);
     process.stdout.write(formatComparison({ sides, builds, noChange, queries, tokens, rounds }) + '\n');
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
@@ -401,6 +403,8 @@ async function projectQueries(indexDir: string, questions: { text: string; asked
   const { embedder } = await createEmbedder(config.embedding, config.llm, silentLogger);
   const reader = IndexReader.open(indexDir, { efSearch: config.hnsw.efSearch });
   if (!(reader instanceof IndexReader) || !embedder) throw new Error('project index or model missing');
+  // Timed queries use the in-memory BM25, as a serving process does once it has loaded (FTS5 answers meanwhile).
+  await reader.lexicalMemoryReady();
   const retriever = createRetriever({ getReader: () => reader, embedder, options: config.retrieval });
   try {
     return await timeQueries(questions, async (q) => {
@@ -471,7 +475,8 @@ function formatComparison(r: {
   builds: Map<string, Built[]>;
   noChange: Map<string, Built[]>;
   queries: { project: QueryTimes | null; langchain: QueryTimes | null };
-  tokens: { project: Tokens; langchain: Tokens };
+  /** Null with --queries-only: then only the query rows are printed. */
+  tokens: { project: Tokens; langchain: Tokens } | null;
   rounds: number;
 }): string {
   const cols = r.sides;
@@ -480,29 +485,32 @@ function formatComparison(r: {
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MB`;
   const tok = (t: Tokens) =>
     `${(t.computed / 1000).toFixed(0)}k / ${(t.real / 1000).toFixed(0)}k (+${((100 * t.computed) / t.real - 100).toFixed(0)}%)`;
-  const rows: string[][] = [
-    ['full build, work', ...cols.map((s) => cell(s, (b) => `${median(b.map((x) => x.workSeconds)).toFixed(1)} s`))],
-    ['full build, whole command', ...cols.map((s) => cell(s, (b) => `${median(b.map((x) => x.wholeSeconds)).toFixed(1)} s`))],
-    [
-      'seconds per 1k real tokens',
-      ...cols.map((s) => {
-        const t = s === 'project' ? r.tokens.project : r.tokens.langchain;
-        return cell(s, (b) => ((1000 * median(b.map((x) => x.workSeconds))) / t.real).toFixed(3));
-      }),
-    ],
-    [
-      'tokens computed incl. padding / real',
-      ...cols.map((s) => (s === 'project' ? tok(r.tokens.project) : s === 'defaults' ? '' : tok(r.tokens.langchain))),
-    ],
-    ['peak RSS, build', ...cols.map((s) => cell(s, (b) => mb(median(b.map((x) => x.peakRssBytes)))))],
-    [
-      'no-change update, whole command (work)',
-      ...cols.map((s) => {
-        const n = r.noChange.get(s);
-        return n ? `${median(n.map((x) => x.wholeSeconds)).toFixed(2)} s (${median(n.map((x) => x.workSeconds)).toFixed(3)} s)` : '';
-      }),
-    ],
-  ];
+  const tokens = r.tokens;
+  const rows: string[][] = !tokens
+    ? []
+    : [
+        ['full build, work', ...cols.map((s) => cell(s, (b) => `${median(b.map((x) => x.workSeconds)).toFixed(1)} s`))],
+        ['full build, whole command', ...cols.map((s) => cell(s, (b) => `${median(b.map((x) => x.wholeSeconds)).toFixed(1)} s`))],
+        [
+          'seconds per 1k real tokens',
+          ...cols.map((s) => {
+            const t = s === 'project' ? tokens.project : tokens.langchain;
+            return cell(s, (b) => ((1000 * median(b.map((x) => x.workSeconds))) / t.real).toFixed(3));
+          }),
+        ],
+        [
+          'tokens computed incl. padding / real',
+          ...cols.map((s) => (s === 'project' ? tok(tokens.project) : s === 'defaults' ? '' : tok(tokens.langchain))),
+        ],
+        ['peak RSS, build', ...cols.map((s) => cell(s, (b) => mb(median(b.map((x) => x.peakRssBytes)))))],
+        [
+          'no-change update, whole command (work)',
+          ...cols.map((s) => {
+            const n = r.noChange.get(s);
+            return n ? `${median(n.map((x) => x.wholeSeconds)).toFixed(2)} s (${median(n.map((x) => x.workSeconds)).toFixed(3)} s)` : '';
+          }),
+        ],
+      ];
   const q = (side: 'project' | 'langchain', f: (t: QueryTimes) => string) => (r.queries[side] ? f(r.queries[side]!) : '');
   const sumP = (t: QueryTimes, p: number) =>
     pct(
@@ -520,7 +528,8 @@ function formatComparison(r: {
   );
   return [
     `Medians of ${r.rounds} round${r.rounds === 1 ? '' : 's'}, configurations alternating; queries: ${r.queries.project?.embed.length ?? r.queries.langchain?.embed.length ?? 0} readers' questions, both embedding bge's query instruction.`,
-    `Project: hybrid retrieval (article BM25, chunk BM25, dense, fusion, passages); LangChain: HNSWLib similarity search (k 6). Chunks: project ${r.tokens.project.chunks}, LangChain ${r.tokens.langchain.chunks}.`,
+    `Project: hybrid retrieval (article BM25, chunk BM25, dense, fusion, passages); LangChain: HNSWLib similarity search (k 6).${tokens ? ` Chunks: project ${tokens.project.chunks}, LangChain ${tokens.langchain.chunks}.` : ''}`,
+    'Project\'s "search only": the whole retrieval minus the time until its query vector arrived (the lexical searches run meanwhile).',
     '',
     formatTable(['', ...cols.map(label)], rows, 'markdown'),
   ].join('\n');

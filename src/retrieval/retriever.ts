@@ -82,6 +82,10 @@ export interface RetrieveOptions {
 
 /** Per-stage timings of one retrieval, in milliseconds. */
 export interface RetrievalTimings {
+  /**
+   * From asking for the query vector until it arrived. Planning and the lexical searches run
+   * meanwhile, so this overlaps `lexical`: the stages no longer add up to `total`.
+   */
   embed: number;
   dense: number;
   lexical: number;
@@ -189,20 +193,23 @@ export function createRetriever(deps: {
     // Which searches run; 'rerank' searches like hybrid and reorders afterwards.
     const mode: RetrievalResult['mode'] = requested === 'lexical' || !canDense ? 'lexical' : requested === 'dense' ? 'dense' : 'hybrid';
 
+    // The query vector is asked for first and awaited only when the dense stage needs it: planning
+    // and the lexical searches do not need it, so they run while it is computed wherever it is
+    // computed (a remote API, a model in another thread; in PostgreSQL mode the lexical searches
+    // run in the database meanwhile). A local model runs on this thread (onnxruntime-node 1.14's
+    // `run` is synchronous), so its run and this thread's JavaScript take turns instead.
+    const vector = mode !== 'lexical' && deps.embedder ? startEmbedding(deps.embedder, query, timings) : null;
+    // Handled at once: if it fails while planning or the lexical searches run, the failure must not
+    // count as unhandled; awaiting it in the dense stage still throws it to the caller.
+    vector?.catch(() => undefined);
     const plan = planQuery(reader, query, call.now, opts);
-    let queryVector: Float32Array | null = null;
-    if (mode !== 'lexical' && deps.embedder) {
-      const te = performance.now();
-      queryVector = await deps.embedder.embedQuery(query);
-      timings.embed = performance.now() - te;
-    }
 
     let range = plan.range;
-    let found = await search(reader, opts, { plan, mode, queryVector, range, timings });
+    let found = await search(reader, opts, { plan, mode, vector, range, timings });
     if (range && found.articles.length === 0 && found.chunks.length === 0 && found.dense.length === 0) {
       // Nothing on this in that period: answer from the whole collection rather than claim ignorance.
       range = undefined;
-      found = await search(reader, opts, { plan, mode, queryVector, range, timings });
+      found = await search(reader, opts, { plan, mode, vector, range, timings });
     }
 
     const tf = performance.now();
@@ -271,14 +278,29 @@ export function createRetriever(deps: {
   };
 }
 
-/** Step 2. Runs the searches the mode allows, each timed. */
+/**
+ * Step 2, started first: the query embedding, timed from its start until its vector arrives (so
+ * with the lexical searches running meanwhile, `embed` and `lexical` overlap in the timings).
+ */
+function startEmbedding(embedder: Embedder, query: string, timings: RetrievalTimings): Promise<Float32Array> {
+  const te = performance.now();
+  return embedder.embedQuery(query).then((v) => {
+    timings.embed = performance.now() - te;
+    return v;
+  });
+}
+
+/**
+ * Step 2. Runs the searches the mode allows, each timed: the lexical ones first (they do not need
+ * the query vector, which may still be on its way), then the dense one.
+ */
 async function search(
   reader: SearchIndex,
   opts: Options,
   q: {
     plan: QueryPlan;
     mode: RetrievalResult['mode'];
-    queryVector: Float32Array | null;
+    vector: Promise<Float32Array> | null;
     range: DateRange | undefined;
     timings: RetrievalTimings;
   },
@@ -290,9 +312,6 @@ async function search(
       return articleId === undefined ? [] : [{ ...h, articleId }];
     });
   };
-  const td = performance.now();
-  const dense = q.queryVector ? await withArticle(await reader.denseSearch(q.queryVector, opts.candidates, q.range)) : [];
-  q.timings.dense += performance.now() - td;
   const tl = performance.now();
   const lexical = q.mode !== 'dense';
   // Both at once: a database store runs them in parallel.
@@ -304,6 +323,10 @@ async function search(
     : [[], []];
   const chunks = await withArticle(chunkHits);
   q.timings.lexical += performance.now() - tl;
+  const queryVector = q.vector ? await q.vector : null;
+  const td = performance.now();
+  const dense = queryVector ? await withArticle(await reader.denseSearch(queryVector, opts.candidates, q.range)) : [];
+  q.timings.dense += performance.now() - td;
   return { articles, chunks, dense };
 }
 
