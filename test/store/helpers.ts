@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach } from 'vitest';
+import { onTestFinished } from 'vitest';
 import type { App } from '../../src/app.js';
 import { CORPUS } from '../support/corpus.js';
 import { tempDir, testApp, writeFiles } from '../support/stack.js';
@@ -16,25 +16,24 @@ const NODE = process.execPath;
 /** Runs a TypeScript child script; rejects with its exit signal and output when it fails. */
 export const tsChild = (script: string, ...args: string[]) => run(NODE, ['--import', 'tsx', script, ...args]);
 
-const roots: string[] = [];
-const apps: App[] = [];
-afterEach(() => {
-  for (const a of apps.splice(0)) a.close();
-  for (const r of roots.splice(0)) fs.rmSync(r, { recursive: true, force: true });
-});
+// Cleanup is registered per test (onTestFinished), not with a module-level afterEach: unit test
+// files share one process, so a module-level hook would run only in the first file importing this.
 
 /** Closes `app` (and nothing else) after the test. */
 export function closeLater(app: App): void {
-  apps.push(app);
+  onTestFinished(() => app.close());
 }
 
 /** A temp folder with `files` as its articles and an app over it (both cleaned up after the test). */
 export async function setup(files: Record<string, string> = CORPUS, env: Record<string, string> = {}) {
   const root = tempDir();
-  roots.push(root);
+  let app: App | undefined;
+  onTestFinished(() => {
+    app?.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
   writeFiles(path.join(root, 'articles'), files);
-  const app = await testApp(root, env);
-  apps.push(app);
+  app = await testApp(root, env);
   return { root, app, articles: path.join(root, 'articles'), indexDir: path.join(root, 'index-data') };
 }
 
