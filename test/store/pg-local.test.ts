@@ -56,6 +56,22 @@ describe('PostgreSQL mode, local search', () => {
     }
     return out;
   };
+  /**
+   * While the replica's database is away the writer publishes one more article; then the database
+   * comes back, and the replica must follow to generation 2 within 20 s.
+   */
+  const publishWhileAwayThenFollow = async (writer: App, replica: App, proxy: FlakyProxy, log: Event[]) => {
+    writeFiles(path.join(shared, 'articles'), {
+      'flood.md': mdArticle('Floods close mountain roads', '2024-07-01', 'Heavy rain flooded mountain roads near Altavista.'),
+    });
+    await writer.library.reindex({});
+    proxy.up();
+    const end = Date.now() + 20_000;
+    while (replica.library.searchIndex()?.manifest.generation !== 2 && Date.now() < end) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(replica.library.searchIndex()?.manifest.generation, JSON.stringify(log)).toBe(2);
+  };
 
   beforeEach(async () => {
     db = await createTestDatabase();
@@ -290,16 +306,7 @@ describe('PostgreSQL mode, local search', () => {
       expect(await results(replica, 'hybrid')).toEqual(before);
       replica.library.follow();
       // The writer publishes during the outage; the replica follows once the database is back.
-      writeFiles(path.join(shared, 'articles'), {
-        'flood.md': mdArticle('Floods close mountain roads', '2024-07-01', 'Heavy rain flooded mountain roads near Altavista.'),
-      });
-      await writer.library.reindex({});
-      proxy.up();
-      const end = Date.now() + 20_000;
-      while (replica.library.searchIndex()?.manifest.generation !== 2 && Date.now() < end) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(replica.library.searchIndex()?.manifest.generation, JSON.stringify(log)).toBe(2);
+      await publishWhileAwayThenFollow(writer, replica, proxy, log);
       expect(status(replica)).toMatchObject({ generation: 2, source: 'delta', from: 1 });
     } finally {
       await proxy.stop();
@@ -342,16 +349,7 @@ describe('PostgreSQL mode, local search', () => {
       expect(await r.articleText('volcano')).toContain('volcano');
       expect(replica.library.listArticles(0, 10).total).toBe(5);
       // Meanwhile the writer publishes; the replica follows once the database is back.
-      writeFiles(path.join(shared, 'articles'), {
-        'flood.md': mdArticle('Floods close mountain roads', '2024-07-01', 'Heavy rain flooded mountain roads near Altavista.'),
-      });
-      await writer.library.reindex({});
-      proxy.up();
-      const end = Date.now() + 20_000;
-      while (replica.library.searchIndex()?.manifest.generation !== 2 && Date.now() < end) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(replica.library.searchIndex()?.manifest.generation, JSON.stringify(log)).toBe(2);
+      await publishWhileAwayThenFollow(writer, replica, proxy, log);
       expect(status(replica)).toMatchObject({ generation: 2, source: 'delta' });
     } finally {
       await proxy.stop();
