@@ -37,29 +37,23 @@ const reader = IndexReader.open(config.indexDir, { efSearch: config.hnsw.efSearc
 if (!(reader instanceof IndexReader)) throw new Error(`no index in ${config.indexDir}`);
 await reader.lexicalMemoryReady();
 const retriever = createRetriever({ getReader: () => reader, embedder, options: config.retrieval });
-const twoThreads = await createTransformersEmbedder({
+// The same local model for both the two-thread session and the worker below.
+const localModel = {
   model: config.embedding.model,
   pooling: config.embedding.pooling,
   quantized: config.embedding.quantized,
   localModelDir: config.embedding.localModelDir,
   cacheDir: config.embedding.cacheDir,
   allowRemoteModels: false,
-  threads: 2,
-});
+};
+const twoThreads = await createTransformersEmbedder({ ...localModel, threads: 2 });
 const prefix = resolveModelProfile(config.embedding.model, { pooling: config.embedding.pooling }).queryPrefix;
 
 // A worker with a one-thread session of the same model (the pool's worker entry: documents, so the prefix is added here).
 const entry = new URL('../src/embedding/embed-worker.ts', import.meta.url).href;
 const worker = new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, {
   eval: true,
-  workerData: {
-    model: config.embedding.model,
-    pooling: config.embedding.pooling,
-    quantized: config.embedding.quantized,
-    localModelDir: config.embedding.localModelDir,
-    cacheDir: config.embedding.cacheDir,
-    allowRemoteModels: false,
-  },
+  workerData: localModel,
 });
 await new Promise<void>((resolve, reject) =>
   worker.once('message', (m: { ready?: boolean; failed?: string }) => (m.ready ? resolve() : reject(new Error(m.failed)))),
