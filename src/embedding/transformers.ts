@@ -67,15 +67,21 @@ interface Extractor {
   model: { config: { max_position_embeddings?: number } };
 }
 
+/** A lock: each piece of work given to it starts once the one before it has settled. */
+function serialiser(): <T>(work: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const run = last.then(work, work);
+    last = run.catch(() => undefined);
+    return run;
+  };
+}
+
 // transformers.js keeps its settings in one global `env`; loads are serialised so two
 // models created concurrently with different folders cannot see each other's settings.
-let envLock: Promise<unknown> = Promise.resolve();
-
-function withEnvLock<T>(work: () => Promise<T>): Promise<T> {
-  const run = envLock.then(work, work);
-  envLock = run.catch(() => undefined);
-  return run;
-}
+const withEnvLock = serialiser();
+// `withSessionOptions` swaps a static method of onnxruntime's for the length of a load; see there.
+const withSessionLock = serialiser();
 
 /** Where transformers.js may look for a model's files. */
 export interface ModelSource {
@@ -128,8 +134,11 @@ interface SessionFactory {
 /**
  * Runs `load` with `options` added to every ONNX session it creates. transformers.js 2.x passes
  * no session options of its own (only the execution providers) to `InferenceSession.create`, so
- * this wraps that static method for the duration of the load; call it inside `withModelEnv`, whose
- * lock keeps two loads from seeing each other's options.
+ * this wraps that static method for the duration of the load. Calls with options run one after
+ * the other: overlapping, the later call's wrapper would wrap the earlier one's (whose options
+ * then win), and if the earlier call ended first, the later one would put the earlier one's
+ * wrapper back for good. Every session the process creates during the load gets `options`, so a
+ * load without options belongs inside `withModelEnv` too (as `createTransformersEmbedder`'s are).
  *
  * transformers.js hands the model over as bytes, and onnxruntime-node 1.14 ignores every session
  * option given with bytes (it reads them only with a file path: `intraOpNumThreads: 'abc'` is
@@ -138,6 +147,10 @@ interface SessionFactory {
  */
 export async function withSessionOptions<T>(options: SessionOptions, load: () => Promise<T>): Promise<T> {
   if (Object.keys(options).length === 0) return load();
+  return withSessionLock(() => loadWithSessionOptions(options, load));
+}
+
+async function loadWithSessionOptions<T>(options: SessionOptions, load: () => Promise<T>): Promise<T> {
   // The module transformers.js runs on in Node (it takes `default` when there is one, as here).
   const onnx = ((onnxNode as { default?: unknown }).default ?? onnxNode) as { InferenceSession: SessionFactory };
   const factory = onnx.InferenceSession;
