@@ -5,7 +5,6 @@
  */
 import * as chrono from 'chrono-node';
 import { isStopWord, splitWords, stem } from '../util/text.js';
-import { wordnetRelated } from './wordnet.js';
 
 /** What kind of thing a question asks for, when its wording says so. */
 export type AnswerType = 'number' | 'name' | 'place' | 'time' | 'cause' | null;
@@ -197,10 +196,6 @@ const MIN_PREFIX = 5;
 
 /** True when two different stems say the same thing: one lexicon group, or one is a long prefix of the other. */
 export function paraphrases(a: string, b: string): boolean {
-  return lexiconParaphrases(a, b) || (a !== b && process.env.WORDNET_FEATURE !== '1' && wordnetRelated(a, b));
-}
-
-export function lexiconParaphrases(a: string, b: string): boolean {
   if (a === b) return false;
   const [short, long] = a.length <= b.length ? [a, b] : [b, a];
   if (short.length >= MIN_PREFIX && long.startsWith(short) && !/\d/.test(short)) return true;

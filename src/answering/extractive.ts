@@ -7,17 +7,7 @@ import type { Citation, Passage } from '../types.js';
 import { checkCitations, stripCitationMarkers } from './citations.js';
 import { isAskingWord } from '../retrieval/terms.js';
 import { contentStems, isStopWord, splitSentences, splitWords, stem, truncate } from '../util/text.js';
-import { wordnetRelated } from './wordnet.js';
-import {
-  ANSWER_TYPES,
-  answerTypeOf,
-  answerTypePositions,
-  lexiconParaphrases,
-  novelPositions,
-  paraphrases,
-  tokenize,
-  type Token,
-} from './answer-type.js';
+import { ANSWER_TYPES, answerTypeOf, answerTypePositions, novelPositions, paraphrases, tokenize, type Token } from './answer-type.js';
 
 export { answerTypeOf, type AnswerType } from './answer-type.js';
 
@@ -85,32 +75,11 @@ export const SENTENCE_FEATURES = [
   'newWords',
   'clause',
   'clauseNear',
-  'synonym',
 ] as const;
 
 /** Weights of `SENTENCE_FEATURES`, fitted on the readers' set by scripts/fit-extractive.ts. */
 export const SENTENCE_WEIGHTS: readonly number[] = [
-  1.5,
-  1.52,
-  1.11,
-  0.66,
-  2.81,
-  0.33,
-  0.47,
-  1.22,
-  -0.59,
-  0.66,
-  -0.45,
-  1.04,
-  -0.23,
-  -0.43,
-  -1.97,
-  0.35,
-  1.09,
-  0.31,
-  0.84,
-  0.78,
-  Number(process.env.WORDNET_FEATURE_WEIGHT ?? '0'),
+  1.5, 1.52, 1.11, 0.66, 2.81, 0.33, 0.47, 1.22, -0.59, 0.66, -0.45, 1.04, -0.23, -0.43, -1.97, 0.35, 1.09, 0.31, 0.84, 0.78,
 ];
 
 /** A candidate sentence with its signals. */
@@ -235,26 +204,19 @@ interface QuestionView {
 function candidateSignals(c: Candidate, v: QuestionView) {
   let exact = 0;
   let other = 0;
-  let synonym = 0;
   let carried = 0;
   let ownOverlap = 0;
   let focusHits = 0;
   let clauseHits = 0;
   const matched = new Set<string>();
-  const wordnetOnly = new Set<string>();
   for (const q of v.queryStems) {
     const w = v.idf(q) * v.carriedShare(q);
     if (c.stems.has(q)) {
       exact += w;
       if (v.carriedShare(q) < 1) carried += w;
       else ownOverlap += w;
-    } else if ([...c.stems].some((s) => paraphrases(q, s))) {
-      other += w * PARAPHRASE_WEIGHT;
-      if (process.env.WORDNET_SUPPORT === '0' && ![...c.stems].some((s) => lexiconParaphrases(q, s))) wordnetOnly.add(q);
-    } else {
-      if (process.env.WORDNET_FEATURE === '1' && [...c.stems].some((s) => wordnetRelated(q, s))) synonym += w;
-      continue;
-    }
+    } else if ([...c.stems].some((s) => paraphrases(q, s))) other += w * PARAPHRASE_WEIGHT;
+    else continue;
     matched.add(q);
     if (v.focus.has(q)) focusHits++;
     if (v.clause.has(q)) clauseHits += v.idf(q);
@@ -279,12 +241,11 @@ function candidateSignals(c: Candidate, v: QuestionView) {
     c,
     exact,
     other,
-    synonym,
     carried,
     ownOverlap,
     focusHits,
     clauseHits,
-    matched: wordnetOnly.size > 0 ? new Set([...matched].filter((q) => !wordnetOnly.has(q))) : matched,
+    matched,
     phrase,
     hasType: positions.length > 0,
     typeNear: near(positions, hits),
@@ -362,7 +323,6 @@ export function scoreSentences(
       Math.min(1, r.newWords / 20),
       clauseWeight > 0 ? r.clauseHits / clauseWeight : 0,
       r.clauseNear ? 1 : 0,
-      r.synonym / maxOverlap,
     ];
     const score = features.reduce((sum, f, i) => sum + f * (weights[i] ?? 0), 0);
     scored.push({ n: r.c.n, index: r.c.index, sentence: r.c.sentence, features, score, matched: r.matched, ownOverlap: r.ownOverlap });
