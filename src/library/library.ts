@@ -189,7 +189,11 @@ export class ArticleLibrary implements Library {
       // A replica starting while PostgreSQL is away serves its kept local copy; following catches up once it is back.
       if (err instanceof DatabaseUnavailableError && this.current && !rebuild) {
         this.log.warn('index.sync_skipped', { problem: errorMessage(err) });
-        return { summary: null, problem: null, notSynced: /busy/.test(err.message) ? 'the database is busy' : 'the database is unreachable' };
+        return {
+          summary: null,
+          problem: null,
+          notSynced: /busy/.test(err.message) ? 'the database is busy' : 'the database is unreachable',
+        };
       }
       throw err;
     }
