@@ -127,9 +127,18 @@ export class QuestionDesk {
     return this.settings.retentionDays > 0;
   }
 
-  /** Applies the retention now (with 0 days: deletes everything). Called at start-up. */
+  /**
+   * Applies the retention now (with 0 days: deletes everything). Called at start-up. A failure
+   * (the database away while a replica starts from its kept copy) is logged, not thrown: the
+   * next recorded question prunes again.
+   */
   async start(): Promise<void> {
-    await this.prune();
+    try {
+      await this.prune();
+    } catch (err) {
+      this.lastPrune = 0;
+      this.logger.warn('desk.prune_failed', { problem: errorMessage(err) });
+    }
   }
 
   private secretKey(): Promise<Buffer> {

@@ -11,9 +11,10 @@
  * after a minute without work; a worker that fails to load or dies leaves its runs to `fallback`
  * (the caller's own session), so a failure costs speed, never a build.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
+import { moduleWorker } from '../util/worker.js';
 
 /** How long an idle pool keeps its workers (and their sessions' memory). */
 const IDLE_MS = 60_000;
@@ -119,12 +120,7 @@ export function createEmbedPool(
 /** A worker loading the model; its slot says when it is ready or gone. */
 function startWorker(options: WorkerOptions, logger: Logger): Slot {
   const entry = new URL(import.meta.url.endsWith('.ts') ? './embed-worker.ts' : './embed-worker.js', import.meta.url);
-  const worker = entry.pathname.endsWith('.ts')
-    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, {
-        eval: true,
-        workerData: options,
-      })
-    : new Worker(entry, { workerData: options });
+  const worker = moduleWorker(entry, { workerData: options });
   worker.unref();
   const started = performance.now();
   const slot: Slot = { worker, ready: Promise.resolve(false), dead: false };

@@ -10,6 +10,7 @@ import * as onnxNode from 'onnxruntime-node';
 import type { Embedder, TokenCounter } from '../types.js';
 import { errorMessage, ModelLoadError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import { isProcessAlive } from '../util/process.js';
 import { MODEL_RUN_SIZE } from './batches.js';
 import { createEmbedPool, type EmbedPool } from './parallel.js';
 import { resolveModelProfile, type Pooling } from './models.js';
@@ -67,15 +68,21 @@ interface Extractor {
   model: { config: { max_position_embeddings?: number } };
 }
 
+/** A lock: each piece of work given to it starts once the one before it has settled. */
+function serialiser(): <T>(work: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const run = last.then(work, work);
+    last = run.catch(() => undefined);
+    return run;
+  };
+}
+
 // transformers.js keeps its settings in one global `env`; loads are serialised so two
 // models created concurrently with different folders cannot see each other's settings.
-let envLock: Promise<unknown> = Promise.resolve();
-
-function withEnvLock<T>(work: () => Promise<T>): Promise<T> {
-  const run = envLock.then(work, work);
-  envLock = run.catch(() => undefined);
-  return run;
-}
+const withEnvLock = serialiser();
+// `withSessionOptions` swaps a static method of onnxruntime's for the length of a load; see there.
+const withSessionLock = serialiser();
 
 /** Where transformers.js may look for a model's files. */
 export interface ModelSource {
@@ -128,16 +135,44 @@ interface SessionFactory {
 /**
  * Runs `load` with `options` added to every ONNX session it creates. transformers.js 2.x passes
  * no session options of its own (only the execution providers) to `InferenceSession.create`, so
- * this wraps that static method for the duration of the load; call it inside `withModelEnv`, whose
- * lock keeps two loads from seeing each other's options.
+ * this wraps that static method for the duration of the load. Calls with options run one after
+ * the other: overlapping, the later call's wrapper would wrap the earlier one's (whose options
+ * then win), and if the earlier call ended first, the later one would put the earlier one's
+ * wrapper back for good. Every session the process creates during the load gets `options`, so a
+ * load without options belongs inside `withModelEnv` too (as `createTransformersEmbedder`'s are).
  *
  * transformers.js hands the model over as bytes, and onnxruntime-node 1.14 ignores every session
  * option given with bytes (it reads them only with a file path: `intraOpNumThreads: 'abc'` is
  * refused with a path and accepted with the same model's bytes). So the bytes go through a
- * temporary file, removed once the session has read it.
+ * temporary file in `scratchDir` (the embedder passes its model cache), removed once the session
+ * has read it.
  */
-export async function withSessionOptions<T>(options: SessionOptions, load: () => Promise<T>): Promise<T> {
+export async function withSessionOptions<T>(options: SessionOptions, load: () => Promise<T>, scratchDir = os.tmpdir()): Promise<T> {
   if (Object.keys(options).length === 0) return load();
+  return withSessionLock(() => loadWithSessionOptions(options, load, scratchDir));
+}
+
+const SCRATCH_PREFIX = 'newsdesk-onnx-';
+
+/**
+ * A folder for one temporary model copy, in `scratchDir` (the model cache, so a test's or an
+ * installation's copies stay in its own folders) or, when that cannot be written, the system's.
+ * Copies a killed process left behind (named with its pid) are removed first.
+ */
+function scratchFolder(scratchDir: string): string {
+  try {
+    fs.mkdirSync(scratchDir, { recursive: true });
+    for (const name of fs.readdirSync(scratchDir)) {
+      const pid = Number(/^newsdesk-onnx-(\d+)-/.exec(name)?.[1]);
+      if (pid > 0 && !isProcessAlive(pid)) fs.rmSync(path.join(scratchDir, name), { recursive: true, force: true });
+    }
+    return fs.mkdtempSync(path.join(scratchDir, `${SCRATCH_PREFIX}${process.pid}-`));
+  } catch {
+    return fs.mkdtempSync(path.join(os.tmpdir(), `${SCRATCH_PREFIX}${process.pid}-`));
+  }
+}
+
+async function loadWithSessionOptions<T>(options: SessionOptions, load: () => Promise<T>, scratchDir: string): Promise<T> {
   // The module transformers.js runs on in Node (it takes `default` when there is one, as here).
   const onnx = ((onnxNode as { default?: unknown }).default ?? onnxNode) as { InferenceSession: SessionFactory };
   const factory = onnx.InferenceSession;
@@ -149,7 +184,7 @@ export async function withSessionOptions<T>(options: SessionOptions, load: () =>
     if (!providers.includes('cpu')) return original.call(factory, model, given);
     const merged = { ...given, ...options, executionProviders: ['cpu'] };
     if (!(model instanceof Uint8Array)) return original.call(factory, model, merged);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'newsdesk-onnx-'));
+    const dir = scratchFolder(scratchDir);
     try {
       const file = path.join(dir, 'model.onnx');
       fs.writeFileSync(file, model);
@@ -187,12 +222,15 @@ export async function createTransformersEmbedder(options: TransformersEmbedderOp
   const sessionOptions = threads === undefined ? {} : { intraOpNumThreads: threads };
   const extractor = await withModelEnv(options, async (pretrained) => {
     try {
-      const loaded = await withSessionOptions(sessionOptions, () =>
-        pipeline('feature-extraction', model, {
-          quantized,
-          ...pretrained,
-          progress_callback: progressForwarder(options.onProgress),
-        }),
+      const loaded = await withSessionOptions(
+        sessionOptions,
+        () =>
+          pipeline('feature-extraction', model, {
+            quantized,
+            ...pretrained,
+            progress_callback: progressForwarder(options.onProgress),
+          }),
+        options.cacheDir,
       );
       return loaded as unknown as Extractor;
     } catch (err) {

@@ -23,7 +23,7 @@ import { IndexReader } from '../store/reader.js';
 import type { IndexView, OpenFailure } from '../store/search-index.js';
 import { incompatibility } from '../store/writer.js';
 import type { ArticleInfo, Embedder, IndexProgress, IndexSummary, Library, LibraryStats, LoadResult, TokenCounter } from '../types.js';
-import { BusyError, errorMessage, UserError } from '../util/errors.js';
+import { BusyError, DatabaseUnavailableError, errorMessage, UserError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { isProcessAlive } from '../util/process.js';
 import { formatBytes } from '../util/format.js';
@@ -186,6 +186,15 @@ export class ArticleLibrary implements Library {
     } catch (err) {
       // Another writer (a bot's /reindex, a CLI run) is busy: serve what is published meanwhile.
       if (err instanceof BusyError && this.current) return { summary: null, problem, notSynced: 'another indexing run is in progress' };
+      // A replica starting while PostgreSQL is away serves its kept local copy; following catches up once it is back.
+      if (err instanceof DatabaseUnavailableError && this.current && !rebuild) {
+        this.log.warn('index.sync_skipped', { problem: errorMessage(err) });
+        return {
+          summary: null,
+          problem: null,
+          notSynced: /busy/.test(err.message) ? 'the database is busy' : 'the database is unreachable',
+        };
+      }
       throw err;
     }
   }

@@ -1,6 +1,16 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as onnxNode from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTransformersEmbedder, ModelLoadError, type ModelLoadProgress } from '../../src/embedding/transformers.js';
+import {
+  createTransformersEmbedder,
+  ModelLoadError,
+  type ModelLoadProgress,
+  type SessionOptions,
+  withSessionOptions,
+} from '../../src/embedding/transformers.js';
 import type { Embedder } from '../../src/types.js';
 import {
   ensureFixtureModel,
@@ -193,5 +203,81 @@ describe('loading', () => {
     ]);
     expect(ok.status).toBe('fulfilled');
     expect(missing.status).toBe('rejected');
+  });
+});
+
+describe('withSessionOptions', () => {
+  it('keeps overlapping calls apart: each load gets its own options, and InferenceSession.create is put back', async () => {
+    // The module transformers.js creates its sessions with (its `default`).
+    const ort = ((onnxNode as { default?: unknown }).default ?? onnxNode) as typeof onnxNode;
+    const original = ort.InferenceSession.create;
+    const model = new Uint8Array(await fs.readFile(path.join(FIXTURE_MODELS_DIR, FIXTURE_MODEL_ID, 'onnx', 'model.onnx')));
+    // A session as transformers.js asks for one (bytes); what it was given shows in whether it is refused.
+    const session = () =>
+      ort.InferenceSession.create(model, { executionProviders: ['cpu'] }).then(
+        () => 'created',
+        (err: Error) => `refused: ${err.message}`,
+      );
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let firstLoaded!: () => void;
+    const firstDone = new Promise<void>((resolve) => (firstLoaded = resolve));
+    // The second call starts while the first load waits, and its load ends after the first's.
+    const first = withSessionOptions({ intraOpNumThreads: 1 }, async () => {
+      await gate;
+      const created = await session();
+      firstLoaded();
+      return created;
+    });
+    // onnxruntime refuses a non-number thread count (given with a path, as withSessionOptions does).
+    const second = withSessionOptions({ intraOpNumThreads: 'abc' } as unknown as SessionOptions, async () => {
+      const created = await session();
+      await firstDone;
+      return created;
+    });
+    release();
+    const [a, b] = await Promise.all([first, second]);
+    expect(a).toBe('created');
+    expect(b).toMatch(/^refused: .*intraOpNumThreads/);
+    expect(ort.InferenceSession.create).toBe(original);
+  });
+});
+
+describe('withSessionOptions scratch copies', () => {
+  it('copies the model into the given folder, leaves nothing there, and removes copies a killed process left', async () => {
+    const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'onnx-scratch-'));
+    tempDirs.push(scratch);
+    // A process that has exited: what it left behind is nobody's.
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    await fs.mkdir(path.join(scratch, `newsdesk-onnx-${gone}-abc123`));
+    await fs.writeFile(path.join(scratch, `newsdesk-onnx-${gone}-abc123`, 'model.onnx'), 'left by a killed load');
+    await fs.mkdir(path.join(scratch, `newsdesk-onnx-${process.pid}-live01`));
+    await fs.mkdir(path.join(scratch, 'unrelated'));
+    const ort = ((onnxNode as { default?: unknown }).default ?? onnxNode) as typeof onnxNode;
+    const model = new Uint8Array(await fs.readFile(path.join(FIXTURE_MODELS_DIR, FIXTURE_MODEL_ID, 'onnx', 'model.onnx')));
+    // What onnxruntime is handed (and whether that file exists then), seen from under the swap.
+    const original = ort.InferenceSession.create;
+    const seen: string[] = [];
+    ort.InferenceSession.create = (async (given: unknown, options: unknown) => {
+      if (typeof given === 'string') seen.push(`${given} ${(await fs.stat(given)).size}`);
+      return (original as (m: unknown, o: unknown) => Promise<unknown>).call(ort.InferenceSession, given, options);
+    }) as typeof original;
+    let created: string;
+    try {
+      created = await withSessionOptions(
+        { intraOpNumThreads: 1 },
+        async () => {
+          await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
+          return 'created';
+        },
+        scratch,
+      );
+    } finally {
+      ort.InferenceSession.create = original;
+    }
+    expect(created).toBe('created');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatch(new RegExp(`^${scratch}/newsdesk-onnx-${process.pid}-\\w+/model\\.onnx ${model.byteLength}$`));
+    expect((await fs.readdir(scratch)).sort()).toEqual([`newsdesk-onnx-${process.pid}-live01`, 'unrelated']);
   });
 });

@@ -63,14 +63,52 @@ function startWorker(name: string): { child: ChildProcess; output: () => string 
   return { child, output: () => out };
 }
 
-async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `what` is read when the wait times out, so a worker's output in it is the output up to then. */
+async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: () => string): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
     if (v) return v;
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what()}`);
+    await sleep(25);
   }
+}
+
+/** Labels of the chunks `worker` has claimed and not yet finished, in order, comma-separated ('' for none). */
+async function heldBy(worker: string): Promise<string> {
+  const { rows } = await pool.query<{ l: number }>('SELECT chunk_label AS l FROM embedding_tasks WHERE worker = $1 ORDER BY 1', [worker]);
+  return rows.map((r) => r.l).join(',');
+}
+
+/**
+ * Stops `child` (SIGSTOP) at a moment it holds a claimed batch; returns the batch's labels.
+ * Seeing a claim and then killing is not enough: in between (one query, or a pause of the test
+ * process on a busy machine) the worker can finish that batch and be between two claims, holding
+ * nothing. A stopped worker sends nothing more, but a statement it sent just before may still
+ * run, so the batch counts once two reads 100 ms apart agree; otherwise the worker goes on and
+ * the next claim is tried.
+ */
+async function stopHoldingBatch(child: ChildProcess, output: () => string): Promise<number[]> {
+  return until(
+    async () => {
+      const { rows } = await pool.query<{ worker: string }>(
+        `SELECT worker FROM embedding_tasks WHERE worker LIKE $1 AND lease_until > now() LIMIT 1`,
+        [`%:${child.pid}:%`],
+      );
+      const victim = rows[0]?.worker;
+      if (!victim) return undefined;
+      child.kill('SIGSTOP');
+      const held = await heldBy(victim);
+      await sleep(100);
+      if (held !== '' && (await heldBy(victim)) === held) return held.split(',').map(Number);
+      child.kill('SIGCONT');
+      return undefined;
+    },
+    60_000,
+    () => `worker a to claim a batch\n${output()}`,
+  );
 }
 
 describe('npm run worker', () => {
@@ -82,29 +120,22 @@ describe('npm run worker', () => {
     await new EmbeddingQueue(pool).enqueue(5, e, work);
     const a = startWorker('a');
     const b = startWorker('b');
-    // Worker a, once it holds a claimed batch that is not stored yet, dies at once.
-    const victim = await until(
-      async () => {
-        const { rows } = await pool.query<{ worker: string }>(
-          `SELECT worker FROM embedding_tasks WHERE worker LIKE $1 AND lease_until > now() LIMIT 1`,
-          [`%:${a.child.pid}:%`],
-        );
-        return rows[0]?.worker;
-      },
-      60_000,
-      `worker a to claim a batch\n${a.output()}`,
-    );
+    // Worker a, stopped while it holds a claimed batch that is not stored yet, dies.
+    const held = await stopHoldingBatch(a.child, a.output);
     a.child.kill('SIGKILL');
-    const { rows: held } = await pool.query<{ l: number }>('SELECT chunk_label AS l FROM embedding_tasks WHERE worker = $1', [victim]);
     expect(held.length).toBeGreaterThan(0);
-    await until(async () => (await new EmbeddingQueue(pool).remaining(5, e)) === 0, 90_000, `the queue to drain\n${b.output()}`);
+    await until(
+      async () => (await new EmbeddingQueue(pool).remaining(5, e)) === 0,
+      90_000,
+      () => `the queue to drain\n${b.output()}`,
+    );
     expect(await storedLabels(pool, e)).toEqual(work.map((t) => t.label));
     // Worker b embedded the killed worker's batch, with the model's own vectors.
     const { rows } = await pool.query<{ vector: number[] }>(
       'SELECT vector FROM index_embeddings WHERE embedder_id = $1 AND chunk_label = $2',
-      [e, held[0]!.l],
+      [e, held[0]!],
     );
-    const expected = (await embedder!.embedDocuments([work[held[0]!.l - 1]!.text]))[0]!;
+    const expected = (await embedder!.embedDocuments([work[held[0]! - 1]!.text]))[0]!;
     expect(Float32Array.from(rows[0]!.vector)).toEqual(expected);
     b.child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => b.child.once('exit', (c) => resolve(c)));

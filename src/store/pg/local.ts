@@ -37,13 +37,14 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import zlib from 'node:zlib';
 import type { Db, Queryable } from '../../db/client.js';
 import { ADVISORY_LOCKS } from '../../db/locks.js';
 import { errorMessage } from '../../util/errors.js';
 import { type Logger, silentLogger } from '../../util/log.js';
 import { isProcessAlive } from '../../util/process.js';
+import { moduleWorker } from '../../util/worker.js';
 import { fsyncPath, genName } from '../generations.js';
 import { MANIFEST_FILE, type Manifest, readManifest, VECTORS_DELTA_FILE, VECTORS_FILE } from '../manifest.js';
 import { IndexReader, loadGraph } from '../reader.js';
@@ -726,9 +727,7 @@ function workerBuilder(log: Logger): AsyncBuilder {
   };
   const start = (): Worker => {
     const entry = new URL(import.meta.url.endsWith('.ts') ? './local-worker.ts' : './local-worker.js', import.meta.url);
-    const w = entry.pathname.endsWith('.ts')
-      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true })
-      : new Worker(entry);
+    const w = moduleWorker(entry);
     // The worker must never be what keeps the process alive.
     w.unref();
     w.on('message', (msg: { id: number; result?: unknown; error?: string }) => {
