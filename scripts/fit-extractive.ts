@@ -15,6 +15,7 @@
  */
 import { parseArgs } from 'node:util';
 import { fitBoostedTrees } from './boosted-trees.js';
+import { descendListwise, dot } from './listwise.js';
 import { openScratchApp } from './scratch-app.js';
 import { condenseDeterministic } from '../src/answering/condense.js';
 import { SENTENCE_FEATURES, SENTENCE_WEIGHTS, scoreSentences } from '../src/answering/extractive.js';
@@ -91,12 +92,6 @@ const top1By = (score: (f: number[]) => number, set: readonly Example[]) =>
   }).length;
 const top1 = (w: readonly number[], set: readonly Example[] = examples) => top1By((f) => dot(f, w), set);
 
-function dot(a: readonly number[], b: readonly number[]): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * (b[i] ?? 0);
-  return s;
-}
-
 const start = values.from ? values.from.split(',').map(Number) : SENTENCE_WEIGHTS;
 const dropped = new Set(values.drop ? values.drop.split(',') : []);
 const free =
@@ -108,26 +103,9 @@ const l2 = Number(values.l2);
 /** Listwise softmax weights fitted on `train` by gradient descent. */
 function fitLinear(train: readonly Example[]): number[] {
   const w = SENTENCE_FEATURES.map((f, k) => (values.free ? (start[k] ?? 0) : 0) * (dropped.has(f) ? 0 : 1));
-  for (let epoch = 0; epoch < epochs; epoch++) descend(w, train, epoch);
+  const moves = (k: number) => !free || free.has(SENTENCE_FEATURES[k]!);
+  for (let epoch = 0; epoch < epochs; epoch++) descendListwise(w, train, epoch, l2, moves);
   return w;
-}
-
-function descend(w: number[], train: readonly Example[], epoch: number): void {
-  const grad = w.map((x) => l2 * x);
-  for (const e of train) {
-    const scores = e.features.map((f) => dot(f, w));
-    const max = Math.max(...scores);
-    const exp = scores.map((s) => Math.exp(s - max));
-    const z = exp.reduce((a, b) => a + b, 0);
-    const zGold = exp.reduce((a, b, i) => a + (e.gold[i] ? b : 0), 0);
-    // d/dw of −log(Σ_gold p): expected features under all minus under the gold ones.
-    e.features.forEach((f, i) => {
-      const p = exp[i]! / z - (e.gold[i] ? exp[i]! / zGold : 0);
-      for (let k = 0; k < w.length; k++) grad[k]! += (p * f[k]!) / train.length;
-    });
-  }
-  const rate = 2 / (1 + epoch / 100);
-  for (let k = 0; k < w.length; k++) if (!free || free.has(SENTENCE_FEATURES[k]!)) w[k]! -= rate * grad[k]!;
 }
 
 const w = fitLinear(examples);

@@ -20,6 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { descendListwise, dot } from './listwise.js';
 import { openScratchApp } from './scratch-app.js';
 import { periodNotice } from '../src/answering/answerer.js';
 import { checkCitations } from '../src/answering/citations.js';
@@ -222,7 +223,6 @@ interface Example {
   gold: boolean[];
   group: string;
 }
-const dot = (a: readonly number[], b: readonly number[]) => a.reduce((s, x, i) => s + x * (b[i] ?? 0), 0);
 const top1 = (w: readonly number[], set: readonly Example[]) =>
   set.filter((e) => {
     const s = e.features.map((f) => dot(f, w));
@@ -233,22 +233,7 @@ function fitWeights(train: readonly Example[], start: readonly number[], free: (
   const w = [...start];
   const epochs = Number(values.epochs);
   const l2 = Number(values.l2);
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const grad = w.map((x) => l2 * x);
-    for (const e of train) {
-      const scores = e.features.map((f) => dot(f, w));
-      const max = Math.max(...scores);
-      const exp = scores.map((s) => Math.exp(s - max));
-      const z = exp.reduce((a, b) => a + b, 0);
-      const zGold = exp.reduce((a, b, i) => a + (e.gold[i] ? b : 0), 0);
-      e.features.forEach((f, i) => {
-        const p = exp[i]! / z - (e.gold[i] ? exp[i]! / zGold : 0);
-        for (let k = 0; k < w.length; k++) grad[k]! += (p * f[k]!) / train.length;
-      });
-    }
-    const rate = 2 / (1 + epoch / 100);
-    for (let k = 0; k < w.length; k++) if (free(k)) w[k]! -= rate * grad[k]!;
-  }
+  for (let epoch = 0; epoch < epochs; epoch++) descendListwise(w, train, epoch, l2, free);
   return w;
 }
 
