@@ -156,12 +156,13 @@ const SCRATCH_PREFIX = 'newsdesk-onnx-';
 
 /**
  * A folder for one temporary model copy, in `scratchDir` (the model cache, so a test's or an
- * installation's copies stay in its own folders) or, when that cannot be written, the system's.
- * Copies a killed process left behind (named with its pid) are removed first.
+ * installation's copies stay in its own folders) or, when that does not exist or cannot be
+ * written, the system's. `scratchDir` is never created: a load finishing in a worker after its
+ * owner removed the folder would bring the folder back. Copies a killed process left behind
+ * (named with its pid) are removed first.
  */
 function scratchFolder(scratchDir: string): string {
   try {
-    fs.mkdirSync(scratchDir, { recursive: true });
     for (const name of fs.readdirSync(scratchDir)) {
       const pid = Number(/^newsdesk-onnx-(\d+)-/.exec(name)?.[1]);
       if (pid > 0 && !isProcessAlive(pid)) fs.rmSync(path.join(scratchDir, name), { recursive: true, force: true });

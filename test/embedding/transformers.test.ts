@@ -280,4 +280,20 @@ describe('withSessionOptions scratch copies', () => {
     expect(seen[0]).toMatch(new RegExp(`^${scratch}/newsdesk-onnx-${process.pid}-\\w+/model\\.onnx ${model.byteLength}$`));
     expect((await fs.readdir(scratch)).sort()).toEqual([`newsdesk-onnx-${process.pid}-live01`, 'unrelated']);
   });
+
+  it('never creates the scratch folder: a load that ends after its owner removed the folder does not bring it back', async () => {
+    const owner = await fs.mkdtemp(path.join(os.tmpdir(), 'onnx-owner-'));
+    tempDirs.push(owner);
+    const cache = path.join(owner, 'cache');
+    await fs.rm(owner, { recursive: true });
+    const model = new Uint8Array(await fs.readFile(path.join(FIXTURE_MODELS_DIR, FIXTURE_MODEL_ID, 'onnx', 'model.onnx')));
+    const ort = ((onnxNode as { default?: unknown }).default ?? onnxNode) as typeof onnxNode;
+    const created = await withSessionOptions(
+      { intraOpNumThreads: 1 },
+      () => ort.InferenceSession.create(model, { executionProviders: ['cpu'] }).then(() => 'created'),
+      cache,
+    );
+    expect(created).toBe('created');
+    await expect(fs.stat(owner)).rejects.toThrow(/ENOENT/);
+  });
 });
