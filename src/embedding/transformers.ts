@@ -153,24 +153,38 @@ export async function withSessionOptions<T>(options: SessionOptions, load: () =>
 }
 
 const SCRATCH_PREFIX = 'newsdesk-onnx-';
+// A leftover copy is removed only when its process is gone and it is older than this: another pid
+// namespace sharing the folder could hold a live process with the same pid, but not for this long.
+const STALE_COPY_MS = 10 * 60_000;
 
 /**
  * A folder for one temporary model copy, in `scratchDir` (the model cache, so a test's or an
  * installation's copies stay in its own folders) or, when that does not exist or cannot be
  * written, the system's. `scratchDir` is never created: a load finishing in a worker after its
- * owner removed the folder would bring the folder back. Copies a killed process left behind
- * (named with its pid) are removed first.
+ * owner removed the folder would bring the folder back.
  */
 function scratchFolder(scratchDir: string): string {
   try {
-    for (const name of fs.readdirSync(scratchDir)) {
-      const pid = Number(/^newsdesk-onnx-(\d+)-/.exec(name)?.[1]);
-      if (pid > 0 && !isProcessAlive(pid)) fs.rmSync(path.join(scratchDir, name), { recursive: true, force: true });
-    }
-    return fs.mkdtempSync(path.join(scratchDir, `${SCRATCH_PREFIX}${process.pid}-`));
+    return copyFolderIn(scratchDir);
   } catch {
-    return fs.mkdtempSync(path.join(os.tmpdir(), `${SCRATCH_PREFIX}${process.pid}-`));
+    return copyFolderIn(os.tmpdir());
   }
+}
+
+/** A new copy folder in `dir`, named with this process's pid, after removing copies killed processes left there. */
+function copyFolderIn(dir: string): string {
+  const now = Date.now();
+  for (const name of fs.readdirSync(dir)) {
+    const pid = Number(/^newsdesk-onnx-(\d+)-/.exec(name)?.[1]);
+    if (!(pid > 0) || isProcessAlive(pid)) continue;
+    try {
+      const folder = path.join(dir, name);
+      if (now - fs.statSync(folder).mtimeMs > STALE_COPY_MS) fs.rmSync(folder, { recursive: true, force: true });
+    } catch {
+      // Someone else's, or already gone: not ours to worry about.
+    }
+  }
+  return fs.mkdtempSync(path.join(dir, `${SCRATCH_PREFIX}${process.pid}-`));
 }
 
 async function loadWithSessionOptions<T>(options: SessionOptions, load: () => Promise<T>, scratchDir: string): Promise<T> {

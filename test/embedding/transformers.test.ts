@@ -251,6 +251,10 @@ describe('withSessionOptions scratch copies', () => {
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
     await fs.mkdir(path.join(scratch, `newsdesk-onnx-${gone}-abc123`));
     await fs.writeFile(path.join(scratch, `newsdesk-onnx-${gone}-abc123`, 'model.onnx'), 'left by a killed load');
+    // Left an hour ago; a dead process's copy from a minute ago could be a live one's in another pid namespace.
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await fs.utimes(path.join(scratch, `newsdesk-onnx-${gone}-abc123`), hourAgo, hourAgo);
+    await fs.mkdir(path.join(scratch, `newsdesk-onnx-${gone}-recent`));
     await fs.mkdir(path.join(scratch, `newsdesk-onnx-${process.pid}-live01`));
     await fs.mkdir(path.join(scratch, 'unrelated'));
     const ort = ((onnxNode as { default?: unknown }).default ?? onnxNode) as typeof onnxNode;
@@ -278,7 +282,9 @@ describe('withSessionOptions scratch copies', () => {
     expect(created).toBe('created');
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatch(new RegExp(`^${scratch}/newsdesk-onnx-${process.pid}-\\w+/model\\.onnx ${model.byteLength}$`));
-    expect((await fs.readdir(scratch)).sort()).toEqual([`newsdesk-onnx-${process.pid}-live01`, 'unrelated']);
+    expect((await fs.readdir(scratch)).sort()).toEqual(
+      [`newsdesk-onnx-${gone}-recent`, `newsdesk-onnx-${process.pid}-live01`, 'unrelated'].sort(),
+    );
   });
 
   it('never creates the scratch folder: a load that ends after its owner removed the folder does not bring it back', async () => {
