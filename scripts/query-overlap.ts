@@ -19,13 +19,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../src/config/index.js';
 import { createEmbedder } from '../src/embedding/index.js';
 import { createTransformersEmbedder } from '../src/embedding/transformers.js';
 import { resolveModelProfile } from '../src/embedding/models.js';
 import { createRetriever } from '../src/retrieval/index.js';
 import { IndexReader } from '../src/store/reader.js';
+import { moduleWorker } from '../src/util/worker.js';
 
 const { values } = parseArgs({ options: { questions: { type: 'string', default: '300' }, rounds: { type: 'string', default: '1' } } });
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -50,11 +50,7 @@ const twoThreads = await createTransformersEmbedder({ ...localModel, threads: 2 
 const prefix = resolveModelProfile(config.embedding.model, { pooling: config.embedding.pooling }).queryPrefix;
 
 // A worker with a one-thread session of the same model (the pool's worker entry: documents, so the prefix is added here).
-const entry = new URL('../src/embedding/embed-worker.ts', import.meta.url).href;
-const worker = new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, {
-  eval: true,
-  workerData: localModel,
-});
+const worker = moduleWorker(new URL('../src/embedding/embed-worker.ts', import.meta.url), { workerData: localModel });
 await new Promise<void>((resolve, reject) =>
   worker.once('message', (m: { ready?: boolean; failed?: string }) => (m.ready ? resolve() : reject(new Error(m.failed)))),
 );

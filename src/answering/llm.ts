@@ -7,7 +7,7 @@ import OpenAI from 'openai';
 import type { Logger } from '../util/log.js';
 import type { ChatMessage } from './prompt.js';
 import { backoffDelayMs, classifyLlmError, LlmTimeoutError, MalformedResponseError, sleep, type ErrorClass } from './retry.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../util/semaphore.js';
 
 /** How to reach the answer-writing model. */
 export interface LlmOptions {

@@ -11,6 +11,7 @@ import type { Embedder, TokenCounter } from '../types.js';
 import { errorMessage, ModelLoadError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { isProcessAlive } from '../util/process.js';
+import { Semaphore } from '../util/semaphore.js';
 import { MODEL_RUN_SIZE } from './batches.js';
 import { createEmbedPool, type EmbedPool } from './parallel.js';
 import { resolveModelProfile, type Pooling } from './models.js';
@@ -68,21 +69,9 @@ interface Extractor {
   model: { config: { max_position_embeddings?: number } };
 }
 
-/** A lock: each piece of work given to it starts once the one before it has settled. */
-function serialiser(): <T>(work: () => Promise<T>) => Promise<T> {
-  let last: Promise<unknown> = Promise.resolve();
-  return (work) => {
-    const run = last.then(work, work);
-    last = run.catch(() => undefined);
-    return run;
-  };
-}
-
-// transformers.js keeps its settings in one global `env`; loads are serialised so two
-// models created concurrently with different folders cannot see each other's settings.
-const withEnvLock = serialiser();
+const envLock = new Semaphore(1);
 // `withSessionOptions` swaps a static method of onnxruntime's for the length of a load; see there.
-const withSessionLock = serialiser();
+const sessionLock = new Semaphore(1);
 
 /** Where transformers.js may look for a model's files. */
 export interface ModelSource {
@@ -106,7 +95,7 @@ export interface PretrainedSourceOptions {
  */
 export function withModelEnv<T>(source: ModelSource, load: (pretrained: PretrainedSourceOptions) => Promise<T>): Promise<T> {
   const allowRemote = source.allowRemoteModels ?? true;
-  return withEnvLock(() => {
+  return envLock.run(() => {
     // Without a configured folder, skip local lookups entirely: the library's default local
     // path lies inside node_modules and a stale copy there would silently win over the cache.
     const local = source.localModelDir;
@@ -149,7 +138,7 @@ interface SessionFactory {
  */
 export async function withSessionOptions<T>(options: SessionOptions, load: () => Promise<T>, scratchDir = os.tmpdir()): Promise<T> {
   if (Object.keys(options).length === 0) return load();
-  return withSessionLock(() => loadWithSessionOptions(options, load, scratchDir));
+  return sessionLock.run(() => loadWithSessionOptions(options, load, scratchDir));
 }
 
 const SCRATCH_PREFIX = 'newsdesk-onnx-';
@@ -175,7 +164,7 @@ function scratchFolder(scratchDir: string): string {
 function copyFolderIn(dir: string): string {
   const now = Date.now();
   for (const name of fs.readdirSync(dir)) {
-    const pid = Number(/^newsdesk-onnx-(\d+)-/.exec(name)?.[1]);
+    const pid = name.startsWith(SCRATCH_PREFIX) ? Number(/^(\d+)-/.exec(name.slice(SCRATCH_PREFIX.length))?.[1]) : 0;
     if (!(pid > 0) || isProcessAlive(pid)) continue;
     try {
       const folder = path.join(dir, name);
